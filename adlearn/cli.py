@@ -1,0 +1,92 @@
+"""The ``adlearn`` command: differentiate an expression from the terminal.
+
+    adlearn grad "log(x1) + x1*x2 - sin(x2)" --at x1=2 x2=5
+
+Bad input (a malformed expression, a missing or unknown variable, a value outside a
+function's domain) ends with exit status 2 and one clear line, never a traceback.
+"""
+
+import argparse
+import sys
+
+from .errors import AdlearnError, ParseError
+from .parse import parse
+from .transforms import value_and_grad
+
+
+class UsageError(Exception):
+    """A mistake on the command line, reported in one line with exit status 2."""
+
+
+def values_at(expression, assignments):
+    """The values for the expression's variables from ``name=value`` words, in its order."""
+    given = {}
+    for word in assignments:
+        name, sep, number = word.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--at takes name=value pairs such as x1=2, not {word!r}")
+        try:
+            given[name.strip()] = float(number)
+        except ValueError:
+            raise UsageError(f"the value of {name} must be a number, not {number!r}") from None
+    unknown = [n for n in given if n not in expression.variables]
+    if unknown:
+        raise UsageError(f"the expression has no variable {unknown[0]!r} "
+                         f"(its variables: {', '.join(expression.variables) or 'none'})")
+    missing = [n for n in expression.variables if n not in given]
+    if missing:
+        raise UsageError(f"no value for {missing[0]}: add {missing[0]}=... after --at")
+    return [given[n] for n in expression.variables]
+
+
+def one_line(exc):
+    """An error as one line: a parse error names the column, a domain error the node."""
+    if isinstance(exc, ParseError):
+        return f"{exc.message} (column {exc.start + 1}: {exc.text[exc.start:exc.end]!r})"
+    return " ".join(line.strip() for line in str(exc).splitlines())
+
+
+def _number(x):
+    return f"{x:.6g}"
+
+
+def cmd_grad(args):
+    """Print the value and the gradient (by reverse mode) of EXPR at the given point."""
+    f = parse(args.expr)
+    point = values_at(f, args.at)
+    value, gradient = value_and_grad(f)(*point)
+    at = ", ".join(f"{n}={_number(x)}" for n, x in zip(f.variables, point))
+    print(f"f({at}) = {_number(value)}   where f = {f.text}")
+    for name, g in zip(f.variables, gradient):
+        print(f"df/d{name} = {_number(g)}")
+
+
+def _add_expression_args(parser):
+    parser.add_argument("expr", help='the expression, in quotes: "log(x1) + x1*x2 - sin(x2)"')
+    parser.add_argument("--at", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="the point: a value for each variable, such as x1=2 x2=5")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="adlearn", description="Learn automatic differentiation: differentiate, trace, "
+        "draw and grade from the terminal.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    grad = commands.add_parser("grad", help=cmd_grad.__doc__, description=cmd_grad.__doc__)
+    _add_expression_args(grad)
+    grad.set_defaults(run=cmd_grad)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except (UsageError, AdlearnError) as exc:
+        print(f"adlearn: error: {one_line(exc)}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Reverse mode: ``Var`` records the computation graph, ``backward()`` sweeps adjoints.
+
+The forward pass computes each node's value and its local partial derivatives (plain
+floats, from the rule table) and stores them on the node. The reverse sweep visits the
+nodes from the output back to the inputs and applies the chain rule edge by edge:
+
+    adjoint(input) += adjoint(node) * partial(node, input)
+
+Nodes hold no closures, so the graph has no reference cycles and is freed as soon as
+its output is dropped. Every walk over the graph is a loop, never a recursion, so a
+graph may be as deep as memory allows.
+"""
+
+from .errors import AdlearnError, NotANumberError
+from .rules import RULES, Operand, as_real, evaluate
+
+
+class Var(Operand):
+    """A variable of reverse mode: a value, and after ``backward()`` its adjoint ``grad``.
+
+    ``Var(2.0, name="x1")`` makes an input. Arithmetic on Vars makes new Vars that
+    remember their ``op``, their ``inputs`` and the local ``partials`` of the op with
+    respect to each input. Python numbers mixed in become constant nodes (op "const").
+    """
+
+    __slots__ = ("value", "grad", "name", "op", "inputs", "partials", "__weakref__")
+
+    def __init__(self, value, name=None):
+        if isinstance(value, Operand):
+            raise NotANumberError(
+                f"a Var holds a real number, not a {type(value).__name__}; "
+                "to nest derivatives use forward mode (ad.derivative)"
+            )
+        self.value = as_real(value, f"the value of Var {name!r}" if name else "a Var's value")
+        self.grad = 0.0
+        self.name = name
+        self.op = None
+        self.inputs = ()
+        self.partials = ()
+
+    @staticmethod
+    def _node(value, op, inputs, partials):
+        """A Var made by an operation (no input checks: the rule table did them)."""
+        node = Var.__new__(Var)
+        node.value, node.grad, node.name = value, 0.0, None
+        node.op, node.inputs, node.partials = op, inputs, partials
+        return node
+
+    @staticmethod
+    def _apply(op, *args):
+        inputs = tuple(a if isinstance(a, Var) else _constant(a) for a in args)
+        try:
+            value, partials = evaluate(op, [v.value for v in inputs])
+        except AdlearnError as exc:  # say where in the graph it happened
+            where = formula(Var._node(float("nan"), op, inputs, ()))
+            raise type(exc)(f"{exc}\n  at: {where}") from None
+        return Var._node(value, op, inputs, partials)
+
+    @property
+    def is_constant(self):
+        """True for a number that entered the graph as a constant (the 2 in ``2*x``)."""
+        return self.op == "const"
+
+    def backward(self):
+        """Sweep adjoints from this output back to every node of its graph.
+
+        The output's adjoint is 1. Adjoints add into each node's ``grad`` (as in
+        PyTorch): a variable used twice gets both contributions, and calling backward
+        twice adds up. Call ``zero_grad()`` to start again from zero.
+        """
+        adjoint = {self: 1.0}
+        for node in reversed(topological_order(self)):
+            node_adjoint = adjoint.pop(node, 0.0)
+            node.grad += node_adjoint
+            for child, partial in zip(node.inputs, node.partials):
+                adjoint[child] = adjoint.get(child, 0.0) + node_adjoint * partial
+
+    def zero_grad(self):
+        """Reset the adjoint of every node in this output's graph to zero."""
+        for node in topological_order(self):
+            node.grad = 0.0
+
+    def __repr__(self):
+        parts = [repr(self.value)]
+        if self.name is not None:
+            parts.append(f"name={self.name!r}")
+        if self.op is not None:
+            parts.append(f"op={self.op!r}")
+        if self.grad:
+            parts.append(f"grad={self.grad!r}")
+        return f"Var({', '.join(parts)})"
+
+    def __format__(self, spec):
+        return format(self.value, spec) if spec else repr(self)
+
+
+def _constant(number):
+    """A Python number mixed into the graph, as a constant node."""
+    if isinstance(number, Operand):
+        raise NotANumberError(
+            f"cannot mix a Var with a {type(number).__name__}: use one mode at a time"
+        )
+    return Var._node(as_real(number, "a number mixed with a Var"), "const", (), ())
+
+
+def topological_order(output):
+    """Every node the output depends on, each after all of its inputs (output last).
+
+    An iterative depth-first search: each node is pushed once to be expanded, and again
+    to be emitted once everything it depends on has been emitted.
+    """
+    order, seen, stack = [], set(), [(output, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))
+            stack.extend((child, False) for child in node.inputs if child not in seen)
+    return order
+
+
+def formula(output, limit=60):
+    """A short text formula for an output, used to say where in the graph something failed.
+
+    Sub-formulas longer than ``limit`` characters are cut.
+    """
+    texts = {}
+    for node in topological_order(output):
+        if not node.inputs:
+            texts[node] = node.name if node.name is not None else f"{node.value:g}"
+            continue
+        text = RULES[node.op].text.format(
+            *(texts[c] if not c.inputs else f"({texts[c]})" for c in node.inputs)
+        )
+        texts[node] = text if len(text) <= limit else text[: limit - 1] + "…"
+    return texts[output]

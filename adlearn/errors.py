@@ -1,0 +1,42 @@
+"""Every error adlearn raises, in one place.
+
+Each class subclasses the matching built-in exception, so an ordinary
+``except ValueError`` (or ``ZeroDivisionError``, ``TypeError``, ...) still catches it,
+and ``except AdlearnError`` catches them all.
+"""
+
+
+class AdlearnError(Exception):
+    """Base class of every adlearn error."""
+
+
+class DomainError(AdlearnError, ValueError):
+    """An operation got an input outside its domain: ``log(-1)``, ``sqrt(-4)``, a NaN."""
+
+
+class ZeroDivisionDomainError(AdlearnError, ZeroDivisionError):
+    """Division by zero, or an operation whose value or derivative divides by zero: ``log(0)``."""
+
+
+class OverflowDomainError(AdlearnError, OverflowError):
+    """A value or a derivative is too large for a float: ``exp(1000)``."""
+
+
+class NotANumberError(AdlearnError, TypeError):
+    """A value that is not a real number: a string, ``None``, a complex number."""
+
+
+class ParseError(AdlearnError, ValueError):
+    """Expression text the safe parser does not accept; it shows where with carets.
+
+    ``text`` is the expression, ``start`` and ``end`` the columns of the offending part.
+    """
+
+    def __init__(self, message, text, start=0, end=None):
+        self.message, self.text, self.start = message, text, start
+        self.end = max(start + 1, end if end is not None else len(text))
+        super().__init__(f"{message}\n  {text}\n  {' ' * start}{'^' * (self.end - start)}")
+
+
+class PathLimitError(AdlearnError, ValueError):
+    """A graph has more chain-rule paths than the caller allowed to list."""

@@ -1,0 +1,236 @@
+"""The one table of elementary operations.
+
+Every operation adlearn can differentiate is one ``Rule`` in ``RULES``: how to compute
+its value, its local partial derivatives (one per input), how to print it and how to
+build it in SymPy. Reverse mode (``Var``), forward mode (``Dual``), the SymPy bridge,
+the trace and the drawings all read this table, so a derivative is written once, here.
+
+The rules are written with Python operators and the dispatching functions below, so
+the same formula works on floats and on dual numbers (nested forward mode computes a
+partial such as ``cos(x)`` with a ``Dual`` x).
+"""
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Callable
+
+from .errors import DomainError, NotANumberError, OverflowDomainError, ZeroDivisionDomainError
+
+
+class Operand:
+    """Python's operators for ``Var`` and ``Dual``, spelled once.
+
+    A subclass provides ``_apply(op, *args)``, which applies the rule named ``op`` to
+    args (numbers or operands of its own kind) and returns a new operand.
+    """
+
+    __slots__ = ()
+
+    def __add__(self, other): return self._apply("add", self, other)
+    def __radd__(self, other): return self._apply("add", other, self)
+    def __sub__(self, other): return self._apply("sub", self, other)
+    def __rsub__(self, other): return self._apply("sub", other, self)
+    def __mul__(self, other): return self._apply("mul", self, other)
+    def __rmul__(self, other): return self._apply("mul", other, self)
+    def __truediv__(self, other): return self._apply("div", self, other)
+    def __rtruediv__(self, other): return self._apply("div", other, self)
+    def __neg__(self): return self._apply("neg", self)
+    def __pos__(self): return self
+    def __abs__(self): return self._apply("abs", self)
+
+    def __pow__(self, other):
+        """``x ** 3`` has a constant exponent; ``x ** y`` a variable one (another rule)."""
+        return self._apply("pow" if isinstance(other, Operand) else "powc", self, other)
+
+    def __rpow__(self, other): return self._apply("pow", other, self)
+
+    def exp(self): return self._apply("exp", self)
+    def log(self): return self._apply("log", self)
+    def sqrt(self): return self._apply("sqrt", self)
+    def sin(self): return self._apply("sin", self)
+    def cos(self): return self._apply("cos", self)
+    def tan(self): return self._apply("tan", self)
+    def tanh(self): return self._apply("tanh", self)
+    def sigmoid(self): return self._apply("sigmoid", self)
+    def relu(self): return self._apply("relu", self)
+
+    # Ordering compares values; equality stays identity, so operands can key a dict.
+    def __lt__(self, other): return self.value < primal(other)
+    def __le__(self, other): return self.value <= primal(other)
+    def __gt__(self, other): return self.value > primal(other)
+    def __ge__(self, other): return self.value >= primal(other)
+
+
+def primal(x):
+    """The value of an operand, or x itself if it is a plain number."""
+    return x.value if isinstance(x, Operand) else x
+
+
+def as_real(x, what="value"):
+    """x as a finite float, or an adlearn error that says what x was instead."""
+    if type(x) is float or type(x) is int:  # the common case, checked fast
+        x = float(x)
+    elif isinstance(x, numbers.Real) and not isinstance(x, bool):
+        x = float(x)
+    else:
+        kind = "complex number" if isinstance(x, complex) else type(x).__name__
+        raise NotANumberError(f"{what} must be a real number, but got {x!r} (a {kind})")
+    if x - x != 0.0:
+        raise DomainError(f"{what} must be a finite real number, but got {x}")
+    return x
+
+
+def _elementary(name, real_fn):
+    """A function that uses real_fn on numbers and the rule ``name`` on operands."""
+    return lambda x: x._apply(name, x) if isinstance(x, Operand) else real_fn(x)
+
+
+_exp = _elementary("exp", math.exp)
+_log = _elementary("log", math.log)
+_sin = _elementary("sin", math.sin)
+_cos = _elementary("cos", math.cos)
+_sqrt = _elementary("sqrt", math.sqrt)
+_tan = _elementary("tan", math.tan)
+_tanh = _elementary("tanh", math.tanh)
+
+
+def _sigmoid(x):
+    """1 / (1 + e^-x), computed without overflow for large |x|."""
+    if x >= 0:
+        return 1.0 / (1.0 + _exp(-x))
+    z = _exp(x)
+    return z / (1.0 + z)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One elementary operation: its value, local partials and printed forms.
+
+    ``partials(out, *args)`` returns the partial derivative of the output with respect
+    to each input, given the inputs and the output value ``out`` (several rules are
+    cheapest in terms of it: d/dx e^x = e^x). ``text`` and ``latex`` are format strings
+    over the inputs; ``sympy(sp, *args)`` builds the operation with the sympy module sp.
+    ``domain`` says in words which inputs it accepts, for error messages.
+    """
+
+    name: str
+    value: Callable
+    partials: Callable
+    text: str
+    latex: str
+    sympy: Callable
+    domain: str = ""
+
+    @property
+    def arity(self):
+        return self.text.count("{")
+
+
+def _table(*rules):
+    return {rule.name: rule for rule in rules}
+
+
+RULES = _table(
+    Rule("add", lambda a, b: a + b, lambda out, a, b: (1.0, 1.0),
+         "{0} + {1}", "{0} + {1}", lambda sp, a, b: a + b),
+    Rule("sub", lambda a, b: a - b, lambda out, a, b: (1.0, -1.0),
+         "{0} - {1}", "{0} - {1}", lambda sp, a, b: a - b),
+    Rule("mul", lambda a, b: a * b, lambda out, a, b: (b, a),
+         "{0} × {1}", r"{0} \times {1}", lambda sp, a, b: a * b),
+    Rule("div", lambda a, b: a / b, lambda out, a, b: (1.0 / b, -out / b),
+         "{0} / {1}", r"\frac{{{0}}}{{{1}}}", lambda sp, a, b: a / b,
+         "division needs a non-zero denominator"),
+    Rule("neg", lambda a: -a, lambda out, a: (-1.0,),
+         "-{0}", "-{0}", lambda sp, a: -a),
+    # x ** n with a constant n: the exponent is a constant node, so no adjoint flows to it.
+    Rule("powc", lambda a, n: a ** n, lambda out, a, n: (n * a ** (n - 1), 0.0),
+         "{0}^{1}", "{{{0}}}^{{{1}}}", lambda sp, a, n: a ** n,
+         "x^n needs x ≠ 0 when n < 1 (0 to a negative power, or an infinite derivative), "
+         "and x ≥ 0 when n is not a whole number"),
+    Rule("pow", lambda a, b: a ** b, lambda out, a, b: (b * a ** (b - 1), out * _log(a)),
+         "{0}^{1}", "{{{0}}}^{{{1}}}", lambda sp, a, b: a ** b,
+         "x^y with a variable exponent y needs x > 0 (its derivative in y is x^y ln x)"),
+    Rule("exp", _exp, lambda out, a: (out,),
+         "exp {0}", r"\exp {0}", lambda sp, a: sp.exp(a),
+         "exp x overflows a float when x > 709"),
+    Rule("log", _log, lambda out, a: (1.0 / a,),
+         "ln {0}", r"\ln {0}", lambda sp, a: sp.log(a),
+         "the logarithm needs a positive input"),
+    Rule("sqrt", _sqrt, lambda out, a: (0.5 / out,),
+         "√{0}", r"\sqrt{{{0}}}", lambda sp, a: sp.sqrt(a),
+         "the square root needs x > 0 (at 0 its derivative 1/(2√x) is infinite)"),
+    Rule("sin", _sin, lambda out, a: (_cos(a),),
+         "sin {0}", r"\sin {0}", lambda sp, a: sp.sin(a)),
+    Rule("cos", _cos, lambda out, a: (-_sin(a),),
+         "cos {0}", r"\cos {0}", lambda sp, a: sp.cos(a)),
+    Rule("tan", _tan, lambda out, a: (1.0 + out * out,),
+         "tan {0}", r"\tan {0}", lambda sp, a: sp.tan(a)),
+    Rule("tanh", _tanh, lambda out, a: (1.0 - out * out,),
+         "tanh {0}", r"\tanh {0}", lambda sp, a: sp.tanh(a)),
+    Rule("sigmoid", _sigmoid, lambda out, a: (out * (1.0 - out),),
+         "σ({0})", r"\sigma({0})", lambda sp, a: 1 / (1 + sp.exp(-a))),
+    # relu and abs have a kink at 0; there we take the derivative 0 (as PyTorch does).
+    Rule("relu", lambda a: a if a > 0 else 0.0, lambda out, a: (1.0 if a > 0 else 0.0,),
+         "relu {0}", r"\operatorname{{relu}}({0})",
+         lambda sp, a: sp.Piecewise((a, a > 0), (0, True))),
+    Rule("abs", lambda a: a if a >= 0 else -a,
+         lambda out, a: (1.0 if a > 0 else -1.0 if a < 0 else 0.0,),
+         "|{0}|", r"\left|{0}\right|", lambda sp, a: sp.Abs(a)),
+)
+
+
+def evaluate(op, args, with_partials=True):
+    """The value of rule ``op`` at args and, if asked, its local partials.
+
+    Inputs outside the rule's domain raise an adlearn error naming the operation and
+    the offending values, never a raw ``math domain error`` or a silent NaN.
+    """
+    rule = RULES[op]
+    try:
+        out = rule.value(*args)
+        partials = rule.partials(out, *args) if with_partials else ()
+    except (ArithmeticError, ValueError) as exc:  # ZeroDivisionError, OverflowError, math domain
+        raise _domain_error(rule, args, exc) from None
+    for x in (out, *partials):
+        if not _is_finite_real(x):
+            raise _domain_error(rule, args, x)
+    return out, partials
+
+
+def _is_finite_real(x):
+    if type(x) is float:  # the common case, checked fast: inf - inf and nan - nan are nan
+        return x - x == 0.0
+    while isinstance(x, Operand):
+        x = x.value
+    return isinstance(x, (float, int)) and math.isfinite(x)
+
+
+def _domain_error(rule, args, problem):
+    """The adlearn error for rule applied to args, given the exception or bad result."""
+    values = [primal_number(a) for a in args]
+    shown = rule.text.format(*(_number(v) for v in values))
+    if isinstance(problem, ZeroDivisionError) or (
+        any(v == 0 for v in values) and not isinstance(problem, OverflowError)
+    ):
+        cls = ZeroDivisionDomainError
+    elif isinstance(problem, OverflowError) or (
+        isinstance(problem, float) and math.isinf(problem)
+    ):
+        cls = OverflowDomainError
+    else:
+        cls = DomainError
+    reason = rule.domain or "the result is not a finite real number"
+    return cls(f"{shown} is not defined here: {reason}")
+
+
+def primal_number(x):
+    """The plain number at the bottom of a (possibly nested) operand."""
+    while isinstance(x, Operand):
+        x = x.value
+    return x
+
+
+def _number(v):
+    """A number as a learner writes it: 2 rather than 2.0, -1.5 as it is."""
+    return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else f"{v:.6g}"
