@@ -122,10 +122,6 @@ class Rule:
     sympy: Callable
     domain: str = ""
 
-    @property
-    def arity(self):
-        return self.text.count("{")
-
 
 def _table(*rules):
     return {rule.name: rule for rule in rules}
@@ -210,18 +206,12 @@ def _domain_error(rule, args, problem):
     """The adlearn error for rule applied to args, given the exception or bad result."""
     values = [primal_number(a) for a in args]
     shown = rule.text.format(*(_number(v) for v in values))
-    if isinstance(problem, ZeroDivisionError) or (
-        any(v == 0 for v in values) and not isinstance(problem, OverflowError)
-    ):
-        cls = ZeroDivisionDomainError
-    elif isinstance(problem, OverflowError) or (
-        isinstance(problem, float) and math.isinf(problem)
-    ):
-        cls = OverflowDomainError
-    else:
-        cls = DomainError
-    reason = rule.domain or "the result is not a finite real number"
-    return cls(f"{shown} is not defined here: {reason}")
+    if isinstance(problem, OverflowError) or (isinstance(problem, float) and math.isinf(problem)):
+        return OverflowDomainError(f"{shown} is too large for a float: "
+                                   f"{rule.domain or 'the result overflows'}")
+    zero = isinstance(problem, ZeroDivisionError) or any(v == 0 for v in values)
+    cls = ZeroDivisionDomainError if zero else DomainError
+    return cls(f"{shown} is not defined: {rule.domain or 'the result is not a real number'}")
 
 
 def primal_number(x):
@@ -232,5 +222,6 @@ def primal_number(x):
 
 
 def _number(v):
-    """A number as a learner writes it: 2 rather than 2.0, -1.5 as it is."""
-    return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else f"{v:.6g}"
+    """A number as a learner writes it in a formula: 2 rather than 2.0, (-1.5) in parentheses."""
+    text = str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else f"{v:.6g}"
+    return f"({text})" if v < 0 else text
