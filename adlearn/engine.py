@@ -12,7 +12,7 @@ graph may be as deep as memory allows.
 """
 
 from .errors import AdlearnError, NotANumberError
-from .rules import RULES, Operand, as_real, evaluate
+from .rules import RULES, Operand, as_real, evaluate, number_text
 
 
 class Var(Operand):
@@ -129,7 +129,7 @@ def formula(output, limit=60):
     texts = {}
     for node in topological_order(output):
         if not node.inputs:
-            texts[node] = node.name if node.name is not None else f"{node.value:g}"
+            texts[node] = node.name if node.name is not None else number_text(node.value)
             continue
         text = RULES[node.op].text.format(
             *(texts[c] if not c.inputs else f"({texts[c]})" for c in node.inputs)

@@ -149,7 +149,7 @@ RULES = _table(
          "x^y with a variable exponent y needs x > 0 (its derivative in y is x^y ln x)"),
     Rule("exp", _exp, lambda out, a: (out,),
          "exp {0}", r"\exp {0}", lambda sp, a: sp.exp(a),
-         "exp x overflows a float when x > 709"),
+         "exp x overflows when x > 709"),
     Rule("log", _log, lambda out, a: (1.0 / a,),
          "ln {0}", r"\ln {0}", lambda sp, a: sp.log(a),
          "the logarithm needs a positive input"),
@@ -205,7 +205,7 @@ def _is_finite_real(x):
 def _domain_error(rule, args, problem):
     """The adlearn error for rule applied to args, given the exception or bad result."""
     values = [primal_number(a) for a in args]
-    shown = rule.text.format(*(_number(v) for v in values))
+    shown = rule.text.format(*(number_text(v) for v in values))
     if isinstance(problem, OverflowError) or (isinstance(problem, float) and math.isinf(problem)):
         return OverflowDomainError(f"{shown} is too large for a float: "
                                    f"{rule.domain or 'the result overflows'}")
@@ -221,7 +221,7 @@ def primal_number(x):
     return x
 
 
-def _number(v):
+def number_text(v):
     """A number as a learner writes it in a formula: 2 rather than 2.0, (-1.5) in parentheses."""
     text = str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else f"{v:.6g}"
     return f"({text})" if v < 0 else text
