@@ -40,3 +40,7 @@ class ParseError(AdlearnError, ValueError):
 
 class PathLimitError(AdlearnError, ValueError):
     """A graph has more chain-rule paths than the caller allowed to list."""
+
+
+class UnknownInputError(AdlearnError, ValueError):
+    """A name or Var that is not an input of the graph it is asked about (``wrt="x9"``)."""
