@@ -1,0 +1,189 @@
+"""Random expressions over the whole rule table, for property-based tests (hypothesis).
+
+``expressions()`` is a hypothesis strategy that draws an ``Expr``: a small computation
+graph over 1 to 3 inputs, together with the point where it is evaluated. Nodes may be
+used more than once (shared subexpressions), so the graph is a DAG, not only a tree.
+
+The same ``Expr`` evaluates over floats, ``Var``s and ``Dual``s (``expr(*args)``) and
+builds a SymPy expression (``expr.sympy(*symbols)``), so each test can compare a mode of
+differentiation with an independent oracle. The SymPy forms here are written with
+SymPy's own functions, not read from adlearn's rule table, so the table is checked,
+not trusted.
+
+Every operand is kept inside its function's domain at the drawn point: the graph is
+built bottom-up with the value of every node known, and an argument that would leave
+the domain gets a guard made of table operations (``u*u + c`` for log, sqrt, a
+denominator or a base; ``sin u`` for tan near a pole; ``u + 0.5`` near the kink of relu
+and abs). A step whose value would grow beyond ``LIMIT`` is dropped, so values and
+derivatives stay in a range where float round-off is small.
+
+    from exprs import expressions
+
+    @given(expressions())
+    def test_something(expr):
+        xs = [ad.Var(v) for v in expr.point]
+        y = expr(*xs)
+"""
+
+import math
+import operator
+
+import sympy as sp
+from hypothesis import strategies as st
+
+import adlearn as ad
+
+OPS = ("add", "sub", "mul", "div", "neg", "powc", "pow", "exp", "log", "sqrt",
+       "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs")
+ARITY = {op: 2 if op in ("add", "sub", "mul", "div", "powc", "pow") else 1 for op in OPS}
+
+# How each operation is applied to floats, Vars and Duals (the public API a learner uses).
+PYTHON = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul,
+    "div": operator.truediv, "neg": operator.neg, "powc": operator.pow,
+    "pow": operator.pow, "exp": ad.exp, "log": ad.log, "sqrt": ad.sqrt, "sin": ad.sin,
+    "cos": ad.cos, "tan": ad.tan, "tanh": ad.tanh, "sigmoid": ad.sigmoid,
+    "relu": ad.relu, "abs": abs,
+}
+
+# The same operations in SymPy, written independently of adlearn's rule table.
+SYMPY = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul,
+    "div": operator.truediv, "neg": operator.neg, "powc": operator.pow,
+    "pow": operator.pow, "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "sin": sp.sin,
+    "cos": sp.cos, "tan": sp.tan, "tanh": sp.tanh,
+    "sigmoid": lambda a: 1 / (1 + sp.exp(-a)),
+    "relu": lambda a: sp.Max(a, 0), "abs": sp.Abs,
+}
+
+TEXT = {"add": "({} + {})", "sub": "({} - {})", "mul": "({} * {})", "div": "({} / {})",
+        "neg": "-{}", "powc": "({} ** {})", "pow": "({} ** {})"}
+
+LIMIT = 100.0  # largest |value| of a node
+POWC_EXPONENTS = (2.0, 3.0, -1.0, -2.0, 0.5, 1.5, -0.5)
+
+
+class Expr:
+    """A computation graph in steps, and the point (one float per input) to evaluate it at.
+
+    Nodes 0 .. n_inputs-1 are the inputs; step k makes node n_inputs + k. A step is
+    ``(op, operands)``, where an operand is an ``int`` (a node) or a ``float`` (a Python
+    number mixed in, as in ``2*x``). The output is the last node.
+    """
+
+    def __init__(self, point, steps=()):
+        self.point, self.steps = tuple(point), list(steps)
+
+    @property
+    def n_inputs(self):
+        return len(self.point)
+
+    def evaluate(self, args, table):
+        nodes = list(args)
+        for op, operands in self.steps:
+            nodes.append(table[op](*(nodes[a] if type(a) is int else a for a in operands)))
+        return nodes[-1]
+
+    def __call__(self, *args):
+        """The output over floats, Vars or Duals (one argument per input)."""
+        return self.evaluate(args, PYTHON)
+
+    def sympy(self, *symbols):
+        """The output as a SymPy expression of the given symbols; constants are exact."""
+        exact = {op: (lambda fn: lambda *a: fn(*(sp.Rational(x) if type(x) is float else x
+                                                  for x in a)))(fn)
+                 for op, fn in SYMPY.items()}
+        return self.evaluate(symbols, exact)
+
+    def __repr__(self):
+        names = [f"x{i + 1}" for i in range(self.n_inputs)]
+        texts = self.evaluate(names, {op: _text(op) for op in OPS})
+        point = ", ".join(f"{n}={v!r}" for n, v in zip(names, self.point))
+        return f"<Expr {texts} at {point}>"
+
+
+def _text(op):
+    pattern = TEXT.get(op, op + "({})")
+    return lambda *a: pattern.format(*(repr(x) if type(x) is float else x for x in a))
+
+
+def _value(op, operands, values):
+    """The float value of a step, or None if it fails or leaves the range."""
+    try:
+        v = PYTHON[op](*(values[a] if type(a) is int else a for a in operands))
+    except (ArithmeticError, ValueError):
+        return None
+    if isinstance(v, complex) or not abs(v) <= LIMIT:
+        return None
+    return float(v)
+
+
+@st.composite
+def expressions(draw, max_inputs=3, max_steps=8, ops=OPS, low=-2.0, high=2.0):
+    """A random ``Expr`` over ``ops`` with 1..max_inputs inputs and up to max_steps operations."""
+    n = draw(st.integers(1, max_inputs))
+    point = draw(st.lists(st.floats(low, high, allow_nan=False), min_size=n, max_size=n))
+    values = list(point)
+    steps = []
+
+    def add(op, *operands):
+        """Append a step to `pending`; return its node index, or None if it is out of range."""
+        v = _value(op, operands, values + pending_values)
+        if v is None:
+            return None
+        pending.append((op, operands))
+        pending_values.append(v)
+        return len(values) + len(pending) - 1
+
+    def value_of(a):
+        return a if type(a) is float else (values + pending_values)[a]
+
+    def positive(a, margin=0.1):
+        """a itself if its value exceeds margin, else a*a + c (c >= 0.25), which does."""
+        if value_of(a) > margin:
+            return a
+        c = draw(st.floats(0.25, 2.0))
+        square = add("mul", a, a) if type(a) is int else None
+        return add("add", square, c) if square is not None else c + a * a
+
+    for _ in range(draw(st.integers(1, max_steps))):
+        pending, pending_values = [], []
+        op = draw(st.sampled_from(ops))
+        nodes = len(values)
+        a, b = draw(st.integers(0, nodes - 1)), 1.0  # b is ignored by one-input ops
+        if ARITY[op] == 2 and op != "powc" and draw(st.booleans()):
+            b = draw(st.integers(0, nodes - 1))  # may be a again: x*x is a shared input
+        elif ARITY[op] == 2:
+            b = draw(st.floats(-3.0, 3.0).filter(lambda c: abs(c) > 0.1))
+        if op == "pow" and type(b) is float and draw(st.booleans()):
+            a, b = abs(b), a  # a number to a variable power: 2 ** x
+        if op == "div" and abs(value_of(b)) < 0.1:
+            b = positive(b)
+        elif op == "pow":
+            a = positive(a)
+        elif op == "powc":
+            b = draw(st.sampled_from(POWC_EXPONENTS))
+            if not b.is_integer():
+                a = positive(a)
+            elif b < 0 and abs(value_of(a)) < 0.1:
+                a = positive(a)
+        elif op in ("log", "sqrt"):
+            a = positive(a)
+        elif op == "tan" and abs(math.cos(value_of(a))) < 0.2:
+            a = add("sin", a)
+        elif op in ("relu", "abs") and abs(value_of(a)) < 0.1:
+            a = add("add", a, 0.5)
+        if a is None or b is None:
+            continue
+        if add(op, *((a,) if ARITY[op] == 1 else (a, b))) is not None:
+            steps.extend(pending)
+            values.extend(pending_values)
+    # The output adds up every node no other step uses, so each step counts.
+    used = {a for _, operands in steps for a in operands if type(a) is int}
+    sinks = [k for k in range(n, len(values)) if k not in used]
+    total = sinks[0] if sinks else None
+    for k in sinks[1:]:
+        steps.append(("add", (total, k)))
+        values.append(values[total] + values[k])
+        total = len(values) - 1
+    return Expr(point, steps)
