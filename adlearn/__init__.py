@@ -17,6 +17,7 @@ from .functions import abs, cos, exp, ln, log, relu, sigmoid, sin, sqrt, tan, ta
 from .numeric import gradcheck, numeric_grad
 from .parse import parse
 from .rules import RULES
+from .trace import Trace, trace
 from .transforms import derivative, grad, jvp, value_and_grad
 
 __version__ = "0.1.0"

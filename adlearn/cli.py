@@ -11,6 +11,7 @@ import sys
 
 from .errors import AdlearnError, ParseError
 from .parse import parse
+from .trace import STYLES, trace
 from .transforms import value_and_grad
 
 
@@ -61,6 +62,12 @@ def cmd_grad(args):
         print(f"df/d{name} = {_number(g)}")
 
 
+def cmd_trace(args):
+    """Print the evaluation trace of EXPR: primal, tangent and adjoint of every variable."""
+    f = parse(args.expr)
+    print(trace(f, *values_at(f, args.at), seed=args.seed, style=args.style))
+
+
 def _add_expression_args(parser):
     parser.add_argument("expr", help='the expression, in quotes: "log(x1) + x1*x2 - sin(x2)"')
     parser.add_argument("--at", nargs="*", default=[], metavar="NAME=VALUE",
@@ -75,6 +82,13 @@ def build_parser():
     grad = commands.add_parser("grad", help=cmd_grad.__doc__, description=cmd_grad.__doc__)
     _add_expression_args(grad)
     grad.set_defaults(run=cmd_grad)
+    trace_ = commands.add_parser("trace", help=cmd_trace.__doc__, description=cmd_trace.__doc__)
+    _add_expression_args(trace_)
+    trace_.add_argument("--seed", metavar="NAME",
+                        help="the input whose tangent is 1 in forward mode (default: the first)")
+    trace_.add_argument("--style", choices=STYLES, default="textbook",
+                        help="textbook: v-1, v0, v1, ...; intro: x1, x2, x3, ... (default: textbook)")
+    trace_.set_defaults(run=cmd_trace)
     return parser
 
 

@@ -44,3 +44,7 @@ class PathLimitError(AdlearnError, ValueError):
 
 class UnknownInputError(AdlearnError, ValueError):
     """A name or Var that is not an input of the graph it is asked about (``wrt="x9"``)."""
+
+
+class ArgumentError(AdlearnError, ValueError):
+    """Values that do not fit the call: an input with no value, an unknown style."""
