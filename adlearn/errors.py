@@ -46,5 +46,21 @@ class UnknownInputError(AdlearnError, ValueError):
     """A name or Var that is not an input of the graph it is asked about (``wrt="x9"``)."""
 
 
+class GradingError(AdlearnError, ValueError):
+    """An exercise, question or notebook the grader cannot use: an unknown question id,
+    a notebook whose nbgrader metadata breaks the rules, a missing exercise."""
+
+
+class WrongAnswer(AdlearnError, AssertionError):
+    """A learner's answer did not pass its check; the message is the hint.
+
+    In Jupyter it shows as the short message alone (IPython calls ``_render_traceback_``),
+    and it makes the grading cell fail, so nbgrader and ``adlearn grade`` score it 0.
+    """
+
+    def _render_traceback_(self):
+        return [f"{type(self).__name__}: {self}"]
+
+
 class ArgumentError(AdlearnError, ValueError):
     """Values that do not fit the call: an input with no value, an unknown style."""

@@ -1,0 +1,74 @@
+"""Exercise: derivatives by hand (partial derivatives, the chain rule, the product rule)."""
+
+import math
+
+from ..questions import Exercise, Question, Wrong
+
+
+def dg_dx(x):
+    """The reference: the derivative of g(x) = sin(x²), by the chain rule."""
+    return 2 * x * math.cos(x * x)
+
+
+def dh_dx(x):
+    """The reference: the derivative of h(x) = x² sin x, by the product rule."""
+    return 2 * x * math.sin(x) + x * x * math.cos(x)
+
+
+def _random_x(rng):
+    return (rng.uniform(-3, 3),)
+
+
+EXERCISE = Exercise("derivatives_by_hand", "Derivatives by hand", (
+    Question(
+        "df_dx1", 1, "value", answer="df_dx1", reference=5.5, tolerance=1e-4,
+        prompt="∂f/∂x1 of f = ln(x1) + x1·x2 - sin(x2) at (2, 5)",
+        wrong=(
+            Wrong(5.0, "You have the x1·x2 term; what does ln(x1) contribute?"),
+            Wrong(0.5, "You have the ln(x1) term; the product x1·x2 depends on x1 too."),
+            Wrong(7.0, "The derivative of ln(x) is not x: look it up again."),
+        )),
+    Question(
+        "df_dx2", 1, "value", answer="df_dx2", reference=2 - math.cos(5), tolerance=1e-4,
+        prompt="∂f/∂x2 of the same f at (2, 5)",
+        wrong=(
+            Wrong(2 + math.cos(5), "Check the sign of the last term: the derivative of "
+                                   "sin is cos, and f has a minus in front of sin(x2)."),
+            Wrong(5 - math.cos(5), "Differentiating x1·x2 with respect to x2 leaves x1, "
+                                   "not x2."),
+            Wrong(2 - math.sin(5), "The derivative of sin(x2) is not sin(x2)."),
+        )),
+    Question(
+        "chain", 2, "function", answer="dg_dx", reference=dg_dx,
+        prompt="a function returning the derivative of g(x) = sin(x²)",
+        cases=((0.5,), (1.0,), (-2.0,)), random_case=_random_x,
+        hint="g is a function of a function: differentiate the outer one, then the inner.",
+        wrong=(
+            Wrong(lambda x: math.cos(x * x),
+                  "You differentiated the outer function only: the chain rule also "
+                  "multiplies by the derivative of the inner function x²."),
+            Wrong(lambda x: math.cos(2 * x),
+                  "Evaluate the outer derivative at the inner function's value (x²), then "
+                  "multiply by the inner derivative; do not substitute one into the other."),
+            Wrong(lambda x: -2 * x * math.cos(x * x),
+                  "Check the sign: the derivative of sin is +cos (the minus belongs to the "
+                  "derivative of cos)."),
+        )),
+    Question(
+        "product", 2, "function", answer="dh_dx", reference=dh_dx,
+        prompt="a function returning the derivative of h(x) = x²·sin(x)",
+        cases=((0.5,), (1.0,), (-2.0,)), random_case=_random_x,
+        hint="h is a product of two functions of x: use the product rule.",
+        wrong=(
+            Wrong(lambda x: 2 * x * math.cos(x),
+                  "Multiplying the derivatives of the two factors is not the product rule: "
+                  "each term differentiates one factor and keeps the other."),
+            Wrong(lambda x: 2 * x * math.sin(x),
+                  "One term is missing: the product rule has a term for each factor."),
+            Wrong(lambda x: 2 * x * math.sin(x) - x * x * math.cos(x),
+                  "The two terms of the product rule add; check the sign of your second "
+                  "term."),
+        )),
+    Question("no_cosine", 1, "text",
+             prompt="explain why ∂f/∂x1 has no cosine in it"),
+))

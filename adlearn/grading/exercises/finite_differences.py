@@ -1,0 +1,84 @@
+"""Exercise: finite differences (implement the central difference, choose a step, explain the error)."""
+
+import math
+
+from ..questions import Exercise, Question, Wrong
+
+
+def central_difference(f, x, h):
+    """The reference: the central difference quotient of f at x with step h."""
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def cube(x):
+    return x ** 3 - 2 * x
+
+
+def wave(x):
+    return math.sin(3 * x) + x * x
+
+
+def _random_case(rng):
+    return rng.choice([math.sin, math.exp, cube, wave]), rng.uniform(-2, 2), 10 ** rng.uniform(-3, -1)
+
+
+def _relative_error(h):
+    """The relative error of the central difference of exp at 1 with step h."""
+    return abs(central_difference(math.exp, 1.0, h) - math.e) / math.e
+
+
+def _good_step(h, _reference):
+    return isinstance(h, (int, float)) and h > 0 and _relative_error(h) < 1e-9
+
+
+EXERCISE = Exercise("finite_differences", "Finite differences", (
+    Question(
+        "central", 3, "function", answer="central_difference", reference=central_difference,
+        prompt="implement the central difference (f(x + h) - f(x - h)) / 2h",
+        cases=((math.sin, 1.0, 1e-3), (cube, 2.0, 0.1), (math.exp, 0.0, 0.5)),
+        random_case=_random_case,
+        hint="Compare your formula with the central difference term by term: which "
+             "points do you evaluate f at, and how far apart are they?",
+        wrong=(
+            Wrong(lambda f, x, h: (f(x + h) - f(x)) / h,
+                  "That is the one-sided (forward) difference. The central difference "
+                  "looks a step h to both sides of x."),
+            Wrong(lambda f, x, h: (f(x + h) - f(x - h)) / h,
+                  "The points x + h and x - h are not h apart: divide the difference of "
+                  "the values by the distance between the points."),
+            Wrong(lambda f, x, h: (f(x + h) - f(x - h)) / 2 * h,
+                  "Check your parentheses: in Python a / 2 * h means (a / 2) * h."),
+            Wrong(lambda f, x, h: (f(x - h) - f(x + h)) / (2 * h),
+                  "Your result has the wrong sign: subtract the value on the left from "
+                  "the value on the right."),
+        )),
+    Question(
+        "step", 2, "value", answer="h_best", reference=1e-5, compare=_good_step,
+        prompt="a step h for which the central difference of exp at 1 has a relative "
+               "error below 1e-9",
+        hint="Try your central_difference on exp at 1 for h = 1e-1, 1e-2, ..., 1e-12 and "
+             "look at the error of each.",
+        wrong=(
+            Wrong(0.0, "A step of 0 (or less) does not step anywhere: the quotient divides "
+                       "by 2h.", when=lambda h: h <= 0),
+            Wrong(1e-12, "That step is too small: f(x + h) and f(x - h) agree in almost all "
+                         "their digits, and round-off error (about ε/h) takes over.",
+                  when=lambda h: h < 1e-7),
+            Wrong(0.1, "That step is too large: the truncation error (about h²) dominates. "
+                       "Try smaller steps.", when=lambda h: h > 3e-5),
+        )),
+    Question(
+        "order", 2, "value", answer="error_factor", reference=100, tolerance=0.05,
+        prompt="the factor by which the central difference's error shrinks when h is "
+               "divided by 10",
+        wrong=(
+            Wrong(10, "A factor of 10 is the behaviour of the one-sided difference, whose "
+                      "error is of order h. The central one's error is of a higher order."),
+            Wrong(1000, "Not that fast: which power of h is the central difference's "
+                        "truncation error proportional to?"),
+            Wrong(0.01, "The factor is old error / new error, so a shrinking error gives a "
+                        "number larger than 1."),
+        )),
+    Question("roundoff", 2, "text",
+             prompt="explain why the error grows again when h becomes very small"),
+))

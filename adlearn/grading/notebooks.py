@@ -1,0 +1,270 @@
+"""Exercise notebooks: write a source from cell specs, validate it, build the student version.
+
+A source notebook (``exercises/source/<name>/<name>.ipynb``) holds the solutions and
+nbgrader's cell metadata (schema version 3), so nbgrader can use it as it is:
+
+- a solution cell (``solution: true``) holds the learner's part; in a code cell the
+  solution sits between ``### BEGIN SOLUTION`` and ``### END SOLUTION``;
+- a grading cell (``grade: true, locked: true``, with ``points``) checks one question;
+  its ``grade_id`` is the question's id;
+- a question answered in words is a markdown cell that is both a grade and a solution
+  cell, graded by hand.
+
+The student version (``exercises/<name>.ipynb``) has each solution replaced by a stub,
+no outputs, and every non-solution cell with nbgrader metadata locked.
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+
+from ..errors import GradingError
+from .exercises import exercise as find_exercise
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+TEXT_STUB = "YOUR ANSWER HERE"
+ALLOWED_KEYS = {"grade", "locked", "solution", "grade_id", "points", "task", "checksum",
+                "schema_version"}
+GRADE_ID = re.compile(r"^[a-zA-Z0-9_-]+$")
+
+
+def _meta(grade_id, grade=False, solution=False, locked=False, points=None):
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
+            "solution": solution}
+    if grade:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+# --- cell specs: what an exercise notebook is made of -------------------------------
+
+
+def markdown(text):
+    """Prose: the introduction, the text before a question, a hint."""
+    return nbformat.v4.new_markdown_cell(text.strip())
+
+
+def code(text, grade_id=None):
+    """A code cell the learner runs (imports, a plot); with a grade_id it is read-only."""
+    cell = nbformat.v4.new_code_cell(text.strip())
+    if grade_id:
+        cell.metadata = _meta(grade_id, locked=True)
+    return cell
+
+
+def solution(grade_id, text):
+    """A code cell the learner completes; the solution goes between the markers."""
+    return nbformat.v4.new_code_cell(text.strip(), metadata=_meta(grade_id, solution=True))
+
+
+def grading(exercise_name, qid):
+    """The locked cell that checks question qid (its points come from the question)."""
+    q = find_exercise(exercise_name).question(qid)
+    text = f'from adlearn.grading import check\ncheck("{exercise_name}.{qid}", {q.answer})'
+    return nbformat.v4.new_code_cell(
+        text, metadata=_meta(qid, grade=True, locked=True, points=q.points))
+
+
+def written(exercise_name, qid, model_answer):
+    """The markdown cell of a question answered in words (graded by hand)."""
+    q = find_exercise(exercise_name).question(qid)
+    return nbformat.v4.new_markdown_cell(
+        model_answer.strip(), metadata=_meta(qid, grade=True, solution=True, points=q.points))
+
+
+def source_notebook(cells):
+    """A notebook of these cells, with a Python 3 kernel and stable cell ids."""
+    nb = nbformat.v4.new_notebook(cells=list(cells))
+    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python",
+                                  "name": "python3"},
+                   "language_info": {"name": "python"}}
+    for i, cell in enumerate(nb.cells):
+        cell.id = nbgrader(cell).get("grade_id") or f"{cell.cell_type}-{i}"
+    return nb
+
+
+def write(nb, path):
+    """Write a notebook as nbformat does (indent 1, a final newline)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
+
+
+# --- reading and validating ----------------------------------------------------------
+
+
+def nbgrader(cell):
+    """A cell's nbgrader metadata ({} for a plain cell)."""
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def problems(nb, exercise=None):
+    """What is wrong with a notebook's nbgrader metadata (nbgrader's v3 rules), and, given
+    its ``Exercise``, with how its cells match the questions; [] when all is well."""
+    found, seen = [], set()
+    for i, cell in enumerate(nb.cells):
+        meta, where = nbgrader(cell), f"cell {i + 1}"
+        if meta:
+            found += _cell_problems(cell, meta, where, seen)
+        elif BEGIN in cell.source or END in cell.source:
+            found.append(f"{where}: has solution markers but is not a solution cell")
+    if exercise is not None:
+        found += _question_problems(nb, exercise)
+    return found
+
+
+def _cell_problems(cell, meta, where, seen):
+    found = []
+    if meta.get("schema_version") != 3:
+        found.append(f"{where}: schema_version must be 3")
+    extra = set(meta) - ALLOWED_KEYS
+    if extra:
+        found.append(f"{where}: unknown nbgrader keys {sorted(extra)}")
+    grade_id = meta.get("grade_id")
+    if meta.get("grade") or meta.get("solution") or meta.get("locked"):
+        if not isinstance(grade_id, str) or not GRADE_ID.match(grade_id):
+            found.append(f"{where}: grade_id {grade_id!r} must be letters, digits, _ or -")
+        elif grade_id in seen:
+            found.append(f"{where}: grade_id {grade_id!r} is used twice")
+        seen.add(grade_id)
+    if meta.get("grade"):
+        points = meta.get("points")
+        if not isinstance(points, (int, float)) or isinstance(points, bool) or points < 0:
+            found.append(f"{where}: a grade cell needs points (a number >= 0), not {points!r}")
+        if cell.cell_type == "markdown" and not meta.get("solution"):
+            found.append(f"{where}: a markdown grade cell must also be a solution cell")
+    has_markers = BEGIN in cell.source or END in cell.source
+    if has_markers and not meta.get("solution"):
+        found.append(f"{where}: has solution markers but is not a solution cell")
+    if has_markers and cell.source.count(BEGIN) != cell.source.count(END):
+        found.append(f"{where}: its BEGIN and END SOLUTION markers do not pair up")
+    return found
+
+
+def _question_problems(nb, exercise):
+    """Each question has exactly one grade cell of the right kind and points."""
+    found = []
+    grade_cells = {nbgrader(c)["grade_id"]: c for c in nb.cells
+                   if nbgrader(c).get("grade") and nbgrader(c).get("grade_id")}
+    for q in exercise.questions:
+        cell = grade_cells.pop(q.id, None)
+        if cell is None:
+            found.append(f"question {q.id!r} has no grade cell with grade_id {q.id!r}")
+            continue
+        if nbgrader(cell).get("points") != q.points:
+            found.append(f"question {q.id!r}: the cell's points differ from the question's")
+        wanted = "markdown" if q.kind == "text" else "code"
+        if cell.cell_type != wanted:
+            found.append(f"question {q.id!r} needs a {wanted} grade cell")
+        elif q.autograded and f'check("{exercise.name}.{q.id}"' not in cell.source:
+            found.append(f"question {q.id!r}: its grade cell does not call "
+                         f'check("{exercise.name}.{q.id}", ...)')
+    found += [f"grade cell {gid!r} matches no question" for gid in grade_cells]
+    return found
+
+
+def validate(nb, exercise=None):
+    """Raise GradingError listing the problems, if there are any."""
+    found = problems(nb, exercise)
+    if found:
+        raise GradingError("the notebook's nbgrader metadata breaks the rules:\n  "
+                           + "\n  ".join(found))
+
+
+# --- the student version -------------------------------------------------------------
+
+
+def student_version(source):
+    """The student notebook built from a source: stubs for solutions, no outputs, locks."""
+    nb = nbformat.from_dict(source)  # a deep copy
+    for cell in nb.cells:
+        meta = nbgrader(cell)
+        if meta.get("solution"):
+            cell.source = _stub(cell)
+        elif meta:
+            meta["locked"] = True
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return nb
+
+
+def _stub(cell):
+    """A solution cell's source with each solution region (or the whole cell) stubbed."""
+    stub = CODE_STUB if cell.cell_type == "code" else TEXT_STUB
+    if BEGIN not in cell.source:
+        return stub
+    lines, inside = [], False
+    for line in cell.source.splitlines():
+        marker = line.strip()
+        if marker == BEGIN:
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            lines += [indent + s for s in stub.splitlines()]
+        elif marker == END:
+            inside = False
+        elif not inside:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def solution_texts(source):
+    """The solution lines of a source notebook (what must not reach a student version)."""
+    texts = []
+    for cell in source.cells:
+        if not nbgrader(cell).get("solution"):
+            continue
+        if BEGIN not in cell.source:
+            texts.append(cell.source)
+            continue
+        inside = False
+        for line in cell.source.splitlines():
+            if line.strip() in (BEGIN, END):
+                inside = line.strip() == BEGIN
+            elif inside and line.strip():
+                texts.append(line)
+    return texts
+
+
+# --- the exercises folder ------------------------------------------------------------
+
+
+def source_path(root, name):
+    return Path(root) / "source" / name / f"{name}.ipynb"
+
+
+def student_path(root, name):
+    return Path(root) / f"{name}.ipynb"
+
+
+def read(path):
+    """A notebook from a file (nbformat 4), or GradingError saying why it is unreadable."""
+    try:
+        return nbformat.read(str(path), as_version=4)
+    except Exception as exc:
+        raise GradingError(f"{path} is not a readable notebook: {exc}") from None
+
+
+def sources(root):
+    """The names of the exercises that have a source notebook under root, sorted."""
+    return sorted(p.parent.name for p in Path(root).glob("source/*/*.ipynb")
+                  if p.stem == p.parent.name)
+
+
+def build(root, check_only=False):
+    """Validate every source under root and write its student version.
+
+    Returns the names of student versions that were (or, with check_only, would be)
+    rewritten because they differ from their sources.
+    """
+    changed = []
+    for name in sources(root):
+        source = read(source_path(root, name))
+        validate(source, find_exercise(name))
+        text = nbformat.writes(student_version(source)) + "\n"
+        target = student_path(root, name)
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            changed.append(name)
+            if not check_only:
+                target.write_text(text, encoding="utf-8")
+    return changed
