@@ -9,7 +9,7 @@ direction), and forward mode nests, so ``derivative(derivative(f))`` is f''.
 import inspect
 
 from .engine import Var
-from .errors import NotANumberError
+from .errors import ArgumentError, NotANumberError
 from .forward import Dual, new_tag, primal_of, tangent_of
 from .rules import as_real
 
@@ -46,8 +46,8 @@ def grad(f, argnums=None):
 def jvp(f, primals, tangents):
     """``(f(primals), directional derivative along tangents)`` by one forward-mode sweep."""
     if len(primals) != len(tangents):
-        raise ValueError(f"jvp needs one tangent per primal: got {len(primals)} primals "
-                         f"and {len(tangents)} tangents")
+        raise ArgumentError(f"jvp needs one tangent per primal: got {len(primals)} primals "
+                            f"and {len(tangents)} tangents")
     tag = new_tag()
     y = f(*(Dual(p, t, tag) for p, t in zip(primals, tangents)))
     return primal_of(_one_number(y), tag), tangent_of(y, tag)
@@ -72,11 +72,12 @@ def _one_number(y):
 def _positions(argnums, count):
     if argnums is None:
         return tuple(range(count))
-    positions = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    positions = tuple(argnums) if isinstance(argnums, (tuple, list)) else (argnums,)
     for i in positions:
-        if not 0 <= i < count:
-            raise ValueError(f"argnums {argnums!r} asks for argument {i}, "
-                             f"but f was called with {count} arguments")
+        if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < count:
+            raise ArgumentError(f"argnums {argnums!r} asks for argument {i!r}, but f was "
+                                f"called with {count} arguments (argnums is None, an int "
+                                "or a tuple of ints counted from 0)")
     return positions
 
 
