@@ -76,9 +76,11 @@ def parse(text):
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        start = max((exc.offset or 1) - 1, 0)
-        raise ParseError(f"this is not a valid expression ({exc.msg})", text.strip(), start,
-                         exc.end_offset - 1 if exc.end_offset else None) from None
+        text = text.strip()
+        start = _index(text, exc.lineno or 1, max((exc.offset or 1) - 1, 0), in_bytes=False)
+        end = (_index(text, exc.end_lineno or exc.lineno or 1, exc.end_offset - 1, in_bytes=False)
+               if exc.end_offset else None)
+        raise ParseError(f"this is not a valid expression ({exc.msg})", text, start, end) from None
     except (RecursionError, MemoryError):
         raise ParseError("the expression is nested too deeply", text[:60], 0, 60) from None
     compiler = _Compiler(text.strip())
@@ -96,7 +98,8 @@ class _Compiler:
         self.text, self.steps, self.variables = text, [], []
 
     def reject(self, node, message):
-        raise ParseError(message, self.text, node.col_offset, node.end_col_offset)
+        raise ParseError(message, self.text, _index(self.text, node.lineno, node.col_offset),
+                         _index(self.text, node.end_lineno, node.end_col_offset))
 
     def compile(self, node):
         if isinstance(node, ast.Constant):
@@ -142,6 +145,18 @@ class _Compiler:
             self.reject(node, f"{node.func.id} takes exactly one argument, as in {node.func.id}(x)")
         self.compile(node.args[0])
         self.steps.append(("apply", FUNCTIONS[node.func.id], 1))
+
+
+def _index(text, lineno, column, in_bytes=True):
+    """The index in text of a position Python reports as a line (from 1) and a column.
+
+    The ast module counts columns in UTF-8 bytes (``π`` is two), SyntaxError in characters.
+    """
+    lines = text.splitlines(keepends=True) or [""]
+    line = lines[min(lineno, len(lines)) - 1]
+    if in_bytes:
+        column = len(line.encode()[:column].decode(errors="ignore"))
+    return sum(len(earlier) for earlier in lines[: lineno - 1]) + column
 
 
 def _describe(node):

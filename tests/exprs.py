@@ -57,7 +57,7 @@ SYMPY = {
 }
 
 TEXT = {"add": "({} + {})", "sub": "({} - {})", "mul": "({} * {})", "div": "({} / {})",
-        "neg": "-{}", "powc": "({} ** {})", "pow": "({} ** {})"}
+        "neg": "(-{})", "powc": "({} ** {})", "pow": "({} ** {})"}
 
 LIMIT = 100.0  # largest |value| of a node
 POWC_EXPONENTS = (2.0, 3.0, -1.0, -2.0, 0.5, 1.5, -0.5)
@@ -95,11 +95,15 @@ class Expr:
                  for op, fn in SYMPY.items()}
         return self.evaluate(symbols, exact)
 
-    def __repr__(self):
+    @property
+    def text(self):
+        """The expression as Python text over x1, x2, x3 (which ``adlearn.parse`` reads)."""
         names = [f"x{i + 1}" for i in range(self.n_inputs)]
-        texts = self.evaluate(names, {op: _text(op) for op in OPS})
-        point = ", ".join(f"{n}={v!r}" for n, v in zip(names, self.point))
-        return f"<Expr {texts} at {point}>"
+        return self.evaluate(names, {op: _text(op) for op in OPS})
+
+    def __repr__(self):
+        point = ", ".join(f"x{i + 1}={v!r}" for i, v in enumerate(self.point))
+        return f"<Expr {self.text} at {point}>"
 
 
 def _text(op):
