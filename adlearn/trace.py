@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 from .engine import Var, _constant
 from .errors import ArgumentError, UnknownInputError
-from .parse import parse
-from .rules import RULES, as_real, number_text
+from .parse import Expression, parse
+from .rules import RULES, Operand, as_real, number_text
 
 STYLES = ("textbook", "intro")
 
@@ -122,11 +122,18 @@ def definition(node, names, notation="text"):
 class Row:
     """One variable of the trace, as plain data.
 
-    ``definition`` is the right-hand side in the table's notation (``ln v-1``; ``""``
-    when there is nothing to add, as for ``x1 = x1``). ``tangent_definition`` and
-    ``adjoint_definition`` give the chain rule that computes the tangent and the adjoint
-    from the graph's edges: ``v̇2 = ∂v2/∂v-1 v̇-1 + ∂v2/∂v0 v̇0`` and
-    ``v̄-1 = v̄1 ∂v1/∂v-1 + v̄2 ∂v2/∂v-1``.
+    ``definition`` is the right-hand side in the table's notation (``ln v-1``; for an
+    input its own name, ``x1``). The tangent and the adjoint each come with the chain rule
+    that computes them over the graph's edges, first with the local partial derivatives
+    named, then written out from the rule table:
+
+    - ``tangent_chain_rule``: ``v̇-1 ∂v2/∂v-1 + v̇0 ∂v2/∂v0`` (over the node's arguments),
+      ``tangent_definition``: ``v̇-1 × v0 + v̇0 × v-1``;
+    - ``adjoint_chain_rule``: ``v̄1 ∂v1/∂v-1 + v̄2 ∂v2/∂v-1`` (over the node's users),
+      ``adjoint_definition``: ``v̄1 / v-1 + v̄2 × v0``.
+
+    A part with nothing to say is ``""`` (an input has no chain rule; the output's
+    adjoint is the seed, 1).
     """
 
     name: str
@@ -134,8 +141,13 @@ class Row:
     primal: float
     tangent: float
     adjoint: float
+    tangent_chain_rule: str
     tangent_definition: str
+    adjoint_chain_rule: str
     adjoint_definition: str
+
+
+_ALIGN_WITHIN = 60  # text columns: a longer right-hand side is not padded to, it runs on
 
 
 class Trace:
@@ -157,71 +169,59 @@ class Trace:
         raise KeyError(f"the trace has no row {name!r}; its rows are "
                        f"{', '.join(r.name for r in self.rows)}")
 
-    def _values(self, row):
-        return [_number(x, self.digits) for x in (row.primal, row.tangent, row.adjoint)]
+    def _entries(self, notation, column):
+        """(left-hand side, right-hand sides, value text) of one trace, row by row."""
+        attribute = ("primal", "tangent", "adjoint")[column]
+        return [(*_shown(*cells[column]), _number(getattr(row, attribute), self.digits))
+                for cells, row in zip(self._cells[notation.key], self.rows)]
+
+    def _headings(self, notation):
+        seed = notation.math.format(notation.name(self.seed, "dot") + " = 1")
+        out = notation.math.format(notation.name(self.output_name, "bar") + " = 1")
+        return ("Forward primal trace", f"Forward tangent trace (seeded on {seed})",
+                f"Reverse adjoint trace (seeded on {out})")
 
     def __str__(self):
-        """Three aligned sections; the adjoint trace runs from the output back."""
-        text = _TEXT
-        sections = [
-            ("Forward primal trace", [(c[0], c[1], v[0]) for c, v in self._pairs(text)]),
-            (f"Forward tangent trace (seeded on {self.seed}: "
-             f"{text.name(self.seed, 'dot')} = 1)",
-             [(c[2], c[3], v[1]) for c, v in self._pairs(text)]),
-            (f"Reverse adjoint trace (seeded on the output: "
-             f"{text.name(self.output_name, 'bar')} = 1), from the output back",
-             [(c[4], c[5], v[2]) for c, v in reversed(self._pairs(text))]),
-        ]
+        """Three aligned sections; the adjoint trace runs from the output back, as computed."""
         lines = [self.title]
-        for heading, entries in sections:
-            lhs_width = max(_width(lhs) for lhs, _, _ in entries)
-            rhs_width = max(_width(rhs) for _, rhs, _ in entries)
+        for column, heading in enumerate(self._headings(_TEXT)):
+            entries = self._entries(_TEXT, column)
+            if column == 2:
+                entries.reverse()
+                heading += ", from the output back"
+            rhs = [" = ".join(parts) for _, parts, _ in entries]
+            lhs_width = max(_width(e[0]) for e in entries)
+            rhs_width = max(w for w in map(_width, rhs) if w <= _ALIGN_WITHIN)
             lines += ["", heading]
-            for lhs, rhs, value in entries:
-                middle = f" = {_pad(rhs, rhs_width)}" if rhs else " " * (rhs_width + 3)
+            for (lhs, _, value), right in zip(entries, rhs):
+                middle = f" = {_pad(right, rhs_width)}" if right else " " * (rhs_width + 3)
                 lines.append(f"  {_pad(lhs, lhs_width)}{middle} = {value}")
         return "\n".join(lines)
 
-    def _pairs(self, notation):
-        return list(zip(self._cells[notation.key], (self._values(r) for r in self.rows)))
-
     def _repr_html_(self):
         """An HTML table: the primal, tangent and adjoint traces side by side."""
-        notation = _HTML
-
-        def cell(lhs, rhs):
-            return f"<td style='text-align:left'>{lhs} = {rhs}</td>" if rhs else \
-                f"<td style='text-align:left'>{lhs}</td>"
-
-        head = "".join(
-            f"<th colspan='2' style='text-align:center'>{h}</th>" for h in (
-                "Forward primal trace",
-                f"Forward tangent trace<br>(seed {notation.name(self.seed, 'dot')} = 1)",
-                f"Reverse adjoint trace<br>(seed {notation.name(self.output_name, 'bar')} = 1,"
-                " computed from the bottom up)"))
-        body = []
-        for c, values in self._pairs(notation):
-            tds = [cell(c[0], c[1]), _html_number(values[0]), cell(c[2], c[3]),
-                   _html_number(values[1]), cell(c[4], c[5]), _html_number(values[2])]
-            body.append(f"<tr>{''.join(tds)}</tr>")
+        left, right = "<td style='text-align:left'>", "<td style='text-align:right'>"
+        head = "".join(f"<th colspan='2' style='text-align:center'>{h}</th>"
+                       for h in self._headings(_HTML))
+        columns = [self._entries(_HTML, column) for column in range(3)]
+        body = "".join(
+            "<tr>" + "".join(f"{left}{' = '.join((lhs, *parts))}</td>{right}{value}</td>"
+                             for lhs, parts, value in row) + "</tr>"
+            for row in zip(*columns))
+        note = "The reverse sweep fills the adjoint column from the bottom up."
         return (f"<table class='adlearn-trace'><caption>{html.escape(self.title)}</caption>"
-                f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+                f"<p style='font-size:smaller'>{note}</p>")
 
     def to_latex(self):
         """A LaTeX tabular of the three traces side by side (no extra packages needed)."""
-        rows = []
-        for c, values in self._pairs(_LATEX):
-            cells = []
-            for (lhs, rhs), value in zip((c[0:2], c[2:4], c[4:6]), values):
-                cells += [f"${lhs} = {rhs}$" if rhs else f"${lhs}$", f"${value}$"]
-            rows.append(" & ".join(cells) + r" \\")
-        seed, out = _LATEX.name(self.seed, "dot"), _LATEX.name(self.output_name, "bar")
-        return "\n".join([
-            r"\begin{tabular}{lrlrlr}", r"\hline",
-            r"\multicolumn{2}{c}{Forward primal trace} & "
-            rf"\multicolumn{{2}}{{c}}{{Forward tangent trace (${seed} = 1$)}} & "
-            rf"\multicolumn{{2}}{{c}}{{Reverse adjoint trace (${out} = 1$)}} \\",
-            r"\hline", *rows, r"\hline", r"\end{tabular}"])
+        columns = [self._entries(_LATEX, column) for column in range(3)]
+        rows = [" & ".join(f"${' = '.join((lhs, *parts))}$ & ${value}$"
+                           for lhs, parts, value in row) + r" \\"
+                for row in zip(*columns)]
+        head = " & ".join(rf"\multicolumn{{2}}{{c}}{{{h}}}" for h in self._headings(_LATEX))
+        return "\n".join([r"\begin{tabular}{lrlrlr}", r"\hline", head + r" \\", r"\hline",
+                          *rows, r"\hline", r"\end{tabular}"])
 
     def __repr__(self):
         return f"<Trace: {self.title}, {len(self.rows)} rows>"
@@ -238,7 +238,7 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     _check_style(style)
     if isinstance(f, str):
         f = parse(f)
-    point = _point(f, args, values)
+    signature, point = _point(f, args, values)
     inputs = [Var(value, name=name) for name, value in point.items()]
     if seed is None and not inputs:
         seed_var = None
@@ -248,7 +248,9 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
             raise UnknownInputError(f"seed {seed!r} is not an input of f; "
                                     f"its inputs are {', '.join(point) or 'none'}")
         seed_var = inputs[list(point).index(seed)]
-    output = f(*inputs)
+    call = signature.bind_partial()
+    call.arguments.update(zip(point, inputs))
+    output = f(*call.args, **call.kwargs)
     if not isinstance(output, Var):  # f does not depend on its inputs: a constant
         output = _constant(as_real(output, "the value returned by f"))
     output.backward()
@@ -260,29 +262,33 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
             p * tangent.get(c, 0.0) for c, p in zip(node.inputs, node.partials))
     output_row = style == "textbook" or not output.inputs
     output_name = ("y" if style == "textbook" else "f") if output_row else names[output]
-    rows = [Row(names[n], "", n.value, tangent[n], n.grad, "", "") for n in nodes]
+    steps = _derivation(nodes, names, output, output_name if output_row else None)
+    cells = {}
+    for notation in (_TEXT, _HTML, _LATEX):
+        shown = {n: notation.name(names[n]) for n in nodes}
+        cells[notation.key] = [_cells(step, notation, shown) for step in steps]
+    values = [(n.value, tangent[n], n.grad) for n in nodes]
     if output_row:
-        rows.append(Row(output_name, "", output.value, tangent.get(output, 0.0), 1.0, "", ""))
-    cells = {notation.key: _cells(nodes, names, output, output_row and output_name, notation)
-             for notation in (_TEXT, _HTML, _LATEX)}
-    rows = [Row(r.name, c[1], r.primal, r.tangent, r.adjoint, c[3], c[5])
-            for r, c in zip(rows, cells["text"])]
+        values.append((output.value, tangent.get(output, 0.0), 1.0))
+    rows = [Row(name, definition_, *numbers, *tangent_parts, *adjoint_parts)
+            for ((name, [definition_]), (_, tangent_parts), (_, adjoint_parts)), numbers
+            in zip(cells["text"], values)]
     at = ", ".join(f"{name} = {number_text(value)}" for name, value in point.items())
-    what = f.text if hasattr(f, "text") else getattr(f, "__name__", "<lambda>")
+    what = f.text if isinstance(f, Expression) else getattr(f, "__name__", "<lambda>")
     what = "f" if what == "<lambda>" else what
     title = f"Evaluation trace of {what}" + (f" at {at}" if at else "")
     return Trace(rows, cells, title, seed or output_name, output_name, digits)
 
 
 def _point(f, args, values):
-    """{parameter name: value} for f's parameters, in f's order, from args and values."""
+    """f's signature and {parameter name: value}, in f's order, from args and values."""
     try:
-        parameters = inspect.signature(f).parameters.values()
+        signature = inspect.signature(f)
     except (TypeError, ValueError):
         raise ArgumentError(f"trace needs a Python function or an expression text, "
                             f"not {f!r}") from None
     kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    params = [p for p in parameters if p.kind in kinds]
+    params = [p for p in signature.parameters.values() if p.kind in kinds]
     names = [p.name for p in params]
     if len(args) > len(params):
         raise ArgumentError(f"f takes {len(params)} inputs ({', '.join(names) or 'none'}), "
@@ -299,60 +305,183 @@ def _point(f, args, values):
         if p.name not in given and p.default is inspect.Parameter.empty:
             raise ArgumentError(f"no value for {p.name}: pass {p.name}=... "
                                 f"(f's inputs are {', '.join(names)})")
-    return {name: given[name] for name in names if name in given}
+    return signature, {name: given[name] for name in names if name in given}
 
 
-def _cells(nodes, names, output, output_row_name, notation):
-    """Per row, in one notation: (name, definition, v̇ name, its definition, v̄ name, its definition).
+def _derivation(nodes, names, output, output_row_name):
+    """What each row says, before it is written in a notation.
 
-    The definitions of tangents and adjoints come from the graph's edges: a tangent sums
-    over the node's arguments (∂v/∂u u̇), an adjoint over the node's users (w̄ ∂w/∂v).
+    Per row: its name, what defines it (a node, or a name or number for the output row)
+    and the terms of its tangent and its adjoint. A term is (marked, edge, product): the
+    marked variable (u̇ or w̄), the edge (w, v) whose partial ∂w/∂v multiplies it (None
+    for none), and that product written out with the local partial from the rule table.
     """
-    shown = {n: notation.name(names[n]) for n in nodes}
-    users = {n: [] for n in nodes}
+    leaf = {n: _Formula.name(names[n], value=n.value) for n in nodes}
+    tangent = {n: [] for n in nodes}
+    adjoint = {n: [] for n in nodes}
+    if output_row_name and not output.is_constant:
+        seed = _Formula.name(output_row_name, "bar")
+        adjoint[output].append((seed, None, seed))
     for node in nodes:
-        for arg in node.inputs:
+        if not node.inputs:
+            if node.name:
+                own = _Formula.name(node.name, "dot")
+                tangent[node].append((own, None, own))
+            continue
+        args = [a.value if a.is_constant else leaf[a] for a in node.inputs]
+        for arg, partial in zip(node.inputs, RULES[node.op].partials(leaf[node], *args)):
             if not arg.is_constant:
-                users[arg].append(node)
+                dot, bar = _Formula.name(names[arg], "dot"), _Formula.name(names[node], "bar")
+                tangent[node].append((dot, (node, arg), dot * partial))
+                adjoint[arg].append((bar, (node, arg), bar * partial))
+    steps = [(names[n], n, tangent[n], adjoint[n]) for n in nodes]
     if output_row_name:
-        users[output] = [None] if output in users else []
-    cells = []
+        source = output.value if output.is_constant else _Formula.name(names[output])
+        dot = 0.0 if output.is_constant else _Formula.name(names[output], "dot")
+        steps.append((output_row_name, source, [(dot, None, dot)], []))
+    return steps
 
-    def partial(w, v):
-        return notation.partial.format(shown[w], shown[v])
 
-    for node in nodes:
-        lhs = shown[node]
-        if node.inputs:
-            rhs = definition(node, shown, notation.rule_form)
-            dot = " + ".join(f"{partial(node, a)} {notation.name(names[a], 'dot')}"
-                             for a in node.inputs if not a.is_constant)
-        else:
-            rhs = notation.name(node.name) if node.name else ""
-            dot = notation.name(node.name, "dot") if node.name else ""
-        bar = " + ".join(notation.name(output_row_name, "bar") if w is None else
-                         f"{notation.name(names[w], 'bar')} {partial(w, node)}"
-                         for w in users[node])
-        cells.append(_without_repeats(lhs, rhs, notation.name(names[node], "dot"), dot,
-                                      notation.name(names[node], "bar"), bar))
-    if output_row_name:
-        if output.is_constant:
-            rhs, dot = number_text(output.value), "0"
-        else:
-            rhs, dot = shown[output], notation.name(names[output], "dot")
-        cells.append(_without_repeats(notation.name(output_row_name), rhs,
-                                      notation.name(output_row_name, "dot"), dot,
-                                      notation.name(output_row_name, "bar"), ""))
+def _cells(step, notation, shown):
+    """A row in one notation: (name, [definition]), (v̇ name, [chain rule, written out]),
+    (v̄ name, [chain rule, written out])."""
+    name, source, tangent, adjoint = step
+    if isinstance(source, Var) and source.inputs:
+        rhs = definition(source, shown, notation.rule_form)
+    elif isinstance(source, Var):
+        rhs = notation.name(source.name) if source.name else ""
+    else:
+        rhs = _render(source, notation)
+    cells = [(notation.name(name), [rhs])]
+    for mark, terms in (("dot", tangent), ("bar", adjoint)):
+        chain = " + ".join(
+            _render(marked, notation) + ("" if edge is None else " " + notation.partial.format(
+                shown[edge[0]], shown[edge[1]])) for marked, edge, _ in terms)
+        cells.append((notation.name(name, mark), [chain, _sum([t[2] for t in terms], notation)]))
     return cells
 
 
-def _without_repeats(*pairs):
-    """(lhs, rhs, ...) with each rhs that only repeats its lhs (x1 = x1) made empty."""
-    out = list(pairs)
-    for i in range(0, len(out), 2):
-        if out[i + 1] == out[i]:
-            out[i + 1] = ""
-    return tuple(out)
+def _shown(lhs, parts):
+    """lhs and the parts worth showing: not empty, and not repeating what comes before."""
+    kept = []
+    for part in parts:
+        if part and part not in (lhs, *kept):
+            kept.append(part)
+    return lhs, kept
+
+
+class _Formula(Operand):
+    """A formula written with the rule table's own functions, to print local partials.
+
+    Applying ``RULES[op].partials`` to formulas instead of numbers writes each local
+    partial derivative out (∂v1/∂v-1 of ``ln v-1`` is ``1 / v-1``), so the trace prints
+    the very formulas the engine computes with, tidied a little (x × 1 = x, x^1 = x).
+    A leaf is a name with an optional mark (dot or bar) and its value, which the rules
+    of relu and abs compare with 0.
+    """
+
+    __slots__ = ("op", "args", "value")
+
+    def __init__(self, op, args, value=None):
+        self.op, self.args, self.value = op, args, value
+
+    @staticmethod
+    def name(name, mark="", value=None):
+        return _Formula(None, (name, mark), value)
+
+    @staticmethod
+    def _apply(op, *args):
+        return _simplified(op, args)
+
+
+def _is(x, number):
+    return not isinstance(x, _Formula) and x == number
+
+
+def _is_op(x, op):
+    return isinstance(x, _Formula) and x.op == op
+
+
+def _simplified(op, args):
+    """The formula ``op(*args)``, with numbers folded and the obvious tidied away."""
+    if not any(isinstance(a, _Formula) for a in args):
+        return RULES[op].value(*args)
+    a, b = args[0], args[-1]
+    if op == "mul":
+        for x, y in ((a, b), (b, a)):
+            if _is(x, 0):
+                return 0.0
+            if _is(x, 1):
+                return y
+            if _is(x, -1):
+                return -y
+            if _is_op(y, "neg"):
+                return -(x * y.args[0])
+            if _is_op(y, "div") and _is(y.args[0], 1):  # x × (1 / z) = x / z
+                return x / y.args[1]
+    elif op in ("add", "sub") and _is(b, 0):
+        return a
+    elif op == "add" and _is(a, 0):
+        return b
+    elif op == "add" and _is_op(b, "neg"):
+        return a - b.args[0]
+    elif op == "sub" and _is_op(b, "neg"):
+        return a + b.args[0]
+    elif op == "div" and _is_op(a, "neg"):  # (-x) / z = -(x / z)
+        return -(a.args[0] / b)
+    elif op == "neg" and _is_op(a, "neg"):
+        return a.args[0]
+    elif op in ("div", "powc") and _is(b, 1):
+        return a
+    return _Formula(op, args)
+
+
+def _sum(terms, notation):
+    """Terms joined by + and -, as a learner writes them ("0" if every term is 0)."""
+    text = ""
+    for term in terms:
+        if _is(term, 0):
+            continue
+        negative = _is_op(term, "neg")
+        body = _render(term.args[0] if negative else term, notation)
+        if negative and _needs_parens("sub", 1, term.args[0], RULES["sub"].text):
+            body = f"({body})"
+        text = f"{text} {'-' if negative else '+'} {body}" if text else \
+            f"-{body}" if negative else body
+    return text or ("0" if terms else "")
+
+
+def _render(formula, notation):
+    """A small formula written in a notation (its depth is that of a rule's partial)."""
+    if not isinstance(formula, _Formula):
+        return number_text(formula)
+    if formula.op is None:
+        return notation.name(*formula.args)
+    template = getattr(RULES[formula.op], notation.rule_form)
+    parts = []
+    for i, arg in enumerate(formula.args):
+        text = _render(arg, notation)
+        parts.append(f"({text})" if _needs_parens(formula.op, i, arg, template) else text)
+    return template.format(*parts)
+
+
+def _needs_parens(op, i, arg, template):
+    """Whether argument i of op needs parentheses in the template: a sum inside a
+    product does, an atom never does, nor does a slot the template already brackets."""
+    if not isinstance(arg, _Formula) or arg.op is None:
+        return False
+    slot = "{%d}" % i
+    if f"({slot})" in template or f"|{slot}|" in template or (
+            "{" + slot + "}" in template and "{" + slot + "}^" not in template):
+        return False
+    sums = ("add", "sub") if i == 0 else ("add", "sub", "neg")  # -x × z, but z × (-x)
+    if op == "add":
+        return False
+    if op in ("sub", "mul", "neg") or (op == "div" and i == 0):
+        return arg.op in sums
+    if op == "div":
+        return arg.op in (*sums, "mul", "div")
+    return True  # an argument of a function or a power: anything but an atom
 
 
 def _split(name):
@@ -364,8 +493,8 @@ def _split(name):
 class _Notation:
     """How names, marks (dot, bar) and partial derivatives are written in one format."""
 
-    def __init__(self, key, rule_form, partial, marks, name):
-        self.key, self.rule_form, self.partial = key, rule_form, partial
+    def __init__(self, key, rule_form, partial, marks, name, math="{}"):
+        self.key, self.rule_form, self.partial, self.math = key, rule_form, partial, math
         self._marks, self._name = marks, name
 
     def name(self, name, mark=""):
@@ -382,7 +511,7 @@ _LATEX = _Notation("latex", "latex", r"\frac{{\partial {0}}}{{\partial {1}}}",
                    {"dot": r"\dot{{{}}}", "bar": r"\bar{{{}}}"},
                    lambda mark, base, sub: mark.format(
                        base if len(base) == 1 else r"\mathrm{" + base.replace("_", r"\_") + "}")
-                   + (f"_{{{sub}}}" if sub else ""))
+                   + (f"_{{{sub}}}" if sub else ""), math="${}$")
 
 
 def _number(x, digits):
@@ -391,10 +520,6 @@ def _number(x, digits):
         return f"{x:.{digits}g}"
     text = f"{x:.{digits}f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
-
-
-def _html_number(text):
-    return f"<td style='text-align:right;font-family:monospace'>{html.escape(text)}</td>"
 
 
 def _width(text):
