@@ -1,0 +1,142 @@
+"""Bad input: one test per case. Each error is an adlearn error that subclasses the matching
+built-in, says what was wrong and, for a node of a graph, where (the ``at:`` formula)."""
+
+import math
+
+import pytest
+
+import adlearn as ad
+from adlearn.errors import (AdlearnError, DomainError, NotANumberError, OverflowDomainError,
+                            ParseError, ZeroDivisionDomainError)
+
+
+@pytest.fixture
+def x():
+    return ad.Var(2.0, name="x")
+
+
+def raised(cls, builtin, build):
+    """The message of the error build() raises, after checking its classes."""
+    with pytest.raises(cls) as caught:
+        build()
+    assert isinstance(caught.value, AdlearnError) and isinstance(caught.value, builtin)
+    return str(caught.value)
+
+
+def test_log_of_zero(x):
+    message = raised(ZeroDivisionDomainError, ZeroDivisionError, lambda: ad.log(x - 2))
+    assert message == ("ln 0 is not defined: the logarithm needs a positive input\n"
+                       "  at: ln (x - 2)")
+
+
+def test_division_by_zero(x):
+    y = ad.Var(0.0, name="y")
+    message = raised(ZeroDivisionDomainError, ZeroDivisionError, lambda: x / y)
+    assert message.startswith("2 / 0 is not defined: division needs a non-zero denominator")
+    assert message.endswith("\n  at: x / y")
+    message = raised(ZeroDivisionDomainError, ZeroDivisionError, lambda: 1 / (x * x - 4))
+    assert message.endswith("\n  at: 1 / ((x × x) - 4)")
+
+
+def test_log_of_a_negative_number(x):
+    message = raised(DomainError, ValueError, lambda: ad.log(x - 3))
+    assert message == ("ln (-1) is not defined: the logarithm needs a positive input\n"
+                       "  at: ln (x - 3)")
+
+
+def test_sqrt_of_a_negative_number(x):
+    message = raised(DomainError, ValueError, lambda: ad.sqrt(1 - x * x))
+    assert message.startswith("√(-3) is not defined: the square root needs x > 0")
+    assert message.endswith("\n  at: √(1 - (x × x))")
+
+
+def test_a_negative_base_to_a_variable_power(x):
+    p = ad.Var(0.5, name="p")
+    message = raised(DomainError, ValueError, lambda: (-x) ** p)
+    assert message.startswith("(-2)^0.5 is not defined: x^y with a variable exponent y needs x > 0")
+    assert message.endswith("\n  at: (-x)^p")
+
+
+def test_zero_to_a_negative_power(x):
+    message = raised(ZeroDivisionDomainError, ZeroDivisionError, lambda: (x - 2) ** -1)
+    assert message.startswith("0^(-1) is not defined: x^n needs x ≠ 0 when n < 1 "
+                              "(0 to a negative power")
+    assert message.endswith("\n  at: (x - 2)^(-1)")
+
+
+@pytest.mark.parametrize("bad, kind", [("2", "a str"), (None, "a NoneType"),
+                                       (1j, "a complex number"), (True, "a bool"),
+                                       ([1.0], "a list")])
+def test_values_that_are_not_real_numbers(x, bad, kind):
+    for build in (lambda: ad.Var(bad, name="v"), lambda: x + bad, lambda: bad * x,
+                  lambda: ad.sin(bad), lambda: ad.Dual(bad, 1.0)):
+        message = raised(NotANumberError, TypeError, build)
+        assert f"must be a real number, but got {bad!r} ({kind})" in message
+    assert "the value of Var 'v'" in raised(NotANumberError, TypeError, lambda: ad.Var(bad, "v"))
+    assert "mixed with a Var" in raised(NotANumberError, TypeError, lambda: x + bad)
+    assert "the input of sin" in raised(NotANumberError, TypeError, lambda: ad.sin(bad))
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_nan_and_infinite_inputs(x, bad):
+    for build in (lambda: ad.Var(bad), lambda: x * bad, lambda: ad.exp(bad),
+                  lambda: ad.Dual(1.0, bad)):
+        message = raised(DomainError, ValueError, build)
+        assert f"must be a finite real number, but got {bad}" in message
+
+
+def test_nan_never_comes_out_silently():
+    # inf - inf would be nan: the rule table refuses to make it
+    with pytest.raises(AdlearnError):
+        ad.grad(lambda a: a / 0.0)(1.0)
+
+
+def test_overflow(x):
+    message = raised(OverflowDomainError, OverflowError, lambda: ad.exp(x * 500))
+    assert message == ("exp 1000 is too large for a float: exp x overflows when x > 709\n"
+                       "  at: exp (x × 500)")
+    message = raised(OverflowDomainError, OverflowError, lambda: (x * 10) ** 400)
+    assert message.startswith("20^400 is too large for a float")
+    raised(OverflowDomainError, OverflowError, lambda: ad.exp(1000.0))
+    raised(OverflowDomainError, OverflowError, lambda: ad.jvp(ad.exp, (1000.0,), (1.0,)))
+
+
+def test_float_and_dual_inputs_get_the_same_errors_without_a_graph():
+    assert raised(ZeroDivisionDomainError, ZeroDivisionError, lambda: ad.log(0.0)) == (
+        "ln 0 is not defined: the logarithm needs a positive input")
+    raised(DomainError, ValueError, lambda: ad.sqrt(-1.0))
+    raised(DomainError, ValueError, lambda: ad.derivative(ad.log)(-1.0))
+    raised(ZeroDivisionDomainError, ZeroDivisionError, lambda: ad.derivative(ad.sqrt)(0.0))
+
+
+def test_the_location_names_the_failing_node_in_a_bigger_graph():
+    x1, x2 = ad.Var(2.0, name="x1"), ad.Var(5.0, name="x2")
+    with pytest.raises(DomainError) as caught:
+        ad.log(x1 - x2) + x1 * x2 - ad.sin(x2)
+    assert str(caught.value).splitlines()[-1] == "  at: ln (x1 - x2)"
+
+
+def test_a_long_location_is_cut():
+    x = ad.Var(1.0, name="x")
+    y = x
+    for _ in range(30):
+        y = y + x
+    with pytest.raises(DomainError) as caught:
+        ad.log(y - 100)
+    location = str(caught.value).splitlines()[-1]
+    assert location.startswith("  at: ln (") and "…" in location and len(location) < 80
+
+
+def test_parser_rejects():
+    message = raised(ParseError, ValueError, lambda: ad.parse("x^2"))
+    assert message == "this operator is not allowed: use ** for powers, not ^\n  x^2\n  ^^^"
+
+
+def test_every_error_class_subclasses_a_builtin():
+    from adlearn import errors
+    classes = [c for c in vars(errors).values()
+               if isinstance(c, type) and issubclass(c, AdlearnError) and c is not AdlearnError]
+    assert len(classes) >= 5
+    for cls in classes:
+        assert any(issubclass(cls, b) for b in (ValueError, TypeError, ArithmeticError,
+                                                AssertionError)), cls
