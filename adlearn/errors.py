@@ -35,7 +35,17 @@ class ParseError(AdlearnError, ValueError):
     def __init__(self, message, text, start=0, end=None):
         self.message, self.text, self.start = message, text, start
         self.end = max(start + 1, end if end is not None else len(text))
-        super().__init__(f"{message}\n  {text}\n  {' ' * start}{'^' * (self.end - start)}")
+        super().__init__(f"{message}\n{_pointed(text, start, self.end)}")
+
+
+def _pointed(text, start, end, width=70):
+    """The text on one line with carets under text[start:end]; a long text shows the part
+    around start, between … marks."""
+    lo = max(0, start - 20) if len(text) > width else 0
+    hi = min(len(text), lo + width)
+    shown = ("…" if lo else "") + text[lo:hi].replace("\n", " ") + ("…" if hi < len(text) else "")
+    offset = start - lo + (1 if lo else 0)
+    return f"  {shown}\n  {' ' * offset}{'^' * max(1, min(end, hi) - start)}"
 
 
 class PathLimitError(AdlearnError, ValueError):

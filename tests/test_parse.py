@@ -142,8 +142,11 @@ def test_too_long_text():
 @pytest.mark.parametrize("text", ["-" * 5000 + "x", "(" * 1000 + "x" + ")" * 1000,
                                   "sin(" * 1500 + "x" + ")" * 1500])
 def test_deep_nesting(text):
-    with pytest.raises(ParseError, match="nested too deeply|too many nested parentheses"):
+    with pytest.raises(ParseError, match="nested too deeply|too many nested parentheses") as caught:
         ad.parse(text)
+    error = caught.value
+    assert 0 <= error.start < error.end <= len(text)
+    assert len(str(error).splitlines()[1]) < 100  # the shown text is cut, not 5000 characters
 
 
 def test_not_text():
