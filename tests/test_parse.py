@@ -173,3 +173,12 @@ def test_parse_never_evals_or_execs(monkeypatch):
     assert ad.grad(f)(2.0, 5.0)[0] == pytest.approx(5.5 + 1.0 / math.tanh(5.0))
     with pytest.raises(ParseError):
         ad.parse('__import__("os").system("echo hacked")')
+
+
+@pytest.mark.parametrize("text", ["x + " * 100 + "a.b + x", "(x +\n a.b)", "a.b" + " + x" * 100])
+def test_the_carets_sit_under_the_offending_part_of_a_long_or_multiline_text(text):
+    with pytest.raises(ParseError) as caught:
+        ad.parse(text)
+    shown, carets = str(caught.value).splitlines()[1:]
+    assert len(shown) < 80
+    assert shown[carets.index("^"):][:3] == "a.b" and carets.strip() == "^^^"
