@@ -48,7 +48,7 @@ class Var(Operand):
 
     @staticmethod
     def _apply(op, *args):
-        inputs = tuple(a if isinstance(a, Var) else _constant(a) for a in args)
+        inputs = tuple([a if isinstance(a, Var) else _constant(a) for a in args])
         try:
             value, partials = evaluate(op, [v.value for v in inputs])
         except AdlearnError as exc:  # say where in the graph it happened
@@ -72,8 +72,9 @@ class Var(Operand):
         for node in reversed(topological_order(self)):
             node_adjoint = adjoint.pop(node, 0.0)
             node.grad += node_adjoint
-            for child, partial in zip(node.inputs, node.partials):
-                adjoint[child] = adjoint.get(child, 0.0) + node_adjoint * partial
+            if node.inputs:  # a leaf has no inputs to pass its adjoint on to
+                for child, partial in zip(node.inputs, node.partials):
+                    adjoint[child] = adjoint.get(child, 0.0) + node_adjoint * partial
 
     def zero_grad(self):
         """Reset the adjoint of every node in this output's graph to zero."""
@@ -106,18 +107,22 @@ def _constant(number):
 def topological_order(output):
     """Every node the output depends on, each after all of its inputs (output last).
 
-    An iterative depth-first search: each node is pushed once to be expanded, and again
-    to be emitted once everything it depends on has been emitted.
+    An iterative depth-first search: the stack holds each node being visited with an
+    iterator over its inputs; a node is emitted once all of its inputs have been.
     """
-    order, seen, stack = [], set(), [(output, False)]
+    order, seen, stack = [], {output}, [(output, iter(output.inputs))]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
+        node, inputs = stack[-1]
+        for child in inputs:
+            if child not in seen:
+                seen.add(child)
+                if child.inputs:  # visit its inputs first, then come back here
+                    stack.append((child, iter(child.inputs)))
+                    break
+                order.append(child)  # a leaf (input or constant) has nothing to wait for
+        else:  # every input has been emitted
+            stack.pop()
             order.append(node)
-        elif node not in seen:
-            seen.add(node)
-            stack.append((node, True))
-            stack.extend((child, False) for child in node.inputs if child not in seen)
     return order
 
 

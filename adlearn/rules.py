@@ -188,18 +188,17 @@ def evaluate(op, args, with_partials=True):
         partials = rule.partials(out, *args) if with_partials else ()
     except (ArithmeticError, ValueError) as exc:  # ZeroDivisionError, OverflowError, math domain
         raise _domain_error(rule, args, exc) from None
-    for x in (out, *partials):
-        if not _is_finite_real(x):
-            raise _domain_error(rule, args, x)
+    for x in (out, *partials):  # a float is checked fast: inf - inf and nan - nan are nan
+        if not (x - x == 0.0 if type(x) is float else _is_finite_real(x)):
+            raise _domain_error(rule, args, primal_number(x))
     return out, partials
 
 
 def _is_finite_real(x):
-    if type(x) is float:  # the common case, checked fast: inf - inf and nan - nan are nan
-        return x - x == 0.0
-    while isinstance(x, Operand):
-        x = x.value
-    return isinstance(x, (float, int)) and math.isfinite(x)
+    """Whether x is a finite real; x may be an int, a Dual (nested forward mode) or a
+    complex number (what Python makes of a negative number to a fractional power)."""
+    x = primal_number(x)
+    return isinstance(x, (int, float)) and math.isfinite(x)
 
 
 def _domain_error(rule, args, problem):
