@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from .errors import AdlearnError, ParseError
+from .grading.commands import add_commands as add_grading_commands
 from .parse import parse
 from .trace import STYLES, trace
 from .transforms import value_and_grad
@@ -89,6 +90,7 @@ def build_parser():
     trace_.add_argument("--style", choices=STYLES, default="textbook",
                         help="textbook: v-1, v0, v1, ...; intro: x1, x2, x3, ... (default: textbook)")
     trace_.set_defaults(run=cmd_trace)
+    add_grading_commands(commands)  # exercises build, grade
     return parser
 
 

@@ -229,6 +229,12 @@ def solution_texts(source):
 # --- the exercises folder ------------------------------------------------------------
 
 
+def default_root():
+    """The exercises folder: ./exercises if there is one, else the one beside the package."""
+    here = Path("exercises")
+    return here if here.is_dir() else Path(__file__).resolve().parents[2] / "exercises"
+
+
 def source_path(root, name):
     return Path(root) / "source" / name / f"{name}.ipynb"
 

@@ -1,0 +1,71 @@
+"""The ``adlearn exercises build`` and ``adlearn grade`` commands (wired into adlearn.cli).
+
+    adlearn exercises build [--check] [--root DIR]
+    adlearn grade EXERCISE SUBMISSIONS... -o grades.csv [-j N] [--timeout S] [--feedback DIR]
+"""
+
+from ..errors import GradingError
+
+
+def cmd_exercises_build(args):
+    """Validate every exercise source and write its student version into exercises/."""
+    from . import notebooks
+
+    root = args.root or notebooks.default_root()
+    changed = notebooks.build(root, check_only=args.check)
+    if args.check and changed:
+        raise GradingError(f"student versions out of date with their sources: "
+                           f"{', '.join(changed)} (run: adlearn exercises build)")
+    names = notebooks.sources(root)
+    verb = "would rewrite" if args.check else "wrote"
+    print(f"{len(names)} exercises checked in {root}; {verb} {len(changed)}: "
+          f"{', '.join(changed) or 'none (all up to date)'}")
+
+
+def cmd_grade(args):
+    """Grade submitted notebooks of one exercise, each in a fresh kernel; write a CSV."""
+    from . import batch
+
+    exercise, template = batch.find_template(args.exercise)
+    limits = batch.Limits(timeout=args.timeout, memory_mb=args.memory,
+                          cpu_seconds=args.cpu)
+    grades = batch.grade(exercise, template, args.submissions, jobs=args.jobs, limits=limits)
+    batch.write_csv(grades, exercise, args.output)
+    if args.feedback:
+        batch.write_feedback(grades, exercise, args.feedback)
+    possible = sum(q.points for q in exercise.questions if q.autograded)
+    for g in grades:
+        problems = sorted({m.status for m in g.marks.values()} - {"passed", "manual"})
+        print(f"{g.total:g}/{possible:g}  {g.submission}"
+              + (f"  ({', '.join(problems)})" if problems else ""))
+    print(f"wrote {args.output}" + (f" and feedback in {args.feedback}" if args.feedback else ""))
+
+
+def add_commands(commands):
+    """Add the exercises and grade subcommands to the adlearn command's subparsers."""
+    exercises = commands.add_parser("exercises", help="build the student exercise notebooks")
+    actions = exercises.add_subparsers(dest="action", required=True, metavar="ACTION")
+    build = actions.add_parser("build", help=cmd_exercises_build.__doc__,
+                               description=cmd_exercises_build.__doc__)
+    build.add_argument("--check", action="store_true",
+                       help="write nothing; fail if a student version is out of date")
+    build.add_argument("--root", help="the exercises folder (default: ./exercises)")
+    build.set_defaults(run=cmd_exercises_build)
+
+    grade = commands.add_parser("grade", help=cmd_grade.__doc__, description=cmd_grade.__doc__)
+    grade.add_argument("exercise", help="the exercise's name (finite_differences) or the "
+                       "path of its student notebook")
+    grade.add_argument("submissions", nargs="+", metavar="SUBMISSION",
+                       help="submitted notebooks, or folders to search for *.ipynb")
+    grade.add_argument("-o", "--output", required=True, help="the CSV file to write")
+    grade.add_argument("-j", "--jobs", type=int, default=2,
+                       help="submissions graded at the same time (default: 2)")
+    grade.add_argument("--timeout", type=float, default=30,
+                       help="seconds a cell may run before it is interrupted (default: 30)")
+    grade.add_argument("--memory", type=int, default=2048, metavar="MB",
+                       help="memory limit of each kernel in MB (default: 2048)")
+    grade.add_argument("--cpu", type=int, default=300, metavar="SECONDS",
+                       help="CPU-time limit of each kernel in seconds (default: 300)")
+    grade.add_argument("--feedback", metavar="DIR",
+                       help="also write one markdown feedback file per submission into DIR")
+    grade.set_defaults(run=cmd_grade)

@@ -1,0 +1,124 @@
+"""Exercise: forward mode (implement dual-number operations, choose a seed, count sweeps).
+
+A dual number is a plain ``(value, tangent)`` pair in this exercise, so the questions are
+about the rules, not about adlearn's ``Dual`` class.
+"""
+
+import math
+
+from ..questions import Exercise, Question, Wrong
+
+
+def dual_mul(a, b):
+    """The reference: the dual number of a * b (the product rule)."""
+    (u, du), (v, dv) = a, b
+    return u * v, du * v + u * dv
+
+
+def dual_cos(a):
+    """The reference: the dual number of cos(a) (the chain rule)."""
+    u, du = a
+    return math.cos(u), -math.sin(u) * du
+
+
+def dual_div(a, b):
+    """The reference: the dual number of a / b (the quotient rule)."""
+    (u, du), (v, dv) = a, b
+    return u / v, (du * v - u * dv) / v ** 2
+
+
+def _pair(rng):
+    return rng.uniform(-3, 3), rng.choice([-1, 1]) * rng.uniform(0.2, 2)
+
+
+def _nonzero_pair(rng):
+    return rng.choice([-1, 1]) * rng.uniform(0.5, 3), rng.choice([-1, 1]) * rng.uniform(0.2, 2)
+
+
+EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers", (
+    Question(
+        "dual_mul", 2, "function", answer="dual_mul", reference=dual_mul,
+        prompt="the dual number (value, tangent) of a product",
+        cases=(((2.0, 1.0), (5.0, 0.0)), ((3.0, 0.5), (-2.0, 1.5)), ((-1.5, 2.0), (4.0, -0.5))),
+        random_case=lambda rng: (_pair(rng), _pair(rng)),
+        hint="Return the pair (value, tangent) of a * b: the value is the product of the "
+             "values, the tangent follows the product rule.",
+        wrong=(
+            Wrong(lambda a, b: (a[0] * b[0], a[1] * b[1]),
+                  "The tangent of a product is not the product of the tangents: when both "
+                  "factors move, the product changes because of each of them (product rule)."),
+            Wrong(lambda a, b: (a[0] * b[0], a[1] + b[1]),
+                  "Adding the tangents is the rule for a sum. In a product, each factor's "
+                  "tangent is scaled by the other factor's value."),
+            Wrong(lambda a, b: (a[0] * b[0], a[0] * b[1]),
+                  "Your tangent has one of the two product-rule terms: what happens when the "
+                  "first factor moves?"),
+            Wrong(lambda a, b: (a[0] * b[0], a[1] * b[0]),
+                  "Your tangent has one of the two product-rule terms: what happens when the "
+                  "second factor moves?"),
+        )),
+    Question(
+        "dual_cos", 2, "function", answer="dual_cos", reference=dual_cos,
+        prompt="the dual number of cos(a)",
+        cases=(((0.5, 1.0),), ((2.0, -3.0),), ((-1.0, 0.5),)),
+        random_case=lambda rng: (_pair(rng),),
+        hint="Return (cos of the value, local derivative of cos at the value times the "
+             "tangent).",
+        wrong=(
+            Wrong(lambda a: (math.cos(a[0]), math.sin(a[0]) * a[1]),
+                  "Check the sign: the derivative of cos is minus sin."),
+            Wrong(lambda a: (math.cos(a[0]), -math.sin(a[0])),
+                  "You forgot the inner derivative: multiply the local derivative by the "
+                  "input's tangent (the chain rule)."),
+            Wrong(lambda a: (math.cos(a[0]), -math.sin(a[1])),
+                  "Take sin of the value, not of the tangent; the tangent multiplies the "
+                  "local derivative."),
+            Wrong(lambda a: (math.cos(a[0]), math.cos(a[0]) * a[1]),
+                  "The tangent needs the derivative of cos at the value, not cos itself."),
+        )),
+    Question(
+        "dual_div", 2, "function", answer="dual_div", reference=dual_div,
+        prompt="the dual number of a / b",
+        cases=(((1.0, 1.0), (2.0, 0.5)), ((3.0, -1.0), (-2.0, 1.5)), ((-4.0, 0.5), (0.5, 2.0))),
+        random_case=lambda rng: (_pair(rng), _nonzero_pair(rng)),
+        hint="Return the pair (value, tangent) of a / b: the value is the quotient of the "
+             "values, the tangent follows the quotient rule.",
+        wrong=(
+            Wrong(lambda a, b: (a[0] / b[0], a[1] / b[1]),
+                  "The tangent of a quotient is not the quotient of the tangents (recall the "
+                  "quotient rule)."),
+            Wrong(lambda a, b: (a[0] / b[0], (a[1] * b[0] + a[0] * b[1]) / b[0] ** 2),
+                  "Check the sign of the term where the denominator moves: a larger "
+                  "denominator makes the quotient smaller."),
+            Wrong(lambda a, b: (a[0] / b[0], (a[1] * b[0] - a[0] * b[1]) / b[0]),
+                  "Check the denominator in the quotient rule: it is not the plain value of b."),
+            Wrong(lambda a, b: (a[0] / b[0], a[1] / b[0]),
+                  "You treated the denominator as a constant: when it moves, the quotient "
+                  "changes too."),
+        )),
+    Question(
+        "seed_x2", 1, "value", answer="seed_x2", reference=(0.0, 1.0),
+        prompt="the seed (t1, t2) whose forward sweep gives df/dx2",
+        hint="The seed is the direction in which the inputs move: which inputs should move "
+             "to get a partial derivative with respect to x2?",
+        wrong=(
+            Wrong((1.0, 0.0), "That seed moves x1 and holds x2 still: it gives df/dx1."),
+            Wrong((1.0, 1.0), "Moving both inputs at once gives df/dx1 + df/dx2, the "
+                              "derivative along the diagonal."),
+            Wrong((0.0, 0.0), "With no input moving, every tangent is 0."),
+        )),
+    Question(
+        "sweeps_for_gradient", 1, "value", answer="sweeps_for_gradient", reference=1000,
+        prompt="forward sweeps needed for the full gradient of a function of 1000 inputs",
+        hint="How many partial derivatives does the gradient have, and how many does one "
+             "forward sweep give?",
+        wrong=(
+            Wrong(1, "One sweep is enough in reverse mode, for one output. A forward-mode "
+                     "sweep gives one directional derivative."),
+            Wrong(2000, "One sweep carries the value and the tangent together: it does not "
+                        "need a separate pass for the values."),
+            Wrong(2, "Forward mode's sweep count grows with the number of inputs."),
+        )),
+    Question("explain_forward_mode", 2, "text",
+             prompt="the difference between the forward pass and forward mode"),
+))

@@ -1,0 +1,247 @@
+"""Exercise: reverse mode (backward rules, topological order, the reverse sweep).
+
+The notebook gives the learner a tiny ``Node`` class (value, inputs, partials, grad,
+name). The checks build their graphs from ``adlearn.Var``, which has the same attributes,
+so a learner's code written for ``Node`` runs on them unchanged.
+"""
+
+from ...functions import cos, exp, log, sin, tanh
+from ...engine import Var, formula, topological_order as library_order
+from ..questions import Exercise, Question, Wrong
+
+
+def mul_backward(a, b, out_adjoint):
+    """The reference: the adjoints a and b receive from the output of a * b."""
+    return out_adjoint * b, out_adjoint * a
+
+
+def div_backward(a, b, out_adjoint):
+    """The reference: the adjoints a and b receive from the output of a / b."""
+    return out_adjoint / b, -out_adjoint * a / b ** 2
+
+
+def topological_order(output):
+    """The reference: every node output depends on, each after its inputs, output last."""
+    return library_order(output)
+
+
+def backward(output):
+    """The reference: one reverse sweep that adds each node's adjoint into its inputs."""
+    output.grad = 1.0
+    for node in reversed(library_order(output)):
+        for child, partial in zip(node.inputs, node.partials):
+            child.grad += node.grad * partial
+
+
+# The graphs the checks use: fixed ones that show each classic mistake, and random ones.
+
+def survey_example():
+    """f = ln(x1) + x1*x2 - sin(x2) at (2, 5): each input is used twice."""
+    x1, x2 = Var(2.0, name="x1"), Var(5.0, name="x2")
+    return log(x1) + x1 * x2 - sin(x2)
+
+
+def square_plus_sine():
+    """x*x + sin(x) at 3: one node used three times, two of them by one multiplication."""
+    x = Var(3.0, name="x")
+    return x * x + sin(x)
+
+
+def shared_chain():
+    """A diamond whose shared node is reached by paths of different lengths."""
+    x = Var(0.7, name="x")
+    a = sin(x)
+    b = a * x
+    c = exp(b) + a
+    return c * b
+
+
+_OPERATIONS = (
+    lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b,
+    lambda a, b: sin(a) * b, lambda a, b: cos(a) + b, lambda a, b: tanh(a * b),
+)
+
+
+def random_graph(rng):
+    """A random graph over 2 or 3 inputs; picking the same node twice makes x*x-like edges."""
+    nodes = [Var(rng.uniform(-2, 2), name=f"x{i}") for i in range(1, rng.randint(3, 4))]
+    for _ in range(rng.randint(4, 8)):
+        a, b = rng.choice(nodes), rng.choice(nodes[-3:])
+        nodes.append(rng.choice(_OPERATIONS)(a, b))
+    return nodes[-1]
+
+
+def _kind_of_order(order, output):
+    """What a proposed topological order gets right or wrong, in one word."""
+    expected = library_order(output)
+    if not isinstance(order, (list, tuple)):
+        return "not a list"
+    if len({id(n) for n in order}) < len(order):
+        return "duplicates"
+    if {id(n) for n in order} != {id(n) for n in expected}:
+        return "missing or extra nodes"
+    position = {id(n): i for i, n in enumerate(order)}
+    if all(position[id(c)] < position[id(n)] for n in order for c in n.inputs):
+        return "ok"
+    if all(position[id(c)] > position[id(n)] for n in order for c in n.inputs):
+        return "reversed"
+    return "input after its node"
+
+
+def _adjoints(f, args):
+    """Run a learner's backward on a fresh graph and read every node's adjoint."""
+    (output,) = args
+    f(output)
+    return tuple(node.grad for node in library_order(output))
+
+
+def _show_graph(args):
+    return f"{formula(args[0], limit=50)}"
+
+
+def _wrong_topo_reversed(output):
+    return topological_order(output)[::-1]
+
+
+def _wrong_topo_no_memory(output):
+    """Depth first without remembering visited nodes: a shared node is listed twice."""
+    order, stack = [], [(output, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+        else:
+            stack.append((node, True))
+            stack.extend((child, False) for child in node.inputs)
+    return order
+
+
+def _wrong_topo_breadth_first(output):
+    """Breadth first from the output, reversed: wrong as soon as paths differ in length."""
+    order, queue, seen = [], [output], {output}
+    while queue:
+        node = queue.pop(0)
+        order.append(node)
+        for child in node.inputs:
+            if child not in seen:
+                seen.add(child)
+                queue.append(child)
+    return order[::-1]
+
+
+def _wrong_topo_without_output(output):
+    return topological_order(output)[:-1]
+
+
+def _wrong_backward_assign(output):
+    output.grad = 1.0
+    for node in reversed(library_order(output)):
+        for child, partial in zip(node.inputs, node.partials):
+            child.grad = node.grad * partial
+
+
+def _wrong_backward_forward_order(output):
+    output.grad = 1.0
+    for node in library_order(output):
+        for child, partial in zip(node.inputs, node.partials):
+            child.grad += node.grad * partial
+
+
+def _wrong_backward_no_seed(output):
+    for node in reversed(library_order(output)):
+        for child, partial in zip(node.inputs, node.partials):
+            child.grad += node.grad * partial
+
+
+def _wrong_backward_no_chain(output):
+    output.grad = 1.0
+    for node in reversed(library_order(output)):
+        for child, partial in zip(node.inputs, node.partials):
+            child.grad += partial
+
+
+GRAPHS = ((survey_example(),), (square_plus_sine(),), (shared_chain(),))
+
+EXERCISE = Exercise("reverse_mode", "Reverse mode, by hand", (
+    Question(
+        "mul_backward", 2, "function", answer="mul_backward", reference=mul_backward,
+        prompt="the backward rule of a product",
+        cases=((2.0, 5.0, 1.0), (3.0, -4.0, 0.5), (-1.5, 2.5, -2.0)),
+        random_case=lambda rng: (rng.uniform(-3, 3), rng.uniform(-3, 3), rng.uniform(-2, 2)),
+        hint="Each input receives the output's adjoint times the local partial derivative "
+             "of a * b with respect to that input.",
+        wrong=(
+            Wrong(lambda a, b, g: (g * a, g * b),
+                  "Each input's local partial of a * b is the *other* input's value."),
+            Wrong(lambda a, b, g: (b, a),
+                  "Those are the local partials alone: multiply them by the output's adjoint "
+                  "(the chain rule brings in how the output affects the final result)."),
+            Wrong(lambda a, b, g: (g, g),
+                  "Passing the adjoint through unchanged is the backward rule of a sum; a "
+                  "product scales it by the local partials."),
+        )),
+    Question(
+        "div_backward", 2, "function", answer="div_backward", reference=div_backward,
+        prompt="the backward rule of a quotient",
+        cases=((1.0, 2.0, 1.0), (3.0, -4.0, 0.5), (-1.5, 0.5, -2.0)),
+        random_case=lambda rng: (rng.uniform(-3, 3), rng.choice([-1, 1]) * rng.uniform(0.5, 3),
+                                 rng.uniform(-2, 2)),
+        hint="Each input receives the output's adjoint times the local partial derivative "
+             "of a / b with respect to that input.",
+        wrong=(
+            Wrong(lambda a, b, g: (g / b, g * a / b ** 2),
+                  "Check the sign of the denominator's adjoint: a larger denominator makes "
+                  "a / b smaller."),
+            Wrong(lambda a, b, g: (1 / b, -a / b ** 2),
+                  "Those are the local partials alone: multiply them by the output's adjoint."),
+            Wrong(lambda a, b, g: (g / b, -g / b ** 2),
+                  "The denominator's local partial of a / b depends on the numerator too."),
+        )),
+    Question(
+        "topological_order", 3, "function", answer="topological_order",
+        reference=topological_order,
+        run=lambda f, args: _kind_of_order(f(*args), args[0]), show=_show_graph,
+        compare=lambda got, expected: got == expected,
+        prompt="every node of the graph, each after its inputs, output last",
+        cases=GRAPHS, random_case=lambda rng: (random_graph(rng),),
+        hint="Return a list with every node the output depends on (inputs and output "
+             "included), each exactly once, each after all of its inputs.",
+        wrong=(
+            Wrong(_wrong_topo_reversed,
+                  "Your list starts with the output. In a topological order every node comes "
+                  "after its inputs, so the output comes last."),
+            Wrong(_wrong_topo_no_memory,
+                  "A node that is used more than once appears several times in your list: "
+                  "remember which nodes you have already listed."),
+            Wrong(_wrong_topo_breadth_first,
+                  "Some node comes before one of its inputs. Listing nodes level by level is "
+                  "not enough when paths of different lengths meet: list a node only after "
+                  "all of its inputs."),
+            Wrong(_wrong_topo_without_output,
+                  "Your list is missing a node or has one too many: it must hold every node "
+                  "the output depends on, the inputs and the output itself included."),
+        )),
+    Question(
+        "backward", 3, "function", answer="backward", reference=backward,
+        run=_adjoints, show=_show_graph,
+        prompt="the reverse sweep: seed the output, walk back, add adjoints into inputs",
+        cases=GRAPHS, random_case=lambda rng: (random_graph(rng),),
+        hint="Set the output's grad to 1, then visit the nodes in reverse topological order "
+             "and add each node's grad times the local partial into the grad of each input.",
+        wrong=(
+            Wrong(_wrong_backward_assign,
+                  "A node used more than once lost part of its adjoint: the contributions of "
+                  "its uses must be added up (+=), not overwritten (=)."),
+            Wrong(_wrong_backward_forward_order,
+                  "Visit the nodes from the output back to the inputs (the reverse of the "
+                  "topological order): a node's adjoint must be complete before you pass it on."),
+            Wrong(_wrong_backward_no_seed,
+                  "Every adjoint stayed 0: the sweep starts by setting the output's adjoint to "
+                  "1, the derivative of the output with respect to itself."),
+            Wrong(_wrong_backward_no_chain,
+                  "Multiply each local partial by the adjoint of the node it belongs to (the "
+                  "chain rule), before adding it into the input."),
+        )),
+    Question("explain_reverse_sweep", 2, "text",
+             prompt="why adjoints are added, and why the nodes go in reverse topological order"),
+))

@@ -1,0 +1,146 @@
+"""Exercise: symbolic differentiation with SymPy (a gradient, the logistic map, swell).
+
+Answers are SymPy expressions. They are compared by value at sample points, so any
+equivalent form of the right formula passes, and symbols are matched by name, so the
+learner may create them with or without assumptions.
+"""
+
+import math
+
+import sympy as sp
+
+from ..questions import Exercise, Question, Wrong
+
+x1, x2, x = sp.symbols("x1 x2 x")
+_f = sp.log(x1) + x1 * x2 - sp.sin(x2)
+GRAD_F = [sp.diff(_f, x1), sp.diff(_f, x2)]
+
+# points where the survey example's gradient is compared (x1 > 0 for the logarithm)
+_POINTS = ((2.0, 5.0), (0.5, -1.0), (1.7, 0.3), (3.2, 2.9))
+
+
+def _value_at(expr, point):
+    """A SymPy expression's value at {symbol name: number}, as a float."""
+    if not isinstance(expr, sp.Basic):
+        raise TypeError(f"expected a SymPy expression, got {type(expr).__name__}")
+    names = {s.name for s in expr.free_symbols}
+    if not names <= point.keys():
+        extra = ", ".join(sorted(names - point.keys()))
+        raise ValueError(f"the expression has symbols other than {', '.join(point)}: {extra}")
+    exact = {s: sp.Rational(point[s.name]) for s in expr.free_symbols}  # no round-off
+    return float(expr.subs(exact))
+
+
+def _same_gradient(got, expected):
+    """Two lists of expressions in x1, x2 that agree at every sample point."""
+    if not (isinstance(got, (list, tuple)) and len(got) == len(expected)):
+        return False
+    try:
+        return all(math.isclose(_value_at(g, {"x1": a, "x2": b}),
+                                _value_at(e, {"x1": a, "x2": b}), rel_tol=1e-9, abs_tol=1e-12)
+                   for a, b in _POINTS for g, e in zip(got, expected))
+    except (TypeError, ValueError):
+        return False
+
+
+def logistic(n):
+    """The reference: l_n of the logistic map l_1 = x, l_(k+1) = 4 l_k (1 - l_k)."""
+    l = x
+    for _ in range(n - 1):
+        l = 4 * l * (1 - l)
+    return l
+
+
+def logistic_derivative(n):
+    """The reference: d l_n / dx by SymPy."""
+    return sp.diff(logistic(n), x)
+
+
+def _values_in_x(f, args):
+    """f(n) evaluated at the sample values of x: how an expression in x is compared."""
+    n, xs = args
+    expr = f(n)
+    return [_value_at(expr, {"x": v}) for v in xs]
+
+
+def _random_n_and_points(rng):
+    return rng.randint(2, 6), tuple(rng.randint(5, 95) / 100 for _ in range(3))
+
+
+def _show_n(args):
+    return f"n = {args[0]}"
+
+
+_l = sp.Symbol("l")
+
+
+def _derivative_of_last_step(n):
+    """The derivative of the last step with respect to its own input, without the chain."""
+    return sp.diff(4 * _l * (1 - _l), _l).subs(_l, logistic(n - 1))
+
+
+_XS = (0.1, 0.37, 0.8)
+
+EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with SymPy", (
+    Question(
+        "grad_f", 2, "value", answer="grad_f", reference=GRAD_F, compare=_same_gradient,
+        prompt="the gradient [df/dx1, df/dx2] of ln(x1) + x1*x2 - sin(x2), as expressions",
+        hint="grad_f should be a list of two SymPy expressions in x1 and x2: the partial "
+             "derivative with respect to x1, then the one with respect to x2.",
+        wrong=(
+            Wrong([1 / x1 + x2, x1 + sp.cos(x2)],
+                  "Check the sign of the last term's derivative: f subtracts sin(x2)."),
+            Wrong([x1 - sp.cos(x2), 1 / x1 + x2],
+                  "Your list is in the wrong order: first d/dx1, then d/dx2."),
+            Wrong([1 / x1, -sp.cos(x2)],
+                  "The term x1*x2 depends on both variables, so it contributes to both "
+                  "partial derivatives."),
+            Wrong([_f, _f], "Those are not derivatives yet: apply sp.diff to f, once for each "
+                            "variable."),
+        )),
+    Question(
+        "grad_at_2_5", 1, "value", answer="grad_at_2_5",
+        reference=tuple(_value_at(g, {"x1": 2.0, "x2": 5.0}) for g in GRAD_F),
+        prompt="the gradient at (2, 5), as a pair of floats",
+        hint="Substitute x1 = 2 and x2 = 5 into each entry of your gradient and convert the "
+             "results with float(...).",
+        wrong=(
+            Wrong((5.5, 2 + math.cos(5.0)),
+                  "Check the sign of the cos term: f subtracts sin(x2)."),
+            Wrong((5.5, 2 - math.cos(math.radians(5.0))),
+                  "SymPy's cos works in radians: x2 = 5 means 5 radians, not 5 degrees."),
+            Wrong((2 - math.cos(5.0), 5.5), "The order is (df/dx1, df/dx2)."),
+        )),
+    Question(
+        "logistic", 2, "function", answer="logistic", reference=logistic,
+        run=_values_in_x, show=_show_n,
+        prompt="l_n of the logistic map as an expression in x",
+        cases=((2, _XS), (3, _XS), (1, _XS)), random_case=_random_n_and_points,
+        hint="Start from l = x and apply l -> 4*l*(1 - l) as many times as it takes to get "
+             "from l_1 to l_n.",
+        wrong=(
+            Wrong(lambda n: logistic(n + 1),
+                  "Off by one: l_1 is x itself, so l_n applies the map n - 1 times."),
+            Wrong(lambda n: 4 * x * (1 - x),
+                  "Each step must feed in the previous value l_k, not x again."),
+            Wrong(lambda n: logistic(n - 1) if n > 1 else x,
+                  "Off by one: l_2 = 4x(1 - x) already applies the map once."),
+        )),
+    Question(
+        "logistic_derivative", 2, "function", answer="logistic_derivative",
+        reference=logistic_derivative, run=_values_in_x, show=_show_n,
+        prompt="d l_n / dx as an expression in x",
+        cases=((2, _XS), (3, _XS), (4, _XS)), random_case=_random_n_and_points,
+        hint="Differentiate your l_n with respect to x (sp.diff).",
+        wrong=(
+            Wrong(_derivative_of_last_step,
+                  "That is the derivative of the last step with respect to its own input "
+                  "l_(n-1). By the chain rule, multiply by the inner derivative d l_(n-1)/dx, "
+                  "or let SymPy differentiate l_n with respect to x."),
+            Wrong(lambda n: sp.diff(logistic(n + 1), x),
+                  "Off by one: l_1 is x itself, so l_n applies the map n - 1 times."),
+            Wrong(logistic, "That is l_n itself: differentiate it with respect to x."),
+        )),
+    Question("explain_swell", 2, "text",
+             prompt="why the symbolic derivative swells and AD's cost does not"),
+))
