@@ -96,7 +96,7 @@ def _adjoints(f, args):
 
 
 def _show_graph(args):
-    return f"{formula(args[0], limit=50)}"
+    return f"the graph of {formula(args[0], limit=50)}"
 
 
 def _wrong_topo_reversed(output):
