@@ -498,8 +498,11 @@ class _Notation:
         self._marks, self._name = marks, name
 
     def name(self, name, mark=""):
+        """A name in this notation, with a mark: ("v-1", "dot") is v̇-1 in text."""
         base, subscript = _split(name)
-        return self._name(self._marks.get(mark, "{}"), base, subscript)
+        # NFC: a letter that has a precomposed marked form uses it (ẋ, ȳ; v̇ has none)
+        return unicodedata.normalize("NFC", self._name(self._marks.get(mark, "{}"), base,
+                                                       subscript))
 
 
 _TEXT = _Notation("text", "text", "∂{0}/∂{1}", {"dot": "{}\u0307", "bar": "{}\u0304"},

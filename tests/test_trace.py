@@ -5,7 +5,14 @@ learning: a survey", Table 2 (the example ln(x1) + x1*x2 - sin(x2) at (2, 5)), a
 introductory example x1**2 + 2*x2 at (2, 3); the numbers below are copied by hand.
 """
 
+import inspect
+import re
+import unicodedata
+
 import pytest
+from exprs import expressions
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import adlearn as ad
 from adlearn.trace import definition, node_names, trace_order
@@ -64,3 +71,253 @@ def test_unknown_style_is_refused():
     *_, f = classic()
     with pytest.raises(ValueError, match="style must be one of 'textbook', 'intro'"):
         node_names(f, style="fancy")
+
+
+# The textbook's Table 2 at (x1, x2) = (2, 5), copied by hand: name, definition, forward
+# primal trace, forward tangent trace (seeded on x1) and the reverse adjoint trace.
+TEXTBOOK = [
+    ("v-1", "x1", 2, 1, 5.5),
+    ("v0", "x2", 5, 0, 1.716),
+    ("v1", "ln v-1", 0.693, 0.5, 1),
+    ("v2", "v-1 × v0", 10, 5, 1),
+    ("v3", "sin v0", -0.959, 0, -1),
+    ("v4", "v1 + v2", 10.693, 5.5, 1),
+    ("v5", "v4 - v3", 11.652, 5.5, 1),
+    ("y", "v5", 11.652, 5.5, 1),
+]
+CLASSIC = "ln(x1) + x1*x2 - sin(x2)"
+
+
+def test_the_classic_example_reproduces_the_textbook_table():
+    t = ad.trace(CLASSIC, x1=2.0, x2=5.0)
+    got = [(r.name, r.definition, round(r.primal, 3), round(r.tangent, 3), round(r.adjoint, 3))
+           for r in t.rows]
+    assert got == TEXTBOOK
+
+
+def test_the_tangent_and_adjoint_formulas_are_the_textbooks():
+    t = ad.trace(CLASSIC, x1=2.0, x2=5.0)
+    # Table 2's forward tangent trace, written out as the textbook does
+    assert [r.tangent_definition for r in t.rows[2:7]] == [
+        "v̇-1 / v-1", "v̇-1 × v0 + v̇0 × v-1", "v̇0 × cos v0", "v̇1 + v̇2", "v̇4 - v̇3"]
+    assert t["v2"].tangent_chain_rule == "v̇-1 ∂v2/∂v-1 + v̇0 ∂v2/∂v0"
+    # the reverse adjoint trace: the textbook adds the two contributions to v̄-1 in two
+    # steps (v̄-1 = v̄2 × v0, then v̄-1 = v̄-1 + v̄1 / v-1); a row shows their sum
+    assert t["v-1"].adjoint_chain_rule == "v̄1 ∂v1/∂v-1 + v̄2 ∂v2/∂v-1"
+    assert t["v-1"].adjoint_definition == "v̄1 / v-1 + v̄2 × v0"
+    assert t["v0"].adjoint_definition == "v̄2 × v-1 + v̄3 × cos v0"
+    assert [t[n].adjoint_definition for n in ("v1", "v2", "v3", "v4", "v5")] == [
+        "v̄4", "v̄4", "-v̄5", "v̄5", "ȳ"]
+    assert t["v-1"].tangent_chain_rule == "ẋ1" and t["y"].tangent_chain_rule == "v̇5"
+
+
+def test_the_intro_example_in_intro_style():
+    t = ad.trace(lambda x1, x2: x1**2 + 2 * x2, x1=2.0, x2=3.0, style="intro")
+    assert [(r.name, r.definition, r.primal) for r in t.rows] == [
+        ("x1", "x1", 2), ("x2", "x2", 3), ("x3", "x1^2", 4), ("x4", "2 × x2", 6),
+        ("f", "x3 + x4", 10)]
+    assert (t["f"].tangent, t["x1"].adjoint, t["x2"].adjoint) == (4, 4, 2)
+    assert t["x3"].tangent_definition == "ẋ1 × 2 × x1"
+    assert "  x3 = x1^2    = 4" in str(t) and "  f  = x3 + x4 = 10" in str(t)
+
+
+def test_the_seed_chooses_the_input_of_the_tangent_trace():
+    t = ad.trace(CLASSIC, x1=2.0, x2=5.0, seed="x2")
+    assert [round(r.tangent, 3) for r in t.rows] == [0, 1, 0, 2, 0.284, 2, 1.716, 1.716]
+    assert t.seed == "x2" and "Forward tangent trace (seeded on ẋ2 = 1)" in str(t)
+    with pytest.raises(ad.errors.UnknownInputError, match="seed 'x3' is not an input of f; "
+                                                          "its inputs are x1, x2"):
+        ad.trace(CLASSIC, x1=2.0, x2=5.0, seed="x3")
+
+
+def test_values_by_position_and_parameter_names_of_a_python_function():
+    def f(a, n=2.0, b=3.0):
+        return a**n * b
+
+    t = ad.trace(f, 2.0, b=5.0)  # n keeps its default and is not an input
+    assert [(r.name, r.definition) for r in t.rows[:2]] == [("v-1", "a"), ("v0", "b")]
+    assert t["y"].primal == 20 and t["v-1"].adjoint == 20 and t["v0"].adjoint == 4
+    assert t.title == "Evaluation trace of f at a = 2, b = 5"
+
+
+def test_str_aligns_three_sections_and_runs_the_adjoints_back():
+    text = str(ad.trace(CLASSIC, x1=2.0, x2=5.0))
+    lines = text.splitlines()
+    assert lines[0] == "Evaluation trace of ln(x1) + x1*x2 - sin(x2) at x1 = 2, x2 = 5"
+    for line in ("Forward primal trace",
+                 "  v-1 = x1       = 2",
+                 "  v1  = ln v-1   = 0.693",
+                 "  v3  = sin v0   = -0.959",
+                 "  y   = v5       = 11.652",
+                 "Forward tangent trace (seeded on ẋ1 = 1)",
+                 "Reverse adjoint trace (seeded on ȳ = 1), from the output back"):
+        assert line in lines
+    assert any(line.startswith("  v̇1  = v̇-1 ∂v1/∂v-1 = v̇-1 / v-1 ") and line.endswith(" = 0.5")
+               for line in lines)
+    adjoints = [line.split()[0] for line in lines[lines.index(
+        "Reverse adjoint trace (seeded on ȳ = 1), from the output back") + 1:]]
+    assert adjoints == ["ȳ", "v̄5", "v̄4", "v̄3", "v̄2", "v̄1", "v̄0", "v̄-1"]
+    # the values line up in one column within a section
+    primal = lines[2:10]
+    assert len({line.index("= ", 8) for line in primal if line.count("=") == 2}) == 1
+
+
+def test_html_shows_the_three_traces_side_by_side_escaped():
+    def f(x1, x2):
+        return ad.log(x1) + x1 * x2 - ad.sin(x2)
+
+    f.__name__ = "<f & g>"
+    page = ad.trace(f, x1=2.0, x2=5.0)._repr_html_()
+    assert "<caption>Evaluation trace of &lt;f &amp; g&gt; at x1 = 2, x2 = 5</caption>" in page
+    assert page.count("<tr>") == 1 + 8  # the heading and one row per variable
+    assert "Forward tangent trace (seeded on ẋ<sub>1</sub> = 1)" in page
+    assert ("<td style='text-align:left'>v<sub>1</sub> = ln v<sub>-1</sub></td>"
+            "<td style='text-align:right'>0.693</td>") in page
+    assert ("v̇<sub>1</sub> = v̇<sub>-1</sub> ∂v<sub>1</sub>/∂v<sub>-1</sub> = "
+            "v̇<sub>-1</sub> / v<sub>-1</sub>") in page
+    assert "<td style='text-align:right'>1.716</td>" in page
+
+
+def test_latex_is_a_tabular_with_one_line_per_variable():
+    latex = ad.trace(CLASSIC, x1=2.0, x2=5.0).to_latex()
+    lines = latex.splitlines()
+    assert lines[0] == r"\begin{tabular}{lrlrlr}" and lines[-1] == r"\end{tabular}"
+    rows = [line for line in lines if line.startswith("$")]
+    assert len(rows) == 8 and all(row.endswith(r" \\") for row in rows)
+    assert rows[2].startswith(r"$v_{1} = \ln v_{-1}$ & $0.693$ & "
+                              r"$\dot{v}_{1} = \dot{v}_{-1} \frac{\partial v_{1}}{\partial v_{-1}}"
+                              r" = \frac{\dot{v}_{-1}}{v_{-1}}$ & $0.5$ & ")
+    assert rows[1].endswith(r"$1.716$ \\")
+    assert latex.count("{") == latex.count("}")
+
+
+def test_numbers_are_printed_as_the_textbook_prints_them():
+    t = ad.trace("x * 1000000000 + 0.0001 * y - y", x=2.0, y=1.0, digits=3)
+    text = str(t)
+    assert "= 2000000000.0001" not in text and "= 2e+09" in text  # huge: 3 significant
+    assert "= 0.0001" in text  # tiny: not rounded away to 0
+    assert "= -0.9999" not in text and "= -1" in text  # 3 decimals otherwise
+
+
+def test_a_constant_output_and_an_output_that_is_an_input():
+    t = ad.trace(lambda x: 3.0, x=1.0)
+    assert [(r.name, r.definition, r.primal, r.adjoint) for r in t.rows] == [
+        ("v0", "x", 1.0, 0.0), ("y", "3", 3.0, 1.0)]
+    t = ad.trace(lambda x: x, x=1.5, style="intro")
+    assert [(r.name, r.definition, r.tangent, r.adjoint) for r in t.rows] == [
+        ("x1", "x", 1.0, 1.0), ("f", "x1", 1.0, 1.0)]
+
+
+def test_a_deep_trace_needs_no_recursion():
+    def f(x):
+        for _ in range(3000):
+            x = ad.sin(x)
+        return x
+
+    t = ad.trace(f, x=1.0)
+    assert len(t.rows) == 3002 and t["v3000"].definition == "sin v2999"
+    assert t["v3000"].tangent == pytest.approx(ad.grad(f)(1.0)[0], rel=1e-12)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: ad.trace(CLASSIC, x1=2.0), ad.errors.ArgumentError,
+     r"no value for x2: pass x2=\.\.\. \(f's inputs are x1, x2\)"),
+    (lambda: ad.trace(CLASSIC, x1=2.0, x2=5.0, x3=1.0), ad.errors.UnknownInputError,
+     "f has no input 'x3'; its inputs are x1, x2"),
+    (lambda: ad.trace(CLASSIC, 1.0, 2.0, 3.0), ad.errors.ArgumentError,
+     r"f takes 2 inputs \(x1, x2\), but got 3 values"),
+    (lambda: ad.trace(CLASSIC, 1.0, x1=2.0, x2=5.0), ad.errors.ArgumentError,
+     "x1 got two values, by position and by name"),
+    (lambda: ad.trace(CLASSIC, x1=2.0, x2=5.0, style="fancy"), ad.errors.ArgumentError,
+     "style must be one of 'textbook', 'intro', not 'fancy'"),
+    (lambda: ad.trace(CLASSIC, x1=-2.0, x2=5.0), ad.errors.DomainError,
+     r"ln \(-2\) is not defined: the logarithm needs a positive input"),
+    (lambda: ad.trace(CLASSIC, x1="two", x2=5.0), ad.errors.NotANumberError,
+     "must be a real number"),
+    (lambda: ad.trace("ln(x1) +", x1=2.0), ad.errors.ParseError, "not a valid expression"),
+    (lambda: ad.trace("__import__('os')", x1=2.0), ad.errors.ParseError, "unknown function"),
+    (lambda: ad.trace(42, x=1.0), ad.errors.ArgumentError,
+     "trace needs a Python function or an expression text, not 42"),
+    (lambda: ad.trace(lambda x: "a", x=1.0), ad.errors.NotANumberError,
+     "the value returned by f must be a real number"),
+])
+def test_bad_input_gets_a_clear_adlearn_error(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+# Property tests over random expressions (tests/exprs.py): the trace's tangent is
+# forward mode's jvp, its adjoints are reverse mode's grad, and every formula it prints
+# evaluates (through the safe parser) to the number printed beside it.
+
+def as_function(expr):
+    """expr as a Python function with named parameters a, b, c (trace reads the names)."""
+    names = "abc"[:expr.n_inputs]
+
+    def f(*args):
+        return expr(*args)
+
+    f.__signature__ = inspect.Signature(
+        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names])
+    return f, names
+
+
+SETTINGS = settings(max_examples=100, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(expressions(), st.data())
+def test_tangents_are_jvp_and_adjoints_are_grad(expr, data):
+    f, names = as_function(expr)
+    k = data.draw(st.integers(0, expr.n_inputs - 1))
+    t = ad.trace(f, *expr.point, seed=names[k])
+    direction = [1.0 if i == k else 0.0 for i in range(expr.n_inputs)]
+    value, tangent = ad.jvp(expr, expr.point, direction)
+    assert t["y"].primal == value
+    assert t["y"].tangent == pytest.approx(tangent, rel=1e-12, abs=1e-12)
+    gradient = ad.grad(expr)(*expr.point)
+    assert [row.adjoint for row in t.rows[:expr.n_inputs]] == list(gradient)
+
+
+MARKS = {"\u0307": "_d", "\u0304": "_b"}
+
+
+def as_python(text):
+    """A printed trace formula as text the safe parser reads: v̇-1 × v0 -> v_d_m1 * v_0."""
+    text = unicodedata.normalize("NFD", text)  # ẋ -> x and a combining dot
+    text = re.sub(r"(?<![\w.])([abcvy])([\u0307\u0304]?)(-?\d*)(?!\w)",
+                  lambda m: f"{m[1]}{MARKS.get(m[2], '')}_{m[3].replace('-', 'm')}", text)
+    text = text.replace("×", "*").replace("^", "**").replace("σ", "sigmoid")
+    text = re.sub(r"\|([^|]*)\|", r"abs(\1)", text)
+    return re.sub(r"(\b(?:ln|exp|sin|cos|tanh|tan|relu) |√)(\([^()]*\)|[\w.]+)",
+                  lambda m: f"{m[1].strip().replace('√', 'sqrt')}({m[2]})", text)
+
+
+@SETTINGS
+@given(expressions(), st.data())
+def test_every_printed_formula_evaluates_to_its_number(expr, data):
+    f, names = as_function(expr)
+    seed = data.draw(st.sampled_from(names))
+    t = ad.trace(f, *expr.point, seed=seed)
+    values = {}  # v_m1: primal of v-1, v_d_m1: its tangent, v_b_m1: its adjoint; a_: input a
+    for row in t.rows:
+        for mark, number in (("", row.primal), ("\u0307", row.tangent), ("\u0304", row.adjoint)):
+            values[as_python(re.sub(r"^([a-z]+)", r"\g<1>" + mark, row.name))] = number
+    values.update({f"{n}_": v for n, v in zip(names, expr.point)})
+    values.update({f"{n}_d_": float(n == seed) for n in names})
+    scale = max(1.0, *(abs(v) for v in values.values()))
+    for row in t.rows:
+        for text, number in ((row.definition, row.primal), (row.tangent_definition, row.tangent),
+                             (row.adjoint_definition, row.adjoint)):
+            if text:
+                formula = ad.parse(as_python(text))
+                got = formula(**{v: values[v] for v in formula.variables})
+                assert abs(got - number) <= 1e-4 * scale, (row, text, as_python(text))
+
+
+def test_as_python_reads_the_textbook_formulas():
+    assert as_python("v̇-1 × v0 + v̇0 × v-1") == "v_d_m1 * v_0 + v_d_0 * v_m1"
+    assert as_python("v̄3 × cos v0 - ȳ / v-1^2") == "v_b_3 * cos(v_0) - y_b_ / v_m1**2"
+    assert as_python("σ(v1) + |v2| + √v3 + ln (v4 + 1)") == \
+        "sigmoid(v_1) + abs(v_2) + sqrt(v_3) + ln((v_4 + 1))"
