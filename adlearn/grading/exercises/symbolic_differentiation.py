@@ -67,10 +67,6 @@ def _random_n_and_points(rng):
     return rng.randint(2, 6), tuple(rng.randint(5, 95) / 100 for _ in range(3))
 
 
-def _show_n(args):
-    return f"n = {args[0]}"
-
-
 _l = sp.Symbol("l")
 
 
@@ -113,7 +109,7 @@ EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with S
         )),
     Question(
         "logistic", 2, "function", answer="logistic", reference=logistic,
-        run=_values_in_x, show=_show_n,
+        run=_values_in_x, show=lambda args: f"logistic({args[0]})",
         prompt="l_n of the logistic map as an expression in x",
         cases=((2, _XS), (3, _XS), (1, _XS)), random_case=_random_n_and_points,
         hint="Start from l = x and apply l -> 4*l*(1 - l) as many times as it takes to get "
@@ -128,7 +124,8 @@ EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with S
         )),
     Question(
         "logistic_derivative", 2, "function", answer="logistic_derivative",
-        reference=logistic_derivative, run=_values_in_x, show=_show_n,
+        reference=logistic_derivative, run=_values_in_x,
+        show=lambda args: f"logistic_derivative({args[0]})",
         prompt="d l_n / dx as an expression in x",
         cases=((2, _XS), (3, _XS), (4, _XS)), random_case=_random_n_and_points,
         hint="Differentiate your l_n with respect to x (sp.diff).",
