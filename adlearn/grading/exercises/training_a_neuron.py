@@ -6,6 +6,7 @@ floats (``math.exp`` instead of ``ad.sigmoid``) is caught with its own hint.
 """
 
 import math
+import random
 
 from ...engine import Var
 from ...functions import sigmoid
@@ -101,7 +102,7 @@ def _train_without_zero_grad(data, steps, lr):
     return tuple(p.value for p in params)
 
 
-_DATA = random_data(__import__("random").Random(6), size=6)
+_DATA = random_data(random.Random(6), size=6)  # the fixed cases' data set
 
 EXERCISE = Exercise("training_a_neuron", "Training a neuron with gradient descent", (
     Question(
