@@ -1,0 +1,180 @@
+"""The question tables of five exercises (symbolic differentiation, forward mode, reverse
+mode, chain-rule paths, training a neuron): correct answers written differently from the
+references still pass, on many random draws; hints never give the expected answer away;
+a check writes nothing to stderr.
+
+(The shared proofs, solution full marks, blank zero, each known wrong answer with its own
+hint, live in tests/test_grading_exercises.py.)
+"""
+
+import contextlib
+import io
+import math
+
+import pytest
+import sympy as sp
+
+import adlearn as ad
+from adlearn.errors import WrongAnswer
+from adlearn.grading import check
+from adlearn.grading.exercises import exercise
+
+EXERCISES = ("symbolic_differentiation", "forward_mode", "reverse_mode", "chain_rule_paths",
+             "training_a_neuron")
+DRAWS = 20  # each judge() draws fresh random cases; a correct answer must pass every time
+
+
+def passes_every_time(qid, answer):
+    name, _, question = qid.partition(".")
+    q = exercise(name).question(question)
+    for _ in range(DRAWS):
+        verdict = q.judge(answer)
+        assert verdict.passed, (qid, [t for t in verdict.tests if not t.passed], verdict.hint)
+
+
+# --- correct answers in other words pass ----------------------------------------------
+
+
+def test_symbolic_answers_in_other_forms_pass():
+    a, b = sp.symbols("x1 x2", positive=True)  # other assumptions, same names
+    passes_every_time("symbolic_differentiation.grad_f",
+                      [sp.together(1 / a + b), sp.expand(a - sp.cos(b))])
+    x = sp.Symbol("x", real=True)
+
+    def logistic_expanded(n):
+        l = x
+        for _ in range(n - 1):
+            l = sp.expand(4 * l - 4 * l ** 2)
+        return l
+
+    passes_every_time("symbolic_differentiation.logistic", logistic_expanded)
+    passes_every_time("symbolic_differentiation.logistic_derivative",
+                      lambda n: sp.expand(sp.diff(logistic_expanded(n), x)))
+
+
+def test_forward_mode_answers_as_lists_pass():
+    passes_every_time("forward_mode.dual_mul",
+                      lambda a, b: [a[0] * b[0], a[0] * b[1] + b[0] * a[1]])
+    passes_every_time("forward_mode.dual_div",
+                      lambda a, b: (a[0] / b[0], a[1] / b[0] - a[0] * b[1] / b[0] / b[0]))
+
+
+def test_reverse_mode_answers_written_differently_pass():
+    def iterative_order(output):
+        order, done, stack = [], set(), [output]
+        while stack:
+            node = stack[-1]
+            pending = [c for c in node.inputs if c not in done]
+            if pending:
+                stack.extend(pending)
+            else:
+                stack.pop()
+                if node not in done:
+                    done.add(node)
+                    order.append(node)
+        return order
+
+    def backward_with_own_order(output):
+        output.grad = 1.0
+        for node in reversed(iterative_order(output)):
+            for i, child in enumerate(node.inputs):
+                child.grad = child.grad + node.partials[i] * node.grad
+
+    passes_every_time("reverse_mode.topological_order", iterative_order)
+    passes_every_time("reverse_mode.backward", backward_with_own_order)
+
+
+def test_chain_rule_path_answers_written_differently_pass():
+    def paths(output, x):  # every path as its list of edge partials, reversed
+        if output is x:
+            return [[]]
+        return [[p, *rest] for child, p in zip(output.inputs, output.partials)
+                for rest in paths(child, x)]
+
+    passes_every_time("chain_rule_paths.count_paths", lambda out, x: len(paths(out, x)))
+    passes_every_time("chain_rule_paths.path_products",
+                      lambda out, x: [math.prod(p) for p in reversed(paths(out, x))])
+    passes_every_time("chain_rule_paths.derivative_by_paths",
+                      lambda out, x: sum(math.prod(p) for p in paths(out, x)))
+    q = exercise("chain_rule_paths").question("products_x2")
+    assert q.judge((-0.284, 2)).passed  # any order, rounded, a tuple
+
+
+def test_training_answers_written_differently_pass():
+    passes_every_time("training_a_neuron.predict",
+                      lambda w1, w2, b, x1, x2: 1 / (1 + ad.exp(-(b + x2 * w2 + x1 * w1))))
+
+    def loss_by_loop(w1, w2, b, data):
+        total = 0.0
+        for x1, x2, y in reversed(data):
+            error = ad.sigmoid(w1 * x1 + w2 * x2 + b) - y
+            total = total + error * error
+        return total / len(data)
+
+    def train_with_vars(data, steps, lr):  # PyTorch style: update in place, zero the grads
+        params = [ad.Var(0.0), ad.Var(0.0), ad.Var(0.0)]
+        for _ in range(steps):
+            loss = loss_by_loop(*params, data)
+            loss.zero_grad()
+            loss.backward()
+            for p in params:
+                p.value -= lr * p.grad
+        return [p.value for p in params]
+
+    passes_every_time("training_a_neuron.loss", loss_by_loop)
+    passes_every_time("training_a_neuron.train", train_with_vars)
+
+
+# --- hints and output -----------------------------------------------------------------
+
+
+def value_questions():
+    return [(name, q) for name in EXERCISES for q in exercise(name).questions
+            if q.kind == "value"]
+
+
+@pytest.mark.parametrize("name, q", value_questions(), ids=lambda v: getattr(v, "id", v))
+def test_hints_and_output_never_show_the_expected_value(name, q):
+    def shown(x):
+        if isinstance(x, (list, tuple)):
+            return [s for item in x for s in shown(item)]
+        if isinstance(x, float):
+            return [f"{x:.3f}", f"{x:.2f}", repr(x)]
+        return [str(x)]
+
+    texts = [q.hint] + [w.hint for w in q.wrong]
+    for wrong in q.wrong:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), pytest.raises(WrongAnswer) as failure:
+            check(f"{name}.{q.id}", wrong.answer)
+        texts += [out.getvalue(), str(failure.value)]
+    for expected in shown(q.reference):
+        if len(expected.strip("-.0")) > 1:  # "0.0" or "1" would match any text
+            assert not any(expected in t for t in texts), (q.id, expected)
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_checks_write_nothing_to_stderr(name):
+    err = io.StringIO()
+    for q in exercise(name).questions:
+        if not q.autograded:
+            continue
+        for answer in (q.reference, *(w.answer for w in q.wrong)):
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                with contextlib.suppress(WrongAnswer):
+                    check(f"{name}.{q.id}", answer)
+    assert err.getvalue() == ""
+
+
+def test_a_neuron_that_only_works_on_floats_gets_its_own_hint():
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(WrongAnswer, match="ad.Var"):
+        check("training_a_neuron.predict",
+              lambda w1, w2, b, x1, x2: 1 / (1 + math.exp(-(w1 * x1 + w2 * x2 + b))))
+
+
+def test_a_hard_coded_answer_fails():
+    with contextlib.redirect_stdout(io.StringIO()), pytest.raises(WrongAnswer):
+        check("chain_rule_paths.count_paths", lambda output, x: 3)  # right for x*x + sin(x)
+    with contextlib.redirect_stdout(io.StringIO()), pytest.raises(WrongAnswer):
+        check("forward_mode.dual_mul", lambda a, b: (10.0, 5.0))  # right for (2,1)*(5,0)
