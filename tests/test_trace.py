@@ -7,6 +7,8 @@ introductory example x1**2 + 2*x2 at (2, 3); the numbers below are copied by han
 
 import inspect
 import re
+import subprocess
+import sys
 import unicodedata
 
 import pytest
@@ -15,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import adlearn as ad
+from adlearn.cli import main
 from adlearn.trace import definition, node_names, trace_order
 
 
@@ -321,3 +324,52 @@ def test_as_python_reads_the_textbook_formulas():
     assert as_python("v̄3 × cos v0 - ȳ / v-1^2") == "v_b_3 * cos(v_0) - y_b_ / v_m1**2"
     assert as_python("σ(v1) + |v2| + √v3 + ln (v4 + 1)") == \
         "sigmoid(v_1) + abs(v_2) + sqrt(v_3) + ln((v_4 + 1))"
+
+
+# The command line: adlearn trace EXPR --at x1=2 x2=5 [--seed x1] [--style intro]
+
+def run(capsys, *argv):
+    status = main(["trace", *argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_cli_prints_the_textbook_trace(capsys):
+    status, out, err = run(capsys, CLASSIC, "--at", "x1=2", "x2=5")
+    assert status == 0 and err == ""
+    assert out == str(ad.trace(CLASSIC, x1=2.0, x2=5.0)) + "\n"
+    assert "  v1  = ln v-1   = 0.693\n" in out
+
+
+def test_cli_seed_and_style(capsys):
+    status, out, _ = run(capsys, CLASSIC, "--at", "x1=2", "x2=5", "--seed", "x2")
+    assert status == 0 and "Forward tangent trace (seeded on ẋ2 = 1)" in out
+    status, out, _ = run(capsys, "x1**2 + 2*x2", "--at", "x1=2", "x2=3", "--style", "intro")
+    assert status == 0 and "  x4 = 2 × x2  = 6\n" in out and "  f  = x3 + x4 = 10\n" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["ln(x1) +", "--at", "x1=2"], "this is not a valid expression"),
+    ([CLASSIC, "--at", "x1=2", "x2=5", "x3=1"], "the expression has no variable 'x3'"),
+    ([CLASSIC, "--at", "x1=2"], "no value for x2: add x2=... after --at"),
+    ([CLASSIC, "--at", "x1=-1", "x2=5"], "ln (-1) is not defined"),
+    ([CLASSIC, "--at", "x1=2", "x2=5", "--seed", "x3"], "seed 'x3' is not an input of f"),
+    ([CLASSIC, "--at", "x1=two", "x2=5"], "the value of x1 must be a number"),
+])
+def test_cli_bad_input_exits_2_with_one_clear_line(capsys, argv, message):
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == ""
+    assert err.startswith("adlearn: error: ") and message in err and err.count("\n") == 1
+
+
+def test_cli_refuses_an_unknown_style(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["trace", CLASSIC, "--at", "x1=2", "x2=5", "--style", "fancy"])
+    assert exit_.value.code == 2 and "invalid choice: 'fancy'" in capsys.readouterr().err
+
+
+def test_the_installed_command_runs_without_a_traceback():
+    done = subprocess.run([sys.executable, "-m", "adlearn.cli", "trace", "log(x1)", "--at",
+                           "x1=0"], capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("adlearn: error: ln 0 is not defined")
