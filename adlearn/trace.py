@@ -30,7 +30,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .engine import Var, _constant
+from .engine import Var, _constant, topological_order
 from .errors import ArgumentError, UnknownInputError
 from .parse import Expression, parse
 from .rules import RULES, Operand, as_real, number_text
@@ -46,7 +46,7 @@ def trace_order(output, inputs=None):
     follow in the order they are reached. Then come the constants (op "const"), in the
     order they are reached, then the intermediates. No recursion, so graphs may be deep.
     """
-    reached = _evaluation_order(output)
+    reached = topological_order(output)  # it visits arguments left to right, as Python does
     generation = {}
     for node in reached:  # every node comes after its inputs
         generation[node] = 1 + max((generation[c] for c in node.inputs), default=-1)
@@ -58,24 +58,6 @@ def trace_order(output, inputs=None):
                            key=lambda n: (generation[n], position[n]))
     return (first + [n for n in leaves if not n.is_constant]
             + [n for n in leaves if n.is_constant] + intermediates)
-
-
-def _evaluation_order(output):
-    """The nodes in the order a left-to-right evaluation first completes them.
-
-    An iterative depth-first search that expands each node's arguments left to right
-    and emits a node once all of its arguments have been emitted.
-    """
-    order, seen, stack = [], set(), [(output, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-        elif node not in seen:
-            seen.add(node)
-            stack.append((node, True))
-            stack.extend((child, False) for child in reversed(node.inputs) if child not in seen)
-    return order
 
 
 def node_names(output, inputs=None, style="textbook"):
