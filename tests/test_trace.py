@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import unicodedata
+from pathlib import Path
 
 import pytest
 from exprs import expressions
@@ -373,3 +374,10 @@ def test_the_installed_command_runs_without_a_traceback():
                            "x1=0"], capture_output=True, text=True)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.startswith("adlearn: error: ln 0 is not defined")
+
+
+def test_the_readme_shows_the_trace_the_command_prints():
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    command = '$ adlearn trace "log(x1) + x1*x2 - sin(x2)" --at x1=2 x2=5\n'
+    shown = readme.split(command, 1)[1].split("```", 1)[0]
+    assert shown == str(ad.trace("log(x1) + x1*x2 - sin(x2)", x1=2.0, x2=5.0)) + "\n"
