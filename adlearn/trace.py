@@ -182,8 +182,10 @@ class Trace:
 
     def _repr_html_(self):
         """An HTML table: the primal, tangent and adjoint traces side by side."""
-        left, right = "<td style='text-align:left'>", "<td style='text-align:right'>"
-        head = "".join(f"<th colspan='2' style='text-align:center'>{h}</th>"
+        border = "border-left:1px solid #bbb;padding:2px 6px 2px 12px"
+        left = f"<td style='text-align:left;{border}'>"
+        right = "<td style='text-align:right;padding:2px 12px 2px 6px'>"
+        head = "".join(f"<th colspan='2' style='text-align:center;{border}'>{h}</th>"
                        for h in self._headings(_HTML))
         columns = [self._entries(_HTML, column) for column in range(3)]
         body = "".join(

@@ -175,11 +175,11 @@ def test_html_shows_the_three_traces_side_by_side_escaped():
     assert "<caption>Evaluation trace of &lt;f &amp; g&gt; at x1 = 2, x2 = 5</caption>" in page
     assert page.count("<tr>") == 1 + 8  # the heading and one row per variable
     assert "Forward tangent trace (seeded on ẋ<sub>1</sub> = 1)" in page
-    assert ("<td style='text-align:left'>v<sub>1</sub> = ln v<sub>-1</sub></td>"
-            "<td style='text-align:right'>0.693</td>") in page
+    assert re.search(r"<td [^>]*>v<sub>1</sub> = ln v<sub>-1</sub></td>"
+                     r"<td style='text-align:right[^>]*>0.693</td>", page)
     assert ("v̇<sub>1</sub> = v̇<sub>-1</sub> ∂v<sub>1</sub>/∂v<sub>-1</sub> = "
             "v̇<sub>-1</sub> / v<sub>-1</sub>") in page
-    assert "<td style='text-align:right'>1.716</td>" in page
+    assert re.search(r"<td style='text-align:right[^>]*>1.716</td>", page)
 
 
 def test_latex_is_a_tabular_with_one_line_per_variable():
