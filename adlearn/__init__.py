@@ -9,7 +9,7 @@ Importing adlearn loads only the standard library. The parts that need SymPy,
 networkx, matplotlib or ipywidgets are loaded the first time they are used.
 """
 
-from . import errors
+from . import errors, nn
 from .engine import Var, topological_order
 from .errors import AdlearnError
 from .forward import Dual
