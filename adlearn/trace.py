@@ -223,15 +223,14 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     if isinstance(f, str):
         f = parse(f)
     signature, point = _point(f, args, values)
+    if not point:
+        raise ArgumentError("f has no inputs, so there is nothing to differentiate")
     inputs = [Var(value, name=name) for name, value in point.items()]
-    if seed is None and not inputs:
-        seed_var = None
-    else:
-        seed = inputs[0].name if seed is None else seed
-        if seed not in point:
-            raise UnknownInputError(f"seed {seed!r} is not an input of f; "
-                                    f"its inputs are {', '.join(point) or 'none'}")
-        seed_var = inputs[list(point).index(seed)]
+    seed = inputs[0].name if seed is None else seed
+    if seed not in point:
+        raise UnknownInputError(f"seed {seed!r} is not an input of f; "
+                                f"its inputs are {', '.join(point)}")
+    seed_var = inputs[list(point).index(seed)]
     call = signature.bind_partial()
     call.arguments.update(zip(point, inputs))
     output = f(*call.args, **call.kwargs)
@@ -260,8 +259,8 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     at = ", ".join(f"{name} = {number_text(value)}" for name, value in point.items())
     what = f.text if isinstance(f, Expression) else getattr(f, "__name__", "<lambda>")
     what = "f" if what == "<lambda>" else what
-    title = f"Evaluation trace of {what}" + (f" at {at}" if at else "")
-    return Trace(rows, cells, title, seed or output_name, output_name, digits)
+    title = f"Evaluation trace of {what} at {at}"
+    return Trace(rows, cells, title, seed, output_name, digits)
 
 
 def _point(f, args, values):

@@ -240,6 +240,8 @@ def test_a_deep_trace_needs_no_recursion():
      "must be a real number"),
     (lambda: ad.trace("ln(x1) +", x1=2.0), ad.errors.ParseError, "not a valid expression"),
     (lambda: ad.trace("__import__('os')", x1=2.0), ad.errors.ParseError, "unknown function"),
+    (lambda: ad.trace("2 * pi"), ad.errors.ArgumentError,
+     "f has no inputs, so there is nothing to differentiate"),
     (lambda: ad.trace(42, x=1.0), ad.errors.ArgumentError,
      "trace needs a Python function or an expression text, not 42"),
     (lambda: ad.trace(lambda x: "a", x=1.0), ad.errors.NotANumberError,
