@@ -172,7 +172,8 @@ EXERCISE = Exercise("reverse_mode", "Reverse mode, by hand", (
              "of a * b with respect to that input.",
         wrong=(
             Wrong(lambda a, b, g: (g * a, g * b),
-                  "Each input's local partial of a * b is the *other* input's value."),
+                  "Check which value goes with which input: how fast does a * b change "
+                  "when a moves and b stays put?"),
             Wrong(lambda a, b, g: (b, a),
                   "Those are the local partials alone: multiply them by the output's adjoint "
                   "(the chain rule brings in how the output affects the final result)."),
