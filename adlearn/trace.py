@@ -114,8 +114,8 @@ class Row:
     - ``adjoint_chain_rule``: ``v̄1 ∂v1/∂v-1 + v̄2 ∂v2/∂v-1`` (over the node's users),
       ``adjoint_definition``: ``v̄1 / v-1 + v̄2 × v0``.
 
-    A part with nothing to say is ``""`` (an input has no chain rule; the output's
-    adjoint is the seed, 1).
+    An input's tangent is its own, seeded: v̇-1 = ẋ1 (1 for the seed, else 0). The
+    output's adjoint is the seed ȳ = 1, so the last row's adjoint parts are ``""``.
     """
 
     name: str
@@ -140,9 +140,20 @@ class Trace:
     Numbers are shown rounded to ``digits`` decimals, as the textbook prints them.
     """
 
-    def __init__(self, rows, cells, title, seed, output_name, digits):
-        self.rows, self._cells, self.title = tuple(rows), cells, title
-        self.seed, self.output_name, self.digits = seed, output_name, digits
+    def __init__(self, steps, names, values, title, seed, output_name, digits):
+        self._steps, self._names, self._written = steps, names, {}
+        self.title, self.seed, self.output_name, self.digits = title, seed, output_name, digits
+        self.rows = tuple(
+            Row(name, definition_, *numbers, *tangent_parts, *adjoint_parts)
+            for ((name, [definition_]), (_, tangent_parts), (_, adjoint_parts)), numbers
+            in zip(self._cells(_TEXT), values))
+
+    def _cells(self, notation):
+        """The rows written in a notation (computed when first asked for)."""
+        if notation.key not in self._written:
+            shown = {node: notation.name(name) for node, name in self._names.items()}
+            self._written[notation.key] = [_cells(step, notation, shown) for step in self._steps]
+        return self._written[notation.key]
 
     def __getitem__(self, name):
         for row in self.rows:
@@ -155,7 +166,7 @@ class Trace:
         """(left-hand side, right-hand sides, value text) of one trace, row by row."""
         attribute = ("primal", "tangent", "adjoint")[column]
         return [(*_shown(*cells[column]), _number(getattr(row, attribute), self.digits))
-                for cells, row in zip(self._cells[notation.key], self.rows)]
+                for cells, row in zip(self._cells(notation), self.rows)]
 
     def _headings(self, notation):
         seed = notation.math.format(notation.name(self.seed, "dot") + " = 1")
@@ -246,21 +257,14 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     output_row = style == "textbook" or not output.inputs
     output_name = ("y" if style == "textbook" else "f") if output_row else names[output]
     steps = _derivation(nodes, names, output, output_name if output_row else None)
-    cells = {}
-    for notation in (_TEXT, _HTML, _LATEX):
-        shown = {n: notation.name(names[n]) for n in nodes}
-        cells[notation.key] = [_cells(step, notation, shown) for step in steps]
     values = [(n.value, tangent[n], n.grad) for n in nodes]
     if output_row:
         values.append((output.value, tangent.get(output, 0.0), 1.0))
-    rows = [Row(name, definition_, *numbers, *tangent_parts, *adjoint_parts)
-            for ((name, [definition_]), (_, tangent_parts), (_, adjoint_parts)), numbers
-            in zip(cells["text"], values)]
     at = ", ".join(f"{name} = {number_text(value)}" for name, value in point.items())
     what = f.text if isinstance(f, Expression) else getattr(f, "__name__", "<lambda>")
     what = "f" if what == "<lambda>" else what
     title = f"Evaluation trace of {what} at {at}"
-    return Trace(rows, cells, title, seed, output_name, digits)
+    return Trace(steps, names, values, title, seed, output_name, digits)
 
 
 def _point(f, args, values):
@@ -478,14 +482,16 @@ class _Notation:
 
     def __init__(self, key, rule_form, partial, marks, name, math="{}"):
         self.key, self.rule_form, self.partial, self.math = key, rule_form, partial, math
-        self._marks, self._name = marks, name
+        self._marks, self._name, self._written = marks, name, {}
 
     def name(self, name, mark=""):
         """A name in this notation, with a mark: ("v-1", "dot") is v̇-1 in text."""
-        base, subscript = _split(name)
-        # NFC: a letter that has a precomposed marked form uses it (ẋ, ȳ; v̇ has none)
-        return unicodedata.normalize("NFC", self._name(self._marks.get(mark, "{}"), base,
-                                                       subscript))
+        if (name, mark) not in self._written:
+            base, subscript = _split(name)
+            # NFC: a letter with a precomposed marked form uses it (ẋ, ȳ; v̇ has none)
+            self._written[name, mark] = unicodedata.normalize(
+                "NFC", self._name(self._marks.get(mark, "{}"), base, subscript))
+        return self._written[name, mark]
 
 
 _TEXT = _Notation("text", "text", "∂{0}/∂{1}", {"dot": "{}\u0307", "bar": "{}\u0304"},
