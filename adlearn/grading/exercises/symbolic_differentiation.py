@@ -96,7 +96,7 @@ EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with S
         )),
     Question(
         "grad_at_2_5", 1, "value", answer="grad_at_2_5",
-        reference=tuple(_value_at(g, {"x1": 2.0, "x2": 5.0}) for g in GRAD_F),
+        reference=tuple(_value_at(g, {"x1": 2.0, "x2": 5.0}) for g in GRAD_F), tolerance=1e-3,
         prompt="the gradient at (2, 5), as a pair of floats",
         hint="Substitute x1 = 2 and x2 = 5 into each entry of your gradient and convert the "
              "results with float(...).",
