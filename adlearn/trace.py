@@ -458,8 +458,9 @@ def _needs_parens(op, i, arg, template):
     if not isinstance(arg, _Formula) or arg.op is None:
         return False
     slot = "{%d}" % i
+    group = "{{" + slot + "}}"  # a LaTeX group, as in \\sqrt{{{0}}}
     if f"({slot})" in template or f"|{slot}|" in template or (
-            "{" + slot + "}" in template and "{" + slot + "}^" not in template):
+            group in template and group + "^" not in template):  # a power's base is no group
         return False
     sums = ("add", "sub") if i == 0 else ("add", "sub", "neg")  # -x × z, but z × (-x)
     if op == "add":
