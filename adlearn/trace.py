@@ -458,7 +458,7 @@ def _needs_parens(op, i, arg, template):
     if not isinstance(arg, _Formula) or arg.op is None:
         return False
     slot = "{%d}" % i
-    group = "{{" + slot + "}}"  # a LaTeX group, as in \\sqrt{{{0}}}
+    group = "{{" + slot + "}}"  # a LaTeX group, as in \sqrt{{{0}}}
     if f"({slot})" in template or f"|{slot}|" in template or (
             group in template and group + "^" not in template):  # a power's base is no group
         return False

@@ -383,3 +383,10 @@ def test_the_readme_shows_the_trace_the_command_prints():
     command = '$ adlearn trace "log(x1) + x1*x2 - sin(x2)" --at x1=2 x2=5\n'
     shown = readme.split(command, 1)[1].split("```", 1)[0]
     assert shown == str(ad.trace("log(x1) + x1*x2 - sin(x2)", x1=2.0, x2=5.0)) + "\n"
+
+
+def test_latex_writes_the_local_partials_with_the_parentheses_they_need():
+    latex = ad.trace("sigmoid(x) + x**y", x=0.5, y=3.0).to_latex()
+    assert r"\dot{v}_{1} = \dot{v}_{-1} \frac{\partial v_{1}}{\partial v_{-1}} = " \
+           r"\dot{v}_{-1} \times v_{1} \times (1 - v_{1})$" in latex
+    assert r"\bar{v}_{2} \times v_{0} \times {v_{-1}}^{v_{0} - 1}" in latex
