@@ -50,6 +50,19 @@ def test_intro_numbering_of_the_intro_example():
                                        ("x4", "2 × x2"), ("f", "x3 + x4")]
 
 
+def test_order_is_by_generation_then_by_evaluation():
+    x1, x2 = ad.Var(2.0, name="x1"), ad.Var(5.0, name="x2")
+    # Python evaluates x1*x2, then (x1*x2)*x1, then sin x2; the trace lists sin x2 (one
+    # step from the inputs) before (x1*x2)*x1 (two steps), as the textbook does
+    assert table(x1 * x2 * x1 + ad.sin(x2)) == [
+        ("v-1", "x1"), ("v0", "x2"), ("v1", "v-1 × v0"), ("v2", "sin v0"),
+        ("v3", "v1 × v-1"), ("v4", "v3 + v2")]
+    f = ad.sin(x2) + ad.log(x1)
+    assert table(f, [x1, x2])[2:] == [("v1", "sin v0"), ("v2", "ln v-1"), ("v3", "v1 + v2")]
+    # without the function's parameter order, inputs are numbered as they are reached
+    assert table(f)[:3] == [("v-1", "x2"), ("v0", "x1"), ("v1", "sin v-1")]
+
+
 def test_given_inputs_come_first_in_their_order_even_unused():
     x1, x2, f = intro()
     unused = ad.Var(1.0, name="z")
