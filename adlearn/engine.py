@@ -108,7 +108,9 @@ def topological_order(output):
     """Every node the output depends on, each after all of its inputs (output last).
 
     An iterative depth-first search: the stack holds each node being visited with an
-    iterator over its inputs; a node is emitted once all of its inputs have been.
+    iterator over its inputs; a node is emitted once all of its inputs have been. Inputs
+    are visited left to right, so for a tree this is the order Python evaluated it in
+    (the trace's numbering relies on that).
     """
     order, seen, stack = [], {output}, [(output, iter(output.inputs))]
     while stack:
