@@ -1,0 +1,128 @@
+"""The explorer in a real browser: JupyterLab on localhost, driven in headless Chromium.
+
+The test starts JupyterLab in a temporary directory, opens a notebook that calls
+``ad.explore``, runs it and drives the widget with Playwright (the Python package,
+pointed at Debian's /usr/bin/chromium: no browser download). ``pytest -m browser`` runs
+it alone; a missing Chromium is a failure that says how to install it, not a skip.
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(__file__).parent / "screenshots"  # kept for a person to look at
+NOTEBOOK_CODE = """\
+import adlearn as ad
+explorer = ad.explore("log(x1) + x1*x2 - sin(x2)", x1=2.0, x2=5.0)
+explorer"""
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(url, server, seconds=60):
+    """Poll JupyterLab's API until it answers (or the server dies, or time runs out)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited with status {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/status", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"JupyterLab did not answer at {url} within {seconds} s")
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """JupyterLab serving a temporary folder that holds the explorer notebook: its URL.
+
+    Everything JupyterLab writes (config, settings, workspaces, runtime files) goes to
+    the temporary folder; news and update checks are off, so no request leaves the machine.
+    """
+    root = tmp_path_factory.mktemp("lab")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(NOTEBOOK_CODE)])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    nbformat.write(notebook, root / "explore.ipynb")
+    settings = root / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    port = _free_port()
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser",
+               "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+               "--ServerApp.port_retries=0", "--IdentityProvider.token=",
+               "--ServerApp.password=", f"--ServerApp.root_dir={root}",
+               "--LabApp.news_url=None",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+               f"--LabApp.user_settings_dir={root / 'settings'}",
+               f"--LabApp.workspaces_dir={root / 'workspaces'}",
+               "--LabApp.expose_app_in_browser=True"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / "config"),
+           "JUPYTER_RUNTIME_DIR": str(root / "runtime"), "MPLBACKEND": "Agg"}
+    log = open(root / "jupyterlab.log", "wb")
+    server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, server)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium under Playwright; a clear failure when it is missing."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: the browser test needs Debian's chromium "
+                    "(apt-get install -y chromium; .ci/run does this when run as root)",
+                    pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
+                                              headless=True)
+        yield chromium
+        chromium.close()
+
+
+def open_and_run(page, url, notebook):
+    """Open a notebook in JupyterLab, wait for its kernel to be idle, run all its cells."""
+    page.goto(f"{url}/lab/tree/{notebook}")
+    page.wait_for_function(
+        """() => {
+            const app = window.jupyterapp;
+            const widget = app && app.shell.currentWidget;
+            const session = widget && widget.sessionContext && widget.sessionContext.session;
+            return session && session.kernel && session.kernel.status === 'idle';
+        }""", timeout=60_000)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
