@@ -1,0 +1,282 @@
+"""The explorer, driven from Python without a browser.
+
+Outside a kernel, setting a widget's value still runs its observers, so these tests move
+the sliders, choose paths and step through the sweeps, then read what the explorer
+displays. Oracles: the textbook's reverse adjoint trace (Baydin et al., Table 2, copied
+by hand), backward() and forward mode (ad.jvp) on random expressions, and hand-computed
+derivatives at the points the sliders move to.
+"""
+
+import html
+import math
+import re
+
+import pytest
+from exprs import expressions
+from hypothesis import HealthCheck, given, settings
+
+import adlearn as ad
+from adlearn.errors import (ArgumentError, DomainError, ParseError,
+                            UnknownInputError, ZeroDivisionDomainError)
+from adlearn.widgets import Explorer, explore, forward_sweep, reverse_sweep, slider_range
+
+CLASSIC = "log(x1) + x1*x2 - sin(x2)"
+
+
+def classic():
+    x1, x2 = ad.Var(2.0, name="x1"), ad.Var(5.0, name="x2")
+    return [x1, x2], ad.log(x1) + x1 * x2 - ad.sin(x2)
+
+
+def text(shown):
+    """What a browser shows of an HTML fragment: the text without tags and entities."""
+    spaced = re.sub(r"</?(td|th|tr|div|p|br|caption|table)\b[^>]*>", " ", shown)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", spaced))).strip()
+
+
+def gradient_shown(explorer):
+    """{input: the gradient entry the explorer displays}."""
+    return dict(re.findall(r"data-input='(\w+)'>([^<]*)<", explorer.result.value))
+
+
+@pytest.fixture
+def explorer():
+    e = explore(CLASSIC, x1=2.0, x2=5.0)
+    yield e
+    e.close()
+
+
+# --- the sweeps, step by step -------------------------------------------------------
+
+def test_reverse_sweep_reproduces_the_textbook_adjoint_trace():
+    inputs, y = classic()
+    steps = reverse_sweep(y, inputs)
+    assert [s.node for s in steps] == ["v5", "v5", "v4", "v3", "v2", "v1"]
+    adjoints = [{k: round(v, 3) for k, v in s.values.items()} for s in steps]
+    assert adjoints[0] == {"v5": 1}
+    assert adjoints[1] == {"v5": 1, "v4": 1, "v3": -1}
+    assert adjoints[2] == {"v5": 1, "v4": 1, "v3": -1, "v1": 1, "v2": 1}
+    assert adjoints[3]["v0"] == -0.284  # v̄0 = v̄3 cos v0, not final yet
+    assert (adjoints[4]["v0"], adjoints[4]["v-1"]) == (1.716, 5)  # v̄0 += v̄2 v-1
+    assert adjoints[5]["v-1"] == 5.5  # v̄-1 += v̄1 / v-1
+    assert steps[3].edges == (("v0", "v3", 0),)
+    assert steps[4].edges == (("v-1", "v2", 0), ("v0", "v2", 1))
+    assert "v0" not in steps[3].final and "v0" in steps[4].final
+    assert "v-1" not in steps[4].final and "v-1" in steps[5].final
+
+
+def test_reverse_captions_state_the_update_in_symbols_and_numbers():
+    inputs, y = classic()
+    steps = reverse_sweep(y, inputs)
+    assert steps[0].caption[0] == ("The sweep starts at the output: v̄5 = 1 "
+                                   "(every other adjoint starts at 0).")
+    assert steps[1].caption == ("v5 = v4 - v3 passes v̄5 = 1 back to its inputs:",
+                                "v̄4 += v̄5 · ∂v5/∂v4 = 1 · 1 = 1 (final)",
+                                "v̄3 += v̄5 · ∂v5/∂v3 = 1 · (-1) = -1 (final)")
+    assert steps[3].caption[1] == "v̄0 += v̄3 · ∂v3/∂v0 = (-1) · 0.283662 = -0.283662 (more to come)"
+    assert steps[4].caption[2] == "v̄0 += v̄2 · ∂v2/∂v0 = 1 · 2 = 2, so v̄0 = 1.71634 (final)"
+    assert steps[5].caption[-1] == ("Done: every adjoint is final, and the inputs' adjoints are "
+                                    "the gradient: ∂y/∂x1 = v̄-1 = 5.5, ∂y/∂x2 = v̄0 = 1.71634.")
+
+
+def test_reverse_caption_of_the_introductory_example_in_its_own_names():
+    x1, x2 = ad.Var(2.0, name="x1"), ad.Var(3.0, name="x2")
+    steps = reverse_sweep(x1**2 + 2 * x2, [x1, x2], style="intro")
+    assert [s.node for s in steps] == ["f", "f", "x4", "x3"]
+    assert steps[2].caption[1] == "x̄2 += x̄4 · ∂x4/∂x2 = 1 · 2 = 2 (final)"  # no edge to the 2
+    assert steps[3].caption[1] == "x̄1 += x̄3 · ∂x3/∂x1 = 1 · 4 = 4 (final)"
+    assert steps[2].edges == (("x2", "x4", 1),)
+
+
+def test_a_variable_used_twice_passes_along_both_edges():
+    x = ad.Var(3.0, name="x")
+    steps = reverse_sweep(x * x, [x])
+    assert steps[1].edges == (("v0", "v1", 0), ("v0", "v1", 1))
+    assert steps[1].caption[1:3] == (
+        "v̄0 += v̄1 · ∂v1/∂v0 (argument 1) = 1 · 3 = 3 (more to come)",
+        "v̄0 += v̄1 · ∂v1/∂v0 (argument 2) = 1 · 3 = 3, so v̄0 = 6 (final)")
+
+
+def test_forward_sweep_reproduces_the_textbook_tangent_trace():
+    inputs, y = classic()
+    steps = forward_sweep(y, inputs[0], inputs)
+    tangents = {k: round(v, 3) for k, v in steps[-1].values.items()}
+    assert tangents == {"v-1": 1, "v0": 0, "v1": 0.5, "v2": 5, "v3": 0, "v4": 5.5, "v5": 5.5}
+    assert [s.node for s in steps] == ["v-1", "v1", "v2", "v3", "v4", "v5"]
+    assert steps[0].caption == ("Seeded on v-1: v̇-1 = 1, v̇0 = 0 (a tangent is ∂v/∂v-1).",)
+    assert steps[2].caption == ("v2 = v-1 × v0:",
+                                "v̇2 = v̇-1 · ∂v2/∂v-1 + v̇0 · ∂v2/∂v0 = 1 · 5 + 0 · 2 = 5")
+    assert steps[2].edges == (("v-1", "v2", 0), ("v0", "v2", 1))
+    assert "v3" not in steps[2].values and "v3" in steps[3].values  # not computed yet
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions())
+def test_sweeps_end_at_the_gradient_and_final_values_never_change(expr):
+    xs = [ad.Var(v, name=f"x{i + 1}") for i, v in enumerate(expr.point)]
+    y = expr(*xs)
+    if not isinstance(y, ad.Var) or y.op is None:
+        return  # the output is an input or a constant: nothing to sweep
+    y.backward()
+    steps = reverse_sweep(y, xs)
+    last = steps[-1].values
+    ids = {x: f"v{i + 1 - len(xs)}" for i, x in enumerate(xs)}
+    for x in xs:
+        assert last.get(ids[x], 0.0) == pytest.approx(x.grad, rel=1e-9, abs=1e-12)
+    for step in steps:  # a value marked final is the one the sweep ends with
+        for node in step.final:
+            assert step.values.get(node, 0.0) == last.get(node, 0.0)
+        assert all(target == step.node for _, target, _ in step.edges)
+    assert steps[-1].final == frozenset(steps[-1].values) | steps[-1].final
+    for i, x in enumerate(xs):
+        tangent = tuple(float(j == i) for j in range(len(xs)))
+        _, jvp = ad.jvp(expr, expr.point, tangent)
+        forward = forward_sweep(y, x, xs)
+        assert forward[-1].values[forward[-1].node] == pytest.approx(jvp, rel=1e-9, abs=1e-12)
+
+
+# --- the explorer, driven from Python -----------------------------------------------
+
+def test_explore_is_exported_lazily():
+    assert ad.explore is explore
+
+
+def test_values_and_gradient_follow_the_sliders(explorer):
+    assert gradient_shown(explorer) == {"x1": "5.5", "x2": "1.71634"}
+    explorer.sliders["x1"].value = 3.0
+    explorer.sliders["x2"].value = 1.0
+    x1, x2 = 3.0, 1.0  # df/dx1 = 1/x1 + x2, df/dx2 = x1 - cos(x2)
+    assert gradient_shown(explorer) == {"x1": ad.rules.number_text(1 / x1 + x2),
+                                        "x2": ad.rules.number_text(x1 - math.cos(x2))}
+    value = math.log(x1) + x1 * x2 - math.sin(x2)
+    assert f"y = f(x1 = 3, x2 = 1) = {ad.rules.number_text(value)}" in text(explorer.result.value)
+    assert explorer.trace_table.value == ad.trace(CLASSIC, x1=3.0, x2=1.0)._repr_html_()
+    assert "v̄1 / v-1 + v̄2 × v0 1.333" in text(explorer.trace_table.value)  # 1/x1 + x2
+
+
+def test_a_domain_error_is_shown_and_the_widget_recovers(explorer):
+    explorer.sliders["x1"].value = -1.0
+    shown = text(explorer.message.value)
+    assert "DomainError: ln (-1) is not defined: the logarithm needs a positive input" in shown
+    assert "adlearn-stale" in explorer.graph.value + explorer.result.value
+    explorer.sliders["x1"].value = 0.0
+    assert "ZeroDivisionDomainError: ln 0 is not defined" in text(explorer.message.value)
+    explorer.paths.label = "x2"  # the controls keep working meanwhile
+    explorer.reverse.step = 2
+    explorer.sliders["x1"].value = 4.0
+    assert explorer.message.value == ""
+    assert "adlearn-stale" not in explorer.result.value + explorer.path_table.value
+    assert gradient_shown(explorer)["x1"] == "5.25"
+    assert "Paths from x2" in explorer.path_table.value
+    assert "v5 = v4 - v3" not in explorer.reverse.caption.value  # step 2: v4 passes
+    assert "v4 = v1 + v2 passes" in text(explorer.reverse.caption.value)
+
+
+def test_a_python_function_and_an_expression_text_show_the_same():
+    by_text = explore(CLASSIC, x1=2.0, x2=5.0)
+    by_function = explore(lambda x1, x2: ad.log(x1) + x1 * x2 - ad.sin(x2), 2.0, x2=5.0)
+    for e in (by_text, by_function):
+        e.sliders["x2"].value = 2.5
+        e.paths.label = "all"
+        e.tabs.selected_index = 1
+        e.reverse.step = 3
+    for shown in ("result", "path_table", "trace_table"):
+        assert getattr(by_text, shown).value.replace(CLASSIC, "f") == \
+            getattr(by_function, shown).value.replace("<lambda>", "f").replace(CLASSIC, "f")
+    assert by_text.reverse.caption.value == by_function.reverse.caption.value
+
+
+def test_path_chooser_shows_each_input_all_or_none(explorer):
+    table = text(explorer.path_table.value)
+    assert "path 1 v-1 → v1 → v4 → v5 ∂v1/∂v-1 × ∂v4/∂v1 × ∂v5/∂v4 = 0.5 × 1 × 1 = 0.5" in table
+    assert "sum over the paths: ∂v5/∂v-1 = 0.5 + 5 = 5.5" in table
+    explorer.paths.label = "x2"
+    assert "sum over the paths: ∂v5/∂v0 = 2 + 0.283662 = 2.28366" not in text(
+        explorer.path_table.value)  # sin enters with a minus sign
+    assert "∂v5/∂v0 = 2 + (-0.283662) = 1.71634" in text(explorer.path_table.value)
+    explorer.paths.label = "all"
+    assert text(explorer.path_table.value).count("sum over the paths") == 2
+    explorer.paths.label = "none"
+    assert "Choose an input" in explorer.path_table.value
+
+
+def test_too_many_paths_are_counted_not_listed():
+    def doubling(x):
+        for _ in range(12):  # each line doubles the number of paths: 4096 > 1000
+            x = x * x
+        return x
+    e = explore(doubling, x=1.0)
+    assert "4,096 chain-rule paths" in e.path_table.value
+    e.close()
+
+
+def test_the_forward_sweep_follows_the_chosen_input(explorer):
+    explorer.tabs.selected_index = 2
+    explorer.paths.label = "x2"
+    assert explorer.seed.value == "x2"
+    explorer.forward.step = len(explorer.forward.steps) - 1
+    assert "Done: ∂y/∂x2 = v̇5 = 1.71634" in text(explorer.forward.caption.value)
+    assert "Forward tangent trace (seeded on" in explorer.trace_table.value
+    assert "seeded on ẋ2 = 1" in text(explorer.trace_table.value)
+    explorer.seed.value = "x1"
+    assert "Done: ∂y/∂x1 = v̇5 = 5.5" in text(explorer.forward.caption.value)
+
+
+def test_steppers_move_by_buttons_and_stay_in_range(explorer):
+    stepper = explorer.reverse
+    stepper.previous.click()
+    assert stepper.step == 0 and "step 0 of 5" in stepper.caption.value
+    for _ in range(7):
+        stepper.next.click()
+    assert stepper.step == 5 and "step 5 of 5" in stepper.caption.value
+    stepper.play.value = 2  # play drives the step slider (linked in Python too)
+    assert stepper.step == 2 and "v4 = v1 + v2 passes" in text(stepper.caption.value)
+
+
+def test_slider_ranges_around_the_start_and_overridden():
+    for value in (2.0, 5.0, 0.0, -7.5, 0.3, 1234.0):
+        low, high, step = slider_range(value)
+        assert low < value < high and high - low >= 4 * max(abs(value), 1) * 0.99
+        assert 50 <= (high - low) / step <= 400
+    e = explore(CLASSIC, x1=2.0, x2=5.0, ranges={"x1": (0.5, 4)})
+    slider = e.sliders["x1"]
+    assert (slider.min, slider.max, slider.description) == (0.5, 4.0, "x1")
+    assert (e.sliders["x2"].min, e.sliders["x2"].max) == (-5.0, 15.0)
+    assert explore(CLASSIC, x1=2.0, x2=5.0, ranges={"x2": (0, 10, 0.5)}).sliders["x2"].step == 0.5
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: explore(CLASSIC, x1=2.0), ArgumentError, "no value for x2"),
+    (lambda: explore(CLASSIC, x1=2.0, x2=5.0, x3=1.0), UnknownInputError, "no input 'x3'"),
+    (lambda: explore(CLASSIC, x1=-2.0, x2=5.0), DomainError, "ln (-2) is not defined"),
+    (lambda: explore("x1 / (x1 - x1)", x1=2.0), ZeroDivisionDomainError, "not defined"),
+    (lambda: explore("x1 ^ 2", x1=2.0), ParseError, "use ** for powers"),
+    (lambda: explore("__import__('os').system('echo hacked')", x1=1.0), ParseError, ""),
+    (lambda: explore("3", ), ArgumentError, "at least one input"),
+    (lambda: explore(CLASSIC, x1="two", x2=5.0), ad.errors.NotANumberError, "x1"),
+    (lambda: explore(CLASSIC, x1=2.0, x2=5.0, ranges={"x9": (0, 1)}), UnknownInputError,
+     "ranges names 'x9'"),
+    (lambda: explore(CLASSIC, x1=2.0, x2=5.0, ranges={"x1": (3, 4)}), ArgumentError,
+     "min ≤ 2 (its value) ≤ max"),
+    (lambda: explore(CLASSIC, x1=2.0, x2=5.0, ranges={"x1": "wide"}), ArgumentError,
+     "(min, max) or (min, max, step)"),
+    (lambda: explore(CLASSIC, x1=2.0, x2=5.0, style="fancy"), ArgumentError, "style"),
+])
+def test_bad_input_gets_a_clear_error(call, error, words):
+    with pytest.raises(error) as caught:
+        call()
+    assert words in str(caught.value)
+
+
+def test_close_closes_every_widget():
+    e = explore(CLASSIC, x1=2.0, x2=5.0)
+    e.close()
+    assert e.widget.comm is None and e.sliders["x1"].comm is None
+    assert e.reverse.next.comm is None and e.graph.comm is None
+
+
+def test_it_is_an_explorer_that_jupyter_shows():
+    e = explore(CLASSIC, x1=2.0, x2=5.0)
+    assert isinstance(e, Explorer)
+    bundle = e._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == e.widget.model_id
