@@ -27,6 +27,7 @@ _LAZY = {
     "to_sympy": "symbolic",
     "symbolic_grad": "symbolic",
     "expression_size": "symbolic",
+    "explore": "widgets",
 }
 
 
