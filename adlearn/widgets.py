@@ -175,7 +175,7 @@ class Stepper:
     """Play/pause, previous/next and a step slider over the steps of one sweep, with the
     caption of the current step. ``step`` is the current step number (0: the seed)."""
 
-    def __init__(self, title):
+    def __init__(self, title, css_class):
         self.play = widgets.Play(interval=1500, min=0, max=0, step=1, description="play",
                                  show_repeat=False)
         self.previous = widgets.Button(description="◀ previous", tooltip="the step before",
@@ -191,6 +191,7 @@ class Stepper:
         self.box = widgets.VBox([
             widgets.HTML(title),
             widgets.HBox([self.play, self.previous, self.next, self.slider]), self.caption])
+        self.box.add_class(css_class)
         self.steps = []
 
     def _move(self, by):
@@ -250,12 +251,13 @@ class Explorer:
         self.paths = widgets.ToggleButtons(
             options=choices + [(ALL, tuple(self.names)), (NONE, ())], value=choices[0][1],
             description="paths from", style={"button_width": "auto"})
+        self.paths.add_class("adlearn-path-chooser")
         self.seed = widgets.ToggleButtons(options=self.names, description="seed on",
                                           style={"button_width": "auto"})
         self.reverse = Stepper("At step k the k-th node from the output passes its "
-                               "adjoint back to its inputs.")
+                               "adjoint back to its inputs.", "adlearn-reverse")
         self.forward = Stepper("At step k the k-th node computes its tangent from its "
-                               "inputs'.")
+                               "inputs'.", "adlearn-forward")
         self.path_table = widgets.HTML()
         self.tabs = widgets.Tab(
             [widgets.VBox([self.paths, self.path_table]), self.reverse.box,

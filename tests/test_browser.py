@@ -126,3 +126,49 @@ def open_and_run(page, url, notebook):
             return session && session.kernel && session.kernel.status === 'idle';
         }""", timeout=60_000)
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+def shown_gradient(page, name):
+    return page.locator(f".adlearn-result [data-input='{name}']").text_content()
+
+
+def test_the_explorer_in_jupyterlab(jupyterlab, browser):
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    try:
+        open_and_run(page, jupyterlab, "explore.ipynb")
+        page.evaluate("window.jupyterapp.commands.execute('application:toggle-left-area')")
+        explorer = page.locator(".adlearn-explorer")
+        explorer.wait_for(timeout=60_000)
+        assert shown_gradient(page, "x1") == "5.5"
+        assert shown_gradient(page, "x2") == "1.71634"
+
+        # type a new value into x1's slider: df/dx1 = 1/x1 + x2 = 1/3 + 5
+        readout = explorer.locator(".widget-slider .widget-readout").first
+        readout.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.type("3")
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.querySelector(\".adlearn-result [data-input='x1']\")"
+                               ".textContent === '5.33333'", timeout=20_000)
+        # and nudge it with the keyboard: one step of 0.05 up, 1/3.05 + 5
+        explorer.locator(".noUi-handle").first.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("document.querySelector(\".adlearn-result [data-input='x1']\")"
+                               ".textContent === '5.32787'", timeout=20_000)
+
+        # choose the paths from x2: the table (and the legend) now sum to df/dx2
+        explorer.locator(".adlearn-path-chooser button", has_text="x2").click()
+        page.wait_for_function("document.querySelector('.adlearn-explorer').textContent"
+                               ".includes('Paths from x2')", timeout=20_000)
+
+        # one step of the reverse sweep
+        explorer.locator(".lm-TabBar-tab", has_text="Reverse sweep").click()
+        explorer.locator(".adlearn-reverse button", has_text="next").click()
+        caption = explorer.locator(".adlearn-reverse .adlearn-caption")
+        caption.get_by_text("v5 = v4 - v3 passes").wait_for(timeout=20_000)
+        assert "v̄3 += v̄5 · ∂v5/∂v3 = 1 · (-1) = -1 (final)" in caption.text_content()
+
+        SCREENSHOTS.mkdir(exist_ok=True)
+        explorer.screenshot(path=SCREENSHOTS / "explorer.png")
+    finally:
+        page.close()
