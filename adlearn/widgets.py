@@ -16,9 +16,9 @@ back to its inputs, one edge at a time, as ``backward()`` does.
 """
 
 import html
-import inspect
 import math
-from dataclasses import dataclass, replace
+import re
+from dataclasses import dataclass
 
 import ipywidgets as widgets
 
@@ -27,7 +27,7 @@ from .errors import AdlearnError, ArgumentError, PathLimitError, UnknownInputErr
 from .graph import _partial_symbol, chain_rule_paths, node_ids, result_text
 from .parse import Expression, parse
 from .rules import as_real, number_text
-from .trace import _TEXT, _check_style, _point, definition, trace, trace_order
+from .trace import _HTML, _TEXT, _check_style, _point, definition, trace, trace_order
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ class Step:
     ``edges`` the edges it used, as ``(source, target, argument index)``; ``values`` maps
     node ids to their adjoints (reverse) or tangents (forward) so far (a node that has
     received nothing yet is absent); ``final`` holds the ids whose value is final;
-    ``caption`` is the update in symbols and numbers, one line per edge.
+    ``caption`` is the update in symbols and numbers, one line per edge, and
+    ``caption_html`` the same lines written as the trace table writes names (v<sub>1</sub>).
     """
 
     node: str
@@ -46,14 +47,22 @@ class Step:
     values: dict
     final: frozenset
     caption: tuple
+    caption_html: tuple
 
 
-def _bar(name):
-    return _TEXT.name(name, "bar")
+# Captions are written with a slot for each name, {v-1|bar}, filled in per notation.
+_SLOT = re.compile(r"\{([^{}|]+)\|(\w*)\}")
 
 
-def _dot(name):
-    return _TEXT.name(name, "dot")
+def _slot(name, mark=""):
+    return f"{{{name}|{mark}}}"
+
+
+def _step(node, edges, values, final, lines):
+    text = tuple(_SLOT.sub(lambda m: _TEXT.name(m[1], m[2]), line) for line in lines)
+    written = tuple(_SLOT.sub(lambda m: _HTML.name(m[1], m[2]), html.escape(line, quote=False))
+                    for line in lines)
+    return Step(node, tuple(edges), values, frozenset(final), text, written)
 
 
 def _variables(output, inputs):
@@ -66,6 +75,8 @@ def reverse_sweep(output, inputs=None, style="textbook"):
     k the k-th node in reverse trace order passes its adjoint back along its edges
     (``ū += v̄ · ∂v/∂u``). An adjoint is final once every user of its node has passed."""
     ids = node_ids(output, inputs, style)
+    slot = {node: _slot(name) for node, name in ids.items()}
+    bar = {node: _slot(name, "bar") for node, name in ids.items()}
     nodes = _variables(output, inputs)
     waiting = {node: 0 for node in nodes}  # edges still to bring an adjoint to each node
     for node in nodes:
@@ -73,47 +84,41 @@ def reverse_sweep(output, inputs=None, style="textbook"):
             if not arg.is_constant:
                 waiting[arg] += 1
     adjoint = {output: 1.0}
+    steps = []  # per step: the node, its edges, the adjoints so far, the final ones, lines
 
-    def step(node, edges, caption):
-        return Step(ids[node], tuple(edges), {ids[n]: a for n, a in adjoint.items()},
-                    frozenset(ids[n] for n in nodes if not waiting[n]), tuple(caption))
+    def record(node, edges, lines):
+        steps.append([ids[node], edges, {ids[n]: a for n, a in adjoint.items()},
+                      [ids[n] for n in nodes if not waiting[n]], lines])
 
-    out = ids[output]
-    steps = [step(output, (), [f"The sweep starts at the output: {_bar(out)} = 1 "
-                               "(every other adjoint starts at 0)."])]
+    record(output, [], [f"The sweep starts at the output: {bar[output]} = 1 "
+                        "(every other adjoint starts at 0)."])
     for node in reversed(nodes):
         if not node.inputs:
             continue  # an input has nothing to pass on
-        name, edges = ids[node], []
-        caption = [f"{name} = {definition(node, ids)} passes {_bar(name)} = "
-                   f"{result_text(adjoint[node])} back to its inputs:"]
+        edges = []
+        lines = [f"{slot[node]} = {definition(node, slot)} passes {bar[node]} = "
+                 f"{result_text(adjoint[node])} back to its inputs:"]
         for index, (arg, partial) in enumerate(zip(node.inputs, node.partials)):
             if arg.is_constant:
                 continue
-            edge = (ids[arg], name, index)
             before = adjoint.get(arg)
             share = adjoint[node] * partial
             adjoint[arg] = share if before is None else before + share
             waiting[arg] -= 1
-            edges.append(edge)
-            line = (f"{_bar(ids[arg])} += {_bar(name)} · {_partial(edge, node)}"
+            edges.append((ids[arg], ids[node], index))
+            line = (f"{bar[arg]} += {bar[node]} · {_partial(slot, node, index)}"
                     f" = {number_text(adjoint[node])} · {number_text(partial)}"
                     f" = {result_text(share)}")
             if before is not None:
-                line += f", so {_bar(ids[arg])} = {result_text(adjoint[arg])}"
-            caption.append(line + (" (final)" if not waiting[arg] else " (more to come)"))
-        steps.append(step(node, edges, caption))
-    gradient = ", ".join(f"{_derivative(output, node, ids, style)} = {_bar(ids[node])} = "
+                line += f", so {bar[arg]} = {result_text(adjoint[arg])}"
+            lines.append(line + (" (final)" if not waiting[arg] else " (more to come)"))
+        record(node, edges, lines)
+    gradient = ", ".join(f"{_derivative(node.name or ids[node], style)} = {bar[node]} = "
                          f"{result_text(adjoint.get(node, 0.0))}"
                          for node in nodes if not node.inputs)
-    steps[-1] = replace(steps[-1], caption=steps[-1].caption + (
-        f"Done: every adjoint is final, and the inputs' adjoints are the gradient: {gradient}.",))
-    return steps
-
-
-def _derivative(output, node, ids, style):
-    """∂y/∂x1: the derivative of the output (y, or f in the intro style) by an input."""
-    return f"∂{'y' if style == 'textbook' else 'f'}/∂{node.name or ids[node]}"
+    steps[-1][-1].append("Done: every adjoint is final, and the inputs' adjoints are the "
+                         f"gradient: {gradient}.")
+    return [_step(*step) for step in steps]
 
 
 def forward_sweep(output, seed, inputs=None, style="textbook"):
@@ -122,42 +127,47 @@ def forward_sweep(output, seed, inputs=None, style="textbook"):
     intermediate in trace order computes its tangent from its arguments'
     (``v̇ = Σ u̇ · ∂v/∂u``). A tangent is final as soon as it is computed."""
     ids = node_ids(output, inputs, style)
+    slot = {node: _slot(name) for node, name in ids.items()}
+    dot = {node: _slot(name, "dot") for node, name in ids.items()}
     nodes = _variables(output, inputs)
     leaves = [node for node in nodes if not node.inputs]
     tangent = {node: float(node is seed) for node in leaves}
-    seeds = ", ".join(f"{_dot(ids[n])} = {number_text(tangent[n])}" for n in leaves)
-    steps = [Step(ids[seed], (), {ids[n]: t for n, t in tangent.items()},
-                  frozenset(ids[n] for n in leaves),
-                  (f"Seeded on {ids[seed]}: {seeds} (a tangent is ∂v/∂{ids[seed]}).",))]
+    seeds = ", ".join(f"{dot[n]} = {number_text(tangent[n])}" for n in leaves)
+    steps = [[ids[seed], [], {ids[n]: t for n, t in tangent.items()}, [ids[n] for n in leaves],
+              [f"Seeded on {slot[seed]}: {seeds} (a tangent is ∂v/∂{slot[seed]})."]]]
     for node in nodes:
         if not node.inputs:
             continue
-        name = ids[node]
         terms = [(index, arg, partial) for index, (arg, partial)
                  in enumerate(zip(node.inputs, node.partials)) if not arg.is_constant]
         tangent[node] = math.fsum(tangent[arg] * partial for _, arg, partial in terms)
-        edges = tuple((ids[arg], name, index) for index, arg, _ in terms)
-        symbols = " + ".join(f"{_dot(ids[arg])} · {_partial(edge, node)}"
-                             for (_, arg, _), edge in zip(terms, edges))
+        symbols = " + ".join(f"{dot[arg]} · {_partial(slot, node, index)}"
+                             for index, arg, _ in terms)
         numbers = " + ".join(f"{number_text(tangent[arg])} · {number_text(partial)}"
                              for _, arg, partial in terms)
-        caption = (f"{name} = {definition(node, ids)}:",
-                   f"{_dot(name)} = {symbols or '0'} = {numbers or '0'} = "
-                   f"{result_text(tangent[node])}")
-        steps.append(Step(name, edges, {ids[n]: t for n, t in tangent.items()},
-                          frozenset(ids[n] for n in tangent), caption))
-    steps[-1] = replace(steps[-1], caption=steps[-1].caption + (
-        f"Done: {_derivative(output, seed, ids, style)} = {_dot(ids[output])} = "
+        steps.append([ids[node], [(ids[arg], ids[node], index) for index, arg, _ in terms],
+                      {ids[n]: t for n, t in tangent.items()}, [ids[n] for n in tangent],
+                      [f"{slot[node]} = {definition(node, slot)}:",
+                       f"{dot[node]} = {symbols or '0'} = {numbers or '0'} = "
+                       f"{result_text(tangent[node])}"]])
+    steps[-1][-1].append(
+        f"Done: {_derivative(seed.name or ids[seed], style)} = {dot[output]} = "
         f"{result_text(tangent.get(output, 0.0))}; one forward sweep gives the derivative "
-        f"by one input ({ids[seed]}).",))
-    return steps
+        f"by one input ({slot[seed]}).")
+    return [_step(*step) for step in steps]
 
 
-def _partial(edge, node):
-    """The symbol ∂v/∂u of an edge of node; "(argument 2)" says which use when node
-    uses u twice (x*x), as the paths do."""
-    twice = node.inputs.count(node.inputs[edge[2]]) > 1
-    return _partial_symbol(edge, {edge[:2]} if twice else ())
+def _derivative(name, style):
+    """∂y/∂x1: the derivative of the output (y, or f in the intro style) by an input."""
+    return f"∂{_slot('y' if style == 'textbook' else 'f')}/∂{_slot(name)}"
+
+
+def _partial(slot, node, index):
+    """The symbol ∂v/∂u of node's edge from its argument ``index``; "(argument 2)" says
+    which use when node uses that argument twice (x*x), as the paths do."""
+    arg = node.inputs[index]
+    edge = (slot[arg], slot[node], index)
+    return _partial_symbol(edge, {edge[:2]} if node.inputs.count(arg) > 1 else ())
 
 
 def slider_range(value):
@@ -218,7 +228,7 @@ class Stepper:
 
 
 def _caption_html(step, k, last):
-    lines = "".join(f"<div>{html.escape(line)}</div>" for line in step.caption)
+    lines = "".join(f"<div>{line}</div>" for line in step.caption_html)
     return (f"<div class='adlearn-step' style='line-height:1.6'>"
             f"<i>step {k} of {last}</i>{lines}</div>")
 

@@ -25,7 +25,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run"]
-SCREENSHOTS = Path(__file__).parent / "screenshots"  # kept for a person to look at
 NOTEBOOK_CODE = """\
 import adlearn as ad
 explorer = ad.explore("log(x1) + x1*x2 - sin(x2)", x1=2.0, x2=5.0)
@@ -128,11 +127,21 @@ def open_and_run(page, url, notebook):
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
 
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory):
+    """Where the screenshots go, for a person to look at: $ADLEARN_SCREENSHOTS, or tmp."""
+    folder = os.environ.get("ADLEARN_SCREENSHOTS")
+    if not folder:
+        return tmp_path_factory.mktemp("screenshots")
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    return Path(folder)
+
+
 def shown_gradient(page, name):
     return page.locator(f".adlearn-result [data-input='{name}']").text_content()
 
 
-def test_the_explorer_in_jupyterlab(jupyterlab, browser):
+def test_the_explorer_in_jupyterlab(jupyterlab, browser, screenshots):
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     try:
         open_and_run(page, jupyterlab, "explore.ipynb")
@@ -168,7 +177,6 @@ def test_the_explorer_in_jupyterlab(jupyterlab, browser):
         caption.get_by_text("v5 = v4 - v3 passes").wait_for(timeout=20_000)
         assert "v̄3 += v̄5 · ∂v5/∂v3 = 1 · (-1) = -1 (final)" in caption.text_content()
 
-        SCREENSHOTS.mkdir(exist_ok=True)
-        explorer.screenshot(path=SCREENSHOTS / "explorer.png")
+        explorer.screenshot(path=screenshots / "explorer.png")
     finally:
         page.close()

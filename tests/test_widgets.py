@@ -73,6 +73,8 @@ def test_reverse_captions_state_the_update_in_symbols_and_numbers():
     assert steps[1].caption == ("v5 = v4 - v3 passes v̄5 = 1 back to its inputs:",
                                 "v̄4 += v̄5 · ∂v5/∂v4 = 1 · 1 = 1 (final)",
                                 "v̄3 += v̄5 · ∂v5/∂v3 = 1 · (-1) = -1 (final)")
+    assert steps[1].caption_html[1] == (  # names written as in the trace's HTML table
+        "v̄<sub>4</sub> += v̄<sub>5</sub> · ∂v<sub>5</sub>/∂v<sub>4</sub> = 1 · 1 = 1 (final)")
     assert steps[3].caption[1] == "v̄0 += v̄3 · ∂v3/∂v0 = (-1) · 0.283662 = -0.283662 (more to come)"
     assert steps[4].caption[2] == "v̄0 += v̄2 · ∂v2/∂v0 = 1 · 2 = 2, so v̄0 = 1.71634 (final)"
     assert steps[5].caption[-1] == ("Done: every adjoint is final, and the inputs' adjoints are "
