@@ -67,7 +67,7 @@ class Neuron(Module):
     """
 
     def __init__(self, n_inputs, activation="tanh", seed=0, name=""):
-        rng = seed if isinstance(seed, random.Random) else random.Random(seed)
+        rng = _generator(seed)
         n_inputs = _count(n_inputs, "a neuron's number of inputs")
         self.w = [Var(rng.uniform(-1.0, 1.0), name=f"{name}w{i + 1}") for i in range(n_inputs)]
         self.b = Var(0.0, name=f"{name}b")
@@ -90,7 +90,7 @@ class Layer(Module):
     """``n_outputs`` neurons, each looking at the same inputs; it returns their outputs."""
 
     def __init__(self, n_inputs, n_outputs, activation="tanh", seed=0, name=""):
-        rng = seed if isinstance(seed, random.Random) else random.Random(seed)
+        rng = _generator(seed)
         self.neurons = [Neuron(n_inputs, activation, rng, name=f"{name}n{j + 1}.")
                         for j in range(_count(n_outputs, "a layer's number of neurons"))]
         self.n_inputs = n_inputs
@@ -139,6 +139,11 @@ class MLP(Module):
     def __repr__(self):
         widths = " → ".join(str(w) for w in [self.n_inputs] + [len(l.neurons) for l in self.layers])
         return f"MLP({widths}: {len(self.parameters())} parameters)"
+
+
+def _generator(seed):
+    """A random number generator: the one given, or a new one seeded with the int given."""
+    return seed if isinstance(seed, random.Random) else random.Random(seed)
 
 
 def _activation(name):
