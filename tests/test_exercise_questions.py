@@ -47,9 +47,16 @@ def test_symbolic_answers_in_other_forms_pass():
             l = sp.expand(4 * l - 4 * l ** 2)
         return l
 
-    passes_every_time("symbolic_differentiation.logistic", logistic_expanded)
     passes_every_time("symbolic_differentiation.logistic_derivative",
                       lambda n: sp.expand(sp.diff(logistic_expanded(n), x)))
+
+    def logistic_loop(v, n):
+        for _ in range(n - 1):
+            v = 4 * v * (1 - v)
+        return v
+
+    passes_every_time("symbolic_differentiation.carried_derivative",
+                      lambda n, x0: ad.derivative(lambda v: logistic_loop(v, n))(x0))
 
 
 def test_forward_mode_answers_as_lists_pass():

@@ -1,8 +1,10 @@
 """Exercise: symbolic differentiation with SymPy (a gradient, the logistic map, swell).
 
-Answers are SymPy expressions. They are compared by value at sample points, so any
-equivalent form of the right formula passes, and symbols are matched by name, so the
-learner may create them with or without assumptions.
+Most answers are SymPy expressions. They are compared by value at sample points (exact
+rational points, so an expanded polynomial suffers no round-off), so any equivalent form
+of the right formula passes; symbols are matched by name, so the learner may create them
+with or without assumptions. The last question computes the derivative the AD way, as a
+number carried through the loop, with no formula at all.
 """
 
 import math
@@ -64,7 +66,7 @@ def _values_in_x(f, args):
 
 
 def _random_n_and_points(rng):
-    return rng.randint(2, 6), tuple(rng.randint(5, 95) / 100 for _ in range(3))
+    return rng.randint(2, 6), tuple(rng.randint(5, 95) / 100 for _ in range(3))  # exact
 
 
 _l = sp.Symbol("l")
@@ -73,6 +75,37 @@ _l = sp.Symbol("l")
 def _derivative_of_last_step(n):
     """The derivative of the last step with respect to its own input, without the chain."""
     return sp.diff(4 * _l * (1 - _l), _l).subs(_l, logistic(n - 1))
+
+
+def carried_derivative(n, x0):
+    """The reference: d l_n/dx at x0, carrying the value and its derivative through the loop."""
+    l, dl = x0, 1.0
+    for _ in range(n - 1):
+        l, dl = 4 * l * (1 - l), 4 * (1 - 2 * l) * dl
+    return dl
+
+
+def _carried_without_chain(n, x0):
+    l, dl = x0, 1.0
+    for _ in range(n - 1):
+        l, dl = 4 * l * (1 - l), 4 * (1 - 2 * l)
+    return dl
+
+
+def _carried_with_new_value(n, x0):
+    """The value updated first, so the derivative uses l_(k+1) where it needs l_k."""
+    l, dl = x0, 1.0
+    for _ in range(n - 1):
+        l = 4 * l * (1 - l)
+        dl = 4 * (1 - 2 * l) * dl
+    return dl
+
+
+def _carried_from_zero(n, x0):
+    l, dl = x0, 0.0
+    for _ in range(n - 1):
+        l, dl = 4 * l * (1 - l), 4 * (1 - 2 * l) * dl
+    return dl
 
 
 _XS = (0.1, 0.37, 0.8)
@@ -108,21 +141,6 @@ EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with S
             Wrong((2 - math.cos(5.0), 5.5), "The order is (df/dx1, df/dx2)."),
         )),
     Question(
-        "logistic", 2, "function", answer="logistic", reference=logistic,
-        run=_values_in_x, show=lambda args: f"logistic({args[0]})",
-        prompt="l_n of the logistic map as an expression in x",
-        cases=((2, _XS), (3, _XS), (1, _XS)), random_case=_random_n_and_points,
-        hint="Start from l = x and apply l -> 4*l*(1 - l) as many times as it takes to get "
-             "from l_1 to l_n.",
-        wrong=(
-            Wrong(lambda n: logistic(n + 1),
-                  "Off by one: l_1 is x itself, so l_n applies the map n - 1 times."),
-            Wrong(lambda n: 4 * x * (1 - x),
-                  "Each step must feed in the previous value l_k, not x again."),
-            Wrong(lambda n: logistic(n - 1) if n > 1 else x,
-                  "Off by one: l_2 = 4x(1 - x) already applies the map once."),
-        )),
-    Question(
         "logistic_derivative", 2, "function", answer="logistic_derivative",
         reference=logistic_derivative, run=_values_in_x,
         show=lambda args: f"logistic_derivative({args[0]})",
@@ -137,6 +155,29 @@ EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with S
             Wrong(lambda n: sp.diff(logistic(n + 1), x),
                   "Off by one: l_1 is x itself, so l_n applies the map n - 1 times."),
             Wrong(logistic, "That is l_n itself: differentiate it with respect to x."),
+        )),
+    Question(
+        "carried_derivative", 2, "function", answer="carried_derivative",
+        reference=carried_derivative, tolerance=1e-7,
+        prompt="d l_n/dx at a point, carrying the value and the derivative through the loop",
+        cases=((2, 0.3), (3, 0.1), (5, 0.8), (1, 0.5)),
+        random_case=lambda rng: (rng.randint(2, 8), rng.uniform(0.05, 0.95)),
+        hint="Start with l = x0 and its derivative dl/dx = 1; at each step compute the new "
+             "value and, by the chain rule, the new derivative from the old value and the "
+             "old derivative.",
+        wrong=(
+            Wrong(_carried_without_chain,
+                  "Your new derivative is the local derivative of one step alone: by the "
+                  "chain rule, multiply it by the derivative carried so far."),
+            Wrong(_carried_with_new_value,
+                  "The step's local derivative must be taken at the value it was applied to, "
+                  "l_k; your code updates l first and then uses the new value. Compute both "
+                  "from the old values (for example with one tuple assignment)."),
+            Wrong(_carried_from_zero,
+                  "Every answer is 0: the derivative of l_1 = x with respect to x is 1, not 0 "
+                  "(that is the seed)."),
+            Wrong(lambda n, x0: carried_derivative(n + 1, x0),
+                  "Off by one: l_1 is x itself, so l_n applies the map n - 1 times."),
         )),
     Question("explain_swell", 2, "text",
              prompt="why the symbolic derivative swells and AD's cost does not"),
