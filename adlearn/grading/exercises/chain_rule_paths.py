@@ -199,19 +199,21 @@ EXERCISE = Exercise("chain_rule_paths", "The chain rule as paths", (
                   "Every path contributes, not only the largest: add them all."),
         )),
     Question(
-        "products_x2", 2, "value", answer="products_x2",
-        reference=sorted([2.0, -math.cos(5.0)]),
+        "products_a", 2, "value", answer="products_a", reference=[12.0, 12.0, 1.0],
         compare=_same_products,
-        prompt="the path products from x2 to f in the survey example at (2, 5)",
-        hint="Follow each edge that leaves x2 up to f, multiplying the local partials, and "
-             "list one product per path.",
+        prompt="the path products from a to h(a, b) = u*u + a, u = a*b, at (3, 2)",
+        hint="Follow each edge that leaves a up to the output, multiplying the local "
+             "partials of the edges on the way, and list one product per path.",
         wrong=(
-            Wrong([2.0, math.cos(5.0)],
-                  "Check the sign on the path through sin: f subtracts sin(x2)."),
-            Wrong([2.0], "x2 reaches f along more than one path: look at every node that "
-                         "uses x2.", when=lambda got: len(got) == 1),
-            Wrong([0.5, 5.0], "Those are the products of x1's paths: follow the edges that "
-                              "leave x2."),
+            Wrong([12.0, 1.0], "u*u uses u twice: two edges, so two paths through it, each "
+                               "with its own product.",
+                  when=lambda got: len(got) == 2 and min(abs(g - 1) for g in got) < 1e-3),
+            Wrong([12.0, 12.0], "a also reaches the output directly, through the + : that "
+                                "is a path of one edge."),
+            Wrong([6.0, 6.0, 1.0], "Each product needs every edge of its path: include the "
+                                   "edge from a into u."),
+            Wrong([8.0, 8.0, 1.0], "Along one path the local partials multiply; you added "
+                                   "them."),
         )),
     Question("explain_paths", 2, "text",
              prompt="why reverse mode needs one sweep although paths multiply"),
