@@ -1,0 +1,239 @@
+"""The computation graph as a network, and the chain rule as a sum over paths.
+
+The derivative of an output with respect to an input is a sum over every path from the
+input to the output: along each path, multiply the local partial derivatives of its
+edges; then add up the paths. ``chain_rule_paths`` lists the paths, their factors and
+products, and their sum, which is the gradient that ``backward()`` computes.
+
+The number of paths can grow exponentially (each reuse of a shared subexpression can
+double it), so the paths are counted first, by dynamic programming, and listed only up
+to a limit. Past it, ``gradient_shares`` tells how much of the gradient each edge carries.
+
+Nodes are named as in the evaluation trace (``v-1, v0, v1, ...``, or ``x1, x2, x3, ...``
+in the introductory style; see adlearn.trace), so the graph, the trace table and the
+drawing agree. Constants, which the trace shows by value, get the ids c1, c2, ....
+"""
+
+import math
+from dataclasses import dataclass
+
+import networkx as nx
+
+from .engine import Var
+from .errors import PathLimitError, UnknownInputError
+from .rules import number_text
+from .trace import node_names, trace_order
+
+PATH_LIMIT = 1000  # the most paths chain_rule_paths lists unless the caller says otherwise
+
+
+def node_ids(output, inputs=None, style="textbook"):
+    """``{node: id}``: the trace's names, and c1, c2, ... for the constants (in trace order)."""
+    ids = node_names(output, inputs, style)
+    constants = [node for node in trace_order(output, inputs) if node.is_constant]
+    ids.update((node, f"c{k}") for k, node in enumerate(constants, 1))
+    return ids
+
+
+def node_kind(node, output):
+    """The role of a node in the graph: input, constant, intermediate or output."""
+    if node is output:
+        return "output"
+    if node.op is None:
+        return "input"
+    return "constant" if node.is_constant else "intermediate"
+
+
+def to_networkx(output, inputs=None, style="textbook"):
+    """The graph of output as a networkx ``MultiDiGraph``, keyed by the trace's names.
+
+    Each node carries ``name``, ``op`` (None for an input, "const" for a constant),
+    ``value``, ``grad`` (its adjoint, after ``backward()``) and ``kind``. Each edge runs
+    from an argument to the node that uses it, keyed by the argument's ``index``, and
+    carries the local ``partial`` derivative: ``x*x`` has two edges from x, two paths.
+    ``inputs`` and ``style`` are as in ``adlearn.trace.node_names``.
+    """
+    ids = node_ids(output, inputs, style)
+    graph = nx.MultiDiGraph(output=ids[output])
+    for node in trace_order(output, inputs):
+        graph.add_node(ids[node], name=ids[node], op=node.op, value=node.value,
+                       grad=node.grad, kind=node_kind(node, output))
+        for index, (arg, partial) in enumerate(zip(node.inputs, node.partials)):
+            graph.add_edge(ids[arg], ids[node], key=index, index=index, partial=partial)
+    return graph
+
+
+@dataclass(frozen=True)
+class Path:
+    """One chain-rule path from an input to the output.
+
+    ``nodes`` are node ids from the input to the output; ``factors`` the local partial
+    derivative of each edge along it; ``edges`` the edges as ``(source, target, argument
+    index)``, which tell apart the two edges of ``x*x``.
+    """
+
+    nodes: tuple
+    factors: tuple
+    edges: tuple
+    repeated: frozenset = frozenset()  # (source, target) pairs joined by more than one edge
+
+    @property
+    def product(self):
+        """The product of the factors: this path's contribution to the gradient."""
+        return math.prod(self.factors)
+
+    def formula(self):
+        """The product written out: ``∂v1/∂v-1 × ∂v4/∂v1 = 0.5 × 1 = 0.5``.
+
+        When a node uses the same argument twice (``x*x``), the factor says which use:
+        ``∂f/∂x1 (argument 2)``.
+        """
+        if not self.edges:
+            return "the output itself: 1"
+        symbols = " × ".join(_partial_symbol(edge, self.repeated) for edge in self.edges)
+        if len(self.factors) == 1:
+            return f"{symbols} = {result_text(self.product)}"
+        numbers = " × ".join(number_text(f) for f in self.factors)
+        return f"{symbols} = {numbers} = {result_text(self.product)}"
+
+
+def _partial_symbol(edge, repeated):
+    source, target, index = edge
+    which = f" (argument {index + 1})" if (source, target) in repeated else ""
+    return f"∂{target}/∂{source}{which}"
+
+
+def result_text(v):
+    """A number standing alone after "=": as in a formula, without brackets."""
+    return number_text(v) if v >= 0 else f"-{number_text(-v)}"
+
+
+@dataclass(frozen=True)
+class ChainRulePaths:
+    """Every chain-rule path from ``wrt`` to ``output`` (node ids), and their sum."""
+
+    wrt: str
+    output: str
+    paths: tuple
+
+    @property
+    def total(self):
+        """The sum of the paths' products: the gradient ∂output/∂wrt."""
+        return math.fsum(path.product for path in self.paths)
+
+    def sum_formula(self):
+        """The sum written out: ``∂v5/∂v-1 = 0.5 + 5 = 5.5``."""
+        products = " + ".join(number_text(p.product) for p in self.paths) or "0 (no path)"
+        return f"∂{self.output}/∂{self.wrt} = {products} = {result_text(self.total)}"
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __iter__(self):
+        return iter(self.paths)
+
+    def __getitem__(self, i):
+        return self.paths[i]
+
+    def __str__(self):
+        count = f"{len(self.paths)} path{'s' if len(self.paths) != 1 else ''}"
+        lines = [f"Chain-rule paths from {self.wrt} to {self.output}: {count}"]
+        for number, path in enumerate(self.paths, 1):
+            lines.append(f"  path {number}: {' → '.join(path.nodes)}")
+            lines.append(f"    {path.formula()}")
+        lines.append(f"  sum over the paths: {self.sum_formula()}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def find_node(output, wrt, inputs=None, style="textbook"):
+    """The node that wrt stands for: a Var of the graph, or the name of one of its inputs.
+
+    An input may be named by its own name (``"x1"``) or its id in the graph (``"v-1"``).
+    """
+    ids = node_ids(output, inputs, style)
+    if isinstance(wrt, Var):
+        if wrt not in ids:
+            raise UnknownInputError(f"{wrt!r} is not part of the graph of the output")
+        return wrt
+    given = [node for node in ids if node.op is None]
+    for node in given:
+        if wrt in (node.name, ids[node]):
+            return node
+    known = ", ".join(node.name or ids[node] for node in given) or "none"
+    raise UnknownInputError(f"the graph has no input named {wrt!r} (its inputs: {known})")
+
+
+def count_paths(output, wrt, inputs=None):
+    """The number of chain-rule paths from wrt to output, by dynamic programming.
+
+    Walking the nodes in trace order (each after its arguments), the paths into a node
+    are the sum of the paths into each of its arguments (an argument used twice counts
+    twice). One pass, nothing listed, so it is fast even when the count has hundreds of
+    digits.
+    """
+    node = find_node(output, wrt, inputs)
+    count = {node: 1}
+    for user in trace_order(output, inputs):
+        if user is not node:
+            count[user] = sum(count.get(arg, 0) for arg in user.inputs)
+    return count[output]
+
+
+def chain_rule_paths(output, wrt, limit=PATH_LIMIT, inputs=None, style="textbook"):
+    """Every path from wrt (a Var, or an input's name) to output, with factors and products.
+
+    Their sum (``.total``) is the gradient ∂output/∂wrt. If there are more than ``limit``
+    paths (None: no limit), this raises ``PathLimitError`` instead of listing them;
+    ``gradient_shares`` summarises a graph of any size.
+    """
+    node = find_node(output, wrt, inputs, style)
+    ids = node_ids(output, inputs, style)
+    count = count_paths(output, node, inputs)
+    if limit is not None and count > limit:
+        raise PathLimitError(
+            f"there are {count:,} chain-rule paths from {ids[node]} to {ids[output]}, more "
+            f"than the limit of {limit:,}: pass a larger limit= to list them all, or use "
+            "gradient_shares, which gives each edge's share of the gradient (so does the "
+            "drawing, which shades the edges by it)")
+    users, repeated = {}, set()
+    for user in trace_order(output, inputs):
+        for index, (arg, partial) in enumerate(zip(user.inputs, user.partials)):
+            users.setdefault(arg, []).append((user, index, partial))
+            if user.inputs.count(arg) > 1:
+                repeated.add((ids[arg], ids[user]))
+    repeated = frozenset(repeated)
+    paths, stack = [], [(node, (ids[node],), (), ())]
+    while stack:  # depth first, a path grows one edge at a time; no recursion
+        at, nodes, factors, edges = stack.pop()
+        if at is output:
+            paths.append(Path(nodes, factors, edges, repeated))
+            continue
+        for user, index, partial in reversed(users.get(at, ())):
+            stack.append((user, nodes + (ids[user],), factors + (partial,),
+                          edges + ((ids[at], ids[user], index),)))
+    return ChainRulePaths(ids[node], ids[output], tuple(paths))
+
+
+def gradient_shares(output, wrt, inputs=None, style="textbook"):
+    """Each edge's share of the gradient ∂output/∂wrt: ``{(source, target, index): share}``.
+
+    The share of an edge u → v is tangent(u) × partial × adjoint(v): how fast u moves
+    with wrt (forward mode), times the local partial, times how fast the output moves
+    with v (reverse mode). It is the sum of the products of the paths through that edge,
+    so across any cut that separates wrt from the output the shares add up to the
+    gradient.
+    """
+    node = find_node(output, wrt, inputs, style)
+    ids, order = node_ids(output, inputs, style), trace_order(output, inputs)
+    tangent = {node: 1.0}
+    for v in order:
+        if v is not node:
+            tangent[v] = math.fsum(tangent.get(a, 0.0) * p for a, p in zip(v.inputs, v.partials))
+    adjoint = {output: 1.0}
+    for v in reversed(order):
+        for a, p in zip(v.inputs, v.partials):
+            adjoint[a] = adjoint.get(a, 0.0) + adjoint.get(v, 0.0) * p
+    return {(ids[a], ids[v], i): tangent.get(a, 0.0) * p * adjoint.get(v, 0.0)
+            for v in order for i, (a, p) in enumerate(zip(v.inputs, v.partials))}
