@@ -106,7 +106,7 @@ def _execute(nb, limits, workdir):
         if execute_reply["content"].get("ename") == TIMEOUT_ENAME:
             timed_out.add(cell_index)
 
-    client = NotebookClient(
+    client = NotebookClient(  # python3 is this environment's python (jupyter_client's rule)
         nb, kernel_name="python3", timeout=limits.timeout, startup_timeout=60,
         interrupt_on_timeout=True, allow_errors=True, iopub_timeout=4,
         error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": f"over {limits.timeout:g} s",
@@ -191,22 +191,24 @@ def _grade_in_worker(path, template_text, exercise, limits):
                       "limits": [limits.timeout, limits.memory_mb, limits.cpu_seconds]})
     cells = text.count('"cell_type"') + 2
     deadline = 90 + limits.timeout * (cells + 1)  # startup, then every cell timing out
-    worker = subprocess.Popen([sys.executable, "-m", "adlearn.grading.worker"],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True)
-    try:
-        out, _ = worker.communicate(job, timeout=deadline)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.communicate()
-        return _all(exercise, TIMEOUT, f"the whole notebook ran over {deadline:g} s")
-    try:
-        result = json.loads(out.splitlines()[-1])
-    except (IndexError, ValueError):
-        return _all(exercise, ERROR, f"the grader's worker stopped (exit code {worker.returncode})")
-    if isinstance(result, str):
-        return _all(exercise, ERROR, result)
-    return {qid: Mark(*mark) for qid, mark in result.items()}
+    for _ in range(2):  # a second try if the worker failed rather than graded (a kernel
+        # that did not start, say)
+        worker = subprocess.Popen([sys.executable, "-m", "adlearn.grading.worker"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True)
+        try:
+            out, _ = worker.communicate(job, timeout=deadline)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.communicate()
+            return _all(exercise, TIMEOUT, f"the whole notebook ran over {deadline:g} s")
+        try:
+            result = json.loads(out.splitlines()[-1])
+        except (IndexError, ValueError):
+            result = f"the grader's worker stopped (exit code {worker.returncode})"
+        if not isinstance(result, str):
+            return {qid: Mark(*mark) for qid, mark in result.items()}
+    return _all(exercise, ERROR, result)
 
 
 def _all(exercise, status, detail):
