@@ -143,43 +143,41 @@ def expressions(draw, max_inputs=3, max_steps=8, ops=OPS, low=-2.0, high=2.0):
         return a if type(a) is float else (values + pending_values)[a]
 
     def positive(a, margin=0.1):
-        """a itself if its value exceeds margin, else a*a + c (c >= 0.25), which does."""
+        """Node a itself if its value exceeds margin, else a*a + c (c >= 0.25), which does."""
         if value_of(a) > margin:
             return a
         c = draw(st.floats(0.25, 2.0))
-        square = add("mul", a, a) if type(a) is int else None
-        return add("add", square, c) if square is not None else c + a * a
+        square = add("mul", a, a)
+        return None if square is None else add("add", square, c)
 
     for _ in range(draw(st.integers(1, max_steps))):
         pending, pending_values = [], []
         op = draw(st.sampled_from(ops))
-        nodes = len(values)
-        a, b = draw(st.integers(0, nodes - 1)), 1.0  # b is ignored by one-input ops
-        if ARITY[op] == 2 and op != "powc" and draw(st.booleans()):
-            b = draw(st.integers(0, nodes - 1))  # may be a again: x*x is a shared input
-        elif ARITY[op] == 2:
-            b = draw(st.floats(-3.0, 3.0).filter(lambda c: abs(c) > 0.1))
-        if op == "pow" and type(b) is float and draw(st.booleans()):
-            a, b = abs(b), a  # a number to a variable power: 2 ** x
-        if op == "div" and abs(value_of(b)) < 0.1:
-            b = positive(b)
-        elif op == "pow":
-            a = positive(a)
+        a = draw(st.integers(0, len(values) - 1))
+        if ARITY[op] == 1:
+            b = None
         elif op == "powc":
             b = draw(st.sampled_from(POWC_EXPONENTS))
-            if not b.is_integer():
-                a = positive(a)
-            elif b < 0 and abs(value_of(a)) < 0.1:
-                a = positive(a)
+        elif draw(st.booleans()):
+            b = draw(st.integers(0, len(values) - 1))  # may be a again: x*x shares an input
+        else:
+            b = draw(st.floats(-3.0, 3.0).filter(lambda c: abs(c) > 0.1))  # as in 2*x
+        if op == "pow" and type(b) is float and draw(st.booleans()):
+            a, b = abs(b), a  # a number to a variable power: 2 ** x
+        elif op == "pow" or (op == "powc" and not b.is_integer()):
+            a = positive(a)
+        elif op == "powc" and b < 0 and abs(value_of(a)) < 0.1:
+            a = positive(a)
         elif op in ("log", "sqrt"):
             a = positive(a)
+        elif op == "div" and abs(value_of(b)) < 0.1:
+            b = positive(b)
         elif op == "tan" and abs(math.cos(value_of(a))) < 0.2:
             a = add("sin", a)
         elif op in ("relu", "abs") and abs(value_of(a)) < 0.1:
             a = add("add", a, 0.5)
-        if a is None or b is None:
-            continue
-        if add(op, *((a,) if ARITY[op] == 1 else (a, b))) is not None:
+        operands = (a,) if ARITY[op] == 1 else (a, b)
+        if None not in operands and add(op, *operands) is not None:
             steps.extend(pending)
             values.extend(pending_values)
     # The output adds up every node no other step uses, so each step counts.
