@@ -148,8 +148,7 @@ RULES = _table(
          "{0}^{1}", "{{{0}}}^{{{1}}}", lambda sp, a, b: a ** b,
          "x^y with a variable exponent y needs x > 0 (its derivative in y is x^y ln x)"),
     Rule("exp", _exp, lambda out, a: (out,),
-         "exp {0}", r"\exp {0}", lambda sp, a: sp.exp(a),
-         "exp x overflows when x > 709"),
+         "exp {0}", r"\exp {0}", lambda sp, a: sp.exp(a)),
     Rule("log", _log, lambda out, a: (1.0 / a,),
          "ln {0}", r"\ln {0}", lambda sp, a: sp.log(a),
          "the logarithm needs a positive input"),
@@ -206,8 +205,8 @@ def _domain_error(rule, args, problem):
     values = [primal_number(a) for a in args]
     shown = rule.text.format(*(number_text(v) for v in values))
     if isinstance(problem, OverflowError) or (isinstance(problem, float) and math.isinf(problem)):
-        return OverflowDomainError(f"{shown} is too large for a float: "
-                                   f"{rule.domain or 'the result overflows'}")
+        return OverflowDomainError(f"{shown} is too large for a float "
+                                   "(the largest float is about 1.8e308)")
     zero = isinstance(problem, ZeroDivisionError) or any(v == 0 for v in values)
     cls = ZeroDivisionDomainError if zero else DomainError
     return cls(f"{shown} is not defined: {rule.domain or 'the result is not a real number'}")
