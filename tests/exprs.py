@@ -21,8 +21,8 @@ derivatives stay in a range where float round-off is small.
 
     @given(expressions())
     def test_something(expr):
-        xs = [ad.Var(v) for v in expr.point]
-        y = expr(*xs)
+        xs, y = expr.graph()       # input Vars x1, x2, ... and the output Var
+        y.backward()
 """
 
 import math
@@ -87,6 +87,11 @@ class Expr:
     def __call__(self, *args):
         """The output over floats, Vars or Duals (one argument per input)."""
         return self.evaluate(args, PYTHON)
+
+    def graph(self):
+        """Input Vars named x1, x2, ... at the point, and the output Var recorded from them."""
+        xs = [ad.Var(v, name=f"x{i + 1}") for i, v in enumerate(self.point)]
+        return xs, self(*xs)
 
     def sympy(self, *symbols):
         """The output as a SymPy expression of the given symbols; constants are exact."""

@@ -12,18 +12,16 @@ from hypothesis import HealthCheck, given, settings
 
 import adlearn as ad
 
-# The scale of an error: relative to the exact value, but never below 1 (an exact 0 has
-# no relative error, and round-off is absolute near 0).
 def close(got, exact, tolerance):
+    """Relative error within tolerance, measured against max(1, |exact|): an exact 0 has
+    no relative error, and round-off near 0 is absolute."""
     return abs(got - exact) <= tolerance * max(1.0, abs(exact))
 
 
 def reverse(expr):
-    xs = [ad.Var(v, name=f"x{i + 1}") for i, v in enumerate(expr.point)]
-    y = expr(*xs)
-    if isinstance(y, ad.Var):
-        y.backward()
-    return ad.rules.primal(y), [x.grad for x in xs]
+    xs, y = expr.graph()
+    y.backward()
+    return y.value, [x.grad for x in xs]
 
 
 def exact(expr):
