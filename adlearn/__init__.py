@@ -27,6 +27,12 @@ _LAZY = {
     "to_sympy": "symbolic",
     "symbolic_grad": "symbolic",
     "expression_size": "symbolic",
+    "to_networkx": "graph",
+    "chain_rule_paths": "graph",
+    "gradient_shares": "graph",
+    "Path": "graph",
+    "draw": "drawing",  # the module is not called draw: importing it would hide the function
+    "GraphDrawing": "drawing",
     "explore": "widgets",
 }
 

@@ -123,6 +123,8 @@ class ChainRulePaths:
 
     def sum_formula(self):
         """The sum written out: ``∂v5/∂v-1 = 0.5 + 5 = 5.5``."""
+        if len(self.paths) == 1:
+            return f"∂{self.output}/∂{self.wrt} = {result_text(self.total)}"
         products = " + ".join(number_text(p.product) for p in self.paths) or "0 (no path)"
         return f"∂{self.output}/∂{self.wrt} = {products} = {result_text(self.total)}"
 

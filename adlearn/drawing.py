@@ -1,0 +1,513 @@
+"""Drawing the computation graph with matplotlib: watch the chain rule at work.
+
+``draw(f, highlight="x1")`` lays the graph out in layers from left to right (inputs on
+the left, the output on the right), labels each node with its definition, its value
+and (after ``backward()``) its adjoint, labels each edge with its local partial
+derivative, and draws every chain-rule path from x1 in its own colour and line style.
+The legend multiplies the partials along each path and adds up the paths: the gradient.
+When there are too many paths to tell apart, each edge is shaded by its share of the
+gradient instead (see ``adlearn.graph.gradient_shares``).
+
+A drawing is a ``GraphDrawing``: it lays the graph out once and keeps its artists keyed
+by node and edge id, so ``update`` (new values) and ``highlight`` (other paths) change
+them in place instead of drawing everything anew; the explorer widget relies on that.
+
+For speed, the edges are one ``LineCollection`` with their arrowheads in one
+``PolyCollection``, the node boxes one ``PatchCollection``, and the labels plain
+``ax.text``: networkx's own arrows and edge labels take several times as long.
+"""
+
+import bisect
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import networkx as nx
+from matplotlib.collections import LineCollection, PatchCollection, PolyCollection
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyBboxPatch
+
+from .graph import PATH_LIMIT, chain_rule_paths, count_paths, find_node, node_ids, to_networkx
+from .graph import gradient_shares
+from .trace import _TEXT, _number, definition, trace_order
+
+# Okabe & Ito's colour-blind-safe palette, without its yellow (too pale on white).
+PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000")
+# The second cue: consecutive paths differ in line style as well as in colour.
+LINESTYLES = ("solid", (0, (6, 2)), (0, (1.5, 1.5)), (0, (6, 2, 1.5, 2)))
+MAX_PATHS = 12  # more paths than this are shaded by gradient share, not listed
+LABEL_LIMIT = 100  # graphs with more nodes are drawn without labels unless asked
+
+# How each kind of node looks: face colour, edge colour, line width, line style.
+NODE_STYLE = {
+    "input": ("#D6E6F5", "#1B3A5C", 1.8, "solid"),
+    "constant": ("#F2F2F2", "#8C8C8C", 1.0, (0, (3, 2))),
+    "intermediate": ("#FFFFFF", "#404040", 1.0, "solid"),
+    "output": ("#FFFFFF", "#1A1A1A", 3.0, "solid"),
+}
+EDGE_COLOUR, EDGE_COLOUR_FADED = "#404040", "#C8C8C8"
+SHARE_COLOURS = ("#0072B2", "#D55E00")  # a positive share, a negative share (dashed)
+FONT_SIZE, EDGE_FONT_SIZE = 9, 8
+INCH = 0.9  # inches per unit of layout when labels are on
+ARROW = (0.15, 0.06)  # arrowhead length and half width, in layout units
+
+
+# ---------------------------------------------------------------------------- layout
+
+@dataclass
+class Layout:
+    """Where everything goes: node centres and each edge's route (centre, bends, centre)."""
+
+    position: dict
+    routes: dict
+    crossings: int
+
+
+def layered_layout(graph, sweeps=4):
+    """A left-to-right layered layout of a computation graph (a networkx MultiDiGraph).
+
+    Nodes go into layers by topological generation, so every edge points right; a
+    constant sits just before the node that uses it. An edge that spans several layers
+    bends through a point in each layer it crosses. The order inside each layer comes
+    from a few barycenter sweeps (each node moves towards the mean position of its
+    neighbours in the layer before, then after), keeping the order with the fewest
+    crossings between adjacent layers. Coordinates are in rows and layers: x is the
+    layer, y the row (0 on top, going down), each layer centred on y = 0.
+    """
+    layer = {n: i for i, generation in enumerate(nx.topological_generations(graph))
+             for n in generation}
+    for n, kind in graph.nodes(data="kind"):
+        if kind == "constant" and graph.out_degree(n):
+            layer[n] = min(layer[v] for v in graph.successors(n)) - 1
+    rows = [[] for _ in range(max(layer.values(), default=0) + 1)]
+    for n in graph:  # trace order: the first guess of the order in each layer
+        rows[layer[n]].append(n)
+    chains, links = {}, []
+    for u, v, k in graph.edges(keys=True):
+        bends = [("bend", u, v, k, i) for i in range(layer[u] + 1, layer[v])]
+        for bend in bends:
+            rows[bend[-1]].append(bend)
+        chain = [u, *bends, v]
+        chains[u, v, k] = chain
+        links.extend(zip(chain, chain[1:]))
+    before, after = {}, {}
+    for a, b in links:
+        before.setdefault(b, []).append(a)
+        after.setdefault(a, []).append(b)
+
+    def crossings(order):
+        return sum(_crossings(order, i, links_between[i]) for i in range(len(order) - 1))
+
+    links_between = [[] for _ in rows]
+    for a, b in links:
+        links_between[layer[a] if a in layer else a[-1]].append((a, b))
+    best, fewest = [list(row) for row in rows], crossings(rows)
+    for sweep in range(sweeps):
+        down = sweep % 2 == 0
+        for i in range(1, len(rows)) if down else range(len(rows) - 2, -1, -1):
+            where = {slot: j for j, slot in enumerate(rows[i - 1 if down else i + 1])}
+            neighbours = before if down else after
+            rows[i].sort(key=lambda s, old={s: j for j, s in enumerate(rows[i])}: (
+                _mean([where[t] for t in neighbours.get(s, ())], old[s]), old[s]))
+        count = crossings(rows)
+        if count < fewest:
+            best, fewest = [list(row) for row in rows], count
+    position = {slot: (x, j - (len(row) - 1) / 2) for x, row in enumerate(best)
+                for j, slot in enumerate(row)}
+    routes = {edge: [position[s] for s in chain] for edge, chain in chains.items()}
+    return Layout({n: position[n] for n in graph}, routes, fewest)
+
+
+def _mean(values, default):
+    return sum(values) / len(values) if values else default
+
+
+def _crossings(rows, i, links):
+    """How many pairs of links between layer i and layer i + 1 cross."""
+    top = {s: j for j, s in enumerate(rows[i])}
+    bottom = {s: j for j, s in enumerate(rows[i + 1])}
+    ends = sorted((top[a], bottom[b]) for a, b in links)
+    seen, count = [], 0
+    for _, b in ends:  # a link crosses every earlier one that ends further down
+        count += len(seen) - bisect.bisect_right(seen, b)
+        bisect.insort(seen, b)
+    return count
+
+
+# ----------------------------------------------------------------------- geometry
+
+def _offset(route, amount):
+    """The route moved sideways by amount (perpendicular to its overall direction)."""
+    (x0, y0), (x1, y1) = route[0], route[-1]
+    length = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 or 1.0
+    nx_, ny_ = -(y1 - y0) / length * amount, (x1 - x0) / length * amount
+    return [(x + nx_, y + ny_) for x, y in route]
+
+
+def _exit(inside, outside, centre, half):
+    """Where the segment from inside to outside leaves the box (centre, half sizes)."""
+    t = 1.0
+    for axis in (0, 1):
+        d = outside[axis] - inside[axis]
+        if d:
+            edge = centre[axis] + (half[axis] if d > 0 else -half[axis])
+            t = min(t, (edge - inside[axis]) / d)
+    t = max(t, 0.0)
+    return (inside[0] + t * (outside[0] - inside[0]), inside[1] + t * (outside[1] - inside[1]))
+
+
+def _clip(route, source, target, shorten=0.0):
+    """The route cut at the edges of its two boxes ((centre, half sizes) each), and its
+    last segment shortened by ``shorten`` to leave room for an arrowhead."""
+    start = _exit(route[0], route[1], *source)
+    end = _exit(route[-1], route[-2], *target)
+    (px, py), (ex, ey) = route[-2] if len(route) > 2 else start, end
+    length = ((ex - px) ** 2 + (ey - py) ** 2) ** 0.5 or 1.0
+    end = (ex - (ex - px) / length * shorten, ey - (ey - py) / length * shorten)
+    return [start, *route[1:-1], end]
+
+
+def _arrowhead(route):
+    """The triangle at the end of a clipped route (which was shortened by its length)."""
+    (px, py), (ex, ey) = route[-2], route[-1]
+    length = ((ex - px) ** 2 + (ey - py) ** 2) ** 0.5 or 1.0
+    ux, uy = (ex - px) / length, (ey - py) / length
+    tip = (ex + ux * ARROW[0], ey + uy * ARROW[0])
+    return [tip, (ex - uy * ARROW[1], ey + ux * ARROW[1]), (ex + uy * ARROW[1], ey - ux * ARROW[1])]
+
+
+def _along(route, fraction):
+    """The point at a fraction of the way along the first segment of a route."""
+    (x0, y0), (x1, y1) = route[0], route[1]
+    return x0 + fraction * (x1 - x0), y0 + fraction * (y1 - y0)
+
+
+# ------------------------------------------------------------------------ labels
+
+def adjoint_name(name):
+    """The adjoint of a variable as the trace writes it: v̄1, x̄3."""
+    return _TEXT.name(name, "bar")
+
+
+def node_label(node, ids, adjoints, digits=3):
+    """A node's label: its definition, its value and, if asked, its adjoint.
+
+    ``v1 = ln v-1`` over ``= 0.693`` over ``v̄1 = 1``; an input reads ``v-1 = x1``
+    (or just ``x1 = 2`` where its id is its name); a constant is its value.
+    """
+    if node.is_constant:
+        return _number(node.value, digits)
+    name, defined = ids[node], definition(node, ids)
+    value = _number(node.value, digits)
+    lines = [f"{name} = {defined}", f"= {value}"] if defined not in ("", name) else [
+        f"{name} = {value}"]
+    if adjoints:
+        lines.append(f"{adjoint_name(name)} = {_number(node.grad, digits)}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------- drawing
+
+class GraphDrawing:
+    """A drawn computation graph whose artists can be updated in place.
+
+    ``GraphDrawing(output, ax=None, highlight=None, ...)`` lays out and draws the graph
+    of output (see ``draw`` for the options). Then:
+
+    - ``update(output)`` shows a graph of the same shape with new values, partials and
+      adjoints (the function evaluated at another point), redrawing the highlight;
+    - ``highlight(wrt)`` colours the chain-rule paths from other inputs (None: none);
+    - ``nodes[id]``, ``edges[(source, target, index)]`` give each node's and edge's
+      index into the artists: ``boxes`` (a PatchCollection), ``lines`` (a
+      LineCollection), ``arrows`` (a PolyCollection); ``node_texts`` and
+      ``edge_texts`` map ids to their Text labels; ``paths`` are the highlighted
+      ``ChainRulePaths`` (or ``shares`` the gradient shares, if there were too many),
+      drawn as the segments of ``overlay`` (a LineCollection), which ``overlay_edges``
+      name as ``(path number, edge)`` (path number None for shares); ``legend``.
+    - ``GraphDrawing.of(ax)`` finds the drawing of an Axes that ``draw`` returned.
+    """
+
+    def __init__(self, output, ax=None, highlight=None, *, inputs=None, style="textbook",
+                 labels=None, adjoints=None, digits=3, max_paths=MAX_PATHS):
+        self.output, self.inputs, self.style, self.digits = output, inputs, style, digits
+        self.max_paths = max_paths
+        self.graph = to_networkx(output, inputs, style)
+        self.labels = len(self.graph) <= LABEL_LIMIT if labels is None else labels
+        self.adjoints = adjoints
+        self.layout = layered_layout(self.graph)
+        self._size_boxes()
+        if ax is None:
+            _, ax = plt.subplots(figsize=self._figure_size())
+        self.ax = ax
+        ax._adlearn_drawing = self
+        self._draw_nodes()
+        self._draw_edges()
+        self._frame()
+        self.overlay, self.overlay_edges, self.legend = None, [], None
+        self._highlighted = ()
+        self.highlight(highlight)
+
+    @staticmethod
+    def of(ax):
+        """The GraphDrawing drawn on ax (by ``draw``), or None."""
+        return getattr(ax, "_adlearn_drawing", None)
+
+    # -- layout in figure units
+
+    def _size_boxes(self):
+        """Box sizes and spacing from the longest label, so labels fit their boxes."""
+        order, ids = trace_order(self.output, self.inputs), node_ids(self.output, self.inputs, self.style)
+        self._nodes_in_order, self._ids = order, ids
+        if self.labels:
+            widest = max((len(line) for n in order
+                          for line in node_label(n, ids, True, self.digits).splitlines()),
+                         default=1)
+            self.box = (max(1.1, widest * 0.62 * FONT_SIZE / 72 / INCH + 0.35), 0.72)
+            self.spacing = (self.box[0] + 1.0, 1.05)
+        else:
+            self.box, self.spacing = (0.4, 0.3), (1.0, 0.55)
+        self.centre = {n: (x * self.spacing[0], -y * self.spacing[1])
+                       for n, (x, y) in self.layout.position.items()}
+
+    def _half(self, n):
+        """Half the width and height of node n's box."""
+        w, h = self.box
+        if self.graph.nodes[n]["kind"] == "constant":
+            w, h = min(w, 0.55), h * 0.6
+        return w / 2, h / 2
+
+    def _limits(self):
+        """The x and y limits that hold every box and every bend of an edge."""
+        points = [*self.centre.values(), *(p for e in self.layout.routes for p in self._bends(e))]
+        margin = (self.box[0] / 2 + 0.3, self.box[1] / 2 + 0.3)
+        return [(min(p[axis] for p in points) - margin[axis],
+                 max(p[axis] for p in points) + margin[axis]) for axis in (0, 1)]
+
+    def _figure_size(self):
+        """A figure as large as the layout at INCH inches a unit (at most 16 inches a side
+        without labels, which then would be unreadable anyway)."""
+        width, height = (high - low for low, high in self._limits())
+        inch = INCH if self.labels else min(INCH, 16 / width, 16 / height)
+        return max(width * inch, 3.0), max(height * inch, 1.5)
+
+    def _frame(self):
+        (x0, x1), (y0, y1) = self._limits()
+        self.ax.set_xlim(x0, x1)
+        self.ax.set_ylim(y0, y1)
+        self.ax.set_aspect("equal")
+        self.ax.set_axis_off()
+
+    # -- nodes
+
+    def _draw_nodes(self):
+        self.nodes = {n: i for i, n in enumerate(self.graph)}
+        boxes, styles = [], []
+        for n, kind in self.graph.nodes(data="kind"):
+            (x, y), (hw, hh) = self.centre[n], self._half(n)
+            boxes.append(FancyBboxPatch((x - hw, y - hh), 2 * hw, 2 * hh,
+                                        boxstyle=f"round,pad=0,rounding_size={min(hh, 0.1)}"))
+            styles.append(NODE_STYLE[kind])
+        face, edge, width, dash = zip(*styles)
+        self.boxes = PatchCollection(boxes, facecolors=face, edgecolors=edge, linewidths=width,
+                                     linestyles=list(dash), zorder=4)
+        self.ax.add_collection(self.boxes)
+        self.node_texts = {}
+        if self.labels:
+            for node in self._nodes_in_order:
+                n = self._ids[node]
+                constant = node.is_constant
+                self.node_texts[n] = self.ax.text(
+                    *self.centre[n], "", ha="center", va="center", zorder=5,
+                    fontsize=FONT_SIZE, color="#555555" if constant else "black",
+                    fontstyle="italic" if constant else "normal")
+        self._label_nodes()
+
+    def _label_nodes(self):
+        adjoints = self.output.grad != 0 if self.adjoints is None else self.adjoints
+        for node in self._nodes_in_order:
+            text = self.node_texts.get(self._ids[node])
+            if text is not None:
+                text.set_text(node_label(node, self._ids, adjoints, self.digits))
+
+    # -- edges
+
+    def _route(self, edge, lane=0.0):
+        """An edge's clipped route, moved sideways to its lane (parallel edges of
+        ``x*x`` and highlighted paths sharing an edge each get their own lane)."""
+        u, v, k = edge
+        parallel = self.graph.number_of_edges(u, v)
+        shift = (k - (parallel - 1) / 2) * 0.16 + lane
+        route = _offset([self.centre[u], *self._bends(edge), self.centre[v]], shift)
+        return _clip(route, (self.centre[u], self._half(u)), (self.centre[v], self._half(v)),
+                     shorten=ARROW[0])
+
+    def _bends(self, edge):
+        return [(x * self.spacing[0], -y * self.spacing[1]) for x, y in self.layout.routes[edge][1:-1]]
+
+    def _draw_edges(self):
+        self.edges = {e: i for i, e in enumerate(self.graph.edges(keys=True))}
+        routes = [self._route(e) for e in self.edges]
+        self.lines = LineCollection(routes, colors=EDGE_COLOUR, linewidths=1.2, zorder=1,
+                                    capstyle="butt")
+        self.arrows = PolyCollection([_arrowhead(r) for r in routes], facecolors=EDGE_COLOUR,
+                                     edgecolors="none", zorder=3)
+        self.ax.add_collection(self.lines)
+        self.ax.add_collection(self.arrows)
+        self.edge_texts = {}
+        if self.labels:
+            for e, route in zip(self.edges, routes):
+                self.edge_texts[e] = self.ax.text(
+                    *_along(route, 0.45), "", ha="center", va="center", zorder=6,
+                    fontsize=EDGE_FONT_SIZE, color="#202020",
+                    bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.9))
+        self._label_edges()
+
+    def _label_edges(self):
+        for (u, v, k), text in self.edge_texts.items():
+            text.set_text(_number(self.graph.edges[u, v, k]["partial"], self.digits))
+
+    # -- update in place
+
+    def update(self, output, inputs=None):
+        """Show output, a graph of the same shape (new values, partials and adjoints)."""
+        graph = to_networkx(output, inputs, self.style)
+        if list(graph.nodes) != list(self.graph.nodes) or \
+                list(graph.edges(keys=True)) != list(self.graph.edges(keys=True)):
+            raise ValueError("update needs a graph of the same shape as the one drawn; "
+                             "draw a new one for a different expression")
+        self.output, self.inputs, self.graph = output, inputs, graph
+        self._nodes_in_order = trace_order(output, inputs)
+        self._ids = node_ids(output, inputs, self.style)
+        self._label_nodes()
+        self._label_edges()
+        self.highlight(self._highlighted)
+
+    # -- highlight
+
+    def highlight(self, wrt):
+        """Colour each chain-rule path from wrt: an input's name or Var, several of them,
+        "all" (every input), or None (no highlight). With more than ``max_paths`` paths,
+        shade each edge by its share of the gradient instead."""
+        for artist in (self.overlay, self.legend):
+            if artist is not None:
+                artist.remove()
+        self.overlay, self.overlay_edges, self.legend, self.paths, self.shares = None, [], None, (), {}
+        self.lines.set_color(EDGE_COLOUR)
+        self.arrows.set_facecolor(EDGE_COLOUR)
+        starts = self._starts(wrt)
+        self._highlighted = tuple(self._ids[n] for n in starts)
+        if not starts:
+            return
+        self.lines.set_color(EDGE_COLOUR_FADED)
+        self.arrows.set_facecolor(EDGE_COLOUR_FADED)
+        count = sum(count_paths(self.output, n, self.inputs) for n in starts)
+        if count <= self.max_paths:
+            self._draw_paths(starts)
+        else:
+            self._draw_shares(starts[0], count)
+
+    def _starts(self, wrt):
+        """The input nodes that wrt names, in trace order."""
+        if wrt is None:
+            return []
+        if isinstance(wrt, str) and wrt == "all":
+            return [n for n in self._nodes_in_order if n.op is None]
+        many = wrt if isinstance(wrt, (list, tuple, set)) else [wrt]
+        found = {find_node(self.output, w, self.inputs, self.style) for w in many}
+        return [n for n in self._nodes_in_order if n in found]
+
+    def _draw_paths(self, starts):
+        self.paths = tuple(chain_rule_paths(self.output, n, None, self.inputs, self.style)
+                           for n in starts)
+        numbered = [path for paths in self.paths for path in paths]
+        users = {}
+        for j, path in enumerate(numbered):
+            for edge in path.edges:
+                users.setdefault(edge, []).append(j)
+        routes, colours, dashes = [], [], []
+        for j, path in enumerate(numbered):
+            for edge in path.edges:
+                lane = users[edge].index(j) - (len(users[edge]) - 1) / 2
+                routes.append(self._route(edge, lane * 0.075))
+                colours.append(PALETTE[j % len(PALETTE)])
+                dashes.append(LINESTYLES[j % len(LINESTYLES)])
+                self.overlay_edges.append((j + 1, edge))
+        self.overlay = LineCollection(routes, colors=colours, linestyles=dashes, linewidths=2.6,
+                                      zorder=2, capstyle="butt")
+        self.ax.add_collection(self.overlay)
+        on_paths = [self.edges[e] for e in users]
+        colours = [EDGE_COLOUR_FADED] * len(self.edges)
+        for i in on_paths:
+            colours[i] = EDGE_COLOUR
+        self.arrows.set_facecolor(colours)
+        handles, texts, j = [], [], 0
+        for start, paths in zip(starts, self.paths):
+            named = f" ({start.name})" if start.name not in (None, paths.wrt) else ""
+            handles.append(Line2D([], [], linestyle="none"))
+            texts.append(f"Chain-rule paths from {paths.wrt}{named} to {paths.output}:")
+            for path in paths:
+                handles.append(Line2D([], [], color=PALETTE[j % len(PALETTE)], linewidth=2.6,
+                                      linestyle=LINESTYLES[j % len(LINESTYLES)]))
+                texts.append(f"path {j + 1}: {path.formula()}")
+                j += 1
+            handles.append(Line2D([], [], linestyle="none"))
+            texts.append(f"sum over the paths: {paths.sum_formula()}")
+        self._add_legend(handles, texts)
+
+    def _draw_shares(self, start, count):
+        self.shares = gradient_shares(self.output, start, self.inputs, self.style)
+        largest = max(map(abs, self.shares.values()), default=0.0) or 1.0
+        routes, colours, widths, dashes = [], [], [], []
+        for edge, share in self.shares.items():
+            if share == 0:
+                continue
+            strength = abs(share) / largest
+            colour = SHARE_COLOURS[share < 0]
+            routes.append(self._route(edge))
+            colours.append((*_rgb(colour), 0.3 + 0.7 * strength))
+            widths.append(0.8 + 4.2 * strength)
+            dashes.append("solid" if share > 0 else (0, (4, 2)))
+            self.overlay_edges.append((None, edge))
+        self.overlay = LineCollection(routes, colors=colours, linewidths=widths,
+                                      linestyles=dashes, zorder=2, capstyle="butt")
+        self.ax.add_collection(self.overlay)
+        wrt, out = self._ids[start], self._ids[self.output]
+        gradient = sum(s for (u, v, k), s in self.shares.items() if v == out)
+        handles = [Line2D([], [], color=SHARE_COLOURS[0], linewidth=3),
+                   Line2D([], [], color=SHARE_COLOURS[1], linewidth=3, linestyle=(0, (4, 2)))]
+        texts = ["a positive share (the wider, the larger)", "a negative share"]
+        title = (f"{count:,} chain-rule paths from {', '.join(self._highlighted)}: too many to "
+                 f"list (more than {self.max_paths}).\nEach edge is shaded by its share of "
+                 f"∂{out}/∂{wrt} = {_number(gradient, self.digits)}: the tangent into it × "
+                 "its partial × the adjoint out of it.\nAcross any cut of the graph the "
+                 "shares add up to the gradient.")
+        self._add_legend(handles, texts, title)
+
+    def _add_legend(self, handles, texts, title=None):
+        self.legend = self.ax.legend(
+            handles, texts, title=title, loc="upper left", bbox_to_anchor=(0.0, 0.0),
+            fontsize=FONT_SIZE, title_fontsize=FONT_SIZE, handlelength=3.2, frameon=False,
+            alignment="left")
+
+
+def _rgb(colour):
+    return tuple(int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+
+
+def draw(output, highlight=None, ax=None, *, inputs=None, style="textbook", labels=None,
+         adjoints=None, digits=3, max_paths=MAX_PATHS):
+    """Draw the computation graph of output and return the matplotlib Axes.
+
+    - ``highlight``: an input (its name, such as "x1", or its Var), several, or "all":
+      each chain-rule path from it gets its own colour and line style, and the legend
+      lists each path's factors, its product and their sum, the gradient. Past
+      ``max_paths`` paths, the edges are shaded by their share of the gradient instead.
+    - ``ax``: the Axes to draw on (a new figure, sized to the graph, by default).
+    - ``inputs``, ``style``: as for the trace (``style="intro"`` names x1, x2, x3, ..., f).
+    - ``labels``: node and edge labels (on up to 100 nodes by default); ``adjoints``:
+      show each node's adjoint (by default once ``output.backward()`` has run);
+      ``digits``: decimals shown, as in the trace.
+
+    ``GraphDrawing.of(ax)`` gives the drawing behind the Axes, to update it in place.
+    """
+    return GraphDrawing(output, ax, highlight, inputs=inputs, style=style, labels=labels,
+                        adjoints=adjoints, digits=digits, max_paths=max_paths).ax
