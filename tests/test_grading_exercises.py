@@ -1,0 +1,118 @@
+"""Proof that every exercise's grading is not vacuous, for every exercise under exercises/.
+
+For each one: the student version is up to date with its source and carries no solution
+text; the metadata follows nbgrader's rules; the reference passes its own checks and
+each known wrong answer fails with its own hint (in-process: these are our own
+functions, not student text); a hard-coded answer fails; and, run in a fresh kernel by
+the batch grader, the solution scores full marks and the blank student version zero.
+"""
+
+import nbformat
+import pytest
+
+from adlearn.errors import WrongAnswer
+from adlearn.grading import batch, check, notebooks
+from adlearn.grading.exercises import exercise, names
+
+ROOT = "exercises"
+EXERCISES = notebooks.sources(ROOT)
+
+
+def autograded(name):
+    return [q for q in exercise(name).questions if q.autograded]
+
+
+def questions_of_every_exercise(kind=None):
+    return [pytest.param(name, q, id=f"{name}.{q.id}") for name in EXERCISES
+            for q in autograded(name) if kind is None or q.kind == kind]
+
+
+def test_every_exercise_has_a_source_notebook_and_a_question_table():
+    assert len(EXERCISES) >= 2
+    assert EXERCISES == names()
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_the_student_version_is_up_to_date_with_its_source(name):
+    source = notebooks.read(notebooks.source_path(ROOT, name))
+    built = nbformat.writes(notebooks.student_version(source)) + "\n"
+    assert notebooks.student_path(ROOT, name).read_text(encoding="utf-8") == built, (
+        "run: adlearn exercises build")
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_the_metadata_follows_nbgraders_rules_and_the_question_table(name):
+    ex = exercise(name)
+    assert notebooks.problems(notebooks.read(notebooks.source_path(ROOT, name)), ex) == []
+    assert notebooks.problems(notebooks.read(notebooks.student_path(ROOT, name)), ex) == []
+    assert len(autograded(name)) >= 3
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_no_solution_text_remains_in_the_student_version(name):
+    source = notebooks.read(notebooks.source_path(ROOT, name))
+    student = notebooks.read(notebooks.student_path(ROOT, name))
+    text = "\n".join(cell.source for cell in student.cells)
+    assert notebooks.BEGIN not in text and notebooks.END not in text
+    solution_lines = notebooks.solution_texts(source)
+    assert solution_lines
+    leaked = [line for line in solution_lines if len(line.strip()) >= 10
+              and line.strip() in text]
+    assert leaked == []
+    for before, after in zip(source.cells, student.cells):
+        if notebooks.nbgrader(before).get("solution"):
+            kept = {line for line in before.source.splitlines()
+                    if line not in solution_lines}
+            stub = set((notebooks.CODE_STUB + "\n" + notebooks.TEXT_STUB).splitlines())
+            assert {line.strip() for line in after.source.splitlines()} <= (
+                {line.strip() for line in kept} | stub)
+
+
+@pytest.mark.parametrize("name, question", questions_of_every_exercise())
+def test_the_reference_passes_its_own_check_every_time(name, question, capsys):
+    for _ in range(10):
+        check(f"{name}.{question.id}", question.reference)
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("name, question", questions_of_every_exercise())
+def test_each_known_wrong_answer_fails_with_its_own_hint(name, question, capsys):
+    assert len(question.wrong) >= 2
+    assert len({w.hint for w in question.wrong}) == len(question.wrong)
+    for wrong in question.wrong:
+        with pytest.raises(WrongAnswer) as caught:
+            check(f"{name}.{question.id}", wrong.answer)
+        assert str(caught.value) == f"Hint: {wrong.hint}"
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("name, question", questions_of_every_exercise("value"))
+def test_no_hint_gives_the_value_away(name, question):
+    if isinstance(question.reference, (int, float)) and len(f"{question.reference:g}") >= 3:
+        shown = f"{question.reference:g}"
+        assert all(shown not in hint for hint in
+                   [question.hint, *(w.hint for w in question.wrong)])
+
+
+@pytest.mark.parametrize("name, question", [
+    p for p in questions_of_every_exercise("function") if p.values[1].run is None])
+def test_a_hard_coded_answer_fails_on_the_random_cases(name, question):
+    expected = iter([question.reference(*case) for case in question.cases])
+    with pytest.raises(WrongAnswer):
+        check(f"{name}.{question.id}", lambda *args: next(expected, None))
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_in_a_kernel_the_solution_scores_full_marks_and_the_blank_version_zero(name):
+    ex, template = batch.find_template(name, ROOT)
+    solution, blank = batch.grade(
+        ex, template, [notebooks.source_path(ROOT, name), notebooks.student_path(ROOT, name)],
+        jobs=2, limits=batch.Limits(timeout=60))
+    for q in ex.questions:
+        if not q.autograded:
+            assert solution.marks[q.id].status == blank.marks[q.id].status == "manual"
+            continue
+        assert solution.marks[q.id].status == "passed", solution.marks[q.id].detail
+        assert blank.marks[q.id].status in ("failed", "error"), blank.marks[q.id].detail
+        assert blank.marks[q.id].points == 0
+    assert solution.total == sum(q.points for q in autograded(name))
