@@ -108,16 +108,21 @@ EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers", (
             Wrong((0.0, 0.0), "With no input moving, every tangent is 0."),
         )),
     Question(
-        "sweeps_for_gradient", 1, "value", answer="sweeps_for_gradient", reference=1000,
-        prompt="forward sweeps needed for the full gradient of a function of 1000 inputs",
-        hint="How many partial derivatives does the gradient have, and how many does one "
-             "forward sweep give?",
+        "sweeps", 1, "value", answer="sweeps", reference={"forward": 1000, "reverse": 1},
+        prompt="sweeps each mode needs for the gradient of a function of 1000 inputs, 1 output",
+        hint="Give a dictionary {\"forward\": ..., \"reverse\": ...}. How many partial "
+             "derivatives does one sweep of each mode give here?",
         wrong=(
-            Wrong(1, "One sweep is enough in reverse mode, for one output. A forward-mode "
-                     "sweep gives one directional derivative."),
-            Wrong(2000, "One sweep carries the value and the tangent together: it does not "
-                        "need a separate pass for the values."),
-            Wrong(2, "Forward mode's sweep count grows with the number of inputs."),
+            Wrong({"forward": 1, "reverse": 1000},
+                  "You swapped the modes: which one follows a single seed direction forward "
+                  "from the inputs, and which one sends the output's adjoint back to all of "
+                  "them?"),
+            Wrong({"forward": 1000, "reverse": 1000},
+                  "A reverse sweep starts from the output and reaches every input: how many "
+                  "outputs does the loss have?"),
+            Wrong({"forward": 1, "reverse": 1},
+                  "One forward sweep follows one seed: a single direction among the 1000 "
+                  "inputs."),
         )),
     Question("explain_forward_mode", 2, "text",
              prompt="the difference between the forward pass and forward mode"),
