@@ -1,0 +1,100 @@
+"""The tutorial notebooks as files: stored with outputs, small, and checking their key numbers.
+
+nbval (configured in pyproject.toml) runs every notebook in notebooks/ top to bottom and
+compares the outputs of the cells marked ``# NBVAL_CHECK_OUTPUT``. These tests make sure
+that what nbval compares is worth comparing: the running examples' values and gradients
+sit in marked cells with those numbers in their stored outputs, and exercises/ (whose
+student versions raise NotImplementedError by design) is never collected.
+"""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+MAX_BYTES = 150_000  # images stay small: a notebook reads well on a repository web page
+MARK = "# NBVAL_CHECK_OUTPUT"
+
+# notebook -> texts that must appear in the stored outputs of its marked cells
+KEY_NUMBERS = {
+    "00_start_here": ["f(2, 5)  = 11.6521", "df/dx1   = 5.5000", "df/dx2   = 1.7163"],
+    "01_derivatives_by_hand": ["f = 10.0, gradient = (4.0, 2.0)", "(10.0, (4.0, 2.0))"],
+    "02_symbolic_differentiation": ["[2*x1, 2]", "(10, [4, 2])",
+                                    "(x1**2 + 2*x2, {'x1': 2*x1, 'x2': 2})"],
+    "03_numeric_differentiation": ["forward difference = 4.100000000",
+                                   "central differences called f 200 times"],
+    "04_graph_and_trace": ["x3 = x1^2    = 4.0", " f = x3 + x4 = 10.0",
+                           " v5 = v4 - v3   =  11.652", "dy/dx1 = 5.5", "dy/dx2 = 1.716"],
+}
+
+
+def load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def output_text(cell):
+    """The plain-text outputs of a code cell, joined."""
+    parts = []
+    for output in cell.get("outputs", []):
+        text = output.get("text") or output.get("data", {}).get("text/plain", "")
+        parts.append("".join(text) if isinstance(text, list) else text)
+    return "".join(parts)
+
+
+def source(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def test_the_course_is_numbered_from_00():
+    numbers = [p.name[:3] for p in NOTEBOOKS]
+    assert numbers[:5] == ["00_", "01_", "02_", "03_", "04_"], numbers
+    assert all(re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", p.name) for p in NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_with_outputs_in_a_python3_kernel(path):
+    nb = load(path)
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    not_run = [i for i, c in enumerate(code) if c.get("execution_count") is None]
+    assert not not_run, f"code cells {not_run} have not been run: store the notebook with outputs"
+    errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, f"stored outputs contain an error: {errors[0].get('ename')}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_small_enough_to_read_on_the_web(path):
+    assert path.stat().st_size < MAX_BYTES, f"{path.name} is {path.stat().st_size} bytes"
+
+
+@pytest.mark.parametrize("name", sorted(KEY_NUMBERS))
+def test_key_numbers_are_checked_outputs(name):
+    nb = load(ROOT / "notebooks" / f"{name}.ipynb")
+    checked = "\n".join(output_text(c) for c in nb["cells"]
+                        if c["cell_type"] == "code" and source(c).startswith(MARK))
+    missing = [text for text in KEY_NUMBERS[name] if text not in checked]
+    assert not missing, f"{name}: not in the outputs of cells marked {MARK}: {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(KEY_NUMBERS))
+def test_opens_with_goals_and_closes_with_a_pointer(name):
+    cells = load(ROOT / "notebooks" / f"{name}.ipynb")["cells"]
+    first, last = source(cells[0]), source(cells[-1])
+    assert cells[0]["cell_type"] == "markdown" and "After this notebook you will be able to" in first
+    assert cells[-1]["cell_type"] == "markdown" and "## Summary" in last
+    assert "**Exercise" in last and "**Next:**" in last
+
+
+def test_exercises_are_never_collected():
+    """The student exercise notebooks raise NotImplementedError by design."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "."],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    collected = [line for line in result.stdout.splitlines() if "::" in line]
+    assert any(line.startswith("notebooks/") for line in collected), result.stdout[-2000:]
+    assert not [line for line in collected if line.startswith("exercises/")]
