@@ -185,3 +185,14 @@ def test_a_hard_coded_answer_fails():
         check("chain_rule_paths.count_paths", lambda output, x: 3)  # right for x*x + sin(x)
     with contextlib.redirect_stdout(io.StringIO()), pytest.raises(WrongAnswer):
         check("forward_mode.dual_mul", lambda a, b: (10.0, 5.0))  # right for (2,1)*(5,0)
+
+
+@pytest.mark.parametrize("qid", ["chain_rule_paths.path_products",
+                                 "symbolic_differentiation.carried_derivative",
+                                 "training_a_neuron.loss", "reverse_mode.div_backward"])
+def test_an_answer_that_replays_the_fixed_cases_fails_on_the_random_ones(qid):
+    name, _, question = qid.partition(".")
+    q = exercise(name).question(question)
+    replay = iter([q.reference(*case) for case in q.cases])
+    with contextlib.redirect_stdout(io.StringIO()), pytest.raises(WrongAnswer):
+        check(qid, lambda *args: next(replay, None))
