@@ -273,3 +273,11 @@ def test_importing_adlearn_grading_stays_light():
             "print(any(m in sys.modules for m in ('nbformat', 'nbclient', 'numpy')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_commands_say_which_library_is_missing(monkeypatch, capsys):
+    for module in ("adlearn.grading.notebooks", "adlearn.grading.batch"):
+        monkeypatch.delitem(sys.modules, module, raising=False)
+    monkeypatch.setitem(sys.modules, "nbformat", None)  # as if it were not installed
+    assert main(["exercises", "build", "--check"]) == 2
+    assert "needs nbformat: pip install 'adlearn[grade]'" in capsys.readouterr().err

@@ -4,12 +4,22 @@
     adlearn grade EXERCISE SUBMISSIONS... -o grades.csv [-j N] [--timeout S] [--feedback DIR]
 """
 
+import importlib
+
 from ..errors import GradingError
+
+
+def _load(module):
+    """A grading module that needs the Jupyter libraries, or a clear error without them."""
+    try:
+        return importlib.import_module(f".{module}", __package__)
+    except ImportError as exc:
+        raise GradingError(f"this command needs {exc.name}: pip install 'adlearn[grade]'") from None
 
 
 def cmd_exercises_build(args):
     """Validate every exercise source and write its student version into exercises/."""
-    from . import notebooks
+    notebooks = _load("notebooks")
 
     root = args.root or notebooks.default_root()
     changed = notebooks.build(root, check_only=args.check)
@@ -24,7 +34,7 @@ def cmd_exercises_build(args):
 
 def cmd_grade(args):
     """Grade submitted notebooks of one exercise, each in a fresh kernel; write a CSV."""
-    from . import batch
+    batch = _load("batch")
 
     exercise, template = batch.find_template(args.exercise)
     limits = batch.Limits(timeout=args.timeout, memory_mb=args.memory,
