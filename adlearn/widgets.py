@@ -16,18 +16,23 @@ back to its inputs, one edge at a time, as ``backward()`` does.
 """
 
 import html
+import io
 import math
 import re
 from dataclasses import dataclass
 
 import ipywidgets as widgets
+import matplotlib
+import numpy
+from matplotlib.figure import Figure
 
 from .engine import Var, _constant, formula
-from .errors import AdlearnError, ArgumentError, PathLimitError, UnknownInputError
-from .graph import _partial_symbol, chain_rule_paths, node_ids, result_text
+from .drawing import EDGE_COLOUR, LINESTYLES, MAX_PATHS, PALETTE, GraphDrawing, node_label
+from .errors import ArgumentError, UnknownInputError
+from .graph import _partial_symbol, chain_rule_paths, count_paths, node_ids, result_text
 from .parse import Expression, parse
 from .rules import as_real, number_text
-from .trace import _HTML, _TEXT, _check_style, _point, definition, trace, trace_order
+from .trace import _HTML, _TEXT, _check_style, _number, _point, definition, trace, trace_order
 
 
 @dataclass(frozen=True)
@@ -245,8 +250,12 @@ class Explorer:
     name, "all" or "none"), ``tabs`` (0: paths, 1: reverse sweep, 2: forward sweep),
     ``reverse`` and ``forward`` (Steppers: set ``.step``), ``seed`` (the forward sweep's
     input). What it shows: ``result`` (value and gradient), ``message`` (an error, or
-    nothing), ``graph`` (the drawing as SVG), ``path_table`` and ``trace_table`` (HTML).
-    ``widget`` is the whole; ``close()`` closes it and its figure.
+    nothing), ``graph`` (the drawing as SVG), ``path_table`` and ``trace_table`` (HTML);
+    ``drawing`` is the ``GraphDrawing`` behind ``graph``, whose artists say which edge
+    carries which colour. ``widget`` is the whole; ``close()`` closes it and its figure.
+
+    The drawing is laid out once and then changed in place (values, highlight, a sweep's
+    step), on a figure of the explorer's own, never pyplot's: one figure per explorer.
     """
 
     def __init__(self, f, signature, point, ranges, style):
@@ -280,17 +289,20 @@ class Explorer:
         self.graph = widgets.HTML()
         self.graph.add_class("adlearn-graph")
         self.trace_table = widgets.HTML()
-        title = f.text if isinstance(f, Expression) else getattr(f, "__name__", "f")
+        self.title = widgets.HTML()
         self.widget = widgets.VBox([
-            widgets.HTML(f"<b>Explore {html.escape(title)}</b>: move the inputs, choose "
-                         "the paths to highlight, step through the sweeps."),
+            self.title,
             widgets.HBox(list(self.sliders.values()), layout=widgets.Layout(flex_flow="row wrap")),
             self.result, self.message,
             widgets.HBox([self.graph, self.tabs], layout=widgets.Layout(flex_flow="row wrap")),
             self.trace_table])
         self.widget.add_class("adlearn-explorer")
         self._error, self._updating = None, False
+        self.drawing = self._sweep_key = None
         self._update(raise_errors=True)
+        shown = f.text if isinstance(f, Expression) else formula(self.output)
+        self.title.value = (f"<b>Explore f = {html.escape(shown)}</b>: move the inputs, "
+                            "choose the paths to highlight, step through the sweeps.")
         for slider in self.sliders.values():
             slider.observe(self._on_input, "value")
         self.paths.observe(self._on_view, "value")
@@ -348,6 +360,7 @@ class Explorer:
         self._error = None
         self.message.value = ""
         self.ids = node_ids(self.output, self.inputs, self.style)
+        self._nodes = _variables(self.output, self.inputs)
         self.trace_table.value = table._repr_html_()
         self.reverse.steps = reverse_sweep(self.output, self.inputs, self.style)
         seed = self.inputs[self.names.index(self.seed.value)]
@@ -383,40 +396,139 @@ class Explorer:
             stepper.show(stepper.steps)
         self._draw()
 
-    def _chosen_paths(self):
-        """{input name: ChainRulePaths} for the inputs the chooser picks (a PathLimitError
-        in place of the paths when there are too many to list)."""
-        chosen = {}
-        for name in self.paths.value:
-            try:
-                chosen[name] = chain_rule_paths(self.output, name, inputs=self.inputs,
-                                                style=self.style)
-            except PathLimitError as exc:
-                chosen[name] = exc
-        return chosen
-
     def _paths_html(self):
-        if not self.paths.value:
+        """The chosen inputs' paths, numbered and coloured as the drawing's legend has
+        them, each with its factors and product, and their sum: the gradient."""
+        chosen = self.paths.value
+        if not chosen:
             return "<p>Choose an input to see its chain-rule paths.</p>"
-        parts = []
-        for name, paths in self._chosen_paths().items():
-            if isinstance(paths, PathLimitError):
-                parts.append(f"<p>{html.escape(str(paths))}</p>")
-                continue
-            rows = "".join(
-                f"<tr><td>path {k}</td><td style='text-align:left'>"
-                f"{html.escape(' → '.join(path.nodes))}</td>"
-                f"<td style='text-align:left'>{html.escape(path.formula())}</td></tr>"
-                for k, path in enumerate(paths, 1))
+        counts = {name: count_paths(self.output, name, self.inputs) for name in chosen}
+        if sum(counts.values()) > MAX_PATHS:  # the drawing shades edges by share instead
+            return "".join(
+                f"<p>{count:,} chain-rule path{'s' if count != 1 else ''} from {name}: too "
+                f"many to tell apart (more than {MAX_PATHS}), so the drawing shades each edge "
+                f"by its share of the gradient. Their sum is the gradient: "
+                f"<b>∂y/∂{name} = {result_text(self._input(name).grad)}</b></p>"
+                for name, count in counts.items())
+        parts, number = [], 0
+        for name in chosen:
+            paths = chain_rule_paths(self.output, name, inputs=self.inputs, style=self.style)
+            rows = []
+            for path in paths:
+                colour, dashes = PALETTE[number % len(PALETTE)], LINESTYLES[number % len(LINESTYLES)]
+                number += 1
+                rows.append(
+                    f"<tr><td style='white-space:nowrap'>{_swatch(colour, dashes)} "
+                    f"<b style='color:{colour}'>path {number}</b></td>"
+                    f"<td style='text-align:left'>{html.escape(' → '.join(path.nodes))}</td>"
+                    f"<td style='text-align:left'>{html.escape(path.formula())}</td></tr>")
             parts.append(
                 f"<table class='adlearn-paths'><caption style='text-align:left'>"
-                f"Paths from {name} ({paths.wrt}) to the output</caption>{rows}"
+                f"Paths from {name} ({paths.wrt}) to the output</caption>{''.join(rows)}"
                 f"<tr><td colspan='3' style='text-align:left'><b>sum over the paths: "
                 f"{html.escape(paths.sum_formula())}</b></td></tr></table>")
         return "".join(parts)
 
+    def _input(self, name):
+        return self.inputs[self.names.index(name)]
+
+    # -- the drawing: one figure per explorer, changed in place, shown as SVG
+
     def _draw(self):
-        pass
+        """Bring the drawing up to the current graph and view, and show it as SVG."""
+        if self.drawing is None:
+            self._new_drawing()
+        else:
+            try:
+                self.drawing.update(self.output, self.inputs)
+            except ValueError:  # another shape (f branched on a value): lay it out anew
+                self._new_drawing()
+        view = self.tabs.selected_index
+        if view == PATHS:
+            self._plain()
+            self.drawing.highlight(list(self.paths.value) or None)
+        else:
+            self.drawing.highlight(None)
+            stepper, mark = (self.reverse, "bar") if view == REVERSE else (self.forward, "dot")
+            self._show_step(stepper.current, mark, stepper.step, len(stepper.steps) - 1)
+        self.graph.value = _svg(self.drawing.ax.figure)
+
+    def _new_drawing(self):
+        """Lay out and draw the graph on a new figure of our own (not pyplot's, so no
+        notebook shows it by itself and none piles up)."""
+        self._close_figure()
+        figure = Figure()
+        drawing = GraphDrawing(self.output, figure.add_axes((0, 0, 1, 1)), inputs=self.inputs,
+                               style=self.style, adjoints=True)
+        figure.set_size_inches(drawing._figure_size())
+        self.drawing, self._sweep_key = drawing, None
+        self._plain_look = tuple(numpy.resize(values, (count, *numpy.shape(values)[1:]))
+                                 for values, count in (
+                                     (drawing.boxes.get_edgecolor(), len(drawing.nodes)),
+                                     (drawing.boxes.get_linewidths(), len(drawing.nodes)),
+                                     (drawing.lines.get_linewidths(), len(drawing.edges))))
+
+    def _plain(self):
+        """Undo what _show_step changed (the labels come back with update/highlight)."""
+        if self._sweep_key is None:
+            return
+        self._sweep_key.remove()
+        self._sweep_key = None
+        drawing = self.drawing
+        edge_colours, box_widths, line_widths = self._plain_look
+        drawing.boxes.set_edgecolor(edge_colours)
+        drawing.boxes.set_linewidths(box_widths)
+        drawing.lines.set_linewidths(line_widths)
+        drawing.update(self.output, self.inputs)
+        for text in drawing.node_texts.values():
+            text.set_color("black")
+            text.set_fontstyle("normal")
+
+    def _show_step(self, step, mark, k, last):
+        """A step of a sweep on the drawing: each node's adjoint (or tangent) so far, in
+        grey italics while not final; the node that acts and its edges emphasised."""
+        drawing, ids = self.drawing, self.ids
+        colour = PALETTE[4] if mark == "bar" else PALETTE[3]
+        for node in self._nodes:
+            name = ids[node]
+            text = drawing.node_texts.get(name)
+            if text is None:
+                continue
+            value = step.values.get(name, 0.0 if mark == "bar" else None)  # v̄ starts at 0
+            final = name in step.final
+            shown = "?" if value is None else _number(value, 3) + ("" if final else " so far")
+            text.set_text(f"{node_label(node, ids, False)}\n{_TEXT.name(name, mark)} = {shown}")
+            text.set_color("black" if final else "#777777")
+            text.set_fontstyle("normal" if final else "italic")
+        edge_colours, box_widths, line_widths = self._plain_look
+        edge_colours, box_widths = edge_colours.copy(), box_widths.copy()
+        edge_colours[drawing.nodes[step.node]] = matplotlib.colors.to_rgba(colour)
+        box_widths[drawing.nodes[step.node]] = 3.5
+        drawing.boxes.set_edgecolor(edge_colours)
+        drawing.boxes.set_linewidths(box_widths)
+        line_colours = [EDGE_COLOUR] * len(drawing.edges)
+        widths = list(line_widths)
+        for edge in step.edges:
+            line_colours[drawing.edges[edge]] = colour
+            widths[drawing.edges[edge]] = 3.5
+        drawing.lines.set_color(line_colours)
+        drawing.lines.set_linewidths(widths)
+        drawing.arrows.set_facecolor(line_colours)
+        what = ("adjoint", "passes its adjoint back along") if mark == "bar" else (
+            "tangent", "computes its tangent from")
+        key = (f"{'Reverse' if mark == 'bar' else 'Forward'} sweep, step {k} of {last}: "
+               f"{step.node} {what[1]} the coloured edges.\nGrey italics: {what[0]} not "
+               "final yet.")
+        if self._sweep_key is None:
+            self._sweep_key = drawing.ax.text(0, 0, "", transform=drawing.ax.transAxes,
+                                              va="top", fontsize=9)
+        self._sweep_key.set_text(key)
+        self._sweep_key.set_color(colour)
+
+    def _close_figure(self):
+        if self.drawing is not None:
+            self.drawing.ax.figure.clear()
+            self.drawing = None
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -428,6 +540,24 @@ class Explorer:
             widget = stack.pop()
             stack.extend(getattr(widget, "children", ()))
             widget.close()
+        self._close_figure()
+
+
+def _svg(figure):
+    """The figure as an SVG element, its text kept as text (the browser draws it, and
+    tests can read it)."""
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "adlearn"}):
+        figure.savefig(buffer, format="svg", bbox_inches="tight", pad_inches=0.05)
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _swatch(colour, dashes):
+    """A short line in a path's colour and line style, as in the drawing's legend."""
+    pattern = "" if dashes == "solid" else " ".join(str(2 * d) for d in dashes[1])
+    return (f"<svg width='32' height='10'><line x1='0' y1='5' x2='32' y2='5' stroke='{colour}' "
+            f"stroke-width='3' stroke-dasharray='{pattern}'/></svg>")
 
 
 def _slider(name, value, given):

@@ -11,6 +11,8 @@ import html
 import math
 import re
 
+import matplotlib
+import matplotlib.pyplot as plt
 import pytest
 from exprs import expressions
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 import adlearn as ad
 from adlearn.errors import (ArgumentError, DomainError, ParseError,
                             UnknownInputError, ZeroDivisionDomainError)
+from adlearn.drawing import PALETTE
 from adlearn.widgets import Explorer, explore, forward_sweep, reverse_sweep, slider_range
 
 CLASSIC = "log(x1) + x1*x2 - sin(x2)"
@@ -282,3 +285,116 @@ def test_it_is_an_explorer_that_jupyter_shows():
     assert isinstance(e, Explorer)
     bundle = e._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == e.widget.model_id
+
+
+# --- the drawing: changed in place, shown as SVG ------------------------------------
+
+def svg_texts(explorer):
+    """The texts of the SVG the explorer shows (matplotlib keeps text as <text>)."""
+    return [html.unescape(re.sub(r"<[^>]+>", "", t))
+            for t in re.findall(r"<text\b[^>]*>(.*?)</text>", explorer.graph.value, re.S)]
+
+
+HEX = [matplotlib.colors.to_hex(c) for c in PALETTE]  # as matplotlib reports colours
+
+
+def overlay_colours(drawing):
+    """{(path number, edge): colour} of the highlighted paths in the drawing."""
+    colours = drawing.overlay.get_colors()
+    colours = [colours[i % len(colours)] for i in range(len(drawing.overlay_edges))]
+    return {key: matplotlib.colors.to_hex(c) for key, c in zip(drawing.overlay_edges, colours)}
+
+
+def edge_colour(drawing, edge):
+    colours = drawing.lines.get_colors()
+    return matplotlib.colors.to_hex(colours[drawing.edges[edge] % len(colours)])
+
+
+def test_the_graph_is_svg_with_text_that_follows_the_sliders(explorer):
+    assert explorer.graph.value.startswith("<svg")
+    texts = svg_texts(explorer)
+    assert "v̄-1 = 5.5" in texts and "v5 = v4 - v3" in texts  # one <text> per line
+    explorer.sliders["x1"].value = 4.0
+    texts = " ".join(svg_texts(explorer))
+    assert "v̄-1 = 5.25" in texts and "= 4" in texts  # 1/x1 + x2 at x1 = 4
+    assert "sum over the paths: ∂v5/∂v-1 = 0.25 + 5 = 5.25" in texts
+
+
+def test_the_legend_and_the_path_colours_follow_the_chooser(explorer):
+    drawing = explorer.drawing
+    assert overlay_colours(drawing) == {
+        (1, ("v-1", "v1", 0)): HEX[0], (1, ("v1", "v4", 0)): HEX[0],
+        (1, ("v4", "v5", 0)): HEX[0],
+        (2, ("v-1", "v2", 0)): HEX[1], (2, ("v2", "v4", 1)): HEX[1],
+        (2, ("v4", "v5", 0)): HEX[1]}
+    assert any(t.startswith("path 2: ∂v2/∂v-1") for t in svg_texts(explorer))
+    explorer.paths.label = "x2"
+    texts = svg_texts(explorer)
+    assert not any(t.startswith("path 2: ∂v2/∂v-1") for t in texts)
+    assert "path 2: ∂v3/∂v0 × ∂v5/∂v3 = 0.283662 × (-1) = -0.283662" in texts
+    assert {number for number, _ in overlay_colours(drawing)} == {1, 2}
+    # the table beside the drawing numbers and colours the paths the same way
+    table = explorer.path_table.value
+    assert f"<b style='color:{PALETTE[1]}'>path 2</b>" in table and "∂v3/∂v0" in table
+    explorer.paths.label = "all"
+    assert {number for number, _ in overlay_colours(drawing)} == {1, 2, 3, 4}
+    assert f"<b style='color:{PALETTE[3]}'>path 4</b>" in explorer.path_table.value
+    explorer.paths.label = "none"
+    assert drawing.overlay is None and not any(t.startswith("path") for t in svg_texts(explorer))
+
+
+def test_a_reverse_step_emphasises_its_node_and_edges(explorer):
+    explorer.tabs.selected_index = 1
+    explorer.reverse.step = 4  # v2 = v-1 × v0 passes its adjoint to v-1 and v0
+    drawing = explorer.drawing
+    assert drawing.overlay is None  # no path highlight during a sweep
+    emphasis = edge_colour(drawing, ("v-1", "v2", 0))
+    assert emphasis == edge_colour(drawing, ("v0", "v2", 1)) == HEX[4]
+    assert edge_colour(drawing, ("v-1", "v1", 0)) != emphasis
+    boxes = drawing.boxes.get_edgecolor()
+    assert matplotlib.colors.to_hex(boxes[drawing.nodes["v2"]]) == HEX[4]
+    texts = svg_texts(explorer)
+    assert "v̄-1 = 5 so far" in texts and "v̄0 = 1.716" in texts  # v1 has yet to pass
+    assert drawing.node_texts["v-1"].get_text() == "v-1 = x1\n= 2\nv̄-1 = 5 so far"
+    assert drawing.node_texts["v-1"].get_fontstyle() == "italic"
+    assert drawing.node_texts["v0"].get_fontstyle() == "normal"
+    assert any("Reverse sweep, step 4 of 5: v2 passes its adjoint back" in t for t in texts)
+    explorer.tabs.selected_index = 0  # back to the paths: the plain look returns
+    assert drawing.node_texts["v-1"].get_text() == "v-1 = x1\n= 2\nv̄-1 = 5.5"
+    assert drawing.node_texts["v-1"].get_fontstyle() == "normal"
+    assert not any("Reverse sweep" in t for t in svg_texts(explorer))
+
+
+def test_a_forward_step_shows_tangents_computed_so_far(explorer):
+    explorer.tabs.selected_index = 2
+    explorer.forward.step = 2  # v2 = v-1 × v0 computes its tangent
+    drawing, texts = explorer.drawing, svg_texts(explorer)
+    assert drawing.node_texts["v2"].get_text() == "v2 = v-1 × v0\n= 10\nv̇2 = 5"
+    assert "v̇3 = ?" in texts  # not computed yet
+    assert edge_colour(drawing, ("v0", "v2", 1)) == HEX[3]
+
+
+def test_one_figure_per_explorer_changed_in_place():
+    before = plt.get_fignums()
+    e = explore(CLASSIC, x1=2.0, x2=5.0)
+    figure, artists = e.drawing.ax.figure, len(e.drawing.ax.get_children())
+    for value in (2.5, 3.0, -1.0, 3.5):  # -1 is outside log's domain
+        e.sliders["x1"].value = value
+    e.paths.label = "x2"
+    e.paths.label = "x1"
+    e.tabs.selected_index = 1
+    e.tabs.selected_index = 0
+    assert e.drawing.ax.figure is figure and len(e.drawing.ax.get_children()) == artists
+    assert plt.get_fignums() == before  # never a pyplot figure
+    e.close()
+    assert e.drawing is None and not figure.axes
+
+
+def test_a_graph_of_another_shape_is_laid_out_anew():
+    def branchy(x):
+        return x * x if x > 0 else ad.sin(x) + 1
+    e = explore(branchy, x=1.0)
+    e.sliders["x"].value = -1.0
+    assert e.message.value == ""
+    assert any(t.startswith("v1 = sin v0") for t in svg_texts(e))
+    assert gradient_shown(e) == {"x": ad.rules.number_text(math.cos(-1.0))}
