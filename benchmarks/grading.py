@@ -46,8 +46,7 @@ def main():
             start = time.perf_counter()
             grades = batch.grade(exercise, template, [folder], jobs=jobs)
             seconds = time.perf_counter() - start
-            possible = sum(q.points for q in exercise.questions if q.autograded)
-            full = sum(g.total == possible for g in grades)
+            full = sum(g.total == exercise.possible for g in grades)
             assert full == len(range(0, args.n, 3)), "a solution did not score full marks"
             print(f"  -j {jobs}: {seconds:5.1f} s, {args.n / seconds * 60:5.1f} submissions "
                   f"per minute ({seconds / args.n:.2f} s each)")

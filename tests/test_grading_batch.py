@@ -14,15 +14,16 @@ import pytest
 
 from adlearn.cli import main
 from adlearn.grading import batch, notebooks
+from adlearn.grading.limits import Limits
 from adlearn.grading.exercises.finite_differences import EXERCISE
 
 NAME = "finite_differences"
 QUESTIONS = [q.id for q in EXERCISE.questions if q.autograded]  # central, step, order
 POINTS = {q.id: q.points for q in EXERCISE.questions}
-FULL = sum(POINTS[q] for q in QUESTIONS)
+FULL = EXERCISE.possible
 WRONG_CENTRAL = ["(f(x + h) - f(x)) / h", "(f(x + h) - f(x - h)) / h",
                  "(f(x + h) - f(x - h)) / 2 * h", "(f(x - h) - f(x + h)) / (2 * h)"]
-LIMITS = batch.Limits(timeout=4, memory_mb=1024, cpu_seconds=60)
+LIMITS = Limits(timeout=6, memory_mb=1024, cpu_seconds=60)
 
 
 def hints(qid):
@@ -56,15 +57,16 @@ def wrong(i):
     return answered(source(), **answers)
 
 
-def without_grading_cells(nb):
-    nb.cells = [c for c in nb.cells if not notebooks.nbgrader(c).get("grade")
-                or c.cell_type == "markdown"]
+def without_grading_cells(nb, qids=QUESTIONS):
+    nb.cells = [c for c in nb.cells if notebooks.nbgrader(c).get("grade_id") not in qids]
     return nb
 
 
-def with_edited_grading_cells(nb):
+def tampered(nb):
+    """nb with the first two grading cells deleted and the last one edited."""
+    without_grading_cells(nb, QUESTIONS[:2])
     for cell in nb.cells:
-        if notebooks.nbgrader(cell).get("grade") and cell.cell_type == "code":
+        if notebooks.nbgrader(cell).get("grade_id") == QUESTIONS[2]:
             cell.source = "check = lambda *args: None  # nothing to see here"
             cell.metadata["nbgrader"]["points"] = 100
     return nb
@@ -76,14 +78,14 @@ def submissions():
         "solution": source(),
         "blank": notebooks.read(notebooks.student_path("exercises", NAME)),
         **{f"wrong{i}": wrong(i) for i in range(len(WRONG_CENTRAL))},
-        "loop": answered(source(), central="def central_difference(f, x, h):\n"
-                                           "    while True:\n        pass"),
-        "crash": answered(source(), step="import os\nos._exit(1)"),
-        "syntax": answered(source(), central="def central_difference(f, x, h)\n    return 0"),
-        "bomb": answered(source(), central="blocks = []\nwhile True:\n"
-                                           "    blocks.append(bytearray(10**8))"),
-        "deleted": without_grading_cells(source()),
-        "edited": with_edited_grading_cells(wrong(1)),
+        "loop_then_crash": answered(source(), central="def central_difference(f, x, h):\n"
+                                                      "    while True:\n        pass",
+                                    step="import os\nos._exit(1)"),
+        "syntax_then_bomb": answered(source(),
+                                     central="def central_difference(f, x, h)\n    return 0",
+                                     step="blocks = []\nwhile True:\n"
+                                          "    blocks.append(bytearray(2 * 10**8))"),
+        "tampered": tampered(wrong(1)),
         "not_json": "{ this is not JSON",
         "not_a_notebook": '{"cells": 3, "metadata": {}}',
     }
@@ -146,26 +148,17 @@ def test_each_known_wrong_answer_fails_with_its_own_hint(graded, i):
             assert grade.marks[qid].status == "passed"
 
 
-def test_an_infinite_loop_times_out_and_the_rest_is_graded(graded):
-    assert statuses(graded["loop"]) == {"central": "timeout", "step": "passed",
-                                        "order": "passed"}
+def test_an_infinite_loop_times_out_and_a_kernel_crash_stops_the_rest(graded):
+    """The loop is interrupted and the run carries on, until os._exit kills the kernel."""
+    assert statuses(graded["loop_then_crash"]) == {
+        "central": "timeout", "step": "kernel died", "order": "kernel died"}
 
 
-def test_a_kernel_crash_is_reported_for_the_questions_it_stopped(graded):
-    assert statuses(graded["crash"]) == {"central": "passed", "step": "kernel died",
-                                         "order": "kernel died"}
-
-
-def test_a_syntax_error_is_an_error_of_that_question_only(graded):
-    grade = graded["syntax"]
-    assert statuses(grade) == {"central": "error", "step": "passed", "order": "passed"}
+def test_a_syntax_error_and_a_memory_bomb_are_errors_of_their_questions_only(graded):
+    grade = graded["syntax_then_bomb"]
+    assert statuses(grade) == {"central": "error", "step": "error", "order": "passed"}
     assert "SyntaxError" in grade.marks["central"].detail
-
-
-def test_a_memory_bomb_becomes_a_memory_error_within_the_limits(graded):
-    grade = graded["bomb"]
-    assert statuses(grade) == {"central": "error", "step": "passed", "order": "passed"}
-    assert "MemoryError" in grade.marks["central"].detail
+    assert "MemoryError" in grade.marks["step"].detail  # within the limits: machine safe
 
 
 @pytest.mark.parametrize("name", ["not_json", "not_a_notebook"])
@@ -174,12 +167,9 @@ def test_a_file_that_is_not_a_notebook_is_an_invalid_notebook(graded, name):
     assert graded[name].total == 0
 
 
-def test_deleted_grading_cells_are_restored_in_place(graded):
-    assert graded["deleted"].total == FULL
-
-
-def test_edited_grading_cells_are_restored(graded):
-    grade = graded["edited"]
+def test_deleted_and_edited_grading_cells_are_restored_in_place(graded):
+    """Each restored cell runs after the learner's answer: it fails with the hint."""
+    grade = graded["tampered"]
     for qid in QUESTIONS:
         assert grade.marks[qid].detail == f"Hint: {hints(qid)[1]}"
 
@@ -206,7 +196,7 @@ def test_the_csv_has_a_row_per_submission_and_the_feedback_the_hints(graded, tmp
     assert len(rows) == len(graded)
     assert rows["solution.ipynb"]["total"] == f"{FULL:g}"
     assert rows["solution.ipynb"]["roundoff status"] == "manual"
-    assert rows["crash.ipynb"]["step status"] == "kernel died"
+    assert rows["loop_then_crash.ipynb"]["step status"] == "kernel died"
     assert rows["wrong0.ipynb"]["central"] == "0"
     text = (tmp_path / "feedback" / "wrong0.md").read_text()
     assert hints("central")[0] in text and "Autograded score: 0 of 7" in text

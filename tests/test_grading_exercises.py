@@ -13,6 +13,7 @@ import pytest
 from adlearn.errors import WrongAnswer
 from adlearn.grading import batch, check, notebooks
 from adlearn.grading.exercises import exercise, names
+from adlearn.grading.limits import Limits
 
 ROOT = "exercises"
 EXERCISES = notebooks.sources(ROOT)
@@ -107,7 +108,7 @@ def test_in_a_kernel_the_solution_scores_full_marks_and_the_blank_version_zero(n
     ex, template = batch.find_template(name, ROOT)
     solution, blank = batch.grade(
         ex, template, [notebooks.source_path(ROOT, name), notebooks.student_path(ROOT, name)],
-        jobs=2, limits=batch.Limits(timeout=60))
+        jobs=2, limits=Limits(timeout=60))
     for q in ex.questions:
         if not q.autograded:
             assert solution.marks[q.id].status == blank.marks[q.id].status == "manual"
@@ -115,4 +116,4 @@ def test_in_a_kernel_the_solution_scores_full_marks_and_the_blank_version_zero(n
         assert solution.marks[q.id].status == "passed", solution.marks[q.id].detail
         assert blank.marks[q.id].status in ("failed", "error"), blank.marks[q.id].detail
         assert blank.marks[q.id].points == 0
-    assert solution.total == sum(q.points for q in autograded(name))
+    assert solution.total == ex.possible == sum(q.points for q in autograded(name))

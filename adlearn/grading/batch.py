@@ -26,6 +26,7 @@ from pathlib import Path
 from ..errors import GradingError
 from . import notebooks
 from .exercises import exercise as find_exercise
+from .limits import Limits
 
 PASSED, FAILED, ERROR, TIMEOUT, DIED, INVALID, MANUAL = (
     "passed", "failed", "error", "timeout", "kernel died", "invalid notebook", "manual")
@@ -51,15 +52,6 @@ class Grade:
     @property
     def total(self):
         return sum(m.points for m in self.marks.values())
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one submission may use: seconds per cell, memory (MB) and CPU seconds."""
-
-    timeout: float = 30
-    memory_mb: int = 2048
-    cpu_seconds: int = 300
 
 
 # --- one submission, in a worker process ---------------------------------------------
@@ -121,7 +113,7 @@ def _execute(nb, limits, workdir):
 
 
 def grade_notebook(text, template, exercise, limits):
-    """The Grade of one submission given as text (runs student code in a kernel)."""
+    """The Mark of each question of one submission given as text (runs it in a kernel)."""
     marks = {}
     try:
         import nbformat
@@ -172,8 +164,9 @@ def _mark(cell, question, died, section_timed_out):
 
 
 def _first_error(cells):
-    """The first error a code cell among cells raised, as "Name: message" ("" if none)."""
-    for cell in cells:
+    """The first error raised among cells, in the learner's own (solution) cells first, as
+    "Name: message" ("" if none)."""
+    for cell in sorted(cells, key=lambda c: not notebooks.nbgrader(c).get("solution")):
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 return f"{output.ename}: {output.evalue}".strip()
@@ -267,15 +260,14 @@ def write_csv(grades, exercise, path):
     header = ["submission", "total", "possible"]
     for q in exercise.questions:
         header += [q.id, f"{q.id} status"]
-    possible = sum(q.points for q in exercise.questions if q.autograded)
     path = Path(path)
-    fd, temp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)
             writer.writerow(header)
             for g in grades:
-                row = [g.submission, _points(g.total), _points(possible)]
+                row = [g.submission, _points(g.total), _points(exercise.possible)]
                 for q in exercise.questions:
                     mark = g.marks[q.id]
                     row += ["" if mark.status == MANUAL else _points(mark.points), mark.status]
@@ -292,9 +284,8 @@ def _points(x):
 
 def feedback_text(grade, exercise):
     """A learner's feedback: each question's status, points and hint, in markdown."""
-    possible = sum(q.points for q in exercise.questions if q.autograded)
     lines = [f"# {exercise.title}: feedback", "", f"Submission: `{grade.submission}`", "",
-             f"Autograded score: {_points(grade.total)} of {_points(possible)}", ""]
+             f"Autograded score: {_points(grade.total)} of {_points(exercise.possible)}", ""]
     for q in exercise.questions:
         mark = grade.marks[q.id]
         score = "" if mark.status == MANUAL else f" ({_points(mark.points)} of {_points(q.points)})"

@@ -7,6 +7,7 @@
 import importlib
 
 from ..errors import GradingError
+from .limits import Limits
 
 
 def _load(module):
@@ -37,16 +38,14 @@ def cmd_grade(args):
     batch = _load("batch")
 
     exercise, template = batch.find_template(args.exercise)
-    limits = batch.Limits(timeout=args.timeout, memory_mb=args.memory,
-                          cpu_seconds=args.cpu)
+    limits = Limits(timeout=args.timeout, memory_mb=args.memory, cpu_seconds=args.cpu)
     grades = batch.grade(exercise, template, args.submissions, jobs=args.jobs, limits=limits)
     batch.write_csv(grades, exercise, args.output)
     if args.feedback:
         batch.write_feedback(grades, exercise, args.feedback)
-    possible = sum(q.points for q in exercise.questions if q.autograded)
     for g in grades:
         problems = sorted({m.status for m in g.marks.values()} - {"passed", "manual"})
-        print(f"{g.total:g}/{possible:g}  {g.submission}"
+        print(f"{g.total:g}/{exercise.possible:g}  {g.submission}"
               + (f"  ({', '.join(problems)})" if problems else ""))
     print(f"wrote {args.output}" + (f" and feedback in {args.feedback}" if args.feedback else ""))
 
@@ -70,12 +69,13 @@ def add_commands(commands):
     grade.add_argument("-o", "--output", required=True, help="the CSV file to write")
     grade.add_argument("-j", "--jobs", type=int, default=2,
                        help="submissions graded at the same time (default: 2)")
-    grade.add_argument("--timeout", type=float, default=30,
-                       help="seconds a cell may run before it is interrupted (default: 30)")
-    grade.add_argument("--memory", type=int, default=2048, metavar="MB",
-                       help="memory limit of each kernel in MB (default: 2048)")
-    grade.add_argument("--cpu", type=int, default=300, metavar="SECONDS",
-                       help="CPU-time limit of each kernel in seconds (default: 300)")
+    grade.add_argument("--timeout", type=float, default=Limits.timeout,
+                       help="seconds a cell may run before it is interrupted "
+                       "(default: %(default)g)")
+    grade.add_argument("--memory", type=int, default=Limits.memory_mb, metavar="MB",
+                       help="memory limit of each kernel in MB (default: %(default)s)")
+    grade.add_argument("--cpu", type=int, default=Limits.cpu_seconds, metavar="SECONDS",
+                       help="CPU-time limit of each kernel in seconds (default: %(default)s)")
     grade.add_argument("--feedback", metavar="DIR",
                        help="also write one markdown feedback file per submission into DIR")
     grade.set_defaults(run=cmd_grade)

@@ -255,6 +255,11 @@ class Exercise:
         if len(set(ids)) != len(ids):
             raise GradingError(f"exercise {self.name!r} has two questions with one id")
 
+    @property
+    def possible(self):
+        """The points of the autograded questions (the rest are graded by hand)."""
+        return sum(q.points for q in self.questions if q.autograded)
+
     def question(self, qid):
         for q in self.questions:
             if q.id == qid:

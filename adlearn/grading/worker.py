@@ -11,7 +11,8 @@ import sys
 
 import nbformat
 
-from .batch import Limits, grade_notebook, set_limits
+from .batch import grade_notebook, set_limits
+from .limits import Limits
 from .exercises import exercise
 
 
