@@ -193,11 +193,13 @@ class Stepper:
     def __init__(self, title, css_class):
         self.play = widgets.Play(interval=1500, min=0, max=0, step=1, description="play",
                                  show_repeat=False)
+        fixed = dict(width="auto", flex="0 0 auto")  # buttons keep their labels whole
         self.previous = widgets.Button(description="◀ previous", tooltip="the step before",
-                                       layout=widgets.Layout(width="auto"))
+                                       layout=widgets.Layout(**fixed))
         self.next = widgets.Button(description="next ▶", tooltip="the next step",
-                                   layout=widgets.Layout(width="auto"))
-        self.slider = widgets.IntSlider(0, min=0, max=0, description="step")
+                                   layout=widgets.Layout(**fixed))
+        self.slider = widgets.IntSlider(0, min=0, max=0, description="step",
+                                        layout=widgets.Layout(width="240px"))
         widgets.link((self.play, "value"), (self.slider, "value"))
         self.previous.on_click(lambda _: self._move(-1))
         self.next.on_click(lambda _: self._move(+1))
@@ -281,12 +283,13 @@ class Explorer:
         self.tabs = widgets.Tab(
             [widgets.VBox([self.paths, self.path_table]), self.reverse.box,
              widgets.VBox([self.seed, self.forward.box])],
-            titles=("Chain-rule paths", "Reverse sweep", "Forward sweep"))
+            titles=("Chain-rule paths", "Reverse sweep", "Forward sweep"),
+            layout=widgets.Layout(flex="1 1 420px", min_width="420px"))
         self.result = widgets.HTML()
         self.result.add_class("adlearn-result")
         self.message = widgets.HTML()
         self.message.add_class("adlearn-message")
-        self.graph = widgets.HTML()
+        self.graph = widgets.HTML(layout=widgets.Layout(flex="0 0 auto", margin="0 12px 0 0"))
         self.graph.add_class("adlearn-graph")
         self.trace_table = widgets.HTML()
         self.title = widgets.HTML()
@@ -294,7 +297,8 @@ class Explorer:
             self.title,
             widgets.HBox(list(self.sliders.values()), layout=widgets.Layout(flex_flow="row wrap")),
             self.result, self.message,
-            widgets.HBox([self.graph, self.tabs], layout=widgets.Layout(flex_flow="row wrap")),
+            widgets.HBox([self.graph, self.tabs],  # side by side where there is room
+                         layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start")),
             self.trace_table])
         self.widget.add_class("adlearn-explorer")
         self._error, self._updating = None, False
@@ -418,15 +422,15 @@ class Explorer:
                 colour, dashes = PALETTE[number % len(PALETTE)], LINESTYLES[number % len(LINESTYLES)]
                 number += 1
                 rows.append(
-                    f"<tr><td style='white-space:nowrap'>{_swatch(colour, dashes)} "
-                    f"<b style='color:{colour}'>path {number}</b></td>"
-                    f"<td style='text-align:left'>{html.escape(' → '.join(path.nodes))}</td>"
-                    f"<td style='text-align:left'>{html.escape(path.formula())}</td></tr>")
+                    f"<div style='margin-top:4px'>{_swatch(colour, dashes)} "
+                    f"<b style='color:{colour}'>path {number}</b>: "
+                    f"{html.escape(' → '.join(path.nodes))}</div>"
+                    f"<div style='margin-left:3.2em'>{html.escape(path.formula())}</div>")
             parts.append(
-                f"<table class='adlearn-paths'><caption style='text-align:left'>"
-                f"Paths from {name} ({paths.wrt}) to the output</caption>{''.join(rows)}"
-                f"<tr><td colspan='3' style='text-align:left'><b>sum over the paths: "
-                f"{html.escape(paths.sum_formula())}</b></td></tr></table>")
+                f"<div class='adlearn-paths' style='line-height:1.5; margin-bottom:8px'>"
+                f"<div>Paths from {name} ({paths.wrt}) to the output:</div>{''.join(rows)}"
+                f"<div style='margin-top:4px'><b>sum over the paths: "
+                f"{html.escape(paths.sum_formula())}</b></div></div>")
         return "".join(parts)
 
     def _input(self, name):

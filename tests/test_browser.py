@@ -142,7 +142,7 @@ def shown_gradient(page, name):
 
 
 def test_the_explorer_in_jupyterlab(jupyterlab, browser, screenshots):
-    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page = browser.new_page(viewport={"width": 1600, "height": 1500})
     try:
         open_and_run(page, jupyterlab, "explore.ipynb")
         page.evaluate("window.jupyterapp.commands.execute('application:toggle-left-area')")
@@ -165,10 +165,15 @@ def test_the_explorer_in_jupyterlab(jupyterlab, browser, screenshots):
         page.wait_for_function("document.querySelector(\".adlearn-result [data-input='x1']\")"
                                ".textContent === '5.32787'", timeout=20_000)
 
-        # choose the paths from x2: the table (and the legend) now sum to df/dx2
+        # the drawing's legend lists the paths from x1; choose x2's and it lists those
+        legend = explorer.locator(".adlearn-graph svg text")
+        legend.filter(has_text="sum over the paths: ∂v5/∂v-1 = 0.327869 + 5 = 5.32787").wait_for(
+            timeout=20_000)
+        explorer.screenshot(path=screenshots / "explorer_paths_x1.png")
         explorer.locator(".adlearn-path-chooser button", has_text="x2").click()
-        page.wait_for_function("document.querySelector('.adlearn-explorer').textContent"
-                               ".includes('Paths from x2')", timeout=20_000)
+        legend.filter(has_text="Chain-rule paths from v0 (x2)").wait_for(timeout=20_000)
+        assert legend.filter(has_text="Chain-rule paths from v-1").count() == 0
+        assert "Paths from x2" in explorer.locator(".adlearn-paths").text_content()
 
         # one step of the reverse sweep
         explorer.locator(".lm-TabBar-tab", has_text="Reverse sweep").click()
@@ -177,6 +182,7 @@ def test_the_explorer_in_jupyterlab(jupyterlab, browser, screenshots):
         caption.get_by_text("v5 = v4 - v3 passes").wait_for(timeout=20_000)
         assert "v̄3 += v̄5 · ∂v5/∂v3 = 1 · (-1) = -1 (final)" in caption.text_content()
 
-        explorer.screenshot(path=screenshots / "explorer.png")
+        legend.filter(has_text="Reverse sweep, step 1 of 5").wait_for(timeout=20_000)
+        explorer.screenshot(path=screenshots / "explorer_reverse_step.png")
     finally:
         page.close()

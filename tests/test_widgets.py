@@ -193,11 +193,9 @@ def test_a_python_function_and_an_expression_text_show_the_same():
 
 def test_path_chooser_shows_each_input_all_or_none(explorer):
     table = text(explorer.path_table.value)
-    assert "path 1 v-1 → v1 → v4 → v5 ∂v1/∂v-1 × ∂v4/∂v1 × ∂v5/∂v4 = 0.5 × 1 × 1 = 0.5" in table
+    assert "path 1: v-1 → v1 → v4 → v5 ∂v1/∂v-1 × ∂v4/∂v1 × ∂v5/∂v4 = 0.5 × 1 × 1 = 0.5" in table
     assert "sum over the paths: ∂v5/∂v-1 = 0.5 + 5 = 5.5" in table
     explorer.paths.label = "x2"
-    assert "sum over the paths: ∂v5/∂v0 = 2 + 0.283662 = 2.28366" not in text(
-        explorer.path_table.value)  # sin enters with a minus sign
     assert "∂v5/∂v0 = 2 + (-0.283662) = 1.71634" in text(explorer.path_table.value)
     explorer.paths.label = "all"
     assert text(explorer.path_table.value).count("sum over the paths") == 2
