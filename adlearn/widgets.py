@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import matplotlib
 import numpy
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .engine import Var, _constant, formula
@@ -289,7 +290,8 @@ class Explorer:
         self.result.add_class("adlearn-result")
         self.message = widgets.HTML()
         self.message.add_class("adlearn-message")
-        self.graph = widgets.HTML(layout=widgets.Layout(flex="0 0 auto", margin="0 12px 0 0"))
+        self.graph = widgets.HTML(layout=widgets.Layout(  # a wide graph scrolls sideways
+            flex="0 1 auto", max_width="100%", overflow="auto", margin="0 12px 0 0"))
         self.graph.add_class("adlearn-graph")
         self.trace_table = widgets.HTML()
         self.title = widgets.HTML()
@@ -462,6 +464,7 @@ class Explorer:
         notebook shows it by itself and none piles up)."""
         self._close_figure()
         figure = Figure()
+        FigureCanvasAgg(figure)  # to measure the drawing before saving it (see _svg)
         drawing = GraphDrawing(self.output, figure.add_axes((0, 0, 1, 1)), inputs=self.inputs,
                                style=self.style, adjoints=True)
         figure.set_size_inches(drawing._figure_size())
@@ -549,10 +552,15 @@ class Explorer:
 
 def _svg(figure):
     """The figure as an SVG element, its text kept as text (the browser draws it, and
-    tests can read it)."""
+    tests can read it), cut to what is drawn (the legend hangs below the axes).
+
+    The cut is measured with the figure's Agg renderer, which is about as fast as
+    ``bbox_inches="tight"`` is slow: that draws the whole figure twice.
+    """
+    bounds = figure.get_tightbbox(figure.canvas.get_renderer()).padded(0.05)
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "adlearn"}):
-        figure.savefig(buffer, format="svg", bbox_inches="tight", pad_inches=0.05)
+        figure.savefig(buffer, format="svg", bbox_inches=bounds)
     text = buffer.getvalue()
     return text[text.index("<svg"):]
 
