@@ -1,9 +1,10 @@
 """Batch grading of crafted submissions of the finite-differences exercise, in real kernels.
 
 The submissions are made here from the source notebook: the solution, the blank student
-version, each known wrong answer, an infinite loop, a kernel crash, a syntax error, files
-that are not notebooks, notebooks with their grading cells deleted or edited, a memory
-bomb. All are graded in one parallel run (module fixture); each test reads its result.
+version, each known wrong answer, infinite loops (one that catches the interrupt), a
+kernel crash, a syntax error, files that are not notebooks, notebooks with their grading
+cells deleted or edited, a memory bomb. All are graded in one parallel run (a module
+fixture); each test reads its result.
 """
 
 import csv
@@ -85,6 +86,9 @@ def submissions():
                                      central="def central_difference(f, x, h)\n    return 0",
                                      step="blocks = []\nwhile True:\n"
                                           "    blocks.append(bytearray(2 * 10**8))"),
+        "stubborn_loop": answered(source(), step="while True:\n    try:\n"
+                                                 "        sum(range(10**5))\n"
+                                                 "    except BaseException:\n        pass"),
         "tampered": tampered(wrong(1)),
         "not_json": "{ this is not JSON",
         "not_a_notebook": '{"cells": 3, "metadata": {}}',
@@ -152,6 +156,12 @@ def test_an_infinite_loop_times_out_and_a_kernel_crash_stops_the_rest(graded):
     """The loop is interrupted and the run carries on, until os._exit kills the kernel."""
     assert statuses(graded["loop_then_crash"]) == {
         "central": "timeout", "step": "kernel died", "order": "kernel died"}
+
+
+def test_a_loop_that_ignores_the_interrupt_stops_the_run_with_timeouts(graded):
+    grade = graded["stubborn_loop"]
+    assert statuses(grade) == {"central": "passed", "step": "timeout", "order": "timeout"}
+    assert "ignored the interrupt" in grade.marks["order"].detail
 
 
 def test_a_syntax_error_and_a_memory_bomb_are_errors_of_their_questions_only(graded):

@@ -86,21 +86,31 @@ def set_limits(limits):
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
 
 
+class _KernelStuck(Exception):
+    """A kernel ignored the interrupt after a timeout: nothing more can run in it."""
+
+
 def _execute(nb, limits, workdir):
-    """Run nb in a fresh python3 kernel; return the indices of cells that timed out and
-    whether the kernel died."""
+    """Run nb in a fresh python3 kernel; return the indices of the cells that timed out
+    and why the run stopped early (DIED, TIMEOUT for a stuck kernel, or None)."""
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
 
     timed_out = set()
 
-    def on_cell_executed(cell, cell_index, execute_reply):
-        if execute_reply["content"].get("ename") == TIMEOUT_ENAME:
-            timed_out.add(cell_index)
+    async def on_cell_executed(cell, cell_index, execute_reply):
+        if execute_reply["content"].get("ename") != TIMEOUT_ENAME:
+            return
+        timed_out.add(cell_index)
+        try:  # an interrupted kernel answers at once; one that caught the interrupt cannot
+            await client.kc.kernel_info(reply=True, timeout=5)
+        except TimeoutError:
+            raise _KernelStuck() from None
 
     client = NotebookClient(  # python3 is this environment's python (jupyter_client's rule)
         nb, kernel_name="python3", timeout=limits.timeout, startup_timeout=60,
         interrupt_on_timeout=True, allow_errors=True, iopub_timeout=4,
+        shutdown_kernel="immediate",
         error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": f"over {limits.timeout:g} s",
                           "traceback": []},
         on_cell_executed=on_cell_executed, resources={"metadata": {"path": str(workdir)}})
@@ -108,8 +118,10 @@ def _execute(nb, limits, workdir):
     try:
         client.execute(stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     except DeadKernelError:
-        return timed_out, True
-    return timed_out, False
+        return timed_out, DIED
+    except _KernelStuck:
+        return timed_out, TIMEOUT
+    return timed_out, None
 
 
 def grade_notebook(text, template, exercise, limits):
@@ -128,14 +140,14 @@ def grade_notebook(text, template, exercise, limits):
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     with tempfile.TemporaryDirectory(prefix="adlearn-grade-") as workdir:
-        timed_out, died = _execute(nb, limits, workdir)
+        timed_out, stopped = _execute(nb, limits, workdir)
     cells = {notebooks.nbgrader(c).get("grade_id"): i for i, c in enumerate(nb.cells)}
     section_start = 0
     for q in exercise.questions:
         index = cells[q.id]
         if q.autograded:
             section = range(section_start, index + 1)
-            mark = _mark(nb.cells[index], q, died, timed_out.intersection(section))
+            mark = _mark(nb.cells[index], q, stopped, timed_out.intersection(section))
             cause = _first_error(nb.cells[section_start:index])
             if mark.status == ERROR and cause:
                 mark.detail += f" (earlier, in this question's cells: {cause})"
@@ -146,13 +158,18 @@ def grade_notebook(text, template, exercise, limits):
     return marks
 
 
-def _mark(cell, question, died, section_timed_out):
-    """The Mark of an autograded question from its executed grading cell."""
+NOT_RUN = {DIED: "the kernel died before this question was checked",
+           TIMEOUT: "an earlier cell ran too long and ignored the interrupt, so this "
+                    "question was not checked",
+           None: "the grading cell did not run"}
+
+
+def _mark(cell, question, stopped, section_timed_out):
+    """The Mark of an autograded question from its executed grading cell, given why the
+    run stopped early (if it did)."""
     errors = [o for o in cell.outputs if o.output_type == "error"]
     if cell.execution_count is None and not errors:
-        if died:
-            return Mark(DIED, 0.0, "the kernel died before this question was checked")
-        return Mark(ERROR, 0.0, "the grading cell did not run")
+        return Mark(stopped or ERROR, 0.0, NOT_RUN[stopped])
     if not errors:
         return Mark(PASSED, question.points)
     error = errors[0]
