@@ -3,10 +3,11 @@
 A ``Question`` is one graded item of an exercise notebook. Its ``kind`` says what the
 learner gives:
 
-- ``"value"``: a number (or a tuple, list, dict of them) bound to the name ``answer``;
-- ``"function"``: a function named ``answer`` that the checker calls on fixed test
-  cases and on random ones (so a hard-coded answer fails), comparing each result with
-  the reference function's;
+- ``"value"``: a number (or a tuple, list, dict of them) bound to a name in the notebook
+  (the question's ``answer``, such as ``h_best``);
+- ``"function"``: a function of that name, which the checker calls on fixed test cases
+  and on random ones (so a hard-coded answer fails), comparing each result with the
+  reference function's;
 - ``"text"``: a written explanation in a markdown cell, graded by hand (never checked).
 
 Every autograded question has a table of known wrong answers (``Wrong``), each with its
