@@ -164,8 +164,13 @@ def forward_sweep(output, seed, inputs=None, style="textbook"):
 
 
 def _derivative(name, style):
-    """∂y/∂x1: the derivative of the output (y, or f in the intro style) by an input."""
-    return f"∂{_slot('y' if style == 'textbook' else 'f')}/∂{_slot(name)}"
+    """∂y/∂x1: the derivative of the output by an input."""
+    return f"∂{_slot(_output_name(style))}/∂{_slot(name)}"
+
+
+def _output_name(style):
+    """What the trace calls the output: y (textbook style) or f (intro style)."""
+    return "y" if style == "textbook" else "f"
 
 
 def _partial(slot, node, index):
@@ -178,13 +183,23 @@ def _partial(slot, node, index):
 
 def slider_range(value):
     """A slider's (min, max, step) around a starting value: value ± max(2|value|, 2),
-    in steps of about a hundredth of that (1, 2 or 5 times a power of ten)."""
+    in steps of about a two-hundredth of that (see ``_nice_step``)."""
     half = max(2 * abs(value), 2.0)
-    power = 10 ** math.floor(math.log10(half / 100))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= half / 100)
-    digits = max(0, -math.floor(math.log10(step)))  # no 2.0000000000000004 on the ends
+    step = _nice_step(2 * half)
+    digits = _decimals(step)  # no 2.0000000000000004 on the ends
     return (round(math.floor((value - half) / step) * step, digits),
             round(math.ceil((value + half) / step) * step, digits), step)
+
+
+def _nice_step(span):
+    """The step for a slider over span: about span / 200, as 1, 2 or 5 times a power of ten."""
+    power = 10 ** math.floor(math.log10(span / 200))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= span / 200)
+
+
+def _decimals(step):
+    """The decimals a slider with this step needs: 0.05 -> 2."""
+    return max(0, -math.floor(math.log10(step)))
 
 
 class Stepper:
@@ -316,6 +331,7 @@ class Explorer:
         for stepper in (self.reverse, self.forward):
             stepper.slider.observe(self._on_view, "value")
         self.seed.observe(self._on_input, "value")
+        self.widget.observe(self._on_close, "comm")  # closed elsewhere: close the rest too
 
     @property
     def point(self):
@@ -386,7 +402,7 @@ class Explorer:
                 shown.value = f"<div class='adlearn-stale' style='opacity:0.3'>{shown.value}</div>"
 
     def _result_html(self):
-        y = "y" if self.style == "textbook" else "f"
+        y = _output_name(self.style)
         at = ", ".join(f"{name} = {number_text(v)}" for name, v in self.point.items())
         grads = ", ".join(
             f"∂{y}/∂{x.name} = <span class='adlearn-gradient' data-input='{x.name}'>"
@@ -414,14 +430,16 @@ class Explorer:
                 f"<p>{count:,} chain-rule path{'s' if count != 1 else ''} from {name}: too "
                 f"many to tell apart (more than {MAX_PATHS}), so the drawing shades each edge "
                 f"by its share of the gradient. Their sum is the gradient: "
-                f"<b>∂y/∂{name} = {result_text(self._input(name).grad)}</b></p>"
+                f"<b>∂{_output_name(self.style)}/∂{name} = "
+                f"{result_text(self._input(name).grad)}</b></p>"
                 for name, count in counts.items())
         parts, number = [], 0
         for name in chosen:
             paths = chain_rule_paths(self.output, name, inputs=self.inputs, style=self.style)
             rows = []
             for path in paths:
-                colour, dashes = PALETTE[number % len(PALETTE)], LINESTYLES[number % len(LINESTYLES)]
+                colour = PALETTE[number % len(PALETTE)]
+                dashes = LINESTYLES[number % len(LINESTYLES)]
                 number += 1
                 rows.append(
                     f"<div style='margin-top:4px'>{_swatch(colour, dashes)} "
@@ -503,8 +521,10 @@ class Explorer:
                 continue
             value = step.values.get(name, 0.0 if mark == "bar" else None)  # v̄ starts at 0
             final = name in step.final
-            shown = "?" if value is None else _number(value, 3) + ("" if final else " so far")
-            text.set_text(f"{node_label(node, ids, False)}\n{_TEXT.name(name, mark)} = {shown}")
+            shown = "?" if value is None else (_number(value, drawing.digits)
+                                               + ("" if final else " so far"))
+            text.set_text(f"{node_label(node, ids, False, drawing.digits)}\n"
+                          f"{_TEXT.name(name, mark)} = {shown}")
             text.set_color("black" if final else "#777777")
             text.set_fontstyle("normal" if final else "italic")
         edge_colours, box_widths, line_widths = self._plain_look
@@ -540,14 +560,20 @@ class Explorer:
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
 
+    def _on_close(self, change):
+        if change["new"] is None:
+            self.close()
+
     def close(self):
         """Close every widget of the explorer, and its figure."""
+        if self.drawing is None:
+            return  # closed already
+        self._close_figure()
         stack = [self.widget]
         while stack:
             widget = stack.pop()
             stack.extend(getattr(widget, "children", ()))
             widget.close()
-        self._close_figure()
 
 
 def _svg(figure):
@@ -576,9 +602,8 @@ def _slider(name, value, given):
     """A slider for one input: around its starting value (see ``slider_range``), or over
     ``given`` = (min, max) or (min, max, step)."""
     low, high, step = slider_range(value) if given is None else _checked_range(name, value, given)
-    digits = max(0, -math.floor(math.log10(step)))
     return widgets.FloatSlider(value, min=low, max=high, step=step, description=name,
-                               readout_format=f".{digits}f", continuous_update=True)
+                               readout_format=f".{_decimals(step)}f", continuous_update=True)
 
 
 def _checked_range(name, value, given):
@@ -587,12 +612,11 @@ def _checked_range(name, value, given):
     except (TypeError, ValueError):
         raise ArgumentError(f"the range of {name} must be (min, max) or (min, max, step), "
                             f"not {given!r}") from None
-    step = rest[0] if rest else (high - low) / 200
-    if rest[1:] or not low <= value <= high or step <= 0 or low == high:
+    if rest[1:] or not low <= value <= high or low == high or rest and rest[0] <= 0:
         raise ArgumentError(f"the range of {name} must be (min, max) or (min, max, step) "
                             f"with min ≤ {number_text(value)} (its value) ≤ max and a "
                             f"positive step, not {given!r}")
-    return low, high, step
+    return low, high, rest[0] if rest else _nice_step(high - low)
 
 
 def explore(f, /, *args, ranges=None, style="textbook", **values):

@@ -8,7 +8,6 @@ it alone; a missing Chromium is a failure that says how to install it, not a ski
 
 import json
 import os
-import re
 import socket
 import subprocess
 import sys

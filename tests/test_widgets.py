@@ -78,7 +78,8 @@ def test_reverse_captions_state_the_update_in_symbols_and_numbers():
                                 "v̄3 += v̄5 · ∂v5/∂v3 = 1 · (-1) = -1 (final)")
     assert steps[1].caption_html[1] == (  # names written as in the trace's HTML table
         "v̄<sub>4</sub> += v̄<sub>5</sub> · ∂v<sub>5</sub>/∂v<sub>4</sub> = 1 · 1 = 1 (final)")
-    assert steps[3].caption[1] == "v̄0 += v̄3 · ∂v3/∂v0 = (-1) · 0.283662 = -0.283662 (more to come)"
+    assert steps[3].caption[1] == \
+        "v̄0 += v̄3 · ∂v3/∂v0 = (-1) · 0.283662 = -0.283662 (more to come)"
     assert steps[4].caption[2] == "v̄0 += v̄2 · ∂v2/∂v0 = 1 · 2 = 2, so v̄0 = 1.71634 (final)"
     assert steps[5].caption[-1] == ("Done: every adjoint is final, and the inputs' adjoints are "
                                     "the gradient: ∂y/∂x1 = v̄-1 = 5.5, ∂y/∂x2 = v̄0 = 1.71634.")
@@ -276,6 +277,9 @@ def test_close_closes_every_widget():
     e.close()
     assert e.widget.comm is None and e.sliders["x1"].comm is None
     assert e.reverse.next.comm is None and e.graph.comm is None
+    other = explore(CLASSIC, x1=2.0, x2=5.0)
+    other.widget.close()  # as when the front end closes it
+    assert other.drawing is None and other.sliders["x2"].comm is None
 
 
 def test_it_is_an_explorer_that_jupyter_shows():
