@@ -9,7 +9,8 @@ function's domain) ends with exit status 2 and one clear line, never a traceback
 import argparse
 import sys
 
-from .errors import AdlearnError, ParseError
+from .engine import Var
+from .errors import AdlearnError, ParseError, PathLimitError
 from .grading.commands import add_commands as add_grading_commands
 from .parse import parse
 from .trace import STYLES, trace
@@ -69,6 +70,54 @@ def cmd_trace(args):
     print(trace(f, *values_at(f, args.at), seed=args.seed, style=args.style))
 
 
+def _recorded(args):
+    """The graph of EXPR at the point (inputs named as in EXPR), after backward()."""
+    f = parse(args.expr)
+    inputs = [Var(x, name=n) for n, x in zip(f.variables, values_at(f, args.at))]
+    output = f(*inputs)
+    if not isinstance(output, Var):
+        raise UsageError(f"{f.text!r} has no variables: there is nothing to differentiate")
+    output.backward()
+    return inputs, output
+
+
+def cmd_paths(args):
+    """Print every chain-rule path from an input to EXPR: factors, products and their sum."""
+    from .graph import PATH_LIMIT, chain_rule_paths, find_node
+
+    inputs, output = _recorded(args)
+    chosen = args.wrt or [x.name for x in inputs]
+    for name in chosen:
+        try:
+            limit = PATH_LIMIT if args.limit is None else args.limit
+            paths = chain_rule_paths(output, name, limit, inputs, args.style)
+        except PathLimitError as exc:
+            raise UsageError(
+                f"there are {exc.count:,} chain-rule paths from {name}, more than --limit "
+                f"{exc.limit:,}: raise --limit, or draw the graph (adlearn draw ... "
+                f"--highlight {name}) to see each edge's share of the gradient") from None
+        x = find_node(output, name, inputs, args.style)
+        print(paths)
+        print(f"  {x.name}.grad from backward(): {_number(x.grad)}")
+
+
+def cmd_draw(args):
+    """Draw the computation graph of EXPR (optionally its chain-rule paths) to a file."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # a file, no window
+    from .drawing import draw
+
+    inputs, output = _recorded(args)
+    highlight = "all" if args.highlight == ["all"] else args.highlight or None
+    ax = draw(output, highlight=highlight, inputs=inputs, style=args.style)
+    try:
+        ax.figure.savefig(args.output, dpi=args.dpi, bbox_inches="tight")
+    except (OSError, ValueError) as exc:  # a missing folder, an unknown file type
+        raise UsageError(f"cannot write {args.output}: {exc}") from None
+    print(f"wrote {args.output}")
+
+
 def _add_expression_args(parser):
     parser.add_argument("expr", help='the expression, in quotes: "log(x1) + x1*x2 - sin(x2)"')
     parser.add_argument("--at", nargs="*", default=[], metavar="NAME=VALUE",
@@ -90,6 +139,25 @@ def build_parser():
     trace_.add_argument("--style", choices=STYLES, default="textbook",
                         help="textbook: v-1, v0, v1, ...; intro: x1, x2, x3, ... (default: textbook)")
     trace_.set_defaults(run=cmd_trace)
+    paths = commands.add_parser("paths", help=cmd_paths.__doc__, description=cmd_paths.__doc__)
+    _add_expression_args(paths)
+    paths.add_argument("--wrt", nargs="*", metavar="NAME",
+                       help="the inputs to start the paths from (default: every input)")
+    paths.add_argument("--limit", type=int,
+                       help="the most paths to list (default: 1000, adlearn.graph.PATH_LIMIT)")
+    paths.add_argument("--style", choices=STYLES, default="textbook",
+                       help="node names as in the trace (default: textbook)")
+    paths.set_defaults(run=cmd_paths)
+    draw = commands.add_parser("draw", help=cmd_draw.__doc__, description=cmd_draw.__doc__)
+    _add_expression_args(draw)
+    draw.add_argument("--highlight", nargs="*", metavar="NAME",
+                      help="colour the chain-rule paths from these inputs (or: all)")
+    draw.add_argument("--style", choices=STYLES, default="textbook",
+                      help="node names as in the trace (default: textbook)")
+    draw.add_argument("-o", "--output", default="graph.png",
+                      help="the picture to write: .png, .svg or .pdf (default: graph.png)")
+    draw.add_argument("--dpi", type=int, default=150, help="resolution of a .png (default: 150)")
+    draw.set_defaults(run=cmd_draw)
     add_grading_commands(commands)  # exercises build, grade
     return parser
 

@@ -235,8 +235,8 @@ class GraphDrawing:
         self.adjoints = adjoints
         self.layout = layered_layout(self.graph)
         self._size_boxes()
-        if ax is None:
-            _, ax = plt.subplots(figsize=self._figure_size())
+        if ax is None:  # axes filling a figure sized to the layout, so labels fit their boxes
+            ax = plt.figure(figsize=self._figure_size()).add_axes((0, 0, 1, 1))
         self.ax = ax
         ax._adlearn_drawing = self
         self._draw_nodes()
@@ -261,8 +261,8 @@ class GraphDrawing:
             widest = max((len(line) for n in order
                           for line in node_label(n, ids, True, self.digits).splitlines()),
                          default=1)
-            self.box = (max(1.1, widest * 0.62 * FONT_SIZE / 72 / INCH + 0.35), 0.72)
-            self.spacing = (self.box[0] + 1.0, 1.05)
+            self.box = (max(0.9, widest * 0.56 * FONT_SIZE / 72 / INCH + 0.2), 0.68)
+            self.spacing = (self.box[0] + 0.85, 0.95)
         else:
             self.box, self.spacing = (0.4, 0.3), (1.0, 0.55)
         self.centre = {n: (x * self.spacing[0], -y * self.spacing[1])
@@ -356,9 +356,9 @@ class GraphDrawing:
         if self.labels:
             for e, route in zip(self.edges, routes):
                 self.edge_texts[e] = self.ax.text(
-                    *_along(route, 0.45), "", ha="center", va="center", zorder=6,
+                    *_along(route, 0.5), "", ha="center", va="center", zorder=6,
                     fontsize=EDGE_FONT_SIZE, color="#202020",
-                    bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.9))
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="#B0B0B0", lw=0.5))
         self._label_edges()
 
     def _label_edges(self):
@@ -403,7 +403,7 @@ class GraphDrawing:
         if count <= self.max_paths:
             self._draw_paths(starts)
         else:
-            self._draw_shares(starts[0], count)
+            self._draw_shares(starts, count)
 
     def _starts(self, wrt):
         """The input nodes that wrt names, in trace order."""
@@ -414,6 +414,11 @@ class GraphDrawing:
         many = wrt if isinstance(wrt, (list, tuple, set)) else [wrt]
         found = {find_node(self.output, w, self.inputs, self.style) for w in many}
         return [n for n in self._nodes_in_order if n in found]
+
+    def _called(self, node):
+        """An input as the legend names it: its id, and its own name if that differs."""
+        named = f" ({node.name})" if node.name not in (None, self._ids[node]) else ""
+        return f"{self._ids[node]}{named}"
 
     def _draw_paths(self, starts):
         self.paths = tuple(chain_rule_paths(self.output, n, None, self.inputs, self.style)
@@ -441,9 +446,8 @@ class GraphDrawing:
         self.arrows.set_facecolor(colours)
         handles, texts, j = [], [], 0
         for start, paths in zip(starts, self.paths):
-            named = f" ({start.name})" if start.name not in (None, paths.wrt) else ""
             handles.append(Line2D([], [], linestyle="none"))
-            texts.append(f"Chain-rule paths from {paths.wrt}{named} to {paths.output}:")
+            texts.append(f"Chain-rule paths from {self._called(start)} to {paths.output}:")
             for path in paths:
                 handles.append(Line2D([], [], color=PALETTE[j % len(PALETTE)], linewidth=2.6,
                                       linestyle=LINESTYLES[j % len(LINESTYLES)]))
@@ -451,9 +455,14 @@ class GraphDrawing:
                 j += 1
             handles.append(Line2D([], [], linestyle="none"))
             texts.append(f"sum over the paths: {paths.sum_formula()}")
-        self._add_legend(handles, texts)
+        self._add_legend(handles, texts, "The chain rule: multiply the partials (edge labels) "
+                                         "along each path, then add up the paths.")
+        for text in self.legend.get_texts():
+            if text.get_text().startswith("sum"):
+                text.set_fontweight("bold")
 
-    def _draw_shares(self, start, count):
+    def _draw_shares(self, starts, count):
+        start = starts[0]  # with several inputs, the shares of the first are shown
         self.shares = gradient_shares(self.output, start, self.inputs, self.style)
         largest = max(map(abs, self.shares.values()), default=0.0) or 1.0
         routes, colours, widths, dashes = [], [], [], []
@@ -475,7 +484,8 @@ class GraphDrawing:
         handles = [Line2D([], [], color=SHARE_COLOURS[0], linewidth=3),
                    Line2D([], [], color=SHARE_COLOURS[1], linewidth=3, linestyle=(0, (4, 2)))]
         texts = ["a positive share (the wider, the larger)", "a negative share"]
-        title = (f"{count:,} chain-rule paths from {', '.join(self._highlighted)}: too many to "
+        called = ", ".join(map(self._called, starts))
+        title = (f"{count:,} chain-rule paths from {called}: too many to "
                  f"list (more than {self.max_paths}).\nEach edge is shaded by its share of "
                  f"∂{out}/∂{wrt} = {_number(gradient, self.digits)}: the tangent into it × "
                  "its partial × the adjoint out of it.\nAcross any cut of the graph the "

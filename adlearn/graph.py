@@ -194,11 +194,13 @@ def chain_rule_paths(output, wrt, limit=PATH_LIMIT, inputs=None, style="textbook
     ids = node_ids(output, inputs, style)
     count = count_paths(output, node, inputs)
     if limit is not None and count > limit:
-        raise PathLimitError(
+        error = PathLimitError(
             f"there are {count:,} chain-rule paths from {ids[node]} to {ids[output]}, more "
             f"than the limit of {limit:,}: pass a larger limit= to list them all, or use "
             "gradient_shares, which gives each edge's share of the gradient (so does the "
             "drawing, which shades the edges by it)")
+        error.count, error.limit = count, limit
+        raise error
     users, repeated = {}, set()
     for user in trace_order(output, inputs):
         for index, (arg, partial) in enumerate(zip(user.inputs, user.partials)):

@@ -226,7 +226,7 @@ def test_too_many_paths_shade_edges_by_gradient_share():
     drawing = GraphDrawing(y, highlight="x")
     assert drawing.paths == () and len(drawing.shares) == drawing.graph.number_of_edges()
     title = drawing.legend.get_title().get_text()
-    assert "64 chain-rule paths from v0: too many to list (more than 12)" in title
+    assert "64 chain-rule paths from v0 (x): too many to list (more than 12)" in title
     assert "share" in title and "add up to the gradient" in title
     colours, widths = drawing.overlay.get_colors(), drawing.overlay.get_linewidths()
     for i, (number, edge) in enumerate(drawing.overlay_edges):
@@ -293,3 +293,39 @@ def test_draw_on_a_given_axes():
     fig, (left, right) = plt.subplots(1, 2)
     assert ad.draw(f, ax=right) is right
     assert GraphDrawing.of(left) is None and GraphDrawing.of(right).ax is right
+
+
+# The command line: adlearn draw
+
+def run(capsys, *argv):
+    from adlearn.cli import main
+
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_cli_draw_writes_the_picture(capsys, tmp_path):
+    picture = tmp_path / "graph.png"
+    status, out, err = run(capsys, "draw", "log(x1) + x1*x2 - sin(x2)", "--at", "x1=2", "x2=5",
+                           "--highlight", "x1", "x2", "-o", str(picture))
+    assert status == 0 and err == "" and out == f"wrote {picture}\n"
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = tmp_path / "graph.svg"
+    assert run(capsys, "draw", "x1**2 + 2*x2", "--at", "x1=2", "x2=3", "--highlight", "all",
+               "--style", "intro", "-o", str(svg))[0] == 0
+    assert "sum over the paths" in svg.read_text()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["sin(x", "--at", "x=1"], "not a valid expression"),
+    (["x + y", "--at", "x=1"], "no value for y"),
+    (["x + y", "--at", "x=1", "y=2", "--highlight", "z"], "no input named 'z'"),
+    (["sqrt(x)", "--at", "x=-4"], "square root"),
+    (["x + y", "--at", "x=1", "y=2", "-o", "/no/such/folder/g.png"], "cannot write"),
+    (["x + y", "--at", "x=1", "y=2", "-o", "graph.xyz"], "cannot write graph.xyz"),
+])
+def test_cli_draw_errors_exit_2_with_one_line(capsys, argv, message):
+    status, out, err = run(capsys, "draw", *argv)
+    assert status == 2 and out == ""
+    assert err.startswith("adlearn: error: ") and message in err and err.count("\n") == 1

@@ -184,3 +184,53 @@ def test_shares_add_up_to_the_gradient_across_every_cut(expr):
             first = set(order[:k])
             crossing = [s for (u, v, _), s in shares.items() if u in first and v not in first]
             assert math.fsum(crossing) == pytest.approx(x.grad, rel=1e-9, abs=1e-9)
+
+
+# The command line: adlearn paths
+
+def run(capsys, *argv):
+    from adlearn.cli import main
+
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_cli_paths_prints_each_path_and_the_sum(capsys):
+    status, out, err = run(capsys, "paths", "log(x1) + x1*x2 - sin(x2)", "--at", "x1=2", "x2=5",
+                           "--wrt", "x1")
+    assert status == 0 and err == ""
+    assert out.splitlines() == [
+        "Chain-rule paths from v-1 to v5: 2 paths",
+        "  path 1: v-1 → v1 → v4 → v5",
+        "    ∂v1/∂v-1 × ∂v4/∂v1 × ∂v5/∂v4 = 0.5 × 1 × 1 = 0.5",
+        "  path 2: v-1 → v2 → v4 → v5",
+        "    ∂v2/∂v-1 × ∂v4/∂v2 × ∂v5/∂v4 = 5 × 1 × 1 = 5",
+        "  sum over the paths: ∂v5/∂v-1 = 0.5 + 5 = 5.5",
+        "  x1.grad from backward(): 5.5",
+    ]
+
+
+def test_cli_paths_of_every_input_in_the_intro_style(capsys):
+    status, out, _ = run(capsys, "paths", "x1**2 + 2*x2", "--at", "x1=2", "x2=3",
+                         "--style", "intro")
+    assert status == 0
+    assert "    ∂x3/∂x1 × ∂f/∂x3 = 4 × 1 = 4" in out.splitlines()
+    assert "    ∂x4/∂x2 × ∂f/∂x4 = 2 × 1 = 2" in out.splitlines()
+    assert out.count("sum over the paths") == 2 and "x2.grad from backward(): 2" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["log(x1", "--at", "x1=2"], "not a valid expression"),
+    (["x1 + x2", "--at", "x1=2"], "no value for x2"),
+    (["x1 + x2", "--at", "x1=2", "x2=1", "x3=0"], "has no variable 'x3'"),
+    (["x1 + x2", "--at", "x1=2", "x2=1", "--wrt", "x9"], "no input named 'x9'"),
+    (["log(x1)", "--at", "x1=-1"], "the logarithm needs a positive input"),
+    (["x*x*x*x*x*x", "--at", "x=1", "--limit", "5"],
+     "there are 6 chain-rule paths from x, more than --limit 5"),
+    (["2 + 3"], "no variables"),
+])
+def test_cli_paths_errors_exit_2_with_one_line(capsys, argv, message):
+    status, out, err = run(capsys, "paths", *argv)
+    assert status == 2 and out == ""
+    assert err.startswith("adlearn: error: ") and message in err and err.count("\n") == 1
