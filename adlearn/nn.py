@@ -41,18 +41,13 @@ class Module:
     def step(self, learning_rate):
         """One step of gradient descent: each parameter moves against its gradient.
 
-        If a step would make a parameter too large for a float (the learning rate is too
-        large and training diverges), no parameter changes and an error says so.
+        A step that overflows (the learning rate is too large, training diverged)
+        changes no parameter and raises an error that says so.
         """
         learning_rate = as_real(learning_rate, "the learning rate")
         params = self.parameters()
         new_values = [p.value - learning_rate * p.grad for p in params]
-        for p, new in zip(params, new_values):
-            if new - new != 0.0:  # inf (or nan): the step overflowed
-                raise OverflowDomainError(
-                    f"gradient descent diverged: {p.name} = {number_text(p.value)} - "
-                    f"{number_text(learning_rate)} × {number_text(p.grad)} is too large "
-                    "for a float; try a smaller learning rate")
+        _check_finite(params, new_values, learning_rate)
         for p, new in zip(params, new_values):
             p.value = new
 
@@ -139,6 +134,16 @@ class MLP(Module):
     def __repr__(self):
         widths = " → ".join(str(w) for w in [self.n_inputs] + [len(l.neurons) for l in self.layers])
         return f"MLP({widths}: {len(self.parameters())} parameters)"
+
+
+def _check_finite(params, new_values, learning_rate):
+    """An error if a step made some parameter too large for a float (inf)."""
+    for p, new in zip(params, new_values):
+        if new - new != 0.0:  # inf - inf is nan
+            raise OverflowDomainError(
+                f"gradient descent diverged: {p.name} = {number_text(p.value)} - "
+                f"{number_text(learning_rate)} × {number_text(p.grad)} is too large "
+                "for a float; try a smaller learning rate")
 
 
 def _generator(seed):
