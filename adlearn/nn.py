@@ -132,8 +132,8 @@ class MLP(Module):
         return [p for layer in self.layers for p in layer.parameters()]
 
     def __repr__(self):
-        widths = " → ".join(str(w) for w in [self.n_inputs] + [len(l.neurons) for l in self.layers])
-        return f"MLP({widths}: {len(self.parameters())} parameters)"
+        widths = [self.n_inputs] + [len(layer.neurons) for layer in self.layers]
+        return f"MLP({' → '.join(map(str, widths))}: {len(self.parameters())} parameters)"
 
 
 def _check_finite(params, new_values, learning_rate):
