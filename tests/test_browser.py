@@ -136,6 +136,14 @@ def screenshots(tmp_path_factory):
     return Path(folder)
 
 
+def type_into(page, readout, text):
+    """Type a value into a slider's readout, as a learner does, and press Enter."""
+    readout.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
 def shown_gradient(page, name):
     return page.locator(f".adlearn-result [data-input='{name}']").text_content()
 
@@ -150,14 +158,18 @@ def test_the_explorer_in_jupyterlab(jupyterlab, browser, screenshots):
         assert shown_gradient(page, "x1") == "5.5"
         assert shown_gradient(page, "x2") == "1.71634"
 
-        # type a new value into x1's slider: df/dx1 = 1/x1 + x2 = 1/3 + 5
+        # type a value outside log's domain into x1's slider: the error shows in the widget
         readout = explorer.locator(".widget-slider .widget-readout").first
-        readout.click()
-        page.keyboard.press("Control+A")
-        page.keyboard.type("3")
-        page.keyboard.press("Enter")
+        type_into(page, readout, "-1")
+        explorer.locator(".adlearn-message").get_by_text(
+            "ln (-1) is not defined: the logarithm needs a positive input").wait_for(
+            timeout=20_000)
+        explorer.screenshot(path=screenshots / "explorer_domain_error.png")
+        # and back inside it the widget works again: df/dx1 = 1/x1 + x2 = 1/3 + 5
+        type_into(page, readout, "3")
         page.wait_for_function("document.querySelector(\".adlearn-result [data-input='x1']\")"
                                ".textContent === '5.33333'", timeout=20_000)
+        assert explorer.locator(".adlearn-message").text_content() == ""
         # and nudge it with the keyboard: one step of 0.05 up, 1/3.05 + 5
         explorer.locator(".noUi-handle").first.focus()
         page.keyboard.press("ArrowRight")
