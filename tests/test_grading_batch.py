@@ -64,8 +64,11 @@ def without_grading_cells(nb, qids=QUESTIONS):
 
 
 def tampered(nb):
-    """nb with the first two grading cells deleted and the last one edited."""
+    """nb with the first two grading cells deleted, the last one edited, a key nbformat's
+    schema rejects and a kernel that does not exist."""
     without_grading_cells(nb, QUESTIONS[:2])
+    nb.cells[0]["comment"] = "not in nbformat's schema, yet Jupyter opens the notebook"
+    nb.metadata.kernelspec.name = "no-such-kernel"
     for cell in nb.cells:
         if notebooks.nbgrader(cell).get("grade_id") == QUESTIONS[2]:
             cell.source = "check = lambda *args: None  # nothing to see here"
@@ -92,6 +95,8 @@ def submissions():
         "tampered": tampered(wrong(1)),
         "not_json": "{ this is not JSON",
         "not_a_notebook": '{"cells": 3, "metadata": {}}',
+        "not_cells": '{"cells": [{"cell_type": "image", "source": "x"}], "metadata": {}, '
+                     '"nbformat": 4, "nbformat_minor": 5}',
     }
     return made
 
@@ -171,7 +176,7 @@ def test_a_syntax_error_and_a_memory_bomb_are_errors_of_their_questions_only(gra
     assert "MemoryError" in grade.marks["step"].detail  # within the limits: machine safe
 
 
-@pytest.mark.parametrize("name", ["not_json", "not_a_notebook"])
+@pytest.mark.parametrize("name", ["not_json", "not_a_notebook", "not_cells"])
 def test_a_file_that_is_not_a_notebook_is_an_invalid_notebook(graded, name):
     assert {m.status for m in graded[name].marks.values()} == {"invalid notebook"}
     assert graded[name].total == 0

@@ -86,6 +86,19 @@ def set_limits(limits):
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
 
 
+def _read_submission(text):
+    """A submitted notebook from its text. Lenient: a notebook Jupyter opens and that has
+    cells to run is graded, even with metadata or keys that nbformat's schema rejects."""
+    import nbformat
+
+    nb = nbformat.reads(text, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.get("cell_type") not in ("code", "markdown", "raw") or not isinstance(
+                cell.get("source"), str):
+            raise ValueError(f"cell {i + 1} is not a code, markdown or raw cell with a source")
+    return nb
+
+
 class _KernelStuck(Exception):
     """A kernel ignored the interrupt after a timeout: nothing more can run in it."""
 
@@ -128,13 +141,9 @@ def grade_notebook(text, template, exercise, limits):
     """The Mark of each question of one submission given as text (runs it in a kernel)."""
     marks = {}
     try:
-        import nbformat
-
-        nb = nbformat.reads(text, as_version=4)
-        nbformat.validate(nb)
+        nb = _read_submission(text)
     except Exception as exc:
-        why = f"not a notebook: {type(exc).__name__}"
-        return {q.id: Mark(INVALID, 0.0, why) for q in exercise.questions}
+        return _all(exercise, INVALID, f"not a notebook: {type(exc).__name__}: {exc}")
     restore_locked_cells(nb, template)
     for cell in nb.cells:
         if cell.cell_type == "code":
