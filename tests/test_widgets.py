@@ -400,3 +400,14 @@ def test_a_graph_of_another_shape_is_laid_out_anew():
     assert e.message.value == ""
     assert any(t.startswith("v1 = sin v0") for t in svg_texts(e))
     assert gradient_shown(e) == {"x": ad.rules.number_text(math.cos(-1.0))}
+
+
+def test_the_introductory_style_names_the_nodes_x1_x2_x3_and_the_output_f():
+    e = explore("x1**2 + 2*x2", x1=2.0, x2=3.0, style="intro")
+    assert "f = f(x1 = 2, x2 = 3) = 10" in text(e.result.value)
+    assert gradient_shown(e) == {"x1": "4", "x2": "2"}
+    e.tabs.selected_index = 1
+    e.reverse.step = 3
+    assert "x̄1 += x̄3 · ∂x3/∂x1 = 1 · 4 = 4 (final)" in text(e.reverse.caption.value)
+    assert e.drawing.node_texts["x3"].get_text().endswith("x̄3 = 1")
+    e.close()
