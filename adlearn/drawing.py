@@ -70,8 +70,9 @@ def layered_layout(graph, sweeps=4):
     bends through a point in each layer it crosses. The order inside each layer comes
     from a few barycenter sweeps (each node moves towards the mean position of its
     neighbours in the layer before, then after), keeping the order with the fewest
-    crossings between adjacent layers. Coordinates are in rows and layers: x is the
-    layer, y the row (0 on top, going down), each layer centred on y = 0.
+    crossings between adjacent layers. Then each layer's rows are placed as near as
+    they can be to their neighbours' (``_place``), which straightens chains and long
+    edges. Coordinates: x is the layer, y the row (going down).
     """
     layer = {n: i for i, generation in enumerate(nx.topological_generations(graph))
              for n in generation}
@@ -85,34 +86,35 @@ def layered_layout(graph, sweeps=4):
     for u, v, k in graph.edges(keys=True):
         bends = [("bend", u, v, k, i) for i in range(layer[u] + 1, layer[v])]
         for bend in bends:
+            layer[bend] = bend[-1]
             rows[bend[-1]].append(bend)
         chain = [u, *bends, v]
         chains[u, v, k] = chain
         links.extend(zip(chain, chain[1:]))
     before, after = {}, {}
+    links_between = [[] for _ in rows]
     for a, b in links:
         before.setdefault(b, []).append(a)
         after.setdefault(a, []).append(b)
+        links_between[layer[a]].append((a, b))
 
-    def crossings(order):
-        return sum(_crossings(order, i, links_between[i]) for i in range(len(order) - 1))
+    def crossings(rows):
+        return sum(_crossings(rows[i], rows[i + 1], links_between[i]) for i in range(len(rows) - 1))
 
-    links_between = [[] for _ in rows]
-    for a, b in links:
-        links_between[layer[a] if a in layer else a[-1]].append((a, b))
     best, fewest = [list(row) for row in rows], crossings(rows)
     for sweep in range(sweeps):
         down = sweep % 2 == 0
+        neighbours = before if down else after
         for i in range(1, len(rows)) if down else range(len(rows) - 2, -1, -1):
             where = {slot: j for j, slot in enumerate(rows[i - 1 if down else i + 1])}
-            neighbours = before if down else after
-            rows[i].sort(key=lambda s, old={s: j for j, s in enumerate(rows[i])}: (
-                _mean([where[t] for t in neighbours.get(s, ())], old[s]), old[s]))
+            old = {slot: j for j, slot in enumerate(rows[i])}
+            rows[i].sort(key=lambda s: (_mean([where[t] for t in neighbours.get(s, ())], old[s]),
+                                        old[s]))
         count = crossings(rows)
         if count < fewest:
             best, fewest = [list(row) for row in rows], count
-    position = {slot: (x, j - (len(row) - 1) / 2) for x, row in enumerate(best)
-                for j, slot in enumerate(row)}
+    y = _place(best, before, after)
+    position = {slot: (layer[slot], y[slot]) for row in best for slot in row}
     routes = {edge: [position[s] for s in chain] for edge, chain in chains.items()}
     return Layout({n: position[n] for n in graph}, routes, fewest)
 
@@ -121,16 +123,47 @@ def _mean(values, default):
     return sum(values) / len(values) if values else default
 
 
-def _crossings(rows, i, links):
-    """How many pairs of links between layer i and layer i + 1 cross."""
-    top = {s: j for j, s in enumerate(rows[i])}
-    bottom = {s: j for j, s in enumerate(rows[i + 1])}
+def _crossings(top, bottom, links):
+    """How many pairs of links between two adjacent layers (lists of slots) cross."""
+    top = {s: j for j, s in enumerate(top)}
+    bottom = {s: j for j, s in enumerate(bottom)}
     ends = sorted((top[a], bottom[b]) for a, b in links)
     seen, count = [], 0
     for _, b in ends:  # a link crosses every earlier one that ends further down
         count += len(seen) - bisect.bisect_right(seen, b)
         bisect.insort(seen, b)
     return count
+
+
+def _place(rows, before, after, passes=4):
+    """A y for every slot: in its layer's order, a row apart (half a row next to a bend),
+    and as near as that allows to the mean y of its neighbours, layer by layer, sweeping
+    right and then left."""
+    y = {s: float(j) for row in rows for j, s in enumerate(row)}
+    for sweep in range(passes):
+        for row in rows if sweep % 2 == 0 else reversed(rows):
+            wanted = [_mean([y[t] for t in (*before.get(s, ()), *after.get(s, ()))], y[s])
+                      for s in row]
+            gaps = [0.5 if "bend" in (a[0], b[0]) else 1.0 for a, b in zip(row, row[1:])]
+            for s, value in zip(row, _nearest_spaced(wanted, gaps)):
+                y[s] = value
+    return y
+
+
+def _nearest_spaced(wanted, gaps):
+    """Values as near as possible to wanted (least squares), each at least its gap above
+    the one before: pool-adjacent-violators on wanted minus the running gaps."""
+    offsets = [0.0]
+    for gap in gaps:
+        offsets.append(offsets[-1] + gap)
+    blocks = []  # [mean, count] of pooled values, non-decreasing
+    for w, o in zip(wanted, offsets):
+        blocks.append([w - o, 1])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            (m1, c1), (m2, c2) = blocks.pop(-2), blocks.pop()
+            blocks.append([(m1 * c1 + m2 * c2) / (c1 + c2), c1 + c2])
+    pooled = [m for m, c in blocks for _ in range(c)]
+    return [p + o for p, o in zip(pooled, offsets)]
 
 
 # ----------------------------------------------------------------------- geometry
