@@ -80,7 +80,8 @@ def jupyterlab(tmp_path_factory):
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / "config"),
-           "JUPYTER_RUNTIME_DIR": str(root / "runtime"), "MPLBACKEND": "Agg"}
+           "JUPYTER_DATA_DIR": str(root / "data"), "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
+           "MPLBACKEND": "Agg"}
     log = open(root / "jupyterlab.log", "wb")
     server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -148,7 +149,7 @@ def shown_gradient(page, name):
     return page.locator(f".adlearn-result [data-input='{name}']").text_content()
 
 
-def test_the_explorer_in_jupyterlab(jupyterlab, browser, screenshots):
+def test_the_explorer_in_jupyterlab(browser, jupyterlab, screenshots):  # no browser: fail fast
     page = browser.new_page(viewport={"width": 1600, "height": 1500})
     try:
         open_and_run(page, jupyterlab, "explore.ipynb")
