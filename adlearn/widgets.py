@@ -397,7 +397,8 @@ class Explorer:
             "<div style='color:#a00; border:1px solid #a00; padding:4px 8px; "
             f"white-space:pre-wrap'><b>{type(exc).__name__}</b>: {html.escape(str(exc))}"
             "<br><i>Move the slider back to see the graph again.</i></div>")
-        for shown in (self.graph, self.path_table, self.trace_table, self.result):
+        for shown in (self.graph, self.path_table, self.trace_table, self.result,
+                      self.reverse.caption, self.forward.caption):
             if "adlearn-stale" not in shown.value:
                 shown.value = f"<div class='adlearn-stale' style='opacity:0.3'>{shown.value}</div>"
 
@@ -424,15 +425,17 @@ class Explorer:
         chosen = self.paths.value
         if not chosen:
             return "<p>Choose an input to see its chain-rule paths.</p>"
+        y = _output_name(self.style)
         counts = {name: count_paths(self.output, name, self.inputs) for name in chosen}
         if sum(counts.values()) > MAX_PATHS:  # the drawing shades edges by share instead
-            return "".join(
-                f"<p>{count:,} chain-rule path{'s' if count != 1 else ''} from {name}: too "
-                f"many to tell apart (more than {MAX_PATHS}), so the drawing shades each edge "
-                f"by its share of the gradient. Their sum is the gradient: "
-                f"<b>∂{_output_name(self.style)}/∂{name} = "
-                f"{result_text(self._input(name).grad)}</b></p>"
-                for name, count in counts.items())
+            sums = "".join(f"<li>{count:,} path{'s' if count != 1 else ''} from {name}, "
+                           f"their sum: <b>∂{y}/∂{name} = "
+                           f"{result_text(self._input(name).grad)}</b></li>"
+                           for name, count in counts.items())
+            return (f"<p>Too many chain-rule paths to tell apart (more than {MAX_PATHS}): "
+                    f"the drawing shades each edge by its share of ∂{y}/∂{chosen[0]} instead "
+                    "(across any cut of the graph, the shares add up to it).</p>"
+                    f"<ul>{sums}</ul>")
         parts, number = [], 0
         for name in chosen:
             paths = chain_rule_paths(self.output, name, inputs=self.inputs, style=self.style)
