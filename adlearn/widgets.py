@@ -544,11 +544,11 @@ class Explorer:
         drawing.lines.set_color(line_colours)
         drawing.lines.set_linewidths(widths)
         drawing.arrows.set_facecolor(line_colours)
-        what = ("adjoint", "passes its adjoint back along") if mark == "bar" else (
-            "tangent", "computes its tangent from")
-        key = (f"{'Reverse' if mark == 'bar' else 'Forward'} sweep, step {k} of {last}: "
-               f"{step.node} {what[1]} the coloured edges.\nGrey italics: {what[0]} not "
-               "final yet.")
+        sweep, action, grey = ("Reverse", "passes its adjoint back along",
+                               "adjoint not final yet") if mark == "bar" else (
+            "Forward", "computes its tangent from", "tangent not computed yet")
+        key = (f"{sweep} sweep, step {k} of {last}: {step.node} {action} the coloured edges."
+               f"\nGrey italics: {grey}.")
         if self._sweep_key is None:
             self._sweep_key = drawing.ax.text(0, 0, "", transform=drawing.ax.transAxes,
                                               va="top", fontsize=9)
@@ -556,9 +556,8 @@ class Explorer:
         self._sweep_key.set_color(colour)
 
     def _close_figure(self):
-        if self.drawing is not None:
-            self.drawing.ax.figure.clear()
-            self.drawing = None
+        """Let the figure go: it is the explorer's alone (pyplot never saw it)."""
+        self.drawing = self._sweep_key = None
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
