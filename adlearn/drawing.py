@@ -26,8 +26,8 @@ from matplotlib.collections import LineCollection, PatchCollection, PolyCollecti
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch
 
-from .graph import PATH_LIMIT, chain_rule_paths, count_paths, find_node, node_ids, to_networkx
-from .graph import gradient_shares
+from .errors import ArgumentError
+from .graph import chain_rule_paths, count_paths, find_node, gradient_shares, node_ids, to_networkx
 from .trace import _TEXT, _number, definition, trace_order
 
 # Okabe & Ito's colour-blind-safe palette, without its yellow (too pale on white).
@@ -288,7 +288,8 @@ class GraphDrawing:
 
     def _size_boxes(self):
         """Box sizes and spacing from the longest label, so labels fit their boxes."""
-        order, ids = trace_order(self.output, self.inputs), node_ids(self.output, self.inputs, self.style)
+        order = trace_order(self.output, self.inputs)
+        ids = node_ids(self.output, self.inputs, self.style)
         self._nodes_in_order, self._ids = order, ids
         if self.labels:
             widest = max((len(line) for n in order
@@ -374,7 +375,8 @@ class GraphDrawing:
                      shorten=ARROW[0])
 
     def _bends(self, edge):
-        return [(x * self.spacing[0], -y * self.spacing[1]) for x, y in self.layout.routes[edge][1:-1]]
+        return [(x * self.spacing[0], -y * self.spacing[1])
+                for x, y in self.layout.routes[edge][1:-1]]
 
     def _draw_edges(self):
         self.edges = {e: i for i, e in enumerate(self.graph.edges(keys=True))}
@@ -405,7 +407,7 @@ class GraphDrawing:
         graph = to_networkx(output, inputs, self.style)
         if list(graph.nodes) != list(self.graph.nodes) or \
                 list(graph.edges(keys=True)) != list(self.graph.edges(keys=True)):
-            raise ValueError("update needs a graph of the same shape as the one drawn; "
+            raise ArgumentError("update needs a graph of the same shape as the one drawn; "
                              "draw a new one for a different expression")
         self.output, self.inputs, self.graph = output, inputs, graph
         self._nodes_in_order = trace_order(output, inputs)
@@ -423,7 +425,8 @@ class GraphDrawing:
         for artist in (self.overlay, self.legend):
             if artist is not None:
                 artist.remove()
-        self.overlay, self.overlay_edges, self.legend, self.paths, self.shares = None, [], None, (), {}
+        self.overlay, self.overlay_edges, self.legend = None, [], None
+        self.paths, self.shares = (), {}
         self.lines.set_color(EDGE_COLOUR)
         self.arrows.set_facecolor(EDGE_COLOUR)
         starts = self._starts(wrt)

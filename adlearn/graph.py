@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from .engine import Var
-from .errors import PathLimitError, UnknownInputError
+from .errors import ArgumentError, PathLimitError, UnknownInputError
 from .rules import number_text
 from .trace import node_names, trace_order
 
@@ -29,6 +29,9 @@ PATH_LIMIT = 1000  # the most paths chain_rule_paths lists unless the caller say
 
 def node_ids(output, inputs=None, style="textbook"):
     """``{node: id}``: the trace's names, and c1, c2, ... for the constants (in trace order)."""
+    if not isinstance(output, Var):
+        raise ArgumentError(f"expected the output of a computation on Vars, not {output!r}: "
+                            "for example x = ad.Var(2.0, name='x'); f = x * x")
     ids = node_names(output, inputs, style)
     constants = [node for node in trace_order(output, inputs) if node.is_constant]
     ids.update((node, f"c{k}") for k, node in enumerate(constants, 1))

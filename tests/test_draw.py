@@ -19,7 +19,7 @@ import adlearn as ad  # noqa: E402
 from adlearn.drawing import (  # noqa: E402
     EDGE_COLOUR, EDGE_COLOUR_FADED, LINESTYLES, NODE_STYLE, PALETTE, SHARE_COLOURS,
     GraphDrawing, layered_layout)
-from adlearn.errors import UnknownInputError  # noqa: E402
+from adlearn.errors import ArgumentError, UnknownInputError  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -253,12 +253,15 @@ def test_unknown_highlight_is_a_clear_error():
     _, _, f = classic()
     with pytest.raises(UnknownInputError, match="no input named 'x3'"):
         ad.draw(f, highlight="x3")
+    with pytest.raises(ArgumentError, match="output of a computation on Vars, not 3.0"):
+        ad.draw(3.0)
 
 
 def test_update_changes_labels_and_highlight_in_place():
     _, _, f = classic()
     drawing = GraphDrawing(f, highlight="x1")
-    artists = (drawing.boxes, drawing.lines, drawing.node_texts["v1"], drawing.edge_texts["v-1", "v2", 0])
+    artists = (drawing.boxes, drawing.lines, drawing.node_texts["v1"],
+               drawing.edge_texts["v-1", "v2", 0])
     x1, x2 = ad.Var(1.0, name="x1"), ad.Var(5.0, name="x2")
     g = ad.log(x1) + x1 * x2 - ad.sin(x2)
     g.backward()
@@ -274,7 +277,7 @@ def test_update_changes_labels_and_highlight_in_place():
     drawing.highlight(None)
     assert drawing.overlay is None and drawing.legend is None
     assert all(tuple(c) == to_rgba(EDGE_COLOUR) for c in drawing.lines.get_colors())
-    with pytest.raises(ValueError, match="same shape"):
+    with pytest.raises(ArgumentError, match="same shape"):
         drawing.update(x1 * x2)
 
 

@@ -13,7 +13,7 @@ from exprs import expressions
 from hypothesis import given, settings
 
 import adlearn as ad
-from adlearn.errors import PathLimitError, UnknownInputError
+from adlearn.errors import ArgumentError, PathLimitError, UnknownInputError
 from adlearn.graph import count_paths, gradient_shares, node_ids
 from adlearn.trace import trace_order
 
@@ -100,6 +100,13 @@ def test_unknown_input_is_a_clear_error():
         ad.chain_rule_paths(f, "x9")
     with pytest.raises(UnknownInputError, match="not part of the graph"):
         ad.chain_rule_paths(f, ad.Var(1.0, name="z"))
+
+
+def test_a_number_is_not_a_graph():
+    with pytest.raises(ArgumentError, match="not 2.5"):
+        ad.chain_rule_paths(2.5, "x")
+    with pytest.raises(ArgumentError, match="output of a computation on Vars"):
+        ad.to_networkx("x1 + x2")
 
 
 def test_an_input_the_output_ignores_has_no_path():
