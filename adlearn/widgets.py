@@ -468,7 +468,7 @@ class Explorer:
         else:
             try:
                 self.drawing.update(self.output, self.inputs)
-            except ValueError:  # another shape (f branched on a value): lay it out anew
+            except ArgumentError:  # another shape (f branched on a value): lay it out anew
                 self._new_drawing()
         view = self.tabs.selected_index
         if view == PATHS:
