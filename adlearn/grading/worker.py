@@ -9,11 +9,15 @@ it starts inherits the limits, grades, and writes the marks as one JSON line on 
 import json
 import sys
 
-import nbformat
+# nbformat's jsonschema imports rfc3987_syntax, when installed, only to check IRI formats,
+# which notebooks do not use; it compiles a grammar on import, a second per worker.
+sys.modules.setdefault("rfc3987_syntax", None)
 
-from .batch import grade_notebook, set_limits
-from .limits import Limits
-from .exercises import exercise
+import nbformat  # noqa: E402
+
+from .batch import grade_notebook, set_limits  # noqa: E402
+from .exercises import exercise  # noqa: E402
+from .limits import Limits  # noqa: E402
 
 
 def main():
