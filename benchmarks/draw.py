@@ -3,8 +3,9 @@
 Graphs of about 10, 100 and 500 nodes are drawn with ``ad.draw`` (labels on by default
 up to 100 nodes, off above) and saved at 100 dpi, plain and with the chain-rule paths
 of x1 highlighted (listed when few, shaded by gradient share when too many). Each time
-is the best of a few runs, after one warm-up draw that loads fonts and caches. Targets
-(issue 3): under 0.2 s, 1 s and 5 s on the development machine.
+is the best of a few runs, after one warm-up draw that loads fonts and caches; the CPU
+time of the process is shown in brackets. Targets (issue 3): under 0.2 s, 1 s and 5 s
+(wall clock) on the development machine.
 
 The graphs are random but fixed (seeded): each node applies an operation to nodes made
 shortly before it, the shape of a computation unrolled over time, so the layout has
@@ -64,16 +65,20 @@ def random_graph(nodes, seed=0):
 
 
 def time_draw(output, inputs, highlight, repeats):
-    """The best time to draw and save a PNG, and the drawing of the last run."""
-    best = float("inf")
+    """The best wall-clock and CPU times to draw and save a PNG, and the last drawing.
+
+    CPU time (this process only) is printed too: on a machine busy with other work the
+    wall clock also counts the time spent waiting for a core."""
+    best, best_cpu = float("inf"), float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         ax = ad.draw(output, highlight=highlight, inputs=inputs)
         ax.figure.savefig(io.BytesIO(), format="png", dpi=100)
         best = min(best, time.perf_counter() - start)
+        best_cpu = min(best_cpu, time.process_time() - start_cpu)
         drawing = GraphDrawing.of(ax)
         plt.close(ax.figure)
-    return best, drawing
+    return best, best_cpu, drawing
 
 
 def main():
@@ -83,18 +88,19 @@ def main():
     output, inputs = random_graph(10)
     time_draw(output, inputs, "x1", 1)  # warm up: imports, fonts, caches
     print(f"{'nodes':>6} {'edges':>6} {'layers':>6} {'paths x1':>9} {'labels':>6} "
-          f"{'plain':>7} {'x1 paths':>9} {'target':>7}  result")
+          f"{'plain (cpu)':>14} {'x1 paths (cpu)':>16} {'target':>7}  result")
     for size, target in TARGETS.items():
         output, inputs = random_graph(size)
         output.backward()
-        plain, drawing = time_draw(output, inputs, None, args.repeats)
-        highlighted, _ = time_draw(output, inputs, "x1", args.repeats)
+        plain, plain_cpu, drawing = time_draw(output, inputs, None, args.repeats)
+        highlighted, highlighted_cpu, _ = time_draw(output, inputs, "x1", args.repeats)
         layers = 1 + max(x for x, _ in drawing.layout.position.values())
         paths = count_paths(output, inputs[0], inputs)
         slowest = max(plain, highlighted)
         print(f"{len(drawing.graph):>6} {drawing.graph.number_of_edges():>6} {layers:>6} "
-              f"{paths:>9.3g} {'on' if drawing.labels else 'off':>6} {plain:>6.2f}s "
-              f"{highlighted:>8.2f}s {target:>6.1f}s  {'pass' if slowest < target else 'FAIL'}")
+              f"{paths:>9.3g} {'on' if drawing.labels else 'off':>6} "
+              f"{plain:>6.2f}s ({plain_cpu:.2f}s) {highlighted:>8.2f}s ({highlighted_cpu:.2f}s) "
+              f"{target:>6.1f}s  {'pass' if slowest < target else 'FAIL'}")
 
 
 if __name__ == "__main__":
