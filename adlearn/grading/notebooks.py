@@ -209,13 +209,14 @@ def _stub(cell):
 
 
 def solution_texts(source):
-    """The solution lines of a source notebook (what must not reach a student version)."""
+    """The non-blank solution lines of a source notebook (what must not reach a student
+    version): the lines between markers, or every line of a solution cell without them."""
     texts = []
     for cell in source.cells:
         if not nbgrader(cell).get("solution"):
             continue
         if BEGIN not in cell.source:
-            texts.append(cell.source)
+            texts += [line for line in cell.source.splitlines() if line.strip()]
             continue
         inside = False
         for line in cell.source.splitlines():
