@@ -126,10 +126,13 @@ class ChainRulePaths:
 
     def sum_formula(self):
         """The sum written out: ``∂v5/∂v-1 = 0.5 + 5 = 5.5``."""
+        derivative = f"∂{self.output}/∂{self.wrt}"
+        if not self.paths:
+            return f"{derivative} = 0 (no path)"
         if len(self.paths) == 1:
-            return f"∂{self.output}/∂{self.wrt} = {result_text(self.total)}"
-        products = " + ".join(number_text(p.product) for p in self.paths) or "0 (no path)"
-        return f"∂{self.output}/∂{self.wrt} = {products} = {result_text(self.total)}"
+            return f"{derivative} = {result_text(self.total)}"
+        products = " + ".join(number_text(p.product) for p in self.paths)
+        return f"{derivative} = {products} = {result_text(self.total)}"
 
     def __len__(self):
         return len(self.paths)
