@@ -162,7 +162,7 @@ def grade_notebook(text, template, exercise, limits):
                 mark.detail += f" (earlier, in this question's cells: {cause})"
             marks[q.id] = mark
         else:
-            marks[q.id] = Mark(MANUAL, 0.0, "graded by hand")
+            marks[q.id] = Mark(MANUAL, 0.0, "an explanation, graded by hand by your instructor")
         section_start = index + 1
     return marks
 
@@ -315,8 +315,8 @@ def feedback_text(grade, exercise):
     for q in exercise.questions:
         mark = grade.marks[q.id]
         score = "" if mark.status == MANUAL else f" ({_points(mark.points)} of {_points(q.points)})"
-        lines.append(f"- **{q.id}**: {mark.status}{score}" + (f". {mark.detail}" if mark.detail
-                                                              and mark.status != PASSED else ""))
+        detail = mark.detail[:1].upper() + mark.detail[1:] if mark.status != PASSED else ""
+        lines.append(f"- **{q.id}**: {mark.status}{score}" + (f". {detail}" if detail else ""))
     return "\n".join(lines) + "\n"
 
 
