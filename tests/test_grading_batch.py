@@ -10,7 +10,6 @@ fixture); each test reads its result.
 import csv
 import os
 
-import nbformat
 import pytest
 
 from adlearn.cli import main
