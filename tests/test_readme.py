@@ -1,0 +1,44 @@
+"""The README's two commands stay true: the main job runs, and CI runs the test command."""
+
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+
+
+def two_commands():
+    """The bash blocks of the README's "Two commands" section: (main job, test suite)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Two commands", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)\n```", section, re.DOTALL)
+    assert len(blocks) == 2, "the section should hold exactly two commands"
+    return blocks
+
+
+def test_ci_runs_the_readme_test_command():
+    test_command = two_commands()[1]
+    ci_lines = (ROOT / ".ci" / "run").read_text().strip().splitlines()
+    assert ci_lines[-1] == test_command
+
+
+def test_the_main_job_prints_the_trace_and_draws_the_chain_rule(tmp_path):
+    main_job = two_commands()[0]
+    steps = main_job.split(" && ")
+    assert steps[:3] == ["python3 -m venv .venv", ". .venv/bin/activate", "pip install -e ."]
+    adlearn = shutil.which("adlearn")
+    assert adlearn, "the adlearn console script is not installed"
+    printed = ""
+    for step in steps[3:]:  # the adlearn commands, run from a fresh folder
+        words = shlex.split(step)
+        assert words[0] == "adlearn"
+        done = subprocess.run([adlearn, *words[1:]], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0 and done.stderr == "", done.stderr
+        printed += done.stdout
+    assert "v5  = v4 - v3  = 11.652" in printed  # the textbook's primal trace
+    assert "v̄-1 = v̄1 ∂v1/∂v-1 + v̄2 ∂v2/∂v-1" in printed  # and its adjoint of x1
+    picture = tmp_path / "chain_rule.png"
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
