@@ -1,5 +1,6 @@
 """The README's two commands stay true: the main job runs, and CI runs the test command."""
 
+import doctest
 import re
 import shlex
 import shutil
@@ -42,3 +43,14 @@ def test_the_main_job_prints_the_trace_and_draws_the_chain_rule(tmp_path):
     assert "v̄-1 = v̄1 ∂v1/∂v-1 + v̄2 ∂v2/∂v-1" in printed  # and its adjoint of x1
     picture = tmp_path / "chain_rule.png"
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_tour_of_the_python_api_prints_what_the_readme_shows():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## A tour of the Python API", 1)[1].split("\n## ", 1)[0]
+    tour = re.search(r"```python\n(.*?)\n```", section, re.DOTALL).group(1)
+    test = doctest.DocTestParser().get_doctest(tour, {}, "README tour", "README.md", 0)
+    assert len(test.examples) > 10
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.failures == 0
