@@ -265,7 +265,7 @@ class Explorer:
 
     Controls, which tests and notebooks may drive from Python: ``sliders`` (a dict of
     FloatSliders by input name), ``paths`` (ToggleButtons: set ``.label`` to an input's
-    name, "all" or "none"), ``tabs`` (0: paths, 1: reverse sweep, 2: forward sweep),
+    name, "all" or "none"), ``tabs`` (``selected_index``: PATHS, REVERSE or FORWARD),
     ``reverse`` and ``forward`` (Steppers: set ``.step``), ``seed`` (the forward sweep's
     input). What it shows: ``result`` (value and gradient), ``message`` (an error, or
     nothing), ``graph`` (the drawing as SVG), ``path_table`` and ``trace_table`` (HTML);

@@ -23,7 +23,8 @@ import adlearn as ad
 from adlearn.errors import (ArgumentError, DomainError, ParseError,
                             UnknownInputError, ZeroDivisionDomainError)
 from adlearn.drawing import PALETTE
-from adlearn.widgets import Explorer, explore, forward_sweep, reverse_sweep, slider_range
+from adlearn.widgets import (FORWARD, PATHS, REVERSE, Explorer, explore, forward_sweep,
+                             reverse_sweep, slider_range)
 
 CLASSIC = "log(x1) + x1*x2 - sin(x2)"
 
@@ -186,7 +187,7 @@ def test_a_python_function_and_an_expression_text_show_the_same():
     for e in (by_text, by_function):
         e.sliders["x2"].value = 2.5
         e.paths.label = "all"
-        e.tabs.selected_index = 1
+        e.tabs.selected_index = REVERSE
         e.reverse.step = 3
     for shown in ("result", "path_table", "trace_table"):
         assert getattr(by_text, shown).value.replace(CLASSIC, "f") == \
@@ -220,7 +221,7 @@ def test_too_many_paths_are_counted_not_listed():
 
 
 def test_the_forward_sweep_follows_the_chosen_input(explorer):
-    explorer.tabs.selected_index = 2
+    explorer.tabs.selected_index = FORWARD
     explorer.paths.label = "x2"
     assert explorer.seed.value == "x2"
     explorer.forward.step = len(explorer.forward.steps) - 1
@@ -351,7 +352,7 @@ def test_the_legend_and_the_path_colours_follow_the_chooser(explorer):
 
 
 def test_a_reverse_step_emphasises_its_node_and_edges(explorer):
-    explorer.tabs.selected_index = 1
+    explorer.tabs.selected_index = REVERSE
     explorer.reverse.step = 4  # v2 = v-1 × v0 passes its adjoint to v-1 and v0
     drawing = explorer.drawing
     assert drawing.overlay is None  # no path highlight during a sweep
@@ -366,14 +367,14 @@ def test_a_reverse_step_emphasises_its_node_and_edges(explorer):
     assert drawing.node_texts["v-1"].get_fontstyle() == "italic"
     assert drawing.node_texts["v0"].get_fontstyle() == "normal"
     assert any("Reverse sweep, step 4 of 5: v2 passes its adjoint back" in t for t in texts)
-    explorer.tabs.selected_index = 0  # back to the paths: the plain look returns
+    explorer.tabs.selected_index = PATHS  # back to the paths: the plain look returns
     assert drawing.node_texts["v-1"].get_text() == "v-1 = x1\n= 2\nv̄-1 = 5.5"
     assert drawing.node_texts["v-1"].get_fontstyle() == "normal"
     assert not any("Reverse sweep" in t for t in svg_texts(explorer))
 
 
 def test_a_forward_step_shows_tangents_computed_so_far(explorer):
-    explorer.tabs.selected_index = 2
+    explorer.tabs.selected_index = FORWARD
     explorer.forward.step = 2  # v2 = v-1 × v0 computes its tangent
     drawing, texts = explorer.drawing, svg_texts(explorer)
     assert drawing.node_texts["v2"].get_text() == "v2 = v-1 × v0\n= 10\nv̇2 = 5"
@@ -389,8 +390,8 @@ def test_one_figure_per_explorer_changed_in_place():
         e.sliders["x1"].value = value
     e.paths.label = "x2"
     e.paths.label = "x1"
-    e.tabs.selected_index = 1
-    e.tabs.selected_index = 0
+    e.tabs.selected_index = REVERSE
+    e.tabs.selected_index = PATHS
     assert e.drawing.ax.figure is figure and len(e.drawing.ax.get_children()) == artists
     assert plt.get_fignums() == before  # never a pyplot figure
     figure = weakref.ref(figure)
@@ -413,7 +414,7 @@ def test_the_introductory_style_names_the_nodes_x1_x2_x3_and_the_output_f():
     e = explore("x1**2 + 2*x2", x1=2.0, x2=3.0, style="intro")
     assert "f = f(x1 = 2, x2 = 3) = 10" in text(e.result.value)
     assert gradient_shown(e) == {"x1": "4", "x2": "2"}
-    e.tabs.selected_index = 1
+    e.tabs.selected_index = REVERSE
     e.reverse.step = 3
     assert "x̄1 += x̄3 · ∂x3/∂x1 = 1 · 4 = 4 (final)" in text(e.reverse.caption.value)
     assert e.drawing.node_texts["x3"].get_text().endswith("x̄3 = 1")
