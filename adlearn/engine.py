@@ -39,22 +39,16 @@ class Var(Operand):
         self.partials = ()
 
     @staticmethod
-    def _node(value, op, inputs, partials):
-        """A Var made by an operation (no input checks: the rule table did them)."""
-        node = Var.__new__(Var)
-        node.value, node.grad, node.name = value, 0.0, None
-        node.op, node.inputs, node.partials = op, inputs, partials
-        return node
-
-    @staticmethod
     def _apply(op, *args):
-        inputs = tuple([a if isinstance(a, Var) else _constant(a) for a in args])
+        """The forward pass of one operation: a new node with its value and local partials."""
+        node = Var.__new__(Var)  # not Var(...): the rule table checks the value
+        node.grad, node.name, node.op = 0.0, None, op
+        node.inputs = tuple([a if isinstance(a, Var) else _constant(a) for a in args])
         try:
-            value, partials = evaluate(op, [v.value for v in inputs])
+            node.value, node.partials = evaluate(op, [v.value for v in node.inputs])
         except AdlearnError as exc:  # say where in the graph it happened
-            where = formula(Var._node(float("nan"), op, inputs, ()))
-            raise type(exc)(f"{exc}\n  at: {where}") from None
-        return Var._node(value, op, inputs, partials)
+            raise type(exc)(f"{exc}\n  at: {formula(node)}") from None
+        return node
 
     @property
     def is_constant(self):
@@ -101,7 +95,9 @@ def _constant(number):
         raise NotANumberError(
             f"cannot mix a Var with a {type(number).__name__}: use one mode at a time"
         )
-    return Var._node(as_real(number, "a number mixed with a Var"), "const", (), ())
+    constant = Var(as_real(number, "a number mixed with a Var"))
+    constant.op = "const"
+    return constant
 
 
 def topological_order(output):

@@ -187,9 +187,12 @@ def evaluate(op, args, with_partials=True):
         partials = rule.partials(out, *args) if with_partials else ()
     except (ArithmeticError, ValueError) as exc:  # ZeroDivisionError, OverflowError, math domain
         raise _domain_error(rule, args, exc) from None
-    for x in (out, *partials):  # a float is checked fast: inf - inf and nan - nan are nan
-        if not (x - x == 0.0 if type(x) is float else _is_finite_real(x)):
-            raise _domain_error(rule, args, primal_number(x))
+    results = (out, *partials)
+    total = sum(results)  # inf or nan when any result is: one test checks them all
+    if not (type(total) is float and total - total == 0.0):  # inf - inf, nan - nan: nan
+        for x in results:  # look closer (Duals, complex numbers, a sum that overflowed)
+            if not _is_finite_real(x):
+                raise _domain_error(rule, args, primal_number(x))
     return out, partials
 
 
