@@ -43,7 +43,11 @@ class Var(Operand):
         """The forward pass of one operation: a new node with its value and local partials."""
         node = Var.__new__(Var)  # not Var(...): the rule table checks the value
         node.grad, node.name, node.op = 0.0, None, op
-        node.inputs = tuple([a if isinstance(a, Var) else _constant(a) for a in args])
+        node.inputs = args
+        for a in args:
+            if not isinstance(a, Var):  # a Python number mixed in, as in 2*x: make constants
+                node.inputs = tuple([a if isinstance(a, Var) else _constant(a) for a in args])
+                break
         try:
             node.value, node.partials = evaluate(op, [v.value for v in node.inputs])
         except AdlearnError as exc:  # say where in the graph it happened
