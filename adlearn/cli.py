@@ -9,11 +9,10 @@ function's domain) ends with exit status 2 and one clear line, never a traceback
 import argparse
 import sys
 
-from .engine import Var
 from .errors import AdlearnError, ParseError, PathLimitError
 from .grading.commands import add_commands as add_grading_commands
 from .parse import parse
-from .trace import STYLES, trace
+from .trace import STYLES, record, trace
 from .transforms import value_and_grad
 
 
@@ -73,12 +72,9 @@ def cmd_trace(args):
 def _recorded(args):
     """The graph of EXPR at the point (inputs named as in EXPR), after backward()."""
     f = parse(args.expr)
-    inputs = [Var(x, name=n) for n, x in zip(f.variables, values_at(f, args.at))]
-    output = f(*inputs)
-    if not isinstance(output, Var):
+    if not f.variables:
         raise UsageError(f"{f.text!r} has no variables: there is nothing to differentiate")
-    output.backward()
-    return inputs, output
+    return record(f, dict(zip(f.variables, values_at(f, args.at))))
 
 
 def cmd_paths(args):

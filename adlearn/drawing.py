@@ -28,7 +28,7 @@ from matplotlib.patches import FancyBboxPatch
 
 from .errors import ArgumentError
 from .graph import chain_rule_paths, count_paths, find_node, gradient_shares, node_ids, to_networkx
-from .trace import _TEXT, _number, definition, trace_order
+from .trace import TEXT, definition, textbook_number, trace_order
 
 # Okabe & Ito's colour-blind-safe palette, without its yellow (too pale on white).
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000")
@@ -218,7 +218,7 @@ def _along(route, fraction):
 
 def adjoint_name(name):
     """The adjoint of a variable as the trace writes it: v̄1, x̄3."""
-    return _TEXT.name(name, "bar")
+    return TEXT.name(name, "bar")
 
 
 def node_label(node, ids, adjoints, digits=3):
@@ -228,13 +228,13 @@ def node_label(node, ids, adjoints, digits=3):
     (or just ``x1 = 2`` where its id is its name); a constant is its value.
     """
     if node.is_constant:
-        return _number(node.value, digits)
+        return textbook_number(node.value, digits)
     name, defined = ids[node], definition(node, ids)
-    value = _number(node.value, digits)
+    value = textbook_number(node.value, digits)
     lines = [f"{name} = {defined}", f"= {value}"] if defined not in ("", name) else [
         f"{name} = {value}"]
     if adjoints:
-        lines.append(f"{adjoint_name(name)} = {_number(node.grad, digits)}")
+        lines.append(f"{adjoint_name(name)} = {textbook_number(node.grad, digits)}")
     return "\n".join(lines)
 
 
@@ -269,7 +269,7 @@ class GraphDrawing:
         self.layout = layered_layout(self.graph)
         self._size_boxes()
         if ax is None:  # axes filling a figure sized to the layout, so labels fit their boxes
-            ax = plt.figure(figsize=self._figure_size()).add_axes((0, 0, 1, 1))
+            ax = plt.figure(figsize=self.figure_size()).add_axes((0, 0, 1, 1))
         self.ax = ax
         ax._adlearn_drawing = self
         self._draw_nodes()
@@ -316,7 +316,7 @@ class GraphDrawing:
         return [(min(p[axis] for p in points) - margin[axis],
                  max(p[axis] for p in points) + margin[axis]) for axis in (0, 1)]
 
-    def _figure_size(self):
+    def figure_size(self):
         """A figure as large as the layout at INCH inches a unit (at most 16 inches a side
         without labels, which then would be unreadable anyway)."""
         width, height = (high - low for low, high in self._limits())
@@ -398,7 +398,7 @@ class GraphDrawing:
 
     def _label_edges(self):
         for (u, v, k), text in self.edge_texts.items():
-            text.set_text(_number(self.graph.edges[u, v, k]["partial"], self.digits))
+            text.set_text(textbook_number(self.graph.edges[u, v, k]["partial"], self.digits))
 
     # -- update in place
 
@@ -523,7 +523,7 @@ class GraphDrawing:
         called = ", ".join(map(self._called, starts))
         title = (f"{count:,} chain-rule paths from {called}: too many to "
                  f"list (more than {self.max_paths}).\nEach edge is shaded by its share of "
-                 f"∂{out}/∂{wrt} = {_number(gradient, self.digits)}: the tangent into it × "
+                 f"∂{out}/∂{wrt} = {textbook_number(gradient, self.digits)}: the tangent into it × "
                  "its partial × the adjoint out of it.\nAcross any cut of the graph the "
                  "shares add up to the gradient.")
         self._add_legend(handles, texts, title)

@@ -93,14 +93,14 @@ class Path:
         """
         if not self.edges:
             return "the output itself: 1"
-        symbols = " × ".join(_partial_symbol(edge, self.repeated) for edge in self.edges)
+        symbols = " × ".join(partial_symbol(edge, self.repeated) for edge in self.edges)
         if len(self.factors) == 1:
             return f"{symbols} = {result_text(self.product)}"
         numbers = " × ".join(number_text(f) for f in self.factors)
         return f"{symbols} = {numbers} = {result_text(self.product)}"
 
 
-def _partial_symbol(edge, repeated):
+def partial_symbol(edge, repeated):
     source, target, index = edge
     which = f" (argument {index + 1})" if (source, target) in repeated else ""
     return f"∂{target}/∂{source}{which}"

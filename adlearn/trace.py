@@ -66,7 +66,7 @@ def node_names(output, inputs=None, style="textbook"):
     ``style`` is ``"textbook"`` (v-1, v0, v1, ...) or ``"intro"`` (x1, x2, x3, ..., with
     the output called f); see the module docstring.
     """
-    _check_style(style)
+    check_style(style)
     given = set(inputs or ())
     nodes = [n for n in trace_order(output, inputs) if not n.is_constant]
     n_inputs = sum(1 for n in nodes if n in given or not n.inputs)  # they come first
@@ -78,7 +78,7 @@ def node_names(output, inputs=None, style="textbook"):
     return names
 
 
-def _check_style(style):
+def check_style(style):
     if style not in STYLES:
         raise ArgumentError(f"style must be one of {', '.join(map(repr, STYLES))}, not {style!r}")
 
@@ -146,7 +146,7 @@ class Trace:
         self.rows = tuple(
             Row(name, definition_, *numbers, *tangent_parts, *adjoint_parts)
             for ((name, [definition_]), (_, tangent_parts), (_, adjoint_parts)), numbers
-            in zip(self._cells(_TEXT), values))
+            in zip(self._cells(TEXT), values))
 
     def _cells(self, notation):
         """The rows written in a notation (computed when first asked for)."""
@@ -165,7 +165,7 @@ class Trace:
     def _entries(self, notation, column):
         """(left-hand side, right-hand sides, value text) of one trace, row by row."""
         attribute = ("primal", "tangent", "adjoint")[column]
-        return [(*_shown(*cells[column]), _number(getattr(row, attribute), self.digits))
+        return [(*_shown(*cells[column]), textbook_number(getattr(row, attribute), self.digits))
                 for cells, row in zip(self._cells(notation), self.rows)]
 
     def _headings(self, notation):
@@ -177,8 +177,8 @@ class Trace:
     def __str__(self):
         """Three aligned sections; the adjoint trace runs from the output back, as computed."""
         lines = [self.title]
-        for column, heading in enumerate(self._headings(_TEXT)):
-            entries = self._entries(_TEXT, column)
+        for column, heading in enumerate(self._headings(TEXT)):
+            entries = self._entries(TEXT, column)
             if column == 2:
                 entries.reverse()
                 heading += ", from the output back"
@@ -197,8 +197,8 @@ class Trace:
         left = f"<td style='text-align:left;{border}'>"
         right = "<td style='text-align:right;padding:2px 12px 2px 6px'>"
         head = "".join(f"<th colspan='2' style='text-align:center;{border}'>{h}</th>"
-                       for h in self._headings(_HTML))
-        columns = [self._entries(_HTML, column) for column in range(3)]
+                       for h in self._headings(HTML))
+        columns = [self._entries(HTML, column) for column in range(3)]
         body = "".join(
             "<tr>" + "".join(f"{left}{' = '.join((lhs, *parts))}</td>{right}{value}</td>"
                              for lhs, parts, value in row) + "</tr>"
@@ -210,11 +210,11 @@ class Trace:
 
     def to_latex(self):
         """A LaTeX tabular of the three traces side by side (no extra packages needed)."""
-        columns = [self._entries(_LATEX, column) for column in range(3)]
+        columns = [self._entries(LATEX, column) for column in range(3)]
         rows = [" & ".join(f"${' = '.join((lhs, *parts))}$ & ${value}$"
                            for lhs, parts, value in row) + r" \\"
                 for row in zip(*columns)]
-        head = " & ".join(rf"\multicolumn{{2}}{{c}}{{{h}}}" for h in self._headings(_LATEX))
+        head = " & ".join(rf"\multicolumn{{2}}{{c}}{{{h}}}" for h in self._headings(LATEX))
         return "\n".join([r"\begin{tabular}{lrlrlr}", r"\hline", head + r" \\", r"\hline",
                           *rows, r"\hline", r"\end{tabular}"])
 
@@ -230,24 +230,18 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     input whose tangent is 1 in the forward tangent trace (the first by default);
     ``style`` is ``"textbook"`` (v-1, v0, v1, ...) or ``"intro"`` (x1, x2, x3, ...).
     """
-    _check_style(style)
+    check_style(style)
     if isinstance(f, str):
         f = parse(f)
-    signature, point = _point(f, args, values)
+    signature, point = bind_point(f, args, values)
     if not point:
         raise ArgumentError("f has no inputs, so there is nothing to differentiate")
-    inputs = [Var(value, name=name) for name, value in point.items()]
-    seed = inputs[0].name if seed is None else seed
+    seed = next(iter(point)) if seed is None else seed
     if seed not in point:
         raise UnknownInputError(f"seed {seed!r} is not an input of f; "
                                 f"its inputs are {', '.join(point)}")
+    inputs, output = record(f, point, signature)
     seed_var = inputs[list(point).index(seed)]
-    call = signature.bind_partial()
-    call.arguments.update(zip(point, inputs))
-    output = f(*call.args, **call.kwargs)
-    if not isinstance(output, Var):  # f does not depend on its inputs: a constant
-        output = _constant(as_real(output, "the value returned by f"))
-    output.backward()
     nodes = [n for n in trace_order(output, inputs) if not n.is_constant]
     names = node_names(output, inputs, style)
     tangent = {}
@@ -267,7 +261,23 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     return Trace(steps, names, values, title, seed, output_name, digits)
 
 
-def _point(f, args, values):
+def record(f, point, signature=None):
+    """Call f on input Vars named and valued as in point, then sweep backward.
+
+    Returns ``(inputs, output)``. When f returns a plain number (it does not depend on
+    its inputs), the output is a constant node, so a caller always gets a graph.
+    """
+    inputs = [Var(value, name=name) for name, value in point.items()]
+    call = (signature or inspect.signature(f)).bind_partial()
+    call.arguments.update(zip(point, inputs))
+    output = f(*call.args, **call.kwargs)
+    if not isinstance(output, Var):
+        output = _constant(as_real(output, "the value returned by f"))
+    output.backward()
+    return inputs, output
+
+
+def bind_point(f, args, values):
     """f's signature and {parameter name: value}, in f's order, from args and values."""
     try:
         signature = inspect.signature(f)
@@ -495,19 +505,19 @@ class _Notation:
         return self._written[name, mark]
 
 
-_TEXT = _Notation("text", "text", "∂{0}/∂{1}", {"dot": "{}\u0307", "bar": "{}\u0304"},
+TEXT = _Notation("text", "text", "∂{0}/∂{1}", {"dot": "{}\u0307", "bar": "{}\u0304"},
                   lambda mark, base, sub: mark.format(base) + sub)
-_HTML = _Notation("html", "text", "∂{0}/∂{1}", _TEXT._marks,
+HTML = _Notation("html", "text", "∂{0}/∂{1}", TEXT._marks,
                   lambda mark, base, sub: mark.format(html.escape(base))
                   + (f"<sub>{html.escape(sub)}</sub>" if sub else ""))
-_LATEX = _Notation("latex", "latex", r"\frac{{\partial {0}}}{{\partial {1}}}",
+LATEX = _Notation("latex", "latex", r"\frac{{\partial {0}}}{{\partial {1}}}",
                    {"dot": r"\dot{{{}}}", "bar": r"\bar{{{}}}"},
                    lambda mark, base, sub: mark.format(
                        base if len(base) == 1 else r"\mathrm{" + base.replace("_", r"\_") + "}")
                    + (f"_{{{sub}}}" if sub else ""), math="${}$")
 
 
-def _number(x, digits):
+def textbook_number(x, digits):
     """x rounded as the textbook prints it: 0.693, 10, -0.959 (tiny or huge: 3 significant)."""
     if x != 0 and not 10 ** -digits / 2 <= abs(x) < 1e9:
         return f"{x:.{digits}g}"

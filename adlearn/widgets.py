@@ -27,13 +27,14 @@ import numpy
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .engine import Var, _constant, formula
+from .engine import formula
 from .drawing import EDGE_COLOUR, LINESTYLES, MAX_PATHS, PALETTE, GraphDrawing, node_label
 from .errors import ArgumentError, UnknownInputError
-from .graph import _partial_symbol, chain_rule_paths, count_paths, node_ids, result_text
+from .graph import chain_rule_paths, count_paths, node_ids, partial_symbol, result_text
 from .parse import Expression, parse
 from .rules import as_real, number_text
-from .trace import _HTML, _TEXT, _check_style, _number, _point, definition, trace, trace_order
+from .trace import (HTML, TEXT, bind_point, check_style, definition, record, textbook_number,
+                    trace, trace_order)
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,8 @@ def _slot(name, mark=""):
 
 
 def _step(node, edges, values, final, lines):
-    text = tuple(_SLOT.sub(lambda m: _TEXT.name(m[1], m[2]), line) for line in lines)
-    written = tuple(_SLOT.sub(lambda m: _HTML.name(m[1], m[2]), html.escape(line, quote=False))
+    text = tuple(_SLOT.sub(lambda m: TEXT.name(m[1], m[2]), line) for line in lines)
+    written = tuple(_SLOT.sub(lambda m: HTML.name(m[1], m[2]), html.escape(line, quote=False))
                     for line in lines)
     return Step(node, tuple(edges), values, frozenset(final), text, written)
 
@@ -92,11 +93,11 @@ def reverse_sweep(output, inputs=None, style="textbook"):
     adjoint = {output: 1.0}
     steps = []  # per step: the node, its edges, the adjoints so far, the final ones, lines
 
-    def record(node, edges, lines):
+    def add_step(node, edges, lines):
         steps.append([ids[node], edges, {ids[n]: a for n, a in adjoint.items()},
                       [ids[n] for n in nodes if not waiting[n]], lines])
 
-    record(output, [], [f"The sweep starts at the output: {bar[output]} = 1 "
+    add_step(output, [], [f"The sweep starts at the output: {bar[output]} = 1 "
                         "(every other adjoint starts at 0)."])
     for node in reversed(nodes):
         if not node.inputs:
@@ -118,7 +119,7 @@ def reverse_sweep(output, inputs=None, style="textbook"):
             if before is not None:
                 line += f", so {bar[arg]} = {result_text(adjoint[arg])}"
             lines.append(line + (" (final)" if not waiting[arg] else " (more to come)"))
-        record(node, edges, lines)
+        add_step(node, edges, lines)
     gradient = ", ".join(f"{_derivative(node.name or ids[node], style)} = {bar[node]} = "
                          f"{result_text(adjoint.get(node, 0.0))}"
                          for node in nodes if not node.inputs)
@@ -178,7 +179,7 @@ def _partial(slot, node, index):
     which use when node uses that argument twice (x*x), as the paths do."""
     arg = node.inputs[index]
     edge = (slot[arg], slot[node], index)
-    return _partial_symbol(edge, {edge[:2]} if node.inputs.count(arg) > 1 else ())
+    return partial_symbol(edge, {edge[:2]} if node.inputs.count(arg) > 1 else ())
 
 
 def slider_range(value):
@@ -359,15 +360,7 @@ class Explorer:
 
     def _run(self):
         """The function's graph at the sliders' point: (input Vars, output), after backward."""
-        point = self.point
-        inputs = [Var(value, name=name) for name, value in point.items()]
-        call = self._signature.bind_partial()
-        call.arguments.update(zip(point, inputs))
-        output = self.f(*call.args, **call.kwargs)
-        if not isinstance(output, Var):  # f does not depend on its inputs: a constant
-            output = _constant(as_real(output, "the value returned by f"))
-        output.backward()
-        return inputs, output
+        return record(self.f, self.point, self._signature)
 
     def _update(self, raise_errors=False):
         """Recompute everything from the sliders, or show the error and keep the rest."""
@@ -488,7 +481,7 @@ class Explorer:
         FigureCanvasAgg(figure)  # to measure the drawing before saving it (see _svg)
         drawing = GraphDrawing(self.output, figure.add_axes((0, 0, 1, 1)), inputs=self.inputs,
                                style=self.style, adjoints=True)
-        figure.set_size_inches(drawing._figure_size())
+        figure.set_size_inches(drawing.figure_size())
         self.drawing, self._sweep_key = drawing, None
         self._plain_look = tuple(numpy.resize(values, (count, *numpy.shape(values)[1:]))
                                  for values, count in (
@@ -524,10 +517,10 @@ class Explorer:
                 continue
             value = step.values.get(name, 0.0 if mark == "bar" else None)  # v̄ starts at 0
             final = name in step.final
-            shown = "?" if value is None else (_number(value, drawing.digits)
+            shown = "?" if value is None else (textbook_number(value, drawing.digits)
                                                + ("" if final else " so far"))
             text.set_text(f"{node_label(node, ids, False, drawing.digits)}\n"
-                          f"{_TEXT.name(name, mark)} = {shown}")
+                          f"{TEXT.name(name, mark)} = {shown}")
             text.set_color("black" if final else "#777777")
             text.set_fontstyle("normal" if final else "italic")
         edge_colours, box_widths, line_widths = self._plain_look
@@ -630,10 +623,10 @@ def explore(f, /, *args, ranges=None, style="textbook", **values):
     ``style`` names the nodes as the trace does: ``"textbook"`` (v-1, v0, v1, ...) or
     ``"intro"`` (x1, x2, x3, ...). Returns an ``Explorer``, which Jupyter shows.
     """
-    _check_style(style)
+    check_style(style)
     if isinstance(f, str):
         f = parse(f)
-    signature, point = _point(f, args, values)
+    signature, point = bind_point(f, args, values)
     if not point:
         raise ArgumentError("explore needs f to take at least one input, to put on a slider")
     return Explorer(f, signature, {name: as_real(v, name) for name, v in point.items()},
