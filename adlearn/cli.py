@@ -120,6 +120,12 @@ def _add_expression_args(parser):
                         help="the point: a value for each variable, such as x1=2 x2=5")
 
 
+def _add_style_arg(parser):
+    parser.add_argument("--style", choices=STYLES, default="textbook",
+                        help="how nodes are named: textbook (v-1, v0, v1, ...) or intro "
+                             "(x1, x2, x3, ...); default: textbook")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="adlearn", description="Learn automatic differentiation: differentiate, trace, "
@@ -130,26 +136,23 @@ def build_parser():
     grad.set_defaults(run=cmd_grad)
     trace_ = commands.add_parser("trace", help=cmd_trace.__doc__, description=cmd_trace.__doc__)
     _add_expression_args(trace_)
+    _add_style_arg(trace_)
     trace_.add_argument("--seed", metavar="NAME",
                         help="the input whose tangent is 1 in forward mode (default: the first)")
-    trace_.add_argument("--style", choices=STYLES, default="textbook",
-                        help="textbook: v-1, v0, v1, ...; intro: x1, x2, x3, ... (default: textbook)")
     trace_.set_defaults(run=cmd_trace)
     paths = commands.add_parser("paths", help=cmd_paths.__doc__, description=cmd_paths.__doc__)
     _add_expression_args(paths)
+    _add_style_arg(paths)
     paths.add_argument("--wrt", nargs="*", metavar="NAME",
                        help="the inputs to start the paths from (default: every input)")
     paths.add_argument("--limit", type=int,
                        help="the most paths to list (default: 1000, adlearn.graph.PATH_LIMIT)")
-    paths.add_argument("--style", choices=STYLES, default="textbook",
-                       help="node names as in the trace (default: textbook)")
     paths.set_defaults(run=cmd_paths)
     draw = commands.add_parser("draw", help=cmd_draw.__doc__, description=cmd_draw.__doc__)
     _add_expression_args(draw)
+    _add_style_arg(draw)
     draw.add_argument("--highlight", nargs="*", metavar="NAME",
                       help="colour the chain-rule paths from these inputs (or: all)")
-    draw.add_argument("--style", choices=STYLES, default="textbook",
-                      help="node names as in the trace (default: textbook)")
     draw.add_argument("-o", "--output", default="graph.png",
                       help="the picture to write: .png, .svg or .pdf (default: graph.png)")
     draw.add_argument("--dpi", type=int, default=150, help="resolution of a .png (default: 150)")
