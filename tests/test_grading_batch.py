@@ -210,6 +210,7 @@ def test_the_csv_has_a_row_per_submission_and_the_feedback_the_hints(graded, tmp
     assert len(rows) == len(graded)
     assert rows["solution.ipynb"]["total"] == f"{FULL:g}"
     assert rows["solution.ipynb"]["roundoff status"] == "manual"
+    assert rows["solution.ipynb"]["review"] == ""
     assert rows["loop_then_crash.ipynb"]["step status"] == "kernel died"
     assert rows["wrong0.ipynb"]["central"] == "0"
     text = (tmp_path / "feedback" / "wrong0.md").read_text()
@@ -240,3 +241,20 @@ def test_the_grade_command_reports_bad_arguments_in_one_line(argv, problem, caps
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert problem in err and len(err.strip().splitlines()) == 1
+
+
+def test_learner_code_that_touches_the_grader_is_named_for_review():
+    """The checks run in the learner's kernel, so a learner's cell could replace them;
+    the grader reads the learner's own cells (never running them) and says which."""
+    import nbformat
+
+    exercise, template = batch.find_template(NAME)
+    cheat = answered(source(), central="import adlearn.grading\n"
+                                       "adlearn.grading.check = lambda *a: print('passed')")
+    redefined = answered(source(), step="def check(*args):\n    pass")
+    review = batch.needs_review(nbformat.writes(cheat), template)
+    assert review.startswith("cell ") and "adlearn.grading" in review
+    assert "def check" in batch.needs_review(nbformat.writes(redefined), template)
+    for honest in (source(), tampered(wrong(1))):  # edited grading cells are restored
+        assert batch.needs_review(nbformat.writes(honest), template) == ""
+    assert batch.needs_review("{ not JSON", template) == ""

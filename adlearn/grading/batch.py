@@ -10,11 +10,17 @@ exercise's student notebook by grade_id, so deleting or editing them changes not
 Every question ends with points and a status, never a silent zero:
 passed, failed (with the hint), error, timeout, kernel died, invalid notebook, or manual
 (a question answered in words, graded by hand).
+
+The checks run in the learner's kernel, so code in the learner's own cells could replace
+them (as with nbgrader). Such a submission is not graded differently, but the learner's
+cells are read (as text, never run here) and any that touch the grader are named in the
+CSV's ``review`` column for the instructor to look at.
 """
 
 import csv
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -48,6 +54,7 @@ class Grade:
 
     submission: str
     marks: dict = field(default_factory=dict)
+    review: str = ""  # why the instructor should read the submission (see needs_review)
 
     @property
     def total(self):
@@ -230,6 +237,30 @@ def _grade_in_worker(path, template_text, exercise, limits):
     return _all(exercise, ERROR, result)
 
 
+# the grader's module, or a new meaning for check: def check, check = ..., ... as check
+_TOUCHES_GRADER = re.compile(r"adlearn\.grading|\bgrading\s+import|\bdef\s+check\b"
+                             r"|\bcheck\s*=[^=]|\bas\s+check\b")
+
+
+def needs_review(text, template):
+    """Which of the learner's own cells (not the restored locked ones) touch the grader,
+    as "cells 3, 5: ..." ("" if none or if the text is not a notebook). Read, never run."""
+    try:
+        nb = _read_submission(text)
+    except Exception:
+        return ""
+    locked = {notebooks.nbgrader(c).get("grade_id") for c in template.cells
+              if notebooks.nbgrader(c).get("locked")}
+    found = [(i + 1, match.group(0)) for i, cell in enumerate(nb.cells)
+             if cell.cell_type == "code" and notebooks.nbgrader(cell).get("grade_id") not in locked
+             for match in [_TOUCHES_GRADER.search(cell.source)] if match]
+    if not found:
+        return ""
+    cells = ", ".join(str(i) for i, _ in found)
+    return f"cell{'s' if len(found) > 1 else ''} {cells} of the learner's own code touch " \
+           f"the grader ({found[0][1].strip()!r}): check the answers by hand"
+
+
 def _all(exercise, status, detail):
     return {q.id: Mark(status, 0.0, detail) for q in exercise.questions}
 
@@ -278,7 +309,15 @@ def grade(exercise, template, paths, jobs=1, limits=Limits()):
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         results = pool.map(lambda p: _grade_in_worker(p, template_text, exercise, limits),
                            files)
-        return [Grade(str(p), marks) for p, marks in zip(files, results)]
+        return [Grade(str(p), marks, _review(p, template))
+                for p, marks in zip(files, results)]
+
+
+def _review(path, template):
+    try:
+        return needs_review(Path(path).read_text(encoding="utf-8"), template)
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def write_csv(grades, exercise, path):
@@ -286,6 +325,7 @@ def write_csv(grades, exercise, path):
     header = ["submission", "total", "possible"]
     for q in exercise.questions:
         header += [q.id, f"{q.id} status"]
+    header.append("review")
     path = Path(path)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -297,7 +337,7 @@ def write_csv(grades, exercise, path):
                 for q in exercise.questions:
                     mark = g.marks[q.id]
                     row += ["" if mark.status == MANUAL else _points(mark.points), mark.status]
-                writer.writerow(row)
+                writer.writerow(row + [g.review])
         os.replace(temp, path)
     except BaseException:
         os.unlink(temp)
