@@ -388,7 +388,7 @@ class Explorer:
         self._error = exc
         self.message.value = (
             "<div style='color:#a00; border:1px solid #a00; padding:4px 8px; "
-            f"white-space:pre-wrap'><b>{type(exc).__name__}</b>: {html.escape(str(exc))}"
+            f"white-space:pre-wrap'><b>Not defined here</b>: {html.escape(str(exc))}"
             "<br><i>Move the slider back to see the graph again.</i></div>")
         for shown in (self.graph, self.path_table, self.trace_table, self.result,
                       self.reverse.caption, self.forward.caption):

@@ -282,3 +282,9 @@ def test_the_commands_say_which_library_is_missing(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "nbformat", None)  # as if it were not installed
     assert main(["exercises", "build", "--check"]) == 2
     assert "needs nbformat: pip install 'adlearn[grade]'" in capsys.readouterr().err
+
+
+def test_a_number_written_as_text_gets_its_own_hint():
+    """A learner who types df_dx1 = "4" is told to drop the quotes, not that 4 is wrong."""
+    with pytest.raises(WrongAnswer, match="without quotes"):
+        check("derivatives_by_hand.df_dx1", "4")

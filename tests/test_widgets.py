@@ -168,10 +168,10 @@ def test_values_and_gradient_follow_the_sliders(explorer):
 def test_a_domain_error_is_shown_and_the_widget_recovers(explorer):
     explorer.sliders["x1"].value = -1.0
     shown = text(explorer.message.value)
-    assert "DomainError: ln (-1) is not defined: the logarithm needs a positive input" in shown
+    assert "Not defined here: ln (-1) is not defined: the logarithm needs a positive input" in shown
     assert "adlearn-stale" in explorer.graph.value + explorer.result.value
     explorer.sliders["x1"].value = 0.0
-    assert "ZeroDivisionDomainError: ln 0 is not defined" in text(explorer.message.value)
+    assert "Not defined here: ln 0 is not defined" in text(explorer.message.value)
     explorer.paths.label = "x2"  # the controls keep working meanwhile
     explorer.reverse.step = 2
     explorer.sliders["x1"].value = 4.0

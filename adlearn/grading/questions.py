@@ -162,6 +162,10 @@ class Question:
                            "it and bind the result.")
         if self.same(answer, self.reference):
             return Verdict((Test(self.answer, True),))
+        if isinstance(answer, str) and not isinstance(self.reference, str):
+            return Verdict((Test(self.answer, False, "this is text"),),
+                           f"`{self.answer}` is text ({answer!r}): write the value itself, "
+                           "without quotes.")
         for wrong in self.wrong:
             if _matches(wrong, answer, self.same):
                 return Verdict((Test(self.answer, False),), wrong.hint)
