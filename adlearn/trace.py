@@ -21,7 +21,10 @@ Constants are not numbered: they appear by value in their users' definitions.
 The trace itself (``trace``) runs a function once on ``Var`` inputs and lists every
 variable with its three traces, as the textbook's tables do: the forward primal trace
 (values), the forward tangent trace (forward mode, seeded on one input: v̇ = ∂v/∂x) and
-the reverse adjoint trace (reverse mode, seeded on the output: v̄ = ∂y/∂v).
+the reverse adjoint trace (reverse mode, seeded on the output: v̄ = ∂y/∂v). The adjoint
+trace is written as the textbook writes it, one step per edge of the reverse sweep in
+the order the sweep runs (``Trace.adjoint_steps``): a variable used twice gets its
+adjoint in two steps, v̄-1 = v̄2 ∂v2/∂v-1, then v̄-1 = v̄-1 + v̄1 ∂v1/∂v-1.
 """
 
 import html
@@ -29,6 +32,7 @@ import inspect
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import zip_longest
 
 from .engine import Var, _constant, topological_order
 from .errors import ArgumentError, UnknownInputError
@@ -129,30 +133,62 @@ class Row:
     adjoint_definition: str
 
 
+@dataclass(frozen=True)
+class AdjointStep:
+    """One step of the reverse adjoint trace, as plain data.
+
+    The reverse sweep visits the variables from the output back (v5, v4, ..., v1); each
+    passes its adjoint to each of its arguments in turn (constants take no part), one
+    step per edge. ``name`` is the variable whose adjoint the step sets, ``adjoint`` its
+    value after the step; ``chain_rule`` is the step's right-hand side with the local
+    partial named, ``definition`` the same written out from the rule table:
+
+    - the first contribution sets the adjoint: ``v̄-1 = v̄2 ∂v2/∂v-1 = v̄2 × v0``;
+    - a later one adds to it: ``v̄-1 = v̄-1 + v̄1 ∂v1/∂v-1 = v̄-1 + v̄1 / v-1``.
+
+    The first step is the seed (v̄5 = ȳ = 1, or f̄ = 1 when the output is called f); when
+    an input has a name of its own that is not its trace name, the last steps read its
+    adjoint off: x̄1 = v̄-1.
+    """
+
+    name: str
+    chain_rule: str
+    definition: str
+    adjoint: float
+
+
 _ALIGN_WITHIN = 60  # text columns: a longer right-hand side is not padded to, it runs on
 
 
 class Trace:
-    """The evaluation trace of a function at a point: ``rows``, one per variable.
+    """The evaluation trace of a function at a point: ``rows``, one per variable, and
+    ``adjoint_steps``, the reverse adjoint trace one edge of the sweep at a time.
 
     ``str(trace)`` is an aligned text table, ``trace._repr_html_()`` an HTML table (shown
     by Jupyter), ``trace.to_latex()`` a LaTeX tabular. ``trace["v1"]`` is the row named v1.
     Numbers are shown rounded to ``digits`` decimals, as the textbook prints them.
     """
 
-    def __init__(self, steps, names, values, title, seed, output_name, digits):
-        self._steps, self._names, self._written = steps, names, {}
+    def __init__(self, steps, sweep, names, values, title, seed, output_name, digits):
+        self._steps, self._sweep, self._names, self._written = steps, sweep, names, {}
         self.title, self.seed, self.output_name, self.digits = title, seed, output_name, digits
+        rows, sweep_cells = self._cells(TEXT)
         self.rows = tuple(
             Row(name, definition_, *numbers, *tangent_parts, *adjoint_parts)
             for ((name, [definition_]), (_, tangent_parts), (_, adjoint_parts)), numbers
-            in zip(self._cells(TEXT), values))
+            in zip(rows, values))
+        self.adjoint_steps = tuple(
+            AdjointStep(name, *parts, value)
+            for (_, parts), (name, _, value) in zip(sweep_cells, sweep))
 
     def _cells(self, notation):
-        """The rows written in a notation (computed when first asked for)."""
+        """The rows and the sweep's steps written in a notation (when first asked for)."""
         if notation.key not in self._written:
             shown = {node: notation.name(name) for node, name in self._names.items()}
-            self._written[notation.key] = [_cells(step, notation, shown) for step in self._steps]
+            self._written[notation.key] = (
+                [_cells(step, notation, shown) for step in self._steps],
+                [(notation.name(name, "bar"), _chain(terms, notation, shown))
+                 for name, terms, _ in self._sweep])
         return self._written[notation.key]
 
     def __getitem__(self, name):
@@ -163,25 +199,34 @@ class Trace:
                        f"{', '.join(r.name for r in self.rows)}")
 
     def _entries(self, notation, column):
-        """(left-hand side, right-hand sides, value text) of one trace, row by row."""
-        attribute = ("primal", "tangent", "adjoint")[column]
+        """(left-hand side, right-hand sides, value text) of one trace, line by line: the
+        primal and tangent traces one line per variable, the adjoint trace one per step."""
+        rows, sweep = self._cells(notation)
+        if column == 2:
+            return [(*_shown(*cells), textbook_number(step.adjoint, self.digits))
+                    for cells, step in zip(sweep, self.adjoint_steps)]
+        attribute = ("primal", "tangent")[column]
         return [(*_shown(*cells[column]), textbook_number(getattr(row, attribute), self.digits))
-                for cells, row in zip(self._cells(notation), self.rows)]
+                for cells, row in zip(rows, self.rows)]
 
     def _headings(self, notation):
         seed = notation.math.format(notation.name(self.seed, "dot") + " = 1")
         out = notation.math.format(notation.name(self.output_name, "bar") + " = 1")
         return ("Forward primal trace", f"Forward tangent trace (seeded on {seed})",
-                f"Reverse adjoint trace (seeded on {out})")
+                f"Reverse adjoint trace (seeded on {out}), in the order the sweep runs")
+
+    def _lines(self, notation):
+        """The three traces side by side, line by line: per trace (formula, value text),
+        both "" once it has ended (the adjoint trace has a line per edge, so it runs on)."""
+        columns = [[(" = ".join((lhs, *parts)), value) for lhs, parts, value in
+                    self._entries(notation, column)] for column in range(3)]
+        return zip_longest(*columns, fillvalue=("", ""))
 
     def __str__(self):
-        """Three aligned sections; the adjoint trace runs from the output back, as computed."""
+        """Three aligned sections, each in the order it is computed."""
         lines = [self.title]
         for column, heading in enumerate(self._headings(TEXT)):
             entries = self._entries(TEXT, column)
-            if column == 2:
-                entries.reverse()
-                heading += ", from the output back"
             rhs = [" = ".join(parts) for _, parts, _ in entries]
             lhs_width = max(_width(e[0]) for e in entries)
             rhs_width = max(w for w in map(_width, rhs) if w <= _ALIGN_WITHIN)
@@ -198,22 +243,19 @@ class Trace:
         right = "<td style='text-align:right;padding:2px 12px 2px 6px'>"
         head = "".join(f"<th colspan='2' style='text-align:center;{border}'>{h}</th>"
                        for h in self._headings(HTML))
-        columns = [self._entries(HTML, column) for column in range(3)]
         body = "".join(
-            "<tr>" + "".join(f"{left}{' = '.join((lhs, *parts))}</td>{right}{value}</td>"
-                             for lhs, parts, value in row) + "</tr>"
-            for row in zip(*columns))
-        note = "The reverse sweep fills the adjoint column from the bottom up."
+            "<tr>" + "".join(f"{left}{formula}</td>{right}{value}</td>" for formula, value in row)
+            + "</tr>" for row in self._lines(HTML))
+        note = ("The adjoint trace has one line per edge of the reverse sweep: the first "
+                "contribution to an adjoint sets it, a later one adds to it.")
         return (f"<table class='adlearn-trace'><caption>{html.escape(self.title)}</caption>"
                 f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
                 f"<p style='font-size:smaller'>{note}</p>")
 
     def to_latex(self):
         """A LaTeX tabular of the three traces side by side (no extra packages needed)."""
-        columns = [self._entries(LATEX, column) for column in range(3)]
-        rows = [" & ".join(f"${' = '.join((lhs, *parts))}$ & ${value}$"
-                           for lhs, parts, value in row) + r" \\"
-                for row in zip(*columns)]
+        rows = [" & ".join(f"${formula}$ & ${value}$" if formula else " & "
+                           for formula, value in row) + r" \\" for row in self._lines(LATEX)]
         head = " & ".join(rf"\multicolumn{{2}}{{c}}{{{h}}}" for h in self._headings(LATEX))
         return "\n".join([r"\begin{tabular}{lrlrlr}", r"\hline", head + r" \\", r"\hline",
                           *rows, r"\hline", r"\end{tabular}"])
@@ -250,7 +292,7 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
             p * tangent.get(c, 0.0) for c, p in zip(node.inputs, node.partials))
     output_row = style == "textbook" or not output.inputs
     output_name = ("y" if style == "textbook" else "f") if output_row else names[output]
-    steps = _derivation(nodes, names, output, output_name if output_row else None)
+    steps, sweep = _derivation(nodes, names, output, output_name if output_row else None)
     values = [(n.value, tangent[n], n.grad) for n in nodes]
     if output_row:
         values.append((output.value, tangent.get(output, 0.0), 1.0))
@@ -258,7 +300,7 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     what = f.text if isinstance(f, Expression) else getattr(f, "__name__", "<lambda>")
     what = "f" if what == "<lambda>" else what
     title = f"Evaluation trace of {what} at {at}"
-    return Trace(steps, names, values, title, seed, output_name, digits)
+    return Trace(steps, sweep, names, values, title, seed, output_name, digits)
 
 
 def record(f, point, signature=None):
@@ -306,18 +348,22 @@ def bind_point(f, args, values):
 
 
 def _derivation(nodes, names, output, output_row_name):
-    """What each row says, before it is written in a notation.
+    """What each row and each step of the reverse sweep says, before it is written in a
+    notation.
 
     Per row: its name, what defines it (a node, or a name or number for the output row)
     and the terms of its tangent and its adjoint. A term is (marked, edge, product): the
     marked variable (u̇ or w̄), the edge (w, v) whose partial ∂w/∂v multiplies it (None
     for none), and that product written out with the local partial from the rule table.
+    Per step of the sweep (see ``AdjointStep``): the name whose adjoint it sets, the
+    terms it sums, and the adjoint's value after it.
     """
     leaf = {n: _Formula.name(names[n], value=n.value) for n in nodes}
     tangent = {n: [] for n in nodes}
     adjoint = {n: [] for n in nodes}
-    if output_row_name and not output.is_constant:
-        seed = _Formula.name(output_row_name, "bar")
+    passes = {n: [] for n in nodes}  # per node: (argument, adjoint term, local partial)
+    seed = _Formula.name(output_row_name, "bar") if output_row_name else None
+    if seed and not output.is_constant:
         adjoint[output].append((seed, None, seed))
     for node in nodes:
         if not node.inputs:
@@ -326,17 +372,42 @@ def _derivation(nodes, names, output, output_row_name):
                 tangent[node].append((own, None, own))
             continue
         args = [a.value if a.is_constant else leaf[a] for a in node.inputs]
-        for arg, partial in zip(node.inputs, RULES[node.op].partials(leaf[node], *args)):
+        for arg, number, partial in zip(node.inputs, node.partials,
+                                        RULES[node.op].partials(leaf[node], *args)):
             if not arg.is_constant:
                 dot, bar = _Formula.name(names[arg], "dot"), _Formula.name(names[node], "bar")
                 tangent[node].append((dot, (node, arg), dot * partial))
                 adjoint[arg].append((bar, (node, arg), bar * partial))
+                passes[node].append((arg, adjoint[arg][-1], number))
     steps = [(names[n], n, tangent[n], adjoint[n]) for n in nodes]
     if output_row_name:
         source = output.value if output.is_constant else _Formula.name(names[output])
         dot = 0.0 if output.is_constant else _Formula.name(names[output], "dot")
         steps.append((output_row_name, source, [(dot, None, dot)], []))
-    return steps
+    return steps, _sweep(nodes, names, output, passes, seed, output_row_name)
+
+
+def _sweep(nodes, names, output, passes, seed, output_row_name):
+    """The reverse sweep one edge at a time, in the order it runs (see ``AdjointStep``)."""
+    if output.is_constant:  # nothing to sweep: its inputs' adjoints stay 0
+        value, sweep = {}, [(output_row_name, [], 1.0)]
+    else:
+        value = {output: 1.0}
+        sweep = [(names[output], [(seed, None, seed)] if seed else [], 1.0)]
+    for node in reversed(nodes):
+        for arg, term, partial in passes[node]:
+            share = value.get(node, 0.0) * partial
+            if arg in value:  # a later contribution adds to the adjoint
+                own = _Formula.name(names[arg], "bar")
+                sweep.append((names[arg], [(own, None, own), term], value[arg] + share))
+            else:
+                sweep.append((names[arg], [term], share))
+            value[arg] = sweep[-1][2]
+    for node in nodes:  # the inputs' adjoints under their own names: x̄1 = v̄-1
+        if not node.inputs and node.name and node.name != names[node]:
+            own = _Formula.name(names[node], "bar")
+            sweep.append((node.name, [(own, None, own)], value.get(node, 0.0)))
+    return sweep
 
 
 def _cells(step, notation, shown):
@@ -349,13 +420,17 @@ def _cells(step, notation, shown):
         rhs = notation.name(source.name) if source.name else ""
     else:
         rhs = _render(source, notation)
-    cells = [(notation.name(name), [rhs])]
-    for mark, terms in (("dot", tangent), ("bar", adjoint)):
-        chain = " + ".join(
-            _render(marked, notation) + ("" if edge is None else " " + notation.partial.format(
-                shown[edge[0]], shown[edge[1]])) for marked, edge, _ in terms)
-        cells.append((notation.name(name, mark), [chain, _sum([t[2] for t in terms], notation)]))
-    return cells
+    return [(notation.name(name), [rhs]),
+            *((notation.name(name, mark), _chain(terms, notation, shown))
+              for mark, terms in (("dot", tangent), ("bar", adjoint)))]
+
+
+def _chain(terms, notation, shown):
+    """Terms in a notation: [the chain rule with the partials named, the same written out]."""
+    chain = " + ".join(
+        _render(marked, notation) + ("" if edge is None else " " + notation.partial.format(
+            shown[edge[0]], shown[edge[1]])) for marked, edge, _ in terms)
+    return [chain, _sum([t[2] for t in terms], notation)]
 
 
 def _shown(lhs, parts):

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import adlearn as ad
 from adlearn.cli import main
-from adlearn.trace import definition, node_names, trace_order
+from adlearn.trace import HTML, TEXT, AdjointStep, definition, node_names, trace_order
 
 
 def classic():
@@ -118,14 +118,93 @@ def test_the_tangent_and_adjoint_formulas_are_the_textbooks():
     assert [r.tangent_definition for r in t.rows[2:7]] == [
         "v̇-1 / v-1", "v̇-1 × v0 + v̇0 × v-1", "v̇0 × cos v0", "v̇1 + v̇2", "v̇4 - v̇3"]
     assert t["v2"].tangent_chain_rule == "v̇-1 ∂v2/∂v-1 + v̇0 ∂v2/∂v0"
-    # the reverse adjoint trace: the textbook adds the two contributions to v̄-1 in two
-    # steps (v̄-1 = v̄2 × v0, then v̄-1 = v̄-1 + v̄1 / v-1); a row shows their sum
+    # a row sums the contributions to its adjoint (the adjoint trace adds them one by one)
     assert t["v-1"].adjoint_chain_rule == "v̄1 ∂v1/∂v-1 + v̄2 ∂v2/∂v-1"
     assert t["v-1"].adjoint_definition == "v̄1 / v-1 + v̄2 × v0"
     assert t["v0"].adjoint_definition == "v̄2 × v-1 + v̄3 × cos v0"
     assert [t[n].adjoint_definition for n in ("v1", "v2", "v3", "v4", "v5")] == [
         "v̄4", "v̄4", "-v̄5", "v̄5", "ȳ"]
     assert t["v-1"].tangent_chain_rule == "ẋ1" and t["y"].tangent_chain_rule == "v̇5"
+
+
+# Table 2's reverse adjoint trace, copied by hand and read in the order the sweep runs
+# (the book prints it bottom up): one step per edge, the first contribution to an adjoint
+# sets it, a later one adds to it; the inputs' adjoints are read off last. The book writes
+# the partials of v4 and v5 as × 1 and × (-1); adlearn tidies v̄5 × 1 to v̄5.
+TEXTBOOK_ADJOINTS = [
+    ("v̄5", "ȳ", "ȳ", 1),
+    ("v̄4", "v̄5 ∂v5/∂v4", "v̄5", 1),
+    ("v̄3", "v̄5 ∂v5/∂v3", "-v̄5", -1),
+    ("v̄1", "v̄4 ∂v4/∂v1", "v̄4", 1),
+    ("v̄2", "v̄4 ∂v4/∂v2", "v̄4", 1),
+    ("v̄0", "v̄3 ∂v3/∂v0", "v̄3 × cos v0", -0.284),
+    ("v̄-1", "v̄2 ∂v2/∂v-1", "v̄2 × v0", 5),
+    ("v̄0", "v̄0 + v̄2 ∂v2/∂v0", "v̄0 + v̄2 × v-1", 1.716),
+    ("v̄-1", "v̄-1 + v̄1 ∂v1/∂v-1", "v̄-1 + v̄1 / v-1", 5.5),
+    ("x̄1", "v̄-1", "v̄-1", 5.5),
+    ("x̄2", "v̄0", "v̄0", 1.716),
+]
+
+
+def adjoint_trace(t):
+    return [(TEXT.name(s.name, "bar"), s.chain_rule, s.definition, round(s.adjoint, 3))
+            for s in t.adjoint_steps]
+
+
+def test_the_reverse_adjoint_trace_is_the_textbooks_step_by_step():
+    t = ad.trace(CLASSIC, x1=2.0, x2=5.0)
+    assert adjoint_trace(t) == TEXTBOOK_ADJOINTS
+    assert t.adjoint_steps[8] == AdjointStep(
+        "v-1", "v̄-1 + v̄1 ∂v1/∂v-1", "v̄-1 + v̄1 / v-1", t.adjoint_steps[8].adjoint)
+    # the last step to each variable leaves the adjoint its row holds
+    last = {s.name: s.adjoint for s in t.adjoint_steps}
+    assert all(last[r.name] == pytest.approx(r.adjoint, rel=1e-12) for r in t.rows[:7])
+    lines = str(t).splitlines()
+    heading = lines.index("Reverse adjoint trace (seeded on ȳ = 1), in the order the sweep runs")
+    assert lines[heading + 1:] == [
+        "  v̄5  = ȳ                                  = 1",
+        "  v̄4  = v̄5 ∂v5/∂v4 = v̄5                    = 1",
+        "  v̄3  = v̄5 ∂v5/∂v3 = -v̄5                   = -1",
+        "  v̄1  = v̄4 ∂v4/∂v1 = v̄4                    = 1",
+        "  v̄2  = v̄4 ∂v4/∂v2 = v̄4                    = 1",
+        "  v̄0  = v̄3 ∂v3/∂v0 = v̄3 × cos v0           = -0.284",
+        "  v̄-1 = v̄2 ∂v2/∂v-1 = v̄2 × v0              = 5",
+        "  v̄0  = v̄0 + v̄2 ∂v2/∂v0 = v̄0 + v̄2 × v-1    = 1.716",
+        "  v̄-1 = v̄-1 + v̄1 ∂v1/∂v-1 = v̄-1 + v̄1 / v-1 = 5.5",
+        "  x̄1  = v̄-1                                = 5.5",
+        "  x̄2  = v̄0                                 = 1.716"]
+
+
+def test_a_variable_used_twice_by_one_node_gets_both_edges():
+    t = ad.trace(lambda x: x * x, x=3.0)
+    assert adjoint_trace(t) == [("v̄1", "ȳ", "ȳ", 1),
+                                ("v̄0", "v̄1 ∂v1/∂v0", "v̄1 × v0", 3),
+                                ("v̄0", "v̄0 + v̄1 ∂v1/∂v0", "v̄0 + v̄1 × v0", 6),
+                                ("x̄", "v̄0", "v̄0", 6)]
+
+
+def test_constants_take_no_step_of_the_sweep():
+    t = ad.trace("2 * x1 + x1 / 4", x1=1.0)  # v1 = 2 × v0, v2 = v0 / 4, v3 = v1 + v2
+    # the sweep visits v3, v2, v1, so v0 hears from v2 first; 2 and 4 get no adjoint
+    assert adjoint_trace(t) == [("v̄3", "ȳ", "ȳ", 1),
+                                ("v̄1", "v̄3 ∂v3/∂v1", "v̄3", 1),
+                                ("v̄2", "v̄3 ∂v3/∂v2", "v̄3", 1),
+                                ("v̄0", "v̄2 ∂v2/∂v0", "v̄2 × 0.25", 0.25),
+                                ("v̄0", "v̄0 + v̄1 ∂v1/∂v0", "v̄0 + v̄1 × 2", 2.25),
+                                ("x̄1", "v̄0", "v̄0", 2.25)]
+
+
+def test_the_adjoint_trace_in_intro_style_starts_at_f_and_needs_no_input_steps():
+    t = ad.trace("x1**2 + 2*x2", x1=2.0, x2=3.0, style="intro")
+    assert adjoint_trace(t) == [("f̄", "", "", 1),
+                                ("x̄3", "f̄ ∂f/∂x3", "f̄", 1),
+                                ("x̄4", "f̄ ∂f/∂x4", "f̄", 1),
+                                ("x̄2", "x̄4 ∂x4/∂x2", "x̄4 × 2", 2),
+                                ("x̄1", "x̄3 ∂x3/∂x1", "x̄3 × 2 × x1", 4)]
+    assert "\n  f̄                             = 1\n" in str(t)
+    # inputs named otherwise are read off under their own names, as the primal trace reads
+    t = ad.trace(lambda a: a * 2, a=1.5, style="intro")
+    assert adjoint_trace(t)[-1] == ("ā", "x̄1", "x̄1", 2)
 
 
 def test_the_intro_example_in_intro_style():
@@ -167,13 +246,13 @@ def test_str_aligns_three_sections_and_runs_the_adjoints_back():
                  "  v3  = sin v0   = -0.959",
                  "  y   = v5       = 11.652",
                  "Forward tangent trace (seeded on ẋ1 = 1)",
-                 "Reverse adjoint trace (seeded on ȳ = 1), from the output back"):
+                 "Reverse adjoint trace (seeded on ȳ = 1), in the order the sweep runs"):
         assert line in lines
     assert any(line.startswith("  v̇1  = v̇-1 ∂v1/∂v-1 = v̇-1 / v-1 ") and line.endswith(" = 0.5")
                for line in lines)
     adjoints = [line.split()[0] for line in lines[lines.index(
-        "Reverse adjoint trace (seeded on ȳ = 1), from the output back") + 1:]]
-    assert adjoints == ["ȳ", "v̄5", "v̄4", "v̄3", "v̄2", "v̄1", "v̄0", "v̄-1"]
+        "Reverse adjoint trace (seeded on ȳ = 1), in the order the sweep runs") + 1:]]
+    assert adjoints == ["v̄5", "v̄4", "v̄3", "v̄1", "v̄2", "v̄0", "v̄-1", "v̄0", "v̄-1", "x̄1", "x̄2"]
     # the values line up in one column within a section
     primal = lines[2:10]
     assert len({line.index("= ", 8) for line in primal if line.count("=") == 2}) == 1
@@ -186,25 +265,39 @@ def test_html_shows_the_three_traces_side_by_side_escaped():
     f.__name__ = "<f & g>"
     page = ad.trace(f, x1=2.0, x2=5.0)._repr_html_()
     assert "<caption>Evaluation trace of &lt;f &amp; g&gt; at x1 = 2, x2 = 5</caption>" in page
-    assert page.count("<tr>") == 1 + 8  # the heading and one row per variable
+    assert page.count("<tr>") == 1 + 11  # the heading and one row per step of the sweep
+    assert "Reverse adjoint trace (seeded on ȳ = 1), in the order the sweep runs" in page
     assert "Forward tangent trace (seeded on ẋ<sub>1</sub> = 1)" in page
     assert re.search(r"<td [^>]*>v<sub>1</sub> = ln v<sub>-1</sub></td>"
                      r"<td style='text-align:right[^>]*>0.693</td>", page)
     assert ("v̇<sub>1</sub> = v̇<sub>-1</sub> ∂v<sub>1</sub>/∂v<sub>-1</sub> = "
             "v̇<sub>-1</sub> / v<sub>-1</sub>") in page
     assert re.search(r"<td style='text-align:right[^>]*>1.716</td>", page)
+    # the adjoint trace runs on past the eighth variable, beside empty cells
+    steps = re.findall(r"<td [^>]*>(v̄<sub>[^<]*</sub>|x̄<sub>\d</sub>) = ", page)
+    assert steps == [HTML.name(s.name, "bar") for s in
+                     ad.trace(f, x1=2.0, x2=5.0).adjoint_steps]
+    assert ("v̄<sub>-1</sub> = v̄<sub>-1</sub> + v̄<sub>1</sub> ∂v<sub>1</sub>/∂v<sub>-1</sub> = "
+            "v̄<sub>-1</sub> + v̄<sub>1</sub> / v<sub>-1</sub>") in page
+    assert page.count("<td style='text-align:left;border-left:1px solid #bbb;"
+                      "padding:2px 6px 2px 12px'></td>") == 2 * 3
 
 
 def test_latex_is_a_tabular_with_one_line_per_variable():
     latex = ad.trace(CLASSIC, x1=2.0, x2=5.0).to_latex()
     lines = latex.splitlines()
     assert lines[0] == r"\begin{tabular}{lrlrlr}" and lines[-1] == r"\end{tabular}"
-    rows = [line for line in lines if line.startswith("$")]
-    assert len(rows) == 8 and all(row.endswith(r" \\") for row in rows)
+    rows = lines[4:-2]  # between the heading's rules and the closing rule
+    assert len(rows) == 11 and all(row.endswith(r" \\") for row in rows)
     assert rows[2].startswith(r"$v_{1} = \ln v_{-1}$ & $0.693$ & "
                               r"$\dot{v}_{1} = \dot{v}_{-1} \frac{\partial v_{1}}{\partial v_{-1}}"
                               r" = \frac{\dot{v}_{-1}}{v_{-1}}$ & $0.5$ & ")
-    assert rows[1].endswith(r"$1.716$ \\")
+    assert rows[0].endswith(r"& $\bar{v}_{5} = \bar{y}$ & $1$ \\")
+    assert rows[8] == (r" &  &  &  & $\bar{v}_{-1} = \bar{v}_{-1} + \bar{v}_{1} "
+                       r"\frac{\partial v_{1}}{\partial v_{-1}} = "
+                       r"\bar{v}_{-1} + \frac{\bar{v}_{1}}{v_{-1}}$ & $5.5$ \\")
+    assert all(row.count("&") == 5 for row in rows)
+    assert r"in the order the sweep runs" in lines[2]
     assert latex.count("{") == latex.count("}")
 
 
@@ -220,9 +313,11 @@ def test_a_constant_output_and_an_output_that_is_an_input():
     t = ad.trace(lambda x: 3.0, x=1.0)
     assert [(r.name, r.definition, r.primal, r.adjoint) for r in t.rows] == [
         ("v0", "x", 1.0, 0.0), ("y", "3", 3.0, 1.0)]
+    assert adjoint_trace(t) == [("ȳ", "", "", 1), ("x̄", "v̄0", "v̄0", 0)]
     t = ad.trace(lambda x: x, x=1.5, style="intro")
     assert [(r.name, r.definition, r.tangent, r.adjoint) for r in t.rows] == [
         ("x1", "x", 1.0, 1.0), ("f", "x1", 1.0, 1.0)]
+    assert adjoint_trace(t) == [("x̄1", "f̄", "f̄", 1), ("x̄", "x̄1", "x̄1", 1)]
 
 
 def test_a_deep_trace_needs_no_recursion():
@@ -333,6 +428,28 @@ def test_every_printed_formula_evaluates_to_its_number(expr, data):
                 formula = ad.parse(as_python(text))
                 got = formula(**{v: values[v] for v in formula.variables})
                 assert abs(got - number) <= 1e-4 * scale, (row, text, as_python(text))
+    # the adjoint trace, step by step: a step reads the adjoints as the steps before it
+    # left them (each starts at 0, as in the textbook); an adjoint's first step sets it,
+    # a later one adds to it, so only a later one reads its own adjoint
+    adjoints = {"y_b_": 1.0}
+    primals = {k: v for k, v in values.items() if "_d_" not in k and "_b_" not in k}
+    for step in t.adjoint_steps:
+        bar = bar_key(step.name)
+        later = step.chain_rule.startswith(TEXT.name(step.name, "bar") + " + ")
+        assert later == (bar in adjoints), step
+        if step.definition:
+            formula = ad.parse(as_python(step.definition))
+            got = formula(**{v: primals.get(v, adjoints.get(v, 0.0)) for v in formula.variables})
+            assert abs(got - step.adjoint) <= 1e-4 * scale, (step, as_python(step.definition))
+        adjoints[bar] = step.adjoint
+    for row in t.rows:  # each adjoint ends as the engine's
+        assert adjoints.get(bar_key(row.name), 0.0) == pytest.approx(row.adjoint, rel=1e-9,
+                                                                     abs=1e-9)
+
+
+def bar_key(name):
+    """The key of a variable's adjoint in the values above: v-1 -> v_b_m1, a -> a_b_."""
+    return as_python(re.sub(r"^([a-z]+)", "\\g<1>\u0304", name))
 
 
 def test_as_python_reads_the_textbook_formulas():

@@ -162,7 +162,7 @@ def test_values_and_gradient_follow_the_sliders(explorer):
     value = math.log(x1) + x1 * x2 - math.sin(x2)
     assert f"y = f(x1 = 3, x2 = 1) = {ad.rules.number_text(value)}" in text(explorer.result.value)
     assert explorer.trace_table.value == ad.trace(CLASSIC, x1=3.0, x2=1.0)._repr_html_()
-    assert "v̄1 / v-1 + v̄2 × v0 1.333" in text(explorer.trace_table.value)  # 1/x1 + x2
+    assert "v̄-1 + v̄1 / v-1 1.333" in text(explorer.trace_table.value)  # 1/x1 + x2
 
 
 def test_a_domain_error_is_shown_and_the_widget_recovers(explorer):
