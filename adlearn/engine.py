@@ -6,12 +6,14 @@ nodes from the output back to the inputs and applies the chain rule edge by edge
 
     adjoint(input) += adjoint(node) * partial(node, input)
 
-Nodes hold no closures, so the graph has no reference cycles and is freed as soon as
-its output is dropped. Every walk over the graph is a loop, never a recursion, so a
-graph may be as deep as memory allows.
+Python's operators on a Var (``x * y``, ``2 ** x``, ...) come from ``rules.Operand``,
+which sends each one to ``Var._apply`` with the name of its rule. Nodes hold no
+closures, so the graph has no reference cycles and is freed as soon as its output is
+dropped. Every walk over the graph is a loop, never a recursion, so a graph may be as
+deep as memory allows.
 """
 
-from .errors import AdlearnError, NotANumberError
+from .errors import AdlearnError, NotANumberError, OverflowDomainError
 from .rules import RULES, Operand, as_real, evaluate, number_text
 
 
@@ -41,12 +43,12 @@ class Var(Operand):
     @staticmethod
     def _apply(op, *args):
         """The forward pass of one operation: a new node with its value and local partials."""
-        node = Var.__new__(Var)  # not Var(...): the rule table checks the value
+        node = Var.__new__(Var)  # without __init__: evaluate() below checks the value
         node.grad, node.name, node.op = 0.0, None, op
-        node.inputs = args
+        node.inputs = args  # usually Vars already; a number mixed in (2*x) becomes a constant
         for a in args:
-            if not isinstance(a, Var):  # a Python number mixed in, as in 2*x: make constants
-                node.inputs = tuple([a if isinstance(a, Var) else _constant(a) for a in args])
+            if not isinstance(a, Var):
+                node.inputs = tuple([x if isinstance(x, Var) else _constant(x) for x in args])
                 break
         try:
             node.value, node.partials = evaluate(op, [v.value for v in node.inputs])
@@ -73,6 +75,11 @@ class Var(Operand):
             if node.inputs:  # a leaf has no inputs to pass its adjoint on to
                 for child, partial in zip(node.inputs, node.partials):
                     adjoint[child] = adjoint.get(child, 0.0) + node_adjoint * partial
+            elif node_adjoint - node_adjoint != 0.0 and not node.is_constant:
+                # an inf or nan adjoint flows on down to every input below it
+                raise OverflowDomainError(
+                    f"the adjoint of {formula(node)} is too large for a float (the largest "
+                    "float is about 1.8e308): a product of partials along the way overflowed")
 
     def zero_grad(self):
         """Reset the adjoint of every node in this output's graph to zero."""

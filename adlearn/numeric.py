@@ -6,6 +6,7 @@ the size of x, balances the two. It needs two evaluations of f per input and is 
 approximate: useful as an independent check on AD, not as a replacement for it.
 """
 
+import math
 from dataclasses import dataclass
 
 from .rules import as_real
@@ -60,4 +61,5 @@ def gradcheck(f, *args, h=1e-5, tolerance=1e-6):
     ad = grad(f)(*args)
     numeric = numeric_grad(f, *args, h=h)
     errors = [abs(a - n) / max(1.0, abs(a), abs(n)) for a, n in zip(ad, numeric)]
-    return GradCheck(ad, numeric, max(errors, default=0.0), tolerance)
+    worst = math.nan if any(e != e for e in errors) else max(errors, default=0.0)  # nan != nan
+    return GradCheck(ad, numeric, worst, tolerance)

@@ -14,15 +14,31 @@ import operator
 
 from . import functions
 from .errors import ParseError
+from .rules import Operand, as_real, evaluate
 
 FUNCTIONS = {
     name: getattr(functions, name)
     for name in ("exp", "log", "ln", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs")
 }
 CONSTANTS = {"pi": math.pi}
-_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-           ast.Div: operator.truediv, ast.Pow: operator.pow}
-_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+
+
+def _arithmetic(rule, python_operator):
+    """python_operator on Vars and Duals (their operators apply the rule table); on plain
+    numbers the rule itself, so ``1/0`` or ``(-8)**(1/3)`` is an adlearn error too."""
+    def apply(*args):
+        if any(isinstance(a, Operand) for a in args):
+            return python_operator(*args)
+        values = [as_real(a, "a value in the expression") for a in args]
+        return evaluate(rule, values, with_partials=False)[0]
+    return apply
+
+
+_BINARY = {ast.Add: _arithmetic("add", operator.add), ast.Sub: _arithmetic("sub", operator.sub),
+           ast.Mult: _arithmetic("mul", operator.mul),
+           ast.Div: _arithmetic("div", operator.truediv),
+           ast.Pow: _arithmetic("powc", operator.pow)}  # a number's exponent is a constant
+_UNARY = {ast.USub: _arithmetic("neg", operator.neg), ast.UAdd: operator.pos}
 _HINTS = {ast.BitXor: "use ** for powers, not ^", ast.FloorDiv: "use / for division",
           ast.Mod: "% is not a differentiable operation here"}
 MAX_LENGTH = 10_000

@@ -54,6 +54,7 @@ class Operand:
     def tanh(self): return self._apply("tanh", self)
     def sigmoid(self): return self._apply("sigmoid", self)
     def relu(self): return self._apply("relu", self)
+    def abs(self): return self._apply("abs", self)
 
     # Ordering compares values; equality stays identity, so operands can key a dict.
     def __lt__(self, other): return self.value < primal(other)
@@ -140,7 +141,7 @@ RULES = _table(
     Rule("neg", lambda a: -a, lambda out, a: (-1.0,),
          "-{0}", "-{0}", lambda sp, a: -a),
     # x ** n with a constant n: the exponent is a constant node, so no adjoint flows to it.
-    Rule("powc", lambda a, n: a ** n, lambda out, a, n: (n * a ** (n - 1), 0.0),
+    Rule("powc", lambda a, n: a ** n, lambda out, a, n: (n * a ** (n - 1) if n else 0.0, 0.0),
          "{0}^{1}", "{{{0}}}^{{{1}}}", lambda sp, a, n: a ** n,
          "x^n needs x ≠ 0 when n < 1 (0 to a negative power, or an infinite derivative), "
          "and x ≥ 0 when n is not a whole number"),
@@ -184,15 +185,18 @@ def evaluate(op, args, with_partials=True):
     rule = RULES[op]
     try:
         out = rule.value(*args)
-        partials = rule.partials(out, *args) if with_partials else ()
     except (ArithmeticError, ValueError) as exc:  # ZeroDivisionError, OverflowError, math domain
         raise _domain_error(rule, args, exc) from None
+    try:
+        partials = rule.partials(out, *args) if with_partials else ()
+    except (ArithmeticError, ValueError) as exc:
+        raise _domain_error(rule, args, exc, in_derivative=True) from None
     results = (out, *partials)
     total = sum(results)  # inf or nan when any result is: one test checks them all
     if not (type(total) is float and total - total == 0.0):  # inf - inf, nan - nan: nan
-        for x in results:  # look closer (Duals, complex numbers, a sum that overflowed)
+        for i, x in enumerate(results):  # look closer (Duals, complex numbers, an overflow)
             if not _is_finite_real(x):
-                raise _domain_error(rule, args, primal_number(x))
+                raise _domain_error(rule, args, primal_number(x), in_derivative=i > 0)
     return out, partials
 
 
@@ -203,12 +207,14 @@ def _is_finite_real(x):
     return isinstance(x, (int, float)) and math.isfinite(x)
 
 
-def _domain_error(rule, args, problem):
-    """The adlearn error for rule applied to args, given the exception or bad result."""
+def _domain_error(rule, args, problem, in_derivative=False):
+    """The adlearn error for rule applied to args, given the exception or bad result and
+    whether it came from the value or from a local partial derivative."""
     values = [primal_number(a) for a in args]
     shown = rule.text.format(*(number_text(v) for v in values))
     if isinstance(problem, OverflowError) or (isinstance(problem, float) and math.isinf(problem)):
-        return OverflowDomainError(f"{shown} is too large for a float "
+        what = f"the derivative of {shown}" if in_derivative else shown
+        return OverflowDomainError(f"{what} is too large for a float "
                                    "(the largest float is about 1.8e308)")
     zero = isinstance(problem, ZeroDivisionError) or any(v == 0 for v in values)
     cls = ZeroDivisionDomainError if zero else DomainError

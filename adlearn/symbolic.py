@@ -1,24 +1,38 @@
 """The SymPy bridge: a recorded graph as a symbolic expression, and symbolic gradients.
 
 Each node becomes the SymPy form given by its rule in the rule table; inputs become
-real symbols named after them (unnamed ones u1, u2, ...), constants exact numbers where they are whole.
+real symbols named after them (unnamed ones u1, u2, ... where those names are free), and
+constants exact numbers where they are whole.
 """
+
+import itertools
+from collections import Counter
 
 import sympy as sp
 
-from .engine import topological_order
+from .engine import Var, topological_order
+from .errors import ArgumentError, NotANumberError
 from .rules import RULES
 
 
 def to_sympy(output):
     """The SymPy expression that the graph of output computes."""
-    exprs, unnamed = {}, 0
-    for node in topological_order(output):
+    if not isinstance(output, Var):
+        raise NotANumberError(f"to_sympy needs the Var a computation ends in, "
+                              f"not {type(output).__name__}")
+    nodes = topological_order(output)
+    inputs = [node for node in nodes if node.op is None]
+    names = Counter(node.name for node in inputs if node.name is not None)
+    twice = sorted(name for name, count in names.items() if count > 1)
+    if twice:  # one symbol for two different inputs would make a wrong formula
+        raise ArgumentError(f"two different inputs of the graph are both named {twice[0]!r}: "
+                            "give each Var a name of its own")
+    unnamed = (f"u{i}" for i in itertools.count(1) if f"u{i}" not in names)
+    exprs = {node: sp.Symbol(node.name or next(unnamed), real=True) for node in inputs}
+    for node in nodes:
         if node.op is None:
-            if node.name is None:
-                unnamed += 1
-            exprs[node] = sp.Symbol(node.name or f"u{unnamed}", real=True)
-        elif node.is_constant:
+            continue
+        if node.is_constant:
             v = node.value
             exprs[node] = sp.Integer(int(v)) if v.is_integer() else sp.Float(v)
         else:

@@ -56,6 +56,11 @@ def test_variables_in_the_order_of_the_expression(capsys):
     (["log(x)", "--at", "x=-1"],
      "ln (-1) is not defined: the logarithm needs a positive input at: ln x"),
     (["x / y", "--at", "x=1", "y=0"], "1 / 0 is not defined"),
+    # arithmetic on numbers alone goes through the rule table too
+    (["1/0 + x", "--at", "x=1"], "1 / 0 is not defined"),
+    (["10**400 * x", "--at", "x=1"], "10^400 is too large for a float"),
+    (["0**-1 + x", "--at", "x=1"], "0^(-1) is not defined"),
+    (["(-8)**(1/3) * x", "--at", "x=1"], "(-8)^0.333333 is not defined"),
 ])
 def test_bad_input_exits_2_with_one_line(capsys, args, message):
     assert main(["grad", *args]) == 2

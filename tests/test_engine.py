@@ -217,3 +217,17 @@ def test_repr_shows_value_name_op_and_grad():
     assert repr(x) == "Var(2.0, name='x', grad=3.0)"
     assert repr(y) == "Var(6.0, op='mul', grad=1.0)"
     assert f"{y:.2f}" == "6.00"
+
+
+def test_every_one_argument_rule_is_also_a_method():
+    """x.exp(), x.log(), ..., x.abs(): each one-input rule of the table, as a method."""
+    import inspect
+
+    from adlearn.rules import RULES
+
+    one_input = [name for name, rule in RULES.items()
+                 if len(inspect.signature(rule.value).parameters) == 1 and name != "neg"]
+    x = ad.Var(0.5)
+    for name in one_input:
+        assert getattr(x, name)().op == name
+    assert ad.Var(-2.0).abs().value == 2.0

@@ -143,3 +143,50 @@ def test_every_error_class_subclasses_a_builtin():
     for cls in classes:
         assert any(issubclass(cls, b) for b in (ValueError, TypeError, ArithmeticError,
                                                 AssertionError)), cls
+
+
+def test_a_parsed_expression_checks_arithmetic_on_plain_numbers():
+    """Numbers alone go through the rule table as Vars do: no raw ZeroDivisionError, no
+    complex number from a negative base to a fractional power."""
+    raised(ZeroDivisionDomainError, ZeroDivisionError, lambda: ad.parse("x / y")(1.0, 0.0))
+    assert "(-1)^0.5 is not defined" in raised(
+        DomainError, ValueError, lambda: ad.parse("x ** 0.5")(-1.0))
+    raised(NotANumberError, TypeError, lambda: ad.parse("x / y")("a", 1.0))
+    assert ad.parse("x ** 0.5")(4.0) == 2.0 and ad.parse("2 ** x")(3.0) == 8.0
+
+
+def test_an_adjoint_that_overflows_in_the_reverse_sweep_is_an_error():
+    """Every partial is finite, yet their product along the way is not: backward says so
+    rather than leaving nan in x.grad."""
+    x = ad.Var(1.0, name="x")
+    a = x * 0.0 + 1e-300
+    for _ in range(5):
+        a = ad.sqrt(a)  # each local partial 1/(2√a) is large but finite
+    message = raised(OverflowDomainError, OverflowError, lambda: (a * 1e300).backward())
+    assert message.startswith("the adjoint of x is too large for a float")
+
+
+def test_an_overflow_in_a_derivative_is_not_blamed_on_the_value():
+    message = raised(OverflowDomainError, OverflowError, lambda: ad.grad(ad.log)(1e-320))
+    assert message.startswith("the derivative of ln ")
+
+
+def test_the_derivative_of_x_to_the_power_0_is_0_even_at_0():
+    assert ad.grad(lambda x: x ** 0)(0.0) == (0.0,)
+    assert ad.derivative(lambda x: x ** 0)(0.0) == 0.0
+
+
+def test_gradcheck_reports_a_nan_as_a_mismatch():
+    """A nan in the numeric gradient must not hide behind max() (nan compares false)."""
+    result = ad.gradcheck(lambda a, b: a * b + (math.nan if type(a) is float else 0.0), 2.0, 3.0)
+    assert not result and math.isnan(result.max_error) and "MISMATCH" in str(result)
+
+
+def test_to_sympy_refuses_two_inputs_with_one_name():
+    from adlearn.errors import ArgumentError
+
+    x1, x2 = ad.Var(2.0, name="x"), ad.Var(3.0, name="x")
+    assert "both named 'x'" in raised(ArgumentError, ValueError, lambda: ad.to_sympy(x1 * x2))
+    raised(NotANumberError, TypeError, lambda: ad.to_sympy(2.0))
+    named, unnamed = ad.Var(1.0, name="u1"), ad.Var(2.0)
+    assert str(ad.to_sympy(named * unnamed)) == "u1*u2"  # no clash with a real u1
