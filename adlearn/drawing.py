@@ -521,8 +521,9 @@ class GraphDrawing:
                    Line2D([], [], color=SHARE_COLOURS[1], linewidth=3, linestyle=(0, (4, 2)))]
         texts = ["a positive share (the wider, the larger)", "a negative share"]
         called = ", ".join(map(self._called, starts))
+        shown = f" (the shares of {self._called(start)} are shown)" if len(starts) > 1 else ""
         title = (f"{count:,} chain-rule paths from {called}: too many to "
-                 f"list (more than {self.max_paths}).\nEach edge is shaded by its share of "
+                 f"list (more than {self.max_paths}){shown}.\nEach edge is shaded by its share of "
                  f"∂{out}/∂{wrt} = {textbook_number(gradient, self.digits)}: the tangent into it × "
                  "its partial × the adjoint out of it.\nAcross any cut of the graph the "
                  "shares add up to the gradient.")

@@ -332,3 +332,13 @@ def test_cli_draw_errors_exit_2_with_one_line(capsys, argv, message):
     status, out, err = run(capsys, "draw", *argv)
     assert status == 2 and out == ""
     assert err.startswith("adlearn: error: ") and message in err and err.count("\n") == 1
+
+
+def test_shading_for_several_inputs_says_whose_shares_it_shows():
+    """Past the path limit only one input's shares can be shaded: the legend names it."""
+    x, y = ad.Var(1.1, name="x"), ad.Var(0.9, name="y")
+    z = x * y
+    for _ in range(6):
+        z = z * z * 0.5 + x - y
+    title = ad.draw(z, highlight=["x", "y"]).get_legend().get_title().get_text()
+    assert "too many to list" in title and "(the shares of v-1 (x) are shown)" in title
