@@ -30,6 +30,13 @@ KEY_NUMBERS = {
                                    "central differences called f 200 times"],
     "04_graph_and_trace": ["'x3': 4.0, 'x4': 6.0, 'f': 10.0", "'v3': -0.959", "'v5': 11.652",
                            "dy/dx1 = 5.5", "dy/dx2 = 1.716"],
+    "05_forward_mode": ["(10.0, 4.0)", "(11.652071455223084, 5.5)",
+                        "[5.5, 1.7163378145367738]"],
+    "06_reverse_mode": ["(4.0, 2.0)", "(11.652071455223084, 5.5, 1.7163378145367738)"],
+    "07_chain_rule_paths": ["sum over the paths: ∂f/∂x1 = 4", "∂v5/∂v-1 = 0.5 + 5 = 5.5",
+                            "∂v5/∂v0 = 2 + (-0.283662) = 1.71634"],
+    "08_ad_in_machine_learning": ["MLP(2 → 6 → 1: 25 parameters)"],
+    "09_beyond": ["(27.0, 27.0, 18.0, 6.0)"],
 }
 
 
@@ -87,7 +94,8 @@ def test_opens_with_goals_and_closes_with_a_pointer(name):
     first, last = source(cells[0]), source(cells[-1])
     assert cells[0]["cell_type"] == "markdown" and "After this notebook you will be able to" in first
     assert cells[-1]["cell_type"] == "markdown" and "## Summary" in last
-    assert "**Exercise" in last and "**Next:**" in last
+    assert "**Exercise" in last
+    assert "**Next:**" in last or name == NOTEBOOKS[-1].stem  # the last one reads further
 
 
 def test_exercises_are_never_collected():
