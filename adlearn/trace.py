@@ -272,12 +272,7 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     input whose tangent is 1 in the forward tangent trace (the first by default);
     ``style`` is ``"textbook"`` (v-1, v0, v1, ...) or ``"intro"`` (x1, x2, x3, ...).
     """
-    check_style(style)
-    if isinstance(f, str):
-        f = parse(f)
-    signature, point = bind_point(f, args, values)
-    if not point:
-        raise ArgumentError("f has no inputs, so there is nothing to differentiate")
+    f, signature, point = function_at(f, args, values, style)
     seed = next(iter(point)) if seed is None else seed
     if seed not in point:
         raise UnknownInputError(f"seed {seed!r} is not an input of f; "
@@ -317,6 +312,18 @@ def record(f, point, signature=None):
         output = _constant(as_real(output, "the value returned by f"))
     output.backward()
     return inputs, output
+
+
+def function_at(f, args, values, style):
+    """The start of ``ad.trace`` and ``ad.explore``: f as a callable (expression text is
+    parsed), its signature and {input name: value}, with the style checked."""
+    check_style(style)
+    if isinstance(f, str):
+        f = parse(f)
+    signature, point = bind_point(f, args, values)
+    if not point:
+        raise ArgumentError("f has no inputs, so there is nothing to differentiate")
+    return f, signature, point
 
 
 def bind_point(f, args, values):

@@ -31,10 +31,10 @@ from .engine import formula
 from .drawing import EDGE_COLOUR, LINESTYLES, MAX_PATHS, PALETTE, GraphDrawing, node_label
 from .errors import ArgumentError, UnknownInputError
 from .graph import chain_rule_paths, count_paths, node_ids, partial_symbol, result_text
-from .parse import Expression, parse
+from .parse import Expression
 from .rules import as_real, number_text
-from .trace import (HTML, TEXT, bind_point, check_style, definition, record, textbook_number,
-                    trace, trace_order)
+from .trace import (HTML, TEXT, definition, function_at, record, textbook_number, trace,
+                    trace_order)
 
 
 @dataclass(frozen=True)
@@ -623,11 +623,6 @@ def explore(f, /, *args, ranges=None, style="textbook", **values):
     ``style`` names the nodes as the trace does: ``"textbook"`` (v-1, v0, v1, ...) or
     ``"intro"`` (x1, x2, x3, ...). Returns an ``Explorer``, which Jupyter shows.
     """
-    check_style(style)
-    if isinstance(f, str):
-        f = parse(f)
-    signature, point = bind_point(f, args, values)
-    if not point:
-        raise ArgumentError("explore needs f to take at least one input, to put on a slider")
+    f, signature, point = function_at(f, args, values, style)
     return Explorer(f, signature, {name: as_real(v, name) for name, v in point.items()},
                     dict(ranges or {}), style)
