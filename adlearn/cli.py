@@ -7,6 +7,7 @@ function's domain) ends with exit status 2 and one clear line, never a traceback
 """
 
 import argparse
+import os
 import sys
 
 from .errors import AdlearnError, ParseError, PathLimitError
@@ -168,6 +169,8 @@ def main(argv=None):
     except (UsageError, AdlearnError) as exc:
         print(f"adlearn: error: {one_line(exc)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader stopped early (adlearn trace ... | head): fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing to flush
     return 0
 
 

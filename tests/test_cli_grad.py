@@ -77,3 +77,14 @@ def test_bad_input_through_the_console_script_has_no_traceback():
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("adlearn: error: ln 0 is not defined")
     assert done.stderr.count("\n") == 1
+
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """adlearn trace ... | head: the pipe closes long before the trace is printed whole
+    (a trace larger than the pipe's buffer, so the write really fails)."""
+    expression = " + ".join(["sin(x1)"] * 300)  # a trace of about 130 KB
+    done = subprocess.run(
+        f"{sys.executable} -m adlearn.cli trace '{expression}' --at x1=2 | head -c 10",
+        shell=True, capture_output=True, text=True, timeout=120)
+    assert done.stdout == "Evaluation" and done.stderr == ""
