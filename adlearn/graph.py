@@ -22,7 +22,7 @@ import networkx as nx
 from .engine import Var
 from .errors import ArgumentError, PathLimitError, UnknownInputError
 from .rules import number_text
-from .trace import node_names, trace_order
+from .trace import node_names, tangents, trace_order
 
 PATH_LIMIT = 1000  # the most paths chain_rule_paths lists unless the caller says otherwise
 
@@ -237,10 +237,7 @@ def gradient_shares(output, wrt, inputs=None, style="textbook"):
     """
     node = find_node(output, wrt, inputs, style)
     ids, order = node_ids(output, inputs, style), trace_order(output, inputs)
-    tangent = {node: 1.0}
-    for v in order:
-        if v is not node:
-            tangent[v] = math.fsum(tangent.get(a, 0.0) * p for a, p in zip(v.inputs, v.partials))
+    tangent = tangents(order, node)
     adjoint = {output: 1.0}
     for v in reversed(order):
         for a, p in zip(v.inputs, v.partials):

@@ -281,10 +281,7 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     seed_var = inputs[list(point).index(seed)]
     nodes = [n for n in trace_order(output, inputs) if not n.is_constant]
     names = node_names(output, inputs, style)
-    tangent = {}
-    for node in nodes:  # forward mode over the recorded local partials
-        tangent[node] = float(node is seed_var) if not node.inputs else sum(
-            p * tangent.get(c, 0.0) for c, p in zip(node.inputs, node.partials))
+    tangent = tangents(nodes, seed_var)
     output_row = style == "textbook" or not output.inputs
     output_name = ("y" if style == "textbook" else "f") if output_row else names[output]
     steps, sweep = _derivation(nodes, names, output, output_name if output_row else None)
@@ -296,6 +293,17 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     what = "f" if what == "<lambda>" else what
     title = f"Evaluation trace of {what} at {at}"
     return Trace(steps, sweep, names, values, title, seed, output_name, digits)
+
+
+def tangents(nodes, seed):
+    """Forward mode over a recorded graph: each node's tangent ∂node/∂seed, summed from
+    the local partials the forward pass stored. nodes come in trace order (every node
+    after its arguments); a constant or a node not listed counts as 0."""
+    tangent = {}
+    for node in nodes:
+        tangent[node] = float(node is seed) if not node.inputs else sum(
+            p * tangent.get(c, 0.0) for c, p in zip(node.inputs, node.partials))
+    return tangent
 
 
 def record(f, point, signature=None):

@@ -33,8 +33,8 @@ from .errors import ArgumentError, UnknownInputError
 from .graph import chain_rule_paths, count_paths, node_ids, partial_symbol, result_text
 from .parse import Expression
 from .rules import as_real, number_text
-from .trace import (HTML, TEXT, definition, function_at, record, textbook_number, trace,
-                    trace_order)
+from .trace import (HTML, TEXT, definition, function_at, record, tangents, textbook_number,
+                    trace, trace_order)
 
 
 @dataclass(frozen=True)
@@ -138,22 +138,23 @@ def forward_sweep(output, seed, inputs=None, style="textbook"):
     dot = {node: _slot(name, "dot") for node, name in ids.items()}
     nodes = _variables(output, inputs)
     leaves = [node for node in nodes if not node.inputs]
-    tangent = {node: float(node is seed) for node in leaves}
+    tangent = tangents(nodes, seed)  # the values; the steps reveal them one at a time
+    known = {node: tangent[node] for node in leaves}
     seeds = ", ".join(f"{dot[n]} = {number_text(tangent[n])}" for n in leaves)
-    steps = [[ids[seed], [], {ids[n]: t for n, t in tangent.items()}, [ids[n] for n in leaves],
+    steps = [[ids[seed], [], {ids[n]: t for n, t in known.items()}, [ids[n] for n in leaves],
               [f"Seeded on {slot[seed]}: {seeds} (a tangent is ∂v/∂{slot[seed]})."]]]
     for node in nodes:
         if not node.inputs:
             continue
         terms = [(index, arg, partial) for index, (arg, partial)
                  in enumerate(zip(node.inputs, node.partials)) if not arg.is_constant]
-        tangent[node] = math.fsum(tangent[arg] * partial for _, arg, partial in terms)
+        known[node] = tangent[node]
         symbols = " + ".join(f"{dot[arg]} · {_partial(slot, node, index)}"
                              for index, arg, _ in terms)
         numbers = " + ".join(f"{number_text(tangent[arg])} · {number_text(partial)}"
                              for _, arg, partial in terms)
         steps.append([ids[node], [(ids[arg], ids[node], index) for index, arg, _ in terms],
-                      {ids[n]: t for n, t in tangent.items()}, [ids[n] for n in tangent],
+                      {ids[n]: t for n, t in known.items()}, [ids[n] for n in known],
                       [f"{slot[node]} = {definition(node, slot)}:",
                        f"{dot[node]} = {symbols or '0'} = {numbers or '0'} = "
                        f"{result_text(tangent[node])}"]])
