@@ -13,6 +13,7 @@ import sys
 from .errors import AdlearnError, ParseError, PathLimitError
 from .grading.commands import add_commands as add_grading_commands
 from .parse import parse
+from .rules import result_text
 from .trace import STYLES, record, trace
 from .transforms import value_and_grad
 
@@ -49,19 +50,15 @@ def one_line(exc):
     return " ".join(line.strip() for line in str(exc).splitlines())
 
 
-def _number(x):
-    return f"{x:.6g}"
-
-
 def cmd_grad(args):
     """Print the value and the gradient (by reverse mode) of EXPR at the given point."""
     f = parse(args.expr)
     point = values_at(f, args.at)
     value, gradient = value_and_grad(f)(*point)
-    at = ", ".join(f"{n}={_number(x)}" for n, x in zip(f.variables, point))
-    print(f"f({at}) = {_number(value)}   where f = {f.text}")
+    at = ", ".join(f"{n}={result_text(x)}" for n, x in zip(f.variables, point))
+    print(f"f({at}) = {result_text(value)}   where f = {f.text}")
     for name, g in zip(f.variables, gradient):
-        print(f"df/d{name} = {_number(g)}")
+        print(f"df/d{name} = {result_text(g)}")
 
 
 def cmd_trace(args):
@@ -95,7 +92,7 @@ def cmd_paths(args):
                 f"--highlight {name}) to see each edge's share of the gradient") from None
         x = find_node(output, name, inputs, args.style)
         print(paths)
-        print(f"  {x.name}.grad from backward(): {_number(x.grad)}")
+        print(f"  {x.name}.grad from backward(): {result_text(x.grad)}")
 
 
 def cmd_draw(args):

@@ -21,7 +21,7 @@ import networkx as nx
 
 from .engine import Var
 from .errors import ArgumentError, PathLimitError, UnknownInputError
-from .rules import number_text
+from .rules import number_text, result_text
 from .trace import node_names, tangents, trace_order
 
 PATH_LIMIT = 1000  # the most paths chain_rule_paths lists unless the caller says otherwise
@@ -104,11 +104,6 @@ def partial_symbol(edge, repeated):
     source, target, index = edge
     which = f" (argument {index + 1})" if (source, target) in repeated else ""
     return f"∂{target}/∂{source}{which}"
-
-
-def result_text(v):
-    """A number standing alone after "=": as in a formula, without brackets."""
-    return number_text(v) if v >= 0 else f"-{number_text(-v)}"
 
 
 @dataclass(frozen=True)

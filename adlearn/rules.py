@@ -232,3 +232,8 @@ def number_text(v):
     """A number as a learner writes it in a formula: 2 rather than 2.0, (-1.5) in parentheses."""
     text = str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else f"{v:.6g}"
     return f"({text})" if v < 0 else text
+
+
+def result_text(v):
+    """A number standing alone after "=": as in a formula, without brackets."""
+    return number_text(v) if v >= 0 else f"-{number_text(-v)}"

@@ -30,9 +30,9 @@ from matplotlib.figure import Figure
 from .engine import formula
 from .drawing import EDGE_COLOUR, LINESTYLES, MAX_PATHS, PALETTE, GraphDrawing, node_label
 from .errors import ArgumentError, UnknownInputError
-from .graph import chain_rule_paths, count_paths, node_ids, partial_symbol, result_text
+from .graph import chain_rule_paths, count_paths, node_ids, partial_symbol
 from .parse import Expression
-from .rules import as_real, number_text
+from .rules import as_real, number_text, result_text
 from .trace import (HTML, TEXT, definition, function_at, record, tangents, textbook_number,
                     trace, trace_order)
 
