@@ -10,6 +10,8 @@ networkx, matplotlib or ipywidgets are loaded the first time they are used.
 """
 
 from . import errors, nn
+from .checkpointing import checkpoint
+from .custom import custom_derivative
 from .engine import Var, topological_order
 from .errors import AdlearnError
 from .forward import Dual
