@@ -126,6 +126,11 @@ def test_every_view_prints_the_call_as_one_operation():
     assert str(ad.to_sympy(ten_steps(x))) == "ten_steps(x)"
     labels = [a.get_text() for a in ad.draw(ten_steps(x)).figure.axes[0].texts]
     assert any("ten_steps(v0)" in label for label in labels)
+    explorer = ad.explore(lambda x: ten_steps(ten_steps(x)), x=0.5)
+    explorer.sliders["x"].value = 2.0  # recorded again, and swept again
+    assert "ten_steps(v<sub>0</sub>)" in explorer.trace_table.value
+    assert explorer.reverse.steps[-1].caption[-1].endswith(
+        f"= {ad.grad(lambda x: run(x, 20), 0)(2.0):.6g}.")
 
     @ad.checkpoint
     def two(a, b):
