@@ -89,9 +89,12 @@ def _partials(f, marks, args):
     formula = next((a for a in args if isinstance(a, Operand)), None)
     if formula is None:
         return gradient(f, args)
+    if isinstance(formula, Var):  # reverse mode asks for them on Vars: to differentiate again
+        _only_once()
     return tuple(formula._apply(mark, *args) for mark in marks)
 
 
-def _only_once(out, *args):
+def _only_once(*args):
     raise ArgumentError("a checkpointed function is differentiated once, by reverse mode: "
-                        "its derivative has no derivative here")
+                        "its derivative has no derivative here (to nest derivatives, use "
+                        "ad.derivative, forward mode, on the function itself)")

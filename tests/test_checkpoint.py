@@ -150,6 +150,12 @@ def test_bad_use_gets_clear_errors():
         ad.checkpoint(_named("exp", lambda x: x))
     with pytest.raises(ad.errors.ArgumentError, match="plain inputs"):
         ad.checkpoint(lambda *xs: sum(xs))
+    # reverse over reverse asks the rule for its partials on Vars: refused in words
+    square = ad.checkpoint(_named("square", lambda x: x * x))
+    node = square(ad.Var(3.0))
+    with pytest.raises(ad.errors.ArgumentError, match="differentiated once.*ad.derivative"):
+        RULES["square"].partials(node, ad.Var(3.0))
+    assert ad.derivative(ad.derivative(square))(3.0) == 2.0  # forward mode runs x * x itself
 
 
 def _named(name, function):
