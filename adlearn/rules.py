@@ -70,16 +70,26 @@ def primal(x):
 
 def as_real(x, what="value"):
     """x as a finite float, or an adlearn error that says what x was instead."""
-    if type(x) is float or type(x) is int:  # the common case, checked fast
-        x = float(x)
-    elif isinstance(x, numbers.Real) and not isinstance(x, bool):
-        x = float(x)
+    if type(x) is float:  # the common case, checked fast
+        pass
+    elif type(x) is int or (isinstance(x, numbers.Real) and not isinstance(x, bool)):
+        try:
+            x = float(x)
+        except OverflowError:  # an int such as 10**400
+            raise OverflowDomainError(f"{what} is too large for a float (the largest float is "
+                                      f"about 1.8e308), but got {_short(x)}") from None
     else:
         kind = "complex number" if isinstance(x, complex) else type(x).__name__
         raise NotANumberError(f"{what} must be a real number, but got {x!r} (a {kind})")
     if x - x != 0.0:
         raise DomainError(f"{what} must be a finite real number, but got {x}")
     return x
+
+
+def _short(number):
+    """A number's text, its middle cut if it is long (10**400 has 401 digits)."""
+    text = str(number)
+    return text if len(text) <= 30 else f"{text[:12]}…{text[-6:]} ({len(text)} digits)"
 
 
 def _elementary(name, real_fn):

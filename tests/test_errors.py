@@ -245,3 +245,18 @@ def test_zero_to_a_variable_power_agrees_with_central_differences_in_the_exponen
         assert dx == y * 0.0 ** (y - 1) == pytest.approx(h ** y / h, abs=1e-5)  # one-sided
         assert ad.jvp(lambda a, b: a ** b, (0.0, y), (0.0, 1.0)) == (0.0, 0.0)
     assert ad.parse("0 ** x")(ad.Var(2.0)).value == 0.0
+
+
+@pytest.mark.parametrize("build, what", [
+    (lambda: ad.Var(10 ** 400), "a Var's value"),
+    (lambda: ad.Var(1.0) * 10 ** 400, "a number mixed with a Var"),
+    (lambda: 10 ** 400 - ad.Var(1.0), "a number mixed with a Var"),
+    (lambda: ad.sin(10 ** 400), "the input of sin"),
+    (lambda: ad.Dual(1.0, -10 ** 400), "a Dual's tangent"),
+    (lambda: ad.parse("x * y")(2.0, 10 ** 400), "a value in the expression"),
+])
+def test_a_whole_number_too_large_for_a_float(build, what):
+    message = raised(OverflowDomainError, OverflowError, build)
+    assert message.startswith(f"{what} is too large for a float (the largest float is about "
+                              "1.8e308), but got ")
+    assert "digits)" in message and len(message) < 160  # 401 digits are not printed
