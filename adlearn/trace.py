@@ -31,6 +31,7 @@ import html
 import inspect
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import zip_longest
 
@@ -268,11 +269,13 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     """The evaluation trace of f at a point: ``ad.trace(f, x1=2.0, x2=5.0)``.
 
     f is a Python function or an expression text (parsed safely, never eval'ed). The
-    values name f's parameters (or come by position, in f's order). ``seed`` names the
-    input whose tangent is 1 in the forward tangent trace (the first by default);
-    ``style`` is ``"textbook"`` (v-1, v0, v1, ...) or ``"intro"`` (x1, x2, x3, ...).
+    values name f's parameters, come by position (in f's order), or as one mapping,
+    which lets through any name, even an option's: ``ad.trace("seed*x", {"seed": 2.0,
+    "x": 1.0})``. ``seed`` names the input whose tangent is 1 in the forward tangent
+    trace (the first by default); ``style`` is ``"textbook"`` (v-1, v0, v1, ...) or
+    ``"intro"`` (x1, x2, x3, ...).
     """
-    f, signature, point = function_at(f, args, values, style)
+    f, signature, point = function_at(f, args, values, style, ("seed", "style", "digits"))
     seed = next(iter(point)) if seed is None else seed
     if seed not in point:
         raise UnknownInputError(f"seed {seed!r} is not an input of f; "
@@ -322,19 +325,26 @@ def record(f, point, signature=None):
     return inputs, output
 
 
-def function_at(f, args, values, style):
+def function_at(f, args, values, style, options):
     """The start of ``ad.trace`` and ``ad.explore``: f as a callable (expression text is
-    parsed), its signature and {input name: value}, with the style checked."""
-    check_style(style)
+    parsed), its signature and {input name: value} (each a real number), with the style
+    checked. ``options`` are the caller's own keywords, named in the hint when f has an
+    input of the same name."""
     if isinstance(f, str):
         f = parse(f)
-    signature, point = bind_point(f, args, values)
+    if len(args) == 1 and isinstance(args[0], Mapping):  # the point as one mapping
+        twice = sorted(set(args[0]) & set(values))
+        if twice:
+            raise ArgumentError(f"{twice[0]} got two values, in the mapping and by name")
+        args, values = (), {**args[0], **values}
+    signature, point = bind_point(f, args, values, options)
+    check_style(style)
     if not point:
         raise ArgumentError("f has no inputs, so there is nothing to differentiate")
-    return f, signature, point
+    return f, signature, {name: as_real(v, f"the value of {name}") for name, v in point.items()}
 
 
-def bind_point(f, args, values):
+def bind_point(f, args, values, options=()):
     """f's signature and {parameter name: value}, in f's order, from args and values."""
     try:
         signature = inspect.signature(f)
@@ -357,8 +367,11 @@ def bind_point(f, args, values):
         given[name] = value
     for p in params:
         if p.name not in given and p.default is inspect.Parameter.empty:
+            hint = (f"; {p.name}= is also an option here, so give the point as one mapping: "
+                    f"{{{', '.join(repr(n) + ': ...' for n in names)}}}"
+                    if p.name in options else "")
             raise ArgumentError(f"no value for {p.name}: pass {p.name}=... "
-                                f"(f's inputs are {', '.join(names)})")
+                                f"(f's inputs are {', '.join(names)}){hint}")
     return signature, {name: given[name] for name in names if name in given}
 
 

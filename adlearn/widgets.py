@@ -619,11 +619,11 @@ def explore(f, /, *args, ranges=None, style="textbook", **values):
     """The explorer of f at a point: ``ad.explore(f, x1=2.0, x2=3.0)``.
 
     f is a Python function or an expression text (parsed safely, never eval'ed); the
-    values name its inputs (or come by position). Each input gets a slider around its
+    values name its inputs (or come by position, or as one mapping). Each input gets a slider around its
     value; ``ranges={"x1": (0.1, 4)}`` (or ``(min, max, step)``) sets one's range.
     ``style`` names the nodes as the trace does: ``"textbook"`` (v-1, v0, v1, ...) or
     ``"intro"`` (x1, x2, x3, ...). Returns an ``Explorer``, which Jupyter shows.
     """
-    f, signature, point = function_at(f, args, values, style)
+    f, signature, point = function_at(f, args, values, style, ("ranges", "style"))
     return Explorer(f, signature, {name: as_real(v, name) for name, v in point.items()},
                     dict(ranges or {}), style)

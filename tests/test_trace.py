@@ -5,6 +5,7 @@ learning: a survey", Table 2 (the example ln(x1) + x1*x2 - sin(x2) at (2, 5)), a
 introductory example x1**2 + 2*x2 at (2, 3); the numbers below are copied by hand.
 """
 
+import math
 import inspect
 import re
 import subprocess
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 import adlearn as ad
 from adlearn.cli import main
+from adlearn.errors import ArgumentError, DomainError
 from adlearn.trace import HTML, TEXT, AdjointStep, definition, node_names, trace_order
 
 
@@ -520,3 +522,25 @@ def test_latex_writes_the_local_partials_with_the_parentheses_they_need():
     assert r"\dot{v}_{1} = \dot{v}_{-1} \frac{\partial v_{1}}{\partial v_{-1}} = " \
            r"\dot{v}_{-1} \times v_{1} \times (1 - v_{1})$" in latex
     assert r"\bar{v}_{2} \times v_{0} \times {v_{-1}}^{v_{0} - 1}" in latex
+
+
+@pytest.mark.parametrize("name", ["seed", "style", "digits", "f", "args", "values"])
+def test_an_input_may_be_named_like_an_option_given_the_point_as_a_mapping(name):
+    """Any name gets through in a mapping; by keyword, a name that is also an option of
+    trace is taken as the option, and the error says to use a mapping."""
+    table = ad.trace(f"{name}*x", {name: 2.0, "x": 1.0})
+    assert table.rows[0].name == "v-1" and table.rows[0].definition == name
+    assert table.rows[-1].primal == 2.0 and table.rows[0].adjoint == 1.0
+    assert str(table) == str(ad.trace(f"{name}*x", 2.0, 1.0))
+    assert str(ad.trace(f"{name}*x", {name: 2.0}, x=1.0)) == str(table)
+    if name in ("seed", "digits"):
+        with pytest.raises(ArgumentError, match=f"no value for {name}: .*{name}= is also an "
+                                                "option here, so give the point as one mapping"):
+            ad.trace(f"{name}*x", **{name: 2.0, "x": 1.0})
+
+
+def test_a_point_given_twice_or_not_a_real_number():
+    with pytest.raises(ArgumentError, match="x got two values, in the mapping and by name"):
+        ad.trace("x*y", {"x": 1.0, "y": 2.0}, x=3.0)
+    with pytest.raises(DomainError, match="the value of x must be a finite real number, but got inf"):
+        ad.trace("x*y", x=math.inf, y=2.0)
