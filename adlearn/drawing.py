@@ -27,7 +27,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch
 
 from .errors import ArgumentError
-from .graph import chain_rule_paths, count_paths, find_node, gradient_shares, node_ids, to_networkx
+from .graph import chain_rule_paths, count_paths, counted, find_node, gradient_shares, node_ids, to_networkx
 from .trace import TEXT, definition, textbook_number, trace_order
 
 # Okabe & Ito's colour-blind-safe palette, without its yellow (too pale on white).
@@ -522,7 +522,7 @@ class GraphDrawing:
         texts = ["a positive share (the wider, the larger)", "a negative share"]
         called = ", ".join(map(self._called, starts))
         shown = f" (the shares of {self._called(start)} are shown)" if len(starts) > 1 else ""
-        title = (f"{count:,} chain-rule paths from {called}: too many to "
+        title = (f"{counted(count, 'chain-rule path')} from {called}: too many to "
                  f"list (more than {self.max_paths}){shown}.\nEach edge is shaded by its share of "
                  f"∂{out}/∂{wrt} = {textbook_number(gradient, self.digits)}: the tangent into it × "
                  "its partial × the adjoint out of it.\nAcross any cut of the graph the "

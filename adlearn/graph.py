@@ -22,7 +22,7 @@ import networkx as nx
 from .engine import Var
 from .errors import ArgumentError, PathLimitError, UnknownInputError
 from .rules import number_text, result_text
-from .trace import node_names, tangents, trace_order
+from .trace import definition, node_names, tangents, trace_order
 
 PATH_LIMIT = 1000  # the most paths chain_rule_paths lists unless the caller says otherwise
 
@@ -106,6 +106,13 @@ def partial_symbol(edge, repeated):
     return f"∂{target}/∂{source}{which}"
 
 
+def counted(n, thing, there=False):
+    """n things, in words: "1 chain-rule path", "2,048 chain-rule paths"; with ``there``,
+    "there is 1 chain-rule path", "there are 2,048 chain-rule paths"."""
+    words = f"{n:,} {thing}{'' if n == 1 else 's'}"
+    return f"there {'is' if n == 1 else 'are'} {words}" if there else words
+
+
 @dataclass(frozen=True)
 class ChainRulePaths:
     """Every chain-rule path from ``wrt`` to ``output`` (node ids), and their sum."""
@@ -139,8 +146,7 @@ class ChainRulePaths:
         return self.paths[i]
 
     def __str__(self):
-        count = f"{len(self.paths)} path{'s' if len(self.paths) != 1 else ''}"
-        lines = [f"Chain-rule paths from {self.wrt} to {self.output}: {count}"]
+        lines = [f"Chain-rule paths from {self.wrt} to {self.output}: {counted(len(self), 'path')}"]
         for number, path in enumerate(self.paths, 1):
             lines.append(f"  path {number}: {' → '.join(path.nodes)}")
             lines.append(f"    {path.formula()}")
@@ -148,6 +154,16 @@ class ChainRulePaths:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+
+def definitions(output, inputs=None, style="textbook"):
+    """What each name of the graph stands for, as the trace defines it: ``v-1 = x1``,
+    ``v1 = ln v-1``, ... (constants appear by value; an input called by its own name needs
+    no definition)."""
+    ids = node_ids(output, inputs, style)
+    defined = ((ids[n], definition(n, ids)) for n in trace_order(output, inputs)
+               if not n.is_constant)
+    return [f"{name} = {rhs}" for name, rhs in defined if rhs not in ("", name)]
 
 
 def find_node(output, wrt, inputs=None, style="textbook"):
@@ -196,7 +212,7 @@ def chain_rule_paths(output, wrt, limit=PATH_LIMIT, inputs=None, style="textbook
     count = count_paths(output, node, inputs)
     if limit is not None and count > limit:
         error = PathLimitError(
-            f"there are {count:,} chain-rule paths from {ids[node]} to {ids[output]}, more "
+            f"{counted(count, 'chain-rule path', there=True)} from {ids[node]} to {ids[output]}, more "
             f"than the limit of {limit:,}: pass a larger limit= to list them all, or use "
             "gradient_shares, which gives each edge's share of the gradient (so does the "
             "drawing, which shades the edges by it)")

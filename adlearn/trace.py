@@ -15,6 +15,9 @@ Names (``node_names``), in two styles:
   v1, v2, ...; the trace ends with the row y = (the output's name).
 - ``"intro"``: inputs are x1 .. xn, intermediates continue x(n+1), x(n+2), ...; the
   output is called f: for ``x1**2 + 2*x2`` that reads x3 = x1^2, x4 = 2 × x2, f = x3 + x4.
+  The numbers go around the learner's own names, never over them: an input called x2
+  stays x2 wherever it comes (``x2*x1`` gives x3 = x2 × x1), and the output stays
+  numbered if an input is called f.
 
 Constants are not numbered: they appear by value in their users' definitions.
 
@@ -29,6 +32,7 @@ adjoint in two steps, v̄-1 = v̄2 ∂v2/∂v-1, then v̄-1 = v̄-1 + v̄1 ∂v1
 
 import html
 import inspect
+import itertools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -74,11 +78,16 @@ def node_names(output, inputs=None, style="textbook"):
     check_style(style)
     given = set(inputs or ())
     nodes = [n for n in trace_order(output, inputs) if not n.is_constant]
-    n_inputs = sum(1 for n in nodes if n in given or not n.inputs)  # they come first
-    names = {}
-    for i, node in enumerate(nodes):
-        names[node] = f"v{i + 1 - n_inputs}" if style == "textbook" else f"x{i + 1}"
-    if style == "intro" and output.inputs:
+    if style == "textbook":
+        n_inputs = sum(1 for n in nodes if n in given or not n.inputs)  # they come first
+        return {node: f"v{i + 1 - n_inputs}" for i, node in enumerate(nodes)}
+    # intro: an input named like x2 keeps its name; the others count around such names
+    own = {n: n.name for n in nodes if n.op is None and re.fullmatch(r"x[1-9]\d*", n.name or "")}
+    taken, names = set(own.values()), {}
+    numbers = (f"x{k}" for k in itertools.count(1) if f"x{k}" not in taken)
+    for node in nodes:
+        names[node] = own[node] if node in own and own[node] not in names.values() else next(numbers)
+    if output.inputs and "f" not in {n.name for n in nodes if n.op is None}:
         names[output] = "f"
     return names
 

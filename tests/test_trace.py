@@ -52,6 +52,25 @@ def test_intro_numbering_of_the_intro_example():
                                        ("x4", "2 × x2"), ("f", "x3 + x4")]
 
 
+@pytest.mark.parametrize("text, point, expected", [
+    # the case: inputs x2 then x1 in the order of the expression
+    ("x2*x1 + sin(x1)", {"x2": 2.0, "x1": 1.0},
+     [("x2", "x2"), ("x1", "x1"), ("x3", "x2 × x1"), ("x4", "sin x1"), ("f", "x3 + x4")]),
+    ("x3 * y + y", {"x3": 2.0, "y": 1.0},
+     [("x3", "x3"), ("x1", "y"), ("x2", "x3 × x1"), ("f", "x2 + x1")]),
+    ("b * a", {"b": 2.0, "a": 1.0}, [("x1", "b"), ("x2", "a"), ("f", "x1 × x2")]),
+    ("f * x1", {"f": 2.0, "x1": 1.0}, [("x2", "f"), ("x1", "x1"), ("x3", "x2 × x1")]),
+])
+def test_intro_numbering_goes_around_the_learners_names(text, point, expected):
+    inputs = [ad.Var(v, name=n) for n, v in point.items()]
+    f = ad.parse(text)(*inputs)
+    assert table(f, inputs, style="intro") == expected
+    names = [name for name, _ in expected]
+    assert len(set(names)) == len(names)
+    out = str(ad.trace(text, point, style="intro"))
+    assert "x1 = x2" not in out and "x̄1 = x̄2" not in out
+
+
 def test_order_is_by_generation_then_by_evaluation():
     x1, x2 = ad.Var(2.0, name="x1"), ad.Var(5.0, name="x2")
     # Python evaluates x1*x2, then (x1*x2)*x1, then sin x2; the trace lists sin x2 (one
