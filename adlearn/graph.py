@@ -54,7 +54,10 @@ def to_networkx(output, inputs=None, style="textbook"):
     ``value``, ``grad`` (its adjoint, after ``backward()``) and ``kind``. Each edge runs
     from an argument to the node that uses it, keyed by the argument's ``index``, and
     carries the local ``partial`` derivative: ``x*x`` has two edges from x, two paths.
-    ``inputs`` and ``style`` are as in ``adlearn.trace.node_names``.
+    An edge from a constant carries ``partial=None``: a constant is not a variable, so
+    nothing is differentiated by it and no adjoint flows to it (the trace, the paths and
+    the drawing all leave its partial out). ``inputs`` and ``style`` are as in
+    ``adlearn.trace.node_names``.
     """
     ids = node_ids(output, inputs, style)
     graph = nx.MultiDiGraph(output=ids[output])
@@ -62,7 +65,8 @@ def to_networkx(output, inputs=None, style="textbook"):
         graph.add_node(ids[node], name=ids[node], op=node.op, value=node.value,
                        grad=node.grad, kind=node_kind(node, output))
         for index, (arg, partial) in enumerate(zip(node.inputs, node.partials)):
-            graph.add_edge(ids[arg], ids[node], key=index, index=index, partial=partial)
+            graph.add_edge(ids[arg], ids[node], key=index, index=index,
+                           partial=None if arg.is_constant else partial)
     return graph
 
 
