@@ -48,6 +48,10 @@ def _pointed(text, start, end, width=70):
     return f"  {shown}\n  {' ' * offset}{'^' * max(1, min(end, hi) - start)}"
 
 
+class DepthError(AdlearnError, RecursionError):
+    """An expression nested too deeply for a library that recurses over it (SymPy)."""
+
+
 class PathLimitError(AdlearnError, ValueError):
     """A graph has more chain-rule paths than the caller allowed to list."""
 
