@@ -26,6 +26,10 @@ class NotANumberError(AdlearnError, TypeError):
     """A value that is not a real number: a string, ``None``, a complex number."""
 
 
+class TruthValueError(AdlearnError, TypeError):
+    """A Var or Dual tested as true or false (``if x:``): almost always a bug, so refused."""
+
+
 class ParseError(AdlearnError, ValueError):
     """Expression text the safe parser does not accept; it shows where with carets.
 

@@ -15,7 +15,8 @@ import numbers
 from dataclasses import dataclass
 from typing import Callable
 
-from .errors import DomainError, NotANumberError, OverflowDomainError, ZeroDivisionDomainError
+from .errors import (DomainError, NotANumberError, OverflowDomainError, TruthValueError,
+                     ZeroDivisionDomainError)
 
 
 class Operand:
@@ -55,6 +56,12 @@ class Operand:
     def sigmoid(self): return self._apply("sigmoid", self)
     def relu(self): return self._apply("relu", self)
     def abs(self): return self._apply("abs", self)
+
+    def __bool__(self):
+        raise TruthValueError(
+            f"a {type(self).__name__} has no truth value: `if x:` (or and, or, not) would test "
+            "its value and leave the test out of the derivative; compare instead, as in "
+            "`if x > 0:`, or test x.value")
 
     # Ordering compares values; equality stays identity, so operands can key a dict.
     def __lt__(self, other): return self.value < primal(other)

@@ -400,7 +400,7 @@ def _derivation(nodes, names, output, output_row_name):
     adjoint = {n: [] for n in nodes}
     passes = {n: [] for n in nodes}  # per node: (argument, adjoint term, local partial)
     seed = _Formula.name(output_row_name, "bar") if output_row_name else None
-    if seed and not output.is_constant:
+    if seed is not None and not output.is_constant:
         adjoint[output].append((seed, None, seed))
     for node in nodes:
         if not node.inputs:
@@ -430,7 +430,7 @@ def _sweep(nodes, names, output, passes, seed, output_row_name):
         value, sweep = {}, [(output_row_name, [], 1.0)]
     else:
         value = {output: 1.0}
-        sweep = [(names[output], [(seed, None, seed)] if seed else [], 1.0)]
+        sweep = [(names[output], [(seed, None, seed)] if seed is not None else [], 1.0)]
     for node in reversed(nodes):
         for arg, term, partial in passes[node]:
             share = value.get(node, 0.0) * partial

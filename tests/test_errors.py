@@ -260,3 +260,18 @@ def test_a_whole_number_too_large_for_a_float(build, what):
     assert message.startswith(f"{what} is too large for a float (the largest float is about "
                               "1.8e308), but got ")
     assert "digits)" in message and len(message) < 160  # 401 digits are not printed
+
+
+@pytest.mark.parametrize("operand", [ad.Var(0.0), ad.Var(2.0, name="x"), ad.Dual(0.0, 1.0)])
+def test_a_var_or_dual_has_no_truth_value(operand):
+    """bool(Var(0.0)) was True: `if x:` tested something the derivative never sees."""
+    from adlearn.errors import TruthValueError
+
+    kind = type(operand).__name__
+    for build in (lambda: bool(operand), lambda: not operand, lambda: operand or 1.0,
+                  lambda: 1 if operand else 0):
+        message = raised(TruthValueError, TypeError, build)
+        assert message.startswith(f"a {kind} has no truth value") and "`if x > 0:`" in message
+    assert (operand > -1) is True and (operand < -1) is False  # comparisons still work
+    f = ad.grad(lambda x: x * x if x > 0 else -x)
+    assert f(3.0) == (6.0,) and f(-3.0) == (-1.0,)
