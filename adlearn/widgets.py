@@ -310,7 +310,8 @@ class Explorer:
         self.graph = widgets.HTML(layout=widgets.Layout(  # a wide graph scrolls sideways
             flex="0 1 auto", max_width="100%", overflow="auto", margin="0 12px 0 0"))
         self.graph.add_class("adlearn-graph")
-        self.trace_table = widgets.HTML()
+        self.trace_table = widgets.HTML(layout=widgets.Layout(  # a wide table scrolls too
+            max_width="100%", overflow="auto"))
         self.title = widgets.HTML()
         self.widget = widgets.VBox([
             self.title,
@@ -381,7 +382,7 @@ class Explorer:
         self.reverse.steps = reverse_sweep(self.output, self.inputs, self.style)
         seed = self.inputs[self.names.index(self.seed.value)]
         self.forward.steps = forward_sweep(self.output, seed, self.inputs, self.style)
-        self.result.value = self._result_html()
+        self.result.value = self._result_html(table.digits)
         self._show()
 
     def _show_error(self, exc):
@@ -396,14 +397,16 @@ class Explorer:
             if "adlearn-stale" not in shown.value:
                 shown.value = f"<div class='adlearn-stale' style='opacity:0.3'>{shown.value}</div>"
 
-    def _result_html(self):
+    def _result_html(self, digits):
+        """The value and the gradient, rounded as the drawing and the trace round them."""
         y = _output_name(self.style)
         at = ", ".join(f"{name} = {number_text(v)}" for name, v in self.point.items())
         grads = ", ".join(
             f"∂{y}/∂{x.name} = <span class='adlearn-gradient' data-input='{x.name}'>"
-            f"{result_text(x.grad)}</span>" for x in self.inputs)
+            f"{textbook_number(x.grad, digits)}</span>" for x in self.inputs)
         return (f"<div style='font-size:110%'>{y} = f({at}) = <span class='adlearn-value'>"
-                f"{result_text(self.output.value)}</span> &nbsp; gradient: {grads}</div>")
+                f"{textbook_number(self.output.value, digits)}</span> &nbsp; "
+                f"gradient: {grads}</div>")
 
     def _show(self):
         """Show the current view: the chosen paths, or a step of a sweep, in the tables,

@@ -157,7 +157,7 @@ def test_the_explorer_in_jupyterlab(browser, jupyterlab, screenshots):  # no bro
         explorer = page.locator(".adlearn-explorer")
         explorer.wait_for(timeout=60_000)
         assert shown_gradient(page, "x1") == "5.5"
-        assert shown_gradient(page, "x2") == "1.71634"
+        assert shown_gradient(page, "x2") == "1.716"  # rounded as the nodes and the trace
 
         # type a value outside log's domain into x1's slider: the error shows in the widget
         readout = explorer.locator(".widget-slider .widget-readout").first
