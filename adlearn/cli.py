@@ -100,8 +100,10 @@ def cmd_paths(args):
     """Print every chain-rule path from an input to EXPR: factors, products and their sum."""
     from .graph import PATH_LIMIT, chain_rule_paths, counted, definitions, find_node
 
-    inputs, output = _recorded(args)
     limit = PATH_LIMIT if args.limit is None else args.limit
+    if limit < 0:
+        raise UsageError(f"--limit must be 0 or more, not {limit}")
+    inputs, output = _recorded(args)
     listed = []  # all of them first: an error comes before any output
     for name in args.wrt or [x.name for x in inputs]:
         try:

@@ -373,3 +373,18 @@ def test_a_graph_without_constants_has_no_constant_note():
     assert drawing.legend is None
     drawing.highlight("x1")
     assert "constant" not in drawing.legend.get_title().get_text()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--dpi", "100000"], "--dpi must be between 10 and 1200, not 100000"),
+    (["--dpi", "0"], "--dpi must be between 10 and 1200, not 0"),
+    (["--dpi", "1200", "-o", "big.png"], "pixels, more than 50,000,000: lower --dpi, or write"),
+])
+def test_draw_bounds_the_resolution_and_the_picture(capsys, tmp_path, monkeypatch, argv, message):
+    """--dpi 100000 ran out of memory; a 100-node chain at 1200 dpi is 222,000 pixels wide."""
+    monkeypatch.chdir(tmp_path)
+    chain = "sin(" * 99 + "x" + ")" * 99
+    status, out, err = run(capsys, "draw", chain, "--at", "x=1", *argv)
+    assert status == 2 and out == "" and message in err and err.count("\n") == 1
+    assert not list(tmp_path.iterdir())  # nothing was written
+    assert run(capsys, "draw", chain, "--at", "x=1", "--dpi", "1200", "-o", "big.svg")[0] == 0

@@ -238,6 +238,7 @@ def test_cli_paths_of_every_input_in_the_intro_style(capsys):
     (["log(x1)", "--at", "x1=-1"], "the logarithm needs a positive input"),
     (["x*x*x*x*x*x", "--at", "x=1", "--limit", "5"],
      "there are 6 chain-rule paths from x, more than --limit 5"),
+    (["sin(x)", "--at", "x=1", "--limit", "-1"], "--limit must be 0 or more, not -1"),
     (["sin(x)", "--at", "x=1", "--limit", "0"],
      "there is 1 chain-rule path from x, more than --limit 0"),
     (["2 + 3"], "no variables"),
