@@ -368,7 +368,7 @@ class Explorer:
         """Recompute everything from the sliders, or show the error and keep the rest."""
         try:
             self.inputs, self.output = self._run()
-            table = trace(self.f, seed=self.seed.value, style=self.style, **self.point)
+            table = trace(self.f, self.point, seed=self.seed.value, style=self.style)
         except Exception as exc:  # a callback has no one to raise to: show it instead
             if raise_errors:
                 raise

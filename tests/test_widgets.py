@@ -447,3 +447,14 @@ def test_the_trace_table_scrolls_rather_than_being_cut():
         assert e.trace_table.layout.max_width == "100%" and e.trace_table.layout.overflow == "auto"
     finally:
         e.close()
+
+
+def test_an_input_named_like_an_option_of_explore_comes_in_a_mapping():
+    e = explore("ranges * style", {"ranges": 2.0, "style": 3.0})
+    try:
+        assert set(e.sliders) == {"ranges", "style"} and gradient_shown(e) == {
+            "ranges": "3", "style": "2"}
+    finally:
+        e.close()
+    with pytest.raises(ArgumentError, match="ranges= is also an option here, so give the point"):
+        explore("ranges * x", ranges=2.0, x=1.0)
