@@ -563,3 +563,22 @@ def test_a_point_given_twice_or_not_a_real_number():
         ad.trace("x*y", {"x": 1.0, "y": 2.0}, x=3.0)
     with pytest.raises(DomainError, match="the value of x must be a finite real number, but got inf"):
         ad.trace("x*y", x=math.inf, y=2.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["x1", "x2", "x3", "x10", "a", "f", "y"]), min_size=1,
+                max_size=5, unique=True), st.randoms(use_true_random=False))
+def test_intro_names_never_take_a_learners_name(names, rng):
+    """Whatever the learner calls the inputs, every node gets a name of its own, an input
+    named like x2 keeps it, and no other node is called by an input's name."""
+    inputs = [ad.Var(float(i + 1), name=n) for i, n in enumerate(names)]
+    y = inputs[0]
+    for x in rng.sample(inputs, len(inputs)):
+        y = ad.sin(y * x) + x
+    given = node_names(y, inputs, "intro")
+    assert len(set(given.values())) == len(given)
+    for x in inputs:
+        if re.fullmatch(r"x\d+", x.name):
+            assert given[x] == x.name
+    learners = set(names)
+    assert all(given[n] not in learners for n in given if n not in inputs)
