@@ -92,6 +92,15 @@ def node_names(output, inputs=None, style="textbook"):
     return names
 
 
+def row_name(style, inputs=()):
+    """What the trace's output row is called: y in the textbook style, f in the intro
+    style, or, if an input already has that name, the other one (or out, out1, ...)."""
+    taken = {x.name for x in inputs}
+    preferred = ("y", "f") if style == "textbook" else ("f", "y")
+    names = itertools.chain(preferred, ["out"], (f"out{k}" for k in itertools.count(1)))
+    return next(n for n in names if n not in taken)
+
+
 def check_style(style):
     if style not in STYLES:
         raise ArgumentError(f"style must be one of {', '.join(map(repr, STYLES))}, not {style!r}")
@@ -295,7 +304,7 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     names = node_names(output, inputs, style)
     tangent = tangents(nodes, seed_var)
     output_row = style == "textbook" or not output.inputs
-    output_name = ("y" if style == "textbook" else "f") if output_row else names[output]
+    output_name = row_name(style, inputs) if output_row else names[output]
     steps, sweep = _derivation(nodes, names, output, output_name if output_row else None)
     values = [(n.value, tangent[n], n.grad) for n in nodes]
     if output_row:

@@ -582,3 +582,20 @@ def test_intro_names_never_take_a_learners_name(names, rng):
             assert given[x] == x.name
     learners = set(names)
     assert all(given[n] not in learners for n in given if n not in inputs)
+
+
+@pytest.mark.parametrize("style, text, expected", [
+    ("textbook", "x**y", "f"), ("textbook", "x*f*y", "out"), ("textbook", "x*2", "y"),
+    ("intro", "f", "y"), ("intro", "x", "f")])
+def test_the_output_row_is_not_called_by_an_inputs_name(style, text, expected):
+    """An input called y met the output row y: "ȳ = 1" as the seed, then "ȳ = v̄0 = 0"."""
+    point = {name: 2.0 for name in ad.parse(text).variables}
+    table = ad.trace(text, point, style=style)
+    if table.output_name != table.rows[-1].name:  # the output is an intermediate (intro)
+        assert expected == "f" and table.rows[-1].name == "f"
+        return
+    assert table.output_name == table.rows[-1].name == expected
+    lines = str(table).splitlines()
+    bar = TEXT.name(expected, "bar")
+    assert f"seeded on {bar} = 1" in str(table)  # the output's adjoint is only the seed,
+    assert not any(line.strip().startswith(f"{bar} ") for line in lines)  # no input's
