@@ -191,10 +191,9 @@ def evaluate(op, args, with_partials=True):
         partials = rule.partials(out, *args) if with_partials else ()
     except (ArithmeticError, ValueError) as exc:
         raise _domain_error(rule, args, exc, in_derivative=True) from None
-    results = (out, *partials)
-    total = sum(results)  # inf or nan when any result is: one test checks them all
+    total = sum(partials, out)  # inf or nan when any result is: one test checks them all
     if not (type(total) is float and total - total == 0.0):  # inf - inf, nan - nan: nan
-        for i, x in enumerate(results):  # look closer (Duals, complex numbers, an overflow)
+        for i, x in enumerate((out, *partials)):  # look closer (Duals, complex, an overflow)
             if not _is_finite_real(x):
                 raise _domain_error(rule, args, primal_number(x), in_derivative=i > 0)
     return out, partials
