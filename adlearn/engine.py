@@ -76,7 +76,7 @@ class Var(Operand):
             node.grad += node.adjoint
 
     def zero_grad(self):
-        """Reset the adjoint of every node in this output's graph to zero."""
+        """Reset the grad of every node in this output's graph to zero."""
         for node in topological_order(self):
             node.grad = 0.0
 
