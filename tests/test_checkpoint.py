@@ -155,6 +155,8 @@ def test_bad_use_gets_clear_errors():
     node = square(ad.Var(3.0))
     with pytest.raises(ad.errors.ArgumentError, match="differentiated once.*ad.derivative"):
         RULES["square"].partials(node, ad.Var(3.0))
+    with pytest.raises(ad.errors.ArgumentError, match="differentiated once"):
+        ad.grad(ad.grad(square, 0), 0)(3.0)
     assert ad.derivative(ad.derivative(square))(3.0) == 2.0  # forward mode runs x * x itself
 
 

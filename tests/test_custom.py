@@ -57,6 +57,9 @@ def test_value_and_derivatives_agree_with_the_formula(x):
     assert ad.derivative(ad.derivative(softplus))(x) == pytest.approx(s * (1 - s), rel=1e-9,
                                                                       abs=1e-300)
     assert ad.grad(softplus)(x)[0] == pytest.approx(ad.numeric_grad(softplus, x)[0], rel=1e-6)
+    # nested reverse mode runs the partial itself on Vars
+    assert ad.grad(ad.grad(softplus, 0), 0)(x) == pytest.approx(s * (1 - s), rel=1e-9,
+                                                                abs=1e-300)
 
 
 def test_it_is_one_entry_of_the_rule_table_and_prints_like_a_built_in():
