@@ -10,6 +10,7 @@ writes each question's mark as one JSON line on stdout as soon as it is decided,
 import ast
 import json
 import resource
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -186,7 +187,9 @@ def _run(nb, questions, limits, folder, sandboxed, say):
     section = []  # the cells since the last grading cell: the current question's
     why = None
     try:
-        with run.client.setup_kernel(cleanup_kc=True):
+        # the kernel gets none of this process's streams: its marks go to stdout
+        with run.client.setup_kernel(cleanup_kc=True, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL):
             for index, cell in enumerate(nb.cells):
                 qid = notebooks.nbgrader(cell).get("grade_id")
                 if qid in left and cell.cell_type == "code":
