@@ -302,7 +302,11 @@ def judge(question, result, labels, right, like, wrongs):
     right?) and like(got, i, wrong) (is it the known wrong answer's?). The one judge of
     the grader and of the learner's check; ``question`` needs ``kind`` and ``answer``."""
     name = question.answer
-    if not isinstance(result, dict) or result.get("missing"):
+    if not isinstance(result, dict):
+        return Verdict((Test(name, False, "gave no result"),),
+                       "The grader got no result for your answer: does your code change "
+                       "how Jupyter shows values, or stop the kernel?", FAILED)
+    if result.get("missing"):
         return Verdict((Test(name, False, "is not defined"),),
                        f"`{name}` is not defined yet: write your answer in the cell above "
                        "and run it.", NOT_ANSWERED)

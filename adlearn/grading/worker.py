@@ -204,12 +204,12 @@ def _run(nb, questions, limits, folder, sandboxed, say):
                         cell["adlearn_timed_out"] = True
                     section.append(cell)
     except DeadKernelError:
-        why = (DIED, "the kernel died before this question was checked")
+        why = (DIED, 0.0, "the kernel died before this question was checked")
     except _KernelStuck:
-        why = (TIMEOUT, "an earlier cell ran too long and ignored the interrupt, so this "
+        why = (TIMEOUT, 0.0, "an earlier cell ran too long and ignored the interrupt, so this "
                         "question was not checked")
     except Exception as exc:  # a kernel that did not start, say
-        why = (ERROR, f"the grader could not run the notebook: {type(exc).__name__}: {exc}")
+        why = (ERROR, 0.0, f"the grader could not run the notebook: {type(exc).__name__}: {exc}")
     for q in left.values():
         say(q.id, batch.Mark(*why) if why else batch.Mark(ERROR, 0.0, "its grading cell "
                                                           "was not found"))
@@ -227,7 +227,7 @@ def _probe_mark(run, q, index, section):
         return batch.Mark(PASSED, q.points)
     cause = _first_error(section)
     if isinstance(result, dict) and result.get("missing") and cause:
-        if cause.startswith("NotImplementedError"):
+        if cause.startswith("NotImplementedError") or f"'{q.answer}' is not defined" in cause:
             return batch.Mark(NOT_ANSWERED, 0.0, verdict.detail)
         return batch.Mark(ERROR, 0.0, f"`{q.answer}` was never defined: in this question's "
                                       f"cells, {cause}")
