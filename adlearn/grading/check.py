@@ -23,7 +23,7 @@ from types import SimpleNamespace
 
 from ..errors import GradingError, WrongAnswer
 from . import probe
-from .questions import COMPARISONS, close, in_order, judge
+from .questions import COMPARISONS, close, in_order, judge_outcomes
 
 CHECKS = Path(__file__).parent / "checks"
 _BY_NAME = object()  # check(qid) without an answer: read the question's name in the notebook
@@ -100,7 +100,7 @@ def _judge(data, result):
             return "value" in outcome and close(prepare(got, cases[i]),
                                                 prepare(outcome["value"], cases[i]), tolerance)
     wrongs = [(w, w["hint"]) for w in data["wrong"]]
-    return judge(spec, result, data["labels"], right, like, wrongs)
+    return judge_outcomes(spec, result, data["labels"], right, like, wrongs)
 
 
 # --- hashed values ------------------------------------------------------------------

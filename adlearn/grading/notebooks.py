@@ -1,4 +1,5 @@
-"""Exercise notebooks: write a source from cell specs, validate it, build the student version.
+"""Exercise notebooks: write a source from cell specs, validate it, build the student
+version and the check data.
 
 A source notebook (``exercises/source/<name>/<name>.ipynb``) holds the solutions and
 nbgrader's cell metadata (schema version 3), so nbgrader can use it as it is:
@@ -11,7 +12,8 @@ nbgrader's cell metadata (schema version 3), so nbgrader can use it as it is:
   cell, graded by hand.
 
 The student version (``exercises/<name>.ipynb``) has each solution replaced by a stub,
-no outputs, and every non-solution cell with nbgrader metadata locked.
+no outputs, and every non-solution cell with nbgrader metadata locked. The check data
+(see check.py) is what the learner's ``check`` needs, derived from the question table.
 """
 
 import hashlib

@@ -274,7 +274,7 @@ class Question:
                 return _within(got, w.between)
             return "value" in outcomes[i] and self.same(got, outcomes[i]["value"], cases[i][1])
 
-        return judge(self, result, [label for label, _ in cases], right, like, wrongs)
+        return judge_outcomes(self, result, [label for label, _ in cases], right, like, wrongs)
 
     def _wrong_outcomes(self, wrong, cases):
         if wrong.between is not None:
@@ -297,7 +297,7 @@ class Question:
         return self.judge_result(result, cases)
 
 
-def judge(question, result, labels, right, like, wrongs):
+def judge_outcomes(question, result, labels, right, like, wrongs):
     """The verdict on a probe's result, given right(got, i) (is the output of test i
     right?) and like(got, i, wrong) (is it the known wrong answer's?). The one judge of
     the grader and of the learner's check; ``question`` needs ``kind`` and ``answer``."""
