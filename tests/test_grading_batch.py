@@ -31,6 +31,7 @@ WRONG_CENTRAL = ["(f(x + h) - f(x)) / h", "(f(x + h) - f(x - h)) / h",
                  "(f(x + h) - f(x - h)) / 2 * h", "(f(x - h) - f(x + h)) / (2 * h)"]
 LIMITS = Limits(timeout=6, memory_mb=1024, cpu_seconds=60, processes=32)
 MARKER = "987654321"  # the argument of the sleep a submission leaves behind
+PLANTED = str(Path.cwd() / "planted-by-a-submission.txt")  # a file it tries to leave
 SOURCES = str(Path("exercises/source").resolve())
 
 
@@ -174,7 +175,8 @@ def submissions(folder=""):
                              "except OSError:\n    pass",
                              order=f"error_factor = 100 if len(started) < {LIMITS.processes} else 0"),
         "overwrites_others": hostile("import glob\nfor p in glob.glob('/tmp/adlearn-grade-*/*.ipynb') "
-                                     "+ glob.glob('/tmp/*/*.ipynb'):\n"
+                                     f"+ glob.glob('/tmp/*/*.ipynb') + [{str(folder)!r} + "
+                                     f"'/solution.ipynb', {PLANTED!r}]:\n"
                                      "    try:\n        open(p, 'w').write('gone')\n"
                                      "    except OSError:\n        pass"),
         "hard_coded": answered(source(), central=table_of_public_cases()),
@@ -372,9 +374,10 @@ def test_the_process_limit_holds(graded):
     assert graded["fork_bomb"].marks["order"].status == "passed"
 
 
-def test_other_submissions_cannot_be_overwritten(graded):
+def test_other_submissions_cannot_be_overwritten_nor_files_planted(graded):
     assert graded["overwrites_others"].total == FULL
     assert batch.read_submission_file(graded["folder"] / "solution.ipynb").startswith("{")
+    assert not os.path.exists(PLANTED)
 
 
 def test_hard_coding_the_public_cases_passes_check_and_fails_the_grade(graded):

@@ -1,7 +1,8 @@
 """The sandbox a submission's kernel runs in: bubblewrap (``bwrap``, Flatpak's sandbox).
 
-The kernel gets its own namespaces (processes, network, IPC, hostname, users): it sees
-and can signal only its own processes, reaches no network, and every process it starts
+The kernel gets its own namespaces (processes, network, IPC, hostname, and users, or,
+when the grader runs as root, a user id of its own): it sees and can signal only its own
+processes, reaches no network, and every process it starts
 dies with the sandbox (``--die-with-parent``; when the sandbox's first process ends, the
 kernel ends every other one in its process namespace). Its file system shows only what
 a kernel needs, read-only: the system's programs and libraries (``/usr``), a few files
