@@ -539,3 +539,22 @@ def test_the_rows_finished_are_on_disk_before_the_run_ends(tmp_path):
     assert len(lines) == 2 and lines[1].startswith("a.ipynb,7,7,3,passed")
     partial.close()
     assert not (tmp_path / "g.csv.partial").exists()
+
+
+@given(st.floats(-1e6, 1e6), st.floats(-0.9, 0.9), st.sampled_from([1e-9, 1e-4, 1e-3, 0.05]))
+def test_hashed_values_accept_what_the_grader_accepts_and_refuse_what_it_refuses(r, t, tol):
+    """check() knows a value question's answer only as a salted hash of its rounding;
+    any value within the tolerance matches it (even across a rounding edge), and a value
+    three tolerances away does not. (Near 1, where close() turns from absolute to
+    relative, a value may be judged a step more strictly.)"""
+    from hypothesis import assume
+
+    from adlearn.grading.check import digest, quantized, variants
+
+    assume(abs(abs(r) - 1) > 4 * tol)
+    data = {"salt": "s", "tolerance": tol, "compare": "close", "relative": False}
+    accepted = digest("s", quantized(r, tol))
+    scale = tol * max(1.0, abs(r))
+    assert close(r + t * scale, r, tol) and accepted in variants(r + t * scale, data)
+    far = r + (3 + abs(t)) * scale
+    assert not close(far, r, tol) and accepted not in variants(far, data)

@@ -108,8 +108,8 @@ def _judge(data, result):
 
 def quantized(value, tolerance, shift=None, relative=False):
     """A value with each number replaced by its rounding to the tolerance (relative above
-    the tolerance, absolute below, as close() compares; relative everywhere if asked);
-    shift moves the i-th number's rounding by shift[i]."""
+    1, absolute below, as close() compares; relative everywhere if asked); shift moves
+    the i-th number's rounding by shift[i]."""
     counter = [0]
 
     def q(v):
@@ -123,7 +123,7 @@ def quantized(value, tolerance, shift=None, relative=False):
         step = shift[i] if shift and i < len(shift) else 0
         if not math.isfinite(v):
             return str(v)
-        if abs(v) < tolerance and not (relative and v):
+        if abs(v) < 1 and not (relative and v):
             return ["a", math.floor(v / tolerance) + step]
         return ["r", 1 if v > 0 else -1, math.floor(math.log(abs(v)) / math.log1p(tolerance))
                 + step]
