@@ -466,7 +466,7 @@ def test_a_killed_worker_keeps_the_points_earned_before_it(tmp_path):
     exercise, template, root = batch.find_template(NAME)
     result = []
     thread = threading.Thread(target=lambda: result.append(batch.grade_submission(
-        tmp_path / "sleepy.ipynb", exercise, nbformat.writes(template), root, LIMITS)))
+        tmp_path / "sleepy.ipynb", NAME, nbformat.writes(template), root, LIMITS)))
     thread.start()
     deadline = time.monotonic() + 60
     while not result and time.monotonic() < deadline:

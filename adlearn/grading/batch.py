@@ -69,8 +69,10 @@ class Grade:
 # --- one submission, from the outside --------------------------------------------------
 
 
-def grade_submission(path, exercise, template_text, root, limits=Limits(), sandboxed=True):
-    """Grade one submitted notebook file into a Grade (never raises)."""
+def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed=True):
+    """Grade one submitted notebook file of the exercise called name into a Grade (never
+    raises). Every argument is plain data, so a process pool or a cluster can call it."""
+    exercise = course.exercise(name, root)
     try:
         text = read_submission_file(path)
     except GradingError as exc:
@@ -269,8 +271,8 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
             files.append(p)
     grades = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(grade_submission, p, exercise, template_text, root, limits,
-                               sandboxed): p for p in files}
+        futures = {pool.submit(grade_submission, p, exercise.name, template_text, root,
+                               limits, sandboxed): p for p in files}
         for future in as_completed(futures):
             grades[futures[future]] = future.result()
             if on_grade:
