@@ -558,3 +558,18 @@ def test_hashed_values_accept_what_the_grader_accepts_and_refuse_what_it_refuses
     assert close(r + t * scale, r, tol) and accepted in variants(r + t * scale, data)
     far = r + (3 + abs(t)) * scale
     assert not close(far, r, tol) and accepted not in variants(far, data)
+
+
+@pytest.mark.parametrize("result", [
+    None, [], {"outcomes": 3}, {"outcomes": [{"value": {"node": "x"}}] * 3},
+    {"callable": True, "outcomes": [{"value": [[[]]]}, {"raised": 7}, "?"]},
+    {"callable": True, "outcomes": [{"value": {"a": [1, None]}}, {"value": "1"},
+                                    {"value": 1e308}]},
+])
+def test_any_json_from_a_kernel_is_judged_without_error_and_earns_nothing(result):
+    for name in ("finite_differences", "reverse_mode"):
+        for q in course.exercise(name, "exercises").questions:
+            if q.autograded:
+                cases = q.public_cases()
+                verdict = q.judge_result(result, cases)
+                assert not verdict.passed and verdict.hint
