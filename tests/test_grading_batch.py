@@ -499,3 +499,15 @@ def _is_my_worker(pid):
         return False
     return (int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid()
             and "adlearn.grading.worker" in cmdline)
+
+
+def test_without_the_sandbox_the_answers_are_still_judged_outside(tmp_path):
+    """--no-sandbox gives up the sandbox, not the judging: hard-coded public cases fail."""
+    subs = submissions()
+    for name in ("solution", "hard_coded"):
+        notebooks.write(subs[name], tmp_path / f"{name}.ipynb")
+    exercise, template, root = batch.find_template(NAME)
+    solution, hard_coded = batch.grade(exercise, template, root, [tmp_path / "solution.ipynb",
+                                       tmp_path / "hard_coded.ipynb"], jobs=2, limits=LIMITS,
+                                       sandboxed=False)
+    assert solution.total == FULL and hard_coded.marks["central"].status == "failed"
