@@ -100,16 +100,29 @@ def cmd_draw(args):
     import matplotlib
 
     matplotlib.use("Agg")  # a file, no window
-    from .drawing import draw
+    from .description import save
+    from .drawing import GraphDrawing
 
     inputs, output = _recorded(args)
     highlight = "all" if args.highlight == ["all"] else args.highlight or None
-    ax = draw(output, highlight=highlight, inputs=inputs, style=args.style)
+    drawing = GraphDrawing(output, highlight=highlight, inputs=inputs, style=args.style)
+    words = drawing.describe()  # the file carries them: an SVG's <title>, <desc>; metadata
     try:
-        ax.figure.savefig(args.output, dpi=args.dpi, bbox_inches="tight")
+        save(drawing.ax.figure, args.output, *words, dpi=args.dpi, bbox_inches="tight")
     except (OSError, ValueError) as exc:  # a missing folder, an unknown file type
         raise UsageError(f"cannot write {args.output}: {exc}") from None
     print(f"wrote {args.output}")
+    if args.describe:
+        print("\n".join(words))
+
+
+def cmd_describe(args):
+    """Print the computation graph of EXPR in words: inputs, operations, values, paths."""
+    from .description import describe
+
+    inputs, output = _recorded(args)
+    wrt = "all" if args.wrt == ["all"] else args.wrt or None
+    print(describe(output, wrt, inputs=inputs, style=args.style))
 
 
 def _add_expression_args(parser):
@@ -154,7 +167,16 @@ def build_parser():
     draw.add_argument("-o", "--output", default="graph.png",
                       help="the picture to write: .png, .svg or .pdf (default: graph.png)")
     draw.add_argument("--dpi", type=int, default=150, help="resolution of a .png (default: 150)")
+    draw.add_argument("--describe", action="store_true",
+                      help="also print what the picture shows, in words (its alt text)")
     draw.set_defaults(run=cmd_draw)
+    describe = commands.add_parser("describe", help=cmd_describe.__doc__,
+                                   description=cmd_describe.__doc__)
+    _add_expression_args(describe)
+    _add_style_arg(describe)
+    describe.add_argument("--wrt", nargs="*", metavar="NAME",
+                          help="also say each chain-rule path from these inputs (or: all)")
+    describe.set_defaults(run=cmd_describe)
     add_grading_commands(commands)  # exercises build, grade
     return parser
 

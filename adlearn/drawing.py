@@ -26,15 +26,16 @@ from matplotlib.collections import LineCollection, PatchCollection, PolyCollecti
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch
 
+from .description import describe
 from .errors import ArgumentError
-from .graph import chain_rule_paths, count_paths, find_node, gradient_shares, node_ids, to_networkx
+from .graph import (MAX_PATHS, chain_rule_paths, count_paths, find_inputs, gradient_shares,
+                    node_ids, to_networkx)
 from .trace import TEXT, definition, textbook_number, trace_order
 
 # Okabe & Ito's colour-blind-safe palette, without its yellow (too pale on white).
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000")
 # The second cue: consecutive paths differ in line style as well as in colour.
 LINESTYLES = ("solid", (0, (6, 2)), (0, (1.5, 1.5)), (0, (6, 2, 1.5, 2)))
-MAX_PATHS = 12  # more paths than this are shaded by gradient share, not listed
 LABEL_LIMIT = 100  # graphs with more nodes are drawn without labels unless asked
 
 # How each kind of node looks: face colour, edge colour, line width, line style.
@@ -429,7 +430,7 @@ class GraphDrawing:
         self.paths, self.shares = (), {}
         self.lines.set_color(EDGE_COLOUR)
         self.arrows.set_facecolor(EDGE_COLOUR)
-        starts = self._starts(wrt)
+        starts = find_inputs(self.output, wrt, self.inputs, self.style)
         self._highlighted = tuple(self._ids[n] for n in starts)
         if not starts:
             return
@@ -441,15 +442,13 @@ class GraphDrawing:
         else:
             self._draw_shares(starts, count)
 
-    def _starts(self, wrt):
-        """The input nodes that wrt names, in trace order."""
-        if wrt is None:
-            return []
-        if isinstance(wrt, str) and wrt == "all":
-            return [n for n in self._nodes_in_order if n.op is None]
-        many = wrt if isinstance(wrt, (list, tuple, set)) else [wrt]
-        found = {find_node(self.output, w, self.inputs, self.style) for w in many}
-        return [n for n in self._nodes_in_order if n in found]
+    def describe(self):
+        """What the drawing shows, in words: ``(title, the rest)``, as ``ad.describe``
+        writes them for the highlighted paths (an SVG's ``<title>`` and ``<desc>``)."""
+        words = describe(self.output, self._highlighted or None, inputs=self.inputs,
+                         style=self.style, adjoints=self.adjoints, max_paths=self.max_paths)
+        first, _, rest = words.partition("\n")
+        return first, rest
 
     def _called(self, node):
         """An input as the legend names it: its id, and its own name if that differs."""
