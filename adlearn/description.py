@@ -121,14 +121,15 @@ _ids = itertools.count(1)
 
 
 def svg_with_text(svg, title, description):
-    """An SVG document whose root is an image with a ``<title>`` and a ``<desc>``, which
-    screen readers read (``role="img"``, ``aria-labelledby`` the two)."""
+    """An SVG document whose root is an image with a ``<title>`` (its name) and a
+    ``<desc>`` (its description), which screen readers read."""
     start = svg.index("<svg")
     end = svg.index(">", start)
     key = f"adlearn-{next(_ids)}"
     tag = svg[start:end]
     empty = tag.endswith("/")  # <svg .../> has no children yet
-    opened = (f'{tag.rstrip("/")} role="img" aria-labelledby="{key}-title {key}-desc">'
+    opened = (f'{tag.rstrip("/")} role="img" aria-labelledby="{key}-title" '
+              f'aria-describedby="{key}-desc">'
               f'<title id="{key}-title">{html.escape(title)}</title>'
               f'<desc id="{key}-desc">{html.escape(description)}</desc>')
     return svg[:start] + opened + ("</svg>" if empty else "") + svg[end + 1:]

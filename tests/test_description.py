@@ -150,7 +150,8 @@ def test_an_svg_gets_a_title_and_a_desc_that_screen_readers_read():
     title, desc = root[0], root[1]
     assert (title.tag, title.text, desc.tag, desc.text) == (
         f"{SVG}title", "a < b & c", f"{SVG}desc", "line 1\nline 2")
-    assert root.get("aria-labelledby").split() == [title.get("id"), desc.get("id")]
+    assert root.get("aria-labelledby") == title.get("id")
+    assert root.get("aria-describedby") == desc.get("id")
     other = ET.fromstring(svg_with_text("<svg xmlns='http://www.w3.org/2000/svg'/>", "t", "d"))
     assert other[0].get("id") != title.get("id")  # two pictures on a page: their own ids
 

@@ -421,3 +421,28 @@ def test_the_introductory_style_names_the_nodes_x1_x2_x3_and_the_output_f():
     assert "x̄1 += x̄3 · ∂x3/∂x1 = 1 · 4 = 4 (final)" in text(e.reverse.caption.value)
     assert e.drawing.node_texts["x3"].get_text().endswith("x̄3 = 1")
     e.close()
+
+
+def test_the_picture_says_in_words_what_it_shows(explorer):
+    """The explorer's SVG carries a <title> and <desc> (ad.describe's words), which follow
+    the chosen paths and the sweep's step; the swatches are hidden from screen readers."""
+    def words():
+        svg = explorer.graph.value
+        return (html.unescape(re.search(r"<title[^>]*>(.*?)</title>", svg, re.S)[1]),
+                html.unescape(re.search(r"<desc[^>]*>(.*?)</desc>", svg, re.S)[1]))
+
+    assert 'role="img"' in explorer.graph.value
+    title, desc = words()
+    assert title == "Computation graph of ((ln x1) + (x1 × x2)) - (sin x2) at x1 = 2, x2 = 5: " \
+        "2 inputs, 5 operations, 8 edges."
+    assert desc.endswith("The sum over the paths is the derivative: ∂v5/∂v-1 = 0.5 + 5 = 5.5.")
+    explorer.paths.label = "x2"
+    assert words()[1].endswith("∂v5/∂v0 = 2 + (-0.283662) = 1.71634.")
+    explorer.tabs.selected_index = REVERSE
+    explorer.reverse.step = 1
+    title, desc = words()
+    assert title == "Reverse sweep, step 1 of 5: v5 passes its adjoint back along the coloured edges."
+    assert desc.splitlines()[:2] == ["v5 = v4 - v3 passes v̄5 = 1 back to its inputs:",
+                                     "v̄4 += v̄5 · ∂v5/∂v4 = 1 · 1 = 1 (final)"]
+    explorer.tabs.selected_index = PATHS
+    assert "<svg aria-hidden='true'" in explorer.path_table.value
