@@ -336,6 +336,7 @@ class AccessibilityLayer(anywidget.AnyWidget):
 
 
 ALL, NONE = "all", "none"  # the path chooser's labels besides the inputs' names
+NOT_FINAL = "#555555"  # a value not final yet: grey, readable (WCAG AA) on every node fill
 PATHS, REVERSE, FORWARD = range(3)  # the tabs
 
 
@@ -605,7 +606,7 @@ class Explorer:
                                                + ("" if final else " so far"))
             text.set_text(f"{node_label(node, ids, False, drawing.digits)}\n"
                           f"{TEXT.name(name, mark)} = {shown}")
-            text.set_color("black" if final else "#777777")
+            text.set_color("black" if final else NOT_FINAL)
             text.set_fontstyle("normal" if final else "italic")
         edge_colours, box_widths, line_widths = self._plain_look
         edge_colours, box_widths = edge_colours.copy(), box_widths.copy()
@@ -629,8 +630,7 @@ class Explorer:
         if self._sweep_key is None:
             self._sweep_key = drawing.ax.text(0, 0, "", transform=drawing.ax.transAxes,
                                               va="top", fontsize=9)
-        self._sweep_key.set_text(key)
-        self._sweep_key.set_color(colour)
+        self._sweep_key.set_text(key)  # black: the sweep's colour is too light for text
 
     def _close_figure(self):
         """Let the figure go: it is the explorer's alone (pyplot never saw it)."""
