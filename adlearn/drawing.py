@@ -5,6 +5,9 @@ the left, the output on the right), labels each node with its definition, its va
 and (after ``backward()``) its adjoint, labels each edge with its local partial
 derivative, and draws every chain-rule path from x1 in its own colour and line style.
 The legend multiplies the partials along each path and adds up the paths: the gradient.
+Each edge label sits on its edge where it covers no other label and no node box
+(``place_labels``); paths that share an edge run side by side. Past LABEL_LIMIT nodes
+the labels are off, and the caption says so.
 When there are too many paths to tell apart, each edge is shaded by its share of the
 gradient instead (see ``adlearn.graph.gradient_shares``).
 
@@ -50,6 +53,7 @@ SHARE_COLOURS = ("#0072B2", "#D55E00")  # a positive share, a negative share (da
 FONT_SIZE, EDGE_FONT_SIZE = 9, 8
 INCH = 0.9  # inches per unit of layout when labels are on
 ARROW = (0.15, 0.06)  # arrowhead length and half width, in layout units
+LANE = 0.12  # the distance between highlighted paths that share an edge, in layout units
 
 
 # ---------------------------------------------------------------------------- layout
@@ -209,10 +213,61 @@ def _arrowhead(route):
     return [tip, (ex - uy * ARROW[1], ey + ux * ARROW[1]), (ex + uy * ARROW[1], ey - ux * ARROW[1])]
 
 
-def _along(route, fraction):
-    """The point at a fraction of the way along the first segment of a route."""
-    (x0, y0), (x1, y1) = route[0], route[1]
-    return x0 + fraction * (x1 - x0), y0 + fraction * (y1 - y0)
+# Where an edge's label may go, as fractions along each segment of its route, best first:
+# from the middle outwards, on the line, then just beside it (above, below).
+LABEL_SPOTS = tuple(sorted((k / 20 for k in range(2, 19)), key=lambda f: abs(f - 0.5)))
+
+
+class _Free:
+    """Rectangles (centre, half sizes) placed so far, in a grid of cells for quick look-up:
+    ``free(rect)`` says whether a new one would overlap none of them."""
+
+    def __init__(self, cell=0.5):
+        self.cell, self.cells = cell, {}
+
+    def _keys(self, rect):
+        (x, y), (hw, hh) = rect
+        c = self.cell
+        return [(i, j) for i in range(int((x - hw) // c), int((x + hw) // c) + 1)
+                for j in range(int((y - hh) // c), int((y + hh) // c) + 1)]
+
+    def free(self, rect):
+        (x, y), (hw, hh) = rect
+        return not any(abs(x - ox) < hw + ow and abs(y - oy) < hh + oh
+                       for key in self._keys(rect) for (ox, oy), (ow, oh) in self.cells.get(key, ()))
+
+    def add(self, rect):
+        for key in self._keys(rect):
+            self.cells.setdefault(key, []).append(rect)
+
+
+def place_labels(routes, sizes, boxes):
+    """A spot for each edge's label on its own route, overlapping no node box and no
+    label placed before it: the first free spot of LABEL_SPOTS along the route's
+    segments, or its middle if none is free. routes and sizes (half width and height of
+    each label) go edge by edge; boxes are the nodes' (centre, half sizes). Returns the
+    spots and how many labels found no free spot."""
+    taken = _Free()
+    for box in boxes:
+        taken.add(box)
+    spots, crowded = [], 0
+    for route, half in zip(routes, sizes):
+        candidates = [(x0 + f * (x1 - x0), y0 + f * (y1 - y0) + side * 1.1 * half[1])
+                      for side in (0, 1, -1) for f in LABEL_SPOTS
+                      for (x0, y0), (x1, y1) in zip(route, route[1:])]
+        spot = next((c for c in candidates if taken.free((c, half))), None)
+        if spot is None:  # no room anywhere along it: the middle, crowded as it is
+            spot, crowded = candidates[0], crowded + 1
+        taken.add((spot, half))
+        spots.append(spot)
+    return spots, crowded
+
+
+def label_half_size(text, fontsize):
+    """About half the width and height, in layout units, of an edge label with its box
+    (digits are about 0.64 em wide in DejaVu Sans; a little room to spare around it)."""
+    points = (len(text) * 0.64 * fontsize + 0.3 * fontsize + 3, 1.5 * fontsize + 3)
+    return tuple(p / 72 / INCH / 2 for p in points)
 
 
 # ------------------------------------------------------------------------ labels
@@ -269,6 +324,7 @@ class GraphDrawing:
         self.adjoints = adjoints
         self.layout = layered_layout(self.graph)
         self._size_boxes()
+        self._label_spots = self._place_edge_labels()
         if ax is None:  # axes filling a figure sized to the layout, so labels fit their boxes
             ax = plt.figure(figsize=self.figure_size()).add_axes((0, 0, 1, 1))
         self.ax = ax
@@ -276,6 +332,11 @@ class GraphDrawing:
         self._draw_nodes()
         self._draw_edges()
         self._frame()
+        if labels is None and not self.labels:  # switched off for its size: say why
+            ax.set_title(f"{len(self.graph):,} nodes: past {LABEL_LIMIT} nodes the labels are "
+                         "off, as they would be too small to read.\ndraw(..., labels=True) "
+                         "shows them on a larger figure; ad.describe(...) says the graph in "
+                         "words.", loc="left", fontsize=FONT_SIZE)
         self.overlay, self.overlay_edges, self.legend = None, [], None
         self._highlighted = ()
         self.highlight(highlight)
@@ -300,8 +361,27 @@ class GraphDrawing:
             self.spacing = (self.box[0] + 0.85, 0.95)
         else:
             self.box, self.spacing = (0.4, 0.3), (1.0, 0.55)
+        self._space_out()
+
+    def _space_out(self, wider=0.0, taller=0.0):
+        """Node centres from the layout at the spacing, widened by wider and taller."""
+        self.spacing = (self.spacing[0] + wider, self.spacing[1] + taller)
         self.centre = {n: (x * self.spacing[0], -y * self.spacing[1])
                        for n, (x, y) in self.layout.position.items()}
+
+    def _place_edge_labels(self, tries=4):
+        """{edge: where its label goes} (see ``place_labels``). Where some label finds no
+        free spot, the layers move apart to make room, up to ``tries`` times."""
+        if not self.labels:
+            return {}
+        edges = list(self.graph.edges(keys=True))
+        sizes = [label_half_size(self._edge_label(e), EDGE_FONT_SIZE) for e in edges]
+        for attempt in range(tries):
+            boxes = [(self.centre[n], self._half(n)) for n in self.graph]
+            spots, crowded = place_labels([self._route(e) for e in edges], sizes, boxes)
+            if not crowded or attempt == tries - 1:
+                return dict(zip(edges, spots))
+            self._space_out(wider=0.45, taller=0.15)
 
     def _half(self, n):
         """Half the width and height of node n's box."""
@@ -390,16 +470,19 @@ class GraphDrawing:
         self.ax.add_collection(self.arrows)
         self.edge_texts = {}
         if self.labels:
-            for e, route in zip(self.edges, routes):
+            for e, spot in self._label_spots.items():
                 self.edge_texts[e] = self.ax.text(
-                    *_along(route, 0.5), "", ha="center", va="center", zorder=6,
+                    *spot, "", ha="center", va="center", zorder=6,
                     fontsize=EDGE_FONT_SIZE, color="#202020",
                     bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="#B0B0B0", lw=0.5))
         self._label_edges()
 
+    def _edge_label(self, edge):
+        return textbook_number(self.graph.edges[edge]["partial"], self.digits)
+
     def _label_edges(self):
-        for (u, v, k), text in self.edge_texts.items():
-            text.set_text(textbook_number(self.graph.edges[u, v, k]["partial"], self.digits))
+        for edge, text in self.edge_texts.items():
+            text.set_text(self._edge_label(edge))
 
     # -- update in place
 
@@ -466,8 +549,9 @@ class GraphDrawing:
         routes, colours, dashes = [], [], []
         for j, path in enumerate(numbered):
             for edge in path.edges:
-                lane = users[edge].index(j) - (len(users[edge]) - 1) / 2
-                routes.append(self._route(edge, lane * 0.075))
+                sharing = len(users[edge])  # paths on one edge run side by side, apart
+                lane = (users[edge].index(j) - (sharing - 1) / 2) * min(LANE, 0.6 / sharing)
+                routes.append(self._route(edge, lane))
                 colours.append(PALETTE[j % len(PALETTE)])
                 dashes.append(LINESTYLES[j % len(LINESTYLES)])
                 self.overlay_edges.append((j + 1, edge))
