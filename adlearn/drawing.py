@@ -25,7 +25,9 @@ from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import networkx as nx
+import numpy
 from matplotlib.collections import LineCollection, PatchCollection, PolyCollection
+from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch
 
@@ -50,6 +52,7 @@ NODE_STYLE = {
 }
 EDGE_COLOUR, EDGE_COLOUR_FADED = "#404040", "#C8C8C8"
 SHARE_COLOURS = ("#0072B2", "#D55E00")  # a positive share, a negative share (dashed)
+NOT_FINAL = "#555555"  # a sweep's value not final yet: readable (WCAG AA) on every node fill
 FONT_SIZE, EDGE_FONT_SIZE = 9, 8
 INCH = 0.9  # inches per unit of layout when labels are on
 ARROW = (0.15, 0.06)  # arrowhead length and half width, in layout units
@@ -339,6 +342,7 @@ class GraphDrawing:
                          "words.", loc="left", fontsize=FONT_SIZE)
         self.overlay, self.overlay_edges, self.legend = None, [], None
         self._highlighted = ()
+        self.step_key, self._plain_look = None, None
         self.highlight(highlight)
 
     @staticmethod
@@ -524,6 +528,73 @@ class GraphDrawing:
             self._draw_paths(starts)
         else:
             self._draw_shares(starts, count)
+
+    # -- a step of a sweep (the explorer's steppers, ad.animate)
+
+    def show_step(self, step, mark, k, last):
+        """Show step k (of last) of a sweep, a ``Step`` of ``adlearn.widgets.reverse_sweep``
+        (mark "bar") or ``forward_sweep`` (mark "dot"): each node's adjoint or tangent so
+        far, in grey italics while not final; the node that acts and its edges drawn
+        thick in the sweep's colour; ``step_key`` (a text below) says which step it is."""
+        colour = PALETTE[4] if mark == "bar" else PALETTE[3]
+        if self._plain_look is None:  # what end_steps restores
+            self._plain_look = tuple(
+                numpy.resize(values, (count, *numpy.shape(values)[1:])) for values, count in (
+                    (self.boxes.get_edgecolor(), len(self.nodes)),
+                    (self.boxes.get_linewidths(), len(self.nodes)),
+                    (self.lines.get_linewidths(), len(self.edges))))
+        for node in self._nodes_in_order:
+            name = self._ids[node]
+            text = self.node_texts.get(name)
+            if text is None or node.is_constant:
+                continue
+            value = step.values.get(name, 0.0 if mark == "bar" else None)  # v̄ starts at 0
+            final = name in step.final
+            shown = "?" if value is None else (textbook_number(value, self.digits)
+                                               + ("" if final else " so far"))
+            text.set_text(f"{node_label(node, self._ids, False, self.digits)}\n"
+                          f"{TEXT.name(name, mark)} = {shown}")
+            text.set_color("black" if final else NOT_FINAL)
+            text.set_fontstyle("normal" if final else "italic")
+        edge_colours, box_widths, line_widths = (v.copy() for v in self._plain_look)
+        edge_colours[self.nodes[step.node]] = to_rgba(colour)
+        box_widths[self.nodes[step.node]] = 3.5
+        self.boxes.set_edgecolor(edge_colours)
+        self.boxes.set_linewidths(box_widths)
+        line_colours = [EDGE_COLOUR] * len(self.edges)
+        for edge in step.edges:
+            line_colours[self.edges[edge]] = colour
+            line_widths[self.edges[edge]] = 3.5
+        self.lines.set_color(line_colours)
+        self.lines.set_linewidths(line_widths)
+        self.arrows.set_facecolor(line_colours)
+        sweep, action, grey = ("Reverse", "passes its adjoint back along",
+                               "adjoint not final yet") if mark == "bar" else (
+            "Forward", "computes its tangent from", "tangent not computed yet")
+        if self.step_key is None:  # black: the sweeps' colours are too light for text
+            self.step_key = self.ax.text(0, 0, "", transform=self.ax.transAxes, va="top",
+                                         fontsize=FONT_SIZE)
+        self.step_key.set_text(f"{sweep} sweep, step {k} of {last}: {step.node} {action} "
+                               f"the coloured edges.\nGrey italics: {grey}.")
+
+    def end_steps(self):
+        """Undo show_step: the plain drawing again, with its labels."""
+        if self.step_key is None:
+            return
+        self.step_key.remove()
+        self.step_key = None
+        edge_colours, box_widths, line_widths = self._plain_look
+        self.boxes.set_edgecolor(edge_colours)
+        self.boxes.set_linewidths(box_widths)
+        self.lines.set_linewidths(line_widths)
+        self.lines.set_color(EDGE_COLOUR)
+        self.arrows.set_facecolor(EDGE_COLOUR)
+        self._label_nodes()
+        for node in self._nodes_in_order:
+            text = self.node_texts.get(self._ids[node])
+            if text is not None and not node.is_constant:
+                text.set_color("black")
+                text.set_fontstyle("normal")
 
     def describe(self):
         """What the drawing shows, in words: ``(title, the rest)``, as ``ad.describe``

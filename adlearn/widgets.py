@@ -24,20 +24,18 @@ from dataclasses import dataclass
 import anywidget
 import ipywidgets as widgets
 import matplotlib
-import numpy
 import traitlets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .description import svg_with_text
 from .engine import formula
-from .drawing import EDGE_COLOUR, LINESTYLES, MAX_PATHS, PALETTE, GraphDrawing, node_label
+from .drawing import LINESTYLES, MAX_PATHS, PALETTE, GraphDrawing
 from .errors import ArgumentError, UnknownInputError
 from .graph import chain_rule_paths, count_paths, node_ids, partial_symbol
 from .parse import Expression
 from .rules import as_real, number_text, result_text
-from .trace import (HTML, TEXT, definition, function_at, record, tangents, textbook_number,
-                    trace, trace_order)
+from .trace import HTML, TEXT, definition, function_at, record, tangents, trace, trace_order
 
 
 @dataclass(frozen=True)
@@ -336,7 +334,6 @@ class AccessibilityLayer(anywidget.AnyWidget):
 
 
 ALL, NONE = "all", "none"  # the path chooser's labels besides the inputs' names
-NOT_FINAL = "#555555"  # a value not final yet: grey, readable (WCAG AA) on every node fill
 PATHS, REVERSE, FORWARD = range(3)  # the tabs
 
 
@@ -401,7 +398,7 @@ class Explorer:
                                       "adlearn-forward": "forward sweep"})])
         self.widget.add_class("adlearn-explorer")
         self._error, self._updating = None, False
-        self.drawing = self._sweep_key = None
+        self.drawing = None
         self._update(raise_errors=True)
         shown = f.text if isinstance(f, Expression) else formula(self.output)
         self.title.value = (f"<b>Explore f = {html.escape(shown)}</b>: move the inputs, "
@@ -456,7 +453,6 @@ class Explorer:
         self._error = None
         self.message.value = ""
         self.ids = node_ids(self.output, self.inputs, self.style)
-        self._nodes = _variables(self.output, self.inputs)
         self.trace_table.value = table._repr_html_()
         self.reverse.steps = reverse_sweep(self.output, self.inputs, self.style)
         seed = self.inputs[self.names.index(self.seed.value)]
@@ -546,15 +542,15 @@ class Explorer:
                 self._new_drawing()
         view = self.tabs.selected_index
         if view == PATHS:
-            self._plain()
+            self.drawing.end_steps()
             self.drawing.highlight(list(self.paths.value) or None)
             title, words = self.drawing.describe()
         else:
             self.drawing.highlight(None)
             stepper, mark = (self.reverse, "bar") if view == REVERSE else (self.forward, "dot")
-            self._show_step(stepper.current, mark, stepper.step, len(stepper.steps) - 1)
+            self.drawing.show_step(stepper.current, mark, stepper.step, len(stepper.steps) - 1)
             graph_title, graph_words = self.drawing.describe()
-            title = self._sweep_key.get_text().split("\n")[0]  # the step, then the graph
+            title = self.drawing.step_key.get_text().split("\n")[0]  # the step, then the graph
             words = "\n".join((*stepper.current.caption, graph_title, graph_words))
         self.graph.value = _svg(self.drawing.ax.figure, title, words)
 
@@ -564,77 +560,13 @@ class Explorer:
         self._close_figure()
         figure = Figure()
         FigureCanvasAgg(figure)  # to measure the drawing before saving it (see _svg)
-        drawing = GraphDrawing(self.output, figure.add_axes((0, 0, 1, 1)), inputs=self.inputs,
-                               style=self.style, adjoints=True)
-        figure.set_size_inches(drawing.figure_size())
-        self.drawing, self._sweep_key = drawing, None
-        self._plain_look = tuple(numpy.resize(values, (count, *numpy.shape(values)[1:]))
-                                 for values, count in (
-                                     (drawing.boxes.get_edgecolor(), len(drawing.nodes)),
-                                     (drawing.boxes.get_linewidths(), len(drawing.nodes)),
-                                     (drawing.lines.get_linewidths(), len(drawing.edges))))
-
-    def _plain(self):
-        """Undo what _show_step changed (the labels come back with update/highlight)."""
-        if self._sweep_key is None:
-            return
-        self._sweep_key.remove()
-        self._sweep_key = None
-        drawing = self.drawing
-        edge_colours, box_widths, line_widths = self._plain_look
-        drawing.boxes.set_edgecolor(edge_colours)
-        drawing.boxes.set_linewidths(box_widths)
-        drawing.lines.set_linewidths(line_widths)
-        drawing.update(self.output, self.inputs)
-        for text in drawing.node_texts.values():
-            text.set_color("black")
-            text.set_fontstyle("normal")
-
-    def _show_step(self, step, mark, k, last):
-        """A step of a sweep on the drawing: each node's adjoint (or tangent) so far, in
-        grey italics while not final; the node that acts and its edges emphasised."""
-        drawing, ids = self.drawing, self.ids
-        colour = PALETTE[4] if mark == "bar" else PALETTE[3]
-        for node in self._nodes:
-            name = ids[node]
-            text = drawing.node_texts.get(name)
-            if text is None:
-                continue
-            value = step.values.get(name, 0.0 if mark == "bar" else None)  # v̄ starts at 0
-            final = name in step.final
-            shown = "?" if value is None else (textbook_number(value, drawing.digits)
-                                               + ("" if final else " so far"))
-            text.set_text(f"{node_label(node, ids, False, drawing.digits)}\n"
-                          f"{TEXT.name(name, mark)} = {shown}")
-            text.set_color("black" if final else NOT_FINAL)
-            text.set_fontstyle("normal" if final else "italic")
-        edge_colours, box_widths, line_widths = self._plain_look
-        edge_colours, box_widths = edge_colours.copy(), box_widths.copy()
-        edge_colours[drawing.nodes[step.node]] = matplotlib.colors.to_rgba(colour)
-        box_widths[drawing.nodes[step.node]] = 3.5
-        drawing.boxes.set_edgecolor(edge_colours)
-        drawing.boxes.set_linewidths(box_widths)
-        line_colours = [EDGE_COLOUR] * len(drawing.edges)
-        widths = list(line_widths)
-        for edge in step.edges:
-            line_colours[drawing.edges[edge]] = colour
-            widths[drawing.edges[edge]] = 3.5
-        drawing.lines.set_color(line_colours)
-        drawing.lines.set_linewidths(widths)
-        drawing.arrows.set_facecolor(line_colours)
-        sweep, action, grey = ("Reverse", "passes its adjoint back along",
-                               "adjoint not final yet") if mark == "bar" else (
-            "Forward", "computes its tangent from", "tangent not computed yet")
-        key = (f"{sweep} sweep, step {k} of {last}: {step.node} {action} the coloured edges."
-               f"\nGrey italics: {grey}.")
-        if self._sweep_key is None:
-            self._sweep_key = drawing.ax.text(0, 0, "", transform=drawing.ax.transAxes,
-                                              va="top", fontsize=9)
-        self._sweep_key.set_text(key)  # black: the sweep's colour is too light for text
+        self.drawing = GraphDrawing(self.output, figure.add_axes((0, 0, 1, 1)),
+                                    inputs=self.inputs, style=self.style, adjoints=True)
+        figure.set_size_inches(self.drawing.figure_size())
 
     def _close_figure(self):
         """Let the figure go: it is the explorer's alone (pyplot never saw it)."""
-        self.drawing = self._sweep_key = None
+        self.drawing = None
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)

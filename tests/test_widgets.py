@@ -446,3 +446,25 @@ def test_the_picture_says_in_words_what_it_shows(explorer):
                                      "v̄4 += v̄5 · ∂v5/∂v4 = 1 · 1 = 1 (final)"]
     explorer.tabs.selected_index = PATHS
     assert "<svg aria-hidden='true'" in explorer.path_table.value
+
+
+def test_back_from_a_sweep_the_drawing_is_as_it_was():
+    """After a step of a sweep, the paths view shows the plain drawing again; constants
+    keep their grey italics (they used to come back black)."""
+    e = explore("x1*x1 + 2*x2", x1=2.0, x2=3.0)
+    try:
+        drawing = e.drawing
+        looks = {n: (t.get_text(), t.get_color(), t.get_fontstyle())
+                 for n, t in drawing.node_texts.items()}
+        widths = list(drawing.boxes.get_linewidths())
+        e.tabs.selected_index = REVERSE
+        e.reverse.step = 1
+        assert drawing.step_key is not None and "so far" in " ".join(
+            t.get_text() for t in drawing.node_texts.values())
+        e.tabs.selected_index = PATHS
+        assert drawing.step_key is None and list(drawing.boxes.get_linewidths()) == widths
+        assert {n: (t.get_text(), t.get_color(), t.get_fontstyle())
+                for n, t in drawing.node_texts.items()} == looks
+        assert looks["c1"][2] == "italic"
+    finally:
+        e.close()
