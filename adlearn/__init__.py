@@ -35,6 +35,7 @@ _LAZY = {
     "GraphDrawing": "drawing",
     "explore": "widgets",
     "describe": "description",
+    "animate": "animation",
 }
 
 

@@ -116,6 +116,25 @@ def cmd_draw(args):
         print("\n".join(words))
 
 
+def cmd_animate(args):
+    """Animate the reverse (or forward) sweep over EXPR, one edge at a time, to a GIF/MP4."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .animation import animate
+
+    inputs, output = _recorded(args)
+    animation = animate(output, args.sweep, args.wrt, inputs=inputs, style=args.style,
+                        interval=args.interval, dpi=args.dpi)
+    try:
+        animation.save(args.output)
+    except OSError as exc:  # a missing folder
+        raise UsageError(f"cannot write {args.output}: {exc}") from None
+    print(f"wrote {args.output} ({len(animation.frames)} frames)")
+    if args.describe:
+        print(f"{animation.title}\n{animation.description}")
+
+
 def cmd_describe(args):
     """Print the computation graph of EXPR in words: inputs, operations, values, paths."""
     from .description import describe
@@ -170,6 +189,24 @@ def build_parser():
     draw.add_argument("--describe", action="store_true",
                       help="also print what the picture shows, in words (its alt text)")
     draw.set_defaults(run=cmd_draw)
+    animate = commands.add_parser("animate", help=cmd_animate.__doc__,
+                                  description=cmd_animate.__doc__)
+    _add_expression_args(animate)
+    _add_style_arg(animate)
+    animate.add_argument("--sweep", choices=("reverse", "forward"), default="reverse",
+                         help="which sweep: reverse (adjoints) or forward (tangents); "
+                              "default: reverse")
+    animate.add_argument("--wrt", metavar="NAME",
+                         help="the input the forward sweep is seeded on (default: the first)")
+    animate.add_argument("-o", "--output", default="sweep.gif",
+                         help="the animation to write: .gif, or .mp4 with ffmpeg "
+                              "(default: sweep.gif)")
+    animate.add_argument("--interval", type=int, default=1200,
+                         help="milliseconds per frame (default: 1200)")
+    animate.add_argument("--dpi", type=int, default=80, help="resolution (default: 80)")
+    animate.add_argument("--describe", action="store_true",
+                         help="also print the animation in words (its alt text)")
+    animate.set_defaults(run=cmd_animate)
     describe = commands.add_parser("describe", help=cmd_describe.__doc__,
                                    description=cmd_describe.__doc__)
     _add_expression_args(describe)

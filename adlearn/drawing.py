@@ -315,13 +315,15 @@ class GraphDrawing:
       ``ChainRulePaths`` (or ``shares`` the gradient shares, if there were too many),
       drawn as the segments of ``overlay`` (a LineCollection), which ``overlay_edges``
       name as ``(path number, edge)`` (path number None for shares); ``legend``.
+    - ``show_step(step, mark, k, last)`` shows a step of a sweep, ``end_steps()`` ends
+      that (boxes leave room for the steps' values if made with ``steps=True``);
     - ``GraphDrawing.of(ax)`` finds the drawing of an Axes that ``draw`` returned.
     """
 
     def __init__(self, output, ax=None, highlight=None, *, inputs=None, style="textbook",
-                 labels=None, adjoints=None, digits=3, max_paths=MAX_PATHS):
+                 labels=None, adjoints=None, digits=3, max_paths=MAX_PATHS, steps=False):
         self.output, self.inputs, self.style, self.digits = output, inputs, style, digits
-        self.max_paths = max_paths
+        self.max_paths, self.steps = max_paths, steps
         self.graph = to_networkx(output, inputs, style)
         self.labels = len(self.graph) <= LABEL_LIMIT if labels is None else labels
         self.adjoints = adjoints
@@ -358,9 +360,13 @@ class GraphDrawing:
         ids = node_ids(self.output, self.inputs, self.style)
         self._nodes_in_order, self._ids = order, ids
         if self.labels:
-            widest = max((len(line) for n in order
-                          for line in node_label(n, ids, True, self.digits).splitlines()),
-                         default=1)
+            lines = [line for n in order
+                     for line in node_label(n, ids, True, self.digits).splitlines()]
+            if self.steps:  # room for what show_step writes: v̄1 = -0.284 so far
+                lines += [f"{adjoint_name(ids[n])} = "
+                          f"{textbook_number(n.grad, self.digits):>{self.digits + 3}} so far"
+                          for n in order if not n.is_constant]
+            widest = max(map(len, lines), default=1)
             self.box = (max(0.9, widest * 0.56 * FONT_SIZE / 72 / INCH + 0.2), 0.68)
             self.spacing = (self.box[0] + 0.85, 0.95)
         else:

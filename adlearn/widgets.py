@@ -561,7 +561,8 @@ class Explorer:
         figure = Figure()
         FigureCanvasAgg(figure)  # to measure the drawing before saving it (see _svg)
         self.drawing = GraphDrawing(self.output, figure.add_axes((0, 0, 1, 1)),
-                                    inputs=self.inputs, style=self.style, adjoints=True)
+                                    inputs=self.inputs, style=self.style, adjoints=True,
+                                    steps=True)
         figure.set_size_inches(self.drawing.figure_size())
 
     def _close_figure(self):
