@@ -385,7 +385,8 @@ class GraphDrawing:
         if not self.labels:
             return {}
         edges = list(self.graph.edges(keys=True))
-        sizes = [label_half_size(self._edge_label(e), EDGE_FONT_SIZE) for e in edges]
+        sizes = [label_half_size(self._edge_label(e).rjust(self.digits + 3), EDGE_FONT_SIZE)
+                 for e in edges]  # room for a longer number when the values change
         for attempt in range(tries):
             boxes = [(self.centre[n], self._half(n)) for n in self.graph]
             spots, crowded = place_labels([self._route(e) for e in edges], sizes, boxes)
