@@ -3,7 +3,9 @@
 ``draw(f, highlight="x1")`` lays the graph out in layers from left to right (inputs on
 the left, the output on the right), labels each node with its definition, its value
 and (after ``backward()``) its adjoint, labels each edge with its local partial
-derivative, and draws every chain-rule path from x1 in its own colour and line style.
+derivative (an edge from a constant has none: a constant is not a variable, and no
+adjoint flows to it; the legend says so), and draws every chain-rule path from x1 in its
+own colour and line style.
 The legend multiplies the partials along each path and adds up the paths: the gradient.
 Each edge label sits on its edge where it covers no other label and no node box
 (``place_labels``); paths that share an edge run side by side. Past LABEL_LIMIT nodes
@@ -33,8 +35,8 @@ from matplotlib.patches import FancyBboxPatch
 
 from .description import describe
 from .errors import ArgumentError
-from .graph import (MAX_PATHS, chain_rule_paths, count_paths, find_inputs, gradient_shares,
-                    node_ids, to_networkx)
+from .graph import (MAX_PATHS, chain_rule_paths, count_paths, counted, find_inputs,
+                    gradient_shares, node_ids, to_networkx)
 from .trace import TEXT, definition, textbook_number, trace_order
 
 # Okabe & Ito's colour-blind-safe palette, without its yellow (too pale on white).
@@ -384,7 +386,8 @@ class GraphDrawing:
         free spot, the layers move apart to make room, up to ``tries`` times."""
         if not self.labels:
             return {}
-        edges = list(self.graph.edges(keys=True))
+        edges = [(u, v, k) for u, v, k, partial in self.graph.edges(keys=True, data="partial")
+                 if partial is not None]  # from a constant: no partial, no label
         sizes = [label_half_size(self._edge_label(e).rjust(self.digits + 3), EDGE_FONT_SIZE)
                  for e in edges]  # room for a longer number when the values change
         for attempt in range(tries):
@@ -481,7 +484,7 @@ class GraphDrawing:
         self.ax.add_collection(self.arrows)
         self.edge_texts = {}
         if self.labels:
-            for e, spot in self._label_spots.items():
+            for e, spot in self._label_spots.items():  # an edge from a constant has none
                 self.edge_texts[e] = self.ax.text(
                     *spot, "", ha="center", va="center", zorder=6,
                     fontsize=EDGE_FONT_SIZE, color="#202020",
@@ -527,6 +530,8 @@ class GraphDrawing:
         starts = find_inputs(self.output, wrt, self.inputs, self.style)
         self._highlighted = tuple(self._ids[n] for n in starts)
         if not starts:
+            if self._constant_note():
+                self._add_legend([], [])
             return
         self.lines.set_color(EDGE_COLOUR_FADED)
         self.arrows.set_facecolor(EDGE_COLOUR_FADED)
@@ -683,14 +688,22 @@ class GraphDrawing:
         texts = ["a positive share (the wider, the larger)", "a negative share"]
         called = ", ".join(map(self._called, starts))
         shown = f" (the shares of {self._called(start)} are shown)" if len(starts) > 1 else ""
-        title = (f"{count:,} chain-rule paths from {called}: too many to "
+        title = (f"{counted(count, 'chain-rule path')} from {called}: too many to "
                  f"list (more than {self.max_paths}){shown}.\nEach edge is shaded by its share of "
                  f"∂{out}/∂{wrt} = {textbook_number(gradient, self.digits)}: the tangent into it × "
                  "its partial × the adjoint out of it.\nAcross any cut of the graph the "
                  "shares add up to the gradient.")
         self._add_legend(handles, texts, title)
 
+    def _constant_note(self):
+        """What the legend says about constants, if the graph has any ("" if not)."""
+        if "constant" not in dict(self.graph.nodes(data="kind")).values():
+            return ""
+        return ("Edges from constants (dashed grey boxes) have no partial: a constant is not "
+                "a variable, and no adjoint flows to it.")
+
     def _add_legend(self, handles, texts, title=None):
+        title = "\n".join(t for t in (title, self._constant_note()) if t) or None
         self.legend = self.ax.legend(
             handles, texts, title=title, loc="upper left", bbox_to_anchor=(0.0, 0.0),
             fontsize=FONT_SIZE, title_fontsize=FONT_SIZE, handlelength=3.2, frameon=False,

@@ -146,3 +146,8 @@ def test_cli_animate(capsys, tmp_path):
         assert image.n_frames == 9
     assert main(["animate", "x*y", "--at", "x=1", "y=2", "-o", str(tmp_path / "a.avi")]) == 2
     assert "saved as .gif or .mp4" in capsys.readouterr().err
+    for option, message in ((["--dpi", "0"], "--dpi must be between 10 and 1200, not 0"),
+                            (["--interval", "0"], "--interval is milliseconds per frame")):
+        assert main(["animate", "x*y", "--at", "x=1", "y=2", "-o", str(gif), *option]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("adlearn: error: ") and message in err and err.count("\n") == 1
