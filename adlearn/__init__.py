@@ -18,7 +18,7 @@ from .numeric import gradcheck, numeric_grad
 from .parse import parse
 from .rules import RULES
 from .trace import Trace, trace
-from .transforms import derivative, grad, jvp, value_and_grad
+from .transforms import derivative, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 
 __version__ = "0.1.0"
 
@@ -34,6 +34,10 @@ _LAZY = {
     "draw": "drawing",  # the module is not called draw: importing it would hide the function
     "GraphDrawing": "drawing",
     "explore": "widgets",
+    "Tensor": "tensor",  # the array layer needs NumPy
+    "softmax": "tensor",
+    "log_softmax": "tensor",
+    "cross_entropy": "tensor",
 }
 
 
