@@ -28,6 +28,7 @@ Tensors too (``differentiable=True``): its adjoints are then Tensors that can be
 differentiated again, which is how ``ad.hessian`` and ``ad.hvp`` work.
 """
 
+import contextlib
 import numbers
 from dataclasses import dataclass
 from typing import Callable
@@ -37,7 +38,7 @@ import numpy as np
 from .engine import topological_order
 from .errors import (AdlearnError, ArgumentError, DomainError, EntryError,
                      NotANumberError, OverflowDomainError, ShapeError)
-from .rules import RULES, Operand, evaluate
+from .rules import RULES, Operand, _exp, evaluate
 
 
 class Tensor(Operand):
@@ -74,13 +75,14 @@ class Tensor(Operand):
         inputs = tuple(a if isinstance(a, Tensor) else constant(a) for a in args)
         values = [x.value for x in inputs]
         rule = RULES[op]
-        with np.errstate(all="ignore"):  # an inf or a nan is caught below, its entry named
-            try:
+        try:  # the inputs are finite, so an inf or a nan comes with a floating-point error
+            with np.errstate(all="raise", under="ignore"):
                 out = rule.value(*values)
-            except ValueError:  # NumPy: operands could not be broadcast together
-                raise _broadcast_error(rule, inputs) from None
-            partials = rule.partials(out, *values)
-        _check_finite(op, inputs, out, partials)
+                partials = rule.partials(out, *values)
+        except FloatingPointError:
+            raise _entry_error(op, inputs) from None
+        except ValueError:  # NumPy: operands could not be broadcast together
+            raise _broadcast_error(rule, inputs) from None
         return _node(op, inputs, out, partials=partials)
 
     def __pow__(self, other):
@@ -154,12 +156,12 @@ class Tensor(Operand):
         shape (the vector of the vector-Jacobian product), as in PyTorch. Adjoints add
         into each node's ``grad``; call ``zero_grad()`` to start again.
         """
-        for node, adjoint in reverse_sweep(self, seed_for(self, seed)):
-            if not node.inputs and not np.isfinite(adjoint).all():
-                raise OverflowDomainError(
-                    f"the adjoint of {_label(node)} is too large for a float (the largest "
-                    "float is about 1.8e308): a product of partials along the way overflowed")
-            node.grad = np.array(adjoint) if node.grad is None else node.grad + adjoint
+        with _overflow_checked(self):
+            for node, adjoint in reverse_sweep(self, seed_for(self, seed)):
+                if node.grad is not None:
+                    node.grad = node.grad + adjoint
+                else:  # an array of its own (a VJP may return a view of another array)
+                    node.grad = adjoint if adjoint.base is None else adjoint.copy()
 
     def zero_grad(self):
         """Forget the adjoints of every node of this output's graph (grad is None again)."""
@@ -269,6 +271,19 @@ def _vjps(node, adjoint, differentiable):
             for i, x in enumerate(inputs)]
 
 
+@contextlib.contextmanager
+def _overflow_checked(output):
+    """Around a reverse sweep: an adjoint that overflows raises an adlearn error (the
+    values and partials are finite, so only a product along the way can overflow)."""
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            yield
+    except FloatingPointError:
+        raise OverflowDomainError(
+            f"an adjoint in the sweep back from {_label(output)} is too large for a float "
+            "(the largest float is about 1.8e308): a product of partials overflowed") from None
+
+
 def seed_for(output, seed):
     """The adjoint the sweep starts from: 1 for a one-entry output, else seed, which must
     be an array of the output's shape."""
@@ -289,9 +304,10 @@ def gradients(output, inputs, seed=None, differentiable=False):
     """The adjoint of each input after one reverse sweep from output (zeros for an input
     the output does not depend on); grad attributes are left alone."""
     found = {x: None for x in inputs}
-    for node, adjoint in reverse_sweep(output, seed_for(output, seed), differentiable):
-        if node in found:
-            found[node] = adjoint
+    with _overflow_checked(output):
+        for node, adjoint in reverse_sweep(output, seed_for(output, seed), differentiable):
+            if node in found:
+                found[node] = adjoint
     return [np.zeros(x.shape) if found[x] is None else found[x] for x in inputs]
 
 
@@ -371,6 +387,22 @@ def _max_share(node):
     return is_max / is_max.sum(axis=axis, keepdims=True)
 
 
+def _log_softmax(x, axis):
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _log_softmax_vjp(g, i, node, x):
+    """g - softmax · (sum of g along the axis); softmax = exp(output), as a Tensor in a
+    differentiable sweep."""
+    probabilities = _exp(node if isinstance(x, Tensor) else node.value)
+    return g - probabilities * g.sum(axis=node.params["axis"], keepdims=True)
+
+
+def _log_softmax_jvp(node, t):
+    return t - (np.exp(node.value) * t).sum(axis=node.params["axis"], keepdims=True)
+
+
 def _matmul_vjp(g, i, node, a, b):
     """g @ bᵀ for a, aᵀ @ g for b, with a vector seen as a matrix of one row (on the left)
     or one column (on the right); batch axes that broadcast are summed away."""
@@ -423,6 +455,7 @@ STRUCTURAL = {s.name: s for s in (
     Structural("max", lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
                lambda g, i, node, x: _kept(g, node) * _max_share(node),
                lambda node, t: _sum(t * _max_share(node), **node.params)),
+    Structural("log_softmax", _log_softmax, _log_softmax_vjp, _log_softmax_jvp),
     Structural("reshape", lambda x, shape: x.reshape(shape),
                lambda g, i, node, x: g.reshape(node.inputs[0].shape),
                _linear(lambda t, shape: t.reshape(shape))),
@@ -454,30 +487,29 @@ def matmul(a, b):
             f"{inner_a} {'entries' if a.ndim == 1 else 'columns'} but the second has "
             f"{inner_b} {'entries' if b.ndim == 1 else 'rows'}")
     try:
-        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        return _structural("matmul", (a, b))
     except ValueError:
         raise ShapeError(f"cannot multiply {describe(a.shape)} by {describe(b.shape)}: their "
                          f"batch shapes {a.shape[:-2]} and {b.shape[:-2]} do not broadcast") from None
-    return _structural("matmul", (a, b))
 
 
 # --- Softmax and cross-entropy, from the operations above --------------------------------
 
 
 def log_softmax(x, axis=-1):
-    """log(softmax(x)) = x - log(sum(exp(x))) along axis, computed stably: the maximum is
-    subtracted first (a constant, since log_softmax(x - c) = log_softmax(x)), so exp never
-    overflows and the sum is at least 1."""
+    """log(softmax(x)) = x - log(sum(exp(x))) along axis, for each row of logits.
+
+    One structural operation (its VJP is g - softmax(x) · sum(g)), computed stably: the
+    maximum is subtracted first, which leaves the value alone (log_softmax(x - c) =
+    log_softmax(x)), so exp never overflows and the sum is at least 1.
+    """
     x = x if isinstance(x, Tensor) else constant(x)
-    shifted = x - x.value.max(axis=_axis(axis, x.ndim), keepdims=True)
-    return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+    return _structural("log_softmax", (x,), axis=_axis(axis, x.ndim))
 
 
 def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along axis: probabilities, computed stably (see log_softmax)."""
-    x = x if isinstance(x, Tensor) else constant(x)
-    e = (x - x.value.max(axis=_axis(axis, x.ndim), keepdims=True)).exp()
-    return e / e.sum(axis=axis, keepdims=True)
+    """exp(x) / sum(exp(x)) along axis: probabilities, computed stably as exp(log_softmax(x))."""
+    return log_softmax(x, axis).exp()
 
 
 def cross_entropy(logits, labels):
@@ -523,24 +555,25 @@ def _broadcast_error(rule, inputs):
                       "from the right, each pair of sizes must be equal or one of them 1)")
 
 
-def _check_finite(op, inputs, out, partials):
-    """Raise the scalar engine's error at the first entry where op's value or a local
-    partial is not a finite number (the log of a negative entry, an overflow)."""
+def _entry_error(op, inputs):
+    """The scalar engine's error at the first entry where op's value or a local partial
+    is not a finite number (the log of a negative entry, an overflow), with the entry."""
     values = [x.value for x in inputs]
-    results = [out, *(p for p in partials if not any(p is v for v in values))]
-    if all(np.isfinite(r).all() for r in results):  # an input's value is finite already
-        return
+    with np.errstate(all="ignore"):
+        out = RULES[op].value(*values)
+        results = [out, *RULES[op].partials(out, *values)]
     shape = np.shape(out)
     entry = next(_first_entry(~np.isfinite(np.broadcast_to(r, shape)))
                  for r in results if not np.isfinite(r).all())
     numbers_there = [float(np.broadcast_to(v, shape)[entry]) for v in values]
-    where = RULES[op].text.format(*(_label(x) for x in inputs))
-    at = f"\n  at: entry {_entry_text(entry)} of {where}, {describe(shape)}"
+    where = RULES[op].text.format(*(x.name or f"({describe(x.shape)})" for x in inputs))
+    named = ", ".join(f"{x.name}: {describe(x.shape)}" for x in inputs if x.name)
+    at = f"\n  at: entry {_entry_text(entry)} of {where}" + (f" ({named})" if named else "")
     try:
         evaluate(op, numbers_there)  # the error the scalar engine raises for this entry
     except AdlearnError as exc:
-        raise type(exc)(f"{exc}{at}") from None
-    raise DomainError(f"{where} is not a finite number{at}")  # NumPy and math disagreed
+        return type(exc)(f"{exc}{at}")
+    return DomainError(f"{where} is not a finite number{at}")  # NumPy and math disagreed
 
 
 def _first_entry(mask):
