@@ -38,7 +38,7 @@ import numpy as np
 from .engine import topological_order
 from .errors import (AdlearnError, ArgumentError, DomainError, EntryError,
                      NotANumberError, OverflowDomainError, ShapeError)
-from .rules import RULES, Operand, _exp, evaluate
+from .rules import RULES, Operand, _exp, evaluate, number_text
 
 
 class Tensor(Operand):
@@ -544,8 +544,13 @@ def describe(shape):
     return f"a {'×'.join(map(str, shape))} {'matrix' if len(shape) == 2 else 'array'}"
 
 
-def _label(node):
-    return node.name if node.name is not None else describe(node.shape)
+def _label(node, brackets=False):
+    """A node in a message: its name, its number (a one-entry constant) or its shape."""
+    if node.name is not None:
+        return node.name
+    if node.is_constant and node.size == 1:
+        return number_text(node.value.item())
+    return f"({describe(node.shape)})" if brackets else describe(node.shape)
 
 
 def _broadcast_error(rule, inputs):
@@ -563,10 +568,10 @@ def _entry_error(op, inputs):
         out = RULES[op].value(*values)
         results = [out, *RULES[op].partials(out, *values)]
     shape = np.shape(out)
-    entry = next(_first_entry(~np.isfinite(np.broadcast_to(r, shape)))
-                 for r in results if not np.isfinite(r).all())
+    entry = _first_entry(np.logical_or.reduce([~np.isfinite(np.broadcast_to(r, shape))
+                                               for r in results]))
     numbers_there = [float(np.broadcast_to(v, shape)[entry]) for v in values]
-    where = RULES[op].text.format(*(x.name or f"({describe(x.shape)})" for x in inputs))
+    where = RULES[op].text.format(*(_label(x, brackets=True) for x in inputs))
     named = ", ".join(f"{x.name}: {describe(x.shape)}" for x in inputs if x.name)
     at = f"\n  at: entry {_entry_text(entry)} of {where}" + (f" ({named})" if named else "")
     try:
