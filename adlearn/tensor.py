@@ -169,7 +169,7 @@ class Tensor(Operand):
             node.grad = None
 
     def __repr__(self):
-        parts = [np.array2string(self.value, separator=", ", threshold=20)]
+        parts = [np.array2string(self.value, separator=", ", threshold=20, prefix="Tensor(")]
         if self.name is not None:
             parts.append(f"name={self.name!r}")
         if self.op is not None:
@@ -529,7 +529,7 @@ def cross_entropy(logits, labels):
         row = int(np.argmax(wrong))
         raise ArgumentError(f"label {labels[row]} of row {row} is not a class: the logits "
                             f"have {classes} classes, 0 to {classes - 1}")
-    return -log_softmax(logits)[np.arange(batch), labels].mean()
+    return log_softmax(logits)[np.arange(batch), labels].sum() * (-1.0 / batch)
 
 
 # --- Words for error messages --------------------------------------------------------------

@@ -7,9 +7,10 @@ array engine and of PyTorch (CPU, both on one thread: NumPy's BLAS and torch are
 limited to one), their ratio, and the same step on adlearn's scalar engine (a Var per
 number), whose loss must equal the array engine's.
 
-Each measurement runs in a fresh process; the engines take turns, run after run, and
-each reports the best of its runs (the least disturbed by other work on the machine)
-with the median beside it. Targets (issue 12): adlearn at most 1.5 × PyTorch's time per
+Each measurement runs in a fresh process, which times short blocks of steps and keeps
+its fastest block (the one least disturbed by other work on the machine). The engines
+take turns, process after process; the figure is each engine's best process, with the
+median of its processes beside it, and the ratio's spread over the pairs of turns. Targets (issue 12): adlearn at most 1.5 × PyTorch's time per
 step on the 64-32-10 net; the array engine at least 100 × faster than the scalar one.
 A 256-wide net (64-256-10) shows where NumPy's matrix product takes over.
 
@@ -118,7 +119,8 @@ def run(engine, hidden, steps, repeats):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="fresh processes per engine")
-    parser.add_argument("--steps", type=int, default=200, help="steps timed per block")
+    parser.add_argument("--steps", type=int, default=20, help="steps timed per block")
+    parser.add_argument("--blocks", type=int, default=30, help="timed blocks per process")
     args = parser.parse_args()
     print(f"one training step (forward, backward, update), batch {BATCH}, float64, one "
           f"thread; best and median of {args.runs} fresh processes per engine, alternated")
@@ -126,7 +128,7 @@ def main():
         results = {"adlearn": [], "torch": []}
         for _ in range(args.runs):
             for engine in results:
-                results[engine].append(run(engine, hidden, args.steps, 5))
+                results[engine].append(run(engine, hidden, args.steps, args.blocks))
         best = {e: min(r["per_step"] for r in rs) for e, rs in results.items()}
         median = {e: statistics.median(r["per_step"] for r in rs) for e, rs in results.items()}
         ratios = sorted(a["per_step"] / t["per_step"]

@@ -173,3 +173,23 @@ def test_a_hessian_through_every_structural_operation():
     numeric = numeric_jacobian(lambda t: Tensor(gradient(t.value)), x, h=1e-5)
     np.testing.assert_allclose(H, numeric, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(H, H.T, atol=1e-14)
+
+
+def test_hessian_and_jacobian_are_sympys():
+    import sympy as sp
+
+    symbols = sp.symbols("x0 x1 x2")
+    x0, x1, x2 = symbols
+    expr = x0**2 * sp.sin(x1) + sp.exp(x0 * x1) + sp.log(1 + x2**2) * x0 + sp.tanh(x2 - x0)
+    point = np.array([0.7, -0.4, 1.3])
+    at = dict(zip(symbols, point))
+
+    def f(x):
+        return (x[0] ** 2 * ad.sin(x[1]) + ad.exp(x[0] * x[1]) + ad.log(1 + x[2] ** 2) * x[0]
+                + ad.tanh(x[2] - x[0]))
+
+    exact_hessian = np.array(sp.hessian(expr, symbols).subs(at).evalf(30), dtype=float)
+    np.testing.assert_allclose(ad.hessian(f)(point), exact_hessian, rtol=1e-13, atol=1e-14)
+    exact_gradient = np.array([sp.diff(expr, s).subs(at).evalf(30) for s in symbols], dtype=float)
+    np.testing.assert_allclose(ad.grad(f, argnums=0)(point), exact_gradient, rtol=1e-14)
+    np.testing.assert_allclose(ad.jacobian(f, mode="forward")(point), exact_gradient, rtol=1e-14)
