@@ -104,7 +104,8 @@ class Tensor(Operand):
         try:
             return _structural("index", (self,), index=index)
         except IndexError as exc:
-            raise EntryError(f"cannot index {describe(self.shape)} with {index!r}: {exc}") from None
+            raise EntryError(f"cannot index {describe(self.shape)} with {index!r}: "
+                             f"{exc}") from None
 
     def __len__(self):
         if self.ndim == 0:
@@ -158,10 +159,7 @@ class Tensor(Operand):
         """
         with _overflow_checked(self):
             for node, adjoint in reverse_sweep(self, seed_for(self, seed)):
-                if node.grad is not None:
-                    node.grad = node.grad + adjoint
-                else:  # an array of its own (a VJP may return a view of another array)
-                    node.grad = adjoint if adjoint.base is None else adjoint.copy()
+                node.grad = _own(adjoint) if node.grad is None else node.grad + adjoint
 
     def zero_grad(self):
         """Forget the adjoints of every node of this output's graph (grad is None again)."""
@@ -308,7 +306,15 @@ def gradients(output, inputs, seed=None, differentiable=False):
         for node, adjoint in reverse_sweep(output, seed_for(output, seed), differentiable):
             if node in found:
                 found[node] = adjoint
-    return [np.zeros(x.shape) if found[x] is None else found[x] for x in inputs]
+    return [np.zeros(x.shape) if found[x] is None else _own(found[x]) for x in inputs]
+
+
+def _own(adjoint):
+    """An adjoint as an array of its own, writable in place: a VJP may return a view of
+    another array (reshape, broadcast_to) or a NumPy scalar; a Tensor stays as it is."""
+    if isinstance(adjoint, Tensor) or (type(adjoint) is np.ndarray and adjoint.base is None):
+        return adjoint
+    return np.array(adjoint)
 
 
 def _tangent(node):
@@ -443,10 +449,6 @@ def _index(x, index):
     return x[index]
 
 
-def _scatter_add(g, index, shape):
-    return scatter_add(g, index, shape)
-
-
 STRUCTURAL = {s.name: s for s in (
     Structural("matmul", lambda a, b: a @ b, _matmul_vjp, _matmul_jvp),
     Structural("sum", _sum,
@@ -465,9 +467,9 @@ STRUCTURAL = {s.name: s for s in (
     Structural("index", _index,
                lambda g, i, node, x: scatter_add(g, node.params["index"], node.inputs[0].shape),
                _linear(_index)),
-    Structural("scatter_add", _scatter_add,
+    Structural("scatter_add", scatter_add,
                lambda g, i, node, x: g[node.params["index"]],
-               _linear(_scatter_add)),
+               _linear(scatter_add)),
     Structural("broadcast_to", np.broadcast_to,
                lambda g, i, node, x: sum_to(g, node.inputs[0].shape),
                _linear(np.broadcast_to)),
@@ -490,7 +492,8 @@ def matmul(a, b):
         return _structural("matmul", (a, b))
     except ValueError:
         raise ShapeError(f"cannot multiply {describe(a.shape)} by {describe(b.shape)}: their "
-                         f"batch shapes {a.shape[:-2]} and {b.shape[:-2]} do not broadcast") from None
+                         f"batch shapes {a.shape[:-2]} and {b.shape[:-2]} do not "
+                         "broadcast") from None
 
 
 # --- Softmax and cross-entropy, from the operations above --------------------------------

@@ -10,9 +10,10 @@ number), whose loss must equal the array engine's.
 Each measurement runs in a fresh process, which times short blocks of steps and keeps
 its fastest block (the one least disturbed by other work on the machine). The engines
 take turns, process after process; the figure is each engine's best process, with the
-median of its processes beside it, and the ratio's spread over the pairs of turns. Targets (issue 12): adlearn at most 1.5 × PyTorch's time per
-step on the 64-32-10 net; the array engine at least 100 × faster than the scalar one.
-A 256-wide net (64-256-10) shows where NumPy's matrix product takes over.
+median of its processes beside it, and the ratio's spread over the pairs of turns.
+Targets (issue 12): adlearn at most 1.5 × PyTorch's time per step on the 64-32-10
+net; the array engine at least 100 × faster than the scalar one. A 256-wide net
+(64-256-10) shows where the arithmetic on arrays, not Python, takes the time.
 
     pip install torch==2.13.0      # a benchmark-only dependency (a CPU wheel)
     python benchmarks/arrays.py    # about two minutes

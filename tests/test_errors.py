@@ -142,7 +142,7 @@ def test_every_error_class_subclasses_a_builtin():
     assert len(classes) >= 5
     for cls in classes:
         assert any(issubclass(cls, b) for b in (ValueError, TypeError, ArithmeticError,
-                                                AssertionError)), cls
+                                                IndexError, AssertionError)), cls
 
 
 def test_a_parsed_expression_checks_arithmetic_on_plain_numbers():

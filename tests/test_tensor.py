@@ -425,3 +425,13 @@ def test_the_readmes_arrays_section_prints_what_it_shows():
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     runner.run(test)
     assert runner.failures == 0
+
+
+def test_gradients_are_arrays_of_their_own_even_for_one_number():
+    x = Tensor(2.0)
+    (x * 3.0).backward()
+    assert type(x.grad) is np.ndarray and x.grad.shape == () and x.grad == 3.0
+    _, pullback = ad.vjp(lambda v: v.sum(), np.ones((2, 2)))
+    adjoint = pullback(1.0)
+    adjoint += 1.0  # writable, not NumPy's read-only broadcast view
+    np.testing.assert_array_equal(adjoint, np.full((2, 2), 2.0))
