@@ -81,8 +81,9 @@ class Tensor(Operand):
                 partials = rule.partials(out, *values)
         except FloatingPointError:
             raise _entry_error(op, inputs) from None
-        except ValueError:  # NumPy: operands could not be broadcast together
-            raise _broadcast_error(rule, inputs) from None
+        except ValueError:  # NumPy: operands could not be broadcast together, or else
+            _check_broadcast(rule, inputs)
+            raise
         return _node(op, inputs, out, partials=partials)
 
     def __pow__(self, other):
@@ -556,11 +557,16 @@ def _label(node, brackets=False):
     return f"({describe(node.shape)})" if brackets else describe(node.shape)
 
 
-def _broadcast_error(rule, inputs):
-    shown = rule.text.format(*(f"({describe(x.shape)})" for x in inputs))
-    shapes = " and ".join(str(x.shape) for x in inputs)
-    return ShapeError(f"cannot compute {shown}: the shapes {shapes} do not broadcast (lined up "
-                      "from the right, each pair of sizes must be equal or one of them 1)")
+def _check_broadcast(rule, inputs):
+    """Raise a ShapeError naming the shapes if the inputs' shapes do not broadcast."""
+    try:
+        np.broadcast_shapes(*(x.shape for x in inputs))
+    except ValueError:
+        shown = rule.text.format(*(f"({describe(x.shape)})" for x in inputs))
+        shapes = " and ".join(str(x.shape) for x in inputs)
+        raise ShapeError(f"cannot compute {shown}: the shapes {shapes} do not broadcast (lined "
+                         "up from the right, each pair of sizes must be equal or one of them "
+                         "1)") from None
 
 
 def _entry_error(op, inputs):

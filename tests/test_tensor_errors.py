@@ -44,7 +44,7 @@ def test_shapes_that_do_not_broadcast_are_named():
      r"1 / 0 is not defined: division needs a non-zero denominator\n  at: entry \[0, 1\] of "
      r"1 / \(a 2×2 matrix\)"),
     (lambda x: ad.exp(x * 400.0), OverflowDomainError, r"exp 800 is too large(.|\n)*\[0, 1\]"),
-    (lambda x: ad.sqrt(x - 1.0), ZeroDivisionDomainError, r"√0 is not defined(.|\n)*\[0, 0\]"),
+    (lambda x: ad.sqrt(x - 1.0), ZeroDivisionDomainError, r"√0 (.|\n)*entry \[0, 0\]"),
 ])
 def test_an_entry_outside_the_domain_is_named(f, error, message):
     x = Tensor([[1.0, 2.0], [-3.0, 4.0]], name="x")
