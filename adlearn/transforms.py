@@ -99,6 +99,8 @@ def _parameter_names(f, count):
 
 
 # --- Arrays: the same transforms on Tensors (adlearn.tensor, imported when first used) ---
+# value_and_grad, grad and jvp above take arrays too: an array argument (a NumPy array, a
+# list, a Tensor) sends the call here, its gradient or tangent an array of its shape.
 
 
 def jacobian(f, mode="reverse"):
