@@ -16,7 +16,7 @@ net; the array engine at least 100 × faster than the scalar one. A 256-wide net
 (64-256-10) shows where the arithmetic on arrays, not Python, takes the time.
 
     pip install torch==2.13.0      # a benchmark-only dependency (a CPU wheel)
-    python benchmarks/arrays.py    # about two minutes
+    python benchmarks/arrays.py    # under a minute on a quiet machine, 2-3 when loaded
 """
 
 import argparse
