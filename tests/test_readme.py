@@ -7,6 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[1]
 
 
@@ -54,3 +56,19 @@ def test_the_tour_of_the_python_api_prints_what_the_readme_shows():
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     runner.run(test)
     assert runner.failures == 0
+
+
+def test_the_pictures_the_commands_write_are_ignored_by_git():
+    """The main job writes chain_rule.png, and adlearn draw's default is graph.png: neither
+    may show up as a file to commit in the clone."""
+    from adlearn.cli import build_parser
+
+    written = re.findall(r"-o (\S+)", two_commands()[0])
+    default = build_parser().parse_args(["draw", "x"]).output
+    assert written == ["chain_rule.png"] and default == "graph.png"
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git clone")
+    done = subprocess.run(["git", "check-ignore", *written, default], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.stdout.split() == [*written, default]
+    assert subprocess.run(["git", "check-ignore", "-q", "docs/chain_rule.png"], cwd=ROOT).returncode == 1

@@ -457,3 +457,12 @@ def test_gradient_descent_with_tensors_trains_a_classifier():
         losses.append(loss.value.item())
     accuracy = (logits.value.argmax(axis=1) == labels).mean()
     assert losses[0] > 0.5 and losses[-1] < 0.1 and accuracy > 0.97
+
+
+def test_zero_to_a_positive_tensor_power_has_a_zero_partial_in_the_exponent():
+    """As on numbers (0^y = 0 for y > 0, as in PyTorch), entry by entry."""
+    x, y = Tensor([0.0, 2.0], name="x"), Tensor([2.0, 3.0], name="y")
+    (x ** y).sum().backward()
+    np.testing.assert_allclose(x.grad, [0.0, 12.0])
+    np.testing.assert_allclose(y.grad, [0.0, 8 * np.log(2.0)])
+    assert ad.grad(lambda a, b: a ** b)(0.0, 2.0) == (0.0, 0.0)
