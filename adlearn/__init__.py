@@ -34,6 +34,8 @@ _LAZY = {
     "draw": "drawing",  # the module is not called draw: importing it would hide the function
     "GraphDrawing": "drawing",
     "explore": "widgets",
+    "describe": "description",
+    "animate": "animation",
     "Tensor": "tensor",  # the array layer needs NumPy
     "softmax": "tensor",
     "log_softmax": "tensor",
