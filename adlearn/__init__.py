@@ -20,7 +20,7 @@ from .numeric import gradcheck, numeric_grad
 from .parse import parse
 from .rules import RULES
 from .trace import Trace, trace
-from .transforms import derivative, grad, jvp, value_and_grad
+from .transforms import derivative, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 
 __version__ = "0.1.0"
 
@@ -38,6 +38,10 @@ _LAZY = {
     "explore": "widgets",
     "describe": "description",
     "animate": "animation",
+    "Tensor": "tensor",  # the array layer needs NumPy
+    "softmax": "tensor",
+    "log_softmax": "tensor",
+    "cross_entropy": "tensor",
 }
 
 
