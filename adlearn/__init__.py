@@ -34,6 +34,8 @@ _LAZY = {
     "draw": "drawing",  # the module is not called draw: importing it would hide the function
     "GraphDrawing": "drawing",
     "explore": "widgets",
+    "matrix_chain": "chain",  # light, but only a course on arrays needs it
+    "MatrixChain": "chain",
 }
 
 

@@ -74,3 +74,8 @@ class WrongAnswer(AdlearnError, AssertionError):
 
 class ArgumentError(AdlearnError, ValueError):
     """Values that do not fit the call: an input with no value, an unknown style."""
+
+
+class ShapeError(AdlearnError, ValueError):
+    """Sizes or shapes that do not fit together: a Jacobian whose columns do not match the
+    rows of the one before it in a chain, a size that is not a positive whole number."""
