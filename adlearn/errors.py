@@ -72,10 +72,11 @@ class WrongAnswer(AdlearnError, AssertionError):
         return [f"{type(self).__name__}: {self}"]
 
 
+class ShapeError(AdlearnError, ValueError):
+    """Arrays whose shapes do not fit the operation: a 2×3 matrix times a 2×3 matrix,
+    shapes that do not broadcast, a seed of the wrong shape; a chain of Jacobians whose
+    sizes do not match, or are not positive whole numbers."""
+
+
 class ArgumentError(AdlearnError, ValueError):
     """Values that do not fit the call: an input with no value, an unknown style."""
-
-
-class ShapeError(AdlearnError, ValueError):
-    """Sizes or shapes that do not fit together: a Jacobian whose columns do not match the
-    rows of the one before it in a chain, a size that is not a positive whole number."""
