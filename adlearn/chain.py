@@ -23,9 +23,10 @@ is on, so one JVP and one VJP cost the same. The whole Jacobian takes n0 JVPs (a
 each) or n_k VJPs (a row each): with a scalar loss (n_k = 1) one VJP gives the whole
 gradient, however many inputs there are. That is why deep learning uses reverse mode.
 
-The counts treat every J_i as a dense matrix. An elementwise function's Jacobian is
-diagonal, and AD applies it in n multiplications, not n·n; the comparison between the
-orders is what the counts are for.
+An elementwise function (tanh, exp, ...) has a diagonal Jacobian: AD applies it in n
+multiplications, not n·n. Give such a factor as diagonal and every product with it costs
+one multiplication per entry of the result (a diagonal times a diagonal, n); every other
+factor counts as a dense matrix.
 """
 
 import html
@@ -38,15 +39,17 @@ from .errors import ShapeError
 
 @dataclass(frozen=True)
 class Factor:
-    """One Jacobian of the chain: its name and its shape, ``rows`` × ``cols``."""
+    """One Jacobian of the chain: its name, its shape ``rows`` × ``cols``, and whether it
+    is ``diagonal`` (an elementwise function's: one entry per row)."""
 
     name: str
     rows: int
     cols: int
+    diagonal: bool = False
 
     @property
     def shape(self):
-        return f"{self.rows}×{self.cols}"
+        return f"{self.rows}×{self.cols}" + (" diagonal" if self.diagonal else "")
 
 
 @dataclass(frozen=True)
@@ -79,20 +82,21 @@ class MatrixChain:
         self.sizes = (self.factors[0].cols, *(f.rows for f in self.factors))
         names = [f.name for f in self.factors]
         k, n0, nk = len(names), self.sizes[0], self.sizes[-1]
-        cheapest = _cheapest_splits(self.sizes)
-        ways = [  # (way, its sizes, its factors' names, where it splits a product)
-            ("forward mode: from the right", self.sizes, names, _from_the_right),
-            ("reverse mode: from the left", self.sizes, names, _from_the_left),
-            ("cheapest order (dynamic program)", self.sizes, names,
-             lambda i, j: cheapest[i, j]),
-            # a JVP is forward mode with v (n0×1) as the first factor, a VJP is reverse
-            # mode with uᵀ (1×nk) as the last
-            ("one JVP (a column of J)", (1, *self.sizes), ["v", *names], _from_the_right),
-            ("one VJP (a row of J)", (*self.sizes, 1), [*names, "uᵀ"], _from_the_left),
+        cheapest = _cheapest_splits(self.factors)
+        # a JVP is forward mode with a vector v (n0×1) as the first factor, a VJP is
+        # reverse mode with a row vector uᵀ (1×nk) as the last
+        jvp = [Factor("v", n0, 1), *self.factors]
+        vjp = [*self.factors, Factor("uᵀ", 1, nk)]
+        ways = [  # (way, its factors, where it splits a product)
+            ("forward mode: from the right", self.factors, _from_the_right),
+            ("reverse mode: from the left", self.factors, _from_the_left),
+            ("cheapest order (dynamic program)", self.factors, lambda i, j: cheapest[i, j]),
+            ("one JVP (a column of J)", jvp, _from_the_right),
+            ("one VJP (a row of J)", vjp, _from_the_left),
         ]
         # the table as (way, multiply-adds, order as a template, the names it refers to)
-        table = [(way, _cost(split, sizes), _written(_products(split, len(n))), n)
-                 for way, sizes, n, split in ways]
+        table = [(way, _cost(split, fs), _written(_products(split, len(fs))),
+                  [f.name for f in fs]) for way, fs, split in ways]
         jvp, vjp = table[3][1], table[4][1]
         table += [(f"forward mode by JVPs ({_count(n0, 'column')})", n0 * jvp,
                    f"{n0} {{times}} {{0}}", ["JVP"]),
@@ -161,8 +165,9 @@ class MatrixChain:
                 f"cheapest {self.optimal_cost:,} multiply-adds>")
 
 
-MAX_JACOBIANS = 200  # the dynamic program takes about a second for 200
-_MEANING = "an m×n matrix times an n×p matrix costs m·n·p"
+MAX_JACOBIANS = 100  # the dynamic program takes a fraction of a second for 100
+_MEANING = ("an m×n matrix times an n×p matrix costs m·n·p; a product with a diagonal "
+            "one, one per entry of the result")
 
 
 def matrix_chain(chain):
@@ -170,7 +175,9 @@ def matrix_chain(chain):
 
     ``chain`` is either the sizes n0, n1, ..., nk, input first (``[784, 128, 10, 1]``: the
     factors are called J1, J2, ...), or the factors J1, ..., Jk in the order they are
-    applied, each ``(name, (rows, columns))``: ``[("W1", (128, 784)), ("W2", (10, 128))]``.
+    applied, each ``(name, (rows, columns))``, or ``(name, (n, n), "diagonal")`` for an
+    elementwise function's: ``[("W1", (128, 784)), ("tanh", (128, 128), "diagonal"),
+    ("W2", (10, 128))]``.
     Returns a ``MatrixChain`` (see the module docstring for what the counts mean). The
     dynamic program takes about k³/6 steps, so a chain has at most ``MAX_JACOBIANS``.
     """
@@ -200,15 +207,21 @@ def _factors(chain):
     factors = []
     for i, item in enumerate(chain, 1):
         try:
-            name, (rows, cols) = item
+            name, (rows, cols), *kind = item
         except (TypeError, ValueError):
             raise ShapeError(f"factor {i} should be (name, (rows, columns)), like the first, "
                              f"but it is {item!r}") from None
         if not isinstance(name, str):
             raise ShapeError(f"factor {i}'s name should be text, not {name!r}")
+        if kind not in ([], ["diagonal"]):
+            raise ShapeError(f"{name}: after the shape only \"diagonal\" may follow, "
+                             f"not {', '.join(map(repr, kind))}")
         _check_size(rows, f"{name}'s rows")
         _check_size(cols, f"{name}'s columns")
-        factor = Factor(name, rows, cols)
+        factor = Factor(name, rows, cols, diagonal=bool(kind))
+        if factor.diagonal and rows != cols:
+            raise ShapeError(f"{name} is {rows}×{cols}, so it cannot be diagonal: a diagonal "
+                             f"matrix is square")
         if factors and factor.cols != factors[-1].rows:
             before = factors[-1]
             raise ShapeError(f"{name} is {factor.shape} but {before.name} before it is "
@@ -225,24 +238,41 @@ def _check_size(n, what):
         raise ShapeError(f"{what} is {n}: a size must be at least 1")
 
 
-def _cheapest_splits(sizes):
+def _cheapest_splits(factors):
     """The matrix-chain dynamic program: ``{(i, j): s}`` for every 1 ≤ i < j ≤ k, where the
     cheapest way to form J_j ⋯ J_i is (J_j ⋯ J_(s+1)) (J_s ⋯ J_i).
 
-    That product is an n_j × n_s matrix times an n_s × n_(i-1) one, so its cost is the
-    cheapest costs of the two parts plus n_j·n_s·n_(i-1); shorter runs come first, so both
-    parts' costs are known when a run is reached.
+    The cost of that way is the cheapest costs of the two parts plus the product of the
+    two (for dense matrices n_j·n_s·n_(i-1)); shorter runs come first, so both parts'
+    costs are known when a run is reached.
     """
-    k = len(sizes) - 1
+    k = len(factors)
+    run = {(i, i): f for i, f in enumerate(factors, 1)}  # J_j ⋯ J_i as one Factor
     cost = {(i, i): 0 for i in range(1, k + 1)}  # a single factor is given: no products
     split = {}
     for length in range(2, k + 1):
         for i in range(1, k - length + 2):
             j = i + length - 1
             cost[i, j], split[i, j] = min(
-                (cost[i, s] + cost[s + 1, j] + sizes[j] * sizes[s] * sizes[i - 1], s)
+                (cost[i, s] + cost[s + 1, j] + _multiply_adds(run[s + 1, j], run[i, s]), s)
                 for s in range(i, j))
+            run[i, j] = _product(run[j, j], run[i, j - 1])
     return split
+
+
+def _multiply_adds(a, b):
+    """The multiply-adds of the matrix product a b (two Factors): one per entry of the
+    result and per term of its sum, where a diagonal matrix gives each entry one term."""
+    if a.diagonal and b.diagonal:
+        return a.rows  # the product is diagonal too: one multiplication per entry
+    if a.diagonal or b.diagonal:
+        return a.rows * b.cols
+    return a.rows * a.cols * b.cols
+
+
+def _product(a, b):
+    """The matrix product a b as a Factor: its shape, diagonal when both are."""
+    return Factor("", a.rows, b.cols, a.diagonal and b.diagonal)
 
 
 def _from_the_right(i, j):
@@ -268,10 +298,13 @@ def _products(split, k):
     return products
 
 
-def _cost(split, sizes):
-    """The multiply-adds of one order: n_j·n_s·n_(i-1) for each of its products."""
-    return sum(sizes[j] * sizes[s] * sizes[i - 1]
-               for i, s, j in _products(split, len(sizes) - 1))
+def _cost(split, factors):
+    """The multiply-adds of one order of J_k ⋯ J_1: its products' costs, innermost first."""
+    run, total = {(i, i): f for i, f in enumerate(factors, 1)}, 0
+    for i, s, j in reversed(_products(split, len(factors))):  # each part before its whole
+        total += _multiply_adds(run[s + 1, j], run[i, s])
+        run[i, j] = _product(run[s + 1, j], run[i, s])
+    return total
 
 
 def _written(products):

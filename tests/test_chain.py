@@ -69,6 +69,31 @@ def test_one_input_many_outputs_is_cheaper_in_forward_mode():
     assert (chain.forward_sweeps, chain.reverse_sweeps) == (1, 1000)
 
 
+def test_an_elementwise_layer_is_diagonal_and_costs_one_multiplication_per_entry():
+    # x (784) -> W1 x (128) -> tanh (128) -> W2 h (10) -> loss (1)
+    chain = ad.matrix_chain([("W1", (128, 784)), ("tanh", (128, 128), "diagonal"),
+                             ("W2", (10, 128)), ("loss", (1, 10))])
+    assert chain.factors[1] == Factor("tanh", 128, 128, diagonal=True)
+    # from the right: tanh W1 = 128·784 (one product per entry), then 10·128·784, 1·10·784
+    assert chain.forward_cost == 128 * 784 + 10 * 128 * 784 + 1 * 10 * 784 == 1111712
+    # from the left: loss W2 = 1·10·128, then times tanh 1·128, then times W1 1·128·784
+    assert chain.reverse_cost == 1 * 10 * 128 + 1 * 128 + 1 * 128 * 784 == 101760
+    assert chain.optimal_cost == chain.reverse_cost
+    # one sweep: a matrix-vector product per dense factor, 128 multiplications for tanh
+    assert chain.jvp_cost == chain.vjp_cost == 128 * 784 + 128 + 10 * 128 + 10
+    dense = ad.matrix_chain([784, 128, 128, 10, 1])
+    assert dense.jvp_cost - chain.jvp_cost == 128 * 128 - 128
+
+
+def test_diagonal_times_diagonal_stays_diagonal():
+    chain = ad.matrix_chain([("exp", (5, 5), "diagonal"), ("sin", (5, 5), "diagonal"),
+                             ("W", (3, 5))])
+    # (W sin) exp: 3·5, then 3·5; W (sin exp): 5, then 3·5
+    assert chain.optimal_cost == 5 + 3 * 5 and chain.optimal_order == "W (sin exp)"
+    assert chain.forward_order == "W (sin exp)" and chain.reverse_cost == 2 * 3 * 5
+    assert "5×5 diagonal" in str(chain)
+
+
 def test_a_single_jacobian_needs_no_product():
     chain = ad.matrix_chain([("W", (4, 3))])
     assert (chain.forward_cost, chain.reverse_cost, chain.optimal_cost) == (0, 0, 0)
@@ -80,6 +105,15 @@ def test_a_single_jacobian_needs_no_product():
 # ---- the oracles: brute force, and matrices multiplied in the order written out ----
 
 sizes_lists = st.lists(st.integers(1, 40), min_size=2, max_size=8)
+
+
+@st.composite
+def chains(draw, largest=40, longest=8):
+    """A chain of factors (name, shape[, "diagonal"]); square ones are often diagonal."""
+    sizes = draw(st.lists(st.integers(1, largest), min_size=2, max_size=longest + 1))
+    return [(f"J{i}", (sizes[i], sizes[i - 1]),
+             *(["diagonal"] if sizes[i] == sizes[i - 1] and draw(st.booleans()) else []))
+            for i in range(1, len(sizes))]
 
 
 def brute_force(sizes):
@@ -100,11 +134,55 @@ def test_the_cheapest_order_is_never_dearer_than_either_mode_and_is_the_brute_fo
     assert chain.optimal_cost == brute_force(sizes)
 
 
+@given(chains(largest=6, longest=7), st.randoms(use_true_random=False))
+def test_with_diagonal_factors_the_cheapest_order_is_the_least_of_every_order(factors, rng):
+    chain = ad.matrix_chain(factors)
+    matrices = {f.name: random_matrix(rng, f) for f in chain.factors}
+    costs = [evaluate(order, matrices)[1] for order in parenthesisations(chain.factors)]
+    assert chain.optimal_cost == min(costs)
+    assert min(costs) <= min(chain.forward_cost, chain.reverse_cost)
+
+
+def parenthesisations(factors):
+    """Every way to write J_k ⋯ J_1 out with parentheses ("(J3 J2) J1", "J3 (J2 J1)")."""
+    if len(factors) == 1:
+        return [factors[0].name]
+    wrap = lambda text: text if " " not in text else f"({text})"  # noqa: E731
+    return [f"{wrap(left)} {wrap(right)}" for s in range(1, len(factors))
+            for left in parenthesisations(factors[s:]) for right in parenthesisations(factors[:s])]
+
+
+class Matrix:
+    """Entries, and which of them can be non-zero at all (all, or the diagonal's)."""
+
+    def __init__(self, entries, structure):
+        self.entries, self.structure = entries, structure
+
+    def __eq__(self, other):
+        return (self.entries, self.structure) == (other.entries, other.structure)
+
+    def __repr__(self):
+        return f"Matrix({self.entries}, {self.structure})"
+
+
+def random_matrix(rng, factor):
+    rows, cols = factor.rows, factor.cols
+    structure = [[not factor.diagonal or r == c for c in range(cols)] for r in range(rows)]
+    return Matrix([[rng.randint(-3, 3) if structure[r][c] else 0 for c in range(cols)]
+                   for r in range(rows)], structure)
+
+
 def counted_product(a, b, counter):
-    """a @ b on lists of rows, adding its multiply-adds to counter[0]."""
-    assert len(a[0]) == len(b), "the shapes do not fit"
-    counter[0] += len(a) * len(b) * len(b[0])
-    return [[sum(x * y for x, y in zip(row, col)) for col in zip(*b)] for row in a]
+    """a b, adding to counter[0] its multiply-adds: one for each pair of entries that can
+    be non-zero and meet in a term, a[r][t] b[t][c]."""
+    assert len(a.entries[0]) == len(b.entries), "the shapes do not fit"
+    inner = range(len(b.entries))
+    cells = [[[t for t in inner if a.structure[r][t] and b.structure[t][c]]
+              for c in range(len(b.entries[0]))] for r in range(len(a.entries))]
+    counter[0] += sum(len(terms) for row in cells for terms in row)
+    return Matrix([[sum(a.entries[r][t] * b.entries[t][c] for t in terms)
+                    for c, terms in enumerate(row)] for r, row in enumerate(cells)],
+                  [[bool(terms) for terms in row] for row in cells])
 
 
 def evaluate(order, matrices):
@@ -122,17 +200,19 @@ def evaluate(order, matrices):
     return result, counter[0]
 
 
-@given(st.lists(st.integers(1, 5), min_size=2, max_size=6), st.randoms(use_true_random=False))
-def test_every_order_in_the_table_multiplies_out_to_j_at_the_cost_it_reports(sizes, rng):
-    chain = ad.matrix_chain(sizes)
-    matrices = {f.name: [[rng.randint(-3, 3) for _ in range(f.cols)] for _ in range(f.rows)]
-                for f in chain.factors}
-    matrices["v"] = [[rng.randint(-3, 3)] for _ in range(sizes[0])]
-    matrices["uᵀ"] = [[rng.randint(-3, 3) for _ in range(sizes[-1])]]
+@given(chains(largest=3, longest=6), st.randoms(use_true_random=False))
+def test_every_order_in_the_table_multiplies_out_to_j_at_the_cost_it_reports(factors, rng):
+    chain = ad.matrix_chain(factors)
+    n0, nk = chain.sizes[0], chain.sizes[-1]
+    matrices = {f.name: random_matrix(rng, f) for f in chain.factors}
+    matrices["v"] = random_matrix(rng, Factor("v", n0, 1))
+    matrices["uᵀ"] = random_matrix(rng, Factor("uᵀ", 1, nk))
     jacobian, _ = evaluate(chain.forward_order, matrices)
     for cost in chain.costs[:3]:
         assert evaluate(cost.order, matrices) == (jacobian, cost.multiply_adds), cost
     jvp, vjp = chain.costs[3:5]
+    if not any(f.diagonal for f in chain.factors):
+        assert jvp.multiply_adds == sum(m * n for n, m in zip(chain.sizes, chain.sizes[1:]))
     assert evaluate(jvp.order, matrices) == (
         counted_product(jacobian, matrices["v"], [0]), jvp.multiply_adds)
     assert evaluate(vjp.order, matrices) == (
@@ -221,6 +301,8 @@ def test_repr_says_the_shape_and_the_least_cost():
     ([(7, (3, 2))], "factor 1's name should be text, not 7"),
     ([("W", (0, 2))], "W's rows is 0: a size must be at least 1"),
     ([("W", (3, "2"))], "W's columns should be a whole number, not '2'"),
+    ([("tanh", (3, 2), "diagonal")], "tanh is 3×2, so it cannot be diagonal: a diagonal"),
+    ([("tanh", (3, 3), "diag")], "tanh: after the shape only \"diagonal\" may follow, not 'diag'"),
 ])
 def test_bad_chains_say_what_is_wrong(chain, message):
     with pytest.raises(ShapeError) as error:
