@@ -71,7 +71,7 @@ class MatrixChain:
     (``forward_order``, ``reverse_order``, ``optimal_order`` write the orders out);
     ``jvp_cost`` and ``vjp_cost`` are those of one vector through the chain, and
     ``forward_sweeps`` (n0) and ``reverse_sweeps`` (nk) how many of them form J.
-    ``costs`` holds the cost table as plain data.
+    ``costs`` holds the cost table as plain data, ``meaning`` what a count means.
 
     ``str(chain)`` is text, ``chain._repr_html_()`` HTML (shown by Jupyter),
     ``chain.to_latex()`` LaTeX.
@@ -110,6 +110,7 @@ class MatrixChain:
         self.forward_order, self.reverse_order, self.optimal_order = (
             c.order for c in self.costs[:3])
         self.forward_sweeps, self.reverse_sweeps = n0, nk
+        self.meaning = _DENSE + (_DIAGONAL if any(f.diagonal for f in self.factors) else "")
         self.title = (f"The matrix chain J = {' '.join(reversed(names))}: J is {nk}×{n0} "
                       f"({_count(n0, 'input')}, {_count(nk, 'output')}, "
                       f"{_count(k, 'Jacobian')})")
@@ -124,7 +125,7 @@ class MatrixChain:
         lines = [self.title, "",
                  "  J  =  " + "   ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip(),
                  "        " + "   ".join(s.ljust(w) for s, w in zip(shapes, widths)).rstrip(),
-                 "", f"Multiply-adds ({_MEANING}):"]
+                 "", f"Multiply-adds ({self.meaning}):"]
         for cost in self.costs:
             lines.append(f"  {cost.way.ljust(way_width)}  {cost.order.ljust(order_width)}  "
                          f"{cost.multiply_adds:>{number_width},}")
@@ -141,20 +142,22 @@ class MatrixChain:
         left, right = "<td style='text-align:left'>", "<td style='text-align:right'>"
         rows = "".join(f"<tr>{left}{html.escape(c.way)}</td>{left}{html.escape(c.order)}</td>"
                        f"{right}{c.multiply_adds:,}</td></tr>" for c in self.costs)
-        return (f"<div class='adlearn-chain'><table><caption>{html.escape(self.title)}"
+        return (f"<div class='adlearn-chain'><table style='margin-bottom:8px'><caption>{html.escape(self.title)}"
                 f"</caption><tbody>{product}</tbody></table>"
                 f"<table><thead><tr><th style='text-align:left'>way</th>"
                 f"<th style='text-align:left'>order</th><th style='text-align:right'>"
                 f"multiply-adds</th></tr></thead><tbody>{rows}</tbody></table>"
-                f"<p style='font-size:smaller'>A multiply-add count: {_MEANING}.</p></div>")
+                f"<p style='font-size:smaller'>Multiply-adds: {html.escape(self.meaning)}.</p>"
+                f"</div>")
 
     def to_latex(self):
         """The product with each factor's shape under it, then a tabular of the costs."""
-        product = r"\,".join(rf"\underset{{{f.rows}\times {f.cols}}}{{{_latex_name(f.name)}}}"
+        product = r"\,".join(rf"\underset{{{_latex_shape(f)}}}{{{_latex_name(f.name)}}}"
                              for f in reversed(self.factors))
         times = r"\times"
         rows = [f"{_latex_text(way)} & ${order.format(*map(_latex_name, n), times=times)}$ & "
-                + f"{count:,}".replace(",", "{,}") + r" \\" for way, count, order, n in self._table]
+                + f"{count:,}".replace(",", "{,}") + r" \\"
+                for way, count, order, n in self._table]
         return "\n".join([rf"\[ J = {product} \]", r"\begin{tabular}{llr}", r"\hline",
                           r"way & order & multiply-adds \\", r"\hline", *rows, r"\hline",
                           r"\end{tabular}"])
@@ -166,8 +169,8 @@ class MatrixChain:
 
 
 MAX_JACOBIANS = 100  # the dynamic program takes a fraction of a second for 100
-_MEANING = ("an m×n matrix times an n×p matrix costs m·n·p; a product with a diagonal "
-            "one, one per entry of the result")
+_DENSE = "an m×n matrix times an n×p matrix costs m·n·p"
+_DIAGONAL = "; a product with a diagonal one, one per entry of the result"
 
 
 def matrix_chain(chain):
@@ -331,6 +334,11 @@ def _latex_name(name):
     if match:
         return f"{match[1]}_{{{match[2]}}}"
     return name if re.fullmatch(r"[A-Za-z]", name) else rf"\mathrm{{{_latex_text(name)}}}"
+
+
+def _latex_shape(factor):
+    diagonal = r"\ \mathrm{diagonal}" if factor.diagonal else ""
+    return rf"{factor.rows}\times {factor.cols}{diagonal}"
 
 
 def _latex_text(text):

@@ -92,6 +92,9 @@ def test_diagonal_times_diagonal_stays_diagonal():
     assert chain.optimal_cost == 5 + 3 * 5 and chain.optimal_order == "W (sin exp)"
     assert chain.forward_order == "W (sin exp)" and chain.reverse_cost == 2 * 3 * 5
     assert "5×5 diagonal" in str(chain)
+    assert "a product with a diagonal one, one per entry of the result" in str(chain)
+    assert r"\underset{5\times 5\ \mathrm{diagonal}}{\mathrm{exp}}" in chain.to_latex()
+    assert "<small>5×5 diagonal</small>" in chain._repr_html_()
 
 
 def test_a_single_jacobian_needs_no_product():
