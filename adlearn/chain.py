@@ -142,8 +142,8 @@ class MatrixChain:
         left, right = "<td style='text-align:left'>", "<td style='text-align:right'>"
         rows = "".join(f"<tr>{left}{html.escape(c.way)}</td>{left}{html.escape(c.order)}</td>"
                        f"{right}{c.multiply_adds:,}</td></tr>" for c in self.costs)
-        return (f"<div class='adlearn-chain'><table style='margin-bottom:8px'><caption>{html.escape(self.title)}"
-                f"</caption><tbody>{product}</tbody></table>"
+        return (f"<div class='adlearn-chain'><table style='margin-bottom:8px'>"
+                f"<caption>{html.escape(self.title)}</caption><tbody>{product}</tbody></table>"
                 f"<table><thead><tr><th style='text-align:left'>way</th>"
                 f"<th style='text-align:left'>order</th><th style='text-align:right'>"
                 f"multiply-adds</th></tr></thead><tbody>{rows}</tbody></table>"
