@@ -80,40 +80,41 @@ class MatrixChain:
     def __init__(self, factors):
         self.factors = tuple(factors)
         self.sizes = (self.factors[0].cols, *(f.rows for f in self.factors))
-        names = [f.name for f in self.factors]
-        k, n0, nk = len(names), self.sizes[0], self.sizes[-1]
+        n0, nk = self.sizes[0], self.sizes[-1]
         cheapest = _cheapest_splits(self.factors)
-        # a JVP is forward mode with a vector v (n0×1) as the first factor, a VJP is
-        # reverse mode with a row vector uᵀ (1×nk) as the last
-        jvp = [Factor("v", n0, 1), *self.factors]
-        vjp = [*self.factors, Factor("uᵀ", 1, nk)]
-        ways = [  # (way, its factors, where it splits a product)
+        # a JVP is forward mode with a vector v (n0×1) as its first factor, a VJP is
+        # reverse mode with a row vector uᵀ (1×nk) as its last
+        self._ways = (  # (way, its factors, where it splits a product in two)
             ("forward mode: from the right", self.factors, _from_the_right),
             ("reverse mode: from the left", self.factors, _from_the_left),
             ("cheapest order (dynamic program)", self.factors, lambda i, j: cheapest[i, j]),
-            ("one JVP (a column of J)", jvp, _from_the_right),
-            ("one VJP (a row of J)", vjp, _from_the_left),
-        ]
-        # the table as (way, multiply-adds, order as a template, the names it refers to)
-        table = [(way, _cost(split, fs), _written(_products(split, len(fs))),
-                  [f.name for f in fs]) for way, fs, split in ways]
-        jvp, vjp = table[3][1], table[4][1]
-        table += [(f"forward mode by JVPs ({_count(n0, 'column')})", n0 * jvp,
-                   f"{n0} {{times}} {{0}}", ["JVP"]),
-                  (f"reverse mode by VJPs ({_count(nk, 'row')})", nk * vjp,
-                   f"{nk} {{times}} {{0}}", ["VJP"])]
-        self._table = table
-        self.costs = tuple(Cost(way, order.format(*n, times="×"), count)
-                           for way, count, order, n in table)
+            ("one JVP (a column of J)", (Factor("v", n0, 1), *self.factors), _from_the_right),
+            ("one VJP (a row of J)", (*self.factors, Factor("uᵀ", 1, nk)), _from_the_left),
+        )
         self.forward_cost, self.reverse_cost, self.optimal_cost, self.jvp_cost, \
-            self.vjp_cost = (c.multiply_adds for c in self.costs[:5])
+            self.vjp_cost = (_cost(split, fs) for _, fs, split in self._ways)
+        self.forward_sweeps, self.reverse_sweeps = n0, nk
+        self.costs = tuple(Cost(*row) for row in self._rows(str, "×"))
         self.forward_order, self.reverse_order, self.optimal_order = (
             c.order for c in self.costs[:3])
-        self.forward_sweeps, self.reverse_sweeps = n0, nk
         self.meaning = _DENSE + (_DIAGONAL if any(f.diagonal for f in self.factors) else "")
-        self.title = (f"The matrix chain J = {' '.join(reversed(names))}: J is {nk}×{n0} "
-                      f"({_count(n0, 'input')}, {_count(nk, 'output')}, "
-                      f"{_count(k, 'Jacobian')})")
+        names = " ".join(f.name for f in reversed(self.factors))
+        self.title = (f"The matrix chain J = {names}: J is {nk}×{n0} ({_count(n0, 'input')}, "
+                      f"{_count(nk, 'output')}, {_count(len(self.factors), 'Jacobian')})")
+
+    def _rows(self, name, times):
+        """The cost table as (way, order, multiply-adds), each factor's name written by
+        name(text) and a product of numbers with times."""
+        counts = (self.forward_cost, self.reverse_cost, self.optimal_cost, self.jvp_cost,
+                  self.vjp_cost)
+        for (way, factors, split), count in zip(self._ways, counts):
+            order = _written(_products(split, len(factors)), [name(f.name) for f in factors])
+            yield way, order, count
+        n0, nk = self.forward_sweeps, self.reverse_sweeps
+        yield (f"forward mode by JVPs ({_count(n0, 'column')})", f"{n0} {times} {name('JVP')}",
+               n0 * self.jvp_cost)
+        yield (f"reverse mode by VJPs ({_count(nk, 'row')})", f"{nk} {times} {name('VJP')}",
+               nk * self.vjp_cost)
 
     def __str__(self):
         names = [f.name for f in reversed(self.factors)]
@@ -155,9 +156,8 @@ class MatrixChain:
         product = r"\,".join(rf"\underset{{{_latex_shape(f)}}}{{{_latex_name(f.name)}}}"
                              for f in reversed(self.factors))
         times = r"\times"
-        rows = [f"{_latex_text(way)} & ${order.format(*map(_latex_name, n), times=times)}$ & "
-                + f"{count:,}".replace(",", "{,}") + r" \\"
-                for way, count, order, n in self._table]
+        rows = [f"{_latex_text(way)} & ${order}$ & " + f"{count:,}".replace(",", "{,}") + r" \\"
+                for way, order, count in self._rows(_latex_name, times)]
         return "\n".join([rf"\[ J = {product} \]", r"\begin{tabular}{llr}", r"\hline",
                           r"way & order & multiply-adds \\", r"\hline", *rows, r"\hline",
                           r"\end{tabular}"])
@@ -310,16 +310,16 @@ def _cost(split, factors):
     return total
 
 
-def _written(products):
-    """An order written out as a template, J_k first, each product of two or more factors
-    in parentheses except the whole: ``({2} {1}) {0}``, to be filled with J1, J2, J3."""
-    k = len(products) + 1
+def _written(products, names):
+    """An order written out, J_k first, each product of two or more factors in
+    parentheses except the whole: ``(J3 J2) J1``."""
+    k = len(names)
     opens, closes = [0] * (k + 1), [0] * (k + 1)
     for i, _, j in products:
         if (i, j) != (1, k):
             opens[j] += 1
             closes[i] += 1
-    return " ".join("(" * opens[f] + f"{{{f - 1}}}" + ")" * closes[f] for f in range(k, 0, -1))
+    return " ".join("(" * opens[f] + names[f - 1] + ")" * closes[f] for f in range(k, 0, -1))
 
 
 def _count(n, thing):
