@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 
+from . import __version__
 from .errors import AdlearnError, ParseError, PathLimitError
 from .grading.commands import add_commands as add_grading_commands
 from .parse import parse
@@ -27,12 +28,20 @@ def values_at(expression, assignments):
     given = {}
     for word in assignments:
         name, sep, number = word.partition("=")
+        name = name.strip()
         if not sep or not name:
             raise UsageError(f"--at takes name=value pairs such as x1=2, not {word!r}")
+        if name in given:
+            raise UsageError(f"{name} has two values after --at ({result_text(given[name])} "
+                             f"and {number.strip()}): give each variable one")
         try:
-            given[name.strip()] = float(number)
+            value = float(number)
         except ValueError:
             raise UsageError(f"the value of {name} must be a number, not {number!r}") from None
+        if value - value != 0.0:  # inf, -inf, nan; 1e400 is inf
+            raise UsageError(f"the value of {name} must be a finite number, not {number!r} "
+                             "(the largest float is about 1.8e308)")
+        given[name] = value
     unknown = [n for n in given if n not in expression.variables]
     if unknown:
         raise UsageError(f"the expression has no variable {unknown[0]!r} "
@@ -41,6 +50,18 @@ def values_at(expression, assignments):
     if missing:
         raise UsageError(f"no value for {missing[0]}: add {missing[0]}=... after --at")
     return [given[n] for n in expression.variables]
+
+
+def wrapped(start, items, width=88):
+    """start and the items joined by commas, a few to a line, none split over two."""
+    lines = [start + items[0]] if items else [start.rstrip()]
+    for item in items[1:]:
+        if len(lines[-1]) + len(item) + 2 > width:
+            lines[-1] += ","
+            lines.append(" " * len(start) + item)
+        else:
+            lines[-1] += f", {item}"
+    return "\n".join(lines)
 
 
 def one_line(exc):
@@ -77,22 +98,30 @@ def _recorded(args):
 
 def cmd_paths(args):
     """Print every chain-rule path from an input to EXPR: factors, products and their sum."""
-    from .graph import PATH_LIMIT, chain_rule_paths, find_node
+    from .graph import PATH_LIMIT, chain_rule_paths, counted, definitions, find_node
 
+    limit = PATH_LIMIT if args.limit is None else args.limit
+    if limit < 0:
+        raise UsageError(f"--limit must be 0 or more, not {limit}")
     inputs, output = _recorded(args)
-    chosen = args.wrt or [x.name for x in inputs]
-    for name in chosen:
+    listed = []  # all of them first: an error comes before any output
+    for name in args.wrt or [x.name for x in inputs]:
         try:
-            limit = PATH_LIMIT if args.limit is None else args.limit
-            paths = chain_rule_paths(output, name, limit, inputs, args.style)
+            listed.append((chain_rule_paths(output, name, limit, inputs, args.style),
+                           find_node(output, name, inputs, args.style)))
         except PathLimitError as exc:
             raise UsageError(
-                f"there are {exc.count:,} chain-rule paths from {name}, more than --limit "
-                f"{exc.limit:,}: raise --limit, or draw the graph (adlearn draw ... "
+                f"{counted(exc.count, 'chain-rule path', there=True)} from {name}, more than "
+                f"--limit {exc.limit:,}: raise --limit, or draw the graph (adlearn draw ... "
                 f"--highlight {name}) to see each edge's share of the gradient") from None
-        x = find_node(output, name, inputs, args.style)
+    print(wrapped("The graph: ", definitions(output, inputs, args.style)))
+    for paths, x in listed:
         print(paths)
         print(f"  {x.name}.grad from backward(): {result_text(x.grad)}")
+
+
+MIN_DPI, MAX_DPI = 10, 1200
+MAX_PIXELS = 50_000_000  # about 200 MB of memory to render
 
 
 def cmd_draw(args):
@@ -102,9 +131,15 @@ def cmd_draw(args):
     matplotlib.use("Agg")  # a file, no window
     from .drawing import draw
 
+    if not MIN_DPI <= args.dpi <= MAX_DPI:
+        raise UsageError(f"--dpi must be between {MIN_DPI} and {MAX_DPI}, not {args.dpi}")
     inputs, output = _recorded(args)
     highlight = "all" if args.highlight == ["all"] else args.highlight or None
     ax = draw(output, highlight=highlight, inputs=inputs, style=args.style)
+    width, height = (round(inches * args.dpi) for inches in ax.figure.get_size_inches())
+    if width * height > MAX_PIXELS and not args.output.lower().endswith((".svg", ".pdf")):
+        raise UsageError(f"the picture would be {width:,} × {height:,} pixels, more than "
+                         f"{MAX_PIXELS:,}: lower --dpi, or write an .svg or .pdf")
     try:
         ax.figure.savefig(args.output, dpi=args.dpi, bbox_inches="tight")
     except (OSError, ValueError) as exc:  # a missing folder, an unknown file type
@@ -114,7 +149,7 @@ def cmd_draw(args):
 
 def _add_expression_args(parser):
     parser.add_argument("expr", help='the expression, in quotes: "log(x1) + x1*x2 - sin(x2)"')
-    parser.add_argument("--at", nargs="*", default=[], metavar="NAME=VALUE",
+    parser.add_argument("--at", nargs="*", action="extend", default=[], metavar="NAME=VALUE",
                         help="the point: a value for each variable, such as x1=2 x2=5")
 
 
@@ -128,6 +163,7 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="adlearn", description="Learn automatic differentiation: differentiate, trace, "
         "draw and grade from the terminal.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     grad = commands.add_parser("grad", help=cmd_grad.__doc__, description=cmd_grad.__doc__)
     _add_expression_args(grad)
@@ -153,14 +189,39 @@ def build_parser():
                       help="colour the chain-rule paths from these inputs (or: all)")
     draw.add_argument("-o", "--output", default="graph.png",
                       help="the picture to write: .png, .svg or .pdf (default: graph.png)")
-    draw.add_argument("--dpi", type=int, default=150, help="resolution of a .png (default: 150)")
+    draw.add_argument("--dpi", type=int, default=150,
+                      help=f"resolution of a .png, {MIN_DPI} to {MAX_DPI} (default: 150)")
     draw.set_defaults(run=cmd_draw)
     add_grading_commands(commands)  # exercises build, grade
     return parser
 
 
+EXPRESSION_COMMANDS = ("grad", "trace", "paths", "draw")
+
+
+def expression_not_option(argv):
+    """argv with an expression that starts with a minus (``-sin(x)``) kept from being taken
+    for an option: argparse takes any word starting with "-" for one, so the word gets a
+    space in front (the parser strips it). A ``--`` before the expression is dropped when
+    options follow it, which it would otherwise turn into values."""
+    words = list(argv)
+    if not words or words[0] not in EXPRESSION_COMMANDS:
+        return words
+    for i, word in enumerate(words[1:], 1):
+        if word[:1] == "-" and word[:2] != "--" and word not in ("-h", "-o"):
+            words[i] = " " + word
+    if "--" in words[1:-2]:
+        words.remove("--")
+    return words
+
+
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    for word in argv:
+        if any("\ud800" <= ch <= "\udfff" for ch in word):  # a byte that is not UTF-8
+            print(f"adlearn: error: this argument is not UTF-8 text: {word!r}", file=sys.stderr)
+            return 2
+    args = build_parser().parse_args(expression_not_option(argv))
     try:
         args.run(args)
     except (UsageError, AdlearnError) as exc:

@@ -3,7 +3,9 @@
 ``draw(f, highlight="x1")`` lays the graph out in layers from left to right (inputs on
 the left, the output on the right), labels each node with its definition, its value
 and (after ``backward()``) its adjoint, labels each edge with its local partial
-derivative, and draws every chain-rule path from x1 in its own colour and line style.
+derivative (an edge from a constant has none: a constant is not a variable, and no
+adjoint flows to it; the legend says so), and draws every chain-rule path from x1 in its
+own colour and line style.
 The legend multiplies the partials along each path and adds up the paths: the gradient.
 When there are too many paths to tell apart, each edge is shaded by its share of the
 gradient instead (see ``adlearn.graph.gradient_shares``).
@@ -27,7 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch
 
 from .errors import ArgumentError
-from .graph import chain_rule_paths, count_paths, find_node, gradient_shares, node_ids, to_networkx
+from .graph import chain_rule_paths, count_paths, counted, find_node, gradient_shares, node_ids, to_networkx
 from .trace import TEXT, definition, textbook_number, trace_order
 
 # Okabe & Ito's colour-blind-safe palette, without its yellow (too pale on white).
@@ -390,6 +392,8 @@ class GraphDrawing:
         self.edge_texts = {}
         if self.labels:
             for e, route in zip(self.edges, routes):
+                if self.graph.edges[e]["partial"] is None:  # from a constant: no partial
+                    continue
                 self.edge_texts[e] = self.ax.text(
                     *_along(route, 0.5), "", ha="center", va="center", zorder=6,
                     fontsize=EDGE_FONT_SIZE, color="#202020",
@@ -432,6 +436,8 @@ class GraphDrawing:
         starts = self._starts(wrt)
         self._highlighted = tuple(self._ids[n] for n in starts)
         if not starts:
+            if self._constant_note():
+                self._add_legend([], [])
             return
         self.lines.set_color(EDGE_COLOUR_FADED)
         self.arrows.set_facecolor(EDGE_COLOUR_FADED)
@@ -522,14 +528,22 @@ class GraphDrawing:
         texts = ["a positive share (the wider, the larger)", "a negative share"]
         called = ", ".join(map(self._called, starts))
         shown = f" (the shares of {self._called(start)} are shown)" if len(starts) > 1 else ""
-        title = (f"{count:,} chain-rule paths from {called}: too many to "
+        title = (f"{counted(count, 'chain-rule path')} from {called}: too many to "
                  f"list (more than {self.max_paths}){shown}.\nEach edge is shaded by its share of "
                  f"∂{out}/∂{wrt} = {textbook_number(gradient, self.digits)}: the tangent into it × "
                  "its partial × the adjoint out of it.\nAcross any cut of the graph the "
                  "shares add up to the gradient.")
         self._add_legend(handles, texts, title)
 
+    def _constant_note(self):
+        """What the legend says about constants, if the graph has any ("" if not)."""
+        if "constant" not in dict(self.graph.nodes(data="kind")).values():
+            return ""
+        return ("Edges from constants (dashed grey boxes) have no partial: a constant is not "
+                "a variable, and no adjoint flows to it.")
+
     def _add_legend(self, handles, texts, title=None):
+        title = "\n".join(t for t in (title, self._constant_note()) if t) or None
         self.legend = self.ax.legend(
             handles, texts, title=title, loc="upper left", bbox_to_anchor=(0.0, 0.0),
             fontsize=FONT_SIZE, title_fontsize=FONT_SIZE, handlelength=3.2, frameon=False,

@@ -26,6 +26,10 @@ class NotANumberError(AdlearnError, TypeError):
     """A value that is not a real number: a string, ``None``, a complex number."""
 
 
+class TruthValueError(AdlearnError, TypeError):
+    """A Var or Dual tested as true or false (``if x:``): almost always a bug, so refused."""
+
+
 class ParseError(AdlearnError, ValueError):
     """Expression text the safe parser does not accept; it shows where with carets.
 
@@ -46,6 +50,10 @@ def _pointed(text, start, end, width=70):
     shown = ("…" if lo else "") + text[lo:hi].replace("\n", " ") + ("…" if hi < len(text) else "")
     offset = start - lo + (1 if lo else 0)
     return f"  {shown}\n  {' ' * offset}{'^' * max(1, min(end, hi) - start)}"
+
+
+class DepthError(AdlearnError, RecursionError):
+    """An expression nested too deeply for a library that recurses over it (SymPy)."""
 
 
 class PathLimitError(AdlearnError, ValueError):

@@ -22,7 +22,7 @@ import networkx as nx
 from .engine import Var
 from .errors import ArgumentError, PathLimitError, UnknownInputError
 from .rules import number_text, result_text
-from .trace import node_names, tangents, trace_order
+from .trace import definition, node_names, tangents, trace_order
 
 PATH_LIMIT = 1000  # the most paths chain_rule_paths lists unless the caller says otherwise
 
@@ -54,7 +54,10 @@ def to_networkx(output, inputs=None, style="textbook"):
     ``value``, ``grad`` (its adjoint, after ``backward()``) and ``kind``. Each edge runs
     from an argument to the node that uses it, keyed by the argument's ``index``, and
     carries the local ``partial`` derivative: ``x*x`` has two edges from x, two paths.
-    ``inputs`` and ``style`` are as in ``adlearn.trace.node_names``.
+    An edge from a constant carries ``partial=None``: a constant is not a variable, so
+    nothing is differentiated by it and no adjoint flows to it (the trace, the paths and
+    the drawing all leave its partial out). ``inputs`` and ``style`` are as in
+    ``adlearn.trace.node_names``.
     """
     ids = node_ids(output, inputs, style)
     graph = nx.MultiDiGraph(output=ids[output])
@@ -62,7 +65,8 @@ def to_networkx(output, inputs=None, style="textbook"):
         graph.add_node(ids[node], name=ids[node], op=node.op, value=node.value,
                        grad=node.grad, kind=node_kind(node, output))
         for index, (arg, partial) in enumerate(zip(node.inputs, node.partials)):
-            graph.add_edge(ids[arg], ids[node], key=index, index=index, partial=partial)
+            graph.add_edge(ids[arg], ids[node], key=index, index=index,
+                           partial=None if arg.is_constant else partial)
     return graph
 
 
@@ -106,6 +110,13 @@ def partial_symbol(edge, repeated):
     return f"∂{target}/∂{source}{which}"
 
 
+def counted(n, thing, there=False):
+    """n things, in words: "1 chain-rule path", "2,048 chain-rule paths"; with ``there``,
+    "there is 1 chain-rule path", "there are 2,048 chain-rule paths"."""
+    words = f"{n:,} {thing}{'' if n == 1 else 's'}"
+    return f"there {'is' if n == 1 else 'are'} {words}" if there else words
+
+
 @dataclass(frozen=True)
 class ChainRulePaths:
     """Every chain-rule path from ``wrt`` to ``output`` (node ids), and their sum."""
@@ -139,8 +150,7 @@ class ChainRulePaths:
         return self.paths[i]
 
     def __str__(self):
-        count = f"{len(self.paths)} path{'s' if len(self.paths) != 1 else ''}"
-        lines = [f"Chain-rule paths from {self.wrt} to {self.output}: {count}"]
+        lines = [f"Chain-rule paths from {self.wrt} to {self.output}: {counted(len(self), 'path')}"]
         for number, path in enumerate(self.paths, 1):
             lines.append(f"  path {number}: {' → '.join(path.nodes)}")
             lines.append(f"    {path.formula()}")
@@ -148,6 +158,16 @@ class ChainRulePaths:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+
+def definitions(output, inputs=None, style="textbook"):
+    """What each name of the graph stands for, as the trace defines it: ``v-1 = x1``,
+    ``v1 = ln v-1``, ... (constants appear by value; an input called by its own name needs
+    no definition)."""
+    ids = node_ids(output, inputs, style)
+    defined = ((ids[n], definition(n, ids)) for n in trace_order(output, inputs)
+               if not n.is_constant)
+    return [f"{name} = {rhs}" for name, rhs in defined if rhs not in ("", name)]
 
 
 def find_node(output, wrt, inputs=None, style="textbook"):
@@ -196,7 +216,7 @@ def chain_rule_paths(output, wrt, limit=PATH_LIMIT, inputs=None, style="textbook
     count = count_paths(output, node, inputs)
     if limit is not None and count > limit:
         error = PathLimitError(
-            f"there are {count:,} chain-rule paths from {ids[node]} to {ids[output]}, more "
+            f"{counted(count, 'chain-rule path', there=True)} from {ids[node]} to {ids[output]}, more "
             f"than the limit of {limit:,}: pass a larger limit= to list them all, or use "
             "gradient_shares, which gives each edge's share of the gradient (so does the "
             "drawing, which shades the edges by it)")

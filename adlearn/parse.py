@@ -11,6 +11,8 @@ import ast
 import inspect
 import math
 import operator
+import re
+import sys
 
 from . import functions
 from .errors import ParseError
@@ -58,7 +60,7 @@ class Expression:
             [inspect.Parameter(v, inspect.Parameter.POSITIONAL_OR_KEYWORD) for v in variables]
         )
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, /, *args, **kwargs):  # positional-only: a variable may be called self
         try:
             bound = self.__signature__.bind(*args, **kwargs)
         except TypeError as exc:
@@ -89,22 +91,28 @@ def parse(text):
         raise ParseError(f"the expression is longer than {MAX_LENGTH} characters", text[:60], 0, 60)
     if not text.strip():
         raise ParseError("the expression is empty", text, 0)
+    text = text.strip()
+    surrogate = next((i for i, ch in enumerate(text) if "\ud800" <= ch <= "\udfff"), None)
+    if surrogate is not None:  # what Python makes of a byte that is not UTF-8, or half a pair
+        raise ParseError(f"the expression has a character that is not text (U+{ord(text[surrogate]):04X}, "
+                         "a byte that is not UTF-8 or half of a surrogate pair)",
+                         re.sub("[\ud800-\udfff]", "\ufffd", text), surrogate)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, MAX_LENGTH))  # the tree of a flat sum is as deep as it is long
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        text = text.strip()
         start = _index(text, exc.lineno or 1, max((exc.offset or 1) - 1, 0), in_bytes=False)
         end = (_index(text, exc.end_lineno or exc.lineno or 1, exc.end_offset - 1, in_bytes=False)
                if exc.end_offset else None)
         raise ParseError(f"this is not a valid expression ({exc.msg})", text, start, end) from None
-    except (RecursionError, MemoryError):
+    except (RecursionError, MemoryError):  # Python's parser counts nesting, not length
         raise ParseError("the expression is nested too deeply", text[:60], 0, 60) from None
-    compiler = _Compiler(text.strip())
-    try:
-        compiler.compile(tree.body)
-    except RecursionError:
-        raise ParseError("the expression is nested too deeply", text[:60], 0, 60) from None
-    return Expression(text.strip(), tuple(compiler.variables), compiler.steps)
+    finally:
+        sys.setrecursionlimit(limit)
+    compiler = _Compiler(text)
+    compiler.compile(tree.body)
+    return Expression(text, tuple(compiler.variables), compiler.steps)
 
 
 class _Compiler:
@@ -117,28 +125,43 @@ class _Compiler:
         raise ParseError(message, self.text, _index(self.text, node.lineno, node.col_offset),
                          _index(self.text, node.end_lineno, node.end_col_offset))
 
-    def compile(self, node):
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-                self.reject(node, f"{node.value!r} is not a real number")
-            self.steps.append(("number", float(node.value), 0))
-        elif isinstance(node, ast.Name):
-            self.name(node)
-        elif isinstance(node, ast.BinOp):
-            if type(node.op) not in _BINARY:
-                hint = _HINTS.get(type(node.op), "only + - * / ** are allowed")
-                self.reject(node, f"this operator is not allowed: {hint}")
-            self.compile(node.left)
-            self.compile(node.right)
-            self.steps.append(("apply", _BINARY[type(node.op)], 2))
-        elif isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-            self.compile(node.operand)
-            self.steps.append(("apply", _UNARY[type(node.op)], 1))
-        elif isinstance(node, ast.Call):
-            self.call(node)
-        else:
-            self.reject(node, f"{_describe(node)} is not allowed in an expression: "
-                              "use numbers, variables, + - * / ** and functions such as sin(x)")
+    def compile(self, root):
+        """Emit the steps of the tree at root: each node's arguments, then the node. A loop
+        over a to-do list, not a recursion, so a long sum is no deeper than a short one."""
+        todo = [root]
+        while todo:
+            node = todo.pop()
+            if isinstance(node, tuple):  # a step, due now that its arguments are emitted
+                self.steps.append(node)
+            elif isinstance(node, ast.Constant):
+                self.number(node)
+            elif isinstance(node, ast.Name):
+                self.name(node)
+            elif isinstance(node, ast.BinOp):
+                if type(node.op) not in _BINARY:
+                    hint = _HINTS.get(type(node.op), "only + - * / ** are allowed")
+                    self.reject(node, f"this operator is not allowed: {hint}")
+                todo += [("apply", _BINARY[type(node.op)], 2), node.right, node.left]
+            elif isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+                todo += [("apply", _UNARY[type(node.op)], 1), node.operand]
+            elif isinstance(node, ast.Call):
+                self.check_call(node)
+                todo += [("apply", FUNCTIONS[node.func.id], 1), node.args[0]]
+            else:
+                self.reject(node, f"{_describe(node)} is not allowed in an expression: "
+                                  "use numbers, variables, + - * / ** and functions such as sin(x)")
+
+    def number(self, node):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            self.reject(node, f"{node.value!r} is not a real number")
+        try:
+            value = float(node.value)
+        except OverflowError:  # a whole number of more than 308 digits
+            value = math.inf
+        if math.isinf(value):  # 1e400 is inf to Python
+            self.reject(node, "this number is too large for a float (the largest float is "
+                              "about 1.8e308)")
+        self.steps.append(("number", value, 0))
 
     def name(self, node):
         if node.id in CONSTANTS:
@@ -152,15 +175,13 @@ class _Compiler:
                 self.variables.append(node.id)
             self.steps.append(("variable", node.id, 0))
 
-    def call(self, node):
+    def check_call(self, node):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             known = ", ".join(sorted(FUNCTIONS))
-            what = f"'{node.func.id}'" if isinstance(node.func, ast.Name) else "this"
-            self.reject(node.func, f"unknown function {what}: the functions are {known}")
+            called = ast.get_source_segment(self.text, node.func) or ast.unparse(node.func)
+            self.reject(node.func, f"unknown function {called!r}: the functions are {known}")
         if node.keywords or len(node.args) != 1:
             self.reject(node, f"{node.func.id} takes exactly one argument, as in {node.func.id}(x)")
-        self.compile(node.args[0])
-        self.steps.append(("apply", FUNCTIONS[node.func.id], 1))
 
 
 def _index(text, lineno, column, in_bytes=True):

@@ -15,7 +15,8 @@ import numbers
 from dataclasses import dataclass
 from typing import Callable
 
-from .errors import DomainError, NotANumberError, OverflowDomainError, ZeroDivisionDomainError
+from .errors import (DomainError, NotANumberError, OverflowDomainError, TruthValueError,
+                     ZeroDivisionDomainError)
 
 
 class Operand:
@@ -56,6 +57,12 @@ class Operand:
     def relu(self): return self._apply("relu", self)
     def abs(self): return self._apply("abs", self)
 
+    def __bool__(self):
+        raise TruthValueError(
+            f"a {type(self).__name__} has no truth value: `if x:` (or and, or, not) would test "
+            "its value and leave the test out of the derivative; compare instead, as in "
+            "`if x > 0:`, or test x.value")
+
     # Ordering compares values; equality stays identity, so operands can key a dict.
     def __lt__(self, other): return self.value < primal(other)
     def __le__(self, other): return self.value <= primal(other)
@@ -70,16 +77,26 @@ def primal(x):
 
 def as_real(x, what="value"):
     """x as a finite float, or an adlearn error that says what x was instead."""
-    if type(x) is float or type(x) is int:  # the common case, checked fast
-        x = float(x)
-    elif isinstance(x, numbers.Real) and not isinstance(x, bool):
-        x = float(x)
+    if type(x) is float:  # the common case, checked fast
+        pass
+    elif type(x) is int or (isinstance(x, numbers.Real) and not isinstance(x, bool)):
+        try:
+            x = float(x)
+        except OverflowError:  # an int such as 10**400
+            raise OverflowDomainError(f"{what} is too large for a float (the largest float is "
+                                      f"about 1.8e308), but got {_short(x)}") from None
     else:
         kind = "complex number" if isinstance(x, complex) else type(x).__name__
         raise NotANumberError(f"{what} must be a real number, but got {x!r} (a {kind})")
     if x - x != 0.0:
         raise DomainError(f"{what} must be a finite real number, but got {x}")
     return x
+
+
+def _short(number):
+    """A number's text, its middle cut if it is long (10**400 has 401 digits)."""
+    text = str(number)
+    return text if len(text) <= 30 else f"{text[:12]}…{text[-6:]} ({len(text)} digits)"
 
 
 def _elementary(name, real_fn):
@@ -94,6 +111,14 @@ _cos = _elementary("cos", math.cos)
 _sqrt = _elementary("sqrt", math.sqrt)
 _tan = _elementary("tan", math.tan)
 _tanh = _elementary("tanh", math.tanh)
+
+
+def _pow_by_exponent(out, a, b):
+    """∂(a^b)/∂b = a^b ln a; at a = 0 with b > 0, a^b is 0 for every such b, so it is 0
+    (as in PyTorch), although ln 0 is not defined."""
+    if primal_number(a) == 0 and b > 0:
+        return 0.0
+    return out * _log(a)
 
 
 def _sigmoid(x):
@@ -145,9 +170,11 @@ RULES = _table(
          "{0}^{1}", "{{{0}}}^{{{1}}}", lambda sp, a, n: a ** n,
          "x^n needs x ≠ 0 when n < 1 (0 to a negative power, or an infinite derivative), "
          "and x ≥ 0 when n is not a whole number"),
-    Rule("pow", lambda a, b: a ** b, lambda out, a, b: (b * a ** (b - 1), out * _log(a)),
+    Rule("pow", lambda a, b: a ** b,
+         lambda out, a, b: (b * a ** (b - 1), _pow_by_exponent(out, a, b)),
          "{0}^{1}", "{{{0}}}^{{{1}}}", lambda sp, a, b: a ** b,
-         "x^y with a variable exponent y needs x > 0 (its derivative in y is x^y ln x)"),
+         "x^y with a variable exponent y needs x > 0, or x = 0 with y ≥ 1 (its partials are "
+         "y x^(y-1) and x^y ln x, which is 0 at x = 0)"),
     Rule("exp", _exp, lambda out, a: (out,),
          "exp {0}", r"\exp {0}", lambda sp, a: sp.exp(a)),
     Rule("log", _log, lambda out, a: (1.0 / a,),
@@ -155,7 +182,7 @@ RULES = _table(
          "the logarithm needs a positive input"),
     Rule("sqrt", _sqrt, lambda out, a: (0.5 / out,),
          "√{0}", r"\sqrt{{{0}}}", lambda sp, a: sp.sqrt(a),
-         "the square root needs x > 0 (at 0 its derivative 1/(2√x) is infinite)"),
+         "the square root needs x ≥ 0, and x > 0 for its derivative 1/(2√x)"),
     Rule("sin", _sin, lambda out, a: (_cos(a),),
          "sin {0}", r"\sin {0}", lambda sp, a: sp.sin(a)),
     Rule("cos", _cos, lambda out, a: (-_sin(a),),
@@ -190,13 +217,15 @@ def evaluate(op, args, with_partials=True):
     try:
         partials = rule.partials(out, *args) if with_partials else ()
     except (ArithmeticError, ValueError) as exc:
-        raise _domain_error(rule, args, exc, in_derivative=True) from None
-    results = (out, *partials)
-    total = sum(results)  # inf or nan when any result is: one test checks them all
-    if not (type(total) is float and total - total == 0.0):  # inf - inf, nan - nan: nan
-        for i, x in enumerate(results):  # look closer (Duals, complex numbers, an overflow)
+        raise _domain_error(rule, args, exc, out) from None
+    # floats: inf or nan when any result is, so one test checks them all (inf - inf is nan);
+    # anything else (a Dual of nested forward mode, a complex number) is looked at closer,
+    # without arithmetic on it: on nested Duals each + would be a whole tree of operations
+    total = sum(partials, out) if type(out) is float else None
+    if not (type(total) is float and total - total == 0.0):
+        for i, x in enumerate((out, *partials)):
             if not _is_finite_real(x):
-                raise _domain_error(rule, args, primal_number(x), in_derivative=i > 0)
+                raise _domain_error(rule, args, primal_number(x), out if i else None)
     return out, partials
 
 
@@ -207,18 +236,23 @@ def _is_finite_real(x):
     return isinstance(x, (int, float)) and math.isfinite(x)
 
 
-def _domain_error(rule, args, problem, in_derivative=False):
-    """The adlearn error for rule applied to args, given the exception or bad result and
-    whether it came from the value or from a local partial derivative."""
+def _domain_error(rule, args, problem, out=None):
+    """The adlearn error for rule applied to args, given the exception or bad result, and
+    the value ``out`` if the value was fine and a local partial derivative failed."""
+    if out is not None and not _is_finite_real(out):  # the value failed too: say that
+        return _domain_error(rule, args, primal_number(out))
     values = [primal_number(a) for a in args]
     shown = rule.text.format(*(number_text(v) for v in values))
     if isinstance(problem, OverflowError) or (isinstance(problem, float) and math.isinf(problem)):
-        what = f"the derivative of {shown}" if in_derivative else shown
+        what = shown if out is None else f"the derivative of {shown}"
         return OverflowDomainError(f"{what} is too large for a float "
                                    "(the largest float is about 1.8e308)")
-    zero = isinstance(problem, ZeroDivisionError) or any(v == 0 for v in values)
-    cls = ZeroDivisionDomainError if zero else DomainError
-    return cls(f"{shown} is not defined: {rule.domain or 'the result is not a real number'}")
+    cls = ZeroDivisionDomainError if isinstance(problem, ZeroDivisionError) else DomainError
+    why = rule.domain or "the result is not a real number"
+    if out is None:
+        return cls(f"{shown} is not defined: {why}")
+    return cls(f"{shown} = {result_text(primal_number(out))}, but its derivative is not "
+               f"defined there: {why}")
 
 
 def primal_number(x):

@@ -15,6 +15,9 @@ Names (``node_names``), in two styles:
   v1, v2, ...; the trace ends with the row y = (the output's name).
 - ``"intro"``: inputs are x1 .. xn, intermediates continue x(n+1), x(n+2), ...; the
   output is called f: for ``x1**2 + 2*x2`` that reads x3 = x1^2, x4 = 2 × x2, f = x3 + x4.
+  The numbers go around the learner's own names, never over them: an input called x2
+  stays x2 wherever it comes (``x2*x1`` gives x3 = x2 × x1), and the output stays
+  numbered if an input is called f.
 
 Constants are not numbered: they appear by value in their users' definitions.
 
@@ -29,8 +32,10 @@ adjoint in two steps, v̄-1 = v̄2 ∂v2/∂v-1, then v̄-1 = v̄-1 + v̄1 ∂v1
 
 import html
 import inspect
+import itertools
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import zip_longest
 
@@ -73,13 +78,27 @@ def node_names(output, inputs=None, style="textbook"):
     check_style(style)
     given = set(inputs or ())
     nodes = [n for n in trace_order(output, inputs) if not n.is_constant]
-    n_inputs = sum(1 for n in nodes if n in given or not n.inputs)  # they come first
-    names = {}
-    for i, node in enumerate(nodes):
-        names[node] = f"v{i + 1 - n_inputs}" if style == "textbook" else f"x{i + 1}"
-    if style == "intro" and output.inputs:
+    if style == "textbook":
+        n_inputs = sum(1 for n in nodes if n in given or not n.inputs)  # they come first
+        return {node: f"v{i + 1 - n_inputs}" for i, node in enumerate(nodes)}
+    # intro: an input named like x2 keeps its name; the others count around such names
+    own = {n: n.name for n in nodes if n.op is None and re.fullmatch(r"x[1-9]\d*", n.name or "")}
+    taken, names = set(own.values()), {}
+    numbers = (f"x{k}" for k in itertools.count(1) if f"x{k}" not in taken)
+    for node in nodes:
+        names[node] = own[node] if node in own and own[node] not in names.values() else next(numbers)
+    if output.inputs and "f" not in {n.name for n in nodes if n.op is None}:
         names[output] = "f"
     return names
+
+
+def row_name(style, inputs=()):
+    """What the trace's output row is called: y in the textbook style, f in the intro
+    style, or, if an input already has that name, the other one (or out, out1, ...)."""
+    taken = {x.name for x in inputs}
+    preferred = ("y", "f") if style == "textbook" else ("f", "y")
+    names = itertools.chain(preferred, ["out"], (f"out{k}" for k in itertools.count(1)))
+    return next(n for n in names if n not in taken)
 
 
 def check_style(style):
@@ -268,11 +287,13 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     """The evaluation trace of f at a point: ``ad.trace(f, x1=2.0, x2=5.0)``.
 
     f is a Python function or an expression text (parsed safely, never eval'ed). The
-    values name f's parameters (or come by position, in f's order). ``seed`` names the
-    input whose tangent is 1 in the forward tangent trace (the first by default);
-    ``style`` is ``"textbook"`` (v-1, v0, v1, ...) or ``"intro"`` (x1, x2, x3, ...).
+    values name f's parameters, come by position (in f's order), or as one mapping,
+    which lets through any name, even an option's: ``ad.trace("seed*x", {"seed": 2.0,
+    "x": 1.0})``. ``seed`` names the input whose tangent is 1 in the forward tangent
+    trace (the first by default); ``style`` is ``"textbook"`` (v-1, v0, v1, ...) or
+    ``"intro"`` (x1, x2, x3, ...).
     """
-    f, signature, point = function_at(f, args, values, style)
+    f, signature, point = function_at(f, args, values, style, ("seed", "style", "digits"))
     seed = next(iter(point)) if seed is None else seed
     if seed not in point:
         raise UnknownInputError(f"seed {seed!r} is not an input of f; "
@@ -283,7 +304,7 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     names = node_names(output, inputs, style)
     tangent = tangents(nodes, seed_var)
     output_row = style == "textbook" or not output.inputs
-    output_name = ("y" if style == "textbook" else "f") if output_row else names[output]
+    output_name = row_name(style, inputs) if output_row else names[output]
     steps, sweep = _derivation(nodes, names, output, output_name if output_row else None)
     values = [(n.value, tangent[n], n.grad) for n in nodes]
     if output_row:
@@ -322,19 +343,26 @@ def record(f, point, signature=None):
     return inputs, output
 
 
-def function_at(f, args, values, style):
+def function_at(f, args, values, style, options):
     """The start of ``ad.trace`` and ``ad.explore``: f as a callable (expression text is
-    parsed), its signature and {input name: value}, with the style checked."""
-    check_style(style)
+    parsed), its signature and {input name: value} (each a real number), with the style
+    checked. ``options`` are the caller's own keywords, named in the hint when f has an
+    input of the same name."""
     if isinstance(f, str):
         f = parse(f)
-    signature, point = bind_point(f, args, values)
+    if len(args) == 1 and isinstance(args[0], Mapping):  # the point as one mapping
+        twice = sorted(set(args[0]) & set(values))
+        if twice:
+            raise ArgumentError(f"{twice[0]} got two values, in the mapping and by name")
+        args, values = (), {**args[0], **values}
+    signature, point = bind_point(f, args, values, options)
+    check_style(style)
     if not point:
         raise ArgumentError("f has no inputs, so there is nothing to differentiate")
-    return f, signature, point
+    return f, signature, {name: as_real(v, f"the value of {name}") for name, v in point.items()}
 
 
-def bind_point(f, args, values):
+def bind_point(f, args, values, options=()):
     """f's signature and {parameter name: value}, in f's order, from args and values."""
     try:
         signature = inspect.signature(f)
@@ -357,8 +385,11 @@ def bind_point(f, args, values):
         given[name] = value
     for p in params:
         if p.name not in given and p.default is inspect.Parameter.empty:
+            hint = (f"; {p.name}= is also an option here, so give the point as one mapping: "
+                    f"{{{', '.join(repr(n) + ': ...' for n in names)}}}"
+                    if p.name in options else "")
             raise ArgumentError(f"no value for {p.name}: pass {p.name}=... "
-                                f"(f's inputs are {', '.join(names)})")
+                                f"(f's inputs are {', '.join(names)}){hint}")
     return signature, {name: given[name] for name in names if name in given}
 
 
@@ -378,7 +409,7 @@ def _derivation(nodes, names, output, output_row_name):
     adjoint = {n: [] for n in nodes}
     passes = {n: [] for n in nodes}  # per node: (argument, adjoint term, local partial)
     seed = _Formula.name(output_row_name, "bar") if output_row_name else None
-    if seed and not output.is_constant:
+    if seed is not None and not output.is_constant:
         adjoint[output].append((seed, None, seed))
     for node in nodes:
         if not node.inputs:
@@ -408,7 +439,7 @@ def _sweep(nodes, names, output, passes, seed, output_row_name):
         value, sweep = {}, [(output_row_name, [], 1.0)]
     else:
         value = {output: 1.0}
-        sweep = [(names[output], [(seed, None, seed)] if seed else [], 1.0)]
+        sweep = [(names[output], [(seed, None, seed)] if seed is not None else [], 1.0)]
     for node in reversed(nodes):
         for arg, term, partial in passes[node]:
             share = value.get(node, 0.0) * partial

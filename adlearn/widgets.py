@@ -310,7 +310,8 @@ class Explorer:
         self.graph = widgets.HTML(layout=widgets.Layout(  # a wide graph scrolls sideways
             flex="0 1 auto", max_width="100%", overflow="auto", margin="0 12px 0 0"))
         self.graph.add_class("adlearn-graph")
-        self.trace_table = widgets.HTML()
+        self.trace_table = widgets.HTML(layout=widgets.Layout(  # a wide table scrolls too
+            max_width="100%", overflow="auto"))
         self.title = widgets.HTML()
         self.widget = widgets.VBox([
             self.title,
@@ -367,7 +368,7 @@ class Explorer:
         """Recompute everything from the sliders, or show the error and keep the rest."""
         try:
             self.inputs, self.output = self._run()
-            table = trace(self.f, seed=self.seed.value, style=self.style, **self.point)
+            table = trace(self.f, self.point, seed=self.seed.value, style=self.style)
         except Exception as exc:  # a callback has no one to raise to: show it instead
             if raise_errors:
                 raise
@@ -381,7 +382,7 @@ class Explorer:
         self.reverse.steps = reverse_sweep(self.output, self.inputs, self.style)
         seed = self.inputs[self.names.index(self.seed.value)]
         self.forward.steps = forward_sweep(self.output, seed, self.inputs, self.style)
-        self.result.value = self._result_html()
+        self.result.value = self._result_html(table.digits)
         self._show()
 
     def _show_error(self, exc):
@@ -396,14 +397,16 @@ class Explorer:
             if "adlearn-stale" not in shown.value:
                 shown.value = f"<div class='adlearn-stale' style='opacity:0.3'>{shown.value}</div>"
 
-    def _result_html(self):
+    def _result_html(self, digits):
+        """The value and the gradient, rounded as the drawing and the trace round them."""
         y = _output_name(self.style)
         at = ", ".join(f"{name} = {number_text(v)}" for name, v in self.point.items())
         grads = ", ".join(
             f"∂{y}/∂{x.name} = <span class='adlearn-gradient' data-input='{x.name}'>"
-            f"{result_text(x.grad)}</span>" for x in self.inputs)
+            f"{textbook_number(x.grad, digits)}</span>" for x in self.inputs)
         return (f"<div style='font-size:110%'>{y} = f({at}) = <span class='adlearn-value'>"
-                f"{result_text(self.output.value)}</span> &nbsp; gradient: {grads}</div>")
+                f"{textbook_number(self.output.value, digits)}</span> &nbsp; "
+                f"gradient: {grads}</div>")
 
     def _show(self):
         """Show the current view: the chosen paths, or a step of a sweep, in the tables,
@@ -619,11 +622,11 @@ def explore(f, /, *args, ranges=None, style="textbook", **values):
     """The explorer of f at a point: ``ad.explore(f, x1=2.0, x2=3.0)``.
 
     f is a Python function or an expression text (parsed safely, never eval'ed); the
-    values name its inputs (or come by position). Each input gets a slider around its
+    values name its inputs (or come by position, or as one mapping). Each input gets a slider around its
     value; ``ranges={"x1": (0.1, 4)}`` (or ``(min, max, step)``) sets one's range.
     ``style`` names the nodes as the trace does: ``"textbook"`` (v-1, v0, v1, ...) or
     ``"intro"`` (x1, x2, x3, ...). Returns an ``Explorer``, which Jupyter shows.
     """
-    f, signature, point = function_at(f, args, values, style)
+    f, signature, point = function_at(f, args, values, style, ("ranges", "style"))
     return Explorer(f, signature, {name: as_real(v, name) for name, v in point.items()},
                     dict(ranges or {}), style)

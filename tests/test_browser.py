@@ -157,7 +157,7 @@ def test_the_explorer_in_jupyterlab(browser, jupyterlab, screenshots):  # no bro
         explorer = page.locator(".adlearn-explorer")
         explorer.wait_for(timeout=60_000)
         assert shown_gradient(page, "x1") == "5.5"
-        assert shown_gradient(page, "x2") == "1.71634"
+        assert shown_gradient(page, "x2") == "1.716"  # rounded as the nodes and the trace
 
         # type a value outside log's domain into x1's slider: the error shows in the widget
         readout = explorer.locator(".widget-slider .widget-readout").first
@@ -169,13 +169,13 @@ def test_the_explorer_in_jupyterlab(browser, jupyterlab, screenshots):  # no bro
         # and back inside it the widget works again: df/dx1 = 1/x1 + x2 = 1/3 + 5
         type_into(page, readout, "3")
         page.wait_for_function("document.querySelector(\".adlearn-result [data-input='x1']\")"
-                               ".textContent === '5.33333'", timeout=20_000)
+                               ".textContent === '5.333'", timeout=20_000)
         assert explorer.locator(".adlearn-message").text_content() == ""
         # and nudge it with the keyboard: one step of 0.05 up, 1/3.05 + 5
         explorer.locator(".noUi-handle").first.focus()
         page.keyboard.press("ArrowRight")
         page.wait_for_function("document.querySelector(\".adlearn-result [data-input='x1']\")"
-                               ".textContent === '5.32787'", timeout=20_000)
+                               ".textContent === '5.328'", timeout=20_000)
 
         # the drawing's legend lists the paths from x1; choose x2's and it lists those
         legend = explorer.locator(".adlearn-graph svg text")

@@ -79,8 +79,8 @@ def test_intro_labels_show_definition_value_and_adjoint():
                      "x3": "x3 = x1^2\n= 4\nx̄3 = 1", "x4": "x4 = 2 × x2\n= 6\nx̄4 = 1",
                      "f": "f = x3 + x4\n= 10\nf̄ = 1"}
     edges = {e: t.get_text() for e, t in drawing.edge_texts.items()}
-    assert edges == {("x1", "x3", 0): "4", ("c1", "x3", 1): "0", ("c2", "x4", 0): "3",
-                     ("x2", "x4", 1): "2", ("x3", "f", 0): "1", ("x4", "f", 1): "1"}
+    assert edges == {("x1", "x3", 0): "4", ("x2", "x4", 1): "2", ("x3", "f", 0): "1",
+                     ("x4", "f", 1): "1"}  # the edges from the constants c1, c2 have none
     on_axes = {t.get_text() for t in drawing.ax.texts}
     assert set(texts.values()) | set(edges.values()) <= on_axes
 
@@ -342,3 +342,49 @@ def test_shading_for_several_inputs_says_whose_shares_it_shows():
         z = z * z * 0.5 + x - y
     title = ad.draw(z, highlight=["x", "y"]).get_legend().get_title().get_text()
     assert "too many to list" in title and "(the shares of v-1 (x) are shown)" in title
+
+
+@pytest.mark.parametrize("highlight", [None, "x"])
+def test_no_edge_from_a_constant_is_labelled_and_the_legend_says_why(highlight):
+    """The issue's case: x**3 + 2*x drew ∂ = 0 on the exponent's edge and 2 on the factor's.
+    One policy for every constant: no partial (a constant is not a variable, no adjoint
+    flows to it), the same in the graph's data, the drawing and the trace."""
+    x = ad.Var(2.0, name="x")
+    f = x ** 3 + 2 * x
+    f.backward()
+    drawing = GraphDrawing(f, highlight=highlight)
+    from_constants = [e for e in drawing.graph.edges(keys=True)
+                      if drawing.graph.nodes[e[0]]["kind"] == "constant"]
+    assert len(from_constants) == 2
+    assert all(drawing.graph.edges[e]["partial"] is None for e in from_constants)
+    assert set(drawing.edge_texts) == set(drawing.graph.edges(keys=True)) - set(from_constants)
+    assert {t.get_text() for t in drawing.edge_texts.values()} == {"12", "2", "1"}
+    assert "Edges from constants (dashed grey boxes) have no partial" in \
+        drawing.legend.get_title().get_text()
+    trace = str(ad.trace("x**3 + 2*x", x=2.0))
+    assert "∂v1/∂c" not in trace and "∂v2/∂c" not in trace
+    if highlight:
+        assert drawing.paths[0].total == x.grad == 14.0
+
+
+def test_a_graph_without_constants_has_no_constant_note():
+    _, _, f = classic()
+    drawing = GraphDrawing(f)
+    assert drawing.legend is None
+    drawing.highlight("x1")
+    assert "constant" not in drawing.legend.get_title().get_text()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--dpi", "100000"], "--dpi must be between 10 and 1200, not 100000"),
+    (["--dpi", "0"], "--dpi must be between 10 and 1200, not 0"),
+    (["--dpi", "1200", "-o", "big.png"], "pixels, more than 50,000,000: lower --dpi, or write"),
+])
+def test_draw_bounds_the_resolution_and_the_picture(capsys, tmp_path, monkeypatch, argv, message):
+    """--dpi 100000 ran out of memory; a 100-node chain at 1200 dpi is 222,000 pixels wide."""
+    monkeypatch.chdir(tmp_path)
+    chain = "sin(" * 99 + "x" + ")" * 99
+    status, out, err = run(capsys, "draw", chain, "--at", "x=1", *argv)
+    assert status == 2 and out == "" and message in err and err.count("\n") == 1
+    assert not list(tmp_path.iterdir())  # nothing was written
+    assert run(capsys, "draw", chain, "--at", "x=1", "--dpi", "1200", "-o", "big.svg")[0] == 0

@@ -7,6 +7,7 @@ forward and reverse sweeps).
 """
 
 import math
+import re
 
 import pytest
 from exprs import expressions
@@ -208,6 +209,8 @@ def test_cli_paths_prints_each_path_and_the_sum(capsys):
                            "--wrt", "x1")
     assert status == 0 and err == ""
     assert out.splitlines() == [
+        "The graph: v-1 = x1, v0 = x2, v1 = ln v-1, v2 = v-1 × v0, v3 = sin v0, v4 = v1 + v2,",
+        "           v5 = v4 - v3",
         "Chain-rule paths from v-1 to v5: 2 paths",
         "  path 1: v-1 → v1 → v4 → v5",
         "    ∂v1/∂v-1 × ∂v4/∂v1 × ∂v5/∂v4 = 0.5 × 1 × 1 = 0.5",
@@ -235,9 +238,35 @@ def test_cli_paths_of_every_input_in_the_intro_style(capsys):
     (["log(x1)", "--at", "x1=-1"], "the logarithm needs a positive input"),
     (["x*x*x*x*x*x", "--at", "x=1", "--limit", "5"],
      "there are 6 chain-rule paths from x, more than --limit 5"),
+    (["sin(x)", "--at", "x=1", "--limit", "-1"], "--limit must be 0 or more, not -1"),
+    (["sin(x)", "--at", "x=1", "--limit", "0"],
+     "there is 1 chain-rule path from x, more than --limit 0"),
     (["2 + 3"], "no variables"),
 ])
 def test_cli_paths_errors_exit_2_with_one_line(capsys, argv, message):
     status, out, err = run(capsys, "paths", *argv)
     assert status == 2 and out == ""
     assert err.startswith("adlearn: error: ") and message in err and err.count("\n") == 1
+
+
+def test_cli_paths_defines_every_name_it_uses(capsys):
+    """Each name in the text (v-1, v1, ...) is defined on the first line, in the trace's
+    words, so the reader needs no drawing to know which input v-1 is."""
+    status, out, _ = run(capsys, "paths", "x2*x1 + sin(x1)", "--at", "x1=1", "x2=2")
+    defined = {d.split(" = ")[0] for d in
+               " ".join(line.strip() for line in out.splitlines()[:2]).removeprefix(
+                   "The graph: ").split(", ")}
+    used = set(re.findall(r"v-?\d+", out))
+    assert status == 0 and used <= defined and "v-1 = x2" in out and "v0 = x1" in out
+    status, out, _ = run(capsys, "paths", "x2*x1 + sin(x1)", "--at", "x1=1", "x2=2",
+                         "--style", "intro")
+    assert out.splitlines()[0] == "The graph: x3 = x2 × x1, x4 = sin x1, f = x3 + x4"
+
+
+def test_counted_says_one_path_and_many_paths():
+    from adlearn.graph import counted
+    assert [counted(n, "chain-rule path") for n in (0, 1, 2, 2048)] == [
+        "0 chain-rule paths", "1 chain-rule path", "2 chain-rule paths", "2,048 chain-rule paths"]
+    assert counted(1, "path", there=True) == "there is 1 path"
+    with pytest.raises(PathLimitError, match="^there is 1 chain-rule path from v0 to v1, more"):
+        ad.chain_rule_paths(ad.sin(ad.Var(1.0, name="x")), "x", limit=0)

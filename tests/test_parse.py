@@ -3,6 +3,7 @@
 import ast
 import builtins
 import math
+import re
 
 import pytest
 from exprs import expressions
@@ -139,7 +140,7 @@ def test_too_long_text():
     assert (caught.value.start, caught.value.end) == (0, 60)
 
 
-@pytest.mark.parametrize("text", ["-" * 5000 + "x", "(" * 1000 + "x" + ")" * 1000,
+@pytest.mark.parametrize("text", ["-" * 9999 + "x", "(" * 1000 + "x" + ")" * 1000,
                                   "sin(" * 1500 + "x" + ")" * 1500])
 def test_deep_nesting(text):
     with pytest.raises(ParseError, match="nested too deeply|too many nested parentheses") as caught:
@@ -182,3 +183,45 @@ def test_the_carets_sit_under_the_offending_part_of_a_long_or_multiline_text(tex
     shown, carets = str(caught.value).splitlines()[1:]
     assert len(shown) < 80
     assert shown[carets.index("^"):][:3] == "a.b" and carets.strip() == "^^^"
+
+
+@pytest.mark.parametrize("terms", [1000, MAX_LENGTH // 2])
+def test_a_long_flat_sum_is_not_nested(terms):
+    """Nesting counts, not length: x + x + ... is one level deep however long it is (the
+    compiler walks the tree with a loop, so its depth costs no Python stack)."""
+    f = ad.parse(" + ".join(["x"] * terms) if terms == 1000 else "+".join(["x"] * terms))
+    assert f(1.0) == terms and ad.grad(f)(1.0) == (terms,)
+    g = ad.parse("*".join(["x"] * 1000))
+    assert g(1.0) == 1.0 and ad.grad(g)(1.0) == (1000.0,)
+    assert ad.parse("-" * 4000 + "x")(2.0) == 2.0
+
+
+@pytest.mark.parametrize("text", ["1" + "0" * 400, "1e400", "x * 2e308", "-1e999 + x"])
+def test_a_number_too_large_for_a_float_is_refused_where_it_stands(text):
+    with pytest.raises(ParseError, match="this number is too large for a float") as caught:
+        ad.parse(text)
+    number = text[caught.value.start:caught.value.end]
+    assert number.strip("-") in ("1" + "0" * 400, "1e400", "2e308", "1e999")
+
+
+@pytest.mark.parametrize("text", ["x\udcff + 1", "sin(\ud800)", "\udc80"])
+def test_text_that_is_not_unicode_is_refused(text):
+    """A lone surrogate (what Python makes of a byte that is not UTF-8) has no UTF-8 form,
+    so ast.parse would fail with a UnicodeEncodeError; the message is printable text."""
+    with pytest.raises(ParseError, match="not text") as caught:
+        ad.parse(text)
+    assert text[caught.value.start] >= "\ud800" and str(caught.value).encode("utf-8")
+
+
+@pytest.mark.parametrize("text, called", [("np.sin(x)", "'np.sin'"), ("math.log(x)", "'math.log'"),
+                                          ("(x)(2)", "'x'"), ("sinh(x)", "'sinh'")])
+def test_an_unknown_function_is_named(text, called):
+    with pytest.raises(ParseError, match=f"unknown function {re.escape(called)}: the functions"):
+        ad.parse(text)
+
+
+@pytest.mark.parametrize("name", ["self", "args", "kwargs", "text", "variables"])
+def test_a_variable_may_have_any_name(name):
+    f = ad.parse(f"{name} + 1")
+    assert f.variables == (name,) and f(**{name: 2.0}) == f(2.0) == 3.0
+    assert ad.grad(f)(2.0) == (1.0,)

@@ -10,6 +10,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[1]
 
 
@@ -68,3 +70,19 @@ def test_the_matrix_chain_section_shows_what_its_code_prints():
     with contextlib.redirect_stdout(printed):
         exec(code, {"ad": __import__("adlearn")})  # the README's own code, trusted
     assert printed.getvalue() == shown + "\n"
+
+
+def test_the_pictures_the_commands_write_are_ignored_by_git():
+    """The main job writes chain_rule.png, and adlearn draw's default is graph.png: neither
+    may show up as a file to commit in the clone."""
+    from adlearn.cli import build_parser
+
+    written = re.findall(r"-o (\S+)", two_commands()[0])
+    default = build_parser().parse_args(["draw", "x"]).output
+    assert written == ["chain_rule.png"] and default == "graph.png"
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git clone")
+    done = subprocess.run(["git", "check-ignore", *written, default], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.stdout.split() == [*written, default]
+    assert subprocess.run(["git", "check-ignore", "-q", "docs/chain_rule.png"], cwd=ROOT).returncode == 1

@@ -1,5 +1,6 @@
 """The SymPy bridge: to_sympy and symbolic_grad against results known by hand."""
 
+import pytest
 import sympy as sp
 
 import adlearn as ad
@@ -70,3 +71,24 @@ def test_expression_swell_of_the_logistic_map():
     assert steps == [5] * len(steps)  # linear
     assert derivative_sizes[-1] > 8 * derivative_sizes[1]
     assert all(b > 1.5 * a for a, b in zip(derivative_sizes[1:], derivative_sizes[2:]))
+
+
+def test_an_input_that_cancels_out_is_in_the_gradient_with_0():
+    x, y = ad.Var(1.0, name="x"), ad.Var(2.0, name="y")
+    assert ad.symbolic_grad(x * 0 + y) == {"x": 0, "y": 1}
+    assert ad.symbolic_grad(x - x) == {"x": 0}
+    assert ad.grad(lambda a, b: a * 0 + b)(1.0, 2.0) == (0.0, 1.0)  # as reverse mode says
+
+
+def test_an_expression_too_deep_for_sympy_is_a_clear_error():
+    from adlearn.errors import DepthError
+
+    x = ad.Var(0.1, name="x")
+    y = x
+    for _ in range(3000):
+        y = ad.sin(y)
+    with pytest.raises(DepthError, match="nested too deeply for SymPy") as caught:
+        ad.symbolic_grad(y)
+    assert isinstance(caught.value, RecursionError)
+    y.backward()  # reverse mode has no such limit
+    assert 0 < x.grad < 1

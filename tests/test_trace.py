@@ -5,6 +5,7 @@ learning: a survey", Table 2 (the example ln(x1) + x1*x2 - sin(x2) at (2, 5)), a
 introductory example x1**2 + 2*x2 at (2, 3); the numbers below are copied by hand.
 """
 
+import math
 import inspect
 import re
 import subprocess
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 import adlearn as ad
 from adlearn.cli import main
+from adlearn.errors import ArgumentError, DomainError
 from adlearn.trace import HTML, TEXT, AdjointStep, definition, node_names, trace_order
 
 
@@ -48,6 +50,25 @@ def test_intro_numbering_of_the_intro_example():
     x1, x2, f = intro()
     assert table(f, style="intro") == [("x1", "x1"), ("x2", "x2"), ("x3", "x1^2"),
                                        ("x4", "2 × x2"), ("f", "x3 + x4")]
+
+
+@pytest.mark.parametrize("text, point, expected", [
+    # the issue's case: inputs x2 then x1 in the order of the expression
+    ("x2*x1 + sin(x1)", {"x2": 2.0, "x1": 1.0},
+     [("x2", "x2"), ("x1", "x1"), ("x3", "x2 × x1"), ("x4", "sin x1"), ("f", "x3 + x4")]),
+    ("x3 * y + y", {"x3": 2.0, "y": 1.0},
+     [("x3", "x3"), ("x1", "y"), ("x2", "x3 × x1"), ("f", "x2 + x1")]),
+    ("b * a", {"b": 2.0, "a": 1.0}, [("x1", "b"), ("x2", "a"), ("f", "x1 × x2")]),
+    ("f * x1", {"f": 2.0, "x1": 1.0}, [("x2", "f"), ("x1", "x1"), ("x3", "x2 × x1")]),
+])
+def test_intro_numbering_goes_around_the_learners_names(text, point, expected):
+    inputs = [ad.Var(v, name=n) for n, v in point.items()]
+    f = ad.parse(text)(*inputs)
+    assert table(f, inputs, style="intro") == expected
+    names = [name for name, _ in expected]
+    assert len(set(names)) == len(names)
+    out = str(ad.trace(text, point, style="intro"))
+    assert "x1 = x2" not in out and "x̄1 = x̄2" not in out
 
 
 def test_order_is_by_generation_then_by_evaluation():
@@ -520,3 +541,61 @@ def test_latex_writes_the_local_partials_with_the_parentheses_they_need():
     assert r"\dot{v}_{1} = \dot{v}_{-1} \frac{\partial v_{1}}{\partial v_{-1}} = " \
            r"\dot{v}_{-1} \times v_{1} \times (1 - v_{1})$" in latex
     assert r"\bar{v}_{2} \times v_{0} \times {v_{-1}}^{v_{0} - 1}" in latex
+
+
+@pytest.mark.parametrize("name", ["seed", "style", "digits", "f", "args", "values"])
+def test_an_input_may_be_named_like_an_option_given_the_point_as_a_mapping(name):
+    """Any name gets through in a mapping; by keyword, a name that is also an option of
+    trace is taken as the option, and the error says to use a mapping."""
+    table = ad.trace(f"{name}*x", {name: 2.0, "x": 1.0})
+    assert table.rows[0].name == "v-1" and table.rows[0].definition == name
+    assert table.rows[-1].primal == 2.0 and table.rows[0].adjoint == 1.0
+    assert str(table) == str(ad.trace(f"{name}*x", 2.0, 1.0))
+    assert str(ad.trace(f"{name}*x", {name: 2.0}, x=1.0)) == str(table)
+    if name in ("seed", "digits"):
+        with pytest.raises(ArgumentError, match=f"no value for {name}: .*{name}= is also an "
+                                                "option here, so give the point as one mapping"):
+            ad.trace(f"{name}*x", **{name: 2.0, "x": 1.0})
+
+
+def test_a_point_given_twice_or_not_a_real_number():
+    with pytest.raises(ArgumentError, match="x got two values, in the mapping and by name"):
+        ad.trace("x*y", {"x": 1.0, "y": 2.0}, x=3.0)
+    with pytest.raises(DomainError, match="the value of x must be a finite real number, but got inf"):
+        ad.trace("x*y", x=math.inf, y=2.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["x1", "x2", "x3", "x10", "a", "f", "y"]), min_size=1,
+                max_size=5, unique=True), st.randoms(use_true_random=False))
+def test_intro_names_never_take_a_learners_name(names, rng):
+    """Whatever the learner calls the inputs, every node gets a name of its own, an input
+    named like x2 keeps it, and no other node is called by an input's name."""
+    inputs = [ad.Var(float(i + 1), name=n) for i, n in enumerate(names)]
+    y = inputs[0]
+    for x in rng.sample(inputs, len(inputs)):
+        y = ad.sin(y * x) + x
+    given = node_names(y, inputs, "intro")
+    assert len(set(given.values())) == len(given)
+    for x in inputs:
+        if re.fullmatch(r"x\d+", x.name):
+            assert given[x] == x.name
+    learners = set(names)
+    assert all(given[n] not in learners for n in given if n not in inputs)
+
+
+@pytest.mark.parametrize("style, text, expected", [
+    ("textbook", "x**y", "f"), ("textbook", "x*f*y", "out"), ("textbook", "x*2", "y"),
+    ("intro", "f", "y"), ("intro", "x", "f")])
+def test_the_output_row_is_not_called_by_an_inputs_name(style, text, expected):
+    """An input called y met the output row y: "ȳ = 1" as the seed, then "ȳ = v̄0 = 0"."""
+    point = {name: 2.0 for name in ad.parse(text).variables}
+    table = ad.trace(text, point, style=style)
+    if table.output_name != table.rows[-1].name:  # the output is an intermediate (intro)
+        assert expected == "f" and table.rows[-1].name == "f"
+        return
+    assert table.output_name == table.rows[-1].name == expected
+    lines = str(table).splitlines()
+    bar = TEXT.name(expected, "bar")
+    assert f"seeded on {bar} = 1" in str(table)  # the output's adjoint is only the seed,
+    assert not any(line.strip().startswith(f"{bar} ") for line in lines)  # no input's
