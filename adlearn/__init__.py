@@ -36,6 +36,8 @@ _LAZY = {
     "draw": "drawing",  # the module is not called draw: importing it would hide the function
     "GraphDrawing": "drawing",
     "explore": "widgets",
+    "describe": "description",
+    "animate": "animation",
 }
 
 
