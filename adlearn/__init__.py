@@ -24,6 +24,8 @@ __version__ = "0.1.0"
 
 # name -> the module that defines it, imported on first use (it needs a heavy library)
 _LAZY = {
+    "matrix_chain": "chain",  # light, but only the course on arrays needs it
+    "MatrixChain": "chain",
     "to_sympy": "symbolic",
     "symbolic_grad": "symbolic",
     "expression_size": "symbolic",

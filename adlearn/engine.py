@@ -23,18 +23,21 @@ class Var(Operand):
     ``Var(2.0, name="x1")`` makes an input. Arithmetic on Vars makes new Vars that
     remember their ``op``, their ``inputs`` and the local ``partials`` of the op with
     respect to each input. Python numbers mixed in become constant nodes (op "const").
+    ``adjoint`` is the node's adjoint in the latest reverse sweep through it; ``grad``
+    adds up the adjoints of every ``backward()`` call.
     """
 
-    __slots__ = ("value", "grad", "name", "op", "inputs", "partials", "__weakref__")
+    __slots__ = ("value", "grad", "adjoint", "name", "op", "inputs", "partials", "__weakref__")
 
     def __init__(self, value, name=None):
         if isinstance(value, Operand):
             raise NotANumberError(
-                f"a Var holds a real number, not a {type(value).__name__}; "
-                "to nest derivatives use forward mode (ad.derivative)"
+                f"a Var holds a real number, not a {type(value).__name__}: reverse mode "
+                "(ad.grad) nests in reverse mode and forward mode (ad.derivative) in "
+                "forward mode, but one mode cannot differentiate the other"
             )
         self.value = as_real(value, f"the value of Var {name!r}" if name else "a Var's value")
-        self.grad = 0.0
+        self.grad = self.adjoint = 0.0
         self.name = name
         self.op = None
         self.inputs = ()
@@ -43,15 +46,16 @@ class Var(Operand):
     @staticmethod
     def _apply(op, *args):
         """The forward pass of one operation: a new node with its value and local partials."""
-        node = Var.__new__(Var)  # without __init__: evaluate() below checks the value
-        node.grad, node.name, node.op = 0.0, None, op
-        node.inputs = args  # usually Vars already; a number mixed in (2*x) becomes a constant
+        values = []
         for a in args:
-            if not isinstance(a, Var):
-                node.inputs = tuple([x if isinstance(x, Var) else _constant(x) for x in args])
-                break
+            if not isinstance(a, Var):  # a number mixed in (the 2 in 2*x): a constant node
+                return Var._apply(op, *[x if isinstance(x, Var) else _constant(x) for x in args])
+            values.append(a.value)
+        node = Var.__new__(Var)  # not Var(...): evaluate() checks the value
+        node.grad = node.adjoint = 0.0
+        node.name, node.op, node.inputs = None, op, args
         try:
-            node.value, node.partials = evaluate(op, [v.value for v in node.inputs])
+            node.value, node.partials = evaluate(op, values)
         except AdlearnError as exc:  # say where in the graph it happened
             raise type(exc)(f"{exc}\n  at: {formula(node)}") from None
         return node
@@ -68,21 +72,11 @@ class Var(Operand):
         PyTorch): a variable used twice gets both contributions, and calling backward
         twice adds up. Call ``zero_grad()`` to start again from zero.
         """
-        adjoint = {self: 1.0}
-        for node in reversed(topological_order(self)):
-            node_adjoint = adjoint.pop(node, 0.0)
-            node.grad += node_adjoint
-            if node.inputs:  # a leaf has no inputs to pass its adjoint on to
-                for child, partial in zip(node.inputs, node.partials):
-                    adjoint[child] = adjoint.get(child, 0.0) + node_adjoint * partial
-            elif node_adjoint - node_adjoint != 0.0 and not node.is_constant:
-                # an inf or nan adjoint flows on down to every input below it
-                raise OverflowDomainError(
-                    f"the adjoint of {formula(node)} is too large for a float (the largest "
-                    "float is about 1.8e308): a product of partials along the way overflowed")
+        for node in reverse_sweep(self):
+            node.grad += node.adjoint
 
     def zero_grad(self):
-        """Reset the adjoint of every node in this output's graph to zero."""
+        """Reset the grad of every node in this output's graph to zero."""
         for node in topological_order(self):
             node.grad = 0.0
 
@@ -109,6 +103,49 @@ def _constant(number):
     constant = Var(as_real(number, "a number mixed with a Var"))
     constant.op = "const"
     return constant
+
+
+def reverse_sweep(output):
+    """Set the adjoint of every node of output's graph, sweeping from the output back.
+
+    The output's adjoint is 1; each node passes its adjoint on to its inputs by the chain
+    rule, one edge at a time. The sweep writes only ``adjoint``, never ``grad``, so a
+    transform can sweep its own graph without touching an outer one's gradients.
+    Returns the nodes in topological order.
+    """
+    order = topological_order(output)
+    for node in order:
+        node.adjoint = 0.0
+    output.adjoint = 1.0
+    for node in reversed(order):  # each node after every node that uses it
+        if node.inputs:  # a leaf has no inputs to pass its adjoint on to
+            for child, partial in zip(node.inputs, node.partials):
+                child.adjoint += node.adjoint * partial
+        elif node.adjoint - node.adjoint != 0.0 and not node.is_constant:
+            # an inf or nan adjoint flows on down to every input below it
+            raise OverflowDomainError(
+                f"the adjoint of {formula(node)} is too large for a float (the largest "
+                "float is about 1.8e308): a product of partials along the way overflowed")
+    return order
+
+
+def differentiable_adjoints(output):
+    """The adjoint of every node of output's graph as Vars, so they can be differentiated
+    again (reverse over reverse): a dict node -> adjoint.
+
+    The same sweep as ``reverse_sweep``, except that each local partial is computed again
+    from the rule table on the Vars themselves (``cos(x)`` for ``sin x``), instead of
+    read as the float the forward pass stored, so the adjoints record how they depend
+    on every variable of the graph.
+    """
+    adjoint = {output: 1.0}
+    for node in reversed(topological_order(output)):
+        if node.inputs:
+            args = [c.value if c.is_constant else c for c in node.inputs]
+            partials = RULES[node.op].partials(node, *args)
+            for child, partial in zip(node.inputs, partials):
+                adjoint[child] = adjoint.get(child, 0.0) + adjoint[node] * partial
+    return adjoint
 
 
 def topological_order(output):

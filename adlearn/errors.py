@@ -82,7 +82,8 @@ class WrongAnswer(AdlearnError, AssertionError):
 
 class ShapeError(AdlearnError, ValueError):
     """Arrays whose shapes do not fit the operation: a 2×3 matrix times a 2×3 matrix,
-    shapes that do not broadcast, a seed of the wrong shape."""
+    shapes that do not broadcast, a seed of the wrong shape; a chain of Jacobians whose
+    sizes do not match, or are not positive whole numbers."""
 
 
 class EntryError(AdlearnError, IndexError):

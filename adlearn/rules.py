@@ -249,10 +249,12 @@ def evaluate(op, args, with_partials=True):
         partials = rule.partials(out, *args) if with_partials else ()
     except (ArithmeticError, ValueError) as exc:
         raise _domain_error(rule, args, exc, out) from None
-    results = (out, *partials)
-    total = sum(results)  # inf or nan when any result is: one test checks them all
-    if not (type(total) is float and total - total == 0.0):  # inf - inf, nan - nan: nan
-        for i, x in enumerate(results):  # look closer (Duals, complex numbers, an overflow)
+    # floats: inf or nan when any result is, so one test checks them all (inf - inf is nan);
+    # anything else (a Dual of nested forward mode, a complex number) is looked at closer,
+    # without arithmetic on it: on nested Duals each + would be a whole tree of operations
+    total = sum(partials, out) if type(out) is float else None
+    if not (type(total) is float and total - total == 0.0):
+        for i, x in enumerate((out, *partials)):
             if not _is_finite_real(x):
                 raise _domain_error(rule, args, primal_number(x), out if i else None)
     return out, partials

@@ -3,13 +3,15 @@
 As in JAX, they compose and they are pure: ``grad(f)`` returns a new function and
 leaves f alone. ``grad`` and ``value_and_grad`` use reverse mode (one sweep gives every
 partial derivative); ``jvp`` and ``derivative`` use forward mode (one sweep per
-direction), and forward mode nests, so ``derivative(derivative(f))`` is f''.
+direction). Each mode nests in itself: ``derivative(derivative(f))`` and
+``grad(grad(f, argnums=0), argnums=0)`` are both f'', but one mode cannot differentiate
+the other.
 """
 
 import inspect
 import numbers
 
-from .engine import Var
+from .engine import Var, differentiable_adjoints, reverse_sweep
 from .errors import ArgumentError, NotANumberError
 from .forward import Dual, new_tag, primal_of, tangent_of
 from .rules import as_real
@@ -20,6 +22,9 @@ def value_and_grad(f, argnums=None):
 
     ``argnums`` picks the arguments to differentiate: None for all of them (the gradient
     is a tuple), an int for one (the gradient is a float), or a tuple of ints.
+
+    Reverse mode nests: inside another ``grad``, or when f uses a Var from outside, the
+    value and the gradient come back as Vars that the outer sweep differentiates again.
     """
 
     def value_and_grad_f(*args):
@@ -28,14 +33,24 @@ def value_and_grad(f, argnums=None):
         if any(_is_array(args[i]) for i in wrt):  # arrays: reverse mode on Tensors
             value, grads = _value_and_grads_of_arrays(f, args, wrt, names)
             return value, grads[0] if isinstance(argnums, int) else grads
-        xs = [Var(a, name=names[i]) if i in wrt else a for i, a in enumerate(args)]
+        xs = [_variable(a, names[i]) if i in wrt else a for i, a in enumerate(args)]
+        inputs = [xs[i] for i in wrt]
         y = f(*xs)
-        if isinstance(y, Var):
-            y.backward()
-            value = y.value
-        else:  # f does not depend on its inputs: every partial derivative is 0
-            value = as_real(y, "the value returned by f")
-        grads = tuple(xs[i].grad for i in wrt)
+        if not isinstance(y, Var):  # f does not depend on its inputs: every partial derivative is 0
+            value, grads = as_real(y, "the value returned by f"), tuple(0.0 for _ in inputs)
+        else:
+            for x in inputs:  # f may have swept a graph through them itself
+                x.adjoint = 0.0
+            order = reverse_sweep(y)
+            value, grads = y.value, tuple(x.adjoint for x in inputs)
+            if _has_outer_variable(order, inputs):
+                # the value and the gradient may depend on it: sweep again with Vars to
+                # keep that. To the outer computation, this call's inputs are numbers.
+                for x in inputs:
+                    if not x.inputs:
+                        x.op = "const"
+                adjoint = differentiable_adjoints(y)
+                value, grads = y, tuple(adjoint.get(x, 0.0) for x in inputs)
         return value, grads[0] if isinstance(argnums, int) else grads
 
     return value_and_grad_f
@@ -68,6 +83,19 @@ def derivative(f):
         return tangent_of(_one_number(f(Dual(x, 1.0, tag))), tag)
 
     return df
+
+
+def _variable(a, name):
+    """The input Var for argument a. A Var argument (grad of grad) gets a new node that
+    depends on it, so this call's adjoints and the outer call's stay apart."""
+    return a + 0.0 if isinstance(a, Var) else Var(a, name=name)
+
+
+def _has_outer_variable(order, inputs):
+    """Whether the graph has a variable other than this call's inputs: an outer grad's
+    variable, or a Var that f uses from outside."""
+    own = set(inputs)
+    return any(not v.inputs and not v.is_constant and v not in own for v in order)
 
 
 def _one_number(y):
