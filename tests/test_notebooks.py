@@ -37,6 +37,22 @@ KEY_NUMBERS = {
                             "∂v5/∂v0 = 2 + (-0.283662) = 1.71634"],
     "08_ad_in_machine_learning": ["MLP(2 → 6 → 1: 25 parameters)"],
     "09_beyond": ["(27.0, 27.0, 18.0, 6.0)"],
+    "10_arrays_and_jacobians": [
+        "[[ 4.      1.    ]\n [ 5.     -0.4161]]", "agrees with SymPy: True",
+        "diagonal = 1 - tanh²: True", "shape of d(Wx)/dW: (2, 2, 3)",
+        "b.grad equals the sum over the batch: True", "sweeps: reverse 3 forward 3",
+        "reverse mode: from the left         (((sum tanh2) W2) tanh1) W1           8,554",
+        "MLP loss (256 → 1)   forward               256              256",
+        "MLP loss (256 → 1)   reverse                 1                1",
+        "curve (1 → 500)      forward                 1                1",
+        "curve (1 → 500)      reverse               500              500",
+        "same as the Jacobian of the gradient: True", "symmetric: True"],
+    "11_backprop_in_matrix_form": [
+        "arrays: 0.250817163267\nscalar: 0.250817163267",
+        "W1: formula = backward(): True, = scalar engine: True",
+        "b2: formula = backward(): True, = scalar engine: True",
+        "training: (1347, 64)  test: (450, 64)", "Z.grad = (P - Y) / N: True",
+        "test accuracy at least 90 %: True", "same gradient for the first layer: True"],
 }
 
 
