@@ -40,6 +40,8 @@ _LAZY = {
     "softmax": "tensor",
     "log_softmax": "tensor",
     "cross_entropy": "tensor",
+    "describe": "description",
+    "animate": "animation",
 }
 
 

@@ -17,7 +17,7 @@ import sympy as sp
 import adlearn as ad
 from adlearn.errors import WrongAnswer
 from adlearn.grading import check
-from adlearn.grading.exercises import exercise
+from adlearn.grading.course import exercise
 
 EXERCISES = ("symbolic_differentiation", "forward_mode", "reverse_mode", "chain_rule_paths",
              "training_a_neuron")
@@ -190,9 +190,10 @@ def test_a_hard_coded_answer_fails():
 @pytest.mark.parametrize("qid", ["chain_rule_paths.path_products",
                                  "symbolic_differentiation.carried_derivative",
                                  "training_a_neuron.loss", "reverse_mode.div_backward"])
-def test_an_answer_that_replays_the_fixed_cases_fails_on_the_random_ones(qid):
+def test_an_answer_that_replays_the_fixed_cases_fails_on_the_other_ones(qid):
+    """The grader's verdict (hidden and random cases too); the learner's check tries the
+    public cases only."""
     name, _, question = qid.partition(".")
     q = exercise(name).question(question)
     replay = iter([q.reference(*case) for case in q.cases])
-    with contextlib.redirect_stdout(io.StringIO()), pytest.raises(WrongAnswer):
-        check(qid, lambda *args: next(replay, None))
+    assert not q.judge(lambda *args: next(replay, None)).passed

@@ -1,9 +1,11 @@
-"""The learner's side of grading (check, questions, hints) and the notebook builder/validator.
+"""The learner's side of grading (check, questions, hints), the notebook builder and
+validator, the probes' wire format and the grade command's arguments (no kernels here).
 
 Batch grading in kernels is tested in test_grading_batch.py; every exercise's own proof
 (solution full marks, blank zero, known wrong answers) in test_grading_exercises.py.
 """
 
+import os
 import math
 import subprocess
 import sys
@@ -15,11 +17,12 @@ from hypothesis import strategies as st
 
 from adlearn.cli import main
 from adlearn.errors import GradingError, WrongAnswer
-from adlearn.grading import Question, Wrong, check, notebooks
-from adlearn.grading.exercises import finite_differences
+from adlearn.grading import Question, Wrong, check, course, notebooks, probe
 from adlearn.grading.questions import close
 
 CENTRAL = "finite_differences.central"
+FD = course.exercise("finite_differences", "exercises")
+PUBLIC = len(FD.question("central").cases)
 
 
 def right(f, x, h):
@@ -34,8 +37,8 @@ def test_a_right_function_passes_with_one_line_per_test(capsys):
     out, err = capsys.readouterr()
     assert err == ""
     lines = out.splitlines()
-    assert len(lines) == 9 and all(line.startswith("  ✓ test") for line in lines[:8])
-    assert lines[-1] == "All 8 tests passed. Well done!"
+    assert len(lines) == PUBLIC + 1 and all(line.startswith("  ✓ test") for line in lines[:-1])
+    assert lines[-1] == f"All {PUBLIC} tests passed. Well done!"
 
 
 def test_a_right_answer_passes_every_time():
@@ -46,27 +49,34 @@ def test_a_right_answer_passes_every_time():
 
 
 def test_a_known_wrong_answer_fails_with_its_own_hint(capsys):
-    forward = finite_differences.EXERCISE.question("central").wrong[0]
+    forward = FD.question("central").wrong[0]
     with pytest.raises(WrongAnswer) as caught:
         check(CENTRAL, lambda f, x, h: (f(x + h) - f(x)) / h)
     assert str(caught.value) == f"Hint: {forward.hint}"
     out, err = capsys.readouterr()
-    assert err == "" and "Not yet: 8 of 8 tests failed." in out
+    assert err == "" and f"Not yet: {PUBLIC} of {PUBLIC} tests failed." in out
 
 
 def test_an_unknown_mistake_gets_the_generic_hint():
     with pytest.raises(WrongAnswer) as caught:
         check(CENTRAL, lambda f, x, h: (f(x + h) - f(x - h)) / (3 * h))
-    assert str(caught.value) == "Hint: " + finite_differences.EXERCISE.question("central").hint
+    assert str(caught.value) == "Hint: " + FD.question("central").hint
 
 
-def test_a_hard_coded_answer_fails_on_the_random_cases(capsys):
-    question = finite_differences.EXERCISE.question("central")
-    expected = iter([right(*case) for case in question.cases])
-    with pytest.raises(WrongAnswer):
-        check(CENTRAL, lambda f, x, h: next(expected, 0.0))
-    out = capsys.readouterr().out
-    assert out.count("✓") == len(question.cases) and out.count("✗") == question.random_tests
+def test_hard_coding_the_public_cases_passes_check_and_fails_the_grader(capsys):
+    """check() knows only the public cases (their expected outputs are in its data); the
+    grader also tries hidden and fresh random ones, outside the learner's kernel."""
+    question = FD.question("central")
+    table = {(f.text, x, h): right(f, x, h) for f, x, h in question.cases}
+
+    def hard_coded(f, x, h):
+        return table.get((f.text, x, h), 0.0)
+
+    check(CENTRAL, hard_coded)
+    verdict = question.judge(hard_coded)
+    assert not verdict.passed
+    assert [t.passed for t in verdict.tests[:PUBLIC]] == [True] * PUBLIC
+    assert len(verdict.tests) == PUBLIC + len(question.hidden) + question.random_tests
 
 
 def test_the_expected_answer_is_never_printed(capsys):
@@ -94,7 +104,7 @@ def test_an_unwritten_function_is_told_to_replace_the_stub(capsys):
 
 def test_an_error_in_the_learners_function_names_the_error_and_the_test():
     with pytest.raises(WrongAnswer, match=r"raised ZeroDivisionError .* on the test "
-                                          r"central_difference\(f=sin, x=1, h=0.001\)"):
+                                          r"central_difference\(f=sin\(x\), x=1, h=0.001\)"):
         check(CENTRAL, lambda f, x, h: 1 / 0)
 
 
@@ -131,8 +141,10 @@ def test_an_unknown_question_is_a_grading_error(qid):
 
 
 def test_a_text_question_cannot_be_checked():
-    with pytest.raises(GradingError, match="graded by hand"):
+    with pytest.raises(GradingError, match="no autograded question 'roundoff'"):
         check("finite_differences.roundoff", "because")
+    with pytest.raises(GradingError, match="graded by hand"):
+        FD.question("roundoff").judge("because")
 
 
 @pytest.mark.parametrize("fields, problem", [
@@ -228,8 +240,8 @@ def test_grade_ids_must_be_unique():
 
 
 def test_the_validator_matches_cells_to_the_question_table():
-    exercise = finite_differences.EXERCISE
-    nb = notebooks.read(notebooks.source_path("exercises", "finite_differences"))
+    exercise = FD
+    nb = notebooks.read(course.source_path("exercises", "finite_differences"))
     assert notebooks.problems(nb, exercise) == []
     nb.cells = [c for c in nb.cells if notebooks.nbgrader(c).get("grade_id") != "step"]
     grading = next(c for c in nb.cells if notebooks.nbgrader(c).get("grade_id") == "central")
@@ -243,29 +255,53 @@ def test_the_validator_matches_cells_to_the_question_table():
         notebooks.validate(nb, exercise)
 
 
+def copy_source(root, name="finite_differences"):
+    """The exercise's source notebook and question table, copied under root."""
+    source = notebooks.read(course.source_path("exercises", name))
+    notebooks.write(source, course.source_path(root, name))
+    course.table_path(root, name).write_text(course.table_path("exercises", name).read_text())
+    return source
+
+
 def test_build_writes_student_versions_and_check_finds_stale_ones(tmp_path, capsys):
-    source = notebooks.read(notebooks.source_path("exercises", "finite_differences"))
-    notebooks.write(source, notebooks.source_path(tmp_path, "finite_differences"))
+    source = copy_source(tmp_path)
     root = str(tmp_path)
     assert main(["exercises", "build", "--check", "--root", root]) == 2
     assert "out of date" in capsys.readouterr().err
     assert main(["exercises", "build", "--root", root]) == 0
     assert main(["exercises", "build", "--check", "--root", root]) == 0
-    student = notebooks.student_path(tmp_path, "finite_differences")
-    assert student.read_text() == notebooks.student_path(
+    student = course.student_path(tmp_path, "finite_differences")
+    assert student.read_text() == course.student_path(
         "exercises", "finite_differences").read_text()
+    assert (tmp_path / "checks" / "finite_differences.json").read_text() == (
+        notebooks.CHECKS / "finite_differences.json").read_text()
     source.cells[0].source += "\n\nOne more sentence."
-    notebooks.write(source, notebooks.source_path(tmp_path, "finite_differences"))
+    notebooks.write(source, course.source_path(tmp_path, "finite_differences"))
     assert notebooks.build(root, check_only=True) == ["finite_differences"]
 
 
+def test_the_check_data_is_up_to_date_with_the_question_tables():
+    for name in course.names("exercises"):
+        assert (notebooks.CHECKS / f"{name}.json").read_text() == notebooks.check_text(
+            "exercises", name), "run: adlearn exercises build"
+
+
 def test_build_refuses_a_source_with_bad_metadata(tmp_path, capsys):
-    source = notebooks.read(notebooks.source_path("exercises", "finite_differences"))
+    source = copy_source(tmp_path)
     source.cells[3].metadata["nbgrader"]["grade_id"] = "no spaces allowed"
-    notebooks.write(source, notebooks.source_path(tmp_path, "finite_differences"))
+    notebooks.write(source, course.source_path(tmp_path, "finite_differences"))
     assert main(["exercises", "build", "--root", str(tmp_path)]) == 2
     assert "letters, digits" in capsys.readouterr().err
-    assert not notebooks.student_path(tmp_path, "finite_differences").exists()
+    assert not course.student_path(tmp_path, "finite_differences").exists()
+
+
+@pytest.mark.parametrize("extra", [[], ["--check"]])
+def test_build_refuses_a_folder_without_exercises(tmp_path, capsys, extra):
+    for root in (tmp_path / "nonexistent", tmp_path):
+        assert main(["exercises", "build", "--root", str(root), *extra]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1
+        assert ("no such exercises folder" if root != tmp_path else "no exercise sources") in err
 
 
 def test_importing_adlearn_grading_stays_light():
@@ -288,3 +324,252 @@ def test_a_number_written_as_text_gets_its_own_hint():
     """A learner who types df_dx1 = "4" is told to drop the quotes, not that 4 is wrong."""
     with pytest.raises(WrongAnswer, match="without quotes"):
         check("derivatives_by_hand.df_dx1", "4")
+
+
+# --- check by name, and what a learner is shown -------------------------------------------
+
+
+def test_check_reads_the_answer_by_its_name_and_a_missing_one_gets_a_hint(capsys):
+    namespace = {"check": check}  # a notebook's namespace, where a grading cell runs
+    with pytest.raises(WrongAnswer, match="`error_factor` is not defined yet"):
+        exec('check("finite_differences.order")', namespace)
+    namespace["error_factor"] = 100
+    exec('check("finite_differences.order")', namespace)
+    assert "Right. Well done!" in capsys.readouterr().out
+
+
+def test_a_failed_case_shows_what_the_learners_code_returned_never_the_expected(capsys):
+    with pytest.raises(WrongAnswer):
+        check(CENTRAL, lambda f, x, h: 0.25)
+    out = capsys.readouterr().out
+    assert "✗ test 1: central_difference(f=sin(x), x=1, h=0.001): returned 0.25" in out
+    expected = right(math.sin, 1.0, 1e-3)
+    assert f"{expected:.4g}" not in out and f"{expected:.3f}" not in out
+    verdict = FD.question("central").judge(lambda f, x, h: 0.25)
+    assert verdict.detail.endswith("(on central_difference(f=sin(x), x=1, h=0.001) your "
+                                   "code returned 0.25)")
+
+
+def _reference_texts(name):
+    """An exercise's reference answers as text: each reference function's body (after
+    its docstring, blanks squeezed), each reference value's repr (numbers of four
+    characters or more: "100" or "(0.0, 1.0)" cannot be told from other text)."""
+    import inspect
+
+    texts = set()
+    for q in course.exercise(name, "exercises").questions:
+        if not q.autograded:
+            continue
+        if callable(q.reference):
+            body = inspect.getsource(q.reference).split('"""')[-1]
+            texts.add(" ".join(body.split()))
+        else:
+            texts |= {repr(x) for x in _numbers(q.reference) if len(repr(x)) >= 4}
+    return texts
+
+
+def _numbers(value):
+    if isinstance(value, (list, tuple)):
+        return [n for v in value for n in _numbers(v)]
+    if isinstance(value, dict):
+        return _numbers(list(value.values()))
+    return [value] if isinstance(value, float) else []
+
+
+@pytest.mark.parametrize("name", course.names("exercises"))
+def test_no_reference_answer_is_in_the_installed_package_or_the_student_version(name):
+    """The package ships each exercise's check data (public outputs, hashes), never its
+    answers: the package's code, the exercise's check data and its student version are
+    searched for every reference function's code and every reference value."""
+    import pathlib
+
+    import adlearn
+
+    package = pathlib.Path(adlearn.__file__).parent
+    files = [*package.rglob("*.py"), notebooks.CHECKS / f"{name}.json",
+             course.student_path("exercises", name)]
+    texts = _reference_texts(name)
+    assert texts
+    leaked = [(str(p), t) for p in files for t in texts
+              if t in " ".join(p.read_text(encoding="utf-8").replace("\\n", " ").split())]
+    assert leaked == []
+    assert not (package / "grading" / "exercises").exists()
+
+
+def test_a_graph_sent_as_data_is_rebuilt_with_the_same_values_and_partials():
+    import random
+
+    from adlearn.engine import topological_order
+
+    table = course.exercise("chain_rule_paths", "exercises")
+    rng = random.Random(3)
+    for _ in range(30):
+        output, x = table.question("count_paths").random_case(rng)
+        case = probe.wire((output, x))
+        nodes = probe.build_graph(case["graph"])
+        rebuilt_output, rebuilt_x = probe.decode(case["args"], nodes)
+        before, after = topological_order(output), topological_order(rebuilt_output)
+        assert [(n.op, n.value, n.partials) for n in before] == [
+            (n.op, n.value, n.partials) for n in after]
+        assert rebuilt_x.name == x.name and rebuilt_x in after
+        reference = table.question("count_paths").reference
+        assert reference(rebuilt_output, rebuilt_x) == reference(output, x)
+
+
+def test_a_function_argument_travels_as_text_for_the_safe_parser():
+    from adlearn.errors import ParseError
+
+    case = FD.question("central").wired(FD.question("central").cases[1])
+    assert case["args"][0] == {"expr": "x**3 - 2*x"}
+    assert probe.decode(case["args"])[0](2.0) == 4.0
+    with pytest.raises(ParseError):  # never eval'ed
+        probe.decode([{"expr": "__import__('os').system('true')"}])
+
+
+def test_outputs_that_are_not_plain_data_are_refused():
+    result = probe.outcomes("value", math, [{}])
+    assert result == [{"raised": "Unencodable", "message": "a module"}]
+    assert probe.outcomes("value", list(range(probe.MAX_ITEMS + 1)), [{}])[0]["raised"] == (
+        "Unencodable")
+
+
+# --- the grade command: arguments, files, names ----------------------------------------
+
+
+@pytest.mark.parametrize("options, problem", [
+    (["-o", "{tmp}/missing/g.csv"], "does not exist"),
+    (["-o", "{tmp}"], "is a folder"),
+    (["-o", "{tmp}/g.csv", "--feedback", "{tmp}/file"], "is a file"),
+    (["-o", "{tmp}/g.csv", "--answers", "{tmp}/file"], "is a file"),
+    (["-o", "{tmp}/g.csv", "--timeout", "nan"], "--timeout must be a number of at least"),
+    (["-o", "{tmp}/g.csv", "--timeout", "-1"], "--timeout must be a number of at least"),
+    (["-o", "{tmp}/g.csv", "--timeout", "soon"], "--timeout must be a number, not"),
+    (["-o", "{tmp}/g.csv", "--memory", "1"], "--memory must be a number of at least 256"),
+    (["-o", "{tmp}/g.csv", "--cpu", "0"], "--cpu must be"),
+    (["-o", "{tmp}/g.csv", "-j", "0"], "-j must be"),
+    (["-o", "{tmp}/g.csv", "-j", "-3"], "-j must be"),
+    (["-o", "{tmp}/g.csv", "-j", "1.5"], "-j must be a whole number"),
+])
+def test_every_grade_argument_is_checked_before_grading(tmp_path, capsys, options, problem):
+    (tmp_path / "file").write_text("")
+    argv = ["grade", "finite_differences", str(tmp_path / "file")]
+    argv += [o.format(tmp=tmp_path) for o in options]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert problem in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing was written
+
+
+def test_without_a_sandbox_grade_refuses_unless_told(tmp_path, capsys, monkeypatch):
+    from adlearn.grading import sandbox
+
+    monkeypatch.setattr(sandbox, "available", lambda: "bubblewrap (bwrap) is not installed")
+    argv = ["grade", "finite_differences", "exercises/finite_differences.ipynb",
+            "-o", str(tmp_path / "g.csv")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "bwrap" in err and "--no-sandbox" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "g.csv").exists()
+
+
+def test_sandbox_shows_only_what_a_kernel_needs(tmp_path):
+    """What the sandbox's file system holds: the course folder is not in it."""
+    import adlearn
+    from adlearn.grading import sandbox
+
+    if sandbox.available():
+        pytest.skip(sandbox.available())
+    script = "import os, sys; print(os.path.exists(sys.argv[1]), os.path.exists(sys.argv[2]))"
+    course_folder = str(course.source_path("exercises", "finite_differences").resolve())
+    out = subprocess.run([*sandbox.command(tmp_path), sys.executable, "-c", script,
+                          course_folder, os.path.dirname(adlearn.__file__) + "/__init__.py"],
+                         capture_output=True, text=True)
+    assert out.stdout.split() == ["False", "True"], out.stderr
+
+
+def test_feedback_file_names_come_from_the_whole_path_and_cannot_collide():
+    from adlearn.grading.batch import Grade, file_names
+
+    grades = [Grade("subs/alice/finite_differences.ipynb"),
+              Grade("subs/alice__finite_differences.ipynb"), Grade("subs/b%2Fc.ipynb")]
+    names = file_names(grades)
+    assert len(set(names)) == 3
+    assert names[:2] == ["alice%2Ffinite_differences", "alice__finite_differences"]
+
+
+def test_folders_symlinks_and_fifos_named_ipynb_are_skipped_with_a_line(tmp_path):
+    from adlearn.grading.batch import read_submission_file, submission_files
+
+    notebooks.write(notebooks.read("exercises/finite_differences.ipynb"), tmp_path / "ok.ipynb")
+    (tmp_path / "folder.ipynb").mkdir()
+    (tmp_path / "link.ipynb").symlink_to(tmp_path / "ok.ipynb")
+    os.mkfifo(tmp_path / "fifo.ipynb")
+    said = []
+    assert submission_files([tmp_path], said.append) == [tmp_path / "ok.ipynb"]
+    assert sorted(said) == [f"skipped {tmp_path}/fifo.ipynb: a FIFO or device, not a notebook file",
+                            f"skipped {tmp_path}/folder.ipynb: a folder, not a notebook file",
+                            f"skipped {tmp_path}/link.ipynb: a symbolic link, not a notebook file"]
+    with pytest.raises(GradingError, match="not a regular file"):  # and no hang
+        read_submission_file(tmp_path / "fifo.ipynb")
+
+
+@pytest.mark.parametrize("meta", ["a string", ["a", "list"], {"grade_id": ["a", "list"]}, None])
+def test_bad_nbgrader_metadata_is_read_as_none(meta):
+    cell = nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": meta})
+    assert "grade_id" not in notebooks.nbgrader(cell)
+
+
+def test_a_worker_line_counts_only_for_the_exercises_questions_and_its_points():
+    from adlearn.grading.batch import _checked_mark
+
+    assert _checked_mark({"question": "central", "status": "passed", "points": 3000}, FD).points == 3
+    assert _checked_mark({"question": "central", "status": "failed", "points": 3}, FD).points == 0
+    assert _checked_mark({"question": "bonus", "status": "passed", "points": 3}, FD) is None
+    assert _checked_mark({"question": "central", "status": "great", "points": 3}, FD) is None
+    assert _checked_mark({"question": "step", "status": "passed", "points": "nan"}, FD) is None
+
+
+def test_the_rows_finished_are_on_disk_before_the_run_ends(tmp_path):
+    from adlearn.grading.batch import Grade, Mark, PartialCsv
+
+    partial = PartialCsv(FD, tmp_path / "g.csv")
+    partial.add(Grade("a.ipynb", {q.id: Mark("passed", q.points) if q.autograded
+                                  else Mark("manual") for q in FD.questions}))
+    lines = (tmp_path / "g.csv.partial").read_text().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("a.ipynb,7,7,3,passed")
+    partial.close()
+    assert not (tmp_path / "g.csv.partial").exists()
+
+
+@given(st.floats(-1e6, 1e6), st.floats(-0.9, 0.9), st.sampled_from([1e-9, 1e-4, 1e-3, 0.05]))
+def test_hashed_values_accept_what_the_grader_accepts_and_refuse_what_it_refuses(r, t, tol):
+    """check() knows a value question's answer only as a salted hash of its rounding;
+    any value within the tolerance matches it (even across a rounding edge), and a value
+    three tolerances away does not. (Near 1, where close() turns from absolute to
+    relative, a value may be judged a step more strictly.)"""
+    from hypothesis import assume
+
+    from adlearn.grading.check import digest, quantized, variants
+
+    assume(abs(abs(r) - 1) > 4 * tol)
+    data = {"salt": "s", "tolerance": tol, "compare": "close", "relative": False}
+    accepted = digest("s", quantized(r, tol))
+    scale = tol * max(1.0, abs(r))
+    assert close(r + t * scale, r, tol) and accepted in variants(r + t * scale, data)
+    far = r + (3 + abs(t)) * scale
+    assert not close(far, r, tol) and accepted not in variants(far, data)
+
+
+@pytest.mark.parametrize("result", [
+    None, [], {"outcomes": 3}, {"outcomes": [{"value": {"node": "x"}}] * 3},
+    {"callable": True, "outcomes": [{"value": [[[]]]}, {"raised": 7}, "?"]},
+    {"callable": True, "outcomes": [{"value": {"a": [1, None]}}, {"value": "1"},
+                                    {"value": 1e308}]},
+])
+def test_any_json_from_a_kernel_is_judged_without_error_and_earns_nothing(result):
+    for name in ("finite_differences", "reverse_mode"):
+        for q in course.exercise(name, "exercises").questions:
+            if q.autograded:
+                cases = q.public_cases()
+                verdict = q.judge_result(result, cases)
+                assert not verdict.passed and verdict.hint

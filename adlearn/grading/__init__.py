@@ -3,11 +3,13 @@
 In a notebook's grading cell::
 
     from adlearn.grading import check
-    check("finite_differences.central", central_difference)
+    check("finite_differences.central")
 
-Exercises declare their questions in ``adlearn/grading/exercises/<name>.py`` (see
-``questions.py``); ``notebooks.py`` builds and validates the notebooks (nbgrader's cell
-metadata) and ``batch.py`` grades a class's submissions in fresh kernels.
+An exercise's question table (references, hidden cases, known wrong answers and their
+hints) lives with the instructor's sources, ``exercises/source/<name>/questions.py``
+(see ``questions.py`` and ``course.py``); ``notebooks.py`` builds the student notebooks
+and the data the learner's ``check`` works from, and ``batch.py`` grades a class's
+submissions in sandboxed kernels, judging their outputs outside them.
 """
 
 from .check import check

@@ -1,19 +1,51 @@
-"""The learner's side of grading: ``check(question_id, answer)`` in a grading cell.
+"""The learner's side of grading: ``check(question_id)`` in a grading cell.
 
-It prints one short line per test and, when a test fails, raises ``WrongAnswer`` with a
-hint that points at the mistake without giving the answer away. The exception makes the
-cell fail, so a batch grader scores the question 0; in Jupyter it shows as the hint
-alone. Nothing is written to stderr (nbgrader fails a cell that writes there).
+It answers at once, from data that ``adlearn exercises build`` writes into
+``adlearn/grading/checks/<exercise>.json`` (never from reference code, which stays with
+the instructor's sources): a function question's public cases with the reference's
+outputs on them and each known mistake's outputs; a value question's accepted values as
+salted hashes of the values rounded to the tolerance. It prints one short line per test
+and, when a test fails, raises ``WrongAnswer`` with a hint that points at the mistake
+without giving the answer away. Nothing is written to stderr (nbgrader fails a cell
+that writes there).
+
+This is a quick guide, not the grade: ``adlearn grade`` also tries hidden and fresh
+random cases, outside the learner's kernel, so hard-coding the public cases passes
+here and fails there.
 """
 
-from ..errors import WrongAnswer
-from .exercises import question
+import hashlib
+import json
+import math
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+from ..errors import GradingError, WrongAnswer
+from . import probe
+from .questions import COMPARISONS, close, in_order, judge_outcomes
+
+CHECKS = Path(__file__).parent / "checks"
+_BY_NAME = object()  # check(qid) without an answer: read the question's name in the notebook
+MAX_VARIANTS = 8  # float entries whose neighbouring roundings are tried (3**8 hashes)
 
 
-def check(question_id, answer):
-    """Check an answer to the question ``"<exercise>.<question>"``; raise if it is wrong."""
-    q = question(question_id)
-    verdict = q.judge(answer)
+def check(question_id, answer=_BY_NAME):
+    """Check the answer to the question ``"<exercise>.<question>"``; raise if it is wrong.
+
+    Without ``answer``, the value bound to the question's name in the notebook is checked
+    (so a name never defined gets a hint rather than a NameError)."""
+    data = question_data(question_id)
+    if answer is _BY_NAME:
+        namespace = sys._getframe(1).f_globals
+        result = {"missing": True} if data["answer"] not in namespace else None
+        answer = namespace.get(data["answer"])
+    else:
+        result = None
+    if result is None:
+        result = {"callable": callable(answer),
+                  "outcomes": probe.outcomes(data["probe"], answer, data["cases"])}
+    verdict = _judge(data, result)
     count = len(verdict.tests)
     for number, test in enumerate(verdict.tests, 1):
         mark = "✓" if test.passed else "✗"
@@ -25,3 +57,134 @@ def check(question_id, answer):
     failed = sum(not t.passed for t in verdict.tests)
     print(f"Not yet: {failed} of {count} tests failed." if count > 1 else "Not yet.")
     raise WrongAnswer(f"Hint: {verdict.hint}")
+
+
+def question_data(question_id):
+    """The check data of ``"<exercise>.<question>"`` (GradingError if there is none)."""
+    name, dot, qid = str(question_id).partition(".")
+    path = CHECKS / f"{name}.json"
+    if not dot or not name.isidentifier() or not path.is_file():
+        known = ", ".join(sorted(p.stem for p in CHECKS.glob("*.json")))
+        raise GradingError(f"there is no question {question_id!r} (a question id looks "
+                           f"like 'exercise.question'; the exercises: {known})")
+    questions = json.loads(path.read_text(encoding="utf-8"))["questions"]
+    if qid not in questions:
+        raise GradingError(f"exercise {name!r} has no autograded question {qid!r} (its "
+                           f"questions: {', '.join(questions)})")
+    return questions[qid]
+
+
+def _judge(data, result):
+    spec = SimpleNamespace(kind=data["kind"], answer=data["answer"], hint=data["hint"])
+    cases, tolerance = data["cases"], data["tolerance"]
+    if data["kind"] == "value":
+        def right(got, i):
+            return bool(variants(got, data) & set(data["accepted"]))
+
+        def like(got, i, wrong):
+            if wrong[0].get("between"):
+                low, high = wrong[0]["between"]
+                return (isinstance(got, (int, float)) and not isinstance(got, bool)
+                        and (low is None or got >= low) and (high is None or got <= high))
+            return bool(variants(got, data) & set(wrong[0]["hashes"]))
+    else:
+        prepare = COMPARISONS[data["compare"]]
+
+        def right(got, i):
+            expected = data["expected"][i]
+            return "value" in expected and close(prepare(got, cases[i]),
+                                                 prepare(expected["value"], cases[i]), tolerance)
+
+        def like(got, i, wrong):
+            outcome = wrong[0]["outcomes"][i]
+            return "value" in outcome and close(prepare(got, cases[i]),
+                                                prepare(outcome["value"], cases[i]), tolerance)
+    wrongs = [(w, w["hint"]) for w in data["wrong"]]
+    return judge_outcomes(spec, result, data["labels"], right, like, wrongs)
+
+
+# --- hashed values ------------------------------------------------------------------
+
+
+def quantized(value, tolerance, shift=None, relative=False):
+    """A value with each number replaced by its rounding to the tolerance (relative above
+    1, absolute below, as close() compares; relative everywhere if asked); shift moves
+    the i-th number's rounding by shift[i]."""
+    counter = [0]
+
+    def q(v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            if isinstance(v, list):
+                return [q(x) for x in v]
+            if isinstance(v, dict):
+                return {k: q(x) for k, x in v.items()}
+            return v
+        i, counter[0] = counter[0], counter[0] + 1
+        step = shift[i] if shift and i < len(shift) else 0
+        if not math.isfinite(v):
+            return str(v)
+        if abs(v) < 1 and not (relative and v):
+            return ["a", math.floor(v / tolerance) + step]
+        return ["r", 1 if v > 0 else -1, math.floor(math.log(abs(v)) / math.log1p(tolerance))
+                + step]
+
+    return q(value)
+
+
+def digest(salt, value):
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{salt}:{text}".encode()).hexdigest()[:24]
+
+
+def variants(value, data):
+    """The hashes of a learner's value and of its neighbouring roundings (so a value
+    within the tolerance of an accepted one matches even across a rounding edge)."""
+    if data["compare"] == "sorted":
+        value = in_order(value)
+    count = _numbers(value)
+    shifts = [()]
+    for _ in range(min(count, MAX_VARIANTS)):
+        shifts = [s + (d,) for s in shifts for d in (-1, 0, 1)]
+    return {digest(data["salt"], quantized(value, data["tolerance"], s, data["relative"]))
+            for s in shifts}
+
+
+def _numbers(value):
+    if isinstance(value, list):
+        return sum(_numbers(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_numbers(v) for v in value.values())
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_data(question, salt):
+    """What the learner's check needs for one question (written by the build)."""
+    cases = question.public_cases()
+    data = {"kind": question.kind, "answer": question.answer, "probe": question.probe_kind,
+            "cases": [case for _, case in cases], "labels": [label for label, _ in cases],
+            "hint": question.hint, "tolerance": question.tolerance,
+            "compare": "close" if callable(question.compare) else question.compare}
+    if question.kind == "function":
+        data["expected"] = question.expected(cases)
+        data["wrong"] = [{"outcomes": question._wrong_outcomes(w, cases), "hint": w.hint}
+                         for w in question.wrong]
+        return data
+
+    def hashed(value):
+        if data["compare"] == "sorted":
+            value = in_order(value)
+        return digest(salt, quantized(value, question.tolerance, relative=data["relative"]))
+
+    def output(value):
+        return probe.output(question.probe_kind, value, cases[0][1])
+
+    data["salt"], data["relative"] = salt, bool(question.check_grid)
+    if callable(question.compare):
+        accepted = {hashed(v) for v in question.check_grid if question.compare(v)}
+    else:
+        accepted = {hashed(output(question.reference))}
+    data["accepted"] = sorted(accepted)
+    data["wrong"] = [{"between": list(w.between), "hint": w.hint} if w.between is not None
+                     else {"hashes": [hashed(output(w.answer))], "hint": w.hint}
+                     for w in question.wrong]
+    return data

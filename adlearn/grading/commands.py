@@ -1,13 +1,22 @@
 """The ``adlearn exercises build`` and ``adlearn grade`` commands (wired into adlearn.cli).
 
     adlearn exercises build [--check] [--root DIR]
-    adlearn grade EXERCISE SUBMISSIONS... -o grades.csv [-j N] [--timeout S] [--feedback DIR]
+    adlearn grade EXERCISE SUBMISSIONS... -o grades.csv [-j N] [--timeout S] [--memory MB]
+                  [--cpu S] [--feedback DIR] [--answers DIR] [--no-sandbox]
+
+Every argument is checked before anything is graded: a bad one ends the command with
+one line and exit status 2.
 """
 
 import importlib
+import math
+import os
+from pathlib import Path
 
 from ..errors import GradingError
 from .limits import Limits
+
+MIN_MEMORY_MB = 256  # a Python kernel with adlearn needs about this much to start
 
 
 def _load(module):
@@ -19,35 +28,83 @@ def _load(module):
 
 
 def cmd_exercises_build(args):
-    """Validate every exercise source and write its student version into exercises/."""
+    """Validate every exercise source; write its student version and its check data."""
     notebooks = _load("notebooks")
+    from .course import default_root, names
 
-    root = args.root or notebooks.default_root()
+    root = Path(args.root) if args.root else default_root()
     changed = notebooks.build(root, check_only=args.check)
     if args.check and changed:
         raise GradingError(f"student versions out of date with their sources: "
                            f"{', '.join(changed)} (run: adlearn exercises build)")
-    names = notebooks.sources(root)
     verb = "would rewrite" if args.check else "wrote"
-    print(f"{len(names)} exercises checked in {root}; {verb} {len(changed)}: "
+    print(f"{len(names(root))} exercises checked in {root}; {verb} {len(changed)}: "
           f"{', '.join(changed) or 'none (all up to date)'}")
 
 
-def cmd_grade(args):
-    """Grade submitted notebooks of one exercise, each in a fresh kernel; write a CSV."""
-    batch = _load("batch")
+def _number(text, kind, low, what):
+    """text as a finite number of kind (int, float), at least low; else GradingError."""
+    try:
+        value = kind(text)
+    except ValueError:
+        raise GradingError(f"{what} must be {'a whole' if kind is int else 'a'} number, "
+                           f"not {text!r}") from None
+    if not math.isfinite(value) or value < low:
+        raise GradingError(f"{what} must be a number of at least {low:g}, not {text}")
+    return value
 
-    exercise, template = batch.find_template(args.exercise)
-    limits = Limits(timeout=args.timeout, memory_mb=args.memory, cpu_seconds=args.cpu)
-    grades = batch.grade(exercise, template, args.submissions, jobs=args.jobs, limits=limits)
-    batch.write_csv(grades, exercise, args.output)
+
+def _check_paths(args):
+    """The output paths must be writable where they point, before grading starts."""
+    output = Path(args.output)
+    if output.is_dir():
+        raise GradingError(f"-o {output}: is a folder; give the CSV file to write")
+    if not output.parent.is_dir():
+        raise GradingError(f"-o {output}: the folder {output.parent} does not exist")
+    if not os.access(output.parent, os.W_OK):
+        raise GradingError(f"-o {output}: cannot write into {output.parent}")
+    for option, folder in (("--feedback", args.feedback), ("--answers", args.answers)):
+        if folder and Path(folder).exists() and not Path(folder).is_dir():
+            raise GradingError(f"{option} {folder}: is a file; give a folder to write into")
+
+
+def cmd_grade(args):
+    """Grade submitted notebooks of one exercise, each in a fresh sandboxed kernel; write a CSV."""
+    batch = _load("batch")
+    _load("worker")  # the worker's libraries (nbclient) must be there too
+    from .sandbox import available
+
+    jobs = _number(args.jobs, int, 1, "-j")
+    limits = Limits(timeout=_number(args.timeout, float, 0.1, "--timeout"),
+                    memory_mb=_number(args.memory, int, MIN_MEMORY_MB, "--memory"),
+                    cpu_seconds=_number(args.cpu, int, 1, "--cpu"))
+    _check_paths(args)
+    if not args.no_sandbox:
+        missing = available()
+        if missing:
+            raise GradingError(f"{missing}; without a sandbox the learners' code could read "
+                               "the references and other submissions: add --no-sandbox "
+                               "to grade anyway")
+    exercise, template, root = batch.find_template(args.exercise)
+    partial = batch.PartialCsv(exercise, args.output)
+    try:
+        grades = batch.grade(exercise, template, root, args.submissions, jobs=jobs,
+                             limits=limits, sandboxed=not args.no_sandbox,
+                             on_grade=partial.add)
+        batch.write_csv(grades, exercise, args.output)
+    finally:
+        partial.close()
     if args.feedback:
         batch.write_feedback(grades, exercise, args.feedback)
+    if args.answers:
+        batch.write_answers(grades, exercise, args.answers)
     for g in grades:
         problems = sorted({m.status for m in g.marks.values()} - {"passed", "manual"})
         print(f"{g.total:g}/{exercise.possible:g}  {g.submission}"
               + (f"  ({', '.join(problems)})" if problems else ""))
-    print(f"wrote {args.output}" + (f" and feedback in {args.feedback}" if args.feedback else ""))
+    written = [args.output] + [f"{what} in {folder}" for what, folder in (
+        ("feedback", args.feedback), ("written answers", args.answers)) if folder]
+    print("wrote " + ", ".join(written))
 
 
 def add_commands(commands):
@@ -67,15 +124,20 @@ def add_commands(commands):
     grade.add_argument("submissions", nargs="+", metavar="SUBMISSION",
                        help="submitted notebooks, or folders to search for *.ipynb")
     grade.add_argument("-o", "--output", required=True, help="the CSV file to write")
-    grade.add_argument("-j", "--jobs", type=int, default=2,
+    grade.add_argument("-j", "--jobs", default="2", metavar="N",
                        help="submissions graded at the same time (default: 2)")
-    grade.add_argument("--timeout", type=float, default=Limits.timeout,
+    grade.add_argument("--timeout", default=str(Limits.timeout), metavar="SECONDS",
                        help="seconds a cell may run before it is interrupted "
-                       "(default: %(default)g)")
-    grade.add_argument("--memory", type=int, default=Limits.memory_mb, metavar="MB",
+                       "(default: %(default)s)")
+    grade.add_argument("--memory", default=str(Limits.memory_mb), metavar="MB",
                        help="memory limit of each kernel in MB (default: %(default)s)")
-    grade.add_argument("--cpu", type=int, default=Limits.cpu_seconds, metavar="SECONDS",
+    grade.add_argument("--cpu", default=str(Limits.cpu_seconds), metavar="SECONDS",
                        help="CPU-time limit of each kernel in seconds (default: %(default)s)")
     grade.add_argument("--feedback", metavar="DIR",
                        help="also write one markdown feedback file per submission into DIR")
+    grade.add_argument("--answers", metavar="DIR", help="also collect the written answers, "
+                       "one markdown file per question, into DIR")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="run the kernels without bubblewrap (see the README: the "
+                       "learners' code can then read the references and other submissions)")
     grade.set_defaults(run=cmd_grade)

@@ -6,8 +6,11 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Limits:
     """Seconds a cell may run before it is interrupted, the kernel's memory in MB (a
-    larger allocation raises MemoryError) and its CPU seconds (beyond them it is killed)."""
+    larger allocation raises MemoryError), its CPU seconds (beyond them it is killed),
+    the processes and threads its sandbox may run, and the largest file it may write, in MB."""
 
     timeout: float = 30
     memory_mb: int = 2048
     cpu_seconds: int = 300
+    processes: int = 64
+    file_mb: int = 64

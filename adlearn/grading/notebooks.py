@@ -1,4 +1,5 @@
-"""Exercise notebooks: write a source from cell specs, validate it, build the student version.
+"""Exercise notebooks: write a source from cell specs, validate it, build the student
+version and the check data.
 
 A source notebook (``exercises/source/<name>/<name>.ipynb``) holds the solutions and
 nbgrader's cell metadata (schema version 3), so nbgrader can use it as it is:
@@ -11,16 +12,20 @@ nbgrader's cell metadata (schema version 3), so nbgrader can use it as it is:
   cell, graded by hand.
 
 The student version (``exercises/<name>.ipynb``) has each solution replaced by a stub,
-no outputs, and every non-solution cell with nbgrader metadata locked.
+no outputs, and every non-solution cell with nbgrader metadata locked. The check data
+(see check.py) is what the learner's ``check`` needs, derived from the question table.
 """
 
+import hashlib
+import json
 import re
 from pathlib import Path
 
 import nbformat
 
 from ..errors import GradingError
-from .exercises import exercise as find_exercise
+from . import course
+from .check import CHECKS, check_data
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
@@ -59,17 +64,17 @@ def solution(grade_id, text):
     return nbformat.v4.new_code_cell(text.strip(), metadata=_meta(grade_id, solution=True))
 
 
-def grading(exercise_name, qid):
+def grading(exercise_name, qid, root=None):
     """The locked cell that checks question qid (its points come from the question)."""
-    q = find_exercise(exercise_name).question(qid)
-    text = f'from adlearn.grading import check\ncheck("{exercise_name}.{qid}", {q.answer})'
+    q = course.exercise(exercise_name, root).question(qid)
+    text = f'from adlearn.grading import check\ncheck("{exercise_name}.{qid}")'
     return nbformat.v4.new_code_cell(
         text, metadata=_meta(qid, grade=True, locked=True, points=q.points))
 
 
-def written(exercise_name, qid, model_answer):
+def written(exercise_name, qid, model_answer, root=None):
     """The markdown cell of a question answered in words (graded by hand)."""
-    q = find_exercise(exercise_name).question(qid)
+    q = course.exercise(exercise_name, root).question(qid)
     return nbformat.v4.new_markdown_cell(
         model_answer.strip(), metadata=_meta(qid, grade=True, solution=True, points=q.points))
 
@@ -95,8 +100,15 @@ def write(nb, path):
 
 
 def nbgrader(cell):
-    """A cell's nbgrader metadata ({} for a plain cell)."""
-    return cell.get("metadata", {}).get("nbgrader", {})
+    """A cell's nbgrader metadata ({} for a plain cell, or for metadata that is not a
+    mapping); a grade_id that is not text is left out."""
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    if not isinstance(meta, dict):
+        return {}
+    if not isinstance(meta.get("grade_id", ""), str):
+        meta = {k: v for k, v in meta.items() if k != "grade_id"}
+    return meta
 
 
 def problems(nb, exercise=None):
@@ -230,20 +242,6 @@ def solution_texts(source):
 # --- the exercises folder ------------------------------------------------------------
 
 
-def default_root():
-    """The exercises folder: ./exercises if there is one, else the one beside the package."""
-    here = Path("exercises")
-    return here if here.is_dir() else Path(__file__).resolve().parents[2] / "exercises"
-
-
-def source_path(root, name):
-    return Path(root) / "source" / name / f"{name}.ipynb"
-
-
-def student_path(root, name):
-    return Path(root) / f"{name}.ipynb"
-
-
 def read(path):
     """A notebook from a file (nbformat 4), or GradingError saying why it is unreadable."""
     try:
@@ -252,26 +250,50 @@ def read(path):
         raise GradingError(f"{path} is not a readable notebook: {exc}") from None
 
 
-def sources(root):
-    """The names of the exercises that have a source notebook under root, sorted."""
-    return sorted(p.parent.name for p in Path(root).glob("source/*/*.ipynb")
-                  if p.stem == p.parent.name)
+def checks_folder(root):
+    """Where the build writes the learners' check data: into the package for the
+    default course (check() reads it there), else into <root>/checks."""
+    if Path(root).resolve() == course.default_root().resolve():
+        return CHECKS
+    return Path(root) / "checks"
+
+
+def check_text(root, name):
+    """The check data of an exercise, as the build writes it (see check.py)."""
+    exercise = course.exercise(name, root)
+    table = course.table_path(root, name).read_bytes()
+    salt = hashlib.sha256(table).hexdigest()[:16]
+    data = {"exercise": name, "questions": {
+        q.id: check_data(q, f"{salt}.{q.id}") for q in exercise.questions if q.autograded}}
+    return json.dumps(data, indent=1, sort_keys=True, allow_nan=True) + "\n"
 
 
 def build(root, check_only=False):
-    """Validate every source under root and write its student version.
+    """Validate every source under root and write its student version and check data.
 
-    Returns the names of student versions that were (or, with check_only, would be)
-    rewritten because they differ from their sources.
+    Returns the names of student versions or check data that were (or, with
+    check_only, would be) rewritten because they differ from their sources.
     """
+    root = Path(root)
+    if not root.is_dir():
+        raise GradingError(f"no such exercises folder: {root}")
+    names = course.names(root)
+    if not names:
+        raise GradingError(f"no exercise sources in {root} (expected "
+                           "source/<name>/<name>.ipynb and source/<name>/questions.py)")
     changed = []
-    for name in sources(root):
-        source = read(source_path(root, name))
-        validate(source, find_exercise(name))
-        text = nbformat.writes(student_version(source)) + "\n"
-        target = student_path(root, name)
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
+    for name in names:
+        source = read(course.source_path(root, name))
+        validate(source, course.exercise(name, root))
+        targets = [(course.student_path(root, name),
+                    nbformat.writes(student_version(source)) + "\n"),
+                   (checks_folder(root) / f"{name}.json", check_text(root, name))]
+        stale = [(path, text) for path, text in targets
+                 if not path.is_file() or path.read_text(encoding="utf-8") != text]
+        if stale:
             changed.append(name)
-            if not check_only:
-                target.write_text(text, encoding="utf-8")
+        if not check_only:
+            for path, text in stale:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
     return changed

@@ -1,33 +1,34 @@
-"""How an exercise declares its questions, and how an answer is judged against one.
+"""How an exercise declares its questions, and how outputs are judged against them.
 
 A ``Question`` is one graded item of an exercise notebook. Its ``kind`` says what the
 learner gives:
 
 - ``"value"``: a number (or a tuple, list, dict of them) bound to a name in the notebook
   (the question's ``answer``, such as ``h_best``);
-- ``"function"``: a function of that name, which the checker calls on fixed test cases
-  and on random ones (so a hard-coded answer fails), comparing each result with the
-  reference function's;
+- ``"function"``: a function of that name, which is called on the public ``cases``,
+  the ``hidden`` ones and fresh random ones (so a hard-coded answer fails);
 - ``"text"``: a written explanation in a markdown cell, graded by hand (never checked).
 
-Every autograded question has a table of known wrong answers (``Wrong``), each with its
-own hint. When an answer fails, the checker looks it up in that table: an answer that
-behaves like a known wrong one gets that one's hint, any other gets the question's
-generic ``hint``. The expected answer itself is never shown.
+The question tables, with their references, live with the instructor's sources
+(``exercises/source/<name>/questions.py``), never in the installed package. Judging
+works on data (``probe.py``): the learner's outputs are compared with the reference's
+on the same cases, and a failed answer that behaves like a known wrong one (``Wrong``)
+gets that one's hint, any other the question's generic ``hint``. The expected answer
+itself is never shown; the learner's own output on a failed case is.
 """
 
-import copy
 import inspect
 import math
 import numbers
 import random
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import GradingError
+from . import probe
 
 KINDS = ("value", "function", "text")
+PASSED, FAILED, NOT_ANSWERED = "passed", "failed", "not answered"
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,12 @@ class Wrong:
 
     ``answer`` is an example of the mistake (a value, or a function for a function
     question); the tests prove each example fails with this hint. For a value question,
-    ``when`` may widen the match to every value it accepts (``lambda h: h < 1e-8``).
+    ``between=(low, high)`` widens the match to every number in that closed range.
     """
 
     answer: Any
     hint: str
-    when: Callable | None = None
+    between: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -55,14 +56,23 @@ class Test:
 
 @dataclass(frozen=True)
 class Verdict:
-    """Every test of one answer, and the hint to show if any failed."""
+    """Every test of one answer, the hint to show if any failed, and the status."""
 
     tests: tuple
     hint: str = ""
+    status: str = ""
 
     @property
     def passed(self):
-        return all(t.passed for t in self.tests)
+        return all(t.passed for t in self.tests) and self.status in ("", PASSED)
+
+    @property
+    def detail(self):
+        """The hint, and what the learner's code returned on the first failed test."""
+        shown = next((t for t in self.tests if not t.passed
+                      and t.problem.startswith("returned")), None)
+        where = f" (on {shown.label} your code {shown.problem})" if shown else ""
+        return f"Hint: {self.hint}{where}" if self.hint else ""
 
 
 def close(got, expected, tolerance=1e-9):
@@ -87,6 +97,53 @@ def close(got, expected, tolerance=1e-9):
         return False
 
 
+def in_order(got):
+    """A list of numbers sorted (so any listing order is accepted); else as it is."""
+    if isinstance(got, list) and all(isinstance(g, (int, float)) and not isinstance(g, bool)
+                                     for g in got):
+        return sorted(got)
+    return got
+
+
+def order_kind(order, case):
+    """What a proposed topological order (node indices of the case's graph) gets right
+    or wrong, in one word: ok, reversed, duplicates, ..."""
+    graph = case.get("graph", [])
+    if not isinstance(order, list) or not all(isinstance(n, dict) and set(n) == {"node"}
+                                              for n in order):
+        return "not a list of the graph's nodes"
+    ids = [n["node"] for n in order]
+    needed = _ancestors(graph, case["args"][0]["node"])
+    if len(set(ids)) < len(ids):
+        return "duplicates"
+    if set(ids) != needed:
+        return "missing or extra nodes"
+    position = {n: i for i, n in enumerate(ids)}
+    edges = [(c, n) for n in ids for c in graph[n].get("in", [])]
+    if all(position[c] < position[n] for c, n in edges):
+        return "ok"
+    if all(position[c] > position[n] for c, n in edges):
+        return "reversed"
+    return "input after its node"
+
+
+def _ancestors(graph, output):
+    found, stack = set(), [output]
+    while stack:
+        n = stack.pop()
+        if n not in found:
+            found.add(n)
+            stack.extend(graph[n].get("in", []))
+    return found
+
+
+COMPARISONS = {  # name -> how an output is prepared before close() compares it
+    "close": lambda got, case: got,
+    "sorted": lambda got, case: in_order(got),
+    "order": order_kind,
+}
+
+
 @dataclass(frozen=True)
 class Question:
     """One graded question of an exercise (see the module docstring for the kinds).
@@ -95,10 +152,14 @@ class Question:
     grading cell (letters, digits, ``_``, ``-``). ``answer`` is the name the learner's
     value or function is bound to in the notebook. ``reference`` is the right value or
     a reference function. A function question is tried on every argument tuple in
-    ``cases`` and on ``random_tests`` tuples drawn by ``random_case(rng)``; ``run(f,
-    args)`` says how to call it and what to compare (default: ``f(*args)``), and
-    ``show(args)`` how to describe a test (default: the arguments). ``compare(got,
-    expected)`` decides equality (default: ``close`` with ``tolerance``).
+    ``cases`` (public: the learner's check uses them), ``hidden`` and ``random_tests``
+    tuples drawn by ``random_case(rng)``. ``probe`` says how the answer is used (see
+    probe.KINDS; default: the value itself, or a call), ``variables`` names the
+    coordinates of the points of a ``values_at`` probe, ``show(args)`` describes a test
+    (default: the arguments). ``compare`` names how outputs are compared (see
+    COMPARISONS, with ``tolerance``) or is a predicate ``compare(got)`` for a value
+    question with many right answers, whose learner check then accepts the values of
+    ``check_grid`` that the predicate accepts.
     """
 
     id: str
@@ -109,12 +170,15 @@ class Question:
     wrong: tuple = ()
     hint: str = "Not yet right: read the question again and check each step."
     cases: tuple = ()
+    hidden: tuple = ()
     random_case: Callable | None = None
     random_tests: int = 5
-    run: Callable | None = None
+    probe: str = ""
+    variables: tuple = ("x",)
     show: Callable | None = None
-    compare: Callable | None = None
+    compare: Any = "close"
     tolerance: float = 1e-9
+    check_grid: tuple = ()
     prompt: str = field(default="", compare=False)  # a short description, for listings
 
     def __post_init__(self):
@@ -134,114 +198,177 @@ class Question:
         if self.kind == "function" and not (self.cases and self.random_case):
             raise GradingError(f"{where}: a function question needs fixed cases and a "
                                "random_case, so a hard-coded answer fails")
+        if self.probe_kind not in probe.KINDS:
+            raise GradingError(f"{where}: probe must be one of {probe.KINDS}")
+        if not callable(self.compare) and self.compare not in COMPARISONS:
+            raise GradingError(f"{where}: compare must be one of {sorted(COMPARISONS)} "
+                               "or a predicate")
 
     @property
     def autograded(self):
         return self.kind != "text"
 
-    def same(self, got, expected):
-        if self.compare is not None:
-            return bool(self.compare(got, expected))
-        return close(got, expected, self.tolerance)
+    @property
+    def probe_kind(self):
+        return self.probe or ("value" if self.kind == "value" else "call")
 
-    def judge(self, answer):
-        """The verdict on a learner's answer: every test, and a hint if one failed."""
-        if self.kind == "text":
-            raise GradingError(f"question {self.id!r} is answered in words and graded by "
-                               "hand; there is nothing to check")
-        with warnings.catch_warnings():  # a warning would go to stderr, which nbgrader fails
-            warnings.simplefilter("ignore")
-            if self.kind == "value":
-                return self._judge_value(answer)
-            return self._judge_function(answer)
+    def same(self, got, expected, case):
+        """Whether an output (data) is right, given the reference's output on the case."""
+        if callable(self.compare):
+            return bool(self.compare(got))
+        prepare = COMPARISONS[self.compare]
+        return close(prepare(got, case), prepare(expected, case), self.tolerance)
 
-    def _judge_value(self, answer):
-        if callable(answer):
-            return Verdict((Test(self.answer, False, "this is a function"),),
-                           f"`{self.answer}` should be a value, not a function: compute "
-                           "it and bind the result.")
-        if self.same(answer, self.reference):
-            return Verdict((Test(self.answer, True),))
-        if isinstance(answer, str) and not isinstance(self.reference, str):
-            return Verdict((Test(self.answer, False, "this is text"),),
-                           f"`{self.answer}` is text ({answer!r}): write the value itself, "
-                           "without quotes.")
-        for wrong in self.wrong:
-            if _matches(wrong, answer, self.same):
-                return Verdict((Test(self.answer, False),), wrong.hint)
-        return Verdict((Test(self.answer, False),), self.hint)
+    # --- the cases -----------------------------------------------------------------
 
-    def _judge_function(self, answer):
-        if not callable(answer):
-            return Verdict((Test(f"{self.answer}", False, "this is not a function"),),
-                           f"`{self.answer}` should be a function (def {self.answer}(...): "
-                           "...), not a value.")
-        cases = self._test_cases()
-        tests, outputs = [], []
-        for label, args in cases:
-            try:
-                got = self._call(answer, args)
-            except Exception as exc:  # the learner's code failed: say how, at which test
-                name = type(exc).__name__
-                if isinstance(exc, NotImplementedError):
-                    hint = (f"`{self.answer}` is not written yet: replace "
-                            "`raise NotImplementedError()` with your code.")
-                else:
-                    hint = f"Your function raised {name} ({exc}) on the test {label}."
-                return Verdict((*tests, Test(label, False, f"raised {name}")), hint)
-            ok = self.same(got, self._call(self.reference, args))
-            tests.append(Test(label, ok))
-            outputs.append(got)
-        if all(t.passed for t in tests):
-            return Verdict(tuple(tests))
-        return Verdict(tuple(tests), self._hint_for(outputs, cases))
+    def wired(self, args):
+        return probe.wire(args, self.probe_kind, self.variables)
 
-    def _test_cases(self):
-        """(label, args) for the fixed cases, then random ones from a fresh generator."""
-        rng = random.Random()
-        random_cases = [self.random_case(rng) for _ in range(self.random_tests)]
-        return [(self._label(args), args) for args in (*self.cases, *random_cases)]
+    def public_cases(self):
+        """(label, wire case) of the public cases (for a value question: its one probe)."""
+        if self.kind == "value":
+            return [(self.answer, self.wired(self.cases[0] if self.cases else ()))]
+        return [(self.label(args), self.wired(args)) for args in self.cases]
 
-    def _call(self, f, args):
-        args = copy.deepcopy(args)  # each call gets its own copy: answers may mutate them
-        return self.run(f, args) if self.run else f(*args)
+    def grading_cases(self, rng=None):
+        """The public cases, the hidden ones and fresh random ones, as (label, wire)."""
+        if self.kind == "value":
+            return self.public_cases()
+        rng = rng or random.Random()
+        drawn = [self.random_case(rng) for _ in range(self.random_tests)]
+        return self.public_cases() + [(self.label(args), self.wired(args))
+                                      for args in (*self.hidden, *drawn)]
 
-    def _label(self, args):
+    def label(self, args):
         if self.show:
             return self.show(args)
         try:
             names = list(inspect.signature(self.reference).parameters)
         except (TypeError, ValueError):
             names = []
-        shown = [_short(a) for a in args]
-        if len(names) == len(shown) and not self.run:
+        shown = [_short_argument(a) for a in args]
+        if len(names) == len(shown):
             shown = [f"{n}={s}" for n, s in zip(names, shown)]
         return f"{self.answer}({', '.join(shown)})"
 
-    def _hint_for(self, outputs, cases):
-        """The hint of the known wrong answer the outputs match on every test, if any."""
-        for wrong in self.wrong:
-            try:
-                if all(self.same(got, self._call(wrong.answer, args))
-                       for got, (_, args) in zip(outputs, cases)):
-                    return wrong.hint
-            except Exception:
-                continue
-        return self.hint
+    # --- judging ----------------------------------------------------------------------
+
+    def expected(self, cases):
+        """The reference's outcomes on cases (label, wire), computed here, never in a kernel."""
+        if self.kind == "value":
+            return [{"value": probe.output(self.probe_kind, self.reference, case)}
+                    for _, case in cases]
+        return probe.outcomes(self.probe_kind, self.reference, [case for _, case in cases])
+
+    def judge_result(self, result, cases):
+        """The verdict on a probe's result (data from the kernel) on cases (label, wire)."""
+        expected = self.expected(cases)
+        wrongs = [(self._wrong_outcomes(w, cases), w) for w in self.wrong]
+
+        def right(got, i):
+            return "value" in expected[i] and self.same(got, expected[i]["value"], cases[i][1])
+
+        def like(got, i, wrong):
+            outcomes, w = wrong
+            if w.between is not None:
+                return _within(got, w.between)
+            return "value" in outcomes[i] and self.same(got, outcomes[i]["value"], cases[i][1])
+
+        return judge_outcomes(self, result, [label for label, _ in cases], right, like, wrongs)
+
+    def _wrong_outcomes(self, wrong, cases):
+        if wrong.between is not None:
+            return []
+        if self.kind == "value":
+            return [{"value": probe.output(self.probe_kind, wrong.answer, case)}
+                    for _, case in cases]
+        return probe.outcomes(self.probe_kind, wrong.answer, [case for _, case in cases])
+
+    def judge(self, answer, rng=None):
+        """The verdict on an answer given as a Python object, in this process (for the
+        question tables' own tests: references and known wrong answers)."""
+        if self.kind == "text":
+            raise GradingError(f"question {self.id!r} is answered in words and graded by "
+                               "hand; there is nothing to check")
+        cases = self.grading_cases(rng)
+        result = {"callable": callable(answer),
+                  "outcomes": probe.outcomes(self.probe_kind, answer,
+                                             [case for _, case in cases])}
+        return self.judge_result(result, cases)
 
 
-def _matches(wrong, answer, same):
-    """Whether a value answer is the known wrong one (or one its ``when`` accepts)."""
-    try:
-        return bool(wrong.when(answer)) if wrong.when else same(answer, wrong.answer)
-    except Exception:  # the answer is not even the kind of value the test expects
-        return False
+def judge_outcomes(question, result, labels, right, like, wrongs):
+    """The verdict on a probe's result, given right(got, i) (is the output of test i
+    right?) and like(got, i, wrong) (is it the known wrong answer's?). The one judge of
+    the grader and of the learner's check; ``question`` needs ``kind`` and ``answer``."""
+    name = question.answer
+    if not isinstance(result, dict):
+        return Verdict((Test(name, False, "gave no result"),),
+                       "The grader got no result for your answer: does your code change "
+                       "how Jupyter shows values, or stop the kernel?", FAILED)
+    if result.get("missing"):
+        return Verdict((Test(name, False, "is not defined"),),
+                       f"`{name}` is not defined yet: write your answer in the cell above "
+                       "and run it.", NOT_ANSWERED)
+    outcomes = result.get("outcomes")
+    if not isinstance(outcomes, list) or len(outcomes) != len(labels) or not all(
+            isinstance(o, dict) for o in outcomes):
+        return Verdict((Test(name, False, "gave no result"),),
+                       "The grader got no result for your answer.", FAILED)
+    is_callable = result.get("callable") is True
+    if question.kind == "function" and not is_callable:
+        return Verdict((Test(name, False, "is not a function"),),
+                       f"`{name}` should be a function (def {name}(...): ...), not a value.",
+                       FAILED)
+    if question.kind == "value" and is_callable:
+        return Verdict((Test(name, False, "is a function"),),
+                       f"`{name}` should be a value, not a function: compute it and bind "
+                       "the result.", FAILED)
+    tests, gots = [], []
+    for i, (label, outcome) in enumerate(zip(labels, outcomes)):
+        if "value" not in outcome:
+            error = str(outcome.get("raised", "an error"))
+            if error == "NotImplementedError":
+                return Verdict((*tests, Test(label, False, "raised NotImplementedError")),
+                               f"`{name}` is not written yet: replace "
+                               "`raise NotImplementedError()` with your code.", NOT_ANSWERED)
+            message = str(outcome.get("message", ""))[:200]
+            return Verdict((*tests, Test(label, False, f"raised {error}")),
+                           f"Your function raised {error} ({message}) on the test {label}.",
+                           FAILED)
+        got = outcome["value"]
+        try:  # the outputs came from the learner's kernel: any JSON at all
+            ok = right(got, i)
+        except Exception:
+            ok = False
+        shown = "" if ok or question.kind == "value" else f"returned {probe.short(got)}"
+        tests.append(Test(label, ok, shown))
+        gots.append(got)
+    if all(t.passed for t in tests):
+        return Verdict(tuple(tests), status=PASSED)
+    if question.kind == "value" and isinstance(gots[0], str):
+        return Verdict(tuple(tests), f"`{name}` is text ({gots[0]!r}): write the value "
+                                     "itself, without quotes.", FAILED)
+    for wrong in wrongs:
+        try:
+            if all(like(got, i, wrong) for i, got in enumerate(gots)):
+                return Verdict(tuple(tests), wrong[1].hint if isinstance(wrong[1], Wrong)
+                               else wrong[1], FAILED)
+        except Exception:
+            continue
+    return Verdict(tuple(tests), question.hint, FAILED)
 
 
-def _short(x):
-    """A test argument as a learner reads it: functions by name, numbers briefly."""
-    if callable(x) and hasattr(x, "__name__"):
-        return x.__name__
+def _within(got, between):
+    low, high = between
+    return (isinstance(got, (int, float)) and not isinstance(got, bool)
+            and (low is None or got >= low) and (high is None or got <= high))
+
+
+def _short_argument(x):
+    """A test argument as a learner reads it: functions by their formula, numbers briefly."""
+    if hasattr(x, "text") and callable(x):
+        return x.text
     if isinstance(x, float):
         return f"{x:.4g}"
     return repr(x)

@@ -1,36 +1,278 @@
 """The worker process that grades one submission: ``python -m adlearn.grading.worker``.
 
-It reads a job (JSON on stdin: the submission's text, the template notebook, the
-exercise's name and the limits), limits its own memory and CPU time so that the kernel
-it starts inherits the limits, grades, and writes the marks as one JSON line on stdout
-(or a string saying why it could not grade).
+It reads a job (JSON on stdin: the submission's text, the student version, the course
+folder, the exercise's name, the limits, whether to sandbox), runs the learner's cells
+in a fresh kernel, probes the answers at each grading cell and judges them here, and
+writes each question's mark as one JSON line on stdout as soon as it is decided, then
+``{"done": true}``. See batch.py for the whole picture.
 """
 
+import ast
 import json
+import resource
+import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 # nbformat's jsonschema imports rfc3987_syntax, when installed, only to check IRI formats,
 # which notebooks do not use; it compiles a grammar on import, a second per worker.
 sys.modules.setdefault("rfc3987_syntax", None)
 
 import nbformat  # noqa: E402
+from jupyter_client.manager import AsyncKernelManager  # noqa: E402
+from nbclient import NotebookClient  # noqa: E402
+from nbclient.exceptions import DeadKernelError  # noqa: E402
 
-from .batch import grade_notebook, set_limits  # noqa: E402
-from .exercises import exercise  # noqa: E402
+from . import batch, course, notebooks, sandbox  # noqa: E402
+from .batch import DIED, ERROR, INVALID, MANUAL, MISSING, TIMEOUT  # noqa: E402
 from .limits import Limits  # noqa: E402
+from .questions import NOT_ANSWERED, PASSED  # noqa: E402
+
+TIMEOUT_ENAME = "CellTimeout"
+
+
+def emit(qid, mark):
+    print(json.dumps({"question": qid, "status": mark.status, "points": mark.points,
+                      "detail": mark.detail, "text": mark.text}), flush=True)
+
+
+def read_submission(text):
+    """A submitted notebook from its text. Lenient: an nbformat 4 notebook that Jupyter
+    opens and that has cells to run is graded, even with keys nbformat's schema rejects."""
+    raw = json.loads(text)
+    if not isinstance(raw, dict) or raw.get("nbformat") != 4:
+        found = raw.get("nbformat") if isinstance(raw, dict) else None
+        raise ValueError(f"not an nbformat 4 notebook (nbformat {found!r})")
+    nb = nbformat.from_dict(raw)
+    if not isinstance(nb.get("cells"), list):
+        raise ValueError("its cells are not a list")
+    for i, cell in enumerate(nb.cells):
+        if not isinstance(cell, dict) or cell.get("cell_type") not in (
+                "code", "markdown", "raw") or not isinstance(cell.get("source"), str):
+            if isinstance(cell, dict) and isinstance(cell.get("source"), list):
+                cell["source"] = "".join(map(str, cell["source"]))
+                continue
+            raise ValueError(f"cell {i + 1} is not a code, markdown or raw cell with a source")
+        cell.setdefault("metadata", {})
+    return nb
+
+
+def restore_locked_cells(submission, template):
+    """Put the template's locked cells (grading cells included) into the submission.
+
+    A cell with the same grade_id is overwritten; a missing one is inserted after the
+    cell that precedes it in the template (or at the start). Solution cells stay as the
+    learner wrote them.
+    """
+    def grade_id(cell):
+        return notebooks.nbgrader(cell).get("grade_id")
+
+    locked = [c for c in template.cells if notebooks.nbgrader(c).get("locked")]
+    for cell in locked:
+        index = {grade_id(c): i for i, c in enumerate(submission.cells) if grade_id(c)}
+        if grade_id(cell) in index:
+            submission.cells[index[grade_id(cell)]] = cell
+            continue
+        position = 0
+        for earlier in template.cells[: template.cells.index(cell)]:
+            if grade_id(earlier) in index:
+                position = index[grade_id(earlier)] + 1
+        submission.cells.insert(position, cell)
+    return submission
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel runs in a bubblewrap sandbox (sandbox.py), reached
+    through unix sockets in its private folder and interrupted by a message (a signal
+    cannot reach into the sandbox's session)."""
+
+    def __init__(self, folder, limits, **kwargs):
+        super().__init__(kernel_name="python3", transport="ipc", ip=f"{folder}/kernel",
+                         connection_file=f"{folder}/kernel.json", **kwargs)
+        self.folder, self.limits = folder, limits
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return sandbox.command(self.folder, self.limits) + super().format_kernel_cmd(
+            extra_arguments)
+
+    def write_connection_file(self, **kwargs):
+        super().write_connection_file(**kwargs)
+        sandbox.give(self.connection_file)
+
+    @property
+    def kernel_spec(self):
+        spec = super().kernel_spec
+        if spec is not None:
+            spec.interrupt_mode = "message"
+        return spec
+
+
+class _KernelStuck(Exception):
+    """A kernel ignored the interrupt after a timeout: nothing more can run in it."""
+
+
+class Run:
+    """One submission's kernel: runs cells in order, says which timed out, and probes."""
+
+    def __init__(self, nb, limits, folder, sandboxed):
+        self.timed_out = False
+        km = SandboxedKernelManager(folder, limits) if sandboxed else None
+        self.client = NotebookClient(
+            nb, km=km, kernel_name="python3", timeout=limits.timeout, startup_timeout=60,
+            interrupt_on_timeout=True, allow_errors=True, iopub_timeout=4,
+            shutdown_kernel="immediate",
+            error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": f"over {limits.timeout:g} s",
+                              "traceback": []},
+            on_cell_executed=self._on_cell_executed, resources={"metadata": {"path": folder}})
+        self.client.log.disabled = True  # timeouts are reported per question, not as logs
+
+    async def _on_cell_executed(self, cell, cell_index, execute_reply):
+        if execute_reply["content"].get("ename") != TIMEOUT_ENAME:
+            return
+        self.timed_out = True
+        try:  # an interrupted kernel answers at once; one that caught the interrupt cannot
+            await self.client.kc.kernel_info(reply=True, timeout=5)
+        except TimeoutError:
+            raise _KernelStuck() from None
+
+    def execute(self, cell, index):
+        self.client.execute_cell(cell, index)
+
+    def probe(self, question, cases, index):
+        """The result of probe.run for question on cases (None if it gave none)."""
+        text = json.dumps({"name": question.answer, "kind": question.probe_kind,
+                           "cases": [case for _, case in cases]})
+        cell = nbformat.v4.new_code_cell(
+            f'__import__("adlearn.grading.probe", fromlist=["run"]).run(globals(), {text!r})')
+        self.execute(cell, index)
+        for output in cell.outputs:
+            if output.get("output_type") == "execute_result":
+                try:
+                    return json.loads(ast.literal_eval(output["data"]["text/plain"]))
+                except (KeyError, ValueError, SyntaxError, TypeError, MemoryError):
+                    return None
+        return None
+
+
+def grade_notebook(text, template, exercise, limits, sandboxed=True, say=emit):
+    """Grade one submission given as text: say(question id, Mark) for each question as
+    soon as its mark is decided."""
+    try:
+        nb = read_submission(text)
+    except Exception as exc:
+        for q in exercise.questions:
+            say(q.id, batch.Mark(INVALID, 0.0, f"not a notebook: {exc}"))
+        return
+    restore_locked_cells(nb, template)
+    cells = {}
+    for i, cell in enumerate(nb.cells):
+        cells.setdefault(notebooks.nbgrader(cell).get("grade_id"), i)
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    for q in exercise.questions:
+        if not q.autograded:
+            say(q.id, _written(nb.cells[cells[q.id]] if q.id in cells else None))
+    questions = {q.id: q for q in exercise.questions if q.autograded}
+    with tempfile.TemporaryDirectory(prefix="adlearn-grade-") as folder:
+        copy = Path(folder) / "submission.ipynb"
+        copy.write_text(nbformat.writes(nb), encoding="utf-8")
+        sandbox.give(copy)
+        _run(nb, questions, limits, folder, sandboxed, say)
+
+
+def _run(nb, questions, limits, folder, sandboxed, say):
+    run = Run(nb, limits, folder, sandboxed)
+    left = dict(questions)
+    section = []  # the cells since the last grading cell: the current question's
+    why = None
+    try:
+        # the kernel gets none of this process's streams: its marks go to stdout
+        with run.client.setup_kernel(cleanup_kc=True, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL):
+            for index, cell in enumerate(nb.cells):
+                qid = notebooks.nbgrader(cell).get("grade_id")
+                if qid in left and cell.cell_type == "code":
+                    q = left.pop(qid)
+                    run.timed_out = False
+                    say(q.id, _probe_mark(run, q, index, section))
+                    section = []
+                elif cell.cell_type == "code":
+                    run.timed_out = False
+                    run.execute(cell, index)
+                    if run.timed_out:
+                        cell["adlearn_timed_out"] = True
+                    section.append(cell)
+    except DeadKernelError:
+        why = (DIED, 0.0, "the kernel died before this question was checked")
+    except _KernelStuck:
+        why = (TIMEOUT, 0.0, "an earlier cell ran too long and ignored the interrupt, so this "
+                        "question was not checked")
+    except Exception as exc:  # a kernel that did not start, say
+        why = (ERROR, 0.0, f"the grader could not run the notebook: {type(exc).__name__}: {exc}")
+    for q in left.values():
+        say(q.id, batch.Mark(*why) if why else batch.Mark(ERROR, 0.0, "its grading cell "
+                                                          "was not found"))
+
+
+def _probe_mark(run, q, index, section):
+    """Ask the kernel for q's outputs and judge them here."""
+    cases = q.grading_cases()
+    result = run.probe(q, cases, index)
+    if run.timed_out or any(c.get("adlearn_timed_out") for c in section):
+        return batch.Mark(TIMEOUT, 0.0, "a cell of this question ran too long and was "
+                                        "interrupted")
+    verdict = q.judge_result(result, cases)
+    if verdict.passed:
+        return batch.Mark(PASSED, q.points)
+    cause = _first_error(section)
+    if isinstance(result, dict) and result.get("missing") and cause:
+        if cause.startswith("NotImplementedError") or f"'{q.answer}' is not defined" in cause:
+            return batch.Mark(NOT_ANSWERED, 0.0, verdict.detail)
+        return batch.Mark(ERROR, 0.0, f"`{q.answer}` was never defined: in this question's "
+                                      f"cells, {cause}")
+    return batch.Mark(verdict.status or "failed", 0.0, verdict.detail)
+
+
+def _first_error(cells):
+    """The first error raised among cells, in the learner's own (solution) cells first, as
+    "Name: message" ("" if none)."""
+    for cell in sorted(cells, key=lambda c: not notebooks.nbgrader(c).get("solution")):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return f"{output.get('ename')}: {output.get('evalue')}".strip()
+    return ""
+
+
+def _written(cell):
+    """The mark of a question answered in words, from its cell (None: deleted)."""
+    if cell is None:
+        return batch.Mark(MISSING, 0.0, "the cell for this answer was deleted")
+    text = cell.get("source", "")
+    if not text.strip() or text.strip() == notebooks.TEXT_STUB:
+        return batch.Mark(NOT_ANSWERED, 0.0, "the answer was left as " + repr(notebooks.TEXT_STUB))
+    return batch.Mark(MANUAL, 0.0, "an explanation, graded by hand by your instructor", text)
+
+
+def set_limits(limits, cpu=True):
+    """Limit this process's memory (and CPU time): what a kernel sends cannot exhaust it."""
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * 2**20,) * 2)
+    if cpu:
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
 
 
 def main():
     job = json.loads(sys.stdin.read())
+    limits = Limits(*job["limits"])
+    exercise = course.exercise(job["exercise"], job["root"])
+    set_limits(limits, cpu=not job["sandboxed"])  # without a sandbox the kernel inherits them
+    template = nbformat.reads(job["template"], as_version=4)
     try:
-        limits = Limits(*job["limits"])
-        set_limits(limits)
-        marks = grade_notebook(job["submission"], nbformat.reads(job["template"], as_version=4),
-                               exercise(job["exercise"]), limits)
-        result = {qid: [m.status, m.points, m.detail] for qid, m in marks.items()}
-    except Exception as exc:  # reported as every question's error, never a silent zero
-        result = f"the grader failed: {type(exc).__name__}: {exc}"
-    print(json.dumps(result))
+        grade_notebook(job["submission"], template, exercise, limits, job["sandboxed"])
+    except Exception as exc:  # reported for every question not marked yet
+        print(json.dumps({"error": f"the grader failed: {type(exc).__name__}: {exc}"}))
+        raise SystemExit(1)
+    print(json.dumps({"done": True}), flush=True)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@ name). The checks build their graphs from ``adlearn.Var``, which has the same at
 so a learner's code written for ``Node`` runs on them unchanged.
 """
 
-from ...functions import cos, exp, log, sin, tanh
-from ...engine import Var, formula, topological_order as library_order
-from ..questions import Exercise, Question, Wrong
+from adlearn.functions import cos, exp, log, sin, tanh
+from adlearn.engine import Var, formula, topological_order as library_order
+from adlearn.grading.questions import Exercise, Question, Wrong
 
 
 def mul_backward(a, b, out_adjoint):
@@ -69,30 +69,6 @@ def random_graph(rng):
         a, b = rng.choice(nodes), rng.choice(nodes[-3:])
         nodes.append(rng.choice(_OPERATIONS)(a, b))
     return nodes[-1]
-
-
-def _kind_of_order(order, output):
-    """What a proposed topological order gets right or wrong, in one word."""
-    expected = library_order(output)
-    if not isinstance(order, (list, tuple)):
-        return "not a list"
-    if len({id(n) for n in order}) < len(order):
-        return "duplicates"
-    if {id(n) for n in order} != {id(n) for n in expected}:
-        return "missing or extra nodes"
-    position = {id(n): i for i, n in enumerate(order)}
-    if all(position[id(c)] < position[id(n)] for n in order for c in n.inputs):
-        return "ok"
-    if all(position[id(c)] > position[id(n)] for n in order for c in n.inputs):
-        return "reversed"
-    return "input after its node"
-
-
-def _adjoints(f, args):
-    """Run a learner's backward on a fresh graph and read every node's adjoint."""
-    (output,) = args
-    f(output)
-    return tuple(node.grad for node in library_order(output))
 
 
 def _show_graph(args):
@@ -160,7 +136,16 @@ def _wrong_backward_no_chain(output):
             child.grad += partial
 
 
+def long_and_short():
+    """A node reached from x directly and through a chain of three operations."""
+    x, y = Var(1.3, name="x"), Var(-0.4, name="y")
+    a = x * y
+    b = tanh(sin(a) * x)
+    return cos(b + a) * x
+
+
 GRAPHS = ((survey_example(),), (square_plus_sine(),), (shared_chain(),))
+HIDDEN = ((long_and_short(),),)
 
 EXERCISE = Exercise("reverse_mode", "Reverse mode, by hand", (
     Question(
@@ -201,10 +186,9 @@ EXERCISE = Exercise("reverse_mode", "Reverse mode, by hand", (
     Question(
         "topological_order", 3, "function", answer="topological_order",
         reference=topological_order,
-        run=lambda f, args: _kind_of_order(f(*args), args[0]), show=_show_graph,
-        compare=lambda got, expected: got == expected,
+        compare="order", show=_show_graph,
         prompt="every node of the graph, each after its inputs, output last",
-        cases=GRAPHS, random_case=lambda rng: (random_graph(rng),),
+        cases=GRAPHS, hidden=HIDDEN, random_case=lambda rng: (random_graph(rng),),
         hint="Return a list with every node the output depends on (inputs and output "
              "included), each exactly once, each after all of its inputs.",
         wrong=(
@@ -224,9 +208,9 @@ EXERCISE = Exercise("reverse_mode", "Reverse mode, by hand", (
         )),
     Question(
         "backward", 3, "function", answer="backward", reference=backward,
-        run=_adjoints, show=_show_graph,
+        probe="adjoints", show=_show_graph,
         prompt="the reverse sweep: seed the output, walk back, add adjoints into inputs",
-        cases=GRAPHS, random_case=lambda rng: (random_graph(rng),),
+        cases=GRAPHS, hidden=HIDDEN, random_case=lambda rng: (random_graph(rng),),
         hint="Set the output's grad to 1, then visit the nodes in reverse topological order "
              "and add each node's grad times the local partial into the grad of each input.",
         wrong=(

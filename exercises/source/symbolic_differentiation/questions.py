@@ -11,7 +11,8 @@ import math
 
 import sympy as sp
 
-from ..questions import Exercise, Question, Wrong
+from adlearn.grading import probe
+from adlearn.grading.questions import Exercise, Question, Wrong
 
 x1, x2, x = sp.symbols("x1 x2 x")
 _f = sp.log(x1) + x1 * x2 - sp.sin(x2)
@@ -23,26 +24,7 @@ _POINTS = ((2.0, 5.0), (0.5, -1.0), (1.7, 0.3), (3.2, 2.9))
 
 def _value_at(expr, point):
     """A SymPy expression's value at {symbol name: number}, as a float."""
-    if not isinstance(expr, sp.Basic):
-        raise TypeError(f"expected a SymPy expression, got {type(expr).__name__}")
-    names = {s.name for s in expr.free_symbols}
-    if not names <= point.keys():
-        extra = ", ".join(sorted(names - point.keys()))
-        raise ValueError(f"the expression has symbols other than {', '.join(point)}: {extra}")
-    exact = {s: sp.Rational(point[s.name]) for s in expr.free_symbols}  # no round-off
-    return float(expr.subs(exact))
-
-
-def _same_gradient(got, expected):
-    """Two lists of expressions in x1, x2 that agree at every sample point."""
-    if not (isinstance(got, (list, tuple)) and len(got) == len(expected)):
-        return False
-    try:
-        return all(math.isclose(_value_at(g, {"x1": a, "x2": b}),
-                                _value_at(e, {"x1": a, "x2": b}), rel_tol=1e-9, abs_tol=1e-12)
-                   for a, b in _POINTS for g, e in zip(got, expected))
-    except (TypeError, ValueError):
-        return False
+    return probe.values_at(expr, [point])[0]
 
 
 def logistic(n):
@@ -56,13 +38,6 @@ def logistic(n):
 def logistic_derivative(n):
     """The reference: d l_n / dx by SymPy."""
     return sp.diff(logistic(n), x)
-
-
-def _values_in_x(f, args):
-    """f(n) evaluated at the sample values of x: how an expression in x is compared."""
-    n, xs = args
-    expr = f(n)
-    return [_value_at(expr, {"x": v}) for v in xs]
 
 
 def _random_n_and_points(rng):
@@ -112,7 +87,8 @@ _XS = (0.1, 0.37, 0.8)
 
 EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with SymPy", (
     Question(
-        "grad_f", 2, "value", answer="grad_f", reference=GRAD_F, compare=_same_gradient,
+        "grad_f", 2, "value", answer="grad_f", reference=GRAD_F, probe="values_at",
+        cases=((_POINTS,),), variables=("x1", "x2"),
         prompt="the gradient [df/dx1, df/dx2] of ln(x1) + x1*x2 - sin(x2), as expressions",
         hint="grad_f should be a list of two SymPy expressions in x1 and x2: the partial "
              "derivative with respect to x1, then the one with respect to x2.",
@@ -142,7 +118,7 @@ EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with S
         )),
     Question(
         "logistic_derivative", 2, "function", answer="logistic_derivative",
-        reference=logistic_derivative, run=_values_in_x,
+        reference=logistic_derivative, probe="call_values_at",
         show=lambda args: f"logistic_derivative({args[0]})",
         prompt="d l_n / dx as an expression in x",
         cases=((2, _XS), (3, _XS), (4, _XS)), random_case=_random_n_and_points,

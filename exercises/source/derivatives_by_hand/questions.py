@@ -2,7 +2,7 @@
 
 import math
 
-from ..questions import Exercise, Question, Wrong
+from adlearn.grading.questions import Exercise, Question, Wrong
 
 
 def dg_dx(x):

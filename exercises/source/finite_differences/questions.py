@@ -2,7 +2,8 @@
 
 import math
 
-from ..questions import Exercise, Question, Wrong
+from adlearn.grading.questions import Exercise, Question, Wrong
+from adlearn.parse import parse
 
 
 def central_difference(f, x, h):
@@ -10,16 +11,14 @@ def central_difference(f, x, h):
     return (f(x + h) - f(x - h)) / (2 * h)
 
 
-def cube(x):
-    return x ** 3 - 2 * x
-
-
-def wave(x):
-    return math.sin(3 * x) + x * x
+# The functions a case passes, as expression text: the kernel parses them with adlearn's
+# safe parser.
+SIN, EXP, CUBE, WAVE = map(parse, ("sin(x)", "exp(x)", "x**3 - 2*x", "sin(3*x) + x*x"))
+COSH, QUARTIC = parse("(exp(x) + exp(-x)) / 2"), parse("x**4 - 3*x**2 + x")
 
 
 def _random_case(rng):
-    return rng.choice([math.sin, math.exp, cube, wave]), rng.uniform(-2, 2), 10 ** rng.uniform(-3, -1)
+    return rng.choice([SIN, EXP, CUBE, WAVE, COSH]), rng.uniform(-2, 2), 10 ** rng.uniform(-3, -1)
 
 
 def _relative_error(h):
@@ -27,7 +26,7 @@ def _relative_error(h):
     return abs(central_difference(math.exp, 1.0, h) - math.e) / math.e
 
 
-def _good_step(h, _reference):
+def _good_step(h):
     return isinstance(h, (int, float)) and h > 0 and _relative_error(h) < 1e-9
 
 
@@ -35,8 +34,8 @@ EXERCISE = Exercise("finite_differences", "Finite differences", (
     Question(
         "central", 3, "function", answer="central_difference", reference=central_difference,
         prompt="implement the central difference (f(x + h) - f(x - h)) / 2h",
-        cases=((math.sin, 1.0, 1e-3), (cube, 2.0, 0.1), (math.exp, 0.0, 0.5)),
-        random_case=_random_case,
+        cases=((SIN, 1.0, 1e-3), (CUBE, 2.0, 0.1), (EXP, 0.0, 0.5)),
+        hidden=((QUARTIC, -1.3, 0.05), (WAVE, 0.4, 0.02)), random_case=_random_case,
         hint="Compare your formula with the central difference term by term: which "
              "points do you evaluate f at, and how far apart are they?",
         wrong=(
@@ -54,18 +53,19 @@ EXERCISE = Exercise("finite_differences", "Finite differences", (
         )),
     Question(
         "step", 2, "value", answer="h_best", reference=1e-5, compare=_good_step,
+        tolerance=0.05, check_grid=tuple(10 ** (k / 100) for k in range(-1200, 1)),
         prompt="a step h for which the central difference of exp at 1 has a relative "
                "error below 1e-9",
         hint="Try your central_difference on exp at 1 for h = 1e-1, 1e-2, ..., 1e-12 and "
              "look at the error of each.",
         wrong=(
             Wrong(0.0, "A step of 0 (or less) does not step anywhere: the quotient divides "
-                       "by 2h.", when=lambda h: h <= 0),
+                       "by 2h.", between=(None, 0.0)),
             Wrong(1e-12, "That step is too small: f(x + h) and f(x - h) agree in almost all "
                          "their digits, and round-off error (about ε/h) takes over.",
-                  when=lambda h: h < 1e-7),
+                  between=(None, 1e-7)),
             Wrong(0.1, "That step is too large: the truncation error (about h²) dominates. "
-                       "Try smaller steps.", when=lambda h: h > 3e-5),
+                       "Try smaller steps.", between=(3e-5, None)),
         )),
     Question(
         "order", 2, "value", answer="error_factor", reference=100, tolerance=0.05,

@@ -8,10 +8,10 @@ floats (``math.exp`` instead of ``ad.sigmoid``) is caught with its own hint.
 import math
 import random
 
-from ...engine import Var
-from ...functions import sigmoid
-from ...transforms import value_and_grad
-from ..questions import Exercise, Question, Wrong
+from adlearn.engine import Var
+from adlearn.functions import sigmoid
+from adlearn.transforms import value_and_grad
+from adlearn.grading.questions import Exercise, Question, Wrong
 
 
 def predict(w1, w2, b, x1, x2):
@@ -37,20 +37,6 @@ def train(data, steps, lr):
         _, grads = loss_and_grads(*params)
         params = gradient_step(params, grads, lr)
     return params
-
-
-FLOATS_ONLY = "works on floats only"  # what an answer that cannot take Vars is marked as
-
-
-def _through_reverse_mode(f, args):
-    """Value and gradient in (w1, w2, b) of a learner's function, by reverse mode."""
-    w1, w2, b, *rest = args
-    try:
-        return value_and_grad(lambda w1, w2, b: f(w1, w2, b, *rest))(w1, w2, b)
-    except TypeError:
-        if not isinstance(f(w1, w2, b, *rest), (int, float)):
-            raise
-        return FLOATS_ONLY
 
 
 def random_data(rng, size=None):
@@ -107,7 +93,7 @@ _DATA = random_data(random.Random(6), size=6)  # the fixed cases' data set
 EXERCISE = Exercise("training_a_neuron", "Training a neuron with gradient descent", (
     Question(
         "predict", 1, "function", answer="predict", reference=predict,
-        run=_through_reverse_mode, prompt="the neuron's output sigmoid(w1*x1 + w2*x2 + b)",
+        probe="value_and_grad", prompt="the neuron's output sigmoid(w1*x1 + w2*x2 + b)",
         cases=((1.0, 1.0, 0.0, 2.0, 2.0), (0.5, -1.0, 0.3, 1.0, -2.0), (-2.0, 0.5, -1.0, 0.0, 0.0)),
         random_case=lambda rng: (*_params(rng), rng.uniform(-3, 3), rng.uniform(-3, 3)),
         hint="Return the sigmoid of the weighted sum w1*x1 + w2*x2 + b, using ad.sigmoid.",
@@ -123,7 +109,7 @@ EXERCISE = Exercise("training_a_neuron", "Training a neuron with gradient descen
         )),
     Question(
         "loss", 2, "function", answer="loss", reference=loss,
-        run=_through_reverse_mode, show=_show_data,
+        probe="value_and_grad", show=_show_data,
         prompt="the mean squared error of the neuron on a data set",
         cases=((0.0, 0.0, 0.0, _DATA), (1.0, 0.5, -0.2, _DATA), (-1.0, 2.0, 0.5, _DATA[:3])),
         random_case=lambda rng: (*_params(rng), random_data(rng)),

@@ -6,7 +6,7 @@ about the rules, not about adlearn's ``Dual`` class.
 
 import math
 
-from ..questions import Exercise, Question, Wrong
+from adlearn.grading.questions import Exercise, Question, Wrong
 
 
 def dual_mul(a, b):

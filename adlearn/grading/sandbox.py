@@ -1,0 +1,114 @@
+"""The sandbox a submission's kernel runs in: bubblewrap (``bwrap``, Flatpak's sandbox).
+
+The kernel gets its own namespaces (processes, network, IPC, hostname, and users, or,
+when the grader runs as root, a user id of its own): it sees and can signal only its own
+processes, reaches no network, and every process it starts
+dies with the sandbox (``--die-with-parent``; when the sandbox's first process ends, the
+kernel ends every other one in its process namespace). Its file system shows only what
+a kernel needs, read-only: the system's programs and libraries (``/usr``), a few files
+of ``/etc``, the Python installation and environment, and adlearn's package; plus a
+private writable folder holding its own copy of the notebook and its connection files,
+and an empty ``/tmp``. The course folder, the references and the other submissions are
+not in it. Inside, ``prlimit`` sets the limits on memory, CPU time, processes and file
+size before the kernel starts.
+
+The kernel is reached through unix sockets in the private folder (jupyter_client's
+``transport="ipc"``), since the sandbox has no network to share.
+"""
+
+import os
+import shutil
+import site
+import subprocess
+import sys
+from pathlib import Path
+
+FIRST_UID = 200_000  # the users sandboxes run as when the grader runs as root
+ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "fonts", "localtime",
+       "mime.types", "nsswitch.conf", "passwd", "group")
+TMP_BYTES = 64 * 2**20
+
+
+def available():
+    """Why no sandbox can start here ("" if one can): no bwrap, or bwrap refused."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed (Debian and Ubuntu: apt-get install bubblewrap)"
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="adlearn-sandbox-") as folder:
+        tried = subprocess.run([*command(folder), "/bin/true"], capture_output=True,
+                               text=True, timeout=30)
+    if tried.returncode != 0:
+        return f"bubblewrap cannot start a sandbox here: {tried.stderr.strip()[:200]}"
+    return ""
+
+
+def readable_paths():
+    """The folders a kernel needs to read: the Python installation, its environment and
+    the folder adlearn is imported from (an editable install's source, say)."""
+    import adlearn
+
+    package = os.path.dirname(os.path.realpath(adlearn.__file__))
+    paths = {sys.base_prefix, sys.prefix, sys.base_exec_prefix, sys.exec_prefix,
+             *site.getsitepackages(), package}
+    found = sorted(p for p in map(os.path.realpath, paths) if os.path.isdir(p))
+    return [p for p in found if not p.startswith("/usr/")
+            and not any(p != q and p.startswith(q + os.sep) for q in found)]
+
+
+def own_user():
+    """The user a sandbox started by this (root) process runs as: one per worker, so
+    two sandboxes never share a process limit."""
+    return FIRST_UID + os.getpid() % 100_000
+
+
+def give(path):
+    """Make path (in a sandbox's private folder) the sandbox's own, when run by root."""
+    if os.geteuid() == 0:
+        os.chown(path, own_user(), own_user())
+
+
+def command(folder, limits=None):
+    """The command that runs a kernel's argv in a sandbox whose private folder is folder.
+
+    Run by root, the sandbox gets no user namespace (in one, the kernel would still be
+    root outside, whom the process limit does not bind): inside it, setpriv switches to
+    an ordinary user of its own, without any capability, before the kernel starts.
+    """
+    root = os.geteuid() == 0
+    args = ["bwrap", *(["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                        "--unshare-cgroup-try"] if root else ["--unshare-all"]),
+            "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--ro-bind", "/usr", "/usr", "--proc", "/proc",
+            "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    for name in ETC:
+        args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    made = {"/", "/usr", "/tmp"}
+    for path in [*readable_paths(), str(folder)]:
+        for parent in reversed(Path(path).parents):  # searchable by the sandbox's user
+            if str(parent) not in made:
+                made.add(str(parent))
+                args += ["--perms", "0755", "--dir", str(parent)]
+    for path in readable_paths():
+        args += ["--ro-bind", path, path]
+    args += ["--bind", str(folder), str(folder), "--chdir", str(folder), "--clearenv",
+             "--setenv", "HOME", str(folder), "--setenv", "PATH", "/usr/bin:/bin",
+             "--setenv", "LANG", "C.UTF-8", "--setenv", "MPLBACKEND", "Agg",
+             "--setenv", "PYTHONNOUSERSITE", "1"]
+    inside = []
+    if root:
+        user = str(own_user())
+        give(folder)
+        os.chmod(folder, 0o711)  # bwrap, root without its capabilities, enters it
+        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        inside = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups",
+                  "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    if limits is not None:
+        inside += ["prlimit", f"--as={limits.memory_mb * 2**20}", f"--cpu={limits.cpu_seconds}",
+                   f"--nproc={limits.processes}", f"--fsize={limits.file_mb * 2**20}", "--"]
+    return [*args, "--", *inside]
