@@ -49,6 +49,22 @@ KEY_NUMBERS = {
                   "[-1.25, 1.9589]", "[-1.0, 1.0, -1.0]",
                   "softplus(800) = 800.0   derivative by reverse mode: 1.0",
                   "second derivative σ(1 - σ) at 0: 0.25"],
+    "10_arrays_and_jacobians": [
+        "[[ 4.      1.    ]\n [ 5.     -0.4161]]", "agrees with SymPy: True",
+        "diagonal = 1 - tanh²: True", "shape of d(Wx)/dW: (2, 2, 3)",
+        "b.grad equals the sum over the batch: True", "sweeps: reverse 3 forward 3",
+        "reverse mode: from the left         (((sum tanh2) W2) tanh1) W1           8,554",
+        "MLP loss (256 → 1)   forward               256              256",
+        "MLP loss (256 → 1)   reverse                 1                1",
+        "curve (1 → 500)      forward                 1                1",
+        "curve (1 → 500)      reverse               500              500",
+        "same as the Jacobian of the gradient: True", "symmetric: True"],
+    "11_backprop_in_matrix_form": [
+        "arrays: 0.250817163267\nscalar: 0.250817163267",
+        "W1: formula = backward(): True, = scalar engine: True",
+        "b2: formula = backward(): True, = scalar engine: True",
+        "training: (1347, 64)  test: (450, 64)", "Z.grad = (P - Y) / N: True",
+        "test accuracy at least 90 %: True", "same gradient for the first layer: True"],
 }
 
 
