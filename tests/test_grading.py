@@ -527,6 +527,10 @@ def test_a_worker_line_counts_only_for_the_exercises_questions_and_its_points():
     assert _checked_mark({"question": "bonus", "status": "passed", "points": 3}, FD) is None
     assert _checked_mark({"question": "central", "status": "great", "points": 3}, FD) is None
     assert _checked_mark({"question": "step", "status": "passed", "points": "nan"}, FD) is None
+    mistake = {"question": "central", "status": "failed", "points": 0}
+    assert _checked_mark({**mistake, "mistake": 2}, FD).mistake == 2
+    for forged in (99, -1, "1", True):  # not one of the question's known mistakes
+        assert _checked_mark({**mistake, "mistake": forged}, FD).mistake == 0
 
 
 def test_the_rows_finished_are_on_disk_before_the_run_ends(tmp_path):

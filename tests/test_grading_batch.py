@@ -281,6 +281,7 @@ def test_each_known_wrong_answer_fails_with_its_own_hint(graded, i):
         if i < len(table):
             assert grade.marks[qid].status == "failed"
             assert grade.marks[qid].detail.startswith(f"Hint: {table[i]}")
+            assert grade.marks[qid].mistake == i + 1
         else:
             assert grade.marks[qid].status == "passed"
 
@@ -420,6 +421,8 @@ def test_the_csv_has_a_row_per_submission_and_the_feedback_the_hints(graded, tmp
     assert rows["solution.ipynb"]["roundoff status"] == "manual"
     assert rows["loop_then_crash.ipynb"]["step status"] == "kernel died"
     assert rows["wrong0.ipynb"]["central"] == "0"
+    assert rows["wrong0.ipynb"]["central mistake"] == "1"
+    assert rows["solution.ipynb"]["central mistake"] == ""
     text = (tmp_path / "feedback" / "wrong0.md").read_text()
     assert hints("central")[0] in text and "Autograded score: 0 of 7" in text
 

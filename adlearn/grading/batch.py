@@ -46,12 +46,14 @@ MAX_BYTES = 20 * 2**20  # a submission larger than this is not a notebook to gra
 @dataclass
 class Mark:
     """One question's result: its status, the points it earned and why (a hint, an
-    error); for a written answer, its text."""
+    error); for a written answer, its text; the known mistake it matched (its number
+    in the question's ``wrong``, from 1; 0: none), so the class's misconceptions count."""
 
     status: str
     points: float = 0.0
     detail: str = ""
     text: str = ""
+    mistake: int = 0
 
 
 @dataclass
@@ -129,12 +131,14 @@ def _checked_mark(entry, exercise):
         points = float(entry.get("points", 0))
     except (GradingError, TypeError, ValueError):
         return None
-    status = entry.get("status")
+    status, mistake = entry.get("status"), entry.get("mistake", 0)
     if status not in STATUSES or not math.isfinite(points):
         return None
+    if type(mistake) is not int or not 0 <= mistake <= len(q.wrong) or status != FAILED:
+        mistake = 0
     points = min(max(points, 0.0), q.points) if status == PASSED else 0.0
     return Mark(status, points, str(entry.get("detail", ""))[:2000],
-                str(entry.get("text", ""))[:20000])
+                str(entry.get("text", ""))[:20000], mistake)
 
 
 def read_submission_file(path):
@@ -286,7 +290,7 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
 def csv_header(exercise):
     header = ["submission", "total", "possible"]
     for q in exercise.questions:
-        header += [q.id, f"{q.id} status"]
+        header += [q.id, f"{q.id} status"] + ([f"{q.id} mistake"] if q.autograded else [])
     return header
 
 
@@ -294,7 +298,10 @@ def csv_row(grade, exercise):
     row = [grade.submission, _points(grade.total), _points(exercise.possible)]
     for q in exercise.questions:
         mark = grade.marks[q.id]
-        row += ["" if not q.autograded else _points(mark.points), mark.status]
+        if q.autograded:
+            row += [_points(mark.points), mark.status, mark.mistake or ""]
+        else:
+            row += ["", mark.status]
     return row
 
 
