@@ -20,6 +20,7 @@ explanation, graded by hand) or missing (its cell was deleted).
 """
 
 import csv
+import hashlib
 import json
 import math
 import os
@@ -58,10 +59,12 @@ class Mark:
 
 @dataclass
 class Grade:
-    """One submission's result: a Mark per question id, in the exercise's order."""
+    """One submission's result: a Mark per question id, in the exercise's order, and
+    the hash of the text graded (so a resumed run knows whether it changed)."""
 
     submission: str
     marks: dict = field(default_factory=dict)
+    sha256: str = ""
 
     @property
     def total(self):
@@ -79,6 +82,7 @@ def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed
         text = read_submission_file(path)
     except GradingError as exc:
         return Grade(str(path), _all(exercise, INVALID, str(exc)))
+    sha256 = content_hash(text)
     job = json.dumps({"submission": text, "template": template_text, "root": str(root),
                       "exercise": exercise.name, "sandboxed": sandboxed,
                       "limits": [limits.timeout, limits.memory_mb, limits.cpu_seconds,
@@ -94,7 +98,7 @@ def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed
     status = TIMEOUT if why.startswith("the whole notebook") else ERROR
     for q in exercise.questions:
         marks.setdefault(q.id, Mark(status, 0.0, why or "the grader's worker gave no mark"))
-    return Grade(str(path), {q.id: marks[q.id] for q in exercise.questions})
+    return Grade(str(path), {q.id: marks[q.id] for q in exercise.questions}, sha256)
 
 
 def _run_worker(job, exercise, deadline):
@@ -160,6 +164,18 @@ def read_submission_file(path):
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise GradingError("the file is not UTF-8 text") from None
+
+
+def content_hash(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def current_hash(path):
+    """The hash of a submission's text as it is now ("" if it cannot be read)."""
+    try:
+        return content_hash(read_submission_file(path))
+    except GradingError:
+        return ""
 
 
 def _all(exercise, status, detail):
@@ -258,10 +274,11 @@ def find_template(name_or_path, root=None):
 
 
 def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=True,
-          say=print, on_grade=None):
+          say=print, on_grade=None, record=None):
     """Grade every submission (several at a time); a Grade per submission, in order.
-    Another exercise's notebooks are skipped with a line; on_grade(grade) is called as
-    each one is finished."""
+    Another exercise's notebooks are skipped with a line. Each finished grade goes into
+    the record (a Record) at once, then to on_grade(grade); a submission the record
+    already holds, unchanged, is not graded again."""
     import nbformat
 
     template_text = nbformat.writes(template)
@@ -273,12 +290,17 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
             say(f"skipped {p}: a notebook of the exercise {elsewhere}, not {exercise.name}")
         else:
             files.append(p)
-    grades = {}
+    grades = {p: record.known(p) for p in files} if record else {}
+    todo = [p for p in files if not grades.get(p)]
+    if len(todo) < len(files):
+        say(f"resumed: {len(files) - len(todo)} graded before, {len(todo)} to grade")
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(grade_submission, p, exercise.name, template_text, root,
-                               limits, sandboxed): p for p in files}
+                               limits, sandboxed): p for p in todo}
         for future in as_completed(futures):
             grades[futures[future]] = future.result()
+            if record:
+                record.add(grades[futures[future]])
             if on_grade:
                 on_grade(grades[futures[future]])
     return [grades[p] for p in files]
@@ -305,24 +327,73 @@ def csv_row(grade, exercise):
     return row
 
 
-class PartialCsv:
-    """The rows finished so far, on disk as they come (``<output>.partial``), so a run
-    killed from outside leaves them behind; removed once the whole CSV is written."""
+class Record:
+    """Every finished grade, one JSON line each, appended as it comes (``grades.jsonl``
+    beside ``grades.csv``), so a run killed midway loses nothing. With resume, the
+    grades already there are read back, and a submission whose text has not changed
+    since (the same hash) is not graded again; the first line names the exercise."""
 
-    def __init__(self, exercise, output):
-        self.exercise, self.path = exercise, Path(f"{output}.partial")
-        self.file = open(self.path, "w", newline="", encoding="utf-8")
-        self.writer = csv.writer(self.file)
-        self.writer.writerow(csv_header(exercise))
-        self.file.flush()
+    def __init__(self, exercise, path, resume=False):
+        self.exercise, self.path, self.grades = exercise, Path(path), {}
+        if resume and self.path.is_file():
+            self._read()
+            self.file = open(self.path, "a", encoding="utf-8")
+            if self.path.read_bytes()[-1:] not in (b"", b"\n"):  # a line cut by a kill
+                self.file.write("\n")
+        else:
+            self.file = open(self.path, "w", encoding="utf-8")
+            self._write({"exercise": exercise.name})
+
+    def _read(self):
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        try:
+            name = json.loads(lines[0])["exercise"]
+        except (IndexError, ValueError, TypeError, KeyError):
+            raise GradingError(f"--resume: {self.path} is not a record of adlearn grade") from None
+        if name != self.exercise.name:
+            raise GradingError(f"--resume: {self.path} records the exercise {name!r}, "
+                               f"not {self.exercise.name!r}; give another -o")
+        for line in lines[1:]:
+            grade = self._grade(line)
+            if grade:
+                self.grades[grade.submission] = grade  # the latest line of each
+
+    def _grade(self, line):
+        """A Grade from a line, if it is whole and marks every question."""
+        try:
+            entry = json.loads(line)
+            marks = {q: _checked_mark({**m, "question": q}, self.exercise)
+                     for q, m in entry["marks"].items()}
+            grade = Grade(str(entry["submission"]), marks, str(entry["sha256"]))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+        ids = [q.id for q in self.exercise.questions]
+        if any(marks.get(q) is None for q in ids):
+            return None
+        grade.marks = {q: marks[q] for q in ids}
+        return grade
+
+    def known(self, path):
+        """The recorded grade of the submission at path, if its text is unchanged."""
+        grade = self.grades.get(str(path))
+        return grade if grade and grade.sha256 and grade.sha256 == current_hash(path) else None
 
     def add(self, grade):
-        self.writer.writerow(csv_row(grade, self.exercise))
+        self.grades[grade.submission] = grade
+        self._write({"submission": grade.submission, "sha256": grade.sha256,
+                     "marks": {q: vars(m) for q, m in grade.marks.items()}})
+
+    def _write(self, entry):
+        self.file.write(json.dumps(entry) + "\n")
         self.file.flush()
 
     def close(self):
         self.file.close()
-        self.path.unlink(missing_ok=True)
+
+
+def record_path(output):
+    """Where the record of a CSV's grades is kept: grades.csv → grades.jsonl."""
+    return Path(output).with_suffix(".jsonl")
 
 
 def write_csv(grades, exercise, path):
