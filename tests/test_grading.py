@@ -624,3 +624,21 @@ def test_any_json_from_a_kernel_is_judged_without_error_and_earns_nothing(result
                 cases = q.public_cases()
                 verdict = q.judge_result(result, cases)
                 assert not verdict.passed and verdict.hint
+
+
+@pytest.mark.parametrize("scheduler, problem", [
+    ("tcp://127.0.0.1:9", "cannot reach the dask scheduler"),
+    ("local:0", "give local:N with N workers"),
+    ("local:two", "give local:N with N workers"),
+])
+def test_a_scheduler_that_cannot_be_reached_is_a_one_line_error_before_grading(
+        tmp_path, capsys, scheduler, problem):
+    (tmp_path / "s.ipynb").write_text("{}")
+    record = json.dumps({"exercise": "finite_differences"}) + '\n{"submission": "x"}\n'
+    (tmp_path / "g.jsonl").write_text(record)
+    assert main(["grade", "finite_differences", str(tmp_path / "s.ipynb"), "-o",
+                 str(tmp_path / "g.csv"), "--no-sandbox", "--scheduler", scheduler]) == 2
+    err = capsys.readouterr().err.strip()
+    assert problem in err and len(err.splitlines()) == 1
+    assert sorted(os.listdir(tmp_path)) == ["g.jsonl", "s.ipynb"]
+    assert (tmp_path / "g.jsonl").read_text() == record  # the old record is kept

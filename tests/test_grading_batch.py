@@ -551,3 +551,17 @@ def test_a_grader_killed_midway_resumes_losing_nothing_and_grading_only_the_rest
         rows = {os.path.basename(r["submission"]): r["total"] for r in csv.DictReader(f)}
     expected = {n: f"{FULL:g}" for n in ("a.ipynb", "b.ipynb", "c.ipynb", "d.ipynb")}
     assert rows == {**expected, changed.name: "0"}
+
+
+def test_a_two_worker_local_cluster_writes_the_same_csv_as_the_local_run(tmp_path):
+    """--scheduler local:2 runs the same grade_submission as tasks: the same CSV."""
+    subs = submissions()
+    for name in ("solution", "blank", "wrong1"):
+        notebooks.write(subs[name], tmp_path / "in" / f"{name}.ipynb")
+    csvs = []
+    for how in (["-j", "2"], ["--scheduler", "local:2"]):
+        out = tmp_path / f"grades{len(csvs)}.csv"
+        assert main(["grade", NAME, str(tmp_path / "in"), "-o", str(out), "--timeout", "10",
+                     *how]) == 0
+        csvs.append(out.read_text())
+    assert csvs[0] == csvs[1] and ",0,failed,2," in csvs[0]  # wrong1: the 2nd known mistake

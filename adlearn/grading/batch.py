@@ -30,6 +30,7 @@ import sys
 import tempfile
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -273,12 +274,49 @@ def find_template(name_or_path, root=None):
 # --- many submissions ----------------------------------------------------------------
 
 
+@contextmanager
+def executor(scheduler=None, jobs=1):
+    """Where grade_submission runs, as a concurrent.futures executor: jobs threads here
+    (each one's worker is a process of its own), or a dask.distributed cluster, at the
+    scheduler's address or ``local:N`` (a LocalCluster of N workers on this machine).
+    A scheduler that cannot be reached is a GradingError, before anything is graded."""
+    if not scheduler:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            yield pool
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise GradingError("--scheduler needs dask.distributed: "
+                           "pip install 'adlearn[grade]'") from None
+    cluster = None
+    if scheduler.startswith("local:"):
+        n = scheduler.removeprefix("local:")
+        if not n.isdigit() or int(n) < 1:
+            raise GradingError(f"--scheduler {scheduler}: give local:N with N workers, "
+                               "a whole number of at least 1")
+        cluster = LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+    try:
+        client = Client(cluster or scheduler, timeout="5s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise GradingError(f"--scheduler {scheduler}: cannot reach the dask scheduler "
+                           f"({type(exc).__name__}: {exc})".replace("\n", " ")) from None
+    try:
+        with client.get_executor(pure=False) as pool:
+            yield pool
+    finally:
+        client.close()
+        if cluster:
+            cluster.close()
+
+
 def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=True,
-          say=print, on_grade=None, record=None):
-    """Grade every submission (several at a time); a Grade per submission, in order.
-    Another exercise's notebooks are skipped with a line. Each finished grade goes into
-    the record (a Record) at once, then to on_grade(grade); a submission the record
-    already holds, unchanged, is not graded again."""
+          say=print, on_grade=None, record=None, pool=None):
+    """Grade every submission (several at a time, in pool: see executor); a Grade per
+    submission, in order. Another exercise's notebooks are skipped with a line. Each
+    finished grade goes into the record (a Record) at once, then to on_grade(grade); a
+    submission the record already holds, unchanged, is not graded again."""
     import nbformat
 
     template_text = nbformat.writes(template)
@@ -294,7 +332,8 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
     todo = [p for p in files if not grades.get(p)]
     if len(todo) < len(files):
         say(f"resumed: {len(files) - len(todo)} graded before, {len(todo)} to grade")
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    with ExitStack() as stack:
+        pool = pool or stack.enter_context(executor(jobs=jobs))
         futures = {pool.submit(grade_submission, p, exercise.name, template_text, root,
                                limits, sandboxed): p for p in todo}
         for future in as_completed(futures):

@@ -3,6 +3,7 @@
     adlearn exercises build [--check] [--root DIR]
     adlearn grade EXERCISE SUBMISSIONS... -o grades.csv [-j N] [--timeout S] [--memory MB]
                   [--cpu S] [--feedback DIR] [--answers DIR] [--no-sandbox] [--resume]
+                  [--scheduler ADDRESS | local:N]
 
 Every argument is checked before anything is graded: a bad one ends the command with
 one line and exit status 2.
@@ -89,12 +90,13 @@ def cmd_grade(args):
                                "the references and other submissions: add --no-sandbox "
                                "to grade anyway")
     exercise, template, root = batch.find_template(args.exercise)
-    record = batch.Record(exercise, batch.record_path(args.output), resume=args.resume)
-    try:
-        grades = batch.grade(exercise, template, root, args.submissions, jobs=jobs,
-                             limits=limits, sandboxed=not args.no_sandbox, record=record)
-    finally:
-        record.close()
+    with batch.executor(args.scheduler, jobs) as pool:  # a scheduler is reached first
+        record = batch.Record(exercise, batch.record_path(args.output), resume=args.resume)
+        try:
+            grades = batch.grade(exercise, template, root, args.submissions, limits=limits,
+                                 sandboxed=not args.no_sandbox, record=record, pool=pool)
+        finally:
+            record.close()
     batch.write_csv(grades, exercise, args.output)
     if args.feedback:
         batch.write_feedback(grades, exercise, args.feedback)
@@ -145,4 +147,7 @@ def add_commands(commands):
     grade.add_argument("--resume", action="store_true", help="keep the grades recorded by "
                        "an earlier run (grades.jsonl beside the CSV) and grade only the "
                        "submissions missing from it or changed since")
+    grade.add_argument("--scheduler", metavar="ADDRESS", help="grade on a dask.distributed "
+                       "cluster: its scheduler's address (tcp://host:8786), or local:N for "
+                       "N workers on this machine (then -j is not used)")
     grade.set_defaults(run=cmd_grade)
