@@ -642,3 +642,35 @@ def test_a_scheduler_that_cannot_be_reached_is_a_one_line_error_before_grading(
     assert problem in err and len(err.splitlines()) == 1
     assert sorted(os.listdir(tmp_path)) == ["g.jsonl", "s.ipynb"]
     assert (tmp_path / "g.jsonl").read_text() == record  # the old record is kept
+
+
+class _Stream(list):
+    def __init__(self, tty):
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, text):
+        self.append(text)
+
+    def flush(self):
+        pass
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_progress_is_a_bar_on_a_terminal_and_a_line_per_submission_otherwise(tty):
+    from adlearn.grading.batch import Progress
+
+    stream, now = _Stream(tty), iter([0.0, 30.0, 60.0])
+    progress = Progress(stream, clock=lambda: next(now))
+    progress.start(4)
+    progress.add(_grade("a.ipynb"))  # 1 in 30 s: 2 a minute, 90 s for the other 3
+    progress.add(_grade("b.ipynb", "failed"))
+    if tty:
+        assert stream == ["\r[#####...............] 1/4  2.0/min  90 s left",
+                          "\r[##########..........] 2/4  2.0/min  60 s left"]
+    else:
+        assert stream == ["graded 1/4  2.0/min  90 s left: a.ipynb 7\n",
+                          "graded 2/4  2.0/min  60 s left: b.ipynb 0\n"]

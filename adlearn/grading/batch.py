@@ -28,6 +28,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
@@ -312,11 +313,11 @@ def executor(scheduler=None, jobs=1):
 
 
 def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=True,
-          say=print, on_grade=None, record=None, pool=None):
+          say=print, progress=None, record=None, pool=None):
     """Grade every submission (several at a time, in pool: see executor); a Grade per
     submission, in order. Another exercise's notebooks are skipped with a line. Each
-    finished grade goes into the record (a Record) at once, then to on_grade(grade); a
-    submission the record already holds, unchanged, is not graded again."""
+    finished grade goes into the record (a Record) at once, then to progress (a
+    Progress); a submission the record already holds, unchanged, is not graded again."""
     import nbformat
 
     template_text = nbformat.writes(template)
@@ -332,6 +333,8 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
     todo = [p for p in files if not grades.get(p)]
     if len(todo) < len(files):
         say(f"resumed: {len(files) - len(todo)} graded before, {len(todo)} to grade")
+    if progress:
+        progress.start(len(todo))
     with ExitStack() as stack:
         pool = pool or stack.enter_context(executor(jobs=jobs))
         futures = {pool.submit(grade_submission, p, exercise.name, template_text, root,
@@ -340,9 +343,35 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
             grades[futures[future]] = future.result()
             if record:
                 record.add(grades[futures[future]])
-            if on_grade:
-                on_grade(grades[futures[future]])
+            if progress:
+                progress.add(grades[futures[future]])
     return [grades[p] for p in files]
+
+
+class Progress:
+    """What the grader says as each submission is finished: on a terminal, one bar that
+    redraws in place (count, rate, time left); otherwise a plain line per submission."""
+
+    def __init__(self, stream=sys.stderr, clock=time.monotonic):
+        self.stream, self.clock = stream, clock
+        self.bar = hasattr(stream, "isatty") and stream.isatty()
+
+    def start(self, total):
+        self.total, self.done, self.began = total, 0, self.clock()
+
+    def add(self, grade):
+        self.done += 1
+        elapsed = max(self.clock() - self.began, 1e-9)
+        rate = self.done / elapsed * 60  # a minute
+        left = (self.total - self.done) * elapsed / self.done
+        figures = f"{self.done}/{self.total}  {rate:.1f}/min  {left:.0f} s left"
+        if self.bar:
+            filled = round(20 * self.done / max(self.total, 1))
+            end = "\n" if self.done == self.total else ""
+            self.stream.write(f"\r[{'#' * filled}{'.' * (20 - filled)}] {figures}{end}")
+        else:
+            self.stream.write(f"graded {figures}: {grade.submission} {_points(grade.total)}\n")
+        self.stream.flush()
 
 
 # --- what the instructor reads --------------------------------------------------------

@@ -94,7 +94,8 @@ def cmd_grade(args):
         record = batch.Record(exercise, batch.record_path(args.output), resume=args.resume)
         try:
             grades = batch.grade(exercise, template, root, args.submissions, limits=limits,
-                                 sandboxed=not args.no_sandbox, record=record, pool=pool)
+                                 sandboxed=not args.no_sandbox, record=record, pool=pool,
+                                 progress=batch.Progress())
         finally:
             record.close()
     batch.write_csv(grades, exercise, args.output)
