@@ -10,6 +10,8 @@ networkx, matplotlib or ipywidgets are loaded the first time they are used.
 """
 
 from . import errors, nn
+from .checkpointing import checkpoint
+from .custom import custom_derivative
 from .engine import Var, topological_order
 from .errors import AdlearnError
 from .forward import Dual
@@ -18,12 +20,14 @@ from .numeric import gradcheck, numeric_grad
 from .parse import parse
 from .rules import RULES
 from .trace import Trace, trace
-from .transforms import derivative, grad, jvp, value_and_grad
+from .transforms import derivative, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 
 __version__ = "0.1.0"
 
 # name -> the module that defines it, imported on first use (it needs a heavy library)
 _LAZY = {
+    "matrix_chain": "chain",  # light, but only the course on arrays needs it
+    "MatrixChain": "chain",
     "to_sympy": "symbolic",
     "symbolic_grad": "symbolic",
     "expression_size": "symbolic",
@@ -34,6 +38,12 @@ _LAZY = {
     "draw": "drawing",  # the module is not called draw: importing it would hide the function
     "GraphDrawing": "drawing",
     "explore": "widgets",
+    "describe": "description",
+    "animate": "animation",
+    "Tensor": "tensor",  # the array layer needs NumPy
+    "softmax": "tensor",
+    "log_softmax": "tensor",
+    "cross_entropy": "tensor",
 }
 
 

@@ -129,22 +129,62 @@ def cmd_draw(args):
     import matplotlib
 
     matplotlib.use("Agg")  # a file, no window
-    from .drawing import draw
+    from .description import save
+    from .drawing import GraphDrawing
 
     if not MIN_DPI <= args.dpi <= MAX_DPI:
         raise UsageError(f"--dpi must be between {MIN_DPI} and {MAX_DPI}, not {args.dpi}")
     inputs, output = _recorded(args)
     highlight = "all" if args.highlight == ["all"] else args.highlight or None
-    ax = draw(output, highlight=highlight, inputs=inputs, style=args.style)
-    width, height = (round(inches * args.dpi) for inches in ax.figure.get_size_inches())
+    drawing = GraphDrawing(output, highlight=highlight, inputs=inputs, style=args.style)
+    width, height = (round(inches * args.dpi) for inches in drawing.ax.figure.get_size_inches())
     if width * height > MAX_PIXELS and not args.output.lower().endswith((".svg", ".pdf")):
         raise UsageError(f"the picture would be {width:,} × {height:,} pixels, more than "
                          f"{MAX_PIXELS:,}: lower --dpi, or write an .svg or .pdf")
+    words = drawing.describe()  # the file carries them: an SVG's <title>, <desc>; metadata
     try:
-        ax.figure.savefig(args.output, dpi=args.dpi, bbox_inches="tight")
+        save(drawing.ax.figure, args.output, *words, dpi=args.dpi, bbox_inches="tight")
     except (OSError, ValueError) as exc:  # a missing folder, an unknown file type
         raise UsageError(f"cannot write {args.output}: {exc}") from None
     print(f"wrote {args.output}")
+    if args.describe:
+        print("\n".join(words))
+
+
+def cmd_animate(args):
+    """Animate the reverse (or forward) sweep over EXPR, one edge at a time, to a GIF/MP4."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .animation import animate
+
+    if not MIN_DPI <= args.dpi <= MAX_DPI:
+        raise UsageError(f"--dpi must be between {MIN_DPI} and {MAX_DPI}, not {args.dpi}")
+    if args.interval <= 0:
+        raise UsageError(f"--interval is milliseconds per frame, more than 0, not {args.interval}")
+    inputs, output = _recorded(args)
+    animation = animate(output, args.sweep, args.wrt, inputs=inputs, style=args.style,
+                        interval=args.interval, dpi=args.dpi)
+    width, height = (round(inches * args.dpi) for inches in animation.figure.get_size_inches())
+    if width * height > MAX_PIXELS:
+        raise UsageError(f"each frame would be {width:,} × {height:,} pixels, more than "
+                         f"{MAX_PIXELS:,}: lower --dpi")
+    try:
+        animation.save(args.output)
+    except OSError as exc:  # a missing folder
+        raise UsageError(f"cannot write {args.output}: {exc}") from None
+    print(f"wrote {args.output} ({len(animation.frames)} frames)")
+    if args.describe:
+        print(f"{animation.title}\n{animation.description}")
+
+
+def cmd_describe(args):
+    """Print the computation graph of EXPR in words: inputs, operations, values, paths."""
+    from .description import describe
+
+    inputs, output = _recorded(args)
+    wrt = "all" if args.wrt == ["all"] else args.wrt or None
+    print(describe(output, wrt, inputs=inputs, style=args.style))
 
 
 def _add_expression_args(parser):
@@ -191,7 +231,35 @@ def build_parser():
                       help="the picture to write: .png, .svg or .pdf (default: graph.png)")
     draw.add_argument("--dpi", type=int, default=150,
                       help=f"resolution of a .png, {MIN_DPI} to {MAX_DPI} (default: 150)")
+    draw.add_argument("--describe", action="store_true",
+                      help="also print what the picture shows, in words (its alt text)")
     draw.set_defaults(run=cmd_draw)
+    animate = commands.add_parser("animate", help=cmd_animate.__doc__,
+                                  description=cmd_animate.__doc__)
+    _add_expression_args(animate)
+    _add_style_arg(animate)
+    animate.add_argument("--sweep", choices=("reverse", "forward"), default="reverse",
+                         help="which sweep: reverse (adjoints) or forward (tangents); "
+                              "default: reverse")
+    animate.add_argument("--wrt", metavar="NAME",
+                         help="the input the forward sweep is seeded on (default: the first)")
+    animate.add_argument("-o", "--output", default="sweep.gif",
+                         help="the animation to write: .gif, or .mp4 with ffmpeg "
+                              "(default: sweep.gif)")
+    animate.add_argument("--interval", type=int, default=1200,
+                         help="milliseconds per frame (default: 1200)")
+    animate.add_argument("--dpi", type=int, default=80,
+                         help=f"resolution, {MIN_DPI} to {MAX_DPI} (default: 80)")
+    animate.add_argument("--describe", action="store_true",
+                         help="also print the animation in words (its alt text)")
+    animate.set_defaults(run=cmd_animate)
+    describe = commands.add_parser("describe", help=cmd_describe.__doc__,
+                                   description=cmd_describe.__doc__)
+    _add_expression_args(describe)
+    _add_style_arg(describe)
+    describe.add_argument("--wrt", nargs="*", metavar="NAME",
+                          help="also say each chain-rule path from these inputs (or: all)")
+    describe.set_defaults(run=cmd_describe)
     add_grading_commands(commands)  # exercises build, grade
     return parser
 

@@ -7,6 +7,9 @@ derivative (an edge from a constant has none: a constant is not a variable, and 
 adjoint flows to it; the legend says so), and draws every chain-rule path from x1 in its
 own colour and line style.
 The legend multiplies the partials along each path and adds up the paths: the gradient.
+Each edge label sits on its edge where it covers no other label and no node box
+(``place_labels``); paths that share an edge run side by side. Past LABEL_LIMIT nodes
+the labels are off, and the caption says so.
 When there are too many paths to tell apart, each edge is shaded by its share of the
 gradient instead (see ``adlearn.graph.gradient_shares``).
 
@@ -24,19 +27,22 @@ from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import networkx as nx
+import numpy
 from matplotlib.collections import LineCollection, PatchCollection, PolyCollection
+from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch
 
+from .description import describe
 from .errors import ArgumentError
-from .graph import chain_rule_paths, count_paths, counted, find_node, gradient_shares, node_ids, to_networkx
+from .graph import (MAX_PATHS, chain_rule_paths, count_paths, counted, find_inputs,
+                    gradient_shares, node_ids, to_networkx)
 from .trace import TEXT, definition, textbook_number, trace_order
 
 # Okabe & Ito's colour-blind-safe palette, without its yellow (too pale on white).
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000")
 # The second cue: consecutive paths differ in line style as well as in colour.
 LINESTYLES = ("solid", (0, (6, 2)), (0, (1.5, 1.5)), (0, (6, 2, 1.5, 2)))
-MAX_PATHS = 12  # more paths than this are shaded by gradient share, not listed
 LABEL_LIMIT = 100  # graphs with more nodes are drawn without labels unless asked
 
 # How each kind of node looks: face colour, edge colour, line width, line style.
@@ -48,9 +54,11 @@ NODE_STYLE = {
 }
 EDGE_COLOUR, EDGE_COLOUR_FADED = "#404040", "#C8C8C8"
 SHARE_COLOURS = ("#0072B2", "#D55E00")  # a positive share, a negative share (dashed)
+NOT_FINAL = "#555555"  # a sweep's value not final yet: readable (WCAG AA) on every node fill
 FONT_SIZE, EDGE_FONT_SIZE = 9, 8
 INCH = 0.9  # inches per unit of layout when labels are on
 ARROW = (0.15, 0.06)  # arrowhead length and half width, in layout units
+LANE = 0.12  # the distance between highlighted paths that share an edge, in layout units
 
 
 # ---------------------------------------------------------------------------- layout
@@ -210,10 +218,61 @@ def _arrowhead(route):
     return [tip, (ex - uy * ARROW[1], ey + ux * ARROW[1]), (ex + uy * ARROW[1], ey - ux * ARROW[1])]
 
 
-def _along(route, fraction):
-    """The point at a fraction of the way along the first segment of a route."""
-    (x0, y0), (x1, y1) = route[0], route[1]
-    return x0 + fraction * (x1 - x0), y0 + fraction * (y1 - y0)
+# Where an edge's label may go, as fractions along each segment of its route, best first:
+# from the middle outwards, on the line, then just beside it (above, below).
+LABEL_SPOTS = tuple(sorted((k / 20 for k in range(2, 19)), key=lambda f: abs(f - 0.5)))
+
+
+class _Free:
+    """Rectangles (centre, half sizes) placed so far, in a grid of cells for quick look-up:
+    ``free(rect)`` says whether a new one would overlap none of them."""
+
+    def __init__(self, cell=0.5):
+        self.cell, self.cells = cell, {}
+
+    def _keys(self, rect):
+        (x, y), (hw, hh) = rect
+        c = self.cell
+        return [(i, j) for i in range(int((x - hw) // c), int((x + hw) // c) + 1)
+                for j in range(int((y - hh) // c), int((y + hh) // c) + 1)]
+
+    def free(self, rect):
+        (x, y), (hw, hh) = rect
+        return not any(abs(x - ox) < hw + ow and abs(y - oy) < hh + oh
+                       for key in self._keys(rect) for (ox, oy), (ow, oh) in self.cells.get(key, ()))
+
+    def add(self, rect):
+        for key in self._keys(rect):
+            self.cells.setdefault(key, []).append(rect)
+
+
+def place_labels(routes, sizes, boxes):
+    """A spot for each edge's label on its own route, overlapping no node box and no
+    label placed before it: the first free spot of LABEL_SPOTS along the route's
+    segments, or its middle if none is free. routes and sizes (half width and height of
+    each label) go edge by edge; boxes are the nodes' (centre, half sizes). Returns the
+    spots and how many labels found no free spot."""
+    taken = _Free()
+    for box in boxes:
+        taken.add(box)
+    spots, crowded = [], 0
+    for route, half in zip(routes, sizes):
+        candidates = [(x0 + f * (x1 - x0), y0 + f * (y1 - y0) + side * 1.1 * half[1])
+                      for side in (0, 1, -1) for f in LABEL_SPOTS
+                      for (x0, y0), (x1, y1) in zip(route, route[1:])]
+        spot = next((c for c in candidates if taken.free((c, half))), None)
+        if spot is None:  # no room anywhere along it: the middle, crowded as it is
+            spot, crowded = candidates[0], crowded + 1
+        taken.add((spot, half))
+        spots.append(spot)
+    return spots, crowded
+
+
+def label_half_size(text, fontsize):
+    """About half the width and height, in layout units, of an edge label with its box
+    (digits are about 0.64 em wide in DejaVu Sans; a little room to spare around it)."""
+    points = (len(text) * 0.64 * fontsize + 0.3 * fontsize + 3, 1.5 * fontsize + 3)
+    return tuple(p / 72 / INCH / 2 for p in points)
 
 
 # ------------------------------------------------------------------------ labels
@@ -258,18 +317,21 @@ class GraphDrawing:
       ``ChainRulePaths`` (or ``shares`` the gradient shares, if there were too many),
       drawn as the segments of ``overlay`` (a LineCollection), which ``overlay_edges``
       name as ``(path number, edge)`` (path number None for shares); ``legend``.
+    - ``show_step(step, mark, k, last)`` shows a step of a sweep, ``end_steps()`` ends
+      that (boxes leave room for the steps' values if made with ``steps=True``);
     - ``GraphDrawing.of(ax)`` finds the drawing of an Axes that ``draw`` returned.
     """
 
     def __init__(self, output, ax=None, highlight=None, *, inputs=None, style="textbook",
-                 labels=None, adjoints=None, digits=3, max_paths=MAX_PATHS):
+                 labels=None, adjoints=None, digits=3, max_paths=MAX_PATHS, steps=False):
         self.output, self.inputs, self.style, self.digits = output, inputs, style, digits
-        self.max_paths = max_paths
+        self.max_paths, self.steps = max_paths, steps
         self.graph = to_networkx(output, inputs, style)
         self.labels = len(self.graph) <= LABEL_LIMIT if labels is None else labels
         self.adjoints = adjoints
         self.layout = layered_layout(self.graph)
         self._size_boxes()
+        self._label_spots = self._place_edge_labels()
         if ax is None:  # axes filling a figure sized to the layout, so labels fit their boxes
             ax = plt.figure(figsize=self.figure_size()).add_axes((0, 0, 1, 1))
         self.ax = ax
@@ -277,8 +339,14 @@ class GraphDrawing:
         self._draw_nodes()
         self._draw_edges()
         self._frame()
+        if labels is None and not self.labels:  # switched off for its size: say why
+            ax.set_title(f"{len(self.graph):,} nodes: past {LABEL_LIMIT} nodes the labels are "
+                         "off, as they would be too small to read.\ndraw(..., labels=True) "
+                         "shows them on a larger figure; ad.describe(...) says the graph in "
+                         "words.", loc="left", fontsize=FONT_SIZE)
         self.overlay, self.overlay_edges, self.legend = None, [], None
         self._highlighted = ()
+        self.step_key, self._plain_look = None, None
         self.highlight(highlight)
 
     @staticmethod
@@ -294,15 +362,40 @@ class GraphDrawing:
         ids = node_ids(self.output, self.inputs, self.style)
         self._nodes_in_order, self._ids = order, ids
         if self.labels:
-            widest = max((len(line) for n in order
-                          for line in node_label(n, ids, True, self.digits).splitlines()),
-                         default=1)
+            lines = [line for n in order
+                     for line in node_label(n, ids, True, self.digits).splitlines()]
+            if self.steps:  # room for what show_step writes: v̄1 = -0.284 so far
+                lines += [f"{adjoint_name(ids[n])} = "
+                          f"{textbook_number(n.grad, self.digits):>{self.digits + 3}} so far"
+                          for n in order if not n.is_constant]
+            widest = max(map(len, lines), default=1)
             self.box = (max(0.9, widest * 0.56 * FONT_SIZE / 72 / INCH + 0.2), 0.68)
             self.spacing = (self.box[0] + 0.85, 0.95)
         else:
             self.box, self.spacing = (0.4, 0.3), (1.0, 0.55)
+        self._space_out()
+
+    def _space_out(self, wider=0.0, taller=0.0):
+        """Node centres from the layout at the spacing, widened by wider and taller."""
+        self.spacing = (self.spacing[0] + wider, self.spacing[1] + taller)
         self.centre = {n: (x * self.spacing[0], -y * self.spacing[1])
                        for n, (x, y) in self.layout.position.items()}
+
+    def _place_edge_labels(self, tries=4):
+        """{edge: where its label goes} (see ``place_labels``). Where some label finds no
+        free spot, the layers move apart to make room, up to ``tries`` times."""
+        if not self.labels:
+            return {}
+        edges = [(u, v, k) for u, v, k, partial in self.graph.edges(keys=True, data="partial")
+                 if partial is not None]  # from a constant: no partial, no label
+        sizes = [label_half_size(self._edge_label(e).rjust(self.digits + 3), EDGE_FONT_SIZE)
+                 for e in edges]  # room for a longer number when the values change
+        for attempt in range(tries):
+            boxes = [(self.centre[n], self._half(n)) for n in self.graph]
+            spots, crowded = place_labels([self._route(e) for e in edges], sizes, boxes)
+            if not crowded or attempt == tries - 1:
+                return dict(zip(edges, spots))
+            self._space_out(wider=0.45, taller=0.15)
 
     def _half(self, n):
         """Half the width and height of node n's box."""
@@ -391,18 +484,19 @@ class GraphDrawing:
         self.ax.add_collection(self.arrows)
         self.edge_texts = {}
         if self.labels:
-            for e, route in zip(self.edges, routes):
-                if self.graph.edges[e]["partial"] is None:  # from a constant: no partial
-                    continue
+            for e, spot in self._label_spots.items():  # an edge from a constant has none
                 self.edge_texts[e] = self.ax.text(
-                    *_along(route, 0.5), "", ha="center", va="center", zorder=6,
+                    *spot, "", ha="center", va="center", zorder=6,
                     fontsize=EDGE_FONT_SIZE, color="#202020",
                     bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="#B0B0B0", lw=0.5))
         self._label_edges()
 
+    def _edge_label(self, edge):
+        return textbook_number(self.graph.edges[edge]["partial"], self.digits)
+
     def _label_edges(self):
-        for (u, v, k), text in self.edge_texts.items():
-            text.set_text(textbook_number(self.graph.edges[u, v, k]["partial"], self.digits))
+        for edge, text in self.edge_texts.items():
+            text.set_text(self._edge_label(edge))
 
     # -- update in place
 
@@ -433,7 +527,7 @@ class GraphDrawing:
         self.paths, self.shares = (), {}
         self.lines.set_color(EDGE_COLOUR)
         self.arrows.set_facecolor(EDGE_COLOUR)
-        starts = self._starts(wrt)
+        starts = find_inputs(self.output, wrt, self.inputs, self.style)
         self._highlighted = tuple(self._ids[n] for n in starts)
         if not starts:
             if self._constant_note():
@@ -447,15 +541,80 @@ class GraphDrawing:
         else:
             self._draw_shares(starts, count)
 
-    def _starts(self, wrt):
-        """The input nodes that wrt names, in trace order."""
-        if wrt is None:
-            return []
-        if isinstance(wrt, str) and wrt == "all":
-            return [n for n in self._nodes_in_order if n.op is None]
-        many = wrt if isinstance(wrt, (list, tuple, set)) else [wrt]
-        found = {find_node(self.output, w, self.inputs, self.style) for w in many}
-        return [n for n in self._nodes_in_order if n in found]
+    # -- a step of a sweep (the explorer's steppers, ad.animate)
+
+    def show_step(self, step, mark, k, last):
+        """Show step k (of last) of a sweep, a ``Step`` of ``adlearn.widgets.reverse_sweep``
+        (mark "bar") or ``forward_sweep`` (mark "dot"): each node's adjoint or tangent so
+        far, in grey italics while not final; the node that acts and its edges drawn
+        thick in the sweep's colour; ``step_key`` (a text below) says which step it is."""
+        colour = PALETTE[4] if mark == "bar" else PALETTE[3]
+        if self._plain_look is None:  # what end_steps restores
+            self._plain_look = tuple(
+                numpy.resize(values, (count, *numpy.shape(values)[1:])) for values, count in (
+                    (self.boxes.get_edgecolor(), len(self.nodes)),
+                    (self.boxes.get_linewidths(), len(self.nodes)),
+                    (self.lines.get_linewidths(), len(self.edges))))
+        for node in self._nodes_in_order:
+            name = self._ids[node]
+            text = self.node_texts.get(name)
+            if text is None or node.is_constant:
+                continue
+            value = step.values.get(name, 0.0 if mark == "bar" else None)  # v̄ starts at 0
+            final = name in step.final
+            shown = "?" if value is None else (textbook_number(value, self.digits)
+                                               + ("" if final else " so far"))
+            text.set_text(f"{node_label(node, self._ids, False, self.digits)}\n"
+                          f"{TEXT.name(name, mark)} = {shown}")
+            text.set_color("black" if final else NOT_FINAL)
+            text.set_fontstyle("normal" if final else "italic")
+        edge_colours, box_widths, line_widths = (v.copy() for v in self._plain_look)
+        edge_colours[self.nodes[step.node]] = to_rgba(colour)
+        box_widths[self.nodes[step.node]] = 3.5
+        self.boxes.set_edgecolor(edge_colours)
+        self.boxes.set_linewidths(box_widths)
+        line_colours = [EDGE_COLOUR] * len(self.edges)
+        for edge in step.edges:
+            line_colours[self.edges[edge]] = colour
+            line_widths[self.edges[edge]] = 3.5
+        self.lines.set_color(line_colours)
+        self.lines.set_linewidths(line_widths)
+        self.arrows.set_facecolor(line_colours)
+        sweep, action, grey = ("Reverse", "passes its adjoint back along",
+                               "adjoint not final yet") if mark == "bar" else (
+            "Forward", "computes its tangent from", "tangent not computed yet")
+        if self.step_key is None:  # black: the sweeps' colours are too light for text
+            self.step_key = self.ax.text(0, 0, "", transform=self.ax.transAxes, va="top",
+                                         fontsize=FONT_SIZE)
+        self.step_key.set_text(f"{sweep} sweep, step {k} of {last}: {step.node} {action} "
+                               f"the coloured edges.\nGrey italics: {grey}.")
+
+    def end_steps(self):
+        """Undo show_step: the plain drawing again, with its labels."""
+        if self.step_key is None:
+            return
+        self.step_key.remove()
+        self.step_key = None
+        edge_colours, box_widths, line_widths = self._plain_look
+        self.boxes.set_edgecolor(edge_colours)
+        self.boxes.set_linewidths(box_widths)
+        self.lines.set_linewidths(line_widths)
+        self.lines.set_color(EDGE_COLOUR)
+        self.arrows.set_facecolor(EDGE_COLOUR)
+        self._label_nodes()
+        for node in self._nodes_in_order:
+            text = self.node_texts.get(self._ids[node])
+            if text is not None and not node.is_constant:
+                text.set_color("black")
+                text.set_fontstyle("normal")
+
+    def describe(self):
+        """What the drawing shows, in words: ``(title, the rest)``, as ``ad.describe``
+        writes them for the highlighted paths (an SVG's ``<title>`` and ``<desc>``)."""
+        words = describe(self.output, self._highlighted or None, inputs=self.inputs,
+                         style=self.style, adjoints=self.adjoints, max_paths=self.max_paths)
+        first, _, rest = words.partition("\n")
+        return first, rest
 
     def _called(self, node):
         """An input as the legend names it: its id, and its own name if that differs."""
@@ -473,8 +632,9 @@ class GraphDrawing:
         routes, colours, dashes = [], [], []
         for j, path in enumerate(numbered):
             for edge in path.edges:
-                lane = users[edge].index(j) - (len(users[edge]) - 1) / 2
-                routes.append(self._route(edge, lane * 0.075))
+                sharing = len(users[edge])  # paths on one edge run side by side, apart
+                lane = (users[edge].index(j) - (sharing - 1) / 2) * min(LANE, 0.6 / sharing)
+                routes.append(self._route(edge, lane))
                 colours.append(PALETTE[j % len(PALETTE)])
                 dashes.append(LINESTYLES[j % len(LINESTYLES)])
                 self.overlay_edges.append((j + 1, edge))

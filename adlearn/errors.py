@@ -80,5 +80,15 @@ class WrongAnswer(AdlearnError, AssertionError):
         return [f"{type(self).__name__}: {self}"]
 
 
+class ShapeError(AdlearnError, ValueError):
+    """Arrays whose shapes do not fit the operation: a 2×3 matrix times a 2×3 matrix,
+    shapes that do not broadcast, a seed of the wrong shape; a chain of Jacobians whose
+    sizes do not match, or are not positive whole numbers."""
+
+
+class EntryError(AdlearnError, IndexError):
+    """An index that picks no entry of an array: ``x[5]`` of a vector of length 3."""
+
+
 class ArgumentError(AdlearnError, ValueError):
     """Values that do not fit the call: an input with no value, an unknown style."""

@@ -25,6 +25,7 @@ from .rules import number_text, result_text
 from .trace import definition, node_names, tangents, trace_order
 
 PATH_LIMIT = 1000  # the most paths chain_rule_paths lists unless the caller says otherwise
+MAX_PATHS = 12  # more paths than this are too many to tell apart: drawings shade, words sum
 
 
 def node_ids(output, inputs=None, style="textbook"):
@@ -186,6 +187,19 @@ def find_node(output, wrt, inputs=None, style="textbook"):
             return node
     known = ", ".join(node.name or ids[node] for node in given) or "none"
     raise UnknownInputError(f"the graph has no input named {wrt!r} (its inputs: {known})")
+
+
+def find_inputs(output, wrt, inputs=None, style="textbook"):
+    """The input nodes that wrt names (a name or Var, several, or "all": every input), in
+    trace order; None names none."""
+    if wrt is None:
+        return []
+    order = trace_order(output, inputs)
+    if isinstance(wrt, str) and wrt == "all":
+        return [n for n in order if n.op is None]
+    many = wrt if isinstance(wrt, (list, tuple, set)) else [wrt]
+    found = {find_node(output, w, inputs, style) for w in many}
+    return [n for n in order if n in found]
 
 
 def count_paths(output, wrt, inputs=None):

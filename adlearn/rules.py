@@ -6,8 +6,9 @@ build it in SymPy. Reverse mode (``Var``), forward mode (``Dual``), the SymPy br
 the trace and the drawings all read this table, so a derivative is written once, here.
 
 The rules are written with Python operators and the dispatching functions below, so
-the same formula works on floats and on dual numbers (nested forward mode computes a
-partial such as ``cos(x)`` with a ``Dual`` x).
+the same formula works on floats, on dual numbers (nested forward mode computes a
+partial such as ``cos(x)`` with a ``Dual`` x) and on NumPy arrays entry by entry (the
+array layer, ``adlearn.tensor``, applies the table to whole arrays).
 """
 
 import math
@@ -100,8 +101,34 @@ def _short(number):
 
 
 def _elementary(name, real_fn):
-    """A function that uses real_fn on numbers and the rule ``name`` on operands."""
-    return lambda x: x._apply(name, x) if isinstance(x, Operand) else real_fn(x)
+    """A function that uses real_fn on numbers, the rule ``name`` on operands, and
+    NumPy's function of the same name on arrays (entry by entry, for ``adlearn.tensor``)."""
+
+    def function(x):
+        if isinstance(x, Operand):
+            return x._apply(name, x)
+        if isinstance(x, (int, float)):
+            return real_fn(x)
+        return getattr(_numpy(), name)(x)
+
+    return function
+
+
+def _numpy():
+    """NumPy, imported only when an array reaches the table (so NumPy is loaded already)."""
+    import numpy
+
+    return numpy
+
+
+def _where(condition, a, b):
+    """a if condition else b: for one number's condition (a bool), or entry by entry for
+    an array of conditions (NumPy's where), so a rule with a kink works on both."""
+    if condition is True:
+        return a
+    if condition is False:
+        return b
+    return _numpy().where(condition, a, b)
 
 
 _exp = _elementary("exp", math.exp)
@@ -116,13 +143,17 @@ _tanh = _elementary("tanh", math.tanh)
 def _pow_by_exponent(out, a, b):
     """∂(a^b)/∂b = a^b ln a; at a = 0 with b > 0, a^b is 0 for every such b, so it is 0
     (as in PyTorch), although ln 0 is not defined."""
-    if primal_number(a) == 0 and b > 0:
-        return 0.0
-    return out * _log(a)
+    at_zero = primal_number(a) == 0
+    if at_zero is True or at_zero is False:  # one number (a float, or a Dual's)
+        return 0.0 if at_zero and b > 0 else out * _log(a)
+    return out * _log(a + at_zero)  # an array, entry by entry: ln(0 + 1) = 0 where a = 0
 
 
 def _sigmoid(x):
     """1 / (1 + e^-x), computed without overflow for large |x|."""
+    if not isinstance(x, (int, float, Operand)):  # an array: e^-|x| never overflows
+        z = _exp(-abs(x))
+        return _where(x >= 0, 1.0, z) / (1.0 + z)
     if x >= 0:
         return 1.0 / (1.0 + _exp(-x))
     z = _exp(x)
@@ -194,11 +225,11 @@ RULES = _table(
     Rule("sigmoid", _sigmoid, lambda out, a: (out * (1.0 - out),),
          "σ({0})", r"\sigma({0})", lambda sp, a: 1 / (1 + sp.exp(-a))),
     # relu and abs have a kink at 0; there we take the derivative 0 (as PyTorch does).
-    Rule("relu", lambda a: a if a > 0 else 0.0, lambda out, a: (1.0 if a > 0 else 0.0,),
+    Rule("relu", lambda a: _where(a > 0, a, 0.0), lambda out, a: (_where(a > 0, 1.0, 0.0),),
          "relu {0}", r"\operatorname{{relu}}({0})",
          lambda sp, a: sp.Piecewise((a, a > 0), (0, True))),
-    Rule("abs", lambda a: a if a >= 0 else -a,
-         lambda out, a: (1.0 if a > 0 else -1.0 if a < 0 else 0.0,),
+    Rule("abs", lambda a: _where(a >= 0, a, -a),
+         lambda out, a: (_where(a > 0, 1.0, _where(a < 0, -1.0, 0.0)),),
          "|{0}|", r"\left|{0}\right|", lambda sp, a: sp.Abs(a)),
 )
 

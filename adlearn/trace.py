@@ -27,7 +27,8 @@ variable with its three traces, as the textbook's tables do: the forward primal 
 the reverse adjoint trace (reverse mode, seeded on the output: v̄ = ∂y/∂v). The adjoint
 trace is written as the textbook writes it, one step per edge of the reverse sweep in
 the order the sweep runs (``Trace.adjoint_steps``): a variable used twice gets its
-adjoint in two steps, v̄-1 = v̄2 ∂v2/∂v-1, then v̄-1 = v̄-1 + v̄1 ∂v1/∂v-1.
+adjoint in two steps, v̄-1 = v̄2 ∂v2/∂v-1, then v̄-1 = v̄-1 + v̄1 ∂v1/∂v-1. Printed, it
+is a table of its own with the seed at the bottom, as the survey prints it: read upwards.
 """
 
 import html
@@ -37,7 +38,6 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import zip_longest
 
 from .engine import Var, _constant, topological_order
 from .errors import ArgumentError, UnknownInputError
@@ -219,11 +219,12 @@ class Trace:
 
     def _entries(self, notation, column):
         """(left-hand side, right-hand sides, value text) of one trace, line by line: the
-        primal and tangent traces one line per variable, the adjoint trace one per step."""
+        primal and tangent traces one line per variable, the adjoint trace one per step,
+        printed last step first (see ``_lines``)."""
         rows, sweep = self._cells(notation)
         if column == 2:
             return [(*_shown(*cells), textbook_number(step.adjoint, self.digits))
-                    for cells, step in zip(sweep, self.adjoint_steps)]
+                    for cells, step in zip(sweep, self.adjoint_steps)][::-1]
         attribute = ("primal", "tangent")[column]
         return [(*_shown(*cells[column]), textbook_number(getattr(row, attribute), self.digits))
                 for cells, row in zip(rows, self.rows)]
@@ -232,17 +233,17 @@ class Trace:
         seed = notation.math.format(notation.name(self.seed, "dot") + " = 1")
         out = notation.math.format(notation.name(self.output_name, "bar") + " = 1")
         return ("Forward primal trace", f"Forward tangent trace (seeded on {seed})",
-                f"Reverse adjoint trace (seeded on {out}), in the order the sweep runs")
+                f"Reverse adjoint trace (seeded on {out}), read from the bottom up")
 
-    def _lines(self, notation):
-        """The three traces side by side, line by line: per trace (formula, value text),
-        both "" once it has ended (the adjoint trace has a line per edge, so it runs on)."""
-        columns = [[(" = ".join((lhs, *parts)), value) for lhs, parts, value in
-                    self._entries(notation, column)] for column in range(3)]
-        return zip_longest(*columns, fillvalue=("", ""))
+    def _lines(self, column, notation):
+        """One trace's lines as (formula, value text). The reverse adjoint trace is a
+        table of its own, printed as the survey prints it: its first step (the seed) at
+        the bottom, so read upwards it runs in the order of the sweep."""
+        return [(" = ".join((lhs, *parts)), value)
+                for lhs, parts, value in self._entries(notation, column)]
 
     def __str__(self):
-        """Three aligned sections, each in the order it is computed."""
+        """Three aligned sections: the forward traces top down, the adjoint trace bottom up."""
         lines = [self.title]
         for column, heading in enumerate(self._headings(TEXT)):
             entries = self._entries(TEXT, column)
@@ -256,28 +257,41 @@ class Trace:
         return "\n".join(lines)
 
     def _repr_html_(self):
-        """An HTML table: the primal, tangent and adjoint traces side by side."""
+        """Two HTML tables: the primal and tangent traces side by side (a row per
+        variable), then the reverse adjoint trace (a row per step, read upwards)."""
         border = "border-left:1px solid #bbb;padding:2px 6px 2px 12px"
         left = f"<td style='text-align:left;{border}'>"
         right = "<td style='text-align:right;padding:2px 12px 2px 6px'>"
-        head = "".join(f"<th colspan='2' style='text-align:center;{border}'>{h}</th>"
-                       for h in self._headings(HTML))
-        body = "".join(
-            "<tr>" + "".join(f"{left}{formula}</td>{right}{value}</td>" for formula, value in row)
-            + "</tr>" for row in self._lines(HTML))
-        note = ("The adjoint trace has one line per edge of the reverse sweep: the first "
-                "contribution to an adjoint sets it, a later one adds to it.")
-        return (f"<table class='adlearn-trace'><caption>{html.escape(self.title)}</caption>"
-                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-                f"<p style='font-size:smaller'>{note}</p>")
+        headings = self._headings(HTML)
+
+        def table(caption, columns, note=""):
+            head = "".join(f"<th colspan='2' style='text-align:center;{border}'>"
+                           f"{headings[c]}</th>" for c in columns)
+            body = "".join("<tr>" + "".join(f"{left}{formula}</td>{right}{value}</td>"
+                                            for formula, value in row) + "</tr>"
+                           for row in zip(*(self._lines(c, HTML) for c in columns)))
+            return (f"<table class='adlearn-trace'><caption>{caption}</caption>"
+                    f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+                    + (f"<p style='font-size:smaller'>{note}</p>" if note else ""))
+
+        note = ("Read it from the bottom up, one line per edge of the reverse sweep: the "
+                "first contribution to an adjoint sets it, a later one adds to it.")
+        return (table(html.escape(self.title), (0, 1))
+                + table("The reverse sweep", (2,), note))
 
     def to_latex(self):
-        """A LaTeX tabular of the three traces side by side (no extra packages needed)."""
-        rows = [" & ".join(f"${formula}$ & ${value}$" if formula else " & "
-                           for formula, value in row) + r" \\" for row in self._lines(LATEX)]
-        head = " & ".join(rf"\multicolumn{{2}}{{c}}{{{h}}}" for h in self._headings(LATEX))
-        return "\n".join([r"\begin{tabular}{lrlrlr}", r"\hline", head + r" \\", r"\hline",
-                          *rows, r"\hline", r"\end{tabular}"])
+        """Two LaTeX tabulars (no extra packages needed): the primal and tangent traces
+        side by side, then the reverse adjoint trace, read from the bottom up."""
+        headings = self._headings(LATEX)
+
+        def tabular(columns):
+            rows = [" & ".join(f"${formula}$ & ${value}$" for formula, value in row) + r" \\"
+                    for row in zip(*(self._lines(c, LATEX) for c in columns))]
+            head = " & ".join(rf"\multicolumn{{2}}{{c}}{{{headings[c]}}}" for c in columns)
+            return [rf"\begin{{tabular}}{{{'lr' * len(columns)}}}", r"\hline", head + r" \\",
+                    r"\hline", *rows, r"\hline", r"\end{tabular}"]
+
+        return "\n".join([*tabular((0, 1)), "", *tabular((2,))])
 
     def __repr__(self):
         return f"<Trace: {self.title}, {len(self.rows)} rows>"

@@ -9,6 +9,7 @@ the other.
 """
 
 import inspect
+import numbers
 
 from .engine import Var, differentiable_adjoints, reverse_sweep
 from .errors import ArgumentError, NotANumberError
@@ -29,6 +30,9 @@ def value_and_grad(f, argnums=None):
     def value_and_grad_f(*args):
         wrt = _positions(argnums, len(args))
         names = _parameter_names(f, len(args))
+        if any(_is_array(args[i]) for i in wrt):  # arrays: reverse mode on Tensors
+            value, grads = _value_and_grads_of_arrays(f, args, wrt, names)
+            return value, grads[0] if isinstance(argnums, int) else grads
         xs = [_variable(a, names[i]) if i in wrt else a for i, a in enumerate(args)]
         inputs = [xs[i] for i in wrt]
         y = f(*xs)
@@ -63,6 +67,9 @@ def jvp(f, primals, tangents):
     if len(primals) != len(tangents):
         raise ArgumentError(f"jvp needs one tangent per primal: got {len(primals)} primals "
                             f"and {len(tangents)} tangents")
+    if any(_is_array(p) for p in primals):  # arrays: forward mode on Tensors
+        y, tangent = _forward_on_arrays(f, primals, tangents)
+        return _plain(y.value), _plain(tangent)
     tag = new_tag()
     y = f(*(Dual(p, t, tag) for p, t in zip(primals, tangents)))
     return primal_of(_one_number(y), tag), tangent_of(y, tag)
@@ -117,3 +124,165 @@ def _parameter_names(f, count):
     except (TypeError, ValueError):
         params = []
     return [params[i] if i < len(params) else f"x{i + 1}" for i in range(count)]
+
+
+# --- Arrays: the same transforms on Tensors (adlearn.tensor, imported when first used) ---
+# value_and_grad, grad and jvp above take arrays too: an array argument (a NumPy array, a
+# list, a Tensor) sends the call here, its gradient or tangent an array of its shape.
+
+
+def jacobian(f, mode="reverse"):
+    """A function returning the Jacobian of f at an array x, of shape f(x).shape + x.shape.
+
+    ``mode="reverse"`` runs one reverse sweep (a vector-Jacobian product) per entry of
+    f(x), each giving a row; ``mode="forward"`` one forward-mode sweep (a Jacobian-vector
+    product) per entry of x, each giving a column. Both give the same matrix. After a
+    call, the function's ``sweeps`` says how many sweeps it ran: m outputs against n
+    inputs, which is why a gradient (m = 1) is taken in reverse mode.
+    """
+    if mode not in ("reverse", "forward"):
+        raise ArgumentError(f"jacobian's mode is 'reverse' or 'forward', not {mode!r}")
+
+    def jacobian_f(x):
+        np, tensor = _numpy(), _tensor()
+        x = tensor.as_array(x, "x")
+        if mode == "reverse":
+            leaf = tensor.Tensor(x, name=_parameter_names(f, 1)[0])
+            y = _tensor_output(f(leaf))
+            rows = [tensor.gradients(y, [leaf], _basis(y.shape, k))[0] for k in range(y.size)]
+            jacobian_f.sweeps = y.size
+            return np.array(rows).reshape(y.shape + x.shape)
+        columns = [_forward_on_arrays(f, (x,), (_basis(x.shape, j),)) for j in range(x.size)]
+        jacobian_f.sweeps = x.size
+        y_shape = columns[0][0].shape if columns else _tensor_output(f(tensor.Tensor(x))).shape
+        return np.stack([t for _, t in columns], axis=-1).reshape(y_shape + x.shape)
+
+    jacobian_f.sweeps = None
+    return jacobian_f
+
+
+def vjp(f, *primals):
+    """``(f(*primals), pullback)`` by reverse mode: ``pullback(ybar)`` is the vector-Jacobian
+    product ybarᵀ J, an array of each primal's shape (one array for one primal, else a
+    tuple). f runs once; each call of pullback is one reverse sweep over its graph."""
+    tensor = _tensor()
+    names = _parameter_names(f, len(primals))
+    xs = [tensor.Tensor(p, name=name) for p, name in zip(primals, names)]
+    y = _tensor_output(f(*xs))
+
+    def pullback(ybar):
+        adjoints = tensor.gradients(y, xs, ybar)
+        return adjoints[0] if len(xs) == 1 else tuple(adjoints)
+
+    return _plain(y.value), pullback
+
+
+def hvp(f):
+    """A function returning ``H v``, the Hessian of a scalar f at an array x times v, by
+    one sweep of forward mode over reverse mode (see ``hessian``)."""
+
+    def hvp_f(x, v):
+        tensor = _tensor()
+        (leaf,), _ = _leaves_with_tangents(f, (x,), (v,))
+        y = _tensor_output(f(leaf))
+        (gradient,) = tensor.gradients(y, [leaf], differentiable=True)
+        tangent = getattr(gradient, "tangent", None)
+        return _numpy().zeros(leaf.shape) if tangent is None else _numpy().array(tangent)
+
+    return hvp_f
+
+
+def hessian(f):
+    """A function returning the Hessian of a scalar f at an array x, of shape
+    x.shape + x.shape.
+
+    Forward over reverse: column j is ``hvp(f)(x, e_j)``. The gradient is computed by a
+    reverse sweep made of Tensor operations, so a forward-mode tangent e_j on x rides
+    through it and comes out as the gradient's derivative along e_j. Each column costs
+    a few evaluations of f and nothing is swept twice, whereas reverse over reverse would
+    record the gradient's own graph and sweep back over it once per row. After a call,
+    the function's ``sweeps`` says how many columns it computed (x.size).
+    """
+    hvp_f = hvp(f)
+
+    def hessian_f(x):
+        np = _numpy()
+        x = _tensor().as_array(x, "x")
+        columns = [hvp_f(x, _basis(x.shape, j)) for j in range(x.size)]
+        hessian_f.sweeps = x.size
+        return np.stack(columns, axis=-1).reshape(x.shape + x.shape)
+
+    hessian_f.sweeps = None
+    return hessian_f
+
+
+def _is_array(x):
+    """Whether x is an array (a NumPy array, a list, a Tensor) rather than one number."""
+    if isinstance(x, numbers.Real):
+        return False
+    return isinstance(x, (list, tuple)) or hasattr(x, "shape")
+
+
+def _numpy():
+    import numpy
+
+    return numpy
+
+
+def _tensor():
+    from . import tensor
+
+    return tensor
+
+
+def _value_and_grads_of_arrays(f, args, wrt, names):
+    """value_and_grad with Tensors for the arguments; numbers among them get a float back."""
+    tensor = _tensor()
+    xs = [tensor.Tensor(a, name=names[i]) if i in wrt else a for i, a in enumerate(args)]
+    y = _tensor_output(f(*xs))
+    if y.size != 1:
+        raise tensor.ShapeError(f"grad needs f to return one number, but f returned "
+                                f"{tensor.describe(y.shape)}: use ad.jacobian or ad.vjp")
+    adjoints = tensor.gradients(y, [xs[i] for i in wrt])
+    grads = tuple(g if _is_array(args[i]) else g.item() for i, g in zip(wrt, adjoints))
+    return y.value.item(), grads
+
+
+def _leaves_with_tangents(f, primals, tangents):
+    """Input Tensors for primals, each carrying its tangent (forward mode on arrays)."""
+    tensor = _tensor()
+    names = _parameter_names(f, len(primals))
+    leaves = []
+    for p, t, name in zip(primals, tangents, names):
+        leaf = tensor.Tensor(p, name=name)
+        leaf.tangent = tensor.as_array(t, f"the tangent of {name}")
+        if leaf.tangent.shape != leaf.shape:
+            raise tensor.ShapeError(f"the tangent of {name} has shape {leaf.tangent.shape}, "
+                                    f"but {name} has shape {leaf.shape}: they must be equal")
+        leaves.append(leaf)
+    return leaves, names
+
+
+def _forward_on_arrays(f, primals, tangents):
+    """f's output Tensor and its tangent (an array), by one forward-mode sweep."""
+    leaves, _ = _leaves_with_tangents(f, primals, tangents)
+    y = _tensor_output(f(*leaves))
+    return y, _numpy().zeros(y.shape) if y.tangent is None else _numpy().array(y.tangent)
+
+
+def _tensor_output(y):
+    """f's result as a Tensor (a number or array f returned is a constant)."""
+    tensor = _tensor()
+    return y if isinstance(y, tensor.Tensor) else tensor.constant(y)
+
+
+def _basis(shape, k):
+    """The array of this shape with a 1 at flat position k and 0 elsewhere."""
+    e = _numpy().zeros(shape)
+    e.flat[k] = 1.0
+    return e
+
+
+def _plain(array):
+    """A 0-d array as a float, any other array as it is."""
+    return array.item() if array.ndim == 0 else array

@@ -21,14 +21,16 @@ import math
 import re
 from dataclasses import dataclass
 
+import anywidget
 import ipywidgets as widgets
 import matplotlib
-import numpy
+import traitlets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .description import svg_with_text
 from .engine import formula
-from .drawing import EDGE_COLOUR, LINESTYLES, MAX_PATHS, PALETTE, GraphDrawing, node_label
+from .drawing import LINESTYLES, MAX_PATHS, PALETTE, GraphDrawing
 from .errors import ArgumentError, UnknownInputError
 from .graph import chain_rule_paths, count_paths, node_ids, partial_symbol
 from .parse import Expression
@@ -258,6 +260,80 @@ def _caption_html(step, k, last):
             f"<i>step {k} of {last}</i>{lines}</div>")
 
 
+class AccessibilityLayer(anywidget.AnyWidget):
+    """What ipywidgets leaves out, added in the browser, so a screen reader and the
+    keyboard alone can drive the explorer: a slider's handle gets its label as its
+    name (ipywidgets does not name it), the play buttons their names, a toggle button
+    its pressed state, a chooser its name as a group, the result line and the sweeps'
+    captions become live regions (read aloud when they change), and the focused control
+    gets a visible outline. ``names`` maps a box's CSS class to the words that tell its
+    controls apart ("reverse sweep"). The layer itself shows nothing."""
+
+    _esm = """
+    const PLAY = ["play", "stop", "repeat"];
+    function named(el, words, root, names) {
+      const box = Object.keys(names).find((c) => el.closest("." + c));
+      const clean = words.replace(/[◀▶]/g, "").trim();
+      return box ? `${clean} (${names[box]})` : clean;
+    }
+    function label(root, names) {
+      for (const slider of root.querySelectorAll(".widget-slider")) {
+        const text = slider.querySelector(".widget-label")?.textContent || "";
+        for (const handle of slider.querySelectorAll(".noUi-handle"))
+          handle.setAttribute("aria-label", named(slider, text, root, names));
+      }
+      for (const play of root.querySelectorAll(".widget-play")) {
+        play.querySelectorAll("button").forEach((b, i) => {
+          const pausing = b.querySelector(".fa-pause");
+          b.setAttribute("aria-label", named(play, pausing ? "pause" : PLAY[i], root, names));
+        });
+      }
+      for (const b of root.querySelectorAll(".widget-button:not(.widget-toggle-button)"))
+        b.setAttribute("aria-label", named(b, b.textContent, root, names));
+      for (const group of root.querySelectorAll(".widget-toggle-buttons")) {
+        group.setAttribute("role", "group");
+        group.setAttribute("aria-label", group.querySelector(".widget-label")?.textContent || "");
+        for (const b of group.querySelectorAll("button"))
+          b.setAttribute("aria-pressed", String(b.classList.contains("mod-active")));
+      }
+      for (const live of root.querySelectorAll(
+          ".adlearn-result > .widget-html-content, .adlearn-caption > .widget-html-content")) {
+        live.setAttribute("aria-live", "polite");
+        live.setAttribute("role", "status");
+      }
+    }
+    export default {
+      render({ model, el }) {
+        let root = null, busy = false;
+        const apply = () => {
+          if (busy || !root) return;
+          busy = true;  // our own changes to attributes do not call us again
+          label(root, model.get("names"));
+          observer.takeRecords();
+          busy = false;
+        };
+        const observer = new MutationObserver(apply);
+        const start = () => {
+          root = el.closest("." + model.get("root"));
+          if (!root) return requestAnimationFrame(start);  // not in the page yet
+          apply();
+          observer.observe(root, { subtree: true, childList: true, attributes: true,
+                                   attributeFilter: ["class"] });
+        };
+        start();
+        return () => observer.disconnect();
+      },
+    };
+    """
+    _css = """
+    .adlearn-explorer :focus-visible { outline: 3px solid #0072B2 !important;
+                                        outline-offset: 2px; }
+    .adlearn-explorer .noUi-handle:focus { outline: 3px solid #0072B2 !important; }
+    """
+    root = traitlets.Unicode("adlearn-explorer").tag(sync=True)
+    names = traitlets.Dict().tag(sync=True)
+
+
 ALL, NONE = "all", "none"  # the path chooser's labels besides the inputs' names
 PATHS, REVERSE, FORWARD = range(3)  # the tabs
 
@@ -319,10 +395,12 @@ class Explorer:
             self.result, self.message,
             widgets.HBox([self.graph, self.tabs],  # side by side where there is room
                          layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start")),
-            self.trace_table])
+            self.trace_table,
+            AccessibilityLayer(names={"adlearn-reverse": "reverse sweep",
+                                      "adlearn-forward": "forward sweep"})])
         self.widget.add_class("adlearn-explorer")
         self._error, self._updating = None, False
-        self.drawing = self._sweep_key = None
+        self.drawing = None
         self._update(raise_errors=True)
         shown = f.text if isinstance(f, Expression) else formula(self.output)
         self.title.value = (f"<b>Explore f = {html.escape(shown)}</b>: move the inputs, "
@@ -377,7 +455,6 @@ class Explorer:
         self._error = None
         self.message.value = ""
         self.ids = node_ids(self.output, self.inputs, self.style)
-        self._nodes = _variables(self.output, self.inputs)
         self.trace_table.value = table._repr_html_()
         self.reverse.steps = reverse_sweep(self.output, self.inputs, self.style)
         seed = self.inputs[self.names.index(self.seed.value)]
@@ -469,13 +546,17 @@ class Explorer:
                 self._new_drawing()
         view = self.tabs.selected_index
         if view == PATHS:
-            self._plain()
+            self.drawing.end_steps()
             self.drawing.highlight(list(self.paths.value) or None)
+            title, words = self.drawing.describe()
         else:
             self.drawing.highlight(None)
             stepper, mark = (self.reverse, "bar") if view == REVERSE else (self.forward, "dot")
-            self._show_step(stepper.current, mark, stepper.step, len(stepper.steps) - 1)
-        self.graph.value = _svg(self.drawing.ax.figure)
+            self.drawing.show_step(stepper.current, mark, stepper.step, len(stepper.steps) - 1)
+            graph_title, graph_words = self.drawing.describe()
+            title = self.drawing.step_key.get_text().split("\n")[0]  # the step, then the graph
+            words = "\n".join((*stepper.current.caption, graph_title, graph_words))
+        self.graph.value = _svg(self.drawing.ax.figure, title, words)
 
     def _new_drawing(self):
         """Lay out and draw the graph on a new figure of our own (not pyplot's, so no
@@ -483,78 +564,14 @@ class Explorer:
         self._close_figure()
         figure = Figure()
         FigureCanvasAgg(figure)  # to measure the drawing before saving it (see _svg)
-        drawing = GraphDrawing(self.output, figure.add_axes((0, 0, 1, 1)), inputs=self.inputs,
-                               style=self.style, adjoints=True)
-        figure.set_size_inches(drawing.figure_size())
-        self.drawing, self._sweep_key = drawing, None
-        self._plain_look = tuple(numpy.resize(values, (count, *numpy.shape(values)[1:]))
-                                 for values, count in (
-                                     (drawing.boxes.get_edgecolor(), len(drawing.nodes)),
-                                     (drawing.boxes.get_linewidths(), len(drawing.nodes)),
-                                     (drawing.lines.get_linewidths(), len(drawing.edges))))
-
-    def _plain(self):
-        """Undo what _show_step changed (the labels come back with update/highlight)."""
-        if self._sweep_key is None:
-            return
-        self._sweep_key.remove()
-        self._sweep_key = None
-        drawing = self.drawing
-        edge_colours, box_widths, line_widths = self._plain_look
-        drawing.boxes.set_edgecolor(edge_colours)
-        drawing.boxes.set_linewidths(box_widths)
-        drawing.lines.set_linewidths(line_widths)
-        drawing.update(self.output, self.inputs)
-        for text in drawing.node_texts.values():
-            text.set_color("black")
-            text.set_fontstyle("normal")
-
-    def _show_step(self, step, mark, k, last):
-        """A step of a sweep on the drawing: each node's adjoint (or tangent) so far, in
-        grey italics while not final; the node that acts and its edges emphasised."""
-        drawing, ids = self.drawing, self.ids
-        colour = PALETTE[4] if mark == "bar" else PALETTE[3]
-        for node in self._nodes:
-            name = ids[node]
-            text = drawing.node_texts.get(name)
-            if text is None:
-                continue
-            value = step.values.get(name, 0.0 if mark == "bar" else None)  # v̄ starts at 0
-            final = name in step.final
-            shown = "?" if value is None else (textbook_number(value, drawing.digits)
-                                               + ("" if final else " so far"))
-            text.set_text(f"{node_label(node, ids, False, drawing.digits)}\n"
-                          f"{TEXT.name(name, mark)} = {shown}")
-            text.set_color("black" if final else "#777777")
-            text.set_fontstyle("normal" if final else "italic")
-        edge_colours, box_widths, line_widths = self._plain_look
-        edge_colours, box_widths = edge_colours.copy(), box_widths.copy()
-        edge_colours[drawing.nodes[step.node]] = matplotlib.colors.to_rgba(colour)
-        box_widths[drawing.nodes[step.node]] = 3.5
-        drawing.boxes.set_edgecolor(edge_colours)
-        drawing.boxes.set_linewidths(box_widths)
-        line_colours = [EDGE_COLOUR] * len(drawing.edges)
-        widths = list(line_widths)
-        for edge in step.edges:
-            line_colours[drawing.edges[edge]] = colour
-            widths[drawing.edges[edge]] = 3.5
-        drawing.lines.set_color(line_colours)
-        drawing.lines.set_linewidths(widths)
-        drawing.arrows.set_facecolor(line_colours)
-        sweep, action, grey = ("Reverse", "passes its adjoint back along",
-                               "adjoint not final yet") if mark == "bar" else (
-            "Forward", "computes its tangent from", "tangent not computed yet")
-        key = (f"{sweep} sweep, step {k} of {last}: {step.node} {action} the coloured edges."
-               f"\nGrey italics: {grey}.")
-        if self._sweep_key is None:
-            self._sweep_key = drawing.ax.text(0, 0, "", transform=drawing.ax.transAxes,
-                                              va="top", fontsize=9)
-        self._sweep_key.set_text(key)
-        self._sweep_key.set_color(colour)
+        self.drawing = GraphDrawing(self.output, figure.add_axes((0, 0, 1, 1)),
+                                    inputs=self.inputs, style=self.style, adjoints=True,
+                                    steps=True)
+        figure.set_size_inches(self.drawing.figure_size())
 
     def _close_figure(self):
         """Let the figure go: it is the explorer's alone (pyplot never saw it)."""
-        self.drawing = self._sweep_key = None
+        self.drawing = None
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -575,9 +592,10 @@ class Explorer:
             widget.close()
 
 
-def _svg(figure):
+def _svg(figure, title, description):
     """The figure as an SVG element, its text kept as text (the browser draws it, and
-    tests can read it), cut to what is drawn (the legend hangs below the axes).
+    tests can read it), cut to what is drawn (the legend hangs below the axes), with
+    a ``<title>`` and a ``<desc>`` that say in words what it shows, for screen readers.
 
     The cut is measured with the figure's Agg renderer, which is about as fast as
     ``bbox_inches="tight"`` is slow: that draws the whole figure twice.
@@ -587,13 +605,13 @@ def _svg(figure):
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "adlearn"}):
         figure.savefig(buffer, format="svg", bbox_inches=bounds)
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    return svg_with_text(text[text.index("<svg"):], title, description)
 
 
 def _swatch(colour, dashes):
     """A short line in a path's colour and line style, as in the drawing's legend."""
     pattern = "" if dashes == "solid" else " ".join(str(2 * d) for d in dashes[1])
-    return (f"<svg width='32' height='10'><line x1='0' y1='5' x2='32' y2='5' stroke='{colour}' "
+    return (f"<svg aria-hidden='true' width='32' height='10'><line x1='0' y1='5' x2='32' y2='5' stroke='{colour}' "
             f"stroke-width='3' stroke-dasharray='{pattern}'/></svg>")
 
 

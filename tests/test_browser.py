@@ -8,6 +8,7 @@ it alone; a missing Chromium is a failure that says how to install it, not a ski
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -196,5 +197,112 @@ def test_the_explorer_in_jupyterlab(browser, jupyterlab, screenshots):  # no bro
 
         legend.filter(has_text="Reverse sweep, step 1 of 5").wait_for(timeout=20_000)
         explorer.screenshot(path=screenshots / "explorer_reverse_step.png")
+    finally:
+        page.close()
+
+
+
+# axe-core, the accessibility checker (npm), installed by .ci/run; injected from disk
+AXE = Path(__file__).resolve().parent.parent / ".ci/node/node_modules/axe-core/axe.min.js"
+
+
+def axe_violations(page, selector):
+    """axe-core's serious and critical violations in the element: [(rule, html)]."""
+    result = page.evaluate(f"axe.run(document.querySelector({selector!r}))")
+    return [(v["id"], node["html"][:120]) for v in result["violations"]
+            if v["impact"] in ("serious", "critical") for node in v["nodes"]]
+
+
+def focused(page):
+    """The focused element: its accessible name (aria-label or text), role and outline."""
+    return page.evaluate("""() => {
+        const e = document.activeElement, style = getComputedStyle(e);
+        return {name: e.getAttribute("aria-label") || e.textContent.trim(),
+                role: e.getAttribute("role") || e.tagName.toLowerCase(),
+                pressed: e.getAttribute("aria-pressed"),
+                outline: style.outlineStyle === "none" ? 0 : parseFloat(style.outlineWidth)};
+    }""")
+
+
+def tab_to(page, name, presses=40):
+    """Press Tab until the control with this accessible name has the focus; each control
+    passed on the way shows a visible outline. Returns the controls passed."""
+    passed = []
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        now = focused(page)
+        passed.append(now)
+        assert now["outline"] >= 2, f"no visible focus on {now}"
+        if now["name"] == name:
+            return passed
+    raise AssertionError(f"Tab never reached {name!r}; it went through {passed}")
+
+
+def test_the_explorer_is_accessible(browser, jupyterlab, screenshots):
+    """Every control reachable and operable from the keyboard, each with a name and a
+    visible focus; values and adjoints announced in live regions; the picture named
+    and described; axe-core finds no serious or critical violation in any tab."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: npm install --prefix .ci/node axe-core "
+                    "(.ci/run does this)", pytrace=False)
+    page = browser.new_page(viewport={"width": 1600, "height": 1500})
+    try:
+        open_and_run(page, jupyterlab, "explore.ipynb")
+        explorer = page.locator(".adlearn-explorer")
+        explorer.wait_for(timeout=60_000)
+        page.add_script_tag(path=str(AXE))
+        explorer.locator(".noUi-handle[aria-label='x1']").wait_for(timeout=20_000)
+        tree = explorer.aria_snapshot()
+        headline = " ".join(explorer.locator(".adlearn-result").text_content().split())
+        assert headline.startswith("y = f(x1 = 2, x2 = 5) = 11.652")
+        for line in ('slider "x1"', 'slider "x2"', 'group "paths from"', 'button "x1" [pressed]',
+                     'tab "Reverse sweep"', f'status: "{headline}"',
+                     'img "Computation graph of ((ln x1) + (x1 × x2)) - (sin x2) at x1 = 2, '
+                     'x2 = 5: 2 inputs, 5 operations, 8 edges."'):
+            assert line in tree, f"{line} not in the accessibility tree:\n{tree[:2000]}"
+        description = explorer.locator(".adlearn-graph svg desc").text_content()
+        assert "The sum over the paths is the derivative: ∂v5/∂v-1 = 0.5 + 5 = 5.5." in description
+        assert axe_violations(page, ".adlearn-explorer") == []
+
+        # from the first slider on, the keyboard alone: nudge x1, and the result is announced
+        explorer.locator(".noUi-handle").first.focus()
+        assert focused(page)["name"] == "x1" and focused(page)["outline"] >= 2
+        page.keyboard.press("ArrowRight")  # 2.05: ∂y/∂x1 = 1/2.05 + 5 = 5.4878...
+        result = explorer.locator(".adlearn-result [aria-live='polite']")
+        result.get_by_text(re.compile(r"x1 = 2\.05.*∂y/∂x1 = 5\.48[78]")).wait_for(
+            timeout=20_000)
+        assert focused(page)["name"] == "x1"  # the redraw keeps the focus where it was
+        assert [c["name"] for c in tab_to(page, "x2") if c["role"] == "slider"] == ["x2"]
+        # the path chooser: Tab to x2's paths and press Space; the drawing says them
+        tab_to(page, "x2")
+        assert focused(page)["role"] == "button" and focused(page)["pressed"] == "false"
+        page.keyboard.press("Space")
+        explorer.locator(".adlearn-graph svg desc").get_by_text(
+            "There are 2 paths from v0 (x2)", exact=False).wait_for(state="attached",
+                                                                     timeout=20_000)
+        assert focused(page)["pressed"] == "true"
+
+        # the tabs: Tab to them, the arrow key to the reverse sweep, Enter to open it
+        tab_bar = explorer.locator(".lm-TabBar-tab[aria-selected='true']")
+        tab_bar.focus()
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")
+        explorer.locator(".lm-TabBar-tab[aria-selected='true']", has_text="Reverse sweep").wait_for(
+            timeout=20_000)
+        passed = tab_to(page, "next (reverse sweep)")
+        assert {"play (reverse sweep)", "previous (reverse sweep)"} <= {c["name"] for c in passed}
+        page.keyboard.press("Enter")
+        caption = explorer.locator(".adlearn-reverse .adlearn-caption [aria-live='polite']")
+        caption.get_by_text("v5 = v4 - v3 passes").wait_for(timeout=20_000)
+        assert "v̄3 += v̄5 · ∂v5/∂v3 = 1 · (-1) = -1 (final)" in caption.text_content()
+        assert explorer.locator(".adlearn-graph svg title").text_content().startswith(
+            "Reverse sweep, step 1 of 5: v5 passes its adjoint back")
+        assert axe_violations(page, ".adlearn-explorer") == []
+        explorer.screenshot(path=screenshots / "explorer_keyboard_focus.png")
+        # the forward sweep, and its seed chooser, pass axe too
+        explorer.locator(".lm-TabBar-tab", has_text="Forward sweep").click()
+        explorer.locator(".adlearn-forward .adlearn-caption").get_by_text(
+            "Seeded on", exact=False).wait_for(timeout=20_000)
+        assert axe_violations(page, ".adlearn-explorer") == []
     finally:
         page.close()

@@ -181,8 +181,9 @@ def test_the_reverse_adjoint_trace_is_the_textbooks_step_by_step():
     last = {s.name: s.adjoint for s in t.adjoint_steps}
     assert all(last[r.name] == pytest.approx(r.adjoint, rel=1e-12) for r in t.rows[:7])
     lines = str(t).splitlines()
-    heading = lines.index("Reverse adjoint trace (seeded on ȳ = 1), in the order the sweep runs")
-    assert lines[heading + 1:] == [
+    heading = lines.index("Reverse adjoint trace (seeded on ȳ = 1), read from the bottom up")
+    # printed as the survey prints it: its own table, the seed at the bottom, read upwards
+    assert lines[heading + 1:][::-1] == [
         "  v̄5  = ȳ                                  = 1",
         "  v̄4  = v̄5 ∂v5/∂v4 = v̄5                    = 1",
         "  v̄3  = v̄5 ∂v5/∂v3 = -v̄5                   = -1",
@@ -222,7 +223,7 @@ def test_the_adjoint_trace_in_intro_style_starts_at_f_and_needs_no_input_steps()
                                 ("x̄4", "f̄ ∂f/∂x4", "f̄", 1),
                                 ("x̄2", "x̄4 ∂x4/∂x2", "x̄4 × 2", 2),
                                 ("x̄1", "x̄3 ∂x3/∂x1", "x̄3 × 2 × x1", 4)]
-    assert "\n  f̄                             = 1\n" in str(t)
+    assert str(t).endswith("\n  f̄                             = 1")  # the seed, at the bottom
     # inputs named otherwise are read off under their own names, as the primal trace reads
     t = ad.trace(lambda a: a * 2, a=1.5, style="intro")
     assert adjoint_trace(t)[-1] == ("ā", "x̄1", "x̄1", 2)
@@ -257,7 +258,7 @@ def test_values_by_position_and_parameter_names_of_a_python_function():
     assert t.title == "Evaluation trace of f at a = 2, b = 5"
 
 
-def test_str_aligns_three_sections_and_runs_the_adjoints_back():
+def test_str_aligns_three_sections_and_prints_the_adjoints_bottom_up():
     text = str(ad.trace(CLASSIC, x1=2.0, x2=5.0))
     lines = text.splitlines()
     assert lines[0] == "Evaluation trace of ln(x1) + x1*x2 - sin(x2) at x1 = 2, x2 = 5"
@@ -267,58 +268,101 @@ def test_str_aligns_three_sections_and_runs_the_adjoints_back():
                  "  v3  = sin v0   = -0.959",
                  "  y   = v5       = 11.652",
                  "Forward tangent trace (seeded on ẋ1 = 1)",
-                 "Reverse adjoint trace (seeded on ȳ = 1), in the order the sweep runs"):
+                 "Reverse adjoint trace (seeded on ȳ = 1), read from the bottom up"):
         assert line in lines
     assert any(line.startswith("  v̇1  = v̇-1 ∂v1/∂v-1 = v̇-1 / v-1 ") and line.endswith(" = 0.5")
                for line in lines)
     adjoints = [line.split()[0] for line in lines[lines.index(
-        "Reverse adjoint trace (seeded on ȳ = 1), in the order the sweep runs") + 1:]]
-    assert adjoints == ["v̄5", "v̄4", "v̄3", "v̄1", "v̄2", "v̄0", "v̄-1", "v̄0", "v̄-1", "x̄1", "x̄2"]
+        "Reverse adjoint trace (seeded on ȳ = 1), read from the bottom up") + 1:]]
+    assert adjoints[::-1] == ["v̄5", "v̄4", "v̄3", "v̄1", "v̄2", "v̄0", "v̄-1", "v̄0", "v̄-1", "x̄1",
+                              "x̄2"]
     # the values line up in one column within a section
     primal = lines[2:10]
     assert len({line.index("= ", 8) for line in primal if line.count("=") == 2}) == 1
 
 
-def test_html_shows_the_three_traces_side_by_side_escaped():
+def test_html_shows_the_forward_traces_side_by_side_and_the_sweep_as_its_own_table():
     def f(x1, x2):
         return ad.log(x1) + x1 * x2 - ad.sin(x2)
 
     f.__name__ = "<f & g>"
-    page = ad.trace(f, x1=2.0, x2=5.0)._repr_html_()
-    assert "<caption>Evaluation trace of &lt;f &amp; g&gt; at x1 = 2, x2 = 5</caption>" in page
-    assert page.count("<tr>") == 1 + 11  # the heading and one row per step of the sweep
-    assert "Reverse adjoint trace (seeded on ȳ = 1), in the order the sweep runs" in page
-    assert "Forward tangent trace (seeded on ẋ<sub>1</sub> = 1)" in page
+    t = ad.trace(f, x1=2.0, x2=5.0)
+    page = t._repr_html_()
+    forward, reverse = page.split("</table>")[:2]
+    assert "<caption>Evaluation trace of &lt;f &amp; g&gt; at x1 = 2, x2 = 5</caption>" in forward
+    assert forward.count("<tr>") == 1 + 8  # the heading and one row per variable
+    assert "Forward tangent trace (seeded on ẋ<sub>1</sub> = 1)" in forward
     assert re.search(r"<td [^>]*>v<sub>1</sub> = ln v<sub>-1</sub></td>"
-                     r"<td style='text-align:right[^>]*>0.693</td>", page)
-    assert ("v̇<sub>1</sub> = v̇<sub>-1</sub> ∂v<sub>1</sub>/∂v<sub>-1</sub> = "
-            "v̇<sub>-1</sub> / v<sub>-1</sub>") in page
-    assert re.search(r"<td style='text-align:right[^>]*>1.716</td>", page)
-    # the adjoint trace runs on past the eighth variable, beside empty cells
-    steps = re.findall(r"<td [^>]*>(v̄<sub>[^<]*</sub>|x̄<sub>\d</sub>) = ", page)
-    assert steps == [HTML.name(s.name, "bar") for s in
-                     ad.trace(f, x1=2.0, x2=5.0).adjoint_steps]
+                     r"<td style='text-align:right[^>]*>0.693</td>"
+                     r"<td [^>]*>v̇<sub>1</sub> = v̇<sub>-1</sub> ∂v<sub>1</sub>/∂v<sub>-1</sub> = "
+                     r"v̇<sub>-1</sub> / v<sub>-1</sub></td>", forward)  # one row, one variable
+    assert "v̄" not in forward
+    assert "Reverse adjoint trace (seeded on ȳ = 1), read from the bottom up" in reverse
+    assert reverse.count("<tr>") == 1 + 11  # the heading and one row per step of the sweep
+    steps = re.findall(r"<td [^>]*>(v̄<sub>[^<]*</sub>|x̄<sub>\d</sub>) = ", reverse)
+    assert steps[::-1] == [HTML.name(s.name, "bar") for s in t.adjoint_steps]
     assert ("v̄<sub>-1</sub> = v̄<sub>-1</sub> + v̄<sub>1</sub> ∂v<sub>1</sub>/∂v<sub>-1</sub> = "
-            "v̄<sub>-1</sub> + v̄<sub>1</sub> / v<sub>-1</sub>") in page
-    assert page.count("<td style='text-align:left;border-left:1px solid #bbb;"
-                      "padding:2px 6px 2px 12px'></td>") == 2 * 3
+            "v̄<sub>-1</sub> + v̄<sub>1</sub> / v<sub>-1</sub>") in reverse
+    assert re.search(r"<td style='text-align:right[^>]*>1.716</td>", reverse)
+    assert "from the bottom up" in page.split("</table>")[-1]  # the note under it
+    assert "<td style='text-align:left;border-left:1px solid #bbb;padding:2px 6px 2px 12px'>" \
+           "</td>" not in page  # no empty cells: no line stands beside an unrelated one
 
 
-def test_latex_is_a_tabular_with_one_line_per_variable():
+def test_text_html_and_latex_list_the_same_lines_in_the_same_order():
+    t = ad.trace(CLASSIC, x1=2.0, x2=5.0)
+    text = [line.split(" = ")[0].strip() for line in str(t).splitlines()
+            if line.startswith("  ")]
+    html_names = re.findall(r"<td style='text-align:left[^>]*>([^=]*) = ", t._repr_html_())
+    latex = t.to_latex().splitlines()
+    latex_names = [cell.split(" = ")[0].strip("$ ") for row in latex if row.endswith(r"\\")
+                   and not row.startswith(r"\multicolumn") for cell in row.split(" & ")[::2]]
+    as_text = [TEXT.name(*_parts(n)) for n in text]
+    # text lists the primal, tangent and adjoint sections; HTML and LaTeX put the first two
+    # side by side, so their order interleaves the primal and tangent rows
+    primal, tangent, adjoint = as_text[:8], as_text[8:16], as_text[16:]
+    side_by_side = [name for pair in zip(primal, tangent) for name in pair] + adjoint
+    assert [TEXT.name(*_parts(_unhtml(n))) for n in html_names] == side_by_side
+    assert [_unlatex(n) for n in latex_names] == side_by_side
+
+
+def _parts(name):
+    for mark, char in (("dot", "\u0307"), ("bar", "\u0304")):
+        plain = unicodedata.normalize("NFD", name)
+        if char in plain:
+            return plain.replace(char, ""), mark
+    return name, ""
+
+
+def _unhtml(name):
+    return re.sub(r"</?sub>", "", name)
+
+
+def _unlatex(name):
+    m = re.fullmatch(r"(?:\\(dot|bar)\{(\w+)\}|(\w+))(?:_\{(-?\d+)\})?", name)
+    mark, marked, plain, sub = m.groups()
+    return TEXT.name((marked or plain) + (sub or ""), mark or "")
+
+
+def test_latex_is_two_tabulars_the_sweep_read_upwards():
     latex = ad.trace(CLASSIC, x1=2.0, x2=5.0).to_latex()
-    lines = latex.splitlines()
-    assert lines[0] == r"\begin{tabular}{lrlrlr}" and lines[-1] == r"\end{tabular}"
+    forward, reverse = latex.split("\n\n")
+    lines = forward.splitlines()
+    assert lines[0] == r"\begin{tabular}{lrlr}" and lines[-1] == r"\end{tabular}"
     rows = lines[4:-2]  # between the heading's rules and the closing rule
-    assert len(rows) == 11 and all(row.endswith(r" \\") for row in rows)
-    assert rows[2].startswith(r"$v_{1} = \ln v_{-1}$ & $0.693$ & "
-                              r"$\dot{v}_{1} = \dot{v}_{-1} \frac{\partial v_{1}}{\partial v_{-1}}"
-                              r" = \frac{\dot{v}_{-1}}{v_{-1}}$ & $0.5$ & ")
-    assert rows[0].endswith(r"& $\bar{v}_{5} = \bar{y}$ & $1$ \\")
-    assert rows[8] == (r" &  &  &  & $\bar{v}_{-1} = \bar{v}_{-1} + \bar{v}_{1} "
+    assert len(rows) == 8 and all(row.endswith(r" \\") and row.count("&") == 3 for row in rows)
+    assert rows[2] == (r"$v_{1} = \ln v_{-1}$ & $0.693$ & "
+                       r"$\dot{v}_{1} = \dot{v}_{-1} \frac{\partial v_{1}}{\partial v_{-1}}"
+                       r" = \frac{\dot{v}_{-1}}{v_{-1}}$ & $0.5$ \\")
+    lines = reverse.splitlines()
+    assert lines[0] == r"\begin{tabular}{lr}" and lines[-1] == r"\end{tabular}"
+    assert r"read from the bottom up" in lines[2]
+    rows = lines[4:-2]
+    assert len(rows) == 11 and all(row.count("&") == 1 for row in rows)
+    assert rows[-1] == r"$\bar{v}_{5} = \bar{y}$ & $1$ \\"  # the seed, at the bottom
+    assert rows[2] == (r"$\bar{v}_{-1} = \bar{v}_{-1} + \bar{v}_{1} "
                        r"\frac{\partial v_{1}}{\partial v_{-1}} = "
                        r"\bar{v}_{-1} + \frac{\bar{v}_{1}}{v_{-1}}$ & $5.5$ \\")
-    assert all(row.count("&") == 5 for row in rows)
-    assert r"in the order the sweep runs" in lines[2]
     assert latex.count("{") == latex.count("}")
 
 

@@ -422,6 +422,53 @@ def test_the_introductory_style_names_the_nodes_x1_x2_x3_and_the_output_f():
     e.close()
 
 
+def test_the_picture_says_in_words_what_it_shows(explorer):
+    """The explorer's SVG carries a <title> and <desc> (ad.describe's words), which follow
+    the chosen paths and the sweep's step; the swatches are hidden from screen readers."""
+    def words():
+        svg = explorer.graph.value
+        return (html.unescape(re.search(r"<title[^>]*>(.*?)</title>", svg, re.S)[1]),
+                html.unescape(re.search(r"<desc[^>]*>(.*?)</desc>", svg, re.S)[1]))
+
+    assert 'role="img"' in explorer.graph.value
+    title, desc = words()
+    assert title == "Computation graph of ((ln x1) + (x1 × x2)) - (sin x2) at x1 = 2, x2 = 5: " \
+        "2 inputs, 5 operations, 8 edges."
+    assert desc.endswith("The sum over the paths is the derivative: ∂v5/∂v-1 = 0.5 + 5 = 5.5.")
+    explorer.paths.label = "x2"
+    assert words()[1].endswith("∂v5/∂v0 = 2 + (-0.283662) = 1.71634.")
+    explorer.tabs.selected_index = REVERSE
+    explorer.reverse.step = 1
+    title, desc = words()
+    assert title == "Reverse sweep, step 1 of 5: v5 passes its adjoint back along the coloured edges."
+    assert desc.splitlines()[:2] == ["v5 = v4 - v3 passes v̄5 = 1 back to its inputs:",
+                                     "v̄4 += v̄5 · ∂v5/∂v4 = 1 · 1 = 1 (final)"]
+    explorer.tabs.selected_index = PATHS
+    assert "<svg aria-hidden='true'" in explorer.path_table.value
+
+
+def test_back_from_a_sweep_the_drawing_is_as_it_was():
+    """After a step of a sweep, the paths view shows the plain drawing again; constants
+    keep their grey italics (they used to come back black)."""
+    e = explore("x1*x1 + 2*x2", x1=2.0, x2=3.0)
+    try:
+        drawing = e.drawing
+        looks = {n: (t.get_text(), t.get_color(), t.get_fontstyle())
+                 for n, t in drawing.node_texts.items()}
+        widths = list(drawing.boxes.get_linewidths())
+        e.tabs.selected_index = REVERSE
+        e.reverse.step = 1
+        assert drawing.step_key is not None and "so far" in " ".join(
+            t.get_text() for t in drawing.node_texts.values())
+        e.tabs.selected_index = PATHS
+        assert drawing.step_key is None and list(drawing.boxes.get_linewidths()) == widths
+        assert {n: (t.get_text(), t.get_color(), t.get_fontstyle())
+                for n, t in drawing.node_texts.items()} == looks
+        assert looks["c1"][2] == "italic"
+    finally:
+        e.close()
+
+
 def test_the_headline_rounds_as_the_output_node_and_the_trace_do():
     """The issue's case: the headline said 13.0199 where the output node said 13.02."""
     e = explore("x1 * x2 + sin(x2)", x1=2.0, x2=6.25)  # 12.5 + sin 6.25 = 12.4668...

@@ -1,0 +1,100 @@
+"""Checkpointing: reverse mode that recomputes instead of storing.
+
+Reverse mode keeps every node of the graph until the reverse sweep, so its memory grows
+with the length of the run. ``checkpoint(f)`` makes a function that computes f on plain
+numbers, recording nothing inside it: the graph gets one node for the whole call, which
+keeps only f's inputs. When the reverse sweep reaches that node and reads its local
+partial derivatives, f runs again on fresh Vars, one small sweep of that graph gives
+∂f/∂(each input), and the small graph is dropped. A loop of n steps, checkpointed in
+pieces of √n steps, then stores about 2√n nodes at a time instead of n, for the price
+of running the loop once more.
+
+    @ad.checkpoint
+    def ten_steps(x):
+        for _ in range(10):
+            x = ad.sin(x) + x
+        return x
+
+f must return one number. On numbers and dual numbers (forward mode stores nothing
+anyway) f simply runs. The node prints like an elementary operation, ``ten_steps(v0)``,
+with its local partial written ``ten_steps′(v0)`` (``∂1 f(v0, v1)`` for more inputs).
+"""
+
+import functools
+
+from .custom import count_inputs, define_rule
+from .engine import Var, _constant
+from .errors import ArgumentError, NotANumberError
+from .rules import Operand, as_real
+
+
+def checkpoint(f):
+    """f as a function whose reverse sweep recomputes f's intermediate values."""
+    name = getattr(f, "__name__", "")
+    name = name if name.isidentifier() else "checkpoint"
+    count = count_inputs(f, name)
+    marks = [f"{name}′" if count == 1 else f"∂{i + 1} {name}" for i in range(count)]
+    for i, mark in enumerate(marks):  # the partials, as the trace prints them
+        define_rule(mark, count, lambda *args, i=i: gradient(f, args)[i], _only_once)
+    define_rule(name, count, f, lambda out, *args: _partials(f, marks, args))
+
+    @functools.wraps(f)
+    def checkpointed(*args):
+        if not any(isinstance(a, Var) for a in args):
+            return f(*args)
+        if any(isinstance(a, Operand) and not isinstance(a, Var) for a in args):
+            raise NotANumberError(f"{name} got a Var and a Dual: use one mode at a time")
+        inputs = tuple(a if isinstance(a, Var) else _constant(a) for a in args)
+        values = tuple(a.value for a in inputs)
+        node = Var(as_real(f(*values), f"the value returned by {name}"))
+        node.op, node.inputs, node.partials = name, inputs, Recomputed(f, values)
+        return node
+
+    return checkpointed
+
+
+class Recomputed:
+    """The local partials of a checkpointed call, recomputed each time they are read."""
+
+    __slots__ = ("f", "values")
+
+    def __init__(self, f, values):
+        self.f, self.values = f, values
+
+    def __iter__(self):
+        return iter(gradient(self.f, self.values))
+
+    def __len__(self):
+        return len(self.values)
+
+    def __getitem__(self, i):
+        return gradient(self.f, self.values)[i]
+
+    def __repr__(self):
+        return f"Recomputed{gradient(self.f, self.values)}"
+
+
+def gradient(f, values):
+    """∂f/∂(each input) at values: f runs on fresh Vars, and one sweep of its graph."""
+    inputs = [Var(v) for v in values]
+    output = f(*inputs)
+    if not isinstance(output, Var):  # f does not depend on its inputs
+        return (0.0,) * len(inputs)
+    output.backward()
+    return tuple(x.grad for x in inputs)
+
+
+def _partials(f, marks, args):
+    """The partials of a checkpointed f: numbers, or the trace's formulas ``f′(v0)``."""
+    formula = next((a for a in args if isinstance(a, Operand)), None)
+    if formula is None:
+        return gradient(f, args)
+    if isinstance(formula, Var):  # reverse mode asks for them on Vars: to differentiate again
+        _only_once()
+    return tuple(formula._apply(mark, *args) for mark in marks)
+
+
+def _only_once(*args):
+    raise ArgumentError("a checkpointed function is differentiated once, by reverse mode: "
+                        "its derivative has no derivative here (to nest derivatives, use "
+                        "ad.derivative, forward mode, on the function itself)")

@@ -1,0 +1,614 @@
+"""Reverse mode on arrays: ``Tensor`` is ``Var`` with a float64 NumPy array for a number.
+
+A Tensor node stores what a Var node stores: its ``value`` (an array), its ``op``, its
+``inputs`` and, after ``backward()``, its adjoint ``grad``, an array of the value's
+shape (a gradient has the shape of its parameter). The reverse sweep is the scalar
+engine's; only the chain rule along an edge changes. It becomes a vector-Jacobian
+product (VJP): the adjoint of the input from the adjoint of the node, computed without
+ever building the Jacobian matrix.
+
+Operations come in two kinds.
+
+- Elementwise operations (``+ - * / **``, exp, log, tanh, ...) are the scalar rule
+  table's: the rule's value and partials formulas are applied to whole arrays, so a
+  local partial is an array, and the VJP multiplies entry by entry::
+
+      adjoint(input) += sum_to(adjoint(node) * partial, input.shape)
+
+  ``sum_to`` adds up over the axes that broadcasting stretched the input along.
+- Structural operations move or combine entries: matmul, sum, max, reshape,
+  transpose, indexing. Each is one entry of the table ``STRUCTURAL`` below: its value,
+  its VJP and its JVP (for forward mode).
+
+Forward mode rides along: give an input a ``tangent`` (``ad.jvp`` does) and every node
+computed from it carries the tangent of its value, by the same partials or JVPs.
+
+The VJPs use only operations that both arrays and Tensors have, so a sweep can run on
+Tensors too (``differentiable=True``): its adjoints are then Tensors that can be
+differentiated again, which is how ``ad.hessian`` and ``ad.hvp`` work.
+"""
+
+import contextlib
+import numbers
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .engine import topological_order
+from .errors import (AdlearnError, ArgumentError, DomainError, EntryError,
+                     NotANumberError, OverflowDomainError, ShapeError)
+from .rules import RULES, Operand, _exp, evaluate, number_text
+
+
+class Tensor(Operand):
+    """A variable of reverse mode holding an array: ``value``, ``shape``, ``ndim``, and
+    after ``backward()`` its adjoint ``grad`` (None until a sweep reaches it).
+
+    ``Tensor([[1, 2], [3, 4]], name="W")`` makes an input (integers and booleans become
+    float64). Arithmetic broadcasts as NumPy does; numbers and arrays mixed in become
+    constant nodes (op "const"). Structural operations keep their arguments (an axis,
+    a shape, an index) in ``params``; elementwise ones their local ``partials``.
+    """
+
+    __slots__ = ("value", "grad", "name", "op", "inputs", "partials", "params", "tangent",
+                 "__weakref__")
+    __array_ufunc__ = None  # array + Tensor: NumPy hands the operation to Tensor.__radd__
+
+    def __init__(self, value, name=None):
+        self.value = as_array(value, f"Tensor {name!r}" if name else "a Tensor")
+        self.grad = self.params = self.tangent = None
+        self.name, self.op, self.inputs, self.partials = name, None, (), ()
+
+    shape = property(lambda self: self.value.shape, doc="The shape of the value.")
+    ndim = property(lambda self: self.value.ndim, doc="The number of axes of the value.")
+    size = property(lambda self: self.value.size, doc="The number of entries of the value.")
+
+    @property
+    def is_constant(self):
+        """True for a number or array that entered the graph as a constant."""
+        return self.op == "const"
+
+    @staticmethod
+    def _apply(op, *args):
+        """An elementwise operation: the scalar rule's value and partials on whole arrays."""
+        inputs = tuple(a if isinstance(a, Tensor) else constant(a) for a in args)
+        values = [x.value for x in inputs]
+        rule = RULES[op]
+        try:  # the inputs are finite, so an inf or a nan comes with a floating-point error
+            with np.errstate(all="raise", under="ignore"):
+                out = rule.value(*values)
+                partials = rule.partials(out, *values)
+        except FloatingPointError:
+            raise _entry_error(op, inputs) from None
+        except ValueError:  # NumPy: operands could not be broadcast together, or else
+            _check_broadcast(rule, inputs)
+            raise
+        return _node(op, inputs, out, partials=partials)
+
+    def __pow__(self, other):
+        """``x ** 2``: a constant exponent (rule powc); ``x ** y`` with y a Tensor or an
+        array of exponents: the rule pow, which needs x > 0."""
+        is_number = not isinstance(other, Tensor) and np.ndim(other) == 0
+        return self._apply("powc" if is_number else "pow", self, other)
+
+    def __matmul__(self, other): return matmul(self, other)
+    def __rmatmul__(self, other): return matmul(other, self)
+
+    def __getitem__(self, index):
+        """``x[0]``, ``x[:, 1:]``, ``x[[0, 0, 2]]``: an entry, a slice or a gather; the
+        adjoint goes back to the entries picked, repeated ones adding up."""
+        if isinstance(index, Operand) or (isinstance(index, tuple)
+                                          and any(isinstance(i, Operand) for i in index)):
+            raise NotANumberError("index a Tensor with integers, slices or an integer array "
+                                  "(an index is not differentiable): use t.value for a Tensor")
+        try:
+            return _structural("index", (self,), index=index)
+        except IndexError as exc:
+            raise EntryError(f"cannot index {describe(self.shape)} with {index!r}: "
+                             f"{exc}") from None
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise ShapeError("a 0-d Tensor (one number) has no length")
+        return len(self.value)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def reshape(self, *shape):
+        """The same entries in another shape (``x.reshape(2, 3)`` or ``x.reshape((2, -1))``)."""
+        shape = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
+        try:
+            return _structural("reshape", (self,), shape=tuple(shape))
+        except (ValueError, TypeError) as exc:
+            raise ShapeError(f"cannot reshape {describe(self.shape)} ({self.size} entries) "
+                             f"into shape {tuple(shape)}: {exc}") from None
+
+    def transpose(self, axes=None):
+        """The axes in reverse order, or in the order ``axes`` gives."""
+        axes = tuple(reversed(range(self.ndim))) if axes is None else tuple(axes)
+        if sorted(_axis(a, self.ndim) for a in axes) != list(range(self.ndim)):
+            raise ShapeError(f"axes {axes} are not an order of the {self.ndim} axes of "
+                             f"{describe(self.shape)}")
+        return _structural("transpose", (self,), axes=axes)
+
+    T = property(transpose, doc="The transpose: rows become columns.")
+
+    def sum(self, axis=None, keepdims=False):
+        """The sum over ``axis`` (an int, a tuple, or None for all entries)."""
+        return _structural("sum", (self,), axis=_axes(axis, self.shape), keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        """The mean over ``axis``: the sum divided by the number of entries summed."""
+        total = self.sum(axis, keepdims)
+        return total / (self.size // max(total.size, 1))
+
+    def max(self, axis=None, keepdims=False):
+        """The maximum over ``axis``; its adjoint goes to the maximal entries, split
+        equally between entries tied for the maximum."""
+        if self.size == 0:
+            raise ShapeError("the maximum of an empty Tensor is not defined")
+        return _structural("max", (self,), axis=_axes(axis, self.shape), keepdims=keepdims)
+
+    def backward(self, seed=None):
+        """Sweep adjoints from this output back to every node of its graph.
+
+        A one-entry output is seeded with 1; any other needs ``seed``, an array of its
+        shape (the vector of the vector-Jacobian product), as in PyTorch. Adjoints add
+        into each node's ``grad``; call ``zero_grad()`` to start again.
+        """
+        with _overflow_checked(self):
+            for node, adjoint in reverse_sweep(self, seed_for(self, seed)):
+                node.grad = _own(adjoint) if node.grad is None else node.grad + adjoint
+
+    def zero_grad(self):
+        """Forget the adjoints of every node of this output's graph (grad is None again)."""
+        for node in topological_order(self):
+            node.grad = None
+
+    def __repr__(self):
+        parts = [np.array2string(self.value, separator=", ", threshold=20, prefix="Tensor(")]
+        if self.name is not None:
+            parts.append(f"name={self.name!r}")
+        if self.op is not None:
+            parts.append(f"op={self.op!r}")
+        return f"Tensor({', '.join(parts)})"
+
+
+def as_array(value, what="a Tensor"):
+    """value as a new float64 array of finite numbers, or an adlearn error saying what
+    was wrong with it (``what`` names it in the message)."""
+    if isinstance(value, Operand):
+        hint = ": use its .value" if isinstance(value, Tensor) else ": use one mode at a time"
+        raise NotANumberError(f"{what} holds an array of numbers, not a "
+                              f"{type(value).__name__}{hint}")
+    try:
+        array = np.array(value)
+    except ValueError as exc:  # nested lists of different lengths
+        raise ShapeError(f"{what} needs rows of equal length: {exc}") from None
+    if array.dtype.kind not in "biuf":
+        first = array.flat[0] if array.size else None
+        raise NotANumberError(f"{what} must hold real numbers, but got an array of "
+                              f"{array.dtype} (the first entry is {first!r}, a "
+                              f"{type(first).__name__})")
+    array = array.astype(np.float64, copy=False)
+    if not np.isfinite(array).all():
+        entry = _first_entry(~np.isfinite(array))
+        raise DomainError(f"{what} must hold finite numbers, but entry {_entry_text(entry)} "
+                          f"is {array[entry]}")
+    return array
+
+
+def constant(x):
+    """A number or an array mixed into the graph, as a constant node."""
+    if isinstance(x, Operand):
+        raise NotANumberError(f"cannot mix a Tensor with a {type(x).__name__}: use one mode "
+                              "at a time (Var for numbers, Tensor for arrays)")
+    return _node("const", (), as_array(x, "a number or array mixed with a Tensor"))
+
+
+def _node(op, inputs, value, partials=(), params=None):
+    """A new node, with the tangent of its value if an input has one (forward mode)."""
+    node = Tensor.__new__(Tensor)  # without __init__: the value is checked already
+    node.value = value if type(value) is np.ndarray else np.asarray(value, dtype=np.float64)
+    node.grad = node.name = node.tangent = None
+    node.op, node.inputs, node.partials, node.params = op, inputs, partials, params
+    for x in inputs:
+        if x.tangent is not None:
+            node.tangent = _tangent(node)
+            break
+    return node
+
+
+def _structural(op, inputs, **params):
+    """A structural operation on inputs (Tensors, or arrays that become constants)."""
+    inputs = tuple(a if isinstance(a, Tensor) else constant(a) for a in inputs)
+    value = STRUCTURAL[op].value(*(x.value for x in inputs), **params)
+    return _node(op, inputs, value, params=params)
+
+
+# --- The reverse sweep ---------------------------------------------------------------
+
+
+def reverse_sweep(output, seed, differentiable=False):
+    """Yield each node of output's graph with its adjoint, from the output back to the
+    inputs (a node no adjoint reaches is skipped; a constant gets none).
+
+    With ``differentiable=True`` the adjoints are Tensors made by Tensor operations
+    (the local partials too are recomputed from the inputs as Tensors), so they can be
+    differentiated in turn; the graph's nodes are not changed either way.
+    """
+    adjoints = {output: seed}
+    for node in reversed(topological_order(output)):
+        adjoint = adjoints.pop(node, None)
+        if adjoint is None:
+            continue
+        yield node, adjoint
+        if not node.inputs:  # a leaf has no inputs to pass its adjoint on to
+            continue
+        for child, child_adjoint in zip(node.inputs, _vjps(node, adjoint, differentiable)):
+            if child_adjoint is not None:
+                before = adjoints.get(child)
+                adjoints[child] = child_adjoint if before is None else before + child_adjoint
+
+
+def _vjps(node, adjoint, differentiable):
+    """The adjoint of each of node's inputs (None for a constant): the chain rule along
+    each edge, as a vector-Jacobian product."""
+    inputs = node.inputs
+    if node.op in RULES:  # elementwise: multiply by the local partial, entry by entry
+        partials = node.partials
+        if differentiable:
+            args = [x.value if x.is_constant else x for x in inputs]
+            partials = RULES[node.op].partials(node, *args)
+        return [None if x.is_constant else sum_to(adjoint * p, x.shape)
+                for x, p in zip(inputs, partials)]
+    args = inputs if differentiable else [x.value for x in inputs]
+    vjp = STRUCTURAL[node.op].vjp
+    return [None if x.is_constant else vjp(adjoint, i, node, *args)
+            for i, x in enumerate(inputs)]
+
+
+@contextlib.contextmanager
+def _overflow_checked(output):
+    """Around a reverse sweep: an adjoint that overflows raises an adlearn error (the
+    values and partials are finite, so only a product along the way can overflow)."""
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            yield
+    except FloatingPointError:
+        raise OverflowDomainError(
+            f"an adjoint in the sweep back from {_label(output)} is too large for a float "
+            "(the largest float is about 1.8e308): a product of partials overflowed") from None
+
+
+def seed_for(output, seed):
+    """The adjoint the sweep starts from: 1 for a one-entry output, else seed, which must
+    be an array of the output's shape."""
+    if seed is None:
+        if output.size != 1:
+            raise ShapeError(f"backward() of {describe(output.shape)} needs a seed of shape "
+                             f"{output.shape} (y.backward(seed)): only a one-entry output "
+                             "is seeded with 1")
+        return np.ones(output.shape)
+    seed = as_array(seed, "the seed")
+    if seed.shape != output.shape:
+        raise ShapeError(f"the seed has shape {seed.shape}, but the output has shape "
+                         f"{output.shape}: they must be equal")
+    return seed
+
+
+def gradients(output, inputs, seed=None, differentiable=False):
+    """The adjoint of each input after one reverse sweep from output (zeros for an input
+    the output does not depend on); grad attributes are left alone."""
+    found = {x: None for x in inputs}
+    with _overflow_checked(output):
+        for node, adjoint in reverse_sweep(output, seed_for(output, seed), differentiable):
+            if node in found:
+                found[node] = adjoint
+    return [np.zeros(x.shape) if found[x] is None else _own(found[x]) for x in inputs]
+
+
+def _own(adjoint):
+    """An adjoint as an array of its own, writable in place: a VJP may return a view of
+    another array (reshape, broadcast_to) or a NumPy scalar; a Tensor stays as it is."""
+    if isinstance(adjoint, Tensor) or (type(adjoint) is np.ndarray and adjoint.base is None):
+        return adjoint
+    return np.array(adjoint)
+
+
+def _tangent(node):
+    """Forward mode: the tangent of node's value from its inputs' tangents (None for an
+    input without one), by the same partials, or the structural operation's JVP."""
+    tangents = [x.tangent for x in node.inputs]
+    if node.op in RULES:
+        total = sum(p * t for p, t in zip(node.partials, tangents) if t is not None)
+        return np.broadcast_to(total, node.shape)
+    return STRUCTURAL[node.op].jvp(node, *tangents)
+
+
+# --- Structural operations: value, VJP, JVP --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Structural:
+    """An operation that moves or combines entries.
+
+    ``value(*arrays, **params)`` computes it. ``vjp(g, i, node, *inputs)`` is the
+    adjoint of input i given the node's adjoint g; inputs are arrays, or Tensors in a
+    differentiable sweep, so a VJP only uses operations both have. ``jvp(node,
+    *tangents)`` is the tangent of the output (a tangent is None for an input without
+    one). A linear operation's JVP is the operation itself applied to the tangent.
+    """
+
+    name: str
+    value: Callable
+    vjp: Callable
+    jvp: Callable
+
+
+def _linear(value):
+    """The JVP of a linear operation of one input: the operation applied to the tangent."""
+    return lambda node, tangent: value(tangent, **node.params)
+
+
+def sum_to(g, shape):
+    """g added up over the axes that broadcasting stretched an array of ``shape`` along
+    to reach g's shape: the VJP of broadcasting (works on arrays and Tensors)."""
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape)
+                                       if n == 1 and g.shape[extra + i] != 1)
+    return g.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def broadcast_to(x, shape):
+    """x repeated along new or size-1 axes to ``shape``, for an array or a Tensor."""
+    if isinstance(x, Tensor):
+        return _structural("broadcast_to", (x,), shape=shape)
+    return np.broadcast_to(x, shape)
+
+
+def scatter_add(g, index, shape):
+    """An array of zeros of ``shape`` with g added at ``index`` (repeated entries add up):
+    the VJP of indexing, for an array or a Tensor."""
+    if isinstance(g, Tensor):
+        return _structural("scatter_add", (g,), index=index, shape=shape)
+    out = np.zeros(shape)
+    np.add.at(out, index, g)
+    return out
+
+
+def _kept(g, node):
+    """A reduction's g with the summed axes back as size 1, to broadcast against the input."""
+    axis, shape = node.params["axis"], node.inputs[0].shape
+    return g.reshape(tuple(1 if axis is None or i in axis else n for i, n in enumerate(shape)))
+
+
+def _max_share(node):
+    """Each entry's share of the maximum's adjoint: 1 at the maximum, split between ties."""
+    x, axis = node.inputs[0].value, node.params["axis"]
+    is_max = x == _kept(node.value, node)
+    return is_max / is_max.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax(x, axis):
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _log_softmax_vjp(g, i, node, x):
+    """g - softmax · (sum of g along the axis); softmax = exp(output), as a Tensor in a
+    differentiable sweep."""
+    probabilities = _exp(node if isinstance(x, Tensor) else node.value)
+    return g - probabilities * g.sum(axis=node.params["axis"], keepdims=True)
+
+
+def _log_softmax_jvp(node, t):
+    return t - (np.exp(node.value) * t).sum(axis=node.params["axis"], keepdims=True)
+
+
+def _matmul_vjp(g, i, node, a, b):
+    """g @ bᵀ for a, aᵀ @ g for b, with a vector seen as a matrix of one row (on the left)
+    or one column (on the right); batch axes that broadcast are summed away."""
+    if a.ndim == 1:
+        a, g = a.reshape((1, -1)), g.reshape(g.shape[:-1] + (1,) + g.shape[-1:])
+    if b.ndim == 1:
+        b, g = b.reshape((-1, 1)), g.reshape(g.shape + (1,))
+    if i == 0:
+        adjoint = g @ _swap_last(b)
+        if node.inputs[0].ndim == 1:  # drop the row axis again
+            adjoint = adjoint.reshape(adjoint.shape[:-2] + adjoint.shape[-1:])
+    else:
+        adjoint = _swap_last(a) @ g
+        if node.inputs[1].ndim == 1:  # drop the column axis again
+            adjoint = adjoint.reshape(adjoint.shape[:-1])
+    return sum_to(adjoint, node.inputs[i].shape)
+
+
+def _matmul_jvp(node, ta, tb):
+    """The product rule: ta @ b + a @ tb."""
+    a, b = (x.value for x in node.inputs)
+    return sum(t for t in (None if ta is None else ta @ b, None if tb is None else a @ tb)
+               if t is not None)
+
+
+def _swap_last(x):
+    """x with its last two axes swapped (a matrix transposed, batch axes kept)."""
+    axes = list(range(x.ndim))
+    axes[-2:] = axes[-1], axes[-2]
+    return x.transpose(axes)
+
+
+def _sum(x, axis, keepdims):
+    return x.sum(axis=axis, keepdims=keepdims)
+
+
+def _index(x, index):
+    return x[index]
+
+
+STRUCTURAL = {s.name: s for s in (
+    Structural("matmul", lambda a, b: a @ b, _matmul_vjp, _matmul_jvp),
+    Structural("sum", _sum,
+               lambda g, i, node, x: broadcast_to(_kept(g, node), node.inputs[0].shape),
+               _linear(_sum)),
+    Structural("max", lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
+               lambda g, i, node, x: _kept(g, node) * _max_share(node),
+               lambda node, t: _sum(t * _max_share(node), **node.params)),
+    Structural("log_softmax", _log_softmax, _log_softmax_vjp, _log_softmax_jvp),
+    Structural("reshape", lambda x, shape: x.reshape(shape),
+               lambda g, i, node, x: g.reshape(node.inputs[0].shape),
+               _linear(lambda t, shape: t.reshape(shape))),
+    Structural("transpose", lambda x, axes: x.transpose(axes),
+               lambda g, i, node, x: g.transpose(tuple(np.argsort(node.params["axes"]))),
+               _linear(lambda t, axes: t.transpose(axes))),
+    Structural("index", _index,
+               lambda g, i, node, x: scatter_add(g, node.params["index"], node.inputs[0].shape),
+               _linear(_index)),
+    Structural("scatter_add", scatter_add,
+               lambda g, i, node, x: g[node.params["index"]],
+               _linear(scatter_add)),
+    Structural("broadcast_to", np.broadcast_to,
+               lambda g, i, node, x: sum_to(g, node.inputs[0].shape),
+               _linear(np.broadcast_to)),
+)}
+
+
+def matmul(a, b):
+    """The matrix product a @ b of vectors, matrices, or batches of matrices (leading axes)."""
+    a, b = (x if isinstance(x, Tensor) else constant(x) for x in (a, b))
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"cannot multiply {describe(a.shape)} by {describe(b.shape)} with "
+                         "@: it needs vectors or matrices (use * to multiply by a number)")
+    inner_a, inner_b = a.shape[-1], b.shape[0 if b.ndim == 1 else -2]
+    if inner_a != inner_b:
+        raise ShapeError(
+            f"cannot multiply {describe(a.shape)} by {describe(b.shape)}: the first has "
+            f"{inner_a} {'entries' if a.ndim == 1 else 'columns'} but the second has "
+            f"{inner_b} {'entries' if b.ndim == 1 else 'rows'}")
+    try:
+        return _structural("matmul", (a, b))
+    except ValueError:
+        raise ShapeError(f"cannot multiply {describe(a.shape)} by {describe(b.shape)}: their "
+                         f"batch shapes {a.shape[:-2]} and {b.shape[:-2]} do not "
+                         "broadcast") from None
+
+
+# --- Softmax and cross-entropy, from the operations above --------------------------------
+
+
+def log_softmax(x, axis=-1):
+    """log(softmax(x)) = x - log(sum(exp(x))) along axis, for each row of logits.
+
+    One structural operation (its VJP is g - softmax(x) · sum(g)), computed stably: the
+    maximum is subtracted first, which leaves the value alone (log_softmax(x - c) =
+    log_softmax(x)), so exp never overflows and the sum is at least 1.
+    """
+    x = x if isinstance(x, Tensor) else constant(x)
+    return _structural("log_softmax", (x,), axis=_axis(axis, x.ndim))
+
+
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along axis: probabilities, computed stably as exp(log_softmax(x))."""
+    return log_softmax(x, axis).exp()
+
+
+def cross_entropy(logits, labels):
+    """The mean over the batch of -log softmax(logits)[label]: logits is batch × classes,
+    labels holds each row's class (an integer from 0)."""
+    logits = logits if isinstance(logits, Tensor) else constant(logits)
+    if logits.ndim != 2:
+        raise ShapeError(f"cross_entropy needs logits of shape batch × classes, but got "
+                         f"{describe(logits.shape)}")
+    batch, classes = logits.shape
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu" or labels.shape != (batch,):
+        raise ArgumentError(f"cross_entropy needs one integer label per row: {batch} labels, "
+                            f"but got an array of {labels.dtype} of shape {labels.shape}")
+    wrong = (labels < 0) | (labels >= classes)
+    if wrong.any():
+        row = int(np.argmax(wrong))
+        raise ArgumentError(f"label {labels[row]} of row {row} is not a class: the logits "
+                            f"have {classes} classes, 0 to {classes - 1}")
+    return log_softmax(logits)[np.arange(batch), labels].sum() * (-1.0 / batch)
+
+
+# --- Words for error messages --------------------------------------------------------------
+
+
+def describe(shape):
+    """A shape as a learner says it: a vector of length 3, a 2×3 matrix, a 4×2×3 array."""
+    if len(shape) == 0:
+        return "a 0-d array (one number)"
+    if len(shape) == 1:
+        return f"a vector of length {shape[0]}"
+    return f"a {'×'.join(map(str, shape))} {'matrix' if len(shape) == 2 else 'array'}"
+
+
+def _label(node, brackets=False):
+    """A node in a message: its name, its number (a one-entry constant) or its shape."""
+    if node.name is not None:
+        return node.name
+    if node.is_constant and node.size == 1:
+        return number_text(node.value.item())
+    return f"({describe(node.shape)})" if brackets else describe(node.shape)
+
+
+def _check_broadcast(rule, inputs):
+    """Raise a ShapeError naming the shapes if the inputs' shapes do not broadcast."""
+    try:
+        np.broadcast_shapes(*(x.shape for x in inputs))
+    except ValueError:
+        shown = rule.text.format(*(f"({describe(x.shape)})" for x in inputs))
+        shapes = " and ".join(str(x.shape) for x in inputs)
+        raise ShapeError(f"cannot compute {shown}: the shapes {shapes} do not broadcast (lined "
+                         "up from the right, each pair of sizes must be equal or one of them "
+                         "1)") from None
+
+
+def _entry_error(op, inputs):
+    """The scalar engine's error at the first entry where op's value or a local partial
+    is not a finite number (the log of a negative entry, an overflow), with the entry."""
+    values = [x.value for x in inputs]
+    with np.errstate(all="ignore"):
+        out = RULES[op].value(*values)
+        results = [out, *RULES[op].partials(out, *values)]
+    shape = np.shape(out)
+    entry = _first_entry(np.logical_or.reduce([~np.isfinite(np.broadcast_to(r, shape))
+                                               for r in results]))
+    numbers_there = [float(np.broadcast_to(v, shape)[entry]) for v in values]
+    where = RULES[op].text.format(*(_label(x, brackets=True) for x in inputs))
+    named = ", ".join(f"{x.name}: {describe(x.shape)}" for x in inputs if x.name)
+    at = f"\n  at: entry {_entry_text(entry)} of {where}" + (f" ({named})" if named else "")
+    try:
+        evaluate(op, numbers_there)  # the error the scalar engine raises for this entry
+    except AdlearnError as exc:
+        return type(exc)(f"{exc}{at}")
+    return DomainError(f"{where} is not a finite number{at}")  # NumPy and math disagreed
+
+
+def _first_entry(mask):
+    return tuple(int(i) for i in np.argwhere(mask)[0])
+
+
+def _entry_text(entry):
+    return f"[{', '.join(map(str, entry))}]"
+
+
+def _axis(a, ndim):
+    """Axis a of an array of ndim axes, counted from 0 (a negative a counts from the end)."""
+    if not isinstance(a, numbers.Integral) or not -ndim <= a < ndim:
+        raise ShapeError(f"axis {a!r} is not an axis of an array with {ndim} axes "
+                         f"(0 to {ndim - 1}, or -1 for the last)")
+    return int(a) % ndim
+
+
+def _axes(axis, shape):
+    """The axes to reduce over, as a sorted tuple, or None for all of them."""
+    if axis is None:
+        return None
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(sorted({_axis(a, len(shape)) for a in axes}))

@@ -1,0 +1,93 @@
+"""Exercise: higher-order derivatives (nesting forward mode, perturbation confusion, a
+Hessian-vector product)."""
+
+import adlearn as ad
+from adlearn.grading.questions import Exercise, Question, Wrong
+from adlearn.parse import parse
+
+
+def second_derivative(f, x):
+    """The reference: f''(x), by nesting forward mode."""
+    return ad.derivative(ad.derivative(f))(x)
+
+
+def hessian_vector_product(f, x, v):
+    """The reference: H(x) v for f of two inputs, a jvp along v of each partial."""
+    def partial(i):
+        return lambda *x: ad.jvp(f, x, [float(j == i) for j in range(len(x))])[1]
+    return [ad.jvp(partial(i), x, v)[1] for i in range(len(x))]
+
+
+# The functions a case passes, as expression text: the kernel parses them safely.
+CUBE, WAVE, EXP = map(parse, ("x**3 - 2*x", "sin(3*x) + x*x", "exp(2*x)"))
+QUARTIC, LOGS = parse("x**4 - 3*x**2 + x"), parse("log(x) * x")
+BOWL, SURVEY = parse("x1**2 * x2 + sin(x1)"), parse("log(x1) + x1*x2 - sin(x2)")
+SADDLE = parse("x1*x1 - 3*x1*x2 + exp(x2)")
+
+
+def _random_second(rng):
+    return rng.choice([CUBE, WAVE, EXP, QUARTIC]), rng.uniform(-1.5, 1.5)
+
+
+def _random_hvp(rng):
+    return (rng.choice([BOWL, SADDLE]), (rng.uniform(0.5, 2), rng.uniform(0.5, 2)),
+            (rng.uniform(-1, 1), rng.uniform(-1, 1)))
+
+
+def _gradient(f, x):
+    return [ad.jvp(f, x, [float(j == i) for j in range(len(x))])[1] for i in range(len(x))]
+
+
+EXERCISE = Exercise("higher_order", "Higher-order derivatives", (
+    Question(
+        "second", 3, "function", answer="second_derivative", reference=second_derivative,
+        prompt="f''(x) by nesting ad.derivative",
+        cases=((CUBE, 2.0), (EXP, 0.0), (WAVE, 0.5)),
+        hidden=((QUARTIC, -1.2), (LOGS, 2.0)), random_case=_random_second,
+        hint="ad.derivative(g) is the function g'. What do you get if you take the "
+             "derivative of that function?",
+        wrong=(
+            Wrong(lambda f, x: ad.derivative(f)(x),
+                  "That is the first derivative: differentiate once more."),
+            Wrong(lambda f, x: ad.derivative(f)(x) ** 2,
+                  "Squaring f' is not differentiating it twice: (f')² is not f''."),
+            Wrong(lambda f, x: 2 * ad.derivative(f)(x),
+                  "Doubling f' is not differentiating it again: f'' is the derivative of "
+                  "the function f'."),
+        )),
+    Question(
+        "confused", 2, "value", answer="nested_value", reference=6.0, tolerance=1e-9,
+        prompt="d/dx [x · d/dy (x·y) at y = 2] at x = 3",
+        hint="Work from the inside out: the inner derivative treats x as a constant. "
+             "What function of x is left for the outer derivative?",
+        wrong=(
+            Wrong(5.0, "That is perturbation confusion: the inner derivative picked up x's "
+                       "motion too (y + x instead of x). Give the inner and the outer "
+                       "derivative their own ε (or let ad.derivative do it)."),
+            Wrong(3.0, "That is the inner derivative, x, at x = 3. The outer derivative "
+                       "differentiates x times it."),
+            Wrong(9.0, "That is the value of x · x at 3, not its derivative."),
+        )),
+    Question(
+        "hvp", 3, "function", answer="hessian_vector_product",
+        reference=hessian_vector_product,
+        prompt="H(x) v for a function of two inputs, by nesting forward mode",
+        cases=((BOWL, (1.0, 2.0), (1.0, 0.0)), (SURVEY, (2.0, 5.0), (1.0, -1.0)),
+               (SADDLE, (0.5, 0.5), (0.0, 1.0))),
+        hidden=((SURVEY, (1.5, 0.3), (0.4, 0.7)),), random_case=_random_hvp,
+        hint="Component i of H v is the derivative along v of ∂f/∂x_i. Write ∂f/∂x_i as a "
+             "function (one jvp along axis i), then take its jvp along v.",
+        wrong=(
+            Wrong(lambda f, x, v: _gradient(f, x),
+                  "That is the gradient of f, not H v: differentiate each partial "
+                  "derivative once more, along v."),
+            Wrong(lambda f, x, v: [ad.jvp(f, x, v)[1]] * len(x),
+                  "That is the directional derivative of f along v (one number), not the "
+                  "change of the gradient along v."),
+            Wrong(lambda f, x, v: [ad.jvp(lambda *y: ad.jvp(f, y, v)[1], x, v)[1]] * len(x),
+                  "That is vᵀ H v, the second derivative of f along v (one number): the "
+                  "inner derivative goes along each axis i, only the outer one along v."),
+        )),
+    Question("explain_tags", 2, "text",
+             prompt="why nested derivatives need their own ε (tag), in your own words"),
+))

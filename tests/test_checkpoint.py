@@ -1,0 +1,165 @@
+"""Checkpointing: a checkpointed function stores one node and recomputes the rest in the
+reverse sweep; the gradient is the plain sweep's, up to the order of the products."""
+
+import gc
+import math
+
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+import adlearn as ad
+from adlearn.checkpointing import Recomputed
+from adlearn.rules import RULES
+
+N, K = 400, 20  # a loop of N steps, checkpointed every K steps
+H = 1.0 / N
+
+
+@pytest.fixture(autouse=True)
+def rule_table():
+    saved = dict(RULES)
+    yield
+    RULES.clear()
+    RULES.update(saved)
+
+
+def step(x):
+    """One Euler step of dx/dt = sin x."""
+    return x + H * ad.sin(x)
+
+
+def run(x, steps=N):
+    for _ in range(steps):
+        x = step(x)
+    return x
+
+
+def checkpointed_run(x):
+    segment = ad.checkpoint(lambda x: run(x, K))
+    for _ in range(N // K):
+        x = segment(x)
+    return x
+
+
+@given(st.floats(-3, 3))
+def test_the_gradient_is_the_plain_sweeps(x0):
+    plain, checkpointed = ad.value_and_grad(run, 0)(x0), ad.value_and_grad(checkpointed_run, 0)(x0)
+    assert checkpointed[0] == plain[0]  # the same operations on the same floats
+    # the same partials, multiplied in another order (each piece's product first)
+    assert checkpointed[1] == pytest.approx(plain[1], rel=1e-13)
+
+
+def test_the_gradient_is_the_odes_sensitivity():
+    # dx/dt = sin x has tan(x/2) = tan(x0/2) e^t, so dx(1)/dx0 is known in closed form
+    x0, t = sp.symbols("x0 t")
+    x1 = 2 * sp.atan(sp.tan(x0 / 2) * sp.exp(t))
+    exact = float(sp.diff(x1, x0).subs({x0: 1.0, t: 1.0}))
+    # Euler's method is first order: with N = 400 steps it is off by about 1e-3
+    assert ad.grad(checkpointed_run, 0)(1.0) == pytest.approx(exact, rel=2e-3)
+
+
+def test_the_graph_keeps_one_node_per_call_and_only_its_inputs_values():
+    x = ad.Var(0.5, name="x")
+    plain, checkpointed = run(x), checkpointed_run(x)
+    assert len(ad.topological_order(plain)) == 1 + N * 4  # x, then per step h, sin, ×, +
+    assert len(ad.topological_order(checkpointed)) == 1 + N // K
+    assert type(checkpointed.partials) is Recomputed
+    assert all(type(v) is float for v in checkpointed.partials.values)
+    assert checkpointed.op == "checkpoint"  # a lambda has no name of its own
+
+
+def test_the_recomputed_graph_is_dropped_after_the_sweep():
+    x = ad.Var(0.5, name="x")
+    y = checkpointed_run(x)
+    gc.collect()
+    before = sum(isinstance(o, ad.Var) for o in gc.get_objects())
+    y.backward()
+    gc.collect()
+    assert sum(isinstance(o, ad.Var) for o in gc.get_objects()) == before
+
+
+def test_several_inputs_constants_and_a_variable_used_twice():
+    @ad.checkpoint
+    def bilinear(a, b):
+        return a * b + ad.sin(a)
+
+    x, y = ad.Var(2.0, name="x"), ad.Var(3.0, name="y")
+    z = bilinear(x, y) + bilinear(x, 4.0) + bilinear(y, y)
+    z.backward()
+    assert z.value == pytest.approx(6 + 8 + 9 + 2 * math.sin(2) + math.sin(3))
+    assert x.grad == pytest.approx(3 + math.cos(2) + 4 + math.cos(2))
+    assert y.grad == pytest.approx(2 + 2 * 3 + math.cos(3))
+    assert bilinear(2.0, 3.0) == 6 + math.sin(2)  # on numbers it simply runs
+
+
+def test_forward_mode_runs_through_it():
+    segment = ad.checkpoint(lambda x: run(x, K))
+    assert ad.derivative(segment)(0.5) == ad.derivative(lambda x: run(x, K))(0.5)
+
+
+def test_checkpoints_nest():
+    inner = ad.checkpoint(lambda x: run(x, 5))
+
+    @ad.checkpoint
+    def outer(x):
+        for _ in range(4):
+            x = inner(x)
+        return x
+
+    assert ad.grad(outer, 0)(0.5) == pytest.approx(ad.grad(lambda x: run(x, 20), 0)(0.5),
+                                                   rel=1e-14)
+
+
+def test_every_view_prints_the_call_as_one_operation():
+    @ad.checkpoint
+    def ten_steps(x):
+        return run(x, 10)
+
+    t = ad.trace(lambda x: ten_steps(ten_steps(x)), x=0.5)
+    assert [r.definition for r in t.rows] == ["x", "ten_steps(v0)", "ten_steps(v1)", "v2"]
+    assert t["v0"].adjoint_definition == "v̄1 × ten_steps′(v0)"
+    assert t["v0"].adjoint == pytest.approx(ad.grad(lambda x: run(x, 20), 0)(0.5), rel=1e-14)
+    assert r"\operatorname{ten\_steps}(v_{0})" in t.to_latex()
+    x = ad.Var(0.5, name="x")
+    assert str(ad.to_sympy(ten_steps(x))) == "ten_steps(x)"
+    labels = [a.get_text() for a in ad.draw(ten_steps(x)).figure.axes[0].texts]
+    assert any("ten_steps(v0)" in label for label in labels)
+    explorer = ad.explore(lambda x: ten_steps(ten_steps(x)), x=0.5)
+    explorer.sliders["x"].value = 2.0  # recorded again, and swept again
+    assert "ten_steps(v<sub>0</sub>)" in explorer.trace_table.value
+    assert explorer.reverse.steps[-1].caption[-1].endswith(
+        f"= {ad.grad(lambda x: run(x, 20), 0)(2.0):.6g}.")
+
+    @ad.checkpoint
+    def two(a, b):
+        return a * b
+
+    t = ad.trace(two, a=2.0, b=3.0)
+    assert t["v-1"].adjoint_definition == "v̄1 × ∂1 two(v-1, v0)" and t["v-1"].adjoint == 3
+
+
+def test_bad_use_gets_clear_errors():
+    product = ad.checkpoint(_named("product", lambda a, b: a * b))
+    with pytest.raises(ad.errors.NotANumberError, match="product got a Var and a Dual"):
+        product(ad.Var(1.0), ad.Dual(1.0, 1.0))
+    with pytest.raises(ad.errors.NotANumberError, match="the value returned by pair"):
+        ad.checkpoint(_named("pair", lambda x: (x, x)))(ad.Var(1.0))
+    with pytest.raises(ad.errors.ArgumentError, match="'exp' is a built-in operation"):
+        ad.checkpoint(_named("exp", lambda x: x))
+    with pytest.raises(ad.errors.ArgumentError, match="plain inputs"):
+        ad.checkpoint(lambda *xs: sum(xs))
+    # reverse over reverse asks the rule for its partials on Vars: refused in words
+    square = ad.checkpoint(_named("square", lambda x: x * x))
+    node = square(ad.Var(3.0))
+    with pytest.raises(ad.errors.ArgumentError, match="differentiated once.*ad.derivative"):
+        RULES["square"].partials(node, ad.Var(3.0))
+    with pytest.raises(ad.errors.ArgumentError, match="differentiated once"):
+        ad.grad(ad.grad(square, 0), 0)(3.0)
+    assert ad.derivative(ad.derivative(square))(3.0) == 2.0  # forward mode runs x * x itself
+
+
+def _named(name, function):
+    function.__name__ = name
+    return function
