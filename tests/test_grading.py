@@ -5,6 +5,7 @@ Batch grading in kernels is tested in test_grading_batch.py; every exercise's ow
 (solution full marks, blank zero, known wrong answers) in test_grading_exercises.py.
 """
 
+import json
 import os
 import math
 import subprocess
@@ -527,18 +528,68 @@ def test_a_worker_line_counts_only_for_the_exercises_questions_and_its_points():
     assert _checked_mark({"question": "bonus", "status": "passed", "points": 3}, FD) is None
     assert _checked_mark({"question": "central", "status": "great", "points": 3}, FD) is None
     assert _checked_mark({"question": "step", "status": "passed", "points": "nan"}, FD) is None
+    mistake = {"question": "central", "status": "failed", "points": 0}
+    assert _checked_mark({**mistake, "mistake": 2}, FD).mistake == 2
+    for forged in (99, -1, "1", True):  # not one of the question's known mistakes
+        assert _checked_mark({**mistake, "mistake": forged}, FD).mistake == 0
 
 
-def test_the_rows_finished_are_on_disk_before_the_run_ends(tmp_path):
-    from adlearn.grading.batch import Grade, Mark, PartialCsv
+def _grade(name, status="passed", sha256="abc"):
+    from adlearn.grading.batch import Grade, Mark
 
-    partial = PartialCsv(FD, tmp_path / "g.csv")
-    partial.add(Grade("a.ipynb", {q.id: Mark("passed", q.points) if q.autograded
-                                  else Mark("manual") for q in FD.questions}))
-    lines = (tmp_path / "g.csv.partial").read_text().splitlines()
-    assert len(lines) == 2 and lines[1].startswith("a.ipynb,7,7,3,passed")
-    partial.close()
-    assert not (tmp_path / "g.csv.partial").exists()
+    return Grade(name, {q.id: Mark(status, q.points if status == "passed" else 0.0,
+                                   mistake=2 if status == "failed" else 0)
+                        if q.autograded else Mark("manual", text="because") for q in
+                        FD.questions}, sha256)
+
+
+def test_the_grades_finished_are_on_disk_as_they_come_and_read_back(tmp_path):
+    from adlearn.grading.batch import Record
+
+    record = Record(FD, tmp_path / "g.jsonl")
+    record.add(_grade("a.ipynb"))
+    record.add(_grade("b.ipynb", "failed"))
+    lines = (tmp_path / "g.jsonl").read_text().splitlines()  # before close: on disk
+    assert len(lines) == 3 and json.loads(lines[0]) == {"exercise": FD.name}
+    record.close()
+    with open(tmp_path / "g.jsonl", "a") as f:
+        f.write('{"submission": "c.ipynb", "sha2')  # a line cut by a kill
+    again = Record(FD, tmp_path / "g.jsonl", resume=True)
+    assert again.grades == {"a.ipynb": _grade("a.ipynb"), "b.ipynb": _grade("b.ipynb", "failed")}
+    again.add(_grade("a.ipynb", "failed", "def"))  # a resubmission: the latest line counts
+    again.close()
+    assert Record(FD, tmp_path / "g.jsonl", resume=True).grades["a.ipynb"] == _grade(
+        "a.ipynb", "failed", "def")
+    assert Record(FD, tmp_path / "g.jsonl").grades == {}  # without resume: a new record
+    assert (tmp_path / "g.jsonl").read_text() == json.dumps({"exercise": FD.name}) + "\n"
+
+
+def test_a_recorded_grade_is_kept_only_while_the_submission_is_unchanged(tmp_path):
+    from adlearn.grading.batch import Record, content_hash
+
+    (tmp_path / "a.ipynb").write_text("one")
+    record = Record(FD, tmp_path / "g.jsonl")
+    record.add(_grade(str(tmp_path / "a.ipynb"), sha256=content_hash("one")))
+    assert record.known(tmp_path / "a.ipynb") == record.grades[str(tmp_path / "a.ipynb")]
+    (tmp_path / "a.ipynb").write_text("two")
+    assert record.known(tmp_path / "a.ipynb") is None
+    assert record.known(tmp_path / "b.ipynb") is None
+    record.close()
+
+
+def test_resuming_from_a_record_of_another_exercise_is_a_one_line_error(tmp_path, capsys):
+    (tmp_path / "g.jsonl").write_text(json.dumps({"exercise": "forward_mode"}) + "\n")
+    (tmp_path / "s.ipynb").write_text("{}")
+    argv = ["grade", "finite_differences", str(tmp_path / "s.ipynb"), "-o",
+            str(tmp_path / "g.csv"), "--resume", "--no-sandbox"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "records the exercise 'forward_mode', not 'finite_differences'" in err
+    assert len(err.splitlines()) == 1 and not (tmp_path / "g.csv").exists()
+    (tmp_path / "g.jsonl").write_text("not json\n")
+    assert main(argv) == 2 and "is not a record of adlearn grade" in capsys.readouterr().err
+    assert main(argv[:4] + [str(tmp_path / "g.jsonl")]) == 2
+    assert "give the CSV a .csv name" in capsys.readouterr().err
 
 
 @given(st.floats(-1e6, 1e6), st.floats(-0.9, 0.9), st.sampled_from([1e-9, 1e-4, 1e-3, 0.05]))
@@ -573,3 +624,53 @@ def test_any_json_from_a_kernel_is_judged_without_error_and_earns_nothing(result
                 cases = q.public_cases()
                 verdict = q.judge_result(result, cases)
                 assert not verdict.passed and verdict.hint
+
+
+@pytest.mark.parametrize("scheduler, problem", [
+    ("tcp://127.0.0.1:9", "cannot reach the dask scheduler"),
+    ("local:0", "give local:N with N workers"),
+    ("local:two", "give local:N with N workers"),
+])
+def test_a_scheduler_that_cannot_be_reached_is_a_one_line_error_before_grading(
+        tmp_path, capsys, scheduler, problem):
+    (tmp_path / "s.ipynb").write_text("{}")
+    record = json.dumps({"exercise": "finite_differences"}) + '\n{"submission": "x"}\n'
+    (tmp_path / "g.jsonl").write_text(record)
+    assert main(["grade", "finite_differences", str(tmp_path / "s.ipynb"), "-o",
+                 str(tmp_path / "g.csv"), "--no-sandbox", "--scheduler", scheduler]) == 2
+    err = capsys.readouterr().err.strip()
+    assert problem in err and len(err.splitlines()) == 1
+    assert sorted(os.listdir(tmp_path)) == ["g.jsonl", "s.ipynb"]
+    assert (tmp_path / "g.jsonl").read_text() == record  # the old record is kept
+
+
+class _Stream(list):
+    def __init__(self, tty):
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, text):
+        self.append(text)
+
+    def flush(self):
+        pass
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_progress_is_a_bar_on_a_terminal_and_a_line_per_submission_otherwise(tty):
+    from adlearn.grading.batch import Progress
+
+    stream, now = _Stream(tty), iter([0.0, 30.0, 60.0])
+    progress = Progress(stream, clock=lambda: next(now))
+    progress.start(4)
+    progress.add(_grade("a.ipynb"))  # 1 in 30 s: 2 a minute, 90 s for the other 3
+    progress.add(_grade("b.ipynb", "failed"))
+    if tty:
+        assert stream == ["\r[#####...............] 1/4  2.0/min  90 s left",
+                          "\r[##########..........] 2/4  2.0/min  60 s left"]
+    else:
+        assert stream == ["graded 1/4  2.0/min  90 s left: a.ipynb 7\n",
+                          "graded 2/4  2.0/min  60 s left: b.ipynb 0\n"]

@@ -281,6 +281,7 @@ def test_each_known_wrong_answer_fails_with_its_own_hint(graded, i):
         if i < len(table):
             assert grade.marks[qid].status == "failed"
             assert grade.marks[qid].detail.startswith(f"Hint: {table[i]}")
+            assert grade.marks[qid].mistake == i + 1
         else:
             assert grade.marks[qid].status == "passed"
 
@@ -420,6 +421,8 @@ def test_the_csv_has_a_row_per_submission_and_the_feedback_the_hints(graded, tmp
     assert rows["solution.ipynb"]["roundoff status"] == "manual"
     assert rows["loop_then_crash.ipynb"]["step status"] == "kernel died"
     assert rows["wrong0.ipynb"]["central"] == "0"
+    assert rows["wrong0.ipynb"]["central mistake"] == "1"
+    assert rows["solution.ipynb"]["central mistake"] == ""
     text = (tmp_path / "feedback" / "wrong0.md").read_text()
     assert hints("central")[0] in text and "Autograded score: 0 of 7" in text
 
@@ -511,3 +514,54 @@ def test_without_the_sandbox_the_answers_are_still_judged_outside(tmp_path):
                                        tmp_path / "hard_coded.ipynb"], jobs=2, limits=LIMITS,
                                        sandboxed=False)
     assert solution.total == FULL and hard_coded.marks["central"].status == "failed"
+
+
+def test_a_grader_killed_midway_resumes_losing_nothing_and_grading_only_the_rest(tmp_path):
+    """SIGKILL the grader (and its workers) once a grade is recorded; change one graded
+    submission; --resume grades only what was missing or changed, and the CSV is whole."""
+    import signal
+    import subprocess
+    import sys
+
+    folder = tmp_path / "submissions"
+    for name in "abcd":
+        notebooks.write(source(), folder / f"{name}.ipynb")
+    out, record = tmp_path / "grades.csv", tmp_path / "grades.jsonl"
+    argv = [sys.executable, "-m", "adlearn.cli", "grade", NAME, str(folder), "-o", str(out),
+            "-j", "1", "--timeout", "10"]
+    grader = subprocess.Popen(argv, start_new_session=True, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and grader.poll() is None and (
+            not record.exists() or len(record.read_text().splitlines()) < 2):
+        time.sleep(0.05)
+    os.killpg(grader.pid, signal.SIGKILL)
+    grader.wait()
+    before = [json.loads(line) for line in record.read_text().splitlines()[1:]]
+    assert 1 <= len(before) < 4 and not out.exists()
+    changed = folder / os.path.basename(before[0]["submission"])
+    notebooks.write(blank(), changed)  # a resubmission of a graded one
+    assert subprocess.run(argv + ["--resume"], capture_output=True).returncode == 0
+    after = [json.loads(line) for line in record.read_text().splitlines()[1:]]
+    graded = [e["submission"] for e in after[len(before):]]
+    assert after[:len(before)] == before  # nothing lost
+    assert sorted(graded) == sorted({str(folder / f"{n}.ipynb") for n in "abcd"}
+                                    - {e["submission"] for e in before[1:]})
+    with open(out, newline="") as f:
+        rows = {os.path.basename(r["submission"]): r["total"] for r in csv.DictReader(f)}
+    expected = {n: f"{FULL:g}" for n in ("a.ipynb", "b.ipynb", "c.ipynb", "d.ipynb")}
+    assert rows == {**expected, changed.name: "0"}
+
+
+def test_a_two_worker_local_cluster_writes_the_same_csv_as_the_local_run(tmp_path):
+    """--scheduler local:2 runs the same grade_submission as tasks: the same CSV."""
+    subs = submissions()
+    for name in ("solution", "blank", "wrong1"):
+        notebooks.write(subs[name], tmp_path / "in" / f"{name}.ipynb")
+    csvs = []
+    for how in (["-j", "2"], ["--scheduler", "local:2"]):
+        out = tmp_path / f"grades{len(csvs)}.csv"
+        assert main(["grade", NAME, str(tmp_path / "in"), "-o", str(out), "--timeout", "10",
+                     *how]) == 0
+        csvs.append(out.read_text())
+    assert csvs[0] == csvs[1] and ",0,failed,2," in csvs[0]  # wrong1: the 2nd known mistake

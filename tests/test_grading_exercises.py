@@ -87,6 +87,14 @@ def test_each_known_wrong_answer_fails_with_its_own_hint(name, question, capsys)
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.parametrize("name, question", questions_of_every_exercise())
+def test_the_grader_records_which_known_mistake_each_wrong_answer_is(name, question):
+    """The mistake's number, from 1 in the question's list; 0 for a right answer."""
+    found = [question.judge(w.answer).mistake for w in question.wrong]
+    assert found == list(range(1, len(question.wrong) + 1))
+    assert question.judge(question.reference).mistake == 0
+
+
 @pytest.mark.parametrize("name, question", questions_of_every_exercise("value"))
 def test_no_hint_gives_the_value_away(name, question):
     if isinstance(question.reference, (int, float)) and len(f"{question.reference:g}") >= 3:

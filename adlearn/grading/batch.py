@@ -20,6 +20,7 @@ explanation, graded by hand) or missing (its cell was deleted).
 """
 
 import csv
+import hashlib
 import json
 import math
 import os
@@ -27,8 +28,10 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,20 +49,24 @@ MAX_BYTES = 20 * 2**20  # a submission larger than this is not a notebook to gra
 @dataclass
 class Mark:
     """One question's result: its status, the points it earned and why (a hint, an
-    error); for a written answer, its text."""
+    error); for a written answer, its text; the known mistake it matched (its number
+    in the question's ``wrong``, from 1; 0: none), so the class's misconceptions count."""
 
     status: str
     points: float = 0.0
     detail: str = ""
     text: str = ""
+    mistake: int = 0
 
 
 @dataclass
 class Grade:
-    """One submission's result: a Mark per question id, in the exercise's order."""
+    """One submission's result: a Mark per question id, in the exercise's order, and
+    the hash of the text graded (so a resumed run knows whether it changed)."""
 
     submission: str
     marks: dict = field(default_factory=dict)
+    sha256: str = ""
 
     @property
     def total(self):
@@ -77,6 +84,7 @@ def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed
         text = read_submission_file(path)
     except GradingError as exc:
         return Grade(str(path), _all(exercise, INVALID, str(exc)))
+    sha256 = content_hash(text)
     job = json.dumps({"submission": text, "template": template_text, "root": str(root),
                       "exercise": exercise.name, "sandboxed": sandboxed,
                       "limits": [limits.timeout, limits.memory_mb, limits.cpu_seconds,
@@ -92,7 +100,7 @@ def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed
     status = TIMEOUT if why.startswith("the whole notebook") else ERROR
     for q in exercise.questions:
         marks.setdefault(q.id, Mark(status, 0.0, why or "the grader's worker gave no mark"))
-    return Grade(str(path), {q.id: marks[q.id] for q in exercise.questions})
+    return Grade(str(path), {q.id: marks[q.id] for q in exercise.questions}, sha256)
 
 
 def _run_worker(job, exercise, deadline):
@@ -129,12 +137,14 @@ def _checked_mark(entry, exercise):
         points = float(entry.get("points", 0))
     except (GradingError, TypeError, ValueError):
         return None
-    status = entry.get("status")
+    status, mistake = entry.get("status"), entry.get("mistake", 0)
     if status not in STATUSES or not math.isfinite(points):
         return None
+    if type(mistake) is not int or not 0 <= mistake <= len(q.wrong) or status != FAILED:
+        mistake = 0
     points = min(max(points, 0.0), q.points) if status == PASSED else 0.0
     return Mark(status, points, str(entry.get("detail", ""))[:2000],
-                str(entry.get("text", ""))[:20000])
+                str(entry.get("text", ""))[:20000], mistake)
 
 
 def read_submission_file(path):
@@ -156,6 +166,18 @@ def read_submission_file(path):
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise GradingError("the file is not UTF-8 text") from None
+
+
+def content_hash(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def current_hash(path):
+    """The hash of a submission's text as it is now ("" if it cannot be read)."""
+    try:
+        return content_hash(read_submission_file(path))
+    except GradingError:
+        return ""
 
 
 def _all(exercise, status, detail):
@@ -253,11 +275,49 @@ def find_template(name_or_path, root=None):
 # --- many submissions ----------------------------------------------------------------
 
 
+@contextmanager
+def executor(scheduler=None, jobs=1):
+    """Where grade_submission runs, as a concurrent.futures executor: jobs threads here
+    (each one's worker is a process of its own), or a dask.distributed cluster, at the
+    scheduler's address or ``local:N`` (a LocalCluster of N workers on this machine).
+    A scheduler that cannot be reached is a GradingError, before anything is graded."""
+    if not scheduler:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            yield pool
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise GradingError("--scheduler needs dask.distributed: "
+                           "pip install 'adlearn[grade]'") from None
+    cluster = None
+    if scheduler.startswith("local:"):
+        n = scheduler.removeprefix("local:")
+        if not n.isdigit() or int(n) < 1:
+            raise GradingError(f"--scheduler {scheduler}: give local:N with N workers, "
+                               "a whole number of at least 1")
+        cluster = LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+    try:
+        client = Client(cluster or scheduler, timeout="5s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise GradingError(f"--scheduler {scheduler}: cannot reach the dask scheduler "
+                           f"({type(exc).__name__}: {exc})".replace("\n", " ")) from None
+    try:
+        with client.get_executor(pure=False) as pool:
+            yield pool
+    finally:
+        client.close()
+        if cluster:
+            cluster.close()
+
+
 def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=True,
-          say=print, on_grade=None):
-    """Grade every submission (several at a time); a Grade per submission, in order.
-    Another exercise's notebooks are skipped with a line; on_grade(grade) is called as
-    each one is finished."""
+          say=print, progress=None, record=None, pool=None):
+    """Grade every submission (several at a time, in pool: see executor); a Grade per
+    submission, in order. Another exercise's notebooks are skipped with a line. Each
+    finished grade goes into the record (a Record) at once, then to progress (a
+    Progress); a submission the record already holds, unchanged, is not graded again."""
     import nbformat
 
     template_text = nbformat.writes(template)
@@ -269,15 +329,49 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
             say(f"skipped {p}: a notebook of the exercise {elsewhere}, not {exercise.name}")
         else:
             files.append(p)
-    grades = {}
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    grades = {p: record.known(p) for p in files} if record else {}
+    todo = [p for p in files if not grades.get(p)]
+    if len(todo) < len(files):
+        say(f"resumed: {len(files) - len(todo)} graded before, {len(todo)} to grade")
+    if progress:
+        progress.start(len(todo))
+    with ExitStack() as stack:
+        pool = pool or stack.enter_context(executor(jobs=jobs))
         futures = {pool.submit(grade_submission, p, exercise.name, template_text, root,
-                               limits, sandboxed): p for p in files}
+                               limits, sandboxed): p for p in todo}
         for future in as_completed(futures):
             grades[futures[future]] = future.result()
-            if on_grade:
-                on_grade(grades[futures[future]])
+            if record:
+                record.add(grades[futures[future]])
+            if progress:
+                progress.add(grades[futures[future]])
     return [grades[p] for p in files]
+
+
+class Progress:
+    """What the grader says as each submission is finished: on a terminal, one bar that
+    redraws in place (count, rate, time left); otherwise a plain line per submission."""
+
+    def __init__(self, stream=sys.stderr, clock=time.monotonic):
+        self.stream, self.clock = stream, clock
+        self.bar = hasattr(stream, "isatty") and stream.isatty()
+
+    def start(self, total):
+        self.total, self.done, self.began = total, 0, self.clock()
+
+    def add(self, grade):
+        self.done += 1
+        elapsed = max(self.clock() - self.began, 1e-9)
+        rate = self.done / elapsed * 60  # a minute
+        left = (self.total - self.done) * elapsed / self.done
+        figures = f"{self.done}/{self.total}  {rate:.1f}/min  {left:.0f} s left"
+        if self.bar:
+            filled = round(20 * self.done / max(self.total, 1))
+            end = "\n" if self.done == self.total else ""
+            self.stream.write(f"\r[{'#' * filled}{'.' * (20 - filled)}] {figures}{end}")
+        else:
+            self.stream.write(f"graded {figures}: {grade.submission} {_points(grade.total)}\n")
+        self.stream.flush()
 
 
 # --- what the instructor reads --------------------------------------------------------
@@ -286,7 +380,7 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
 def csv_header(exercise):
     header = ["submission", "total", "possible"]
     for q in exercise.questions:
-        header += [q.id, f"{q.id} status"]
+        header += [q.id, f"{q.id} status"] + ([f"{q.id} mistake"] if q.autograded else [])
     return header
 
 
@@ -294,28 +388,80 @@ def csv_row(grade, exercise):
     row = [grade.submission, _points(grade.total), _points(exercise.possible)]
     for q in exercise.questions:
         mark = grade.marks[q.id]
-        row += ["" if not q.autograded else _points(mark.points), mark.status]
+        if q.autograded:
+            row += [_points(mark.points), mark.status, mark.mistake or ""]
+        else:
+            row += ["", mark.status]
     return row
 
 
-class PartialCsv:
-    """The rows finished so far, on disk as they come (``<output>.partial``), so a run
-    killed from outside leaves them behind; removed once the whole CSV is written."""
+class Record:
+    """Every finished grade, one JSON line each, appended as it comes (``grades.jsonl``
+    beside ``grades.csv``), so a run killed midway loses nothing. With resume, the
+    grades already there are read back, and a submission whose text has not changed
+    since (the same hash) is not graded again; the first line names the exercise."""
 
-    def __init__(self, exercise, output):
-        self.exercise, self.path = exercise, Path(f"{output}.partial")
-        self.file = open(self.path, "w", newline="", encoding="utf-8")
-        self.writer = csv.writer(self.file)
-        self.writer.writerow(csv_header(exercise))
-        self.file.flush()
+    def __init__(self, exercise, path, resume=False):
+        self.exercise, self.path, self.grades = exercise, Path(path), {}
+        if resume and self.path.is_file():
+            self._read()
+            self.file = open(self.path, "a", encoding="utf-8")
+            if self.path.read_bytes()[-1:] not in (b"", b"\n"):  # a line cut by a kill
+                self.file.write("\n")
+        else:
+            self.file = open(self.path, "w", encoding="utf-8")
+            self._write({"exercise": exercise.name})
+
+    def _read(self):
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        try:
+            name = json.loads(lines[0])["exercise"]
+        except (IndexError, ValueError, TypeError, KeyError):
+            raise GradingError(f"--resume: {self.path} is not a record of adlearn grade") from None
+        if name != self.exercise.name:
+            raise GradingError(f"--resume: {self.path} records the exercise {name!r}, "
+                               f"not {self.exercise.name!r}; give another -o")
+        for line in lines[1:]:
+            grade = self._grade(line)
+            if grade:
+                self.grades[grade.submission] = grade  # the latest line of each
+
+    def _grade(self, line):
+        """A Grade from a line, if it is whole and marks every question."""
+        try:
+            entry = json.loads(line)
+            marks = {q: _checked_mark({**m, "question": q}, self.exercise)
+                     for q, m in entry["marks"].items()}
+            grade = Grade(str(entry["submission"]), marks, str(entry["sha256"]))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+        ids = [q.id for q in self.exercise.questions]
+        if any(marks.get(q) is None for q in ids):
+            return None
+        grade.marks = {q: marks[q] for q in ids}
+        return grade
+
+    def known(self, path):
+        """The recorded grade of the submission at path, if its text is unchanged."""
+        grade = self.grades.get(str(path))
+        return grade if grade and grade.sha256 and grade.sha256 == current_hash(path) else None
 
     def add(self, grade):
-        self.writer.writerow(csv_row(grade, self.exercise))
+        self.grades[grade.submission] = grade
+        self._write({"submission": grade.submission, "sha256": grade.sha256,
+                     "marks": {q: vars(m) for q, m in grade.marks.items()}})
+
+    def _write(self, entry):
+        self.file.write(json.dumps(entry) + "\n")
         self.file.flush()
 
     def close(self):
         self.file.close()
-        self.path.unlink(missing_ok=True)
+
+
+def record_path(output):
+    """Where the record of a CSV's grades is kept: grades.csv → grades.jsonl."""
+    return Path(output).with_suffix(".jsonl")
 
 
 def write_csv(grades, exercise, path):

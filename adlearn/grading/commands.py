@@ -2,7 +2,8 @@
 
     adlearn exercises build [--check] [--root DIR]
     adlearn grade EXERCISE SUBMISSIONS... -o grades.csv [-j N] [--timeout S] [--memory MB]
-                  [--cpu S] [--feedback DIR] [--answers DIR] [--no-sandbox]
+                  [--cpu S] [--feedback DIR] [--answers DIR] [--no-sandbox] [--resume]
+                  [--scheduler ADDRESS | local:N]
 
 Every argument is checked before anything is graded: a bad one ends the command with
 one line and exit status 2.
@@ -61,6 +62,9 @@ def _check_paths(args):
         raise GradingError(f"-o {output}: is a folder; give the CSV file to write")
     if not output.parent.is_dir():
         raise GradingError(f"-o {output}: the folder {output.parent} does not exist")
+    if output.suffix == ".jsonl":
+        raise GradingError(f"-o {output}: the record of the grades is kept in a .jsonl file "
+                           "beside the CSV; give the CSV a .csv name")
     if not os.access(output.parent, os.W_OK):
         raise GradingError(f"-o {output}: cannot write into {output.parent}")
     for option, folder in (("--feedback", args.feedback), ("--answers", args.answers)):
@@ -86,14 +90,15 @@ def cmd_grade(args):
                                "the references and other submissions: add --no-sandbox "
                                "to grade anyway")
     exercise, template, root = batch.find_template(args.exercise)
-    partial = batch.PartialCsv(exercise, args.output)
-    try:
-        grades = batch.grade(exercise, template, root, args.submissions, jobs=jobs,
-                             limits=limits, sandboxed=not args.no_sandbox,
-                             on_grade=partial.add)
-        batch.write_csv(grades, exercise, args.output)
-    finally:
-        partial.close()
+    with batch.executor(args.scheduler, jobs) as pool:  # a scheduler is reached first
+        record = batch.Record(exercise, batch.record_path(args.output), resume=args.resume)
+        try:
+            grades = batch.grade(exercise, template, root, args.submissions, limits=limits,
+                                 sandboxed=not args.no_sandbox, record=record, pool=pool,
+                                 progress=batch.Progress())
+        finally:
+            record.close()
+    batch.write_csv(grades, exercise, args.output)
     if args.feedback:
         batch.write_feedback(grades, exercise, args.feedback)
     if args.answers:
@@ -140,4 +145,10 @@ def add_commands(commands):
     grade.add_argument("--no-sandbox", action="store_true",
                        help="run the kernels without bubblewrap (see the README: the "
                        "learners' code can then read the references and other submissions)")
+    grade.add_argument("--resume", action="store_true", help="keep the grades recorded by "
+                       "an earlier run (grades.jsonl beside the CSV) and grade only the "
+                       "submissions missing from it or changed since")
+    grade.add_argument("--scheduler", metavar="ADDRESS", help="grade on a dask.distributed "
+                       "cluster: its scheduler's address (tcp://host:8786), or local:N for "
+                       "N workers on this machine (then -j is not used)")
     grade.set_defaults(run=cmd_grade)

@@ -56,11 +56,13 @@ class Test:
 
 @dataclass(frozen=True)
 class Verdict:
-    """Every test of one answer, the hint to show if any failed, and the status."""
+    """Every test of one answer, the hint to show if any failed, the status, and which
+    known mistake it matched (its number in the question's ``wrong``, from 1; 0: none)."""
 
     tests: tuple
     hint: str = ""
     status: str = ""
+    mistake: int = 0
 
     @property
     def passed(self):
@@ -349,11 +351,11 @@ def judge_outcomes(question, result, labels, right, like, wrongs):
     if question.kind == "value" and isinstance(gots[0], str):
         return Verdict(tuple(tests), f"`{name}` is text ({gots[0]!r}): write the value "
                                      "itself, without quotes.", FAILED)
-    for wrong in wrongs:
+    for number, wrong in enumerate(wrongs, 1):
         try:
             if all(like(got, i, wrong) for i, got in enumerate(gots)):
                 return Verdict(tuple(tests), wrong[1].hint if isinstance(wrong[1], Wrong)
-                               else wrong[1], FAILED)
+                               else wrong[1], FAILED, number)
         except Exception:
             continue
     return Verdict(tuple(tests), question.hint, FAILED)

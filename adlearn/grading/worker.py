@@ -34,7 +34,8 @@ TIMEOUT_ENAME = "CellTimeout"
 
 def emit(qid, mark):
     print(json.dumps({"question": qid, "status": mark.status, "points": mark.points,
-                      "detail": mark.detail, "text": mark.text}), flush=True)
+                      "detail": mark.detail, "text": mark.text, "mistake": mark.mistake}),
+          flush=True)
 
 
 def read_submission(text):
@@ -231,7 +232,7 @@ def _probe_mark(run, q, index, section):
             return batch.Mark(NOT_ANSWERED, 0.0, verdict.detail)
         return batch.Mark(ERROR, 0.0, f"`{q.answer}` was never defined: in this question's "
                                       f"cells, {cause}")
-    return batch.Mark(verdict.status or "failed", 0.0, verdict.detail)
+    return batch.Mark(verdict.status or "failed", 0.0, verdict.detail, mistake=verdict.mistake)
 
 
 def _first_error(cells):
