@@ -644,6 +644,17 @@ def test_a_scheduler_that_cannot_be_reached_is_a_one_line_error_before_grading(
     assert (tmp_path / "g.jsonl").read_text() == record  # the old record is kept
 
 
+def test_a_missing_submission_is_a_one_line_error_that_keeps_the_old_record(tmp_path, capsys):
+    record = json.dumps({"exercise": "finite_differences"}) + '\n{"submission": "x"}\n'
+    (tmp_path / "g.jsonl").write_text(record)
+    assert main(["grade", "finite_differences", str(tmp_path / "no" / "such.ipynb"), "-o",
+                 str(tmp_path / "g.csv"), "--no-sandbox"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no such submission" in err and len(err.splitlines()) == 1
+    assert sorted(os.listdir(tmp_path)) == ["g.jsonl"]
+    assert (tmp_path / "g.jsonl").read_text() == record
+
+
 class _Stream(list):
     def __init__(self, tty):
         super().__init__()

@@ -90,6 +90,7 @@ def cmd_grade(args):
                                "the references and other submissions: add --no-sandbox "
                                "to grade anyway")
     exercise, template, root = batch.find_template(args.exercise)
+    batch.submission_files(args.submissions, say=lambda line: None)  # before the record opens
     with batch.executor(args.scheduler, jobs) as pool:  # a scheduler is reached first
         record = batch.Record(exercise, batch.record_path(args.output), resume=args.resume)
         try:
