@@ -136,6 +136,8 @@ def test_opens_with_goals_and_closes_with_a_pointer(name):
     assert cells[0]["cell_type"] == "markdown" and "After this notebook you will be able to" in first
     assert cells[-1]["cell_type"] == "markdown" and "## Summary" in last
     assert "**Exercise" in last
+    for linked in re.findall(r"\(\.\./(exercises/[\w/]+\.ipynb)\)", last):
+        assert (ROOT / linked).is_file(), f"{name} points to {linked}, which does not exist"
     assert "**Next:**" in last or name == NOTEBOOKS[-1].stem  # the last one reads further
 
 
