@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from adlearn.cli import main
 from adlearn.errors import GradingError, WrongAnswer
 from adlearn.grading import Question, Wrong, check, course, notebooks, probe
+from adlearn.grading.check import CHECKS
 from adlearn.grading.questions import close
 
 CENTRAL = "finite_differences.central"
@@ -267,15 +268,15 @@ def copy_source(root, name="finite_differences"):
 def test_build_writes_student_versions_and_check_finds_stale_ones(tmp_path, capsys):
     source = copy_source(tmp_path)
     root = str(tmp_path)
-    assert main(["exercises", "build", "--check", "--root", root]) == 2
+    assert main(["exercises", "build", "--check", "--course", root]) == 2
     assert "out of date" in capsys.readouterr().err
-    assert main(["exercises", "build", "--root", root]) == 0
-    assert main(["exercises", "build", "--check", "--root", root]) == 0
+    assert main(["exercises", "build", "--course", root]) == 0
+    assert main(["exercises", "build", "--check", "--course", root]) == 0
     student = course.student_path(tmp_path, "finite_differences")
     assert student.read_text() == course.student_path(
         "exercises", "finite_differences").read_text()
     assert (tmp_path / "checks" / "finite_differences.json").read_text() == (
-        notebooks.CHECKS / "finite_differences.json").read_text()
+        CHECKS / "finite_differences.json").read_text()
     source.cells[0].source += "\n\nOne more sentence."
     notebooks.write(source, course.source_path(tmp_path, "finite_differences"))
     assert notebooks.build(root, check_only=True) == ["finite_differences"]
@@ -283,7 +284,7 @@ def test_build_writes_student_versions_and_check_finds_stale_ones(tmp_path, caps
 
 def test_the_check_data_is_up_to_date_with_the_question_tables():
     for name in course.names("exercises"):
-        assert (notebooks.CHECKS / f"{name}.json").read_text() == notebooks.check_text(
+        assert (CHECKS / f"{name}.json").read_text() == notebooks.check_text(
             "exercises", name), "run: adlearn exercises build"
 
 
@@ -291,7 +292,7 @@ def test_build_refuses_a_source_with_bad_metadata(tmp_path, capsys):
     source = copy_source(tmp_path)
     source.cells[3].metadata["nbgrader"]["grade_id"] = "no spaces allowed"
     notebooks.write(source, course.source_path(tmp_path, "finite_differences"))
-    assert main(["exercises", "build", "--root", str(tmp_path)]) == 2
+    assert main(["exercises", "build", "--course", str(tmp_path)]) == 2
     assert "letters, digits" in capsys.readouterr().err
     assert not course.student_path(tmp_path, "finite_differences").exists()
 
@@ -299,10 +300,10 @@ def test_build_refuses_a_source_with_bad_metadata(tmp_path, capsys):
 @pytest.mark.parametrize("extra", [[], ["--check"]])
 def test_build_refuses_a_folder_without_exercises(tmp_path, capsys, extra):
     for root in (tmp_path / "nonexistent", tmp_path):
-        assert main(["exercises", "build", "--root", str(root), *extra]) == 2
+        assert main(["exercises", "build", "--course", str(root), *extra]) == 2
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1
-        assert ("no such exercises folder" if root != tmp_path else "no exercise sources") in err
+        assert ("no such course folder" if root != tmp_path else "no exercise sources") in err
 
 
 def test_importing_adlearn_grading_stays_light():
@@ -387,7 +388,7 @@ def test_no_reference_answer_is_in_the_installed_package_or_the_student_version(
     import adlearn
 
     package = pathlib.Path(adlearn.__file__).parent
-    files = [*package.rglob("*.py"), notebooks.CHECKS / f"{name}.json",
+    files = [*package.rglob("*.py"), CHECKS / f"{name}.json",
              course.student_path("exercises", name)]
     texts = _reference_texts(name)
     assert texts

@@ -257,18 +257,28 @@ def other_exercises(root, exercise):
 
 def find_template(name_or_path, root=None):
     """The exercise, its student notebook and the course folder, from an exercise name
-    or the student notebook's path."""
+    (in the course folder root, by default the default course) or the student
+    notebook's path (its folder is the course folder)."""
     path = Path(name_or_path)
     if path.suffix == ".ipynb":
         if not path.is_file():
             raise GradingError(f"no such notebook: {path}")
-        name, root = path.stem, root or path.parent
+        if root is not None and path.parent.resolve() != Path(root).resolve():
+            raise GradingError(f"{path} is not in the course folder {root}: give the "
+                               "exercise's name")
+        name, root = path.stem, path.parent
     else:
         name, root = name_or_path, root or course.default_root()
         path = course.student_path(root, name)
     exercise = course.exercise(name, root)
+    rebuild = f"(run: adlearn exercises build --course {root})"
+    if not path.is_file():
+        raise GradingError(f"the exercise {name!r} has no student version {path} {rebuild}")
     template = notebooks.read(path)
-    notebooks.validate(template, exercise)
+    try:
+        notebooks.validate(template, exercise, where=f"the student version {path}")
+    except GradingError as exc:
+        raise GradingError(f"{exc} {rebuild}") from None
     return exercise, template, Path(root)
 
 

@@ -1,19 +1,30 @@
 """The learner's side of grading: ``check(question_id)`` in a grading cell.
 
-It answers at once, from data that ``adlearn exercises build`` writes into
-``adlearn/grading/checks/<exercise>.json`` (never from reference code, which stays with
-the instructor's sources): a function question's public cases with the reference's
-outputs on them and each known mistake's outputs; a value question's accepted values as
-salted hashes of the values rounded to the tolerance. It prints one short line per test
-and, when a test fails, raises ``WrongAnswer`` with a hint that points at the mistake
-without giving the answer away. Nothing is written to stderr (nbgrader fails a cell
-that writes there).
+It answers at once, from the check data that ``adlearn exercises build`` writes (never
+from reference code, which stays with the instructor's sources): a function question's
+public cases with the reference's outputs on them and each known mistake's outputs; a
+value question's accepted values as salted hashes of the values rounded to the
+tolerance. It prints one short line per test and, when a test fails, raises
+``WrongAnswer`` with a hint that points at the mistake without giving the answer away.
+Nothing is written to stderr (nbgrader fails a cell that writes there).
+
+Where the check data lives: ``checks/<exercise>.json`` beside the student notebooks of
+a course folder, found from the kernel's working directory (Jupyter, JupyterLab and VS
+Code start a kernel in its notebook's folder): the nearest ``checks/`` folder holding
+the exercise, in that folder or above it (so the instructor's source notebook, two
+levels down in ``source/<name>/``, finds it too), then the package's own
+(``adlearn/grading/checks/``, the built-in exercises', which work wherever they are
+opened). The other design, the data embedded in a setup cell of the student notebook,
+would make one file to hand out, but would put a screenful of JSON into every
+exercise a learner reads and make the grader restore one more locked cell; a folder
+beside the notebooks is handed out as the notebooks are (one zip, one git repository),
+and the notebooks stay teaching material. A notebook opened without its ``checks/``
+folder gets an error saying where the data was looked for.
 
 This is a quick guide, not the grade: ``adlearn grade`` also tries hidden and fresh
 random cases, outside the learner's kernel, so hard-coding the public cases passes
 here and fails there.
 """
-
 import hashlib
 import json
 import math
@@ -25,7 +36,8 @@ from ..errors import GradingError, WrongAnswer
 from . import probe
 from .questions import COMPARISONS, close, in_order, judge_outcomes
 
-CHECKS = Path(__file__).parent / "checks"
+CHECKS_FOLDER = "checks"  # a course's check data: <course>/checks/<exercise>.json
+CHECKS = Path(__file__).parent / CHECKS_FOLDER  # the built-in exercises'
 _BY_NAME = object()  # check(qid) without an answer: read the question's name in the notebook
 MAX_VARIANTS = 8  # float entries whose neighbouring roundings are tried (3**8 hashes)
 
@@ -62,16 +74,32 @@ def check(question_id, answer=_BY_NAME):
 def question_data(question_id):
     """The check data of ``"<exercise>.<question>"`` (GradingError if there is none)."""
     name, dot, qid = str(question_id).partition(".")
-    path = CHECKS / f"{name}.json"
-    if not dot or not name.isidentifier() or not path.is_file():
-        known = ", ".join(sorted(p.stem for p in CHECKS.glob("*.json")))
+    if not dot or not name.isidentifier():
         raise GradingError(f"there is no question {question_id!r} (a question id looks "
-                           f"like 'exercise.question'; the exercises: {known})")
+                           "like 'exercise.question')")
+    path = data_path(name)
+    if path is None:
+        raise GradingError(f"there is no check data for the exercise {name!r}: looked for "
+                           f"{CHECKS_FOLDER}/{name}.json in {Path.cwd()} and the folders "
+                           f"above it, and among adlearn's own exercises (open the notebook "
+                           f"from its course folder, beside its {CHECKS_FOLDER}/ folder)")
     questions = json.loads(path.read_text(encoding="utf-8"))["questions"]
     if qid not in questions:
         raise GradingError(f"exercise {name!r} has no autograded question {qid!r} (its "
                            f"questions: {', '.join(questions)})")
     return questions[qid]
+
+
+def data_path(name):
+    """The check data file of the exercise name: the nearest checks/ folder holding it,
+    from the working directory up, else the package's; None if there is none."""
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        path = folder / CHECKS_FOLDER / f"{name}.json"
+        if path.is_file():
+            return path
+    path = CHECKS / f"{name}.json"
+    return path if path.is_file() else None
 
 
 def _judge(data, result):

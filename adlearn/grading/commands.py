@@ -1,7 +1,8 @@
-"""The ``adlearn exercises build`` and ``adlearn grade`` commands (wired into adlearn.cli).
+"""The ``adlearn exercises`` and ``adlearn grade`` commands (wired into adlearn.cli).
 
-    adlearn exercises build [--check] [--root DIR]
-    adlearn grade EXERCISE SUBMISSIONS... -o grades.csv [-j N] [--timeout S] [--memory MB]
+    adlearn exercises new NAME [--course DIR]
+    adlearn exercises build [--check] [--course DIR]
+    adlearn grade EXERCISE SUBMISSIONS... -o grades.csv [--course DIR] [-j N] [--timeout S] [--memory MB]
                   [--cpu S] [--feedback DIR] [--answers DIR] [--no-sandbox] [--resume]
                   [--scheduler ADDRESS | local:N]
 
@@ -15,6 +16,7 @@ import os
 from pathlib import Path
 
 from ..errors import GradingError
+from .course import default_root
 from .limits import Limits
 
 MIN_MEMORY_MB = 256  # a Python kernel with adlearn needs about this much to start
@@ -28,12 +30,23 @@ def _load(module):
         raise GradingError(f"this command needs {exc.name}: pip install 'adlearn[grade]'") from None
 
 
+def cmd_exercises_new(args):
+    """Start a new exercise in a course folder: a source notebook and its question table
+    that build and grade as they are, with the places to make it your own marked TODO."""
+    from .course import scaffold
+
+    root = Path(args.course) if args.course else default_root()
+    written = scaffold(root, args.name)
+    print(f"wrote {', '.join(map(str, written))}\nnext: make them your own (see the TODOs), "
+          f"then run: adlearn exercises build --course {root}")
+
+
 def cmd_exercises_build(args):
     """Validate every exercise source; write its student version and its check data."""
     notebooks = _load("notebooks")
-    from .course import default_root, names
+    from .course import names
 
-    root = Path(args.root) if args.root else default_root()
+    root = Path(args.course) if args.course else default_root()
     changed = notebooks.build(root, check_only=args.check)
     if args.check and changed:
         raise GradingError(f"student versions out of date with their sources: "
@@ -89,7 +102,7 @@ def cmd_grade(args):
             raise GradingError(f"{missing}; without a sandbox the learners' code could read "
                                "the references and other submissions: add --no-sandbox "
                                "to grade anyway")
-    exercise, template, root = batch.find_template(args.exercise)
+    exercise, template, root = batch.find_template(args.exercise, args.course)
     batch.submission_files(args.submissions, say=lambda line: None)  # before the record opens
     with batch.executor(args.scheduler, jobs) as pool:  # a scheduler is reached first
         record = batch.Record(exercise, batch.record_path(args.output), resume=args.resume)
@@ -115,13 +128,19 @@ def cmd_grade(args):
 
 def add_commands(commands):
     """Add the exercises and grade subcommands to the adlearn command's subparsers."""
-    exercises = commands.add_parser("exercises", help="build the student exercise notebooks")
+    exercises = commands.add_parser("exercises", help="write new exercises and build the "
+                                    "student exercise notebooks")
     actions = exercises.add_subparsers(dest="action", required=True, metavar="ACTION")
+    new = actions.add_parser("new", help=cmd_exercises_new.__doc__,
+                             description=cmd_exercises_new.__doc__)
+    new.add_argument("name", help="the exercise's name, a Python name (power_rule)")
+    _add_course(new, "the course folder to add it to (created if need be)")
+    new.set_defaults(run=cmd_exercises_new)
     build = actions.add_parser("build", help=cmd_exercises_build.__doc__,
                                description=cmd_exercises_build.__doc__)
     build.add_argument("--check", action="store_true",
                        help="write nothing; fail if a student version is out of date")
-    build.add_argument("--root", help="the exercises folder (default: ./exercises)")
+    _add_course(build, "the course folder")
     build.set_defaults(run=cmd_exercises_build)
 
     grade = commands.add_parser("grade", help=cmd_grade.__doc__, description=cmd_grade.__doc__)
@@ -130,6 +149,7 @@ def add_commands(commands):
     grade.add_argument("submissions", nargs="+", metavar="SUBMISSION",
                        help="submitted notebooks, or folders to search for *.ipynb")
     grade.add_argument("-o", "--output", required=True, help="the CSV file to write")
+    _add_course(grade, "the course folder that has the exercise")
     grade.add_argument("-j", "--jobs", default="2", metavar="N",
                        help="submissions graded at the same time (default: 2)")
     grade.add_argument("--timeout", default=str(Limits.timeout), metavar="SECONDS",
@@ -153,3 +173,8 @@ def add_commands(commands):
                        "cluster: its scheduler's address (tcp://host:8786), or local:N for "
                        "N workers on this machine (then -j is not used)")
     grade.set_defaults(run=cmd_grade)
+
+
+def _add_course(parser, what):
+    parser.add_argument("--course", metavar="DIR", help=f"{what} (default: ./exercises if "
+                        "there is one, else adlearn's own exercises)")

@@ -1,11 +1,19 @@
-"""The exercises of a course folder and their question tables (the instructor's side).
+"""A course folder: the exercises of a course and their question tables (the instructor's side).
 
-A course folder (``exercises/``) holds, for each exercise ``<name>``:
+A course folder holds, for each exercise ``<name>``:
 
 - ``source/<name>/<name>.ipynb``: the notebook with the solutions (nbgrader metadata);
 - ``source/<name>/questions.py``: its question table, defining ``EXERCISE`` (references,
   hidden cases, known wrong answers and their hints);
-- ``<name>.ipynb``: the student version that ``adlearn exercises build`` writes.
+- ``<name>.ipynb``: the student version that ``adlearn exercises build`` writes;
+- ``checks/<name>.json``: the data the learner's ``check`` works from, which the build
+  writes too (see check.py for why it sits beside the student versions).
+
+The exercises that ship with adlearn (``exercises/`` in the repository) are one such
+folder, with one difference: their check data is written into the package
+(``adlearn/grading/checks/``), so ``check`` works wherever a built-in notebook is opened.
+An instructor's own course is any other folder; ``adlearn exercises new NAME --course
+DIR`` starts an exercise in it from a small working example (``scaffold/``).
 
 The question tables are trusted code read by the grader only: they are never installed
 with the package and never enter a learner's kernel.
@@ -13,15 +21,21 @@ with the package and never enter a learner's kernel.
 
 import importlib.util
 import sys
+import traceback
 from pathlib import Path
 
 from ..errors import GradingError
+from .check import CHECKS, CHECKS_FOLDER
+
+BUILT_IN = Path(__file__).resolve().parents[2] / "exercises"  # in a clone of adlearn
+SCAFFOLD = Path(__file__).parent / "scaffold"
 
 
 def default_root():
-    """The exercises folder: ./exercises if there is one, else the one beside the package."""
+    """The course folder when none is given: ./exercises if there is one, else the
+    built-in exercises."""
     here = Path("exercises")
-    return here if here.is_dir() else Path(__file__).resolve().parents[2] / "exercises"
+    return here if here.is_dir() else BUILT_IN
 
 
 def source_path(root, name):
@@ -36,6 +50,13 @@ def student_path(root, name):
     return Path(root) / f"{name}.ipynb"
 
 
+def checks_path(root, name):
+    """Where the build writes an exercise's check data (and where check() finds it)."""
+    if Path(root).resolve() == BUILT_IN:
+        return CHECKS / f"{name}.json"
+    return Path(root) / CHECKS_FOLDER / f"{name}.json"
+
+
 def names(root=None):
     """The names of the exercises that have a source notebook under root, sorted."""
     root = Path(root or default_root())
@@ -43,13 +64,23 @@ def names(root=None):
                   if p.stem == p.parent.name)
 
 
+def folder(root):
+    """root as a Path, if it is a course folder that exists (else GradingError)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise GradingError(f"no such course folder: {root}")
+    return root
+
+
 def exercise(name, root=None):
     """The ``Exercise`` called name, from its question table under root."""
-    root = Path(root or default_root())
+    root = folder(root or default_root())
     path = table_path(root, name)
     if name not in names(root) or not path.is_file():
-        raise GradingError(f"there is no exercise {name!r} in {root} (the exercises: "
-                           f"{', '.join(names(root)) or 'none'})")
+        raise GradingError(f"there is no exercise {name!r} in the course folder {root} "
+                           f"(its exercises: {', '.join(names(root)) or 'none'}; an "
+                           f"exercise needs {source_path('', name)} and "
+                           f"{table_path('', name)})")
     module_name = f"adlearn_course_{name}_{abs(hash(str(path.resolve())))}"
     if module_name not in sys.modules:
         spec = importlib.util.spec_from_file_location(module_name, path)
@@ -57,10 +88,52 @@ def exercise(name, root=None):
         sys.modules[module_name] = module
         try:
             spec.loader.exec_module(module)
+        except Exception as exc:
+            del sys.modules[module_name]
+            raise GradingError(_import_error(path, exc)) from None
         except BaseException:
             del sys.modules[module_name]
             raise
     found = getattr(sys.modules[module_name], "EXERCISE", None)
-    if found is None or found.name != name:
+    if not hasattr(found, "questions") or getattr(found, "name", None) != name:
         raise GradingError(f"{path} must define EXERCISE, an Exercise named {name!r}")
     return found
+
+
+def _import_error(path, exc):
+    """Why a question table did not import, at its own line (not the importer's)."""
+    line = getattr(exc, "lineno", None) if isinstance(exc, SyntaxError) else None
+    if line is None:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if Path(f.filename).resolve() == path.resolve()]
+        line = frames[-1].lineno if frames else None
+    message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+    where = f", line {line}" if line else ""
+    return f"the question table {path} does not import ({type(exc).__name__}{where}: {message})"
+
+
+def scaffold(root, name):
+    """Start the exercise name in the course folder root from the scaffold: a source
+    notebook and a question table that build and grade as they are. Writes nothing if
+    the exercise (or anything at its place) is there already; returns the paths written."""
+    if not (name.isidentifier() and name.isascii()):
+        raise GradingError(f"the exercise's name {name!r} must be a Python name "
+                           "(letters, digits and _, not starting with a digit): the "
+                           "grading cells call check(\"<name>.<question>\")")
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise GradingError(f"--course {root}: is a file, not a course folder")
+    place = source_path(root, name).parent
+    if place.exists() or student_path(root, name).exists():
+        raise GradingError(f"the course folder {root} already has an exercise {name!r} "
+                           f"({place}); nothing written")
+    title = name.replace("_", " ").capitalize()
+    written = []
+    for template, target in (("exercise.ipynb.in", source_path(root, name)),
+                             ("questions.py.in", table_path(root, name))):
+        text = (SCAFFOLD / template).read_text(encoding="utf-8")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text.replace("{{name}}", name).replace("{{title}}", title),
+                          encoding="utf-8")
+        written.append(target)
+    return written

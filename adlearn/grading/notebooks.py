@@ -5,7 +5,8 @@ A source notebook (``exercises/source/<name>/<name>.ipynb``) holds the solutions
 nbgrader's cell metadata (schema version 3), so nbgrader can use it as it is:
 
 - a solution cell (``solution: true``) holds the learner's part; in a code cell the
-  solution sits between ``### BEGIN SOLUTION`` and ``### END SOLUTION``;
+  solution sits between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (the build
+  refuses a code solution cell without them);
 - a grading cell (``grade: true, locked: true``, with ``points``) checks one question;
   its ``grade_id`` is the question's id;
 - a question answered in words is a markdown cell that is both a grade and a solution
@@ -25,7 +26,7 @@ import nbformat
 
 from ..errors import GradingError
 from . import course
-from .check import CHECKS, check_data
+from .check import check_data
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
@@ -162,7 +163,8 @@ def _question_problems(nb, exercise):
     for q in exercise.questions:
         cell = grade_cells.pop(q.id, None)
         if cell is None:
-            found.append(f"question {q.id!r} has no grade cell with grade_id {q.id!r}")
+            found.append(f"question {q.id!r} of the question table has no grade cell "
+                         f"with grade_id {q.id!r}")
             continue
         if nbgrader(cell).get("points") != q.points:
             found.append(f"question {q.id!r}: the cell's points differ from the question's")
@@ -176,12 +178,11 @@ def _question_problems(nb, exercise):
     return found
 
 
-def validate(nb, exercise=None):
+def validate(nb, exercise=None, where="the notebook's nbgrader metadata"):
     """Raise GradingError listing the problems, if there are any."""
     found = problems(nb, exercise)
     if found:
-        raise GradingError("the notebook's nbgrader metadata breaks the rules:\n  "
-                           + "\n  ".join(found))
+        raise GradingError(f"{where} breaks the rules: " + "; ".join(found))
 
 
 # --- the student version -------------------------------------------------------------
@@ -239,7 +240,7 @@ def solution_texts(source):
     return texts
 
 
-# --- the exercises folder ------------------------------------------------------------
+# --- the course folder ---------------------------------------------------------------
 
 
 def read(path):
@@ -248,14 +249,6 @@ def read(path):
         return nbformat.read(str(path), as_version=4)
     except Exception as exc:
         raise GradingError(f"{path} is not a readable notebook: {exc}") from None
-
-
-def checks_folder(root):
-    """Where the build writes the learners' check data: into the package for the
-    default course (check() reads it there), else into <root>/checks."""
-    if Path(root).resolve() == course.default_root().resolve():
-        return CHECKS
-    return Path(root) / "checks"
 
 
 def check_text(root, name):
@@ -268,32 +261,42 @@ def check_text(root, name):
     return json.dumps(data, indent=1, sort_keys=True, allow_nan=True) + "\n"
 
 
+def unmarked(source):
+    """The problems of a source's code solution cells without solution markers (the
+    build would replace the whole cell, and the learner would lose its given code)."""
+    return [f"cell {i + 1} (grade_id {nbgrader(cell).get('grade_id')!r}) is a solution "
+            f"cell without {BEGIN} and {END} around its solution"
+            for i, cell in enumerate(source.cells) if cell.cell_type == "code"
+            and nbgrader(cell).get("solution") and BEGIN not in cell.source]
+
+
 def build(root, check_only=False):
     """Validate every source under root and write its student version and check data.
 
-    Returns the names of student versions or check data that were (or, with
-    check_only, would be) rewritten because they differ from their sources.
+    Every exercise is read and validated before anything is written, so a bad one
+    leaves every file as it was. Returns the names of student versions or check data
+    that were (or, with check_only, would be) rewritten because they differ from their
+    sources.
     """
-    root = Path(root)
-    if not root.is_dir():
-        raise GradingError(f"no such exercises folder: {root}")
+    root = course.folder(root)
     names = course.names(root)
     if not names:
         raise GradingError(f"no exercise sources in {root} (expected "
                            "source/<name>/<name>.ipynb and source/<name>/questions.py)")
-    changed = []
+    stale = {}
     for name in names:
-        source = read(course.source_path(root, name))
-        validate(source, course.exercise(name, root))
+        path = course.source_path(root, name)
+        source = read(path)
+        validate(source, course.exercise(name, root), where=path)
+        if unmarked(source):
+            raise GradingError(f"{path}: " + "; ".join(unmarked(source)))
         targets = [(course.student_path(root, name),
                     nbformat.writes(student_version(source)) + "\n"),
-                   (checks_folder(root) / f"{name}.json", check_text(root, name))]
-        stale = [(path, text) for path, text in targets
-                 if not path.is_file() or path.read_text(encoding="utf-8") != text]
-        if stale:
-            changed.append(name)
-        if not check_only:
-            for path, text in stale:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
-    return changed
+                   (course.checks_path(root, name), check_text(root, name))]
+        stale[name] = [(p, text) for p, text in targets
+                       if not p.is_file() or p.read_text(encoding="utf-8") != text]
+    if not check_only:
+        for path, text in (target for targets in stale.values() for target in targets):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    return [name for name, targets in stale.items() if targets]
