@@ -35,7 +35,7 @@ def cmd_exercises_new(args):
     that build and grade as they are, with the places to make it your own marked TODO."""
     from .course import scaffold
 
-    root = Path(args.course) if args.course else default_root()
+    root = Path(args.course)
     written = scaffold(root, args.name)
     print(f"wrote {', '.join(map(str, written))}\nnext: make them your own (see the TODOs), "
           f"then run: adlearn exercises build --course {root}")
@@ -134,7 +134,8 @@ def add_commands(commands):
     new = actions.add_parser("new", help=cmd_exercises_new.__doc__,
                              description=cmd_exercises_new.__doc__)
     new.add_argument("name", help="the exercise's name, a Python name (power_rule)")
-    _add_course(new, "the course folder to add it to (created if need be)")
+    new.add_argument("--course", metavar="DIR", default="exercises", help="the course "
+                     "folder to add it to, made if need be (default: ./exercises)")
     new.set_defaults(run=cmd_exercises_new)
     build = actions.add_parser("build", help=cmd_exercises_build.__doc__,
                                description=cmd_exercises_build.__doc__)

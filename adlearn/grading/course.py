@@ -19,6 +19,8 @@ The question tables are trusted code read by the grader only: they are never ins
 with the package and never enter a learner's kernel.
 """
 
+import hashlib
+import importlib.machinery
 import importlib.util
 import sys
 import traceback
@@ -81,9 +83,11 @@ def exercise(name, root=None):
                            f"(its exercises: {', '.join(names(root)) or 'none'}; an "
                            f"exercise needs {source_path('', name)} and "
                            f"{table_path('', name)})")
-    module_name = f"adlearn_course_{name}_{abs(hash(str(path.resolve())))}"
+    # one module per table's text, so a table edited since is read again
+    module_name = f"adlearn_course_{name}_{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}"
     if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(module_name, path)
+        spec = importlib.util.spec_from_file_location(
+            module_name, path, loader=_TableLoader(module_name, str(path)))
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
         try:
@@ -98,6 +102,13 @@ def exercise(name, root=None):
     if not hasattr(found, "questions") or getattr(found, "name", None) != name:
         raise GradingError(f"{path} must define EXERCISE, an Exercise named {name!r}")
     return found
+
+
+class _TableLoader(importlib.machinery.SourceFileLoader):
+    """Imports a question table without writing __pycache__ into the course folder."""
+
+    def set_data(self, path, data, *, _mode=0o666):
+        pass
 
 
 def _import_error(path, exc):

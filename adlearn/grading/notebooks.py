@@ -163,8 +163,8 @@ def _question_problems(nb, exercise):
     for q in exercise.questions:
         cell = grade_cells.pop(q.id, None)
         if cell is None:
-            found.append(f"question {q.id!r} of the question table has no grade cell "
-                         f"with grade_id {q.id!r}")
+            found.append(f"question {q.id!r} has no grade cell with grade_id {q.id!r} "
+                         "in the notebook (the question table asks it)")
             continue
         if nbgrader(cell).get("points") != q.points:
             found.append(f"question {q.id!r}: the cell's points differ from the question's")
