@@ -1,10 +1,11 @@
-"""The ``adlearn exercises`` and ``adlearn grade`` commands (wired into adlearn.cli).
+"""The ``adlearn exercises``, ``grade`` and ``report`` commands (wired into adlearn.cli).
 
     adlearn exercises new NAME [--course DIR]
     adlearn exercises build [--check] [--course DIR]
     adlearn grade EXERCISE SUBMISSIONS... -o grades.csv [--course DIR] [-j N] [--timeout S] [--memory MB]
                   [--cpu S] [--feedback DIR] [--answers DIR] [--no-sandbox] [--resume]
                   [--scheduler ADDRESS | local:N]
+    adlearn report grades.csv [-o report.html] [--course DIR]
 
 Every argument is checked before anything is graded: a bad one ends the command with
 one line and exit status 2.
@@ -174,8 +175,34 @@ def add_commands(commands):
                        "cluster: its scheduler's address (tcp://host:8786), or local:N for "
                        "N workers on this machine (then -j is not used)")
     grade.set_defaults(run=cmd_grade)
+    add_report_command(commands)
 
 
 def _add_course(parser, what):
     parser.add_argument("--course", metavar="DIR", help=f"{what} (default: ./exercises if "
                         "there is one, else adlearn's own exercises)")
+
+
+# --- adlearn report ------------------------------------------------------------------
+
+
+def cmd_report(args):
+    """Write a class's report from a grades CSV: one HTML page of what the class got wrong."""
+    report = _load("report")
+    output = args.output or str(Path(args.grades).with_suffix(".html"))
+    summary = report.write_report(args.grades, output, args.course)
+    print(f"wrote {output}: {len(summary.rows)} submissions of {summary.exercise.name}; "
+          f"known mistakes that fired: {len(summary.misconceptions)}; submissions to read "
+          f"by hand: {len(summary.to_read)}")
+
+
+def add_report_command(commands):
+    """Add the report subcommand to the adlearn command's subparsers."""
+    report = commands.add_parser("report", help=cmd_report.__doc__,
+                                 description=cmd_report.__doc__)
+    report.add_argument("grades", help="the CSV that adlearn grade wrote (its record, "
+                        "grades.jsonl, is read from beside it if it is there)")
+    report.add_argument("-o", "--output", help="the HTML file to write (default: the "
+                        "CSV's name with .html)")
+    _add_course(report, "the course folder whose question tables graded it")
+    report.set_defaults(run=cmd_report)

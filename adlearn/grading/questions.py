@@ -21,6 +21,7 @@ import inspect
 import math
 import numbers
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -161,7 +162,10 @@ class Question:
     (default: the arguments). ``compare`` names how outputs are compared (see
     COMPARISONS, with ``tolerance``) or is a predicate ``compare(got)`` for a value
     question with many right answers, whose learner check then accepts the values of
-    ``check_grid`` that the predicate accepts.
+    ``check_grid`` that the predicate accepts. ``tutorial`` names the tutorial section
+    that teaches what the question asks, as ``"05_forward_mode.ipynb#Dual numbers"``
+    (the notebook, then its section heading without the number), so that the class
+    report can send an instructor from a common mistake to the section to revisit.
     """
 
     id: str
@@ -182,6 +186,7 @@ class Question:
     tolerance: float = 1e-9
     check_grid: tuple = ()
     prompt: str = field(default="", compare=False)  # a short description, for listings
+    tutorial: str = field(default="", compare=False)
 
     def __post_init__(self):
         where = f"question {self.id!r}"
@@ -189,6 +194,10 @@ class Question:
             raise GradingError(f"{where}: kind must be one of {KINDS}, not {self.kind!r}")
         if not self.points > 0:
             raise GradingError(f"{where}: points must be positive, not {self.points!r}")
+        if self.tutorial and not re.fullmatch(r"[^#/\\]+\.ipynb#\S.*", self.tutorial):
+            raise GradingError(f"{where}: tutorial must name a notebook and a section "
+                               f"heading, as '05_forward_mode.ipynb#Dual numbers', not "
+                               f"{self.tutorial!r}")
         if self.kind == "text":
             return
         if not self.answer.isidentifier():

@@ -141,6 +141,7 @@ def _products_last_edge(output, x):
 EXERCISE = Exercise("chain_rule_paths", "The chain rule as paths", (
     Question(
         "count_paths", 2, "function", answer="count_paths", reference=count_paths,
+        tutorial="07_chain_rule_paths.ipynb#The survey example: two paths per input",
         show=_show, prompt="the number of paths from x to the output",
         cases=CASES, hidden=HIDDEN, random_case=random_graph,
         hint="The paths from x to a node are the paths from x to each of its inputs (one "
@@ -158,6 +159,7 @@ EXERCISE = Exercise("chain_rule_paths", "The chain rule as paths", (
         )),
     Question(
         "path_products", 2, "function", answer="path_products", reference=path_products,
+        tutorial="07_chain_rule_paths.ipynb#Sensitivities travel along edges",
         compare="sorted", show=_show, prompt="the product of local partials along each path",
         cases=CASES, hidden=HIDDEN, random_case=random_graph, tolerance=1e-9,
         hint="Give one number per path from x to the output: the product of the local "
@@ -173,6 +175,7 @@ EXERCISE = Exercise("chain_rule_paths", "The chain rule as paths", (
         )),
     Question(
         "derivative_by_paths", 1, "function", answer="derivative_by_paths",
+        tutorial="07_chain_rule_paths.ipynb#What the sweeps add up",
         reference=derivative_by_paths, show=_show,
         prompt="the derivative as the sum of the path products",
         cases=CASES, hidden=HIDDEN, random_case=random_graph,
@@ -188,6 +191,7 @@ EXERCISE = Exercise("chain_rule_paths", "The chain rule as paths", (
         )),
     Question(
         "products_a", 2, "value", answer="products_a", reference=[12.0, 12.0, 1.0],
+        tutorial="07_chain_rule_paths.ipynb#The survey example: two paths per input",
         compare="sorted", tolerance=1e-3,
         prompt="the path products from a to h(a, b) = u*u + a, u = a*b, at (3, 2)",
         hint="Follow each edge that leaves a up to the output, multiplying the local "
@@ -203,5 +207,6 @@ EXERCISE = Exercise("chain_rule_paths", "The chain rule as paths", (
                                    "them."),
         )),
     Question("explain_paths", 2, "text",
+             tutorial="07_chain_rule_paths.ipynb#When paths explode",
              prompt="why reverse mode needs one sweep although paths multiply"),
 ))

@@ -22,6 +22,7 @@ def _random_x(rng):
 EXERCISE = Exercise("derivatives_by_hand", "Derivatives by hand", (
     Question(
         "df_dx1", 1, "value", answer="df_dx1", reference=5.5, tolerance=1e-4,
+        tutorial="01_derivatives_by_hand.ipynb#Partial derivatives are slopes of slices",
         prompt="∂f/∂x1 of f = ln(x1) + x1·x2 - sin(x2) at (2, 5)",
         wrong=(
             Wrong(5.0, "You have the x1·x2 term; what does ln(x1) contribute?"),
@@ -30,6 +31,7 @@ EXERCISE = Exercise("derivatives_by_hand", "Derivatives by hand", (
         )),
     Question(
         "df_dx2", 1, "value", answer="df_dx2", reference=2 - math.cos(5), tolerance=1e-4,
+        tutorial="01_derivatives_by_hand.ipynb#Partial derivatives are slopes of slices",
         prompt="∂f/∂x2 of the same f at (2, 5)",
         wrong=(
             Wrong(2 + math.cos(5), "Check the sign of the last term: the derivative of "
@@ -40,6 +42,7 @@ EXERCISE = Exercise("derivatives_by_hand", "Derivatives by hand", (
         )),
     Question(
         "chain", 2, "function", answer="dg_dx", reference=dg_dx,
+        tutorial="01_derivatives_by_hand.ipynb#The rules",
         prompt="a function returning the derivative of g(x) = sin(x²)",
         cases=((0.5,), (1.0,), (-2.0,)), random_case=_random_x,
         hint="g is a function of a function: differentiate the outer one, then the inner.",
@@ -56,6 +59,7 @@ EXERCISE = Exercise("derivatives_by_hand", "Derivatives by hand", (
         )),
     Question(
         "product", 2, "function", answer="dh_dx", reference=dh_dx,
+        tutorial="01_derivatives_by_hand.ipynb#The rules",
         prompt="a function returning the derivative of h(x) = x²·sin(x)",
         cases=((0.5,), (1.0,), (-2.0,)), random_case=_random_x,
         hint="h is a product of two functions of x: use the product rule.",
@@ -70,5 +74,6 @@ EXERCISE = Exercise("derivatives_by_hand", "Derivatives by hand", (
                   "term."),
         )),
     Question("no_cosine", 1, "text",
+             tutorial="01_derivatives_by_hand.ipynb#Partial derivatives are slopes of slices",
              prompt="explain why ∂f/∂x1 has no cosine in it"),
 ))

@@ -33,6 +33,7 @@ def _good_step(h):
 EXERCISE = Exercise("finite_differences", "Finite differences", (
     Question(
         "central", 3, "function", answer="central_difference", reference=central_difference,
+        tutorial="03_numeric_differentiation.ipynb#The central difference",
         prompt="implement the central difference (f(x + h) - f(x - h)) / 2h",
         cases=((SIN, 1.0, 1e-3), (CUBE, 2.0, 0.1), (EXP, 0.0, 0.5)),
         hidden=((QUARTIC, -1.3, 0.05), (WAVE, 0.4, 0.02)), random_case=_random_case,
@@ -53,6 +54,7 @@ EXERCISE = Exercise("finite_differences", "Finite differences", (
         )),
     Question(
         "step", 2, "value", answer="h_best", reference=1e-5, compare=_good_step,
+        tutorial="03_numeric_differentiation.ipynb#Error against step size",
         tolerance=0.05, check_grid=tuple(10 ** (k / 100) for k in range(-1200, 1)),
         prompt="a step h for which the central difference of exp at 1 has a relative "
                "error below 1e-9",
@@ -69,6 +71,7 @@ EXERCISE = Exercise("finite_differences", "Finite differences", (
         )),
     Question(
         "order", 2, "value", answer="error_factor", reference=100, tolerance=0.05,
+        tutorial="03_numeric_differentiation.ipynb#Error against step size",
         prompt="the factor by which the central difference's error shrinks when h is "
                "divided by 10",
         wrong=(
@@ -80,5 +83,6 @@ EXERCISE = Exercise("finite_differences", "Finite differences", (
                         "number larger than 1."),
         )),
     Question("roundoff", 2, "text",
+             tutorial="03_numeric_differentiation.ipynb#Error against step size",
              prompt="explain why the error grows again when h becomes very small"),
 ))

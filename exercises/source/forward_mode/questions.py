@@ -38,6 +38,7 @@ def _nonzero_pair(rng):
 EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers", (
     Question(
         "dual_mul", 2, "function", answer="dual_mul", reference=dual_mul,
+        tutorial="05_forward_mode.ipynb#Dual numbers",
         prompt="the dual number (value, tangent) of a product",
         cases=(((2.0, 1.0), (5.0, 0.0)), ((3.0, 0.5), (-2.0, 1.5)), ((-1.5, 2.0), (4.0, -0.5))),
         random_case=lambda rng: (_pair(rng), _pair(rng)),
@@ -59,6 +60,7 @@ EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers", (
         )),
     Question(
         "dual_cos", 2, "function", answer="dual_cos", reference=dual_cos,
+        tutorial="05_forward_mode.ipynb#Dual numbers",
         prompt="the dual number of cos(a)",
         cases=(((0.5, 1.0),), ((2.0, -3.0),), ((-1.0, 0.5),)),
         random_case=lambda rng: (_pair(rng),),
@@ -78,6 +80,7 @@ EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers", (
         )),
     Question(
         "dual_div", 2, "function", answer="dual_div", reference=dual_div,
+        tutorial="05_forward_mode.ipynb#Dual numbers",
         prompt="the dual number of a / b",
         cases=(((1.0, 1.0), (2.0, 0.5)), ((3.0, -1.0), (-2.0, 1.5)), ((-4.0, 0.5), (0.5, 2.0))),
         random_case=lambda rng: (_pair(rng), _nonzero_pair(rng)),
@@ -98,6 +101,7 @@ EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers", (
         )),
     Question(
         "seed_x2", 1, "value", answer="seed_x2", reference=(0.0, 1.0),
+        tutorial="05_forward_mode.ipynb#One sweep per input",
         prompt="the seed (t1, t2) whose forward sweep gives df/dx2",
         hint="The seed is the direction in which the inputs move: which inputs should move "
              "to get a partial derivative with respect to x2?",
@@ -109,6 +113,7 @@ EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers", (
         )),
     Question(
         "sweeps", 1, "value", answer="sweeps", reference={"forward": 1000, "reverse": 1},
+        tutorial="06_reverse_mode.ipynb#One sweep for all inputs",
         prompt="sweeps each mode needs for the gradient of a function of 1000 inputs, 1 output",
         hint="Give a dictionary {\"forward\": ..., \"reverse\": ...}. How many partial "
              "derivatives does one sweep of each mode give here?",
@@ -125,5 +130,6 @@ EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers", (
                   "inputs."),
         )),
     Question("explain_forward_mode", 2, "text",
+             tutorial="05_forward_mode.ipynb#The forward pass is not forward mode",
              prompt="the difference between the forward pass and forward mode"),
 ))

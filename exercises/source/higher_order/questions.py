@@ -41,6 +41,7 @@ def _gradient(f, x):
 EXERCISE = Exercise("higher_order", "Higher-order derivatives", (
     Question(
         "second", 3, "function", answer="second_derivative", reference=second_derivative,
+        tutorial="09_beyond.ipynb#Derivatives of derivatives",
         prompt="f''(x) by nesting ad.derivative",
         cases=((CUBE, 2.0), (EXP, 0.0), (WAVE, 0.5)),
         hidden=((QUARTIC, -1.2), (LOGS, 2.0)), random_case=_random_second,
@@ -57,6 +58,7 @@ EXERCISE = Exercise("higher_order", "Higher-order derivatives", (
         )),
     Question(
         "confused", 2, "value", answer="nested_value", reference=6.0, tolerance=1e-9,
+        tutorial="09_beyond.ipynb#Perturbation confusion",
         prompt="d/dx [x · d/dy (x·y) at y = 2] at x = 3",
         hint="Work from the inside out: the inner derivative treats x as a constant. "
              "What function of x is left for the outer derivative?",
@@ -70,6 +72,7 @@ EXERCISE = Exercise("higher_order", "Higher-order derivatives", (
         )),
     Question(
         "hvp", 3, "function", answer="hessian_vector_product",
+        tutorial="09_beyond.ipynb#A Hessian-vector product by nesting forward mode",
         reference=hessian_vector_product,
         prompt="H(x) v for a function of two inputs, by nesting forward mode",
         cases=((BOWL, (1.0, 2.0), (1.0, 0.0)), (SURVEY, (2.0, 5.0), (1.0, -1.0)),
@@ -89,5 +92,6 @@ EXERCISE = Exercise("higher_order", "Higher-order derivatives", (
                   "inner derivative goes along each axis i, only the outer one along v."),
         )),
     Question("explain_tags", 2, "text",
+             tutorial="09_beyond.ipynb#Perturbation confusion",
              prompt="why nested derivatives need their own ε (tag), in your own words"),
 ))

@@ -150,6 +150,7 @@ HIDDEN = ((long_and_short(),),)
 EXERCISE = Exercise("reverse_mode", "Reverse mode, by hand", (
     Question(
         "mul_backward", 2, "function", answer="mul_backward", reference=mul_backward,
+        tutorial="06_reverse_mode.ipynb#Phase 2: the reverse sweep",
         prompt="the backward rule of a product",
         cases=((2.0, 5.0, 1.0), (3.0, -4.0, 0.5), (-1.5, 2.5, -2.0)),
         random_case=lambda rng: (rng.uniform(-3, 3), rng.uniform(-3, 3), rng.uniform(-2, 2)),
@@ -168,6 +169,7 @@ EXERCISE = Exercise("reverse_mode", "Reverse mode, by hand", (
         )),
     Question(
         "div_backward", 2, "function", answer="div_backward", reference=div_backward,
+        tutorial="06_reverse_mode.ipynb#Phase 2: the reverse sweep",
         prompt="the backward rule of a quotient",
         cases=((1.0, 2.0, 1.0), (3.0, -4.0, 0.5), (-1.5, 0.5, -2.0)),
         random_case=lambda rng: (rng.uniform(-3, 3), rng.choice([-1, 1]) * rng.uniform(0.5, 3),
@@ -185,6 +187,7 @@ EXERCISE = Exercise("reverse_mode", "Reverse mode, by hand", (
         )),
     Question(
         "topological_order", 3, "function", answer="topological_order",
+        tutorial="06_reverse_mode.ipynb#The reverse sweep, step by step",
         reference=topological_order,
         compare="order", show=_show_graph,
         prompt="every node of the graph, each after its inputs, output last",
@@ -208,6 +211,7 @@ EXERCISE = Exercise("reverse_mode", "Reverse mode, by hand", (
         )),
     Question(
         "backward", 3, "function", answer="backward", reference=backward,
+        tutorial="06_reverse_mode.ipynb#Phase 2: the reverse sweep",
         probe="adjoints", show=_show_graph,
         prompt="the reverse sweep: seed the output, walk back, add adjoints into inputs",
         cases=GRAPHS, hidden=HIDDEN, random_case=lambda rng: (random_graph(rng),),
@@ -228,5 +232,6 @@ EXERCISE = Exercise("reverse_mode", "Reverse mode, by hand", (
                   "chain rule), before adding it into the input."),
         )),
     Question("explain_reverse_sweep", 2, "text",
+             tutorial="06_reverse_mode.ipynb#The reverse sweep, step by step",
              prompt="why adjoints are added, and why the nodes go in reverse topological order"),
 ))

@@ -88,6 +88,7 @@ _XS = (0.1, 0.37, 0.8)
 EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with SymPy", (
     Question(
         "grad_f", 2, "value", answer="grad_f", reference=GRAD_F, probe="values_at",
+        tutorial="02_symbolic_differentiation.ipynb#The introductory example, symbolically",
         cases=((_POINTS,),), variables=("x1", "x2"),
         prompt="the gradient [df/dx1, df/dx2] of ln(x1) + x1*x2 - sin(x2), as expressions",
         hint="grad_f should be a list of two SymPy expressions in x1 and x2: the partial "
@@ -105,6 +106,7 @@ EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with S
         )),
     Question(
         "grad_at_2_5", 1, "value", answer="grad_at_2_5",
+        tutorial="02_symbolic_differentiation.ipynb#The introductory example, symbolically",
         reference=tuple(_value_at(g, {"x1": 2.0, "x2": 5.0}) for g in GRAD_F), tolerance=1e-3,
         prompt="the gradient at (2, 5), as a pair of floats",
         hint="Substitute x1 = 2 and x2 = 5 into each entry of your gradient and convert the "
@@ -118,6 +120,7 @@ EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with S
         )),
     Question(
         "logistic_derivative", 2, "function", answer="logistic_derivative",
+        tutorial="02_symbolic_differentiation.ipynb#The logistic map",
         reference=logistic_derivative, probe="call_values_at",
         show=lambda args: f"logistic_derivative({args[0]})",
         prompt="d l_n / dx as an expression in x",
@@ -134,6 +137,7 @@ EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with S
         )),
     Question(
         "carried_derivative", 2, "function", answer="carried_derivative",
+        tutorial="02_symbolic_differentiation.ipynb#Where the swell comes from",
         reference=carried_derivative, tolerance=1e-7,
         prompt="d l_n/dx at a point, carrying the value and the derivative through the loop",
         cases=((2, 0.3), (3, 0.1), (5, 0.8), (1, 0.5)),
@@ -156,5 +160,6 @@ EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with S
                   "Off by one: l_1 is x itself, so l_n applies the map n - 1 times."),
         )),
     Question("explain_swell", 2, "text",
+             tutorial="02_symbolic_differentiation.ipynb#Where the swell comes from",
              prompt="why the symbolic derivative swells and AD's cost does not"),
 ))

@@ -93,6 +93,7 @@ _DATA = random_data(random.Random(6), size=6)  # the fixed cases' data set
 EXERCISE = Exercise("training_a_neuron", "Training a neuron with gradient descent", (
     Question(
         "predict", 1, "function", answer="predict", reference=predict,
+        tutorial="08_ad_in_machine_learning.ipynb#A neuron",
         probe="value_and_grad", prompt="the neuron's output sigmoid(w1*x1 + w2*x2 + b)",
         cases=((1.0, 1.0, 0.0, 2.0, 2.0), (0.5, -1.0, 0.3, 1.0, -2.0), (-2.0, 0.5, -1.0, 0.0, 0.0)),
         random_case=lambda rng: (*_params(rng), rng.uniform(-3, 3), rng.uniform(-3, 3)),
@@ -109,6 +110,7 @@ EXERCISE = Exercise("training_a_neuron", "Training a neuron with gradient descen
         )),
     Question(
         "loss", 2, "function", answer="loss", reference=loss,
+        tutorial="08_ad_in_machine_learning.ipynb#The loss",
         probe="value_and_grad", show=_show_data,
         prompt="the mean squared error of the neuron on a data set",
         cases=((0.0, 0.0, 0.0, _DATA), (1.0, 0.5, -0.2, _DATA), (-1.0, 2.0, 0.5, _DATA[:3])),
@@ -135,6 +137,7 @@ EXERCISE = Exercise("training_a_neuron", "Training a neuron with gradient descen
         )),
     Question(
         "gradient_step", 2, "function", answer="gradient_step", reference=gradient_step,
+        tutorial="08_ad_in_machine_learning.ipynb#Gradient descent",
         prompt="one gradient-descent step on a tuple of parameters",
         cases=(((0.0, 0.0, 0.0), (0.5, -0.2, 0.1), 1.0), ((1.0, 2.0, 3.0), (1.0, 1.0, -2.0), 0.1),
                ((-0.5, 0.7, 0.2), (-3.0, 0.4, 0.0), 0.05)),
@@ -152,6 +155,7 @@ EXERCISE = Exercise("training_a_neuron", "Training a neuron with gradient descen
         )),
     Question(
         "train", 3, "function", answer="train", reference=train, show=_show_training,
+        tutorial="08_ad_in_machine_learning.ipynb#Gradient descent",
         tolerance=1e-6, prompt="full-batch gradient descent from (0, 0, 0)",
         cases=((_DATA, 10, 1.0), (_DATA, 25, 0.5), (_DATA[:4], 1, 2.0)),
         random_case=lambda rng: (random_data(rng), rng.randint(2, 15), rng.uniform(0.1, 2)),
@@ -169,5 +173,6 @@ EXERCISE = Exercise("training_a_neuron", "Training a neuron with gradient descen
                   "the grads before each step (zero_grad), or use ad.value_and_grad."),
         )),
     Question("explain_learning_rate", 2, "text",
+             tutorial="08_ad_in_machine_learning.ipynb#Gradient descent",
              prompt="what a too small and a too large learning rate do"),
 ))
