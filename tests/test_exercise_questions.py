@@ -1,5 +1,5 @@
-"""The question tables of five exercises (symbolic differentiation, forward mode, reverse
-mode, chain-rule paths, training a neuron): correct answers written differently from the
+"""The question tables of six exercises (symbolic differentiation, forward mode, reverse
+mode, chain-rule paths, training a neuron, jacobians): correct answers written differently from the
 references still pass, on many random draws; hints never give the expected answer away;
 a check writes nothing to stderr.
 
@@ -20,7 +20,7 @@ from adlearn.grading import check
 from adlearn.grading.course import exercise
 
 EXERCISES = ("symbolic_differentiation", "forward_mode", "reverse_mode", "chain_rule_paths",
-             "training_a_neuron")
+             "training_a_neuron", "jacobians")
 DRAWS = 20  # each judge() draws fresh random cases; a correct answer must pass every time
 
 

@@ -10,13 +10,16 @@ The wire format of a case is ``{"args": [...], "graph": [...], "points": [...]}`
 Arguments are JSON values, with three tagged kinds:
 
 - ``{"tuple": [...]}``: a tuple;
+- ``{"array": [[...], ...], "shape": [2, 3]}``: a NumPy array, its entries as nested
+  lists (so a matrix and its transpose differ in shape, and are judged, not crashed on);
 - ``{"expr": "x**3 - 2*x"}``: a function of one variable, parsed by adlearn's safe
   parser (never eval'ed), for a question such as ``central_difference(f, x, h)``;
 - ``{"node": i}``: node ``i`` of the case's ``graph``, a list of nodes in topological
   order: ``{"name": "x", "value": 3.0}`` (an input), ``{"const": 2.0}`` (a constant) or
   ``{"op": "mul", "in": [0, 0]}`` (an operation of the rule table on earlier nodes).
 
-Outputs are encoded back the same way (a node of the case's graph as ``{"node": i}``);
+Outputs are encoded back the same way (a node of the case's graph as ``{"node": i}``, a
+NumPy array or a Tensor's value as an array, a NumPy number as a number);
 each case's outcome is ``{"value": ...}`` or ``{"raised": name, "message": text}``.
 """
 
@@ -65,6 +68,11 @@ def decode(data, nodes=()):
             return parse(data["expr"])
         if "node" in data:
             return nodes[data["node"]]
+        if is_array(data):
+            import numpy as np
+
+            return np.array(data["array"], dtype=float if not data["array"] else None
+                            ).reshape(data["shape"])
         return {key: decode(value, nodes) for key, value in data.items()}
     return data
 
@@ -95,7 +103,50 @@ def encode(value, nodes=(), budget=None):
         return [encode(item, nodes, budget) for item in value]
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {k: encode(v, nodes, budget) for k, v in value.items()}
-    raise Unencodable(f"a {type(value).__name__}")
+    return _encode_array(value, budget)
+
+
+def _encode_array(value, budget):
+    """A NumPy array (or a Tensor's value) as {"array": nested lists, "shape": [...]}; a
+    NumPy number or a 0-d array as a number. NumPy is imported only for such a value."""
+    import numpy as np
+
+    from ..tensor import Tensor
+
+    if isinstance(value, Tensor):
+        value = value.value
+    if not isinstance(value, (np.ndarray, np.generic)):
+        raise Unencodable(f"a {type(value).__name__}")
+    if value.dtype.kind not in "biuf":
+        raise Unencodable(f"an array of {value.dtype}")
+    budget[0] -= value.size
+    if budget[0] < 0:
+        raise Unencodable(f"more than {MAX_ITEMS} items")
+    if value.ndim == 0:
+        return value.item()
+    return {"array": value.tolist(), "shape": list(value.shape)}
+
+
+def is_array(data):
+    """Whether data is an array in its wire form."""
+    return isinstance(data, dict) and set(data) == {"array", "shape"}
+
+
+def array_form(data):
+    """data as an array in its wire form, if it is one or a regular nesting of lists of
+    numbers (a learner may return ``[[1, 2], [3, 4]]`` for a matrix); else None."""
+    if is_array(data):
+        return data
+    shape, level = [], [data]
+    while all(isinstance(x, list) for x in level) and level:
+        if len({len(x) for x in level}) != 1:
+            return None
+        shape.append(len(level[0]))
+        level = [item for x in level for item in x]
+    if not shape or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                            for x in level):
+        return None
+    return {"array": data, "shape": shape}
 
 
 def values_at(expressions, points):
@@ -197,6 +248,8 @@ def short(data):
     if isinstance(data, dict):
         if set(data) == {"node"}:
             return f"node {data['node']}"
+        if is_array(data):
+            return f"an array of shape {tuple(data['shape'])}: {short(data['array'])}"
         return "{" + ", ".join(f"{k!r}: {short(v)}" for k, v in list(data.items())[:6]) + "}"
     text = repr(data)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -238,6 +291,8 @@ def wire(args, kind="call", variables=("x",)):
             return [enc(x) for x in a]
         if isinstance(a, dict):
             return {k: enc(v) for k, v in a.items()}
+        if hasattr(a, "__array__"):  # a NumPy array
+            return encode(a)
         return a
 
     case = {}

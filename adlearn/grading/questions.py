@@ -79,8 +79,13 @@ class Verdict:
 
 
 def close(got, expected, tolerance=1e-9):
-    """Whether got equals expected: numbers within a relative tolerance, containers
-    entry by entry, anything else by ``==``."""
+    """Whether got equals expected: numbers within a relative tolerance, arrays (wire
+    form) shape first, then entry by entry, containers entry by entry, anything else by
+    ``==``."""
+    if probe.is_array(expected):
+        got = probe.array_form(got)
+        return (got is not None and got["shape"] == expected["shape"]
+                and close(got["array"], expected["array"], tolerance))
     if isinstance(expected, numbers.Real) and not isinstance(expected, bool):
         if not isinstance(got, numbers.Real) or isinstance(got, bool):
             return False
@@ -382,6 +387,8 @@ def _short_argument(x):
         return x.text
     if isinstance(x, float):
         return f"{x:.4g}"
+    if hasattr(x, "__array__"):  # a NumPy array
+        return f"array of shape {x.shape}"
     return repr(x)
 
 
