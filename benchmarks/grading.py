@@ -25,12 +25,13 @@ and the ratios within each round. Every round's grades are checked: each solutio
 full marks, and both tools give each submission the same autograded points.
 
     pip install -e ".[test,bench]"     # nbgrader is a benchmark-only dependency
-    python benchmarks/grading.py       # 20 submissions, 3 rounds: about 4 minutes quiet
+    python benchmarks/grading.py       # 20 submissions, 3 rounds: about 4 minutes on a quiet machine
     python benchmarks/grading.py -n 40 --rounds 5
 """
 
 import argparse
 import csv
+import importlib.util
 import shutil
 import statistics
 import subprocess
@@ -70,7 +71,7 @@ def make_class(course_folder, size):
                    cwd=folder, check=True, capture_output=True)
 
 
-def command(name, course_folder, output):
+def command(name, output):
     if name == "nbgrader autograde":
         return [sys.executable, "-m", "nbgrader", "autograde", NAME, "--force"]
     how = ["-j", "2"] if name.endswith("-j 2") else ["--scheduler", "local:2"]
@@ -93,7 +94,7 @@ def points(name, course_folder, output):
 def run(name, course_folder, output):
     """Seconds the command takes to grade the class, and its points by student."""
     start = time.perf_counter()
-    done = subprocess.run(command(name, course_folder, output), cwd=course_folder,
+    done = subprocess.run(command(name, output), cwd=course_folder,
                           capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
@@ -112,6 +113,8 @@ def main():
     parser.add_argument("-n", type=int, default=20, help="submissions in the class (default 20)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of all three (default 3)")
     args = parser.parse_args()
+    if importlib.util.find_spec("nbgrader") is None:
+        sys.exit("this benchmark needs nbgrader: pip install -e \".[test,bench]\"")
     print(f"machine: {machine()}")
     print(f"started {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {args.n} submissions "
           f"of {NAME}, {args.rounds} rounds, the commands' order rotating")
