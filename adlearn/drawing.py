@@ -653,10 +653,10 @@ class GraphDrawing:
             for path in paths:
                 handles.append(Line2D([], [], color=PALETTE[j % len(PALETTE)], linewidth=2.6,
                                       linestyle=LINESTYLES[j % len(LINESTYLES)]))
-                texts.append(f"path {j + 1}: {path.formula()}")
+                texts.append(f"path {j + 1}: {path.formula(self.digits)}")
                 j += 1
             handles.append(Line2D([], [], linestyle="none"))
-            texts.append(f"sum over the paths: {paths.sum_formula()}")
+            texts.append(f"sum over the paths: {paths.sum_formula(self.digits)}")
         self._add_legend(handles, texts, "The chain rule: multiply the partials (edge labels) "
                                          "along each path, then add up the paths.")
         for text in self.legend.get_texts():

@@ -21,8 +21,7 @@ import networkx as nx
 
 from .engine import Var
 from .errors import ArgumentError, PathLimitError, UnknownInputError
-from .rules import number_text, result_text
-from .trace import definition, node_names, tangents, trace_order
+from .trace import definition, node_names, rounded, tangents, trace_order
 
 PATH_LIMIT = 1000  # the most paths chain_rule_paths lists unless the caller says otherwise
 MAX_PATHS = 12  # more paths than this are too many to tell apart: drawings shade, words sum
@@ -90,8 +89,9 @@ class Path:
         """The product of the factors: this path's contribution to the gradient."""
         return math.prod(self.factors)
 
-    def formula(self):
-        """The product written out: ``∂v1/∂v-1 × ∂v4/∂v1 = 0.5 × 1 = 0.5``.
+    def formula(self, digits=None):
+        """The product written out: ``∂v1/∂v-1 × ∂v4/∂v1 = 0.5 × 1 = 0.5``, the numbers
+        rounded to ``digits`` decimals if given (as the trace rounds them).
 
         When a node uses the same argument twice (``x*x``), the factor says which use:
         ``∂f/∂x1 (argument 2)``.
@@ -100,9 +100,9 @@ class Path:
             return "the output itself: 1"
         symbols = " × ".join(partial_symbol(edge, self.repeated) for edge in self.edges)
         if len(self.factors) == 1:
-            return f"{symbols} = {result_text(self.product)}"
-        numbers = " × ".join(number_text(f) for f in self.factors)
-        return f"{symbols} = {numbers} = {result_text(self.product)}"
+            return f"{symbols} = {rounded(self.product, digits)}"
+        numbers = " × ".join(rounded(f, digits, factor=True) for f in self.factors)
+        return f"{symbols} = {numbers} = {rounded(self.product, digits)}"
 
 
 def partial_symbol(edge, repeated):
@@ -131,15 +131,15 @@ class ChainRulePaths:
         """The sum of the paths' products: the gradient ∂output/∂wrt."""
         return math.fsum(path.product for path in self.paths)
 
-    def sum_formula(self):
-        """The sum written out: ``∂v5/∂v-1 = 0.5 + 5 = 5.5``."""
+    def sum_formula(self, digits=None):
+        """The sum written out: ``∂v5/∂v-1 = 0.5 + 5 = 5.5`` (rounded as ``formula``)."""
         derivative = f"∂{self.output}/∂{self.wrt}"
         if not self.paths:
             return f"{derivative} = 0 (no path)"
         if len(self.paths) == 1:
-            return f"{derivative} = {result_text(self.total)}"
-        products = " + ".join(number_text(p.product) for p in self.paths)
-        return f"{derivative} = {products} = {result_text(self.total)}"
+            return f"{derivative} = {rounded(self.total, digits)}"
+        products = " + ".join(rounded(p.product, digits, factor=True) for p in self.paths)
+        return f"{derivative} = {products} = {rounded(self.total, digits)}"
 
     def __len__(self):
         return len(self.paths)

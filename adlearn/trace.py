@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from .engine import Var, _constant, topological_order
 from .errors import ArgumentError, UnknownInputError
 from .parse import Expression, parse
-from .rules import RULES, Operand, as_real, number_text
+from .rules import RULES, Operand, as_real, number_text, result_text
 
 STYLES = ("textbook", "intro")
 
@@ -658,6 +658,16 @@ def textbook_number(x, digits):
         return f"{x:.{digits}g}"
     text = f"{x:.{digits}f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
+
+
+def rounded(x, digits=None, factor=False):
+    """A number as the views print it: with up to 6 significant digits (``number_text``),
+    or rounded to ``digits`` decimals as the trace rounds it (``textbook_number``). A
+    ``factor`` of a product that is negative comes in parentheses: 2 × (-0.5)."""
+    if digits is None:
+        return number_text(x) if factor else result_text(x)
+    text = textbook_number(x, digits)
+    return f"({text})" if factor and text.startswith("-") else text
 
 
 def _width(text):

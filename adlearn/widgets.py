@@ -34,9 +34,11 @@ from .drawing import LINESTYLES, MAX_PATHS, PALETTE, GraphDrawing
 from .errors import ArgumentError, UnknownInputError
 from .graph import chain_rule_paths, count_paths, node_ids, partial_symbol
 from .parse import Expression
-from .rules import as_real, number_text, result_text
-from .trace import (HTML, TEXT, definition, function_at, record, tangents, textbook_number,
-                    trace, trace_order)
+from .rules import as_real, number_text
+from .trace import (HTML, TEXT, definition, function_at, record, rounded, tangents,
+                    textbook_number, trace, trace_order)
+
+DIGITS = 3  # the decimals the explorer rounds every number to, as the trace does
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,11 @@ def _variables(output, inputs):
     return [node for node in trace_order(output, inputs) if not node.is_constant]
 
 
-def reverse_sweep(output, inputs=None, style="textbook"):
+def reverse_sweep(output, inputs=None, style="textbook", digits=3):
     """The reverse sweep step by step: step 0 seeds the output's adjoint with 1; at step
     k the k-th node in reverse trace order passes its adjoint back along its edges
-    (``ū += v̄ · ∂v/∂u``). An adjoint is final once every user of its node has passed."""
+    (``ū += v̄ · ∂v/∂u``). An adjoint is final once every user of its node has passed.
+    The captions round numbers to ``digits`` decimals, as the trace and the drawing do."""
     ids = node_ids(output, inputs, style)
     slot = {node: _slot(name) for node, name in ids.items()}
     bar = {node: _slot(name, "bar") for node, name in ids.items()}
@@ -106,7 +109,7 @@ def reverse_sweep(output, inputs=None, style="textbook"):
             continue  # an input has nothing to pass on
         edges = []
         lines = [f"{slot[node]} = {definition(node, slot)} passes {bar[node]} = "
-                 f"{result_text(adjoint[node])} back to its inputs:"]
+                 f"{rounded(adjoint[node], digits)} back to its inputs:"]
         for index, (arg, partial) in enumerate(zip(node.inputs, node.partials)):
             if arg.is_constant:
                 continue
@@ -116,25 +119,26 @@ def reverse_sweep(output, inputs=None, style="textbook"):
             waiting[arg] -= 1
             edges.append((ids[arg], ids[node], index))
             line = (f"{bar[arg]} += {bar[node]} · {_partial(slot, node, index)}"
-                    f" = {number_text(adjoint[node])} · {number_text(partial)}"
-                    f" = {result_text(share)}")
+                    f" = {rounded(adjoint[node], digits, factor=True)}"
+                    f" · {rounded(partial, digits, factor=True)} = {rounded(share, digits)}")
             if before is not None:
-                line += f", so {bar[arg]} = {result_text(adjoint[arg])}"
+                line += f", so {bar[arg]} = {rounded(adjoint[arg], digits)}"
             lines.append(line + (" (final)" if not waiting[arg] else " (more to come)"))
         add_step(node, edges, lines)
     gradient = ", ".join(f"{_derivative(node.name or ids[node], style)} = {bar[node]} = "
-                         f"{result_text(adjoint.get(node, 0.0))}"
+                         f"{rounded(adjoint.get(node, 0.0), digits)}"
                          for node in nodes if not node.inputs)
     steps[-1][-1].append("Done: every adjoint is final, and the inputs' adjoints are the "
                          f"gradient: {gradient}.")
     return [_step(*step) for step in steps]
 
 
-def forward_sweep(output, seed, inputs=None, style="textbook"):
+def forward_sweep(output, seed, inputs=None, style="textbook", digits=3):
     """The forward sweep (forward mode) step by step: step 0 seeds the tangent of the
     input ``seed`` (a Var) with 1 and the other inputs' with 0; at step k the k-th
     intermediate in trace order computes its tangent from its arguments'
-    (``v̇ = Σ u̇ · ∂v/∂u``). A tangent is final as soon as it is computed."""
+    (``v̇ = Σ u̇ · ∂v/∂u``). A tangent is final as soon as it is computed. The captions
+    round numbers to ``digits`` decimals."""
     ids = node_ids(output, inputs, style)
     slot = {node: _slot(name) for node, name in ids.items()}
     dot = {node: _slot(name, "dot") for node, name in ids.items()}
@@ -142,7 +146,7 @@ def forward_sweep(output, seed, inputs=None, style="textbook"):
     leaves = [node for node in nodes if not node.inputs]
     tangent = tangents(nodes, seed)  # the values; the steps reveal them one at a time
     known = {node: tangent[node] for node in leaves}
-    seeds = ", ".join(f"{dot[n]} = {number_text(tangent[n])}" for n in leaves)
+    seeds = ", ".join(f"{dot[n]} = {rounded(tangent[n], digits)}" for n in leaves)
     steps = [[ids[seed], [], {ids[n]: t for n, t in known.items()}, [ids[n] for n in leaves],
               [f"Seeded on {slot[seed]}: {seeds} (a tangent is ∂v/∂{slot[seed]})."]]]
     for node in nodes:
@@ -153,16 +157,17 @@ def forward_sweep(output, seed, inputs=None, style="textbook"):
         known[node] = tangent[node]
         symbols = " + ".join(f"{dot[arg]} · {_partial(slot, node, index)}"
                              for index, arg, _ in terms)
-        numbers = " + ".join(f"{number_text(tangent[arg])} · {number_text(partial)}"
+        numbers = " + ".join(f"{rounded(tangent[arg], digits, factor=True)} · "
+                             f"{rounded(partial, digits, factor=True)}"
                              for _, arg, partial in terms)
         steps.append([ids[node], [(ids[arg], ids[node], index) for index, arg, _ in terms],
                       {ids[n]: t for n, t in known.items()}, [ids[n] for n in known],
                       [f"{slot[node]} = {definition(node, slot)}:",
                        f"{dot[node]} = {symbols or '0'} = {numbers or '0'} = "
-                       f"{result_text(tangent[node])}"]])
+                       f"{rounded(tangent[node], digits)}"]])
     steps[-1][-1].append(
         f"Done: {_derivative(seed.name or ids[seed], style)} = {dot[output]} = "
-        f"{result_text(tangent.get(output, 0.0))}; one forward sweep gives the derivative "
+        f"{rounded(tangent.get(output, 0.0), digits)}; one forward sweep gives the derivative "
         f"by one input ({slot[seed]}).")
     return [_step(*step) for step in steps]
 
@@ -446,7 +451,8 @@ class Explorer:
         """Recompute everything from the sliders, or show the error and keep the rest."""
         try:
             self.inputs, self.output = self._run()
-            table = trace(self.f, self.point, seed=self.seed.value, style=self.style)
+            table = trace(self.f, self.point, seed=self.seed.value, style=self.style,
+                          digits=DIGITS)
         except Exception as exc:  # a callback has no one to raise to: show it instead
             if raise_errors:
                 raise
@@ -456,10 +462,11 @@ class Explorer:
         self.message.value = ""
         self.ids = node_ids(self.output, self.inputs, self.style)
         self.trace_table.value = table._repr_html_()
-        self.reverse.steps = reverse_sweep(self.output, self.inputs, self.style)
+        self.reverse.steps = reverse_sweep(self.output, self.inputs, self.style, DIGITS)
         seed = self.inputs[self.names.index(self.seed.value)]
-        self.forward.steps = forward_sweep(self.output, seed, self.inputs, self.style)
-        self.result.value = self._result_html(table.digits)
+        self.forward.steps = forward_sweep(self.output, seed, self.inputs, self.style,
+                                           DIGITS)
+        self.result.value = self._result_html(DIGITS)
         self._show()
 
     def _show_error(self, exc):
@@ -504,7 +511,7 @@ class Explorer:
         if sum(counts.values()) > MAX_PATHS:  # the drawing shades edges by share instead
             sums = "".join(f"<li>{count:,} path{'s' if count != 1 else ''} from {name}, "
                            f"their sum: <b>∂{y}/∂{name} = "
-                           f"{result_text(self._input(name).grad)}</b></li>"
+                           f"{textbook_number(self._input(name).grad, DIGITS)}</b></li>"
                            for name, count in counts.items())
             return (f"<p>Too many chain-rule paths to tell apart (more than {MAX_PATHS}): "
                     f"the drawing shades each edge by its share of ∂{y}/∂{chosen[0]} instead "
@@ -522,12 +529,12 @@ class Explorer:
                     f"<div style='margin-top:4px'>{_swatch(colour, dashes)} "
                     f"<b style='color:{colour}'>path {number}</b>: "
                     f"{html.escape(' → '.join(path.nodes))}</div>"
-                    f"<div style='margin-left:3.2em'>{html.escape(path.formula())}</div>")
+                    f"<div style='margin-left:3.2em'>{html.escape(path.formula(DIGITS))}</div>")
             parts.append(
                 f"<div class='adlearn-paths' style='line-height:1.5; margin-bottom:8px'>"
                 f"<div>Paths from {name} ({paths.wrt}) to the output:</div>{''.join(rows)}"
                 f"<div style='margin-top:4px'><b>sum over the paths: "
-                f"{html.escape(paths.sum_formula())}</b></div></div>")
+                f"{html.escape(paths.sum_formula(DIGITS))}</b></div></div>")
         return "".join(parts)
 
     def _input(self, name):
@@ -566,7 +573,7 @@ class Explorer:
         FigureCanvasAgg(figure)  # to measure the drawing before saving it (see _svg)
         self.drawing = GraphDrawing(self.output, figure.add_axes((0, 0, 1, 1)),
                                     inputs=self.inputs, style=self.style, adjoints=True,
-                                    steps=True)
+                                    digits=DIGITS, steps=True)
         figure.set_size_inches(self.drawing.figure_size())
 
     def _close_figure(self):

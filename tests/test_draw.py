@@ -190,8 +190,8 @@ def test_highlight_x1_and_x2_in_the_classic_example():
         "sum over the paths: ∂v5/∂v-1 = 0.5 + 5 = 5.5",
         "Chain-rule paths from v0 (x2) to v5:",
         "path 3: ∂v2/∂v0 × ∂v4/∂v2 × ∂v5/∂v4 = 2 × 1 × 1 = 2",
-        "path 4: ∂v3/∂v0 × ∂v5/∂v3 = 0.283662 × (-1) = -0.283662",
-        "sum over the paths: ∂v5/∂v0 = 2 + (-0.283662) = 1.71634",
+        "path 4: ∂v3/∂v0 × ∂v5/∂v3 = 0.284 × (-1) = -0.284",
+        "sum over the paths: ∂v5/∂v0 = 2 + (-0.284) = 1.716",
     ]
     assert drawing.paths[0].total == x1.grad
 

@@ -83,10 +83,10 @@ def test_reverse_captions_state_the_update_in_symbols_and_numbers():
     assert steps[1].caption_html[1] == (  # names written as in the trace's HTML table
         "v̄<sub>4</sub> += v̄<sub>5</sub> · ∂v<sub>5</sub>/∂v<sub>4</sub> = 1 · 1 = 1 (final)")
     assert steps[3].caption[1] == \
-        "v̄0 += v̄3 · ∂v3/∂v0 = (-1) · 0.283662 = -0.283662 (more to come)"
-    assert steps[4].caption[2] == "v̄0 += v̄2 · ∂v2/∂v0 = 1 · 2 = 2, so v̄0 = 1.71634 (final)"
+        "v̄0 += v̄3 · ∂v3/∂v0 = (-1) · 0.284 = -0.284 (more to come)"
+    assert steps[4].caption[2] == "v̄0 += v̄2 · ∂v2/∂v0 = 1 · 2 = 2, so v̄0 = 1.716 (final)"
     assert steps[5].caption[-1] == ("Done: every adjoint is final, and the inputs' adjoints are "
-                                    "the gradient: ∂y/∂x1 = v̄-1 = 5.5, ∂y/∂x2 = v̄0 = 1.71634.")
+                                    "the gradient: ∂y/∂x1 = v̄-1 = 5.5, ∂y/∂x2 = v̄0 = 1.716.")
 
 
 def test_reverse_caption_of_the_introductory_example_in_its_own_names():
@@ -201,7 +201,7 @@ def test_path_chooser_shows_each_input_all_or_none(explorer):
     assert "path 1: v-1 → v1 → v4 → v5 ∂v1/∂v-1 × ∂v4/∂v1 × ∂v5/∂v4 = 0.5 × 1 × 1 = 0.5" in table
     assert "sum over the paths: ∂v5/∂v-1 = 0.5 + 5 = 5.5" in table
     explorer.paths.label = "x2"
-    assert "∂v5/∂v0 = 2 + (-0.283662) = 1.71634" in text(explorer.path_table.value)
+    assert "∂v5/∂v0 = 2 + (-0.284) = 1.716" in text(explorer.path_table.value)
     explorer.paths.label = "all"
     assert text(explorer.path_table.value).count("sum over the paths") == 2
     explorer.paths.label = "none"
@@ -226,7 +226,7 @@ def test_the_forward_sweep_follows_the_chosen_input(explorer):
     explorer.paths.label = "x2"
     assert explorer.seed.value == "x2"
     explorer.forward.step = len(explorer.forward.steps) - 1
-    assert "Done: ∂y/∂x2 = v̇5 = 1.71634" in text(explorer.forward.caption.value)
+    assert "Done: ∂y/∂x2 = v̇5 = 1.716" in text(explorer.forward.caption.value)
     assert "Forward tangent trace (seeded on" in explorer.trace_table.value
     assert "seeded on ẋ2 = 1" in text(explorer.trace_table.value)
     explorer.seed.value = "x1"
@@ -340,7 +340,7 @@ def test_the_legend_and_the_path_colours_follow_the_chooser(explorer):
     explorer.paths.label = "x2"
     texts = svg_texts(explorer)
     assert not any(t.startswith("path 2: ∂v2/∂v-1") for t in texts)
-    assert "path 2: ∂v3/∂v0 × ∂v5/∂v3 = 0.283662 × (-1) = -0.283662" in texts
+    assert "path 2: ∂v3/∂v0 × ∂v5/∂v3 = 0.284 × (-1) = -0.284" in texts
     assert {number for number, _ in overlay_colours(drawing)} == {1, 2}
     # the table beside the drawing numbers and colours the paths the same way
     table = explorer.path_table.value
@@ -505,3 +505,18 @@ def test_an_input_named_like_an_option_of_explore_comes_in_a_mapping():
         e.close()
     with pytest.raises(ArgumentError, match="ranges= is also an option here, so give the point"):
         explore("ranges * x", ranges=2.0, x=1.0)
+
+
+def test_the_explorer_rounds_every_number_as_its_headline_does(explorer):
+    """Issue 9: the sweeps' captions and the path table printed 6 significant figures
+    (0.283662) where the headline and the drawing's nodes print 3 decimals (0.284)."""
+    explorer.paths.label = "x2"
+    explorer.reverse.step = len(explorer.reverse.steps) - 1
+    explorer.forward.step = len(explorer.forward.steps) - 1
+    shown = " ".join(text(v) for v in (explorer.result.value, explorer.path_table.value,
+                                       explorer.reverse.caption.value,
+                                       explorer.forward.caption.value))
+    assert "1.716" in text(explorer.result.value)
+    assert "0.283662" not in shown and "1.71634" not in shown
+    for number in re.findall(r"\d+\.\d+", shown):
+        assert len(number.split(".")[1]) <= 3, number
