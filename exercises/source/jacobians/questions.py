@@ -89,6 +89,7 @@ _Z, _LABELS = _RNG.normal(size=(5, 4)), np.array([3, 1, 0, 1, 2])
 EXERCISE = Exercise("jacobians", "Jacobians and backpropagation on arrays", (
     Question(
         "jacobian_shape", 2, "function", answer="jacobian_shape", reference=jacobian_shape,
+        tutorial="10_arrays_and_jacobians.ipynb#From the gradient to the Jacobian",
         prompt="the shape of the Jacobian, from the shapes of the input and the output",
         cases=(((3,), (2,)), ((2, 3), (2,)), ((4,), ())),
         hidden=(((40, 2), (40, 6)), ((), (5,))), random_case=_random_shapes,
@@ -104,6 +105,7 @@ EXERCISE = Exercise("jacobians", "Jacobians and backpropagation on arrays", (
         )),
     Question(
         "tanh_jacobian", 2, "function", answer="tanh_jacobian", reference=tanh_jacobian,
+        tutorial="10_arrays_and_jacobians.ipynb#Three Jacobians to know by heart",
         prompt="the Jacobian of the elementwise tanh at a vector x",
         cases=((np.array([0.0, 0.5, 1.0, 2.0]),), (np.array([-1.0, 3.0]),),
                (np.array([0.2, -0.7, 1.5]),)),
@@ -123,6 +125,7 @@ EXERCISE = Exercise("jacobians", "Jacobians and backpropagation on arrays", (
         )),
     Question(
         "matmul_vjp", 3, "function", answer="matmul_vjp", reference=matmul_vjp,
+        tutorial="11_backprop_in_matrix_form.ipynb#The reverse sweep as matrix formulas",
         prompt="the adjoints (W_bar, H_bar) of Z = H @ W, given delta = Z_bar",
         cases=((_H, _W, _DELTA), _SQUARE, (_H[:2], _W[:, :1], _DELTA[:2, :1])),
         hidden=((_DELTA, _W.T, _H),), random_case=_random_layer,
@@ -141,6 +144,7 @@ EXERCISE = Exercise("jacobians", "Jacobians and backpropagation on arrays", (
         )),
     Question(
         "bias_grad", 2, "function", answer="bias_grad", reference=bias_grad,
+        tutorial="10_arrays_and_jacobians.ipynb#Broadcasting, and why its gradient sums",
         prompt="the adjoint of the bias b in Z = X @ W + b, given delta = Z_bar",
         cases=((_DELTA,), (_H,), (_DELTA[:1],)),
         hidden=((_SQUARE[0],),), random_case=lambda rng: (_random_layer(rng)[2],),
@@ -161,6 +165,7 @@ EXERCISE = Exercise("jacobians", "Jacobians and backpropagation on arrays", (
         )),
     Question(
         "cross_entropy_grad", 3, "function", answer="cross_entropy_grad",
+        tutorial="11_backprop_in_matrix_form.ipynb#Ten scores, softmax and cross-entropy",
         reference=cross_entropy_grad,
         prompt="the gradient of the mean softmax cross-entropy with respect to the scores",
         cases=((_Z, _LABELS), (_Z[:2, :3], np.array([2, 0])), (np.zeros((3, 2)), np.array([0, 1, 1]))),
@@ -179,6 +184,7 @@ EXERCISE = Exercise("jacobians", "Jacobians and backpropagation on arrays", (
         )),
     Question(
         "cheaper_mode", 2, "function", answer="cheaper_mode", reference=cheaper_mode,
+        tutorial="10_arrays_and_jacobians.ipynb#The chain rule on arrays: a product of Jacobians",
         prompt="the mode that forms the Jacobian of f: R^n -> R^m in fewer sweeps, and how many",
         cases=((256, 1), (1, 500), (10, 3)), hidden=((3, 10), (1000, 999)),
         random_case=_random_sizes,
@@ -196,5 +202,6 @@ EXERCISE = Exercise("jacobians", "Jacobians and backpropagation on arrays", (
                   "with more outputs it gives one row."),
         )),
     Question("explain_reverse_mode", 2, "text",
-             prompt="why deep learning uses reverse mode and never forms a Jacobian"),
+             prompt="why deep learning uses reverse mode and never forms a Jacobian",
+             tutorial="10_arrays_and_jacobians.ipynb#VJP and JVP: one row, one column, no matrix"),
 ))
