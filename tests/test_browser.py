@@ -180,7 +180,7 @@ def test_the_explorer_in_jupyterlab(browser, jupyterlab, screenshots):  # no bro
 
         # the drawing's legend lists the paths from x1; choose x2's and it lists those
         legend = explorer.locator(".adlearn-graph svg text")
-        legend.filter(has_text="sum over the paths: ∂v5/∂v-1 = 0.327869 + 5 = 5.32787").wait_for(
+        legend.filter(has_text="sum over the paths: ∂v5/∂v-1 = 0.328 + 5 = 5.328").wait_for(
             timeout=20_000)
         explorer.screenshot(path=screenshots / "explorer_paths_x1.png")
         explorer.locator(".adlearn-path-chooser button", has_text="x2").click()
