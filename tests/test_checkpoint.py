@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 import adlearn as ad
 from adlearn.checkpointing import Recomputed
 from adlearn.rules import RULES
+from adlearn.trace import rounded
+from adlearn.widgets import DIGITS
 
 N, K = 400, 20  # a loop of N steps, checkpointed every K steps
 H = 1.0 / N
@@ -130,7 +132,7 @@ def test_every_view_prints_the_call_as_one_operation():
     explorer.sliders["x"].value = 2.0  # recorded again, and swept again
     assert "ten_steps(v<sub>0</sub>)" in explorer.trace_table.value
     assert explorer.reverse.steps[-1].caption[-1].endswith(
-        f"= {ad.grad(lambda x: run(x, 20), 0)(2.0):.6g}.")
+        f"= {rounded(ad.grad(lambda x: run(x, 20), 0)(2.0), DIGITS)}.")
 
     @ad.checkpoint
     def two(a, b):
