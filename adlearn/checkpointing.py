@@ -33,6 +33,7 @@ with its local partial written ``ten_steps′(v0)`` (``∂1 f(v0, v1)`` for more
 """
 
 import functools
+import inspect
 
 from .custom import count_inputs, define_rule
 from .engine import Var, _constant, reverse_sweep
@@ -45,10 +46,12 @@ def checkpoint(f):
     name = getattr(f, "__name__", "")
     name = name if name.isidentifier() else "checkpoint"
     count = count_inputs(f, name)
+    # the recomputed graph's inputs, named so that an error inside it says where it is
+    names = tuple(f"{p} (input of {name})" for p in inspect.signature(f).parameters)
     marks = [f"{name}′" if count == 1 else f"∂{i + 1} {name}" for i in range(count)]
     for i, mark in enumerate(marks):  # the partials, as the trace prints them
-        define_rule(mark, count, lambda *args, i=i: gradient(f, args)[i], _only_once)
-    define_rule(name, count, f, lambda out, *args: _partials(f, marks, args))
+        define_rule(mark, count, lambda *args, i=i: gradient(f, names, args)[i], _only_once)
+    define_rule(name, count, f, lambda out, *args: _partials(f, names, marks, args))
 
     @functools.wraps(f)
     def checkpointed(*args):
@@ -59,7 +62,7 @@ def checkpoint(f):
         inputs = tuple(a if isinstance(a, Var) else _constant(a) for a in args)
         values = tuple(a.value for a in inputs)
         node = Var(as_real(f(*values), f"the value returned by {name}"))
-        node.op, node.inputs, node.partials = name, inputs, Recomputed(f, values)
+        node.op, node.inputs, node.partials = name, inputs, Recomputed(f, names, values)
         return node
 
     return checkpointed
@@ -72,33 +75,33 @@ class Recomputed:
     numbers (the trace, the drawing, the explorer) reads them as a tuple.
     """
 
-    __slots__ = ("f", "values")
+    __slots__ = ("f", "names", "values")
 
-    def __init__(self, f, values):
-        self.f, self.values = f, values
+    def __init__(self, f, names, values):
+        self.f, self.names, self.values = f, names, values
 
     def swept(self, adjoint):
         """Each input's term adjoint × ∂f/∂input, by a sweep of f run again, seeded with
         the adjoint: the products the plain sweep makes, in its order."""
-        return gradient(self.f, self.values, adjoint)
+        return gradient(self.f, self.names, self.values, adjoint)
 
     def __iter__(self):
-        return iter(gradient(self.f, self.values))
+        return iter(gradient(self.f, self.names, self.values))
 
     def __len__(self):
         return len(self.values)
 
     def __getitem__(self, i):
-        return gradient(self.f, self.values)[i]
+        return gradient(self.f, self.names, self.values)[i]
 
     def __repr__(self):
-        return f"Recomputed{gradient(self.f, self.values)}"
+        return f"Recomputed{gradient(self.f, self.names, self.values)}"
 
 
-def gradient(f, values, seed=1.0):
-    """seed × ∂f/∂(each input) at values: f runs on fresh Vars, and one sweep of its graph
-    from the seed."""
-    inputs = [Var(v) for v in values]
+def gradient(f, names, values, seed=1.0):
+    """seed × ∂f/∂(each input) at values: f runs on fresh Vars of these names, and one
+    sweep of its graph from the seed."""
+    inputs = [Var(v, name) for v, name in zip(values, names)]
     output = f(*inputs)
     if not isinstance(output, Var):  # f does not depend on its inputs
         return (0.0,) * len(inputs)
@@ -106,11 +109,11 @@ def gradient(f, values, seed=1.0):
     return tuple(x.adjoint for x in inputs)
 
 
-def _partials(f, marks, args):
+def _partials(f, names, marks, args):
     """The partials of a checkpointed f: numbers, or the trace's formulas ``f′(v0)``."""
     formula = next((a for a in args if isinstance(a, Operand)), None)
     if formula is None:
-        return gradient(f, args)
+        return gradient(f, names, args)
     if isinstance(formula, Var):  # reverse mode asks for them on Vars: to differentiate again
         _only_once()
     return tuple(formula._apply(mark, *args) for mark in marks)

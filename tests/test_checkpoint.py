@@ -247,6 +247,22 @@ def test_bad_use_gets_clear_errors():
     assert ad.derivative(ad.derivative(square))(3.0) == 2.0  # forward mode runs x * x itself
 
 
+def test_an_error_in_the_recomputed_piece_names_the_pieces_input():
+    @ad.checkpoint
+    def scaled(x):
+        return x * 1e200
+
+    # the recomputed piece is swept from its adjoint (1e200 here), so the overflow is
+    # found in it, at its input
+    with pytest.raises(ad.errors.OverflowDomainError,
+                       match=r"the adjoint of x \(input of scaled\) is too large"):
+        ad.grad(lambda x: scaled(scaled(x)), 0)(1e-300)
+    root = ad.checkpoint(_named("root", lambda y: 2 * ad.sqrt(y)))
+    with pytest.raises(ad.errors.ZeroDivisionDomainError,
+                       match=r"derivative is not defined there.*\n  at: √y \(input of root\)"):
+        ad.grad(lambda x: root(x * 0), 0)(1.0)  # √0 on floats is fine, its partial is not
+
+
 def _named(name, function):
     function.__name__ = name
     return function
