@@ -15,17 +15,17 @@ n, for the price of running the loop once more.
             x = ad.sin(x) + x
         return x
 
-The numbers are exactly the plain sweep's. On plain numbers f makes the same operations
-on the same floats as on Vars, so the values are equal, if f is written (as a rule must
-be) with Python's operators and adlearn's functions: ``np.exp`` of a float is NumPy's
-own exp, of a Var adlearn's. The small sweep makes the plain sweep's products in the
-plain sweep's order, so a chain of checkpoints (a loop cut into pieces, each piece's
-input used by that piece alone) gets the plain sweep's gradient to the last bit. Where
-a variable's adjoint adds up terms from a checkpoint and from elsewhere (it is used
-outside the checkpoint too, passed to it twice, used by several checkpoints as a
-parameter of every piece is, or lies below two of its inputs), the terms are the same
-but added in another order, the checkpoint's already summed: that gradient can differ by
-rounding, in the last bits.
+The value, and for a chain of checkpoints the gradient, are exactly the plain sweep's.
+On plain numbers f makes the same operations on the same floats as on Vars, so the
+values are equal, if f is written (as a rule must be) with Python's operators and
+adlearn's functions: ``np.exp`` of a float is NumPy's own exp, of a Var adlearn's. The
+small sweep makes the plain sweep's products in the plain sweep's order, so a chain of
+checkpoints (a loop cut into pieces, each piece's input used by that piece alone) gets
+the plain sweep's gradient to the last bit. Where a variable's adjoint adds up terms
+from a checkpoint and from elsewhere (it is used outside the checkpoint too, passed to
+it twice, used by several checkpoints as a parameter of every piece is, or lies below
+two of its inputs), the terms are the same but added in another order, the
+checkpoint's already summed: that gradient can differ by rounding, in the last bits.
 
 f must return one number. On numbers and dual numbers (forward mode stores nothing
 anyway) f simply runs. The node prints like an elementary operation, ``ten_steps(v0)``,

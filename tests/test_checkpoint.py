@@ -207,6 +207,8 @@ def test_every_view_prints_the_call_as_one_operation():
     t = ad.trace(lambda x: ten_steps(ten_steps(x)), x=0.5)
     assert [r.definition for r in t.rows] == ["x", "ten_steps(v0)", "ten_steps(v1)", "v2"]
     assert t["v0"].adjoint_definition == "v̄1 × ten_steps′(v0)"
+    # the trace multiplies v̄1 by the partial it shows, ten_steps′(v0), as it prints: that
+    # product is the sweep's only up to rounding
     assert t["v0"].adjoint == pytest.approx(ad.grad(lambda x: run(x, 20), 0)(0.5), rel=1e-14)
     assert r"\operatorname{ten\_steps}(v_{0})" in t.to_latex()
     x = ad.Var(0.5, name="x")
