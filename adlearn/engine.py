@@ -105,20 +105,27 @@ def _constant(number):
     return constant
 
 
-def reverse_sweep(output):
+def reverse_sweep(output, seed=1.0):
     """Set the adjoint of every node of output's graph, sweeping from the output back.
 
-    The output's adjoint is 1; each node passes its adjoint on to its inputs by the chain
-    rule, one edge at a time. The sweep writes only ``adjoint``, never ``grad``, so a
-    transform can sweep its own graph without touching an outer one's gradients.
+    The output's adjoint is the seed, 1 unless a checkpoint sweeps its piece of a larger
+    graph; each node passes its adjoint on to its inputs by the chain rule, one edge at a
+    time. The sweep writes only ``adjoint``, never ``grad``, so a transform can sweep its
+    own graph without touching an outer one's gradients.
     Returns the nodes in topological order.
     """
     order = topological_order(output)
     for node in order:
         node.adjoint = 0.0
-    output.adjoint = 1.0
+    output.adjoint = seed
     for node in reversed(order):  # each node after every node that uses it
-        if node.inputs:  # a leaf has no inputs to pass its adjoint on to
+        if hasattr(node.partials, "swept"):
+            # a checkpoint (adlearn.checkpointing) stores no partials: it runs its piece
+            # again and sweeps that from this adjoint, which gives each input its term
+            # with the products this sweep would have made, one by one, in this order
+            for child, term in zip(node.inputs, node.partials.swept(node.adjoint)):
+                child.adjoint += term
+        elif node.inputs:  # a leaf has no inputs to pass its adjoint on to
             for child, partial in zip(node.inputs, node.partials):
                 child.adjoint += node.adjoint * partial
         elif node.adjoint - node.adjoint != 0.0 and not node.is_constant:

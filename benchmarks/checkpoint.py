@@ -5,7 +5,8 @@ the checkpointed version runs it in √n pieces of √n steps, each through
 ``ad.checkpoint``. For each n the script prints the peak memory of one gradient
 (tracemalloc, in a run of its own, never timed), the nodes stored at the peak, and the
 time of one gradient: the median and the spread of interleaved runs, each in a fresh
-subprocess, so that one side's garbage never slows the other.
+subprocess, so that one side's garbage never slows the other. It also checks that both
+sides give the same value and gradient, to the last bit.
 
     python benchmarks/checkpoint.py            # about a minute
 """
@@ -41,13 +42,14 @@ def simulate(x):
 
 if what == "memory":
     tracemalloc.start()
-    gradient = ad.grad(simulate, 0)(1.0)
+    value, gradient = ad.value_and_grad(simulate, 0)(1.0)
     peak = tracemalloc.get_traced_memory()[1]
     x = ad.Var(1.0)
     nodes = len(ad.topological_order(simulate(x)))
     if checkpointed:  # the checkpoints, and one piece recomputed in the sweep
         nodes += len(ad.topological_order(steps(x, k)))
-    print(json.dumps({"peak_bytes": peak, "nodes": nodes, "gradient": gradient}))
+    # json writes a float as its repr, which reads back as the same float, bit for bit
+    print(json.dumps({"peak_bytes": peak, "nodes": nodes, "value": value, "gradient": gradient}))
 else:
     start = time.perf_counter()
     ad.grad(simulate, 0)(1.0)
@@ -82,11 +84,20 @@ def main():
                   f"{statistics.median(t):>10.0f} {min(t):>6.0f} to {max(t):<6.0f}")
         ratio = statistics.median(times[True]) / statistics.median(times[False])
         ratios = sorted(c / p for c, p in zip(times[True], times[False]))
-        difference = abs(memory[True]["gradient"] - memory[False]["gradient"])
         print(f"{'':>7} checkpointed / plain: time {ratio:.2f} (pairwise {ratios[0]:.2f} to "
               f"{ratios[-1]:.2f}), memory "
-              f"{memory[True]['peak_bytes'] / memory[False]['peak_bytes']:.3f}; gradients "
-              f"differ by {difference / abs(memory[False]['gradient']):.1e} (relative)")
+              f"{memory[True]['peak_bytes'] / memory[False]['peak_bytes']:.3f}; "
+              f"{agreement(memory[False], memory[True])}")
+
+
+def agreement(plain, checkpointed):
+    """Whether the two sides' value and gradient are the same floats, in words."""
+    texts = []
+    for what in ("value", "gradient"):
+        a, b = plain[what], checkpointed[what]
+        texts.append(f"{what}s equal" if a == b else
+                     f"{what}s differ by {abs(b - a) / abs(a):.1e} (relative)")
+    return ", ".join(texts)
 
 
 if __name__ == "__main__":
