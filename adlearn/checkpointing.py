@@ -102,7 +102,12 @@ def gradient(f, names, values, seed=1.0):
     """seed × ∂f/∂(each input) at values: f runs on fresh Vars of these names, and one
     sweep of its graph from the seed."""
     inputs = [Var(v, name) for v, name in zip(values, names)]
-    output = f(*inputs)
+    try:
+        output = f(*inputs)
+    except TypeError as exc:  # it ran on floats: math.sin(x), say, where ad.sin belongs
+        raise ArgumentError(f"{f.__name__} ran on numbers but not on Vars, which its reverse "
+                            f"sweep needs ({exc}): write it with Python's operators and "
+                            "adlearn's functions (ad.sin, not math.sin)") from None
     if not isinstance(output, Var):  # f does not depend on its inputs
         return (0.0,) * len(inputs)
     reverse_sweep(output, seed)

@@ -247,6 +247,11 @@ def test_bad_use_gets_clear_errors():
     with pytest.raises(ad.errors.ArgumentError, match="differentiated once"):
         ad.grad(ad.grad(square, 0), 0)(3.0)
     assert ad.derivative(ad.derivative(square))(3.0) == 2.0  # forward mode runs x * x itself
+    # math.sin runs on the forward pass's floats, not on the recomputation's Vars
+    wrong = ad.checkpoint(_named("wrong", lambda x: math.sin(x) * x))
+    with pytest.raises(ad.errors.ArgumentError,
+                       match=r"wrong ran on numbers but not on Vars.*ad\.sin, not math\.sin"):
+        ad.grad(wrong, 0)(1.0)
 
 
 def test_an_error_in_the_recomputed_piece_names_the_pieces_input():
