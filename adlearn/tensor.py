@@ -340,12 +340,15 @@ class Structural:
     differentiable sweep, so a VJP only uses operations both have. ``jvp(node,
     *tangents)`` is the tangent of the output (a tangent is None for an input without
     one). A linear operation's JVP is the operation itself applied to the tangent.
+    ``text(*names, **params)`` writes it as the trace and the drawing do: ``W @ x``,
+    ``sum(v1, axis=0)``.
     """
 
     name: str
     value: Callable
     vjp: Callable
     jvp: Callable
+    text: Callable
 
 
 def _linear(value):
@@ -451,30 +454,99 @@ def _index(x, index):
 
 
 STRUCTURAL = {s.name: s for s in (
-    Structural("matmul", lambda a, b: a @ b, _matmul_vjp, _matmul_jvp),
+    Structural("matmul", lambda a, b: a @ b, _matmul_vjp, _matmul_jvp,
+               lambda a, b: f"{a} @ {b}"),
     Structural("sum", _sum,
                lambda g, i, node, x: broadcast_to(_kept(g, node), node.inputs[0].shape),
-               _linear(_sum)),
+               _linear(_sum), lambda x, axis, keepdims: f"sum({x}{_axis_text(axis)})"),
     Structural("max", lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
                lambda g, i, node, x: _kept(g, node) * _max_share(node),
-               lambda node, t: _sum(t * _max_share(node), **node.params)),
-    Structural("log_softmax", _log_softmax, _log_softmax_vjp, _log_softmax_jvp),
+               lambda node, t: _sum(t * _max_share(node), **node.params),
+               lambda x, axis, keepdims: f"max({x}{_axis_text(axis)})"),
+    Structural("log_softmax", _log_softmax, _log_softmax_vjp, _log_softmax_jvp,
+               lambda x, axis: f"log_softmax({x}{_axis_text(axis)})"),
     Structural("reshape", lambda x, shape: x.reshape(shape),
                lambda g, i, node, x: g.reshape(node.inputs[0].shape),
-               _linear(lambda t, shape: t.reshape(shape))),
+               _linear(lambda t, shape: t.reshape(shape)),
+               lambda x, shape: f"{x}.reshape{tuple(shape)}"),
     Structural("transpose", lambda x, axes: x.transpose(axes),
                lambda g, i, node, x: g.transpose(tuple(np.argsort(node.params["axes"]))),
-               _linear(lambda t, axes: t.transpose(axes))),
+               _linear(lambda t, axes: t.transpose(axes)),
+               lambda x, axes: f"{x}ᵀ" if list(axes) == sorted(axes, reverse=True) else
+               f"{x}.transpose{tuple(axes)}"),
     Structural("index", _index,
                lambda g, i, node, x: scatter_add(g, node.params["index"], node.inputs[0].shape),
-               _linear(_index)),
+               _linear(_index), lambda x, index: f"{x}[{_index_text(index)}]"),
     Structural("scatter_add", scatter_add,
                lambda g, i, node, x: g[node.params["index"]],
-               _linear(scatter_add)),
+               _linear(scatter_add),
+               lambda g, index, shape: f"scatter_add({g}, [{_index_text(index)}], {shape})"),
     Structural("broadcast_to", np.broadcast_to,
                lambda g, i, node, x: sum_to(g, node.inputs[0].shape),
-               _linear(np.broadcast_to)),
+               _linear(np.broadcast_to), lambda x, shape: f"broadcast_to({x}, {shape})"),
 )}
+
+
+def _axis_text(axis):
+    """``, axis=0`` (or ``, axis=(0, 1)``) for a reduction over some axes; "" over all."""
+    if axis is None:
+        return ""
+    return f", axis={axis[0] if isinstance(axis, tuple) and len(axis) == 1 else axis}"
+
+
+def _index_text(index):
+    """An index as Python writes it: ``0``, ``:, 1:``, ``[0, 0, 2]``; an integer array
+    of more than SMALL entries by its length only, so a large one is never written out."""
+    parts = index if isinstance(index, tuple) else (index,)
+    texts = []
+    for part in parts:
+        if isinstance(part, slice):
+            start, stop, step = ("" if v is None else v for v in (part.start, part.stop, part.step))
+            texts.append(f"{start}:{stop}" + (f":{step}" if step != "" else ""))
+        elif part is Ellipsis:
+            texts.append("...")
+        elif part is None:
+            texts.append("None")
+        elif np.ndim(part) == 0:
+            texts.append(str(part))
+        elif np.size(part) <= SMALL:
+            texts.append(str(np.asarray(part).tolist()))
+        else:
+            texts.append(f"<{np.size(part)} indices>")
+    return ", ".join(texts)
+
+
+def definition(node, names):
+    """A Tensor node's definition as the trace and the drawing write it: ``v-1 @ v0``,
+    ``tanh v1``, ``sum(v2, axis=0)``, with each input's name from ``names``.
+
+    Elementwise operations take their form from the scalar rule table, structural ones
+    from ``STRUCTURAL``. A one-entry constant appears by its value, a larger one by its
+    name in ``names``; an input's definition is its own name ("" if it has none), a
+    constant's its value (one entry) or "".
+    """
+    if not node.inputs:
+        if node.is_constant:
+            return number_text(node.value.item()) if node.size == 1 else ""
+        return node.name or ""
+    args = [number_text(x.value.item()) if x.is_constant and x.size == 1 else names[x]
+            for x in node.inputs]
+    if node.op in RULES:
+        return RULES[node.op].text.format(*args)
+    return STRUCTURAL[node.op].text(*args, **node.params)
+
+
+def formula(output, limit=60):
+    """A short text formula for a Tensor output: ``sum((tanh(W @ x + b))^2)``, sub-formulas
+    longer than ``limit`` characters cut; an unnamed array leaf appears by its shape."""
+    texts = {}
+    for node in topological_order(output):
+        if not node.inputs:
+            texts[node] = node.name or definition(node, {}) or f"<{shape_text(node.shape)} array>"
+            continue
+        text = definition(node, {x: _grouped(texts[x]) for x in node.inputs})
+        texts[node] = text if len(text) <= limit else text[: limit - 1] + "…"
+    return texts[output]
 
 
 def matmul(a, b):
@@ -495,6 +567,17 @@ def matmul(a, b):
         raise ShapeError(f"cannot multiply {describe(a.shape)} by {describe(b.shape)}: their "
                          f"batch shapes {a.shape[:-2]} and {b.shape[:-2]} do not "
                          "broadcast") from None
+
+
+def _grouped(text):
+    """text in parentheses if it has a space outside brackets (``W @ x``, ``tanh v1``),
+    so it can stand as an argument; a name or a call (``sum(v1, axis=0)``) stays bare."""
+    depth = 0
+    for ch in text:
+        depth += (ch in "([") - (ch in ")]")
+        if ch == " " and depth == 0:
+            return f"({text})"
+    return text
 
 
 # --- Softmax and cross-entropy, from the operations above --------------------------------
@@ -537,6 +620,14 @@ def cross_entropy(logits, labels):
 
 
 # --- Words for error messages --------------------------------------------------------------
+
+
+SMALL = 6  # an array of at most this many entries is shown by its values, a larger by its shape
+
+
+def shape_text(shape):
+    """A shape as the Jacobians' shapes are written: ``(3×4)``, ``(3)``, ``()`` for one number."""
+    return f"({'×'.join(map(str, shape))})"
 
 
 def describe(shape):
