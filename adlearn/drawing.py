@@ -762,8 +762,8 @@ class GraphDrawing:
         self.ax.add_collection(self.overlay)
         out = self._ids[self.output]
         called = ", ".join(map(self._called, starts))
-        shapes = "; ".join(f"∂{out}/∂{self._ids[n]}: {JacobianShape(self.output.shape, n.shape)}"
-                           for n in starts)
+        shapes = "; ".join(f"∂{out}/∂{self._ids[n]}: "
+                           f"{JacobianShape(self.output.shape, n.shape)}" for n in starts)
         self._add_legend([Line2D([], [], color=PALETTE[3], linewidth=2.6)],
                          ["an edge on a path"],
                          f"{counted(count, 'chain-rule path')} from {called}: too many to "

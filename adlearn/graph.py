@@ -215,7 +215,8 @@ class ArrayPath(Path):
                              all(f.diagonal for f in self.factors))
 
     def formula(self, digits=None):
-        """``∂v2/∂v1 · ∂v1/∂v-1: () × (3) · (3) × (3×4) = () × (3×4)`` (digits: unused)."""
+        """``∂v2/∂v1 · ∂v1/∂v-1: () × (3) · (3) × (3×4) = () × (3×4)``; digits is not
+        used (shapes are not rounded), it is there to match ``Path.formula``."""
         if not self.edges:
             return "the output itself: 1"
         symbols = " · ".join(partial_symbol(e, self.repeated) for e in reversed(self.edges))
