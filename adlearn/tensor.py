@@ -247,13 +247,13 @@ def reverse_sweep(output, seed, differentiable=False):
         yield node, adjoint
         if not node.inputs:  # a leaf has no inputs to pass its adjoint on to
             continue
-        for child, child_adjoint in zip(node.inputs, _vjps(node, adjoint, differentiable)):
+        for child, child_adjoint in zip(node.inputs, vjps(node, adjoint, differentiable)):
             if child_adjoint is not None:
                 before = adjoints.get(child)
                 adjoints[child] = child_adjoint if before is None else before + child_adjoint
 
 
-def _vjps(node, adjoint, differentiable):
+def vjps(node, adjoint, differentiable=False):
     """The adjoint of each of node's inputs (None for a constant): the chain rule along
     each edge, as a vector-Jacobian product."""
     inputs = node.inputs
@@ -340,15 +340,14 @@ class Structural:
     differentiable sweep, so a VJP only uses operations both have. ``jvp(node,
     *tangents)`` is the tangent of the output (a tangent is None for an input without
     one). A linear operation's JVP is the operation itself applied to the tangent.
-    ``text(*names, **params)`` writes it as the trace and the drawing do: ``W @ x``,
-    ``sum(v1, axis=0)``.
     """
 
     name: str
     value: Callable
     vjp: Callable
     jvp: Callable
-    text: Callable
+    text: str  # how the trace and the drawing print it, over the inputs {0}, {1} and the
+    latex: str  # params' texts {axis}, {shape}, {axes}, {index}: "sum({0}{axis})"
 
 
 def _linear(value):
@@ -361,10 +360,15 @@ def sum_to(g, shape):
     to reach g's shape: the VJP of broadcasting (works on arrays and Tensors)."""
     if g.shape == shape:
         return g
-    extra = g.ndim - len(shape)
-    axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape)
-                                       if n == 1 and g.shape[extra + i] != 1)
-    return g.sum(axis=axes, keepdims=True).reshape(shape)
+    return g.sum(axis=broadcast_axes(shape, g.shape), keepdims=True).reshape(shape)
+
+
+def broadcast_axes(shape, stretched):
+    """The axes of an array of shape ``stretched`` along which broadcasting stretched an
+    array of ``shape``: the new leading axes, and those where ``shape`` has size 1."""
+    extra = len(stretched) - len(shape)
+    return tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape)
+                                       if n == 1 and stretched[extra + i] != 1)
 
 
 def broadcast_to(x, shape):
@@ -454,99 +458,75 @@ def _index(x, index):
 
 
 STRUCTURAL = {s.name: s for s in (
-    Structural("matmul", lambda a, b: a @ b, _matmul_vjp, _matmul_jvp,
-               lambda a, b: f"{a} @ {b}"),
+    Structural("matmul", lambda a, b: a @ b, _matmul_vjp, _matmul_jvp, "{0} @ {1}", "{0} {1}"),
     Structural("sum", _sum,
                lambda g, i, node, x: broadcast_to(_kept(g, node), node.inputs[0].shape),
-               _linear(_sum), lambda x, axis, keepdims: f"sum({x}{_axis_text(axis)})"),
+               _linear(_sum), "sum({0}{axis})", r"\mathrm{{sum}}({0}{axis})"),
     Structural("max", lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
                lambda g, i, node, x: _kept(g, node) * _max_share(node),
                lambda node, t: _sum(t * _max_share(node), **node.params),
-               lambda x, axis, keepdims: f"max({x}{_axis_text(axis)})"),
+               "max({0}{axis})", r"\max({0}{axis})"),
     Structural("log_softmax", _log_softmax, _log_softmax_vjp, _log_softmax_jvp,
-               lambda x, axis: f"log_softmax({x}{_axis_text(axis)})"),
+               "log_softmax({0}{axis})", r"\mathrm{{log\_softmax}}({0}{axis})"),
     Structural("reshape", lambda x, shape: x.reshape(shape),
                lambda g, i, node, x: g.reshape(node.inputs[0].shape),
                _linear(lambda t, shape: t.reshape(shape)),
-               lambda x, shape: f"{x}.reshape{tuple(shape)}"),
+               "reshape({0}, {shape})", r"\mathrm{{reshape}}({0}, {shape})"),
     Structural("transpose", lambda x, axes: x.transpose(axes),
                lambda g, i, node, x: g.transpose(tuple(np.argsort(node.params["axes"]))),
                _linear(lambda t, axes: t.transpose(axes)),
-               lambda x, axes: f"{x}ᵀ" if list(axes) == sorted(axes, reverse=True) else
-               f"{x}.transpose{tuple(axes)}"),
+               "transpose({0}, {axes})", r"\mathrm{{transpose}}({0}, {axes})"),
     Structural("index", _index,
                lambda g, i, node, x: scatter_add(g, node.params["index"], node.inputs[0].shape),
-               _linear(_index), lambda x, index: f"{x}[{_index_text(index)}]"),
+               _linear(_index), "{0}[{index}]", "{0}[{index}]"),
     Structural("scatter_add", scatter_add,
                lambda g, i, node, x: g[node.params["index"]],
-               _linear(scatter_add),
-               lambda g, index, shape: f"scatter_add({g}, [{_index_text(index)}], {shape})"),
+               _linear(scatter_add), "scatter_add({0}, [{index}], {shape})",
+               r"\mathrm{{scatter\_add}}({0}, [{index}], {shape})"),
     Structural("broadcast_to", np.broadcast_to,
                lambda g, i, node, x: sum_to(g, node.inputs[0].shape),
-               _linear(np.broadcast_to), lambda x, shape: f"broadcast_to({x}, {shape})"),
+               _linear(np.broadcast_to), "broadcast_to({0}, {shape})",
+               r"\mathrm{{broadcast\_to}}({0}, {shape})"),
 )}
 
+TRANSPOSED = ("{0}ᵀ", r"{{{0}}}^{{\top}}")  # a transpose that reverses the axes, as written
 
-def _axis_text(axis):
-    """``, axis=0`` (or ``, axis=(0, 1)``) for a reduction over some axes; "" over all."""
-    if axis is None:
-        return ""
-    return f", axis={axis[0] if isinstance(axis, tuple) and len(axis) == 1 else axis}"
+
+def form(op, params, notation="text"):
+    """How a structural operation with these params is printed, in the ``"text"`` or
+    ``"latex"`` notation: a format string over its inputs, ``"sum({0}, axis=0)"``,
+    ``"{0} @ {1}"``, ``"{0}ᵀ"`` (a transpose that reverses the axes)."""
+    latex = notation == "latex"
+    if op == "transpose" and params["axes"] == tuple(reversed(range(len(params["axes"])))):
+        return TRANSPOSED[latex]
+    template = STRUCTURAL[op].latex if latex else STRUCTURAL[op].text
+    for key, value in (params or {}).items():
+        template = template.replace("{%s}" % key, _param_text(key, value, params))
+    return template.replace("{axis}", "")
+
+
+def _param_text(key, value, params):
+    """A param as the printed form shows it: ", axis=0", (2, 3), 0, :, 1:3."""
+    if key == "axis":
+        if value is None:
+            return ", keepdims=True" if params.get("keepdims") else ""
+        shown = value[0] if isinstance(value, tuple) and len(value) == 1 else value
+        return f", axis={shown}" + (", keepdims=True" if params.get("keepdims") else "")
+    if key == "index":
+        return ", ".join(map(_index_text, value if isinstance(value, tuple) else (value,)))
+    return str(tuple(value)) if key in ("shape", "axes") else str(value)
 
 
 def _index_text(index):
-    """An index as Python writes it: ``0``, ``:, 1:``, ``[0, 0, 2]``; an integer array
-    of more than SMALL entries by its length only, so a large one is never written out."""
-    parts = index if isinstance(index, tuple) else (index,)
-    texts = []
-    for part in parts:
-        if isinstance(part, slice):
-            start, stop, step = ("" if v is None else v for v in (part.start, part.stop, part.step))
-            texts.append(f"{start}:{stop}" + (f":{step}" if step != "" else ""))
-        elif part is Ellipsis:
-            texts.append("...")
-        elif part is None:
-            texts.append("None")
-        elif np.ndim(part) == 0:
-            texts.append(str(part))
-        elif np.size(part) <= SMALL:
-            texts.append(str(np.asarray(part).tolist()))
-        else:
-            texts.append(f"<{np.size(part)} indices>")
-    return ", ".join(texts)
-
-
-def definition(node, names):
-    """A Tensor node's definition as the trace and the drawing write it: ``v-1 @ v0``,
-    ``tanh v1``, ``sum(v2, axis=0)``, with each input's name from ``names``.
-
-    Elementwise operations take their form from the scalar rule table, structural ones
-    from ``STRUCTURAL``. A one-entry constant appears by its value, a larger one by its
-    name in ``names``; an input's definition is its own name ("" if it has none), a
-    constant's its value (one entry) or "".
-    """
-    if not node.inputs:
-        if node.is_constant:
-            return number_text(node.value.item()) if node.size == 1 else ""
-        return node.name or ""
-    args = [number_text(x.value.item()) if x.is_constant and x.size == 1 else names[x]
-            for x in node.inputs]
-    if node.op in RULES:
-        return RULES[node.op].text.format(*args)
-    return STRUCTURAL[node.op].text(*args, **node.params)
-
-
-def formula(output, limit=60):
-    """A short text formula for a Tensor output: ``sum((tanh(W @ x + b))^2)``, sub-formulas
-    longer than ``limit`` characters cut; an unnamed array leaf appears by its shape."""
-    texts = {}
-    for node in topological_order(output):
-        if not node.inputs:
-            texts[node] = node.name or definition(node, {}) or f"<{shape_text(node.shape)} array>"
-            continue
-        text = definition(node, {x: _grouped(texts[x]) for x in node.inputs})
-        texts[node] = text if len(text) <= limit else text[: limit - 1] + "…"
-    return texts[output]
+    """One position of an index as Python writes it: 0, :, 1:3, ::2, [0, 2], ..."""
+    if isinstance(index, slice):
+        parts = ["" if p is None else str(p) for p in (index.start, index.stop, index.step)]
+        return ":".join(parts[:2] if index.step is None else parts)
+    if index is Ellipsis:
+        return "..."
+    if index is None:
+        return "None"
+    return str(np.asarray(index).tolist())
 
 
 def matmul(a, b):
@@ -567,17 +547,6 @@ def matmul(a, b):
         raise ShapeError(f"cannot multiply {describe(a.shape)} by {describe(b.shape)}: their "
                          f"batch shapes {a.shape[:-2]} and {b.shape[:-2]} do not "
                          "broadcast") from None
-
-
-def _grouped(text):
-    """text in parentheses if it has a space outside brackets (``W @ x``, ``tanh v1``),
-    so it can stand as an argument; a name or a call (``sum(v1, axis=0)``) stays bare."""
-    depth = 0
-    for ch in text:
-        depth += (ch in "([") - (ch in ")]")
-        if ch == " " and depth == 0:
-            return f"({text})"
-    return text
 
 
 # --- Softmax and cross-entropy, from the operations above --------------------------------
@@ -620,14 +589,6 @@ def cross_entropy(logits, labels):
 
 
 # --- Words for error messages --------------------------------------------------------------
-
-
-SMALL = 6  # an array of at most this many entries is shown by its values, a larger by its shape
-
-
-def shape_text(shape):
-    """A shape as the Jacobians' shapes are written: ``(3×4)``, ``(3)``, ``()`` for one number."""
-    return f"({'×'.join(map(str, shape))})"
 
 
 def describe(shape):
