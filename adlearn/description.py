@@ -131,9 +131,9 @@ def describe(output, wrt=None, *, inputs=None, style="textbook", adjoints=None,
     lines.append(f"The output is {ids[output]}{_value(output, output.value)}.")
     if has_adjoints(output) if adjoints is None else adjoints:
         _check_swept(output)
-        shaped = " (each has its node's shape)" if arrays else ""
+        shaped = "; each has its node's shape" if arrays else ""
         lines.append(f"Adjoints, from the reverse sweep (how much {ids[output]} changes per "
-                     f"unit change of each node){shaped}: " + "; ".join(
+                     f"unit change of each node{shaped}): " + "; ".join(
                          f"{ids[n]}: {_adjoint(n)}"
                          for n in reversed(order)
                          if not n.is_constant and n.grad is not None) + ".")

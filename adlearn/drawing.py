@@ -279,8 +279,11 @@ def place_labels(routes, sizes, boxes):
 
 def label_half_size(text, fontsize):
     """About half the width and height, in layout units, of an edge label with its box
-    (digits are about 0.64 em wide in DejaVu Sans; a little room to spare around it)."""
-    points = (len(text) * 0.64 * fontsize + 0.3 * fontsize + 3, 1.5 * fontsize + 3)
+    (digits are about 0.64 em wide in DejaVu Sans; a little room to spare around it; a
+    label of several lines is as wide as its longest, 1.2 em higher a line)."""
+    lines = text.splitlines() or [""]
+    points = (max(map(len, lines)) * 0.64 * fontsize + 0.3 * fontsize + 3,
+              (1.5 + 1.2 * (len(lines) - 1)) * fontsize + 3)
     return tuple(p / 72 / INCH / 2 for p in points)
 
 
@@ -532,11 +535,12 @@ class GraphDrawing:
         self._label_edges()
 
     def _edge_label(self, edge):
-        """The local partial, rounded; on arrays the local Jacobian's shape, with its name
-        (``∂v1/∂v-1: (3) × (3×4)``), since it is not one number."""
+        """The local partial, rounded; on arrays the local Jacobian's shape, with its name,
+        on two lines to keep the layers close (``∂v1/∂v-1:`` over ``(3) × (3×4)``), since
+        it is not one number."""
         if self.arrays:
             repeated = {(u, v) for u, v, k in [edge] if self.graph.number_of_edges(u, v) > 1}
-            return f"{partial_symbol(edge, repeated)}: {self.graph.edges[edge]['jacobian']}"
+            return f"{partial_symbol(edge, repeated)}:\n{self.graph.edges[edge]['jacobian']}"
         return textbook_number(self.graph.edges[edge]["partial"], self.digits)
 
     def _label_edges(self):

@@ -253,8 +253,9 @@ class ChainRulePaths:
         if not self.paths:
             return f"{derivative} = 0 (no path)"
         if self.shape is not None:
-            paths = "the path" if len(self.paths) == 1 else \
-                " + ".join(f"path {k}" for k in range(1, len(self.paths) + 1))
+            if len(self.paths) == 1:
+                return f"{derivative}: {self.shape}"
+            paths = " + ".join(f"path {k}" for k in range(1, len(self.paths) + 1))
             return f"{derivative} = {paths}: {self.shape}"
         if len(self.paths) == 1:
             return f"{derivative} = {rounded(self.total, digits)}"

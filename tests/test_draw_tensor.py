@@ -173,7 +173,7 @@ def test_a_large_array_is_drawn_and_described_without_formatting_its_entries(mon
     assert len(formatted) <= 12
     assert all(np.ndim(x) == 0 for x in formatted)
     assert drawing.node_texts["v-1"].get_text() == "v-1 = X  (1000×1000)"
-    assert drawing.edge_texts["v-1", "v1", 0].get_text() == "∂v1/∂v-1: (1000) × (1000×1000)"
+    assert drawing.edge_texts["v-1", "v1", 0].get_text() == "∂v1/∂v-1:\n(1000) × (1000×1000)"
     assert "v-1 (X): shape (1000×1000)" in words
     assert "v-1: 1,000,000 entries, too many to list" in words
 
@@ -182,7 +182,7 @@ def test_drawing_labels_edges_with_jacobian_shapes_and_parameters_look_different
     (x, w1, b1, w2), loss = mlp()
     drawing = GraphDrawing(loss, inputs=[x])
     labels = {(u, v): t.get_text() for (u, v, k), t in drawing.edge_texts.items()}
-    assert labels == {edge: f"∂{edge[1]}/∂{edge[0]}: {shape}"
+    assert labels == {edge: f"∂{edge[1]}/∂{edge[0]}:\n{shape}"
                       for edge, shape in HAND_JACOBIANS.items()}
     faces = drawing.boxes.get_facecolors()
     kinds = dict(drawing.graph.nodes(data="kind"))
@@ -205,7 +205,7 @@ def test_highlight_lists_each_path_as_a_chain_of_jacobian_shapes():
         "Chain-rule paths from v0 (b1) to v6:",
         "path 1: ∂v6/∂v5 · ∂v5/∂v4 · ∂v4/∂v3 · ∂v3/∂v2 · ∂v2/∂v0: () × (2) · (2) × (2) "
         "diagonal · (2) × (4) · (4) × (4) diagonal · (4) × (4) diagonal = () × (4)",
-        "sum over the paths: ∂v6/∂v0 = the path: () × (4)"]
+        "sum over the paths: ∂v6/∂v0: () × (4)"]
     assert drawing.legend.get_title().get_text().startswith(
         "The chain rule: multiply the Jacobians (edge labels) along each path, as matrices")
     assert [edge for _, edge in drawing.overlay_edges] == [
