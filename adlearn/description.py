@@ -118,7 +118,8 @@ def describe(output, wrt=None, *, inputs=None, style="textbook", adjoints=None,
                      "Jacobian of shape (its node's shape) × (its input's shape); () is one "
                      "number.")
     leaves = [n for n in order if n.op is None]
-    for kind, heading in (("input", "Inputs"), ("parameter", "Parameters")):
+    for kind, heading in (("input", "Inputs"),
+                          ("parameter", "Parameters (leaves that are not among the inputs)")):
         given = [n for n in leaves if node_kind(n, output, inputs) == kind]
         if given:
             lines.append(f"{heading}: " + "; ".join(_called(n, ids) + _value(n, n.value)

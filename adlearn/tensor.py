@@ -517,8 +517,13 @@ def _param_text(key, value, params):
     return str(tuple(value)) if key in ("shape", "axes") else str(value)
 
 
+SHOWN_INDICES = 6  # a longer integer array in an index is printed by its length only
+
+
 def _index_text(index):
-    """One position of an index as Python writes it: 0, :, 1:3, ::2, [0, 2], ..."""
+    """One position of an index as Python writes it: 0, :, 1:3, ::2, [0, 2], ...; an
+    integer array of more than SHOWN_INDICES entries as ``<64 indices>``, so a batch's
+    labels (cross_entropy) never turn into a label of 64 numbers."""
     if isinstance(index, slice):
         parts = ["" if p is None else str(p) for p in (index.start, index.stop, index.step)]
         return ":".join(parts[:2] if index.step is None else parts)
@@ -526,7 +531,8 @@ def _index_text(index):
         return "..."
     if index is None:
         return "None"
-    return str(np.asarray(index).tolist())
+    index = np.asarray(index)
+    return f"<{index.size:,} indices>" if index.size > SHOWN_INDICES else str(index.tolist())
 
 
 def matmul(a, b):

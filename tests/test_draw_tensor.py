@@ -178,6 +178,15 @@ def test_a_large_array_is_drawn_and_described_without_formatting_its_entries(mon
     assert "v-1: 1,000,000 entries, too many to list" in words
 
 
+def test_a_gather_by_a_batch_of_labels_is_written_by_its_length():
+    rng = np.random.default_rng(0)
+    logits = ad.Tensor(rng.normal(size=(64, 3)), name="Z")
+    loss = ad.cross_entropy(logits, rng.integers(0, 3, 64))
+    drawing = GraphDrawing(loss)
+    assert drawing.node_texts["v2"].get_text() == "v2 = v1[<64 indices>, <64 indices>]  (64)"
+    assert drawing.figure_size()[0] < 30  # inches: the label does not widen every layer
+
+
 def test_drawing_labels_edges_with_jacobian_shapes_and_parameters_look_different():
     (x, w1, b1, w2), loss = mlp()
     drawing = GraphDrawing(loss, inputs=[x])
@@ -236,7 +245,7 @@ def test_describe_says_shapes_kinds_values_and_jacobians_in_words():
         "x = [1, -1, 0.5], W2 of shape (2×4), W1 of shape (4×3), b1 = [0.1, 0.2, -0.1, 0]: "
         "1 input, 3 parameters, 6 operations, 10 edges.")
     assert lines[2] == "Inputs: v-3 (x): shape (3), entries [1, -1, 0.5]."
-    assert lines[3] == ("Parameters: v-2 (W2): shape (2×4); v-1 (W1): shape (4×3); v0 (b1): "
+    assert lines[3] == ("Parameters (leaves that are not among the inputs): v-2 (W2): shape (2×4); v-1 (W1): shape (4×3); v0 (b1): "
                         "shape (4), entries [0.1, 0.2, -0.1, 0].")
     assert "v1 = v-1 @ v-3: shape (4), entries [-0.25, -0.1, 0.05, 0.2]." in lines
     assert "v5 = v4^2: shape (2), entries" in "\n".join(lines)
