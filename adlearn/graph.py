@@ -30,7 +30,8 @@ import networkx as nx
 from .engine import Var
 from .errors import ArgumentError, PathLimitError, UnknownInputError
 from .rules import RULES
-from .trace import SHOWN_ENTRIES, array_text, definition, node_names, rounded, tangents, trace_order
+from .trace import (SHOWN_ENTRIES, array_text, definition, node_names, rounded, tangents,
+                    trace_order)
 
 PATH_LIMIT = 1000  # the most paths chain_rule_paths lists unless the caller says otherwise
 MAX_PATHS = 12  # more paths than this are too many to tell apart: drawings shade, words sum
