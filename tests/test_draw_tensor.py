@@ -15,6 +15,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 import adlearn as ad  # noqa: E402
 import adlearn.graph  # noqa: E402
@@ -22,7 +24,9 @@ from adlearn.description import save  # noqa: E402
 from adlearn.drawing import NODE_STYLE, GraphDrawing, node_label  # noqa: E402
 from adlearn.errors import ArgumentError, UnknownInputError  # noqa: E402
 from adlearn.graph import (JacobianShape, chain_rule_paths, gradient_shares,  # noqa: E402
-                           node_ids, to_networkx)
+                           local_jacobian, node_ids, to_networkx)
+from adlearn.tensor import RULES, Tensor, _structural  # noqa: E402
+from adlearn.trace import trace_order  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -117,6 +121,42 @@ def test_path_products_have_the_shape_of_the_jacobian_that_ad_jacobian_forms():
     inner = hidden(x, w1, b1, w2)
     shape = chain_rule_paths(inner, w1).total
     assert (*shape.rows, *shape.cols) == ad.jacobian(lambda w: hidden(X, w, B1, W2))(W1).shape
+
+
+def local_function(node, index):
+    """node's operation as a function of its input number index, the others held fixed."""
+    others = [x.value for x in node.inputs]
+
+    def f(t):
+        args = [t if i == index else v for i, v in enumerate(others)]
+        if node.op in RULES:
+            return Tensor._apply(node.op, *args)
+        return _structural(node.op, args, **node.params)
+    return f
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.booleans())
+def test_every_edge_has_the_shape_and_sparsity_of_the_jacobian_ad_jacobian_forms(
+        m, n, batch, transposed):
+    """The oracle: ad.jacobian forms each edge's local Jacobian from its operation alone;
+    its shape is the edge's, and an edge marked diagonal has nothing off the diagonal."""
+    rng = np.random.default_rng(m * 100 + n * 10 + batch)
+    X = ad.Tensor(rng.normal(size=(batch, n)), name="X")
+    W = ad.Tensor(rng.normal(size=(m, n)), name="W")
+    b = ad.Tensor(rng.normal(size=m), name="b")
+    Z = X @ (W.T if transposed else W.reshape(n, m)) + b   # b broadcast over the batch
+    loss = (ad.tanh(Z) * Z).max(axis=1).sum() + Z[0].mean()
+    for node in trace_order(loss):
+        for index, arg in enumerate(node.inputs):
+            if arg.is_constant:
+                continue
+            shape = local_jacobian(node, index)
+            J = ad.jacobian(local_function(node, index))(arg.value)
+            assert J.shape == (*shape.rows, *shape.cols), (node.op, shape)
+            if shape.diagonal:
+                square = J.reshape(node.size, arg.size)
+                assert np.array_equal(square, np.diag(np.diag(square))), node.op
 
 
 def test_a_reused_node_gives_two_paths_that_sum_to_its_derivative():
