@@ -20,8 +20,8 @@ import itertools
 
 from .engine import formula
 from .graph import (MAX_PATHS, JacobianShape, chain_rule_paths, count_paths, find_inputs,
-                    has_adjoints, is_tensor, node_ids, node_kind, partial_symbol, shape_label,
-                    values_text)
+                    has_adjoints, is_tensor, node_ids, node_kind, partial_symbol,
+                    require_adjoints, shape_label, values_text)
 from .rules import number_text, result_text
 from .trace import SHOWN_ENTRIES, definition, tangents, trace_order
 
@@ -131,7 +131,7 @@ def describe(output, wrt=None, *, inputs=None, style="textbook", adjoints=None,
                      for n in operations)
     lines.append(f"The output is {ids[output]}{_value(output, output.value)}.")
     if has_adjoints(output) if adjoints is None else adjoints:
-        _check_swept(output)
+        require_adjoints(output)
         shaped = "; each has its node's shape" if arrays else ""
         lines.append(f"Adjoints, from the reverse sweep (how much {ids[output]} changes per "
                      f"unit change of each node{shaped}): " + "; ".join(
@@ -141,15 +141,6 @@ def describe(output, wrt=None, *, inputs=None, style="textbook", adjoints=None,
     for start in find_inputs(output, wrt, inputs, style):
         lines.extend(_paths(output, start, ids, inputs, style, order, max_paths))
     return "\n".join(lines)
-
-
-def _check_swept(output):
-    """Adjoints of a graph of Tensors exist only after ``output.backward()``."""
-    if is_tensor(output) and output.grad is None:
-        from .errors import ArgumentError
-        raise ArgumentError("adjoints=True needs the adjoints of a reverse sweep: call "
-                            "output.backward() first (an output of more than one entry needs "
-                            "a seed of its shape, output.backward(seed))")
 
 
 def _count(k, noun):

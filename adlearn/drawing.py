@@ -42,9 +42,10 @@ from matplotlib.patches import FancyBboxPatch
 
 from .description import describe
 from .errors import ArgumentError
-from .graph import (MAX_PATHS, JacobianShape, chain_rule_paths, count_paths, counted, factor_name,
-                    find_inputs, gradient_shares, has_adjoints, is_tensor, node_ids,
-                    partial_symbol, shape_label, to_networkx, values_text)
+from .graph import (MAX_PATHS, JacobianShape, chain_rule_paths, count_paths, counted,
+                    factor_name, find_inputs, gradient_shares, has_adjoints, is_tensor,
+                    node_ids, partial_symbol, require_adjoints, shape_label, to_networkx,
+                    values_text)
 from .trace import TEXT, constant_text, definition, textbook_number, trace_order
 
 # Okabe & Ito's colour-blind-safe palette, without its yellow (too pale on white).
@@ -327,7 +328,7 @@ def array_label(node, ids, adjoints, digits=3):
     lines = [f"{head}  {shape_label(node.shape)}"]
     if values is not None:
         lines.append(f"= {values}")
-    if adjoints and node.grad is not None and not node.is_constant:
+    if adjoints and node.grad is not None:
         adjoint = values_text(node.grad, digits)
         if adjoint is not None:
             lines.append(f"{adjoint_name(name)} = {adjoint}")
@@ -363,10 +364,8 @@ class GraphDrawing:
         self.max_paths, self.steps = max_paths, steps
         self.graph = to_networkx(output, inputs, style)
         self.arrays = self.graph.graph["arrays"]
-        if self.arrays and adjoints and output.grad is None:
-            raise ArgumentError("adjoints=True needs the adjoints of a reverse sweep: call "
-                                "output.backward() first (an output of more than one entry "
-                                "needs a seed of its shape, output.backward(seed))")
+        if adjoints:
+            require_adjoints(output)
         self.labels = len(self.graph) <= LABEL_LIMIT if labels is None else labels
         self.adjoints = adjoints
         self.layout = layered_layout(self.graph)
@@ -441,7 +440,7 @@ class GraphDrawing:
     def _half(self, n):
         """Half the width and height of node n's box."""
         w, h = self.box
-        node = self.graph.nodes[n]  # a constant is small, unless it is an array with an id
+        node = self.graph.nodes[n]  # a constant is small, unless an array (entries or shape)
         if node["kind"] == "constant" and not (self.arrays and math.prod(node["shape"]) > 1):
             w, h = min(w, 0.55), h * 0.6
         return w / 2, h / 2
@@ -539,7 +538,8 @@ class GraphDrawing:
         on two lines to keep the layers close (``∂v1/∂v-1:`` over ``(3) × (3×4)``), since
         it is not one number."""
         if self.arrays:
-            repeated = {(u, v) for u, v, k in [edge] if self.graph.number_of_edges(u, v) > 1}
+            u, v, _ = edge  # x * x: two edges from x, told apart by argument
+            repeated = {(u, v)} if self.graph.number_of_edges(u, v) > 1 else set()
             return f"{partial_symbol(edge, repeated)}:\n{self.graph.edges[edge]['jacobian']}"
         return textbook_number(self.graph.edges[edge]["partial"], self.digits)
 

@@ -79,6 +79,15 @@ def has_adjoints(output):
     return output.grad is not None if is_tensor(output) else output.grad != 0
 
 
+def require_adjoints(output):
+    """Raise a clear error if adjoints are asked of a graph of Tensors that no reverse
+    sweep has reached (a Var's adjoint starts at 0, a Tensor's is None until backward())."""
+    if is_tensor(output) and output.grad is None:
+        raise ArgumentError("adjoints=True needs the adjoints of a reverse sweep: call "
+                            "output.backward() first (an output of more than one entry needs "
+                            "a seed of its shape, output.backward(seed))")
+
+
 def values_text(value, digits=None):
     """A Tensor's value as the views show it: ``[0.5, -1]``, ``[[1, 2], [3, 4]]`` (the
     trace's ``array_text``), each entry rounded as ``rounded`` rounds it; None for more than
