@@ -9,16 +9,21 @@ so do the animations, as their alt text.
 
 Names are the trace's (v-1, v0, v1, ... or x1, x2, ..., f), so the words, the table
 and the picture agree.
+
+On a graph of Tensors each value is said with its shape, and its entries when there are
+few (``adlearn.graph.values_text``); each edge's local derivative is a Jacobian, of which
+the words say the shape, and a path's product is the shape of its Jacobians' product.
 """
 
 import html
 import itertools
 
 from .engine import formula
-from .graph import (MAX_PATHS, chain_rule_paths, count_paths, find_inputs, node_ids,
-                    partial_symbol)
+from .graph import (MAX_PATHS, JacobianShape, chain_rule_paths, count_paths, find_inputs,
+                    has_adjoints, is_tensor, node_ids, node_kind, partial_symbol,
+                    require_adjoints, shape_label, values_text)
 from .rules import number_text, result_text
-from .trace import definition, tangents, trace_order
+from .trace import SHOWN_ENTRIES, definition, tangents, trace_order
 
 
 def title(output, inputs=None, style="textbook"):
@@ -26,12 +31,71 @@ def title(output, inputs=None, style="textbook"):
     ids = node_ids(output, inputs, style)
     order = trace_order(output, inputs)
     given = [n for n in order if n.op is None]
+    parameters = sum(1 for n in given if node_kind(n, output, inputs) == "parameter")
     operations = [n for n in order if n.inputs]
-    at = ", ".join(f"{n.name or ids[n]} = {result_text(n.value)}" for n in given)
-    sizes = (f"{_count(len(given), 'input')}, {_count(len(operations), 'operation')}, "
+    at = ", ".join(f"{n.name or ids[n]}{_at(n)}" for n in given)
+    sizes = (f"{_count(len(given) - parameters, 'input')}, "
+             + (f"{_count(parameters, 'parameter')}, " if parameters else "")
+             + f"{_count(len(operations), 'operation')}, "
              f"{_count(sum(len(n.inputs) for n in operations), 'edge')}")
+    if is_tensor(output):
+        return f"Computation graph on arrays of {array_formula(output)}" + \
+            (f" at {at}" if at else "") + f": {sizes}."
     return f"Computation graph of {formula(output)}" + (f" at {at}" if at else "") + \
         f": {sizes}."
+
+
+def array_formula(output, limit=60):
+    """A short text formula for a Tensor output, ``sum((tanh ((W @ x) + b))^2)``, from the
+    trace's definitions (as ``adlearn.engine.formula`` for Vars); sub-formulas longer than
+    limit characters are cut, and an unnamed input appears by its shape."""
+    texts = {}
+    for node in trace_order(output):
+        if not node.inputs:
+            texts[node] = node.name or f"{shape_label(node.shape)} array"
+            continue
+        text = definition(node, {c: _argument(texts[c]) for c in node.inputs
+                                 if not c.is_constant})
+        texts[node] = text if len(text) <= limit else text[: limit - 1] + "…"
+    return texts[output]
+
+
+def _argument(text):
+    """A sub-formula as an argument: in parentheses if it has a space outside brackets
+    (``W @ x``, ``tanh v1``); a name or a call (``sum(v1, axis=0)``) stays as it is."""
+    depth = 0
+    for ch in text:
+        depth += (ch in "([") - (ch in ")]")
+        if ch == " " and depth == 0:
+            return f"({text})"
+    return text
+
+
+def _at(node):
+    """An input's value in the title: `` = 2``, `` = [1, 2]``, or `` of shape (3×4)``."""
+    if not is_tensor(node):
+        return f" = {result_text(node.value)}"
+    shown = values_text(node.value)
+    return f" of shape {shape_label(node.shape)}" if shown is None else f" = {shown}"
+
+
+def _value(node, value):
+    """A value as the words say it after a node's name: `` = 2``; on arrays with its shape
+    and its entries if there are few: ``: shape (3), entries [1, 2, 3]``, ``: shape (3×4)``."""
+    if not is_tensor(node):
+        return f" = {result_text(value)}"
+    shown = values_text(value)
+    entries = "" if shown is None else \
+        f", value {shown}" if value.ndim == 0 else f", entries {shown}"
+    return f": shape {shape_label(value.shape)}{entries}"
+
+
+def _adjoint(node):
+    """A node's adjoint in the list of adjoints: ``2``; on arrays its entries, if few."""
+    if not is_tensor(node):
+        return result_text(node.grad)
+    shown = values_text(node.grad)
+    return f"{node.grad.size:,} entries, too many to list" if shown is None else shown
 
 
 def describe(output, wrt=None, *, inputs=None, style="textbook", adjoints=None,
@@ -47,21 +111,33 @@ def describe(output, wrt=None, *, inputs=None, style="textbook", adjoints=None,
     ids = node_ids(output, inputs, style)
     order = trace_order(output, inputs)
     lines = [title(output, inputs, style)]
-    given = [n for n in order if n.op is None]
-    if given:
-        lines.append("Inputs: " + "; ".join(_called(n, ids) + f" = {result_text(n.value)}"
-                                            for n in given) + ".")
+    arrays = is_tensor(output)
+    if arrays:
+        lines.append("Values are arrays: each is given with its shape, and its entries when "
+                     f"it has at most {SHOWN_ENTRIES}. An edge's local derivative is a "
+                     "Jacobian of shape (its node's shape) × (its input's shape); () is one "
+                     "number.")
+    leaves = [n for n in order if n.op is None]
+    for kind, heading in (("input", "Inputs"),
+                          ("parameter", "Parameters (leaves that are not among the inputs)")):
+        given = [n for n in leaves if node_kind(n, output, inputs) == kind]
+        if given:
+            lines.append(f"{heading}: " + "; ".join(_called(n, ids) + _value(n, n.value)
+                                                   for n in given) + ".")
     operations = [n for n in order if n.inputs]
     if operations:
         lines.append("Operations, in evaluation order (each uses values computed before it):")
-        lines.extend(f"{ids[n]} = {definition(n, ids)} = {result_text(n.value)}."
+        lines.extend(f"{ids[n]} = {definition(n, ids)}{_value(n, n.value)}."
                      for n in operations)
-    lines.append(f"The output is {ids[output]} = {result_text(output.value)}.")
-    if output.grad != 0 if adjoints is None else adjoints:
+    lines.append(f"The output is {ids[output]}{_value(output, output.value)}.")
+    if has_adjoints(output) if adjoints is None else adjoints:
+        require_adjoints(output)
+        shaped = "; each has its node's shape" if arrays else ""
         lines.append(f"Adjoints, from the reverse sweep (how much {ids[output]} changes per "
-                     "unit change of each node): " + "; ".join(
-                         f"{ids[n]}: {result_text(n.grad)}"
-                         for n in reversed(order) if not n.is_constant) + ".")
+                     f"unit change of each node{shaped}): " + "; ".join(
+                         f"{ids[n]}: {_adjoint(n)}"
+                         for n in reversed(order)
+                         if not n.is_constant and n.grad is not None) + ".")
     for start in find_inputs(output, wrt, inputs, style):
         lines.extend(_paths(output, start, ids, inputs, style, order, max_paths))
     return "\n".join(lines)
@@ -82,6 +158,8 @@ def _paths(output, start, ids, inputs, style, order, max_paths):
     count = count_paths(output, start, inputs)
     head = (f"There {'is' if count == 1 else 'are'} {_count(count, 'path')} from "
             f"{_called(start, ids)} to the output {ids[output]}")
+    if is_tensor(output):
+        return _array_paths(output, start, ids, inputs, style, max_paths, head, count)
     if count > max_paths:
         total = tangents(order, start).get(output, 0.0)
         return [f"{head}: too many to list. Their sum is the derivative: {derivative} = "
@@ -106,6 +184,36 @@ def _paths(output, start, ids, inputs, style, order, max_paths):
         result_text(paths.total)
     lines.append(f"The sum over the paths is the derivative: {derivative} = {shown}."
                  if len(paths) > 1 else f"So the derivative is {derivative} = {shown}.")
+    return lines
+
+
+def _array_paths(output, start, ids, inputs, style, max_paths, head, count):
+    """The chain-rule paths on arrays, in sentences: the shapes of the Jacobians along each
+    path, multiplied from the output back, and the shape of the derivative."""
+    derivative = f"∂{ids[output]}/∂{ids[start]}"
+    shape = JacobianShape(output.shape, start.shape)
+    gradient = (f", the gradient: it has the shape of {ids[start]}, {shape_label(start.shape)}"
+                if output.size == 1 else "")
+    if count > max_paths:
+        return [f"{head}: too many to list. Their sum is the derivative {derivative}, of "
+                f"shape {shape}{gradient}."]
+    paths = chain_rule_paths(output, start, None, inputs, style)
+    lines = [f"{head}: multiply the local Jacobians along it, as matrices, from the output "
+             "back." if count == 1 else
+             f"{head}; along each, multiply the local Jacobians of its edges, as matrices, "
+             "from the output back, then add up the paths."]
+    for number, path in enumerate(paths, 1):
+        if not path.edges:
+            lines.append(f"Path {number}: the output itself, 1.")
+            continue
+        jacobians = _listed(f"{partial_symbol(e, path.repeated)} of shape {f}"
+                            for e, f in reversed(list(zip(path.edges, path.factors))))
+        product = f"; their product has shape {path.product}" if len(path.edges) > 1 else ""
+        lines.append(f"Path {number} goes {' to '.join(path.nodes)}; its "
+                     f"{'Jacobians are' if len(path.edges) > 1 else 'one Jacobian is'} "
+                     f"{jacobians}{product}.")
+    summed = "The sum over the paths is" if len(paths) > 1 else "So"
+    lines.append(f"{summed} the derivative {derivative}, of shape {shape}{gradient}.")
     return lines
 
 

@@ -247,13 +247,13 @@ def reverse_sweep(output, seed, differentiable=False):
         yield node, adjoint
         if not node.inputs:  # a leaf has no inputs to pass its adjoint on to
             continue
-        for child, child_adjoint in zip(node.inputs, _vjps(node, adjoint, differentiable)):
+        for child, child_adjoint in zip(node.inputs, vjps(node, adjoint, differentiable)):
             if child_adjoint is not None:
                 before = adjoints.get(child)
                 adjoints[child] = child_adjoint if before is None else before + child_adjoint
 
 
-def _vjps(node, adjoint, differentiable):
+def vjps(node, adjoint, differentiable=False):
     """The adjoint of each of node's inputs (None for a constant): the chain rule along
     each edge, as a vector-Jacobian product."""
     inputs = node.inputs
@@ -346,6 +346,8 @@ class Structural:
     value: Callable
     vjp: Callable
     jvp: Callable
+    text: str  # how the trace and the drawing print it, over the inputs {0}, {1} and the
+    latex: str  # params' texts {axis}, {shape}, {axes}, {index}: "sum({0}{axis})"
 
 
 def _linear(value):
@@ -358,10 +360,15 @@ def sum_to(g, shape):
     to reach g's shape: the VJP of broadcasting (works on arrays and Tensors)."""
     if g.shape == shape:
         return g
-    extra = g.ndim - len(shape)
-    axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape)
-                                       if n == 1 and g.shape[extra + i] != 1)
-    return g.sum(axis=axes, keepdims=True).reshape(shape)
+    return g.sum(axis=broadcast_axes(shape, g.shape), keepdims=True).reshape(shape)
+
+
+def broadcast_axes(shape, stretched):
+    """The axes of an array of shape ``stretched`` along which broadcasting stretched an
+    array of ``shape``: the new leading axes, and those where ``shape`` has size 1."""
+    extra = len(stretched) - len(shape)
+    return tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape)
+                                       if n == 1 and stretched[extra + i] != 1)
 
 
 def broadcast_to(x, shape):
@@ -451,30 +458,81 @@ def _index(x, index):
 
 
 STRUCTURAL = {s.name: s for s in (
-    Structural("matmul", lambda a, b: a @ b, _matmul_vjp, _matmul_jvp),
+    Structural("matmul", lambda a, b: a @ b, _matmul_vjp, _matmul_jvp, "{0} @ {1}", "{0} {1}"),
     Structural("sum", _sum,
                lambda g, i, node, x: broadcast_to(_kept(g, node), node.inputs[0].shape),
-               _linear(_sum)),
+               _linear(_sum), "sum({0}{axis})", r"\mathrm{{sum}}({0}{axis})"),
     Structural("max", lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
                lambda g, i, node, x: _kept(g, node) * _max_share(node),
-               lambda node, t: _sum(t * _max_share(node), **node.params)),
-    Structural("log_softmax", _log_softmax, _log_softmax_vjp, _log_softmax_jvp),
+               lambda node, t: _sum(t * _max_share(node), **node.params),
+               "max({0}{axis})", r"\max({0}{axis})"),
+    Structural("log_softmax", _log_softmax, _log_softmax_vjp, _log_softmax_jvp,
+               "log_softmax({0}{axis})", r"\mathrm{{log\_softmax}}({0}{axis})"),
     Structural("reshape", lambda x, shape: x.reshape(shape),
                lambda g, i, node, x: g.reshape(node.inputs[0].shape),
-               _linear(lambda t, shape: t.reshape(shape))),
+               _linear(lambda t, shape: t.reshape(shape)),
+               "reshape({0}, {shape})", r"\mathrm{{reshape}}({0}, {shape})"),
     Structural("transpose", lambda x, axes: x.transpose(axes),
                lambda g, i, node, x: g.transpose(tuple(np.argsort(node.params["axes"]))),
-               _linear(lambda t, axes: t.transpose(axes))),
+               _linear(lambda t, axes: t.transpose(axes)),
+               "transpose({0}, {axes})", r"\mathrm{{transpose}}({0}, {axes})"),
     Structural("index", _index,
                lambda g, i, node, x: scatter_add(g, node.params["index"], node.inputs[0].shape),
-               _linear(_index)),
+               _linear(_index), "{0}[{index}]", "{0}[{index}]"),
     Structural("scatter_add", scatter_add,
                lambda g, i, node, x: g[node.params["index"]],
-               _linear(scatter_add)),
+               _linear(scatter_add), "scatter_add({0}, [{index}], {shape})",
+               r"\mathrm{{scatter\_add}}({0}, [{index}], {shape})"),
     Structural("broadcast_to", np.broadcast_to,
                lambda g, i, node, x: sum_to(g, node.inputs[0].shape),
-               _linear(np.broadcast_to)),
+               _linear(np.broadcast_to), "broadcast_to({0}, {shape})",
+               r"\mathrm{{broadcast\_to}}({0}, {shape})"),
 )}
+
+TRANSPOSED = ("{0}ᵀ", r"{{{0}}}^{{\top}}")  # a transpose that reverses the axes, as written
+
+
+def form(op, params, notation="text"):
+    """How a structural operation with these params is printed, in the ``"text"`` or
+    ``"latex"`` notation: a format string over its inputs, ``"sum({0}, axis=0)"``,
+    ``"{0} @ {1}"``, ``"{0}ᵀ"`` (a transpose that reverses the axes)."""
+    latex = notation == "latex"
+    if op == "transpose" and params["axes"] == tuple(reversed(range(len(params["axes"])))):
+        return TRANSPOSED[latex]
+    template = STRUCTURAL[op].latex if latex else STRUCTURAL[op].text
+    for key, value in (params or {}).items():
+        template = template.replace("{%s}" % key, _param_text(key, value, params))
+    return template.replace("{axis}", "")
+
+
+def _param_text(key, value, params):
+    """A param as the printed form shows it: ", axis=0", (2, 3), 0, :, 1:3."""
+    if key == "axis":
+        if value is None:
+            return ", keepdims=True" if params.get("keepdims") else ""
+        shown = value[0] if isinstance(value, tuple) and len(value) == 1 else value
+        return f", axis={shown}" + (", keepdims=True" if params.get("keepdims") else "")
+    if key == "index":
+        return ", ".join(map(_index_text, value if isinstance(value, tuple) else (value,)))
+    return str(tuple(value)) if key in ("shape", "axes") else str(value)
+
+
+SHOWN_INDICES = 6  # a longer integer array in an index is printed by its length only
+
+
+def _index_text(index):
+    """One position of an index as Python writes it: 0, :, 1:3, ::2, [0, 2], ...; an
+    integer array of more than SHOWN_INDICES entries as ``<64 indices>``, so a batch's
+    labels (cross_entropy) never turn into a label of 64 numbers."""
+    if isinstance(index, slice):
+        parts = ["" if p is None else str(p) for p in (index.start, index.stop, index.step)]
+        return ":".join(parts[:2] if index.step is None else parts)
+    if index is Ellipsis:
+        return "..."
+    if index is None:
+        return "None"
+    index = np.asarray(index)
+    return f"<{index.size:,} indices>" if index.size > SHOWN_INDICES else str(index.tolist())
 
 
 def matmul(a, b):

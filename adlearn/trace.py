@@ -40,9 +40,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .engine import Var, _constant, topological_order
-from .errors import ArgumentError, UnknownInputError
+from .errors import ArgumentError, EntryError, UnknownInputError
 from .parse import Expression, parse
 from .rules import RULES, Operand, as_real, number_text, result_text
+from .transforms import _is_array
 
 STYLES = ("textbook", "intro")
 
@@ -115,12 +116,21 @@ def definition(node, names, notation="text"):
     name (``x1``), or ``""`` if it has none; a constant's is its value.
     """
     if node.is_constant:
-        return number_text(node.value)
+        return constant_text(node.value, notation)
     if not node.inputs:
         return node.name or ""
-    form = getattr(RULES[node.op], notation)
-    return form.format(*(number_text(c.value) if c.is_constant else names[c]
-                         for c in node.inputs))
+    return _form(node.op, getattr(node, "params", None), notation).format(
+        *(constant_text(c.value, notation) if c.is_constant else names[c] for c in node.inputs))
+
+
+def _form(op, params, notation):
+    """An operation's printed form, a format string over its inputs: the rule table's
+    (``ln {0}``), or for an array's structural operation the array engine's (``{0} @ {1}``)."""
+    if op in RULES:
+        return getattr(RULES[op], notation)
+    from .tensor import form  # only a Tensor has structural operations, so NumPy is loaded
+
+    return form(op, params, notation)
 
 
 @dataclass(frozen=True)
@@ -222,15 +232,17 @@ class Trace:
         primal and tangent traces one line per variable, the adjoint trace one per step,
         printed last step first (see ``_lines``)."""
         rows, sweep = self._cells(notation)
+        form = notation.rule_form
         if column == 2:
-            return [(*_shown(*cells), textbook_number(step.adjoint, self.digits))
+            return [(*_shown(*cells), value_text(step.adjoint, self.digits, form))
                     for cells, step in zip(sweep, self.adjoint_steps)][::-1]
         attribute = ("primal", "tangent")[column]
-        return [(*_shown(*cells[column]), textbook_number(getattr(row, attribute), self.digits))
+        return [(*_shown(*cells[column]), value_text(getattr(row, attribute), self.digits, form))
                 for cells, row in zip(rows, self.rows)]
 
     def _headings(self, notation):
-        seed = notation.math.format(notation.name(self.seed, "dot") + " = 1")
+        name, entry = re.fullmatch(r"(.*?)(\[.*\])?", self.seed).groups()  # W[0, 1]: an entry
+        seed = notation.math.format(notation.name(name, "dot") + (entry or "") + " = 1")
         out = notation.math.format(notation.name(self.output_name, "bar") + " = 1")
         return ("Forward primal trace", f"Forward tangent trace (seeded on {seed})",
                 f"Reverse adjoint trace (seeded on {out}), read from the bottom up")
@@ -306,24 +318,32 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     "x": 1.0})``. ``seed`` names the input whose tangent is 1 in the forward tangent
     trace (the first by default); ``style`` is ``"textbook"`` (v-1, v0, v1, ...) or
     ``"intro"`` (x1, x2, x3, ...).
+
+    A value may be an array (a list, a NumPy array, a Tensor): then f runs on Tensors,
+    and the trace shows each array by its entries when it has at most 6, else by its
+    shape. The tangent trace is then seeded on one entry, ``seed="W[0, 1]"`` (the first
+    entry of the first input by default), and an adjoint is a vector-Jacobian product.
+    f must return one number (the adjoint trace starts from ȳ = 1).
     """
     f, signature, point = function_at(f, args, values, style, ("seed", "style", "digits"))
-    seed = next(iter(point)) if seed is None else seed
-    if seed not in point:
-        raise UnknownInputError(f"seed {seed!r} is not an input of f; "
-                                f"its inputs are {', '.join(point)}")
-    inputs, output = record(f, point, signature)
+    seed, entry = _seed(point, seed)
+    inputs, output = record(f, point, signature, seed=(seed, entry))
     seed_var = inputs[list(point).index(seed)]
     nodes = [n for n in trace_order(output, inputs) if not n.is_constant]
     names = node_names(output, inputs, style)
-    tangent = tangents(nodes, seed_var)
+    if isinstance(output, Var):
+        tangent = tangents(nodes, seed_var)
+    else:  # the Tensors' forward pass carried the tangents (forward mode on arrays)
+        tangent = {n: _zero(n) if n.tangent is None else n.tangent for n in nodes}
+    if entry:
+        seed += f"[{', '.join(map(str, entry))}]"
     output_row = style == "textbook" or not output.inputs
     output_name = row_name(style, inputs) if output_row else names[output]
     steps, sweep = _derivation(nodes, names, output, output_name if output_row else None)
-    values = [(n.value, tangent[n], n.grad) for n in nodes]
+    values = [(n.value, tangent[n], _zero(n) if n.grad is None else n.grad) for n in nodes]
     if output_row:
-        values.append((output.value, tangent.get(output, 0.0), 1.0))
-    at = ", ".join(f"{name} = {number_text(value)}" for name, value in point.items())
+        values.append((output.value, tangent.get(output, _zero(output)), _zero(output) + 1.0))
+    at = ", ".join(f"{name} = {constant_text(value)}" for name, value in point.items())
     what = f.text if isinstance(f, Expression) else getattr(f, "__name__", "<lambda>")
     what = "f" if what == "<lambda>" else what
     title = f"Evaluation trace of {what} at {at}"
@@ -341,20 +361,76 @@ def tangents(nodes, seed):
     return tangent
 
 
-def record(f, point, signature=None):
-    """Call f on input Vars named and valued as in point, then sweep backward.
+def record(f, point, signature=None, seed=None):
+    """Call f on input Vars named and valued as in point, then sweep backward; if a value
+    is an array (see ``function_at``), on input Tensors, and then f must return one number.
 
     Returns ``(inputs, output)``. When f returns a plain number (it does not depend on
-    its inputs), the output is a constant node, so a caller always gets a graph.
+    its inputs), the output is a constant node, so a caller always gets a graph. On
+    Tensors, ``seed`` = (input name, entry) gives that input the tangent 1 at that entry
+    and 0 elsewhere, so the forward pass computes every node's tangent (forward mode).
     """
-    inputs = [Var(value, name=name) for name, value in point.items()]
+    arrays = has_arrays(point)
+    if arrays:
+        from . import tensor
+
+        inputs = [tensor.Tensor(value, name=name) for name, value in point.items()]
+        if seed is not None:
+            leaf = inputs[list(point).index(seed[0])]
+            leaf.tangent = abs(leaf.value) * 0.0
+            leaf.tangent[seed[1]] = 1.0
+    else:
+        inputs = [Var(value, name=name) for name, value in point.items()]
     call = (signature or inspect.signature(f)).bind_partial()
     call.arguments.update(zip(point, inputs))
     output = f(*call.args, **call.kwargs)
-    if not isinstance(output, Var):
+    if arrays:
+        output = output if isinstance(output, tensor.Tensor) else tensor.constant(output)
+        if output.size != 1:
+            raise tensor.ShapeError(
+                f"f must return one number to be traced (the adjoint trace starts from "
+                f"ȳ = 1), but it returned {tensor.describe(output.shape)}: return its "
+                "sum, or one of its entries")
+    elif not isinstance(output, Var):
         output = _constant(as_real(output, "the value returned by f"))
     output.backward()
     return inputs, output
+
+
+def has_arrays(point):
+    """Whether a point (as ``function_at`` returns it) has an array among its values."""
+    return any(not isinstance(value, float) for value in point.values())
+
+
+def _seed(point, seed):
+    """The tangent trace's seed as (input name, entry): ``"x1"`` for a number, ``"W[0, 1]"``
+    for one entry of an array (entry () for a number); by default the first input, at
+    its first entry."""
+    if seed is None:
+        name = next(iter(point))
+        return name, (0,) * getattr(point[name], "ndim", 0)
+    found = re.fullmatch(r"\s*([^\[\]]*?)\s*(?:\[([^\[\]]*)\])?\s*", seed) if isinstance(
+        seed, str) else None
+    if found is None or found[1] not in point:
+        raise UnknownInputError(f"seed {seed!r} is not an input of f; "
+                                f"its inputs are {', '.join(point)}")
+    name, index = found.groups()
+    shape = getattr(point[name], "shape", ())
+    if index is None:
+        if shape:
+            raise ArgumentError(f"seed {seed!r} is an array of shape {shape}: seed one of "
+                                f"its entries, as in seed=\"{name}[{', '.join('0' * len(shape))}]\"")
+        return name, ()
+    try:
+        entry = tuple(int(i) for i in index.split(",")) if index.strip() else ()
+    except ValueError:
+        entry = None
+    if entry is None or len(entry) != len(shape) or not all(
+            0 <= i < n for i, n in zip(entry, shape)):
+        raise EntryError(f"seed {seed!r} picks no entry of {name}, whose shape is {shape}: "
+                         f"give one whole number from 0 per axis, as in "
+                         f"\"{name}[{', '.join('0' * len(shape))}]\"")
+    return name, entry
 
 
 def function_at(f, args, values, style, options):
@@ -373,7 +449,17 @@ def function_at(f, args, values, style, options):
     check_style(style)
     if not point:
         raise ArgumentError("f has no inputs, so there is nothing to differentiate")
-    return f, signature, {name: as_real(v, f"the value of {name}") for name, v in point.items()}
+    return f, signature, {name: input_value(v, name) for name, v in point.items()}
+
+
+def input_value(value, name):
+    """An input's value: a float, or for an array (a list, a NumPy array, a Tensor) a
+    float64 NumPy array of finite numbers; else an adlearn error naming the input."""
+    if not _is_array(value):
+        return as_real(value, f"the value of {name}")
+    from .tensor import Tensor, as_array
+
+    return as_array(value.value if isinstance(value, Tensor) else value, f"the value of {name}")
 
 
 def bind_point(f, args, values, options=()):
@@ -418,10 +504,11 @@ def _derivation(nodes, names, output, output_row_name):
     Per step of the sweep (see ``AdjointStep``): the name whose adjoint it sets, the
     terms it sums, and the adjoint's value after it.
     """
-    leaf = {n: _Formula.name(names[n], value=n.value) for n in nodes}
+    arrays = not isinstance(output, Var)  # on arrays, a rule's partial is entry by entry
+    leaf = {n: _Formula.name(names[n], value=None if arrays else n.value) for n in nodes}
     tangent = {n: [] for n in nodes}
     adjoint = {n: [] for n in nodes}
-    passes = {n: [] for n in nodes}  # per node: (argument, adjoint term, local partial)
+    passes = {n: [] for n in nodes}  # per node: (argument, adjoint term, argument index)
     seed = _Formula.name(output_row_name, "bar") if output_row_name else None
     if seed is not None and not output.is_constant:
         adjoint[output].append((seed, None, seed))
@@ -431,17 +518,19 @@ def _derivation(nodes, names, output, output_row_name):
                 own = _Formula.name(node.name, "dot")
                 tangent[node].append((own, None, own))
             continue
-        args = [a.value if a.is_constant else leaf[a] for a in node.inputs]
-        for arg, number, partial in zip(node.inputs, node.partials,
-                                        RULES[node.op].partials(leaf[node], *args)):
+        args = [_constant_formula(a.value) if a.is_constant else leaf[a] for a in node.inputs]
+        dots = [None if a.is_constant else _Formula.name(names[a], "dot") for a in node.inputs]
+        bar = _Formula.name(names[node], "bar")
+        for index, (arg, dot, (along, back)) in enumerate(
+                zip(node.inputs, dots, _edge_products(node, leaf[node], args, dots, bar))):
             if not arg.is_constant:
-                dot, bar = _Formula.name(names[arg], "dot"), _Formula.name(names[node], "bar")
-                tangent[node].append((dot, (node, arg), dot * partial))
-                adjoint[arg].append((bar, (node, arg), bar * partial))
-                passes[node].append((arg, adjoint[arg][-1], number))
+                tangent[node].append((dot, (node, arg), along))
+                adjoint[arg].append((bar, (node, arg), back))
+                passes[node].append((arg, adjoint[arg][-1], index))
     steps = [(names[n], n, tangent[n], adjoint[n]) for n in nodes]
     if output_row_name:
-        source = output.value if output.is_constant else _Formula.name(names[output])
+        source = (_constant_formula(output.value) if output.is_constant
+                  else _Formula.name(names[output]))
         dot = 0.0 if output.is_constant else _Formula.name(names[output], "dot")
         steps.append((output_row_name, source, [(dot, None, dot)], []))
     return steps, _sweep(nodes, names, output, passes, seed, output_row_name)
@@ -449,14 +538,16 @@ def _derivation(nodes, names, output, output_row_name):
 
 def _sweep(nodes, names, output, passes, seed, output_row_name):
     """The reverse sweep one edge at a time, in the order it runs (see ``AdjointStep``)."""
+    one = output.value * 0.0 + 1.0  # the seed: 1 (an array of one entry, 1, for a Tensor)
     if output.is_constant:  # nothing to sweep: its inputs' adjoints stay 0
-        value, sweep = {}, [(output_row_name, [], 1.0)]
+        value, sweep = {}, [(output_row_name, [], one)]
     else:
-        value = {output: 1.0}
-        sweep = [(names[output], [(seed, None, seed)] if seed is not None else [], 1.0)]
+        value = {output: one}
+        sweep = [(names[output], [(seed, None, seed)] if seed is not None else [], one)]
     for node in reversed(nodes):
-        for arg, term, partial in passes[node]:
-            share = value.get(node, 0.0) * partial
+        shares = _shares(node, value.get(node, _zero(node))) if passes[node] else ()
+        for arg, term, index in passes[node]:
+            share = shares[index]
             if arg in value:  # a later contribution adds to the adjoint
                 own = _Formula.name(names[arg], "bar")
                 sweep.append((names[arg], [(own, None, own), term], value[arg] + share))
@@ -466,17 +557,111 @@ def _sweep(nodes, names, output, passes, seed, output_row_name):
     for node in nodes:  # the inputs' adjoints under their own names: x̄1 = v̄-1
         if not node.inputs and node.name and node.name != names[node]:
             own = _Formula.name(names[node], "bar")
-            sweep.append((node.name, [(own, None, own)], value.get(node, 0.0)))
+            sweep.append((node.name, [(own, None, own)], value.get(node, _zero(node))))
     return sweep
+
+
+def _shares(node, adjoint):
+    """What node passes back to each of its inputs in the reverse sweep, given its
+    adjoint: adjoint × the local partial, or for an array the vector-Jacobian product
+    (None for a constant input of a Tensor)."""
+    if isinstance(node, Var):
+        return [adjoint * partial for partial in node.partials]
+    from .tensor import vjps
+
+    return vjps(node, adjoint)
+
+
+def _zero(node):
+    """An adjoint or tangent of 0 for node: 0.0, or zeros of the node's shape."""
+    return abs(node.value) * 0.0
+
+
+def _edge_products(node, out, args, dots, bar):
+    """Per input of node: (u̇ ∂v/∂u, v̄ ∂v/∂u), the tangent it brings along the edge and
+    the adjoint it gets back, written out as formulas ((None, None) for a constant;
+    None where the product has no short written form).
+
+    ``out`` is the node's formula, ``args`` its inputs', ``dots`` their tangents' and
+    ``bar`` the node's adjoint. A rule of the table gives its partials as formulas; on
+    arrays they hold entry by entry, and an adjoint is summed over the axes that
+    broadcasting stretched its input along. An array's structural operation gives its
+    JVP and VJP as a textbook writes them (``_structural_products``).
+    """
+    if node.op not in RULES:
+        return _structural_products(node, args, dots, bar)
+    try:
+        partials = RULES[node.op].partials(out, *args)
+    except TypeError:  # relu, abs on an array: 0 or 1 entry by entry, no one formula
+        partials = [None] * len(args)
+    products = []
+    for x, dot, partial in zip(node.inputs, dots, partials):
+        if dot is None or partial is None:
+            products.append((None, None))
+            continue
+        back = bar * partial
+        if not isinstance(node, Var) and x.shape != node.shape:
+            from .tensor import broadcast_axes
+
+            axes = broadcast_axes(x.shape, node.shape)
+            back = _Formula("sum", (back,), params={"axis": axes, "keepdims": False})
+        products.append((dot * partial, back))
+    return products
+
+
+def _structural_products(node, args, dots, bar):
+    """``_edge_products`` for an array's structural operation. The matrix product's
+    partials are written as products of matrices: for v = W x, v̇ = Ẇ x + W ẋ and
+    W̄ = v̄ xᵀ, x̄ = Wᵀ v̄. A linear operation's tangent is the operation applied to the
+    input's tangent, its adjoint the operation that undoes its moves (a sum's adjoint
+    spreads back, a transpose's transposes back). max and log_softmax have no short form."""
+    op, params = node.op, node.params
+    if op == "matmul":
+        (a, b), (da, db) = args, dots
+        return [(None if da is None else _Formula("product", (da, b)),
+                 _Formula("product", (bar, _transposed(b)))),
+                (None if db is None else _Formula("product", (a, db)),
+                 _Formula("product", (_transposed(a), bar)))]
+    back = _undone(node)
+    if back is None or dots[0] is None:
+        return [(None, None)]
+    return [(_Formula(op, (dots[0],), params=params), _Formula(back[0], (bar,), params=back[1]))]
+
+
+def _transposed(formula):
+    return _Formula("transpose", (formula,), params={"axes": (1, 0)})
+
+
+def _undone(node):
+    """(op, params) of the structural operation that takes a linear operation's adjoint
+    back to its input (its VJP), or None for an operation that is not linear."""
+    params, shape = node.params, node.inputs[0].shape
+    if node.op == "sum":
+        return "broadcast_to", {"shape": shape}
+    if node.op == "broadcast_to":
+        from .tensor import broadcast_axes
+
+        return "sum", {"axis": broadcast_axes(shape, node.shape), "keepdims": False}
+    if node.op == "reshape":
+        return "reshape", {"shape": shape}
+    if node.op == "transpose":  # the inverse order of the axes
+        axes = params["axes"]
+        return "transpose", {"axes": tuple(sorted(range(len(axes)), key=axes.__getitem__))}
+    if node.op == "index":
+        return "scatter_add", {"index": params["index"], "shape": shape}
+    if node.op == "scatter_add":
+        return "index", {"index": params["index"]}
+    return None
 
 
 def _cells(step, notation, shown):
     """A row in one notation: (name, [definition]), (v̇ name, [chain rule, written out]),
     (v̄ name, [chain rule, written out])."""
     name, source, tangent, adjoint = step
-    if isinstance(source, Var) and source.inputs:
+    is_node = hasattr(source, "inputs")  # a Var or a Tensor, not a formula or a number
+    if is_node and source.inputs:
         rhs = definition(source, shown, notation.rule_form)
-    elif isinstance(source, Var):
+    elif is_node:
         rhs = notation.name(source.name) if source.name else ""
     else:
         rhs = _render(source, notation)
@@ -509,13 +694,16 @@ class _Formula(Operand):
     partial derivative out (∂v1/∂v-1 of ``ln v-1`` is ``1 / v-1``), so the trace prints
     the very formulas the engine computes with, tidied a little (x × 1 = x, x^1 = x).
     A leaf is a name with an optional mark (dot or bar) and its value, which the rules
-    of relu and abs compare with 0.
+    of relu and abs compare with 0 (None for an array: its partial is not one formula).
+    On arrays a formula may also be an array constant (op "const"), a product of
+    matrices ("product", written side by side: v̄ xᵀ) or a structural operation of the
+    array engine with its ``params`` (``sum(v̄1, axis=0)``).
     """
 
-    __slots__ = ("op", "args", "value")
+    __slots__ = ("op", "args", "value", "params")
 
-    def __init__(self, op, args, value=None):
-        self.op, self.args, self.value = op, args, value
+    def __init__(self, op, args, value=None, params=None):
+        self.op, self.args, self.value, self.params = op, args, value, params
 
     @staticmethod
     def name(name, mark="", value=None):
@@ -524,6 +712,13 @@ class _Formula(Operand):
     @staticmethod
     def _apply(op, *args):
         return _simplified(op, args)
+
+
+def _constant_formula(value):
+    """A constant input in a formula: a number (a one-entry array's too), or an array."""
+    if getattr(value, "size", 1) == 1:
+        return float(value)
+    return _Formula("const", (value,))
 
 
 def _is(x, number):
@@ -570,6 +765,8 @@ def _simplified(op, args):
 
 def _sum(terms, notation):
     """Terms joined by + and -, as a learner writes them ("0" if every term is 0)."""
+    if any(term is None for term in terms):
+        return ""  # a product with no short written form: the chain rule says it all
     text = ""
     for term in terms:
         if _is(term, 0):
@@ -589,7 +786,10 @@ def _render(formula, notation):
         return number_text(formula)
     if formula.op is None:
         return notation.name(*formula.args)
-    template = getattr(RULES[formula.op], notation.rule_form)
+    if formula.op == "const":
+        return constant_text(formula.args[0], notation.rule_form)
+    template = "{0} {1}" if formula.op == "product" else _form(
+        formula.op, formula.params, notation.rule_form)
     parts = []
     for i, arg in enumerate(formula.args):
         text = _render(arg, notation)
@@ -600,13 +800,15 @@ def _render(formula, notation):
 def _needs_parens(op, i, arg, template):
     """Whether argument i of op needs parentheses in the template: a sum inside a
     product does, an atom never does, nor does a slot the template already brackets."""
-    if not isinstance(arg, _Formula) or arg.op is None:
+    if not isinstance(arg, _Formula) or arg.op in (None, "const"):
         return False
     slot = "{%d}" % i
     group = "{{" + slot + "}}"  # a LaTeX group, as in \sqrt{{{0}}}
-    if f"({slot})" in template or f"|{slot}|" in template or (
+    if f"({slot}" in template or f"|{slot}|" in template or (  # a call's argument: sum(x, ...)
             group in template and group + "^" not in template):  # a power's base is no group
         return False
+    if op not in RULES:  # a product of matrices, or xᵀ, x[0]: brackets round a rule's formula
+        return arg.op in RULES or (op != "product" and arg.op == "product")
     sums = ("add", "sub") if i == 0 else ("add", "sub", "neg")  # -x × z, but z × (-x)
     if op == "add":
         return False
@@ -650,6 +852,50 @@ LATEX = _Notation("latex", "latex", r"\frac{{\partial {0}}}{{\partial {1}}}",
                    lambda mark, base, sub: mark.format(
                        base if len(base) == 1 else r"\mathrm{" + base.replace("_", r"\_") + "}")
                    + (f"_{{{sub}}}" if sub else ""), math="${}$")
+
+
+SHOWN_ENTRIES = 6  # an array with more entries is shown by its shape: it is never formatted
+
+
+def value_text(x, digits, notation="text"):
+    """A primal, tangent or adjoint as the trace shows it: a number rounded to ``digits``
+    decimals (``textbook_number``), an array as ``array_text`` writes it."""
+    if isinstance(x, (int, float)):
+        return textbook_number(x, digits)
+    return array_text(x, lambda v: textbook_number(v, digits), notation)
+
+
+def constant_text(value, notation="text"):
+    """A constant in a definition: a number as a formula writes it (2, (-1.5)), an array
+    as ``array_text`` writes it."""
+    if getattr(value, "ndim", 0) == 0:
+        return number_text(float(value))
+    return array_text(value, result_text, notation)
+
+
+def array_text(value, number, notation="text"):
+    """An array of a Tensor graph as the trace shows it: its entries, each written by
+    ``number``, if it has at most ``SHOWN_ENTRIES`` (``[[1, 2], [3, 4.5]]``), else its
+    shape alone (``(3×4) array``, in LaTeX ``(3 \\times 4)``); a 0-d array is its number."""
+    if value.ndim == 0:
+        return number(value.item())
+    if value.size > SHOWN_ENTRIES or value.size == 0:
+        return shape_text(value.shape, notation)
+    return _nested(value.tolist(), number)
+
+
+def shape_text(shape, notation="text"):
+    """An array's shape in place of its entries: (3×4) array, (1000) array."""
+    if notation == "latex":
+        return "(" + r" \times ".join(map(str, shape)) + r")\ \mbox{array}"
+    return f"({'×'.join(map(str, shape))}) array"
+
+
+def _nested(entries, number):
+    """Nested lists of numbers in brackets (the depth is the array's number of axes)."""
+    if isinstance(entries, list):
+        return "[" + ", ".join(_nested(e, number) for e in entries) + "]"
+    return number(entries)
 
 
 def textbook_number(x, digits):

@@ -59,7 +59,9 @@ KEY_NUMBERS = {
         "MLP loss (256 → 1)   reverse                 1                1",
         "curve (1 → 500)      forward                 1                1",
         "curve (1 → 500)      reverse               500              500",
-        "same as the Jacobian of the gradient: True", "symmetric: True"],
+        "same as the Jacobian of the gradient: True", "symmetric: True",
+        "sum over the paths: ∂v5/∂v-1: () × (4×3)", "W.grad has the shape of W: (4, 3)",
+        "So the derivative ∂v5/∂v-1, of shape () × (4×3), the gradient"],
     "11_backprop_in_matrix_form": [
         "arrays: 0.250817163267\nscalar: 0.250817163267",
         "W1: formula = backward(): True, = scalar engine: True",
