@@ -17,6 +17,9 @@ from .errors import AdlearnError, NotANumberError, OverflowDomainError
 from .rules import RULES, Operand, as_real, evaluate, number_text
 
 
+_UNARY = object()  # the default second input of Var._apply: an operation of one input
+
+
 class Node:
     """A node of a computation graph: the inputs of the operation that made it.
 
@@ -69,18 +72,25 @@ class Var(Node, Operand):
         self.more = self.partials = ()
 
     @staticmethod
-    def _apply(op, *args):
-        """The forward pass of one operation: a new node with its value and local partials."""
-        values = []
-        for a in args:
-            if not isinstance(a, Var):  # a number mixed in (the 2 in 2*x): a constant node
-                return Var._apply(op, *[x if isinstance(x, Var) else _constant(x) for x in args])
-            values.append(a.value)
+    def _apply(op, first, second=_UNARY, *more):
+        """The forward pass of one operation: a new node with its value and local partials.
+
+        Every operation runs this, so the common cases come first, spelled out: one input
+        or two, each a Var.
+        """
         node = Var.__new__(Var)  # not Var(...): evaluate() checks the value
         node.grad = node.adjoint = 0.0
         node.name, node.op = None, op
-        # what the inputs setter does, spelled out: it is the hot path of every operation
-        node.first, node.second, node.more = args[0], args[1] if len(args) > 1 else None, args[2:]
+        if second is _UNARY and type(first) is Var:
+            node.first, node.second, node.more = first, None, ()
+            values = (first.value,)
+        elif type(first) is Var and type(second) is Var and not more:
+            node.first, node.second, node.more = first, second, ()
+            values = (first.value, second.value)
+        else:  # a number mixed in (the 2 in 2*x) becomes a constant node; or three inputs
+            inputs = [a if isinstance(a, Var) else _constant(a)
+                      for a in (first, second, *more) if a is not _UNARY]
+            node.inputs, values = inputs, [a.value for a in inputs]
         try:
             node.value, node.partials = evaluate(op, values)
         except AdlearnError as exc:  # say where in the graph it happened
