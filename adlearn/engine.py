@@ -17,7 +17,36 @@ from .errors import AdlearnError, NotANumberError, OverflowDomainError
 from .rules import RULES, Operand, as_real, evaluate, number_text
 
 
-class Var(Operand):
+_UNARY = object()  # the default second input of Var._apply: an operation of one input
+
+
+class Node:
+    """A node of a computation graph: the inputs of the operation that made it.
+
+    The inputs sit in slots, ``first``, ``second`` (None for an operation of one input)
+    and ``more`` (any after them, a tuple: only custom rules take three or more), rather
+    than in one tuple: a tuple is one more object per node for Python's garbage collector
+    to walk, and on a large graph those walks cost more than the arithmetic. ``inputs``
+    gives them as a tuple.
+    """
+
+    __slots__ = ("first", "second", "more")
+
+    @property
+    def inputs(self):
+        """The inputs, in order: () for a leaf (an input or a constant)."""
+        if self.second is None:
+            return () if self.first is None else (self.first,)
+        return (self.first, self.second) + self.more
+
+    @inputs.setter
+    def inputs(self, inputs):
+        inputs = tuple(inputs)
+        self.first, self.second = (inputs + (None, None))[:2]
+        self.more = inputs[2:]
+
+
+class Var(Node, Operand):
     """A variable of reverse mode: a value, and after ``backward()`` its adjoint ``grad``.
 
     ``Var(2.0, name="x1")`` makes an input. Arithmetic on Vars makes new Vars that
@@ -27,7 +56,7 @@ class Var(Operand):
     adds up the adjoints of every ``backward()`` call.
     """
 
-    __slots__ = ("value", "grad", "adjoint", "name", "op", "inputs", "partials", "__weakref__")
+    __slots__ = ("value", "grad", "adjoint", "name", "op", "partials", "__weakref__")
 
     def __init__(self, value, name=None):
         if isinstance(value, Operand):
@@ -39,21 +68,29 @@ class Var(Operand):
         self.value = as_real(value, f"the value of Var {name!r}" if name else "a Var's value")
         self.grad = self.adjoint = 0.0
         self.name = name
-        self.op = None
-        self.inputs = ()
-        self.partials = ()
+        self.op = self.first = self.second = None
+        self.more = self.partials = ()
 
     @staticmethod
-    def _apply(op, *args):
-        """The forward pass of one operation: a new node with its value and local partials."""
-        values = []
-        for a in args:
-            if not isinstance(a, Var):  # a number mixed in (the 2 in 2*x): a constant node
-                return Var._apply(op, *[x if isinstance(x, Var) else _constant(x) for x in args])
-            values.append(a.value)
+    def _apply(op, first, second=_UNARY, *more):
+        """The forward pass of one operation: a new node with its value and local partials.
+
+        Every operation runs this, so the common cases come first, spelled out: one input
+        or two, each a Var.
+        """
         node = Var.__new__(Var)  # not Var(...): evaluate() checks the value
         node.grad = node.adjoint = 0.0
-        node.name, node.op, node.inputs = None, op, args
+        node.name, node.op = None, op
+        if second is _UNARY and type(first) is Var:
+            node.first, node.second, node.more = first, None, ()
+            values = (first.value,)
+        elif type(first) is Var and type(second) is Var and not more:
+            node.first, node.second, node.more = first, second, ()
+            values = (first.value, second.value)
+        else:  # a number mixed in (the 2 in 2*x) becomes a constant node; or three inputs
+            inputs = [a if isinstance(a, Var) else _constant(a)
+                      for a in (first, second, *more) if a is not _UNARY]
+            node.inputs, values = inputs, [a.value for a in inputs]
         try:
             node.value, node.partials = evaluate(op, values)
         except AdlearnError as exc:  # say where in the graph it happened
@@ -125,8 +162,9 @@ def reverse_sweep(output, seed=1.0):
             # with the products this sweep would have made, one by one, in this order
             for child, term in zip(node.inputs, node.partials.swept(node.adjoint)):
                 child.adjoint += term
-        elif node.inputs:  # a leaf has no inputs to pass its adjoint on to
-            for child, partial in zip(node.inputs, node.partials):
+        elif node.first is not None:  # a leaf has no inputs to pass its adjoint on to
+            # zip stops with the partials, one per input: a unary node's None second is left
+            for child, partial in zip((node.first, node.second) + node.more, node.partials):
                 child.adjoint += node.adjoint * partial
         elif node.adjoint - node.adjoint != 0.0 and not node.is_constant:
             # an inf or nan adjoint flows on down to every input below it
@@ -163,14 +201,14 @@ def topological_order(output):
     are visited left to right, so for a tree this is the order Python evaluated it in
     (the trace's numbering relies on that).
     """
-    order, seen, stack = [], {output}, [(output, iter(output.inputs))]
+    order, seen, stack = [], {output, None}, [(output, iter(output.inputs))]
     while stack:
         node, inputs = stack[-1]
         for child in inputs:
-            if child not in seen:
+            if child not in seen:  # None, a unary node's second input, is seen from the start
                 seen.add(child)
-                if child.inputs:  # visit its inputs first, then come back here
-                    stack.append((child, iter(child.inputs)))
+                if child.first is not None:  # visit its inputs first, then come back here
+                    stack.append((child, iter((child.first, child.second) + child.more)))
                     break
                 order.append(child)  # a leaf (input or constant) has nothing to wait for
         else:  # every input has been emitted

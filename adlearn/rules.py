@@ -45,7 +45,9 @@ class Operand:
         """``x ** 3`` has a constant exponent; ``x ** y`` a variable one (another rule)."""
         return self._apply("pow" if isinstance(other, Operand) else "powc", self, other)
 
-    def __rpow__(self, other): return self._apply("pow", other, self)
+    def __rpow__(self, other):
+        """``2 ** x`` has a constant base (rule cpow, the mirror of powc)."""
+        return self._apply("cpow", other, self)
 
     def exp(self): return self._apply("exp", self)
     def log(self): return self._apply("log", self)
@@ -107,7 +109,7 @@ def _elementary(name, real_fn):
     def function(x):
         if isinstance(x, Operand):
             return x._apply(name, x)
-        if isinstance(x, (int, float)):
+        if type(x) is float or type(x) is int:  # not NumPy's float64, a float subclass
             return real_fn(x)
         return getattr(_numpy(), name)(x)
 
@@ -146,7 +148,8 @@ def _pow_by_exponent(out, a, b):
     at_zero = primal_number(a) == 0
     if at_zero is True or at_zero is False:  # one number (a float, or a Dual's)
         return 0.0 if at_zero and b > 0 else out * _log(a)
-    return out * _log(a + at_zero)  # an array, entry by entry: ln(0 + 1) = 0 where a = 0
+    flat = at_zero & (b > 0)  # an array, entry by entry: where a = 0 < b, ln(0 + 1) = 0;
+    return out * _log(a + flat)  # where a = 0 ≥ b, ln 0 stays (an error, as on a number)
 
 
 def _sigmoid(x):
@@ -201,6 +204,12 @@ RULES = _table(
          "{0}^{1}", "{{{0}}}^{{{1}}}", lambda sp, a, n: a ** n,
          "x^n needs x ≠ 0 when n < 1 (0 to a negative power, or an infinite derivative), "
          "and x ≥ 0 when n is not a whole number"),
+    # c ** x with a constant c: the base is a constant node, so no adjoint flows to it, and
+    # 0 ** x (x > 0) has the derivative 0 although x 0^(x-1), the base's partial, may not exist.
+    Rule("cpow", lambda c, x: c ** x, lambda out, c, x: (0.0, _pow_by_exponent(out, c, x)),
+         "{0}^{1}", "{{{0}}}^{{{1}}}", lambda sp, c, x: c ** x,
+         "c^x with a constant base c needs c > 0, or c = 0 with x > 0 (its derivative is "
+         "c^x ln c, and 0 when c = 0: 0^x is 0 for every x > 0)"),
     Rule("pow", lambda a, b: a ** b,
          lambda out, a, b: (b * a ** (b - 1), _pow_by_exponent(out, a, b)),
          "{0}^{1}", "{{{0}}}^{{{1}}}", lambda sp, a, b: a ** b,

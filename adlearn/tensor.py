@@ -35,13 +35,13 @@ from typing import Callable
 
 import numpy as np
 
-from .engine import topological_order
+from .engine import Node, topological_order
 from .errors import (AdlearnError, ArgumentError, DomainError, EntryError,
                      NotANumberError, OverflowDomainError, ShapeError)
 from .rules import RULES, Operand, _exp, evaluate, number_text
 
 
-class Tensor(Operand):
+class Tensor(Node, Operand):
     """A variable of reverse mode holding an array: ``value``, ``shape``, ``ndim``, and
     after ``backward()`` its adjoint ``grad`` (None until a sweep reaches it).
 
@@ -51,8 +51,7 @@ class Tensor(Operand):
     a shape, an index) in ``params``; elementwise ones their local ``partials``.
     """
 
-    __slots__ = ("value", "grad", "name", "op", "inputs", "partials", "params", "tangent",
-                 "__weakref__")
+    __slots__ = ("value", "grad", "name", "op", "partials", "params", "tangent", "__weakref__")
     __array_ufunc__ = None  # array + Tensor: NumPy hands the operation to Tensor.__radd__
 
     def __init__(self, value, name=None):

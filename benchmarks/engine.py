@@ -4,10 +4,11 @@ Both engines build the same graph of about 300,000 operations, the shape of a wi
 layer followed by a sum: for each i, ``relu(w_i * x_i)``, then a balanced tree of sums
 over all the terms. The script prints the forward pass (building the graph) and the
 backward sweep in microseconds per operation, with Python's garbage collector on (as a
-learner runs it) and off (the engines' own work), the peak memory per operation, and
-the ratios adlearn / micrograd. Targets (issues 2 and 9): forward + backward at most 1/3
-of micrograd's time with the collector on, the forward pass no slower than micrograd's
-with it off, memory at most 1/2.
+learner runs it) and off (the engines' own work), the ratios adlearn / micrograd, the
+peak memory per operation, and what the collector has to walk in the forward pass: the
+objects it tracks per operation, and its full collections. Targets (issues 2 and 9):
+forward + backward at most 1/3 of micrograd's time with the collector on, the forward
+pass no slower than micrograd's with it off, memory at most 1/2.
 
 Times are the CPU time of the process (``time.process_time``), which the other
 processes of a shared machine disturb less than the wall clock. Each measurement runs in
@@ -67,14 +68,18 @@ if what == "memory":
 else:
     if what == "gc off":
         gc.disable()
+    tracked, full = len(gc.get_objects()), gc.get_stats()[2]["collections"]
     start = time.process_time()  # CPU time: other processes on the machine count less
     out = build(xs, ws)
     middle = time.process_time()
+    full = gc.get_stats()[2]["collections"] - full  # full collections in the forward pass
+    tracked = len(gc.get_objects()) - tracked  # objects the collector walks, once it has looked
     out.backward()
     end = time.process_time()
     expected = sum(x.grad for x in xs) + sum(w.grad for w in ws)
     print(json.dumps({"forward": middle - start, "backward": end - middle,
-                      "value": value(out), "check": expected}))
+                      "value": value(out), "check": expected,
+                      "full collections": full, "tracked": tracked}))
 """
 
 
@@ -156,6 +161,11 @@ def main():
                 line += f"  ≤ {target:.2f} {'met' if met else 'MISSED'}"
                 line += f" in {sum(r <= target for r in ratios)} of {len(ratios)} runs"
             print(line)
+    collector = {e: runs[e, "gc on"][0] for e in ENGINES}  # the same in every run
+    print(f"{'objects gc tracks per op':30}"
+          + "".join(f"{collector[e]['tracked'] / ops:20.2f}" for e in ENGINES))
+    print(f"{'full collections, forward':30}"
+          + "".join(f"{collector[e]['full collections']:20d}" for e in ENGINES))
     ratio = memory["adlearn"] / memory["micrograd"]
     print(f"{'peak memory bytes/op':30}{memory['adlearn']:20.0f}{memory['micrograd']:20.0f}"
           f"{ratio:20.2f}  ≤ 0.50 {'met' if ratio <= 0.5 else 'MISSED'}")

@@ -33,14 +33,14 @@ from hypothesis import strategies as st
 
 import adlearn as ad
 
-OPS = ("add", "sub", "mul", "div", "neg", "powc", "pow", "exp", "log", "sqrt",
+OPS = ("add", "sub", "mul", "div", "neg", "powc", "cpow", "pow", "exp", "log", "sqrt",
        "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs")
-ARITY = {op: 2 if op in ("add", "sub", "mul", "div", "powc", "pow") else 1 for op in OPS}
+ARITY = {op: 2 if op in ("add", "sub", "mul", "div", "powc", "cpow", "pow") else 1 for op in OPS}
 
 # How each operation is applied to floats, Vars and Duals (the public API a learner uses).
 PYTHON = {
     "add": operator.add, "sub": operator.sub, "mul": operator.mul,
-    "div": operator.truediv, "neg": operator.neg, "powc": operator.pow,
+    "div": operator.truediv, "neg": operator.neg, "powc": operator.pow, "cpow": operator.pow,
     "pow": operator.pow, "exp": ad.exp, "log": ad.log, "sqrt": ad.sqrt, "sin": ad.sin,
     "cos": ad.cos, "tan": ad.tan, "tanh": ad.tanh, "sigmoid": ad.sigmoid,
     "relu": ad.relu, "abs": abs,
@@ -49,7 +49,7 @@ PYTHON = {
 # The same operations in SymPy, written independently of adlearn's rule table.
 SYMPY = {
     "add": operator.add, "sub": operator.sub, "mul": operator.mul,
-    "div": operator.truediv, "neg": operator.neg, "powc": operator.pow,
+    "div": operator.truediv, "neg": operator.neg, "powc": operator.pow, "cpow": operator.pow,
     "pow": operator.pow, "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "sin": sp.sin,
     "cos": sp.cos, "tan": sp.tan, "tanh": sp.tanh,
     "sigmoid": lambda a: 1 / (1 + sp.exp(-a)),
@@ -57,7 +57,7 @@ SYMPY = {
 }
 
 TEXT = {"add": "({} + {})", "sub": "({} - {})", "mul": "({} * {})", "div": "({} / {})",
-        "neg": "(-{})", "powc": "({} ** {})", "pow": "({} ** {})"}
+        "neg": "(-{})", "powc": "({} ** {})", "cpow": "({} ** {})", "pow": "({} ** {})"}
 
 LIMIT = 100.0  # largest |value| of a node
 POWC_EXPONENTS = (2.0, 3.0, -1.0, -2.0, 0.5, 1.5, -0.5)
@@ -163,13 +163,13 @@ def expressions(draw, max_inputs=3, max_steps=8, ops=OPS, low=-2.0, high=2.0):
             b = None
         elif op == "powc":
             b = draw(st.sampled_from(POWC_EXPONENTS))
+        elif op == "cpow":  # a number to a variable power: 2 ** x
+            a, b = draw(st.floats(0.1, 3.0)), a
         elif draw(st.booleans()):
             b = draw(st.integers(0, len(values) - 1))  # may be a again: x*x shares an input
         else:
             b = draw(st.floats(-3.0, 3.0).filter(lambda c: abs(c) > 0.1))  # as in 2*x
-        if op == "pow" and type(b) is float and draw(st.booleans()):
-            a, b = abs(b), a  # a number to a variable power: 2 ** x
-        elif op == "pow" or (op == "powc" and not b.is_integer()):
+        if op == "pow" or (op == "powc" and not b.is_integer()):
             a = positive(a)
         elif op == "powc" and b < 0 and abs(value_of(a)) < 0.1:
             a = positive(a)

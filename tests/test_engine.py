@@ -231,3 +231,49 @@ def test_every_one_argument_rule_is_also_a_method():
     for name in one_input:
         assert getattr(x, name)().op == name
     assert ad.Var(-2.0).abs().value == 2.0
+
+
+def test_a_node_is_one_object_for_the_garbage_collector():
+    """Issue 9: a node keeps its inputs in slots, not in a tuple, so each operation leaves
+    one object that Python's cyclic collector tracks and walks (its partials are a tuple
+    of floats, which the collector stops tracking at its first look)."""
+    x, y = Var(1.5), Var(2.5)
+    gc.collect()
+    before = len(gc.get_objects())
+    nodes = [(x * y).relu() + x for _ in range(1000)]  # 3 operations each
+    gc.collect()
+    tracked = len(gc.get_objects()) - before
+    assert tracked <= 3000 + 10  # the nodes, the list, a few others
+    assert nodes[0].inputs[1] is x
+
+
+def test_an_operation_of_three_inputs_keeps_them_in_order(rule_table_saved):
+    """A custom rule of three inputs: the third sits after first and second; inputs,
+    the sweep, the topological order and the trace's formula see all three."""
+    @ad.custom_derivative(lambda out, a, b, c: (b * c, a * c, a * b), text="{0}·{1}·{2}")
+    def product3(a, b, c):
+        return a * b * c
+
+    x, y, z = Var(2.0, name="x"), Var(3.0, name="y"), Var(5.0, name="z")
+    f = product3(x, y, z)
+    assert (f.first, f.second, f.more, f.inputs) == (x, y, (z,), (x, y, z))
+    assert ad.topological_order(f) == [x, y, z, f]
+    f.backward()
+    assert (x.grad, y.grad, z.grad) == (15.0, 10.0, 6.0)
+    assert ad.engine.formula(product3(x, 2.0, z)) == "x·2·z"
+    g = Var(1.0)
+    g.inputs = [x, y, z]  # the setter splits a sequence into the slots
+    assert (g.first, g.second, g.more) == (x, y, (z,))
+    g.inputs = (x,)
+    assert (g.first, g.second, g.more, g.inputs) == (x, None, (), (x,))
+
+
+@pytest.fixture
+def rule_table_saved():
+    """The rule table as it was, after a test that adds a custom rule."""
+    from adlearn.rules import RULES
+
+    saved = dict(RULES)
+    yield
+    RULES.clear()
+    RULES.update(saved)
