@@ -467,7 +467,7 @@ def test_a_killed_worker_keeps_the_points_earned_before_it(tmp_path):
     nb = answered(source(), step="open('sleeping', 'w').close()\nimport time\ntime.sleep(60)")
     notebooks.write(nb, tmp_path / "sleepy.ipynb")
     exercise, template, root = batch.find_template(NAME)
-    result = []
+    result, before = [], grading_folders()
     thread = threading.Thread(target=lambda: result.append(batch.grade_submission(
         tmp_path / "sleepy.ipynb", NAME, nbformat.writes(template), root, LIMITS)))
     thread.start()
@@ -481,11 +481,11 @@ def test_a_killed_worker_keeps_the_points_earned_before_it(tmp_path):
             break
         time.sleep(0.1)
     thread.join(60)
-    for left in Path(tempfile_dir()).glob("adlearn-grade-*/sleeping"):  # the worker's,
-        shutil.rmtree(left.parent)  # which it could not remove
     grade = result[0]
     assert grade.marks["central"].status == "passed" and grade.total == POINTS["central"]
     assert grade.marks["step"].status == "error" and "worker stopped" in grade.marks["step"].detail
+    for left in grading_folders() - before:  # the killed worker's, which it could not remove
+        shutil.rmtree(left)
 
 
 def tempfile_dir():
@@ -502,6 +502,82 @@ def _is_my_worker(pid):
         return False
     return (int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid()
             and "adlearn.grading.worker" in cmdline)
+
+
+def grading_folders():
+    return set(Path(tempfile_dir()).glob("adlearn-grade-*"))
+
+
+def my_workers():
+    return [pid for pid in filter(str.isdigit, os.listdir("/proc")) if _is_my_worker(pid)]
+
+
+def counting(calls, f):
+    """f, which also appends its arguments to calls."""
+    def counted(*args):
+        calls.append(args)
+        return f(*args)
+    return counted
+
+
+LEAVES = hostile("import builtins, os, subprocess\n"
+                 "open('left-behind.txt', 'w').close()\n"
+                 "builtins.LEFT_BEHIND = os.environ['LEFT_BEHIND'] = '1'\n"
+                 f"subprocess.Popen(['sleep', '{MARKER}'], start_new_session=True)\n"
+                 "started = []\ntry:\n"
+                 "    for _ in range(200):\n"
+                 "        started.append(subprocess.Popen(['sleep', '30']))\n"
+                 "except OSError:\n    pass")
+FINDS = hostile("import builtins, os\n"
+                "found = (os.path.exists('left-behind.txt') or hasattr(builtins, 'LEFT_BEHIND')"
+                " or 'LEFT_BEHIND' in os.environ)",
+                step="h_best = 0.0 if found else 1e-5")
+
+
+def test_one_worker_grades_a_threads_submissions_each_in_a_fresh_kernel_and_folder(
+        tmp_path, monkeypatch):
+    """-j 1: one worker grades the six in turn, and loads the question table once; what
+    one leaves (a file in its folder, a module attribute, an environment variable, a
+    process; a fork bomb filling its process limit while the next kernel starts up), the
+    next does not find. When grade returns, no worker, kernel or folder is left."""
+    started, tables = [], []
+    monkeypatch.setattr(batch.Worker, "__init__", counting(started, batch.Worker.__init__))
+    monkeypatch.setattr(course, "exercise", counting(tables, course.exercise))
+    for i, nb in enumerate([LEAVES, FINDS] * 3):
+        notebooks.write(nb, tmp_path / f"{i}.ipynb")
+    exercise, template, root = batch.find_template(NAME)
+    before = grading_folders()
+    tables.clear()
+    grades = batch.grade(exercise, template, root, [tmp_path], jobs=1, limits=LIMITS)
+    assert [g.total for g in grades] == [FULL] * 6
+    assert len(started) == 1 and len(tables) == 1
+    assert grading_folders() <= before and my_workers() == [] and alive_markers() == []
+
+
+def test_a_worker_past_its_deadline_is_killed_and_the_next_submission_gets_a_new_one(
+        tmp_path, monkeypatch):
+    slow = answered(source(), central="import time\ntime.sleep(60)")  # before any mark
+    notebooks.write(slow, tmp_path / "slow.ipynb")
+    notebooks.write(source(), tmp_path / "solution.ipynb")
+    exercise, template, root = batch.find_template(NAME)
+    args = (NAME, nbformat.writes(template), root, LIMITS)
+    monkeypatch.setattr(batch, "deadline", lambda text, limits: 3)
+    slow = batch.grade_submission(tmp_path / "slow.ipynb", *args)
+    assert {m.status for q, m in slow.marks.items() if q in QUESTIONS} == {"timeout"}
+    assert slow.marks["step"].detail == "the whole notebook ran over 3 s"
+    assert my_workers() == []  # killed, with its kernels
+    monkeypatch.undo()
+    assert batch.grade_submission(tmp_path / "solution.ipynb", *args).total == FULL
+    assert len(my_workers()) == 1  # this thread's new worker, kept for its next submission
+    batch.close_workers()
+    assert my_workers() == []
+
+
+def test_sandboxes_started_one_after_another_have_users_of_their_own():
+    from adlearn.grading import sandbox
+
+    users = [sandbox.new_user() for _ in range(sandbox.USERS_EACH)]
+    assert len(set(users)) == len(users) and min(users) >= sandbox.FIRST_UID
 
 
 def test_without_the_sandbox_the_answers_are_still_judged_outside(tmp_path):
