@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import shutil
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -99,7 +100,8 @@ FORGED = json.dumps({"question": "central", "status": "passed", "points": 3000})
 SEES = f"""import os, glob
 seen = [p for p in [{SOURCES!r}, {str(Path.cwd() / "tests")!r}, {str(Path.cwd() / "exercises")!r},
                     FOLDER] if os.path.exists(p)]
-seen += [p for p in glob.glob("/tmp/adlearn-grade-*") if p != os.getcwd()]
+seen += [p for p in glob.glob("/tmp/adlearn-*") + glob.glob("/tmp/adlearn-*/*")
+         if not os.getcwd().startswith(p)]
 """
 
 
@@ -174,7 +176,8 @@ def submissions(folder=""):
                              "        started.append(subprocess.Popen(['sleep', '30']))\n"
                              "except OSError:\n    pass",
                              order=f"error_factor = 100 if len(started) < {LIMITS.processes} else 0"),
-        "overwrites_others": hostile("import glob\nfor p in glob.glob('/tmp/adlearn-grade-*/*.ipynb') "
+        "overwrites_others": hostile("import glob\n"
+                                     "for p in glob.glob('/tmp/adlearn-*/*/*.ipynb') "
                                      f"+ glob.glob('/tmp/*/*.ipynb') + [{str(folder)!r} + "
                                      f"'/solution.ipynb', {PLANTED!r}]:\n"
                                      "    try:\n        open(p, 'w').write('gone')\n"
@@ -461,13 +464,24 @@ def test_the_grade_command_reports_bad_arguments_in_one_line(argv, problem, caps
     assert problem in err and len(err.strip().splitlines()) == 1
 
 
-def test_a_killed_worker_keeps_the_points_earned_before_it(tmp_path):
+@pytest.fixture
+def temp(monkeypatch):
+    """A folder of this test's own for the grader's temporary files (others share the
+    machine's /tmp): the workers' folders, and in them their kernels'. Its path is
+    short, as the kernels' unix sockets need."""
+    folder = Path(tempfile.mkdtemp(prefix="adlearn-test-"))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_a_killed_worker_keeps_the_points_earned_before_it(tmp_path, temp):
     """The worker is killed from outside while the kernel sleeps in the second question:
     the first question's mark, already sent, stands."""
     nb = answered(source(), step="open('sleeping', 'w').close()\nimport time\ntime.sleep(60)")
     notebooks.write(nb, tmp_path / "sleepy.ipynb")
     exercise, template, root = batch.find_template(NAME)
-    result, before = [], grading_folders()
+    result = []
     thread = threading.Thread(target=lambda: result.append(batch.grade_submission(
         tmp_path / "sleepy.ipynb", NAME, nbformat.writes(template), root, LIMITS)))
     thread.start()
@@ -475,7 +489,7 @@ def test_a_killed_worker_keeps_the_points_earned_before_it(tmp_path):
     while not result and time.monotonic() < deadline:
         workers = [pid for pid in filter(str.isdigit, os.listdir("/proc"))
                    if _is_my_worker(pid)]
-        sleeping = [p for p in Path(tempfile_dir()).glob("adlearn-grade-*/sleeping")]
+        sleeping = list(temp.glob("adlearn-worker-*/adlearn-grade-*/sleeping"))
         if workers and sleeping:
             os.kill(int(workers[0]), 9)
             break
@@ -484,14 +498,7 @@ def test_a_killed_worker_keeps_the_points_earned_before_it(tmp_path):
     grade = result[0]
     assert grade.marks["central"].status == "passed" and grade.total == POINTS["central"]
     assert grade.marks["step"].status == "error" and "worker stopped" in grade.marks["step"].detail
-    for left in grading_folders() - before:  # the killed worker's, which it could not remove
-        shutil.rmtree(left)
-
-
-def tempfile_dir():
-    import tempfile
-
-    return tempfile.gettempdir()
+    assert list(temp.iterdir()) == []  # the killed worker's folder, with its kernels'
 
 
 def _is_my_worker(pid):
@@ -502,10 +509,6 @@ def _is_my_worker(pid):
         return False
     return (int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid()
             and "adlearn.grading.worker" in cmdline)
-
-
-def grading_folders():
-    return set(Path(tempfile_dir()).glob("adlearn-grade-*"))
 
 
 def my_workers():
@@ -535,7 +538,7 @@ FINDS = hostile("import builtins, os\n"
 
 
 def test_one_worker_grades_a_threads_submissions_each_in_a_fresh_kernel_and_folder(
-        tmp_path, monkeypatch):
+        tmp_path, temp, monkeypatch):
     """-j 1: one worker grades the six in turn, and loads the question table once; what
     one leaves (a file in its folder, a module attribute, an environment variable, a
     process; a fork bomb filling its process limit while the next kernel starts up), the
@@ -546,31 +549,31 @@ def test_one_worker_grades_a_threads_submissions_each_in_a_fresh_kernel_and_fold
     for i, nb in enumerate([LEAVES, FINDS] * 3):
         notebooks.write(nb, tmp_path / f"{i}.ipynb")
     exercise, template, root = batch.find_template(NAME)
-    before = grading_folders()
     tables.clear()
     grades = batch.grade(exercise, template, root, [tmp_path], jobs=1, limits=LIMITS)
     assert [g.total for g in grades] == [FULL] * 6
     assert len(started) == 1 and len(tables) == 1
-    assert grading_folders() <= before and my_workers() == [] and alive_markers() == []
+    assert list(temp.iterdir()) == [] and my_workers() == [] and alive_markers() == []
 
 
 def test_a_worker_past_its_deadline_is_killed_and_the_next_submission_gets_a_new_one(
-        tmp_path, monkeypatch):
+        tmp_path, temp, monkeypatch):
     slow = answered(source(), central="import time\ntime.sleep(60)")  # before any mark
     notebooks.write(slow, tmp_path / "slow.ipynb")
     notebooks.write(source(), tmp_path / "solution.ipynb")
     exercise, template, root = batch.find_template(NAME)
     args = (NAME, nbformat.writes(template), root, LIMITS)
+    deadline = batch.deadline
     monkeypatch.setattr(batch, "deadline", lambda text, limits: 3)
     slow = batch.grade_submission(tmp_path / "slow.ipynb", *args)
     assert {m.status for q, m in slow.marks.items() if q in QUESTIONS} == {"timeout"}
     assert slow.marks["step"].detail == "the whole notebook ran over 3 s"
-    assert my_workers() == []  # killed, with its kernels
-    monkeypatch.undo()
+    assert my_workers() == [] and list(temp.iterdir()) == []  # killed, with its kernels
+    monkeypatch.setattr(batch, "deadline", deadline)
     assert batch.grade_submission(tmp_path / "solution.ipynb", *args).total == FULL
     assert len(my_workers()) == 1  # this thread's new worker, kept for its next submission
     batch.close_workers()
-    assert my_workers() == []
+    assert my_workers() == [] and list(temp.iterdir()) == []
 
 
 def test_sandboxes_started_one_after_another_have_users_of_their_own():

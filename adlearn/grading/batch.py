@@ -29,6 +29,7 @@ import json
 import math
 import os
 import queue
+import shutil
 import stat
 import subprocess
 import sys
@@ -114,14 +115,17 @@ class Worker:
     """A worker process (``python -m adlearn.grading.worker``) set up for one command's
     submissions (setup: the student version, the course folder, the exercise's name,
     the limits, whether to sandbox), which grades them one at a time. The question
-    table is loaded once, here and in the worker, never in a kernel."""
+    table is loaded once, here and in the worker, never in a kernel. Its kernels'
+    folders are made in a folder of its own, removed when it ends, killed or not."""
 
     def __init__(self, setup):
         self.setup, self.exercise = setup, course.exercise(setup["exercise"], setup["root"])
         self.lock, self.closed, self.lines = threading.Lock(), False, queue.Queue()
-        self.process = subprocess.Popen([sys.executable, "-m", "adlearn.grading.worker"],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.DEVNULL, text=True)
+        self.folder = tempfile.mkdtemp(prefix="adlearn-worker-")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "adlearn.grading.worker", self.folder],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True)
         threading.Thread(target=self._read, daemon=True).start()
         self._send(setup)
 
@@ -152,12 +156,14 @@ class Worker:
                 try:
                     line = self.lines.get(timeout=max(end - time.monotonic(), 0))
                 except queue.Empty:
-                    self.kill()
+                    self.closed = True
+                    self.finish(0)
                     return marks, f"the whole notebook ran over {seconds:g} s"
                 if line is None:
                     self.closed = True
+                    self.finish(0)
                     return marks, (f"the grader's worker stopped "
-                                   f"(exit code {self.process.wait()})")
+                                   f"(exit code {self.process.returncode})")
                 try:
                     entry = json.loads(line)
                 except ValueError:
@@ -169,14 +175,9 @@ class Worker:
                     if mark:
                         marks.setdefault(entry["question"], mark)
 
-    def kill(self):
-        self.closed = True
-        self.process.kill()
-        self.process.wait()
-
     def close(self):
-        """Tell it to stop once idle: it stops its next kernel and removes its folder.
-        False if it is grading now (then it stays, for its thread to use or replace)."""
+        """Tell it to stop once idle (then it stops its next kernel). False if it is
+        grading now: then it stays, for its thread to use or replace."""
         if not self.lock.acquire(blocking=False):
             return False
         try:
@@ -188,6 +189,16 @@ class Worker:
         finally:
             self.lock.release()
         return True
+
+    def finish(self, seconds):
+        """Wait at most seconds for it to end, then kill it (and so its kernels, which
+        die with it); remove its folder."""
+        try:
+            self.process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 _kept = threading.local()  # the worker of each grading thread
@@ -215,10 +226,7 @@ def close_workers(wait=10):
         _workers[:] = [w for w in _workers if w not in closed]
     end = time.monotonic() + wait
     for worker in closed:
-        try:
-            worker.process.wait(timeout=max(end - time.monotonic(), 0))
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        worker.finish(max(end - time.monotonic(), 0))
 
 
 atexit.register(close_workers)

@@ -1,14 +1,14 @@
-"""The worker process that grades submissions: ``python -m adlearn.grading.worker``.
+"""The worker process that grades submissions: ``python -m adlearn.grading.worker FOLDER``.
 
 It reads, as JSON lines on stdin, what every submission of a command shares (the student
 version, the course folder, the exercise's name, the limits, whether to sandbox), then
 one submission's text a line. For each one it runs the learner's cells in a fresh
 kernel, probes the answers at each grading cell and judges them here, and writes each
 question's mark as one JSON line on stdout as soon as it is decided, then
-``{"done": true}``. Each kernel has a private folder of its own, and is started one
-submission ahead, so that it starts up while the worker grades the submission before;
-nothing of one submission's kernel or folder is left for the next. The worker ends when
-its stdin does. See batch.py for the whole picture.
+``{"done": true}``. Each kernel has a private folder of its own (in FOLDER) and is
+started one submission ahead, so that it starts up while the worker grades the one
+before; nothing of one submission's kernel or folder is left for the next. The worker
+ends when its stdin does. See batch.py for the whole picture.
 """
 
 import ast
@@ -121,9 +121,9 @@ class Kernel:
     (it starts up while the worker goes on); if it could not start, NotebookClient
     tries again when it is used, and says why it cannot."""
 
-    def __init__(self, limits, sandboxed):
+    def __init__(self, limits, sandboxed, where):
         self.limits, self.sandboxed = limits, sandboxed
-        self.place = tempfile.TemporaryDirectory(prefix="adlearn-grade-")
+        self.place = tempfile.TemporaryDirectory(prefix="adlearn-grade-", dir=where)
         self.folder, self.user = self.place.name, sandbox.new_user()
         self.km = SandboxedKernelManager(self.folder, limits, sandboxed, self.user)
         try:  # the kernel gets none of this process's streams: its marks go to stdout
@@ -294,10 +294,11 @@ def main():
     # what a kernel sends cannot exhaust this process's memory
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * 2**20,) * 2)
     template = nbformat.reads(setup["template"], as_version=4)
-    kernel = Kernel(limits, setup["sandboxed"])
+    where = sys.argv[1]  # the folder for the kernels' folders
+    kernel = Kernel(limits, setup["sandboxed"], where)
     try:
         for line in sys.stdin:
-            current, kernel = kernel, Kernel(limits, setup["sandboxed"])  # the next one's
+            current, kernel = kernel, Kernel(limits, setup["sandboxed"], where)  # the next
             try:
                 grade_notebook(json.loads(line)["submission"], template, exercise, current)
             except Exception as exc:  # reported for every question not marked yet
