@@ -576,6 +576,22 @@ def test_a_worker_past_its_deadline_is_killed_and_the_next_submission_gets_a_new
     assert my_workers() == [] and list(temp.iterdir()) == []
 
 
+def test_the_grade_command_starts_its_workers_before_the_cluster_and_no_more_than_needed(
+        tmp_path, temp, monkeypatch):
+    """local:4 with two submissions: two workers, started before the LocalCluster, taken
+    by its threads; none is left when the command ends."""
+    started, when = [], []
+    monkeypatch.setattr(batch.Worker, "__init__", counting(started, batch.Worker.__init__))
+    executor = batch.executor
+    monkeypatch.setattr(batch, "executor", lambda *a: when.append(len(started)) or executor(*a))
+    for name in ("a", "b"):
+        notebooks.write(source(), tmp_path / "in" / f"{name}.ipynb")
+    assert main(["grade", NAME, str(tmp_path / "in"), "-o", str(tmp_path / "g.csv"),
+                 "--scheduler", "local:4"]) == 0
+    assert when == [2] and len(started) == 2
+    assert my_workers() == [] and list(temp.glob("adlearn-*")) == []  # dask's scratch stays
+
+
 def test_sandboxes_started_one_after_another_have_users_of_their_own():
     from adlearn.grading import sandbox
 
@@ -595,9 +611,10 @@ def test_without_the_sandbox_the_answers_are_still_judged_outside(tmp_path):
     assert solution.total == FULL and hard_coded.marks["central"].status == "failed"
 
 
-def test_a_grader_killed_midway_resumes_losing_nothing_and_grading_only_the_rest(tmp_path):
+def test_a_grader_killed_midway_resumes_losing_nothing_and_grading_only_the_rest(tmp_path, temp):
     """SIGKILL the grader (and its workers) once a grade is recorded; change one graded
-    submission; --resume grades only what was missing or changed, and the CSV is whole."""
+    submission; --resume grades only what was missing or changed, and the CSV is whole.
+    (The killed workers' folders are left in temp, removed with it.)"""
     import signal
     import subprocess
     import sys
@@ -608,8 +625,9 @@ def test_a_grader_killed_midway_resumes_losing_nothing_and_grading_only_the_rest
     out, record = tmp_path / "grades.csv", tmp_path / "grades.jsonl"
     argv = [sys.executable, "-m", "adlearn.cli", "grade", NAME, str(folder), "-o", str(out),
             "-j", "1", "--timeout", "10"]
+    env = {**os.environ, "TMPDIR": str(temp)}
     grader = subprocess.Popen(argv, start_new_session=True, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+                              stderr=subprocess.DEVNULL, env=env)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and grader.poll() is None and (
             not record.exists() or len(record.read_text().splitlines()) < 2):
@@ -620,7 +638,7 @@ def test_a_grader_killed_midway_resumes_losing_nothing_and_grading_only_the_rest
     assert 1 <= len(before) < 4 and not out.exists()
     changed = folder / os.path.basename(before[0]["submission"])
     notebooks.write(blank(), changed)  # a resubmission of a graded one
-    assert subprocess.run(argv + ["--resume"], capture_output=True).returncode == 0
+    assert subprocess.run(argv + ["--resume"], capture_output=True, env=env).returncode == 0
     after = [json.loads(line) for line in record.read_text().splitlines()[1:]]
     graded = [e["submission"] for e in after[len(before):]]
     assert after[:len(before)] == before  # nothing lost

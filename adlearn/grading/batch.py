@@ -86,8 +86,7 @@ class Grade:
 def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed=True):
     """Grade one submitted notebook file of the exercise called name into a Grade (never
     raises). Every argument is plain data, so a thread pool or a cluster can call it."""
-    setup = {"template": template_text, "root": str(root), "exercise": name,
-             "sandboxed": sandboxed, "limits": list(astuple(limits))}
+    setup = _setup(name, template_text, root, limits, sandboxed)
     exercise = _worker(setup).exercise
     try:
         text = read_submission_file(path)
@@ -102,6 +101,12 @@ def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed
     for q in exercise.questions:
         marks.setdefault(q.id, Mark(status, 0.0, why or "the grader's worker gave no mark"))
     return Grade(str(path), {q.id: marks[q.id] for q in exercise.questions}, content_hash(text))
+
+
+def _setup(name, template_text, root, limits, sandboxed):
+    """What a worker is set up with: what every submission of a command shares."""
+    return {"template": template_text, "root": str(root), "exercise": name,
+            "sandboxed": sandboxed, "limits": list(astuple(limits))}
 
 
 def deadline(text, limits):
@@ -203,18 +208,36 @@ class Worker:
 
 _kept = threading.local()  # the worker of each grading thread
 _workers = []  # every worker this process started and has not closed
+_spares = []  # those started ahead, not yet taken by a thread
 _workers_lock = threading.Lock()
 
 
+def start_workers(n, exercise, template, root, limits=Limits(), sandboxed=True):
+    """Start n workers now, for the first grading threads to take as their own: they
+    (and their first kernels) start up while the command starts the rest."""
+    import nbformat
+
+    setup = _setup(exercise.name, nbformat.writes(template), root, limits, sandboxed)
+    started = [Worker(setup) for _ in range(n)]
+    with _workers_lock:
+        _workers.extend(started)
+        _spares.extend(started)
+
+
 def _worker(setup):
-    """The calling thread's worker for setup, started (or replaced) if need be."""
+    """The calling thread's worker for setup: its own, a spare, or a new one."""
     worker = getattr(_kept, "worker", None)
     if worker is None or not worker.usable(setup):
         if worker is not None:
             worker.close()
-        worker = _kept.worker = Worker(setup)
         with _workers_lock:
-            _workers.append(worker)
+            worker = next((w for w in _spares if w.usable(setup)), None)
+            if worker:
+                _spares.remove(worker)
+            else:
+                worker = Worker(setup)
+                _workers.append(worker)
+        _kept.worker = worker
     return worker
 
 
@@ -224,6 +247,7 @@ def close_workers(wait=10):
     with _workers_lock:
         closed = [w for w in _workers if w.close()]
         _workers[:] = [w for w in _workers if w not in closed]
+        _spares[:] = [w for w in _spares if w not in closed]
     end = time.monotonic() + wait
     for worker in closed:
         worker.finish(max(end - time.monotonic(), 0))
@@ -387,6 +411,20 @@ def find_template(name_or_path, root=None):
 # --- many submissions ----------------------------------------------------------------
 
 
+def local_slots(scheduler=None, jobs=1):
+    """How many submissions this machine grades at once: jobs, or N for ``local:N``; 0
+    on a cluster elsewhere."""
+    if not scheduler:
+        return max(1, jobs)
+    if not scheduler.startswith("local:"):
+        return 0
+    n = scheduler.removeprefix("local:")
+    if not n.isdigit() or int(n) < 1:
+        raise GradingError(f"--scheduler {scheduler}: give local:N with N workers, "
+                           "a whole number of at least 1")
+    return int(n)
+
+
 @contextmanager
 def executor(scheduler=None, jobs=1):
     """Where grade_submission runs, as a concurrent.futures executor: jobs threads here
@@ -395,9 +433,10 @@ def executor(scheduler=None, jobs=1):
     this process: each task's worker and kernel are processes of their own, so the
     sandbox does not depend on dask's). A scheduler that cannot be reached is a
     GradingError, before anything is graded. At the end, the workers are stopped."""
+    slots = local_slots(scheduler, jobs)
     if not scheduler:
         try:
-            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            with ThreadPoolExecutor(max_workers=slots) as pool:
                 yield pool
         finally:
             close_workers()
@@ -408,12 +447,8 @@ def executor(scheduler=None, jobs=1):
         raise GradingError("--scheduler needs dask.distributed: "
                            "pip install 'adlearn[grade]'") from None
     cluster = None
-    if scheduler.startswith("local:"):
-        n = scheduler.removeprefix("local:")
-        if not n.isdigit() or int(n) < 1:
-            raise GradingError(f"--scheduler {scheduler}: give local:N with N workers, "
-                               "a whole number of at least 1")
-        cluster = LocalCluster(n_workers=int(n), threads_per_worker=1, processes=False,
+    if slots:
+        cluster = LocalCluster(n_workers=slots, threads_per_worker=1, processes=False,
                                dashboard_address=None)
     try:
         client = Client(cluster or scheduler, timeout="5s")

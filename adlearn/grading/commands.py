@@ -105,7 +105,10 @@ def cmd_grade(args):
                                "the references and other submissions: add --no-sandbox "
                                "to grade anyway")
     exercise, template, root = batch.find_template(args.exercise, args.course)
-    batch.submission_files(args.submissions, say=lambda line: None)  # before the record opens
+    files = batch.submission_files(args.submissions, say=lambda line: None)  # before the
+    # record opens; the workers start up while the rest (a LocalCluster, say) does
+    batch.start_workers(min(batch.local_slots(args.scheduler, jobs), len(files)), exercise,
+                        template, root, limits, sandboxed=not args.no_sandbox)
     with batch.executor(args.scheduler, jobs) as pool:  # a scheduler is reached first
         record = batch.Record(exercise, batch.record_path(args.output), resume=args.resume)
         try:

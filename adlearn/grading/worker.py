@@ -19,20 +19,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-# nbformat's jsonschema imports rfc3987_syntax, when installed, only to check IRI formats,
-# which notebooks do not use; it compiles a grammar on import, a second per worker.
-sys.modules.setdefault("rfc3987_syntax", None)
+from . import notebooks  # first: it imports nbformat (see there)
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
 
-import nbformat  # noqa: E402
-from jupyter_client.manager import AsyncKernelManager  # noqa: E402
-from jupyter_core.utils import run_sync  # noqa: E402
-from nbclient import NotebookClient  # noqa: E402
-from nbclient.exceptions import DeadKernelError  # noqa: E402
-
-from . import batch, course, notebooks, sandbox  # noqa: E402
-from .batch import DIED, ERROR, INVALID, MANUAL, MISSING, TIMEOUT  # noqa: E402
-from .limits import Limits  # noqa: E402
-from .questions import NOT_ANSWERED, PASSED  # noqa: E402
+from . import batch, course, sandbox
+from .batch import DIED, ERROR, INVALID, MANUAL, MISSING, TIMEOUT
+from .limits import Limits
+from .questions import NOT_ANSWERED, PASSED
 
 TIMEOUT_ENAME = "CellTimeout"
 
