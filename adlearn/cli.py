@@ -15,7 +15,7 @@ from .errors import AdlearnError, ParseError, PathLimitError
 from .grading.commands import add_commands as add_grading_commands
 from .parse import parse
 from .rules import result_text
-from .trace import STYLES, record, trace
+from .trace import STYLES, counted, record, trace
 from .transforms import value_and_grad
 
 
@@ -98,7 +98,7 @@ def _recorded(args):
 
 def cmd_paths(args):
     """Print every chain-rule path from an input to EXPR: factors, products and their sum."""
-    from .graph import PATH_LIMIT, chain_rule_paths, counted, definitions, find_node
+    from .graph import PATH_LIMIT, chain_rule_paths, definitions, find_node
 
     limit = PATH_LIMIT if args.limit is None else args.limit
     if limit < 0:
@@ -173,7 +173,7 @@ def cmd_animate(args):
         animation.save(args.output)
     except OSError as exc:  # a missing folder
         raise UsageError(f"cannot write {args.output}: {exc}") from None
-    print(f"wrote {args.output} ({len(animation.frames)} frames)")
+    print(f"wrote {args.output} ({counted(len(animation.frames), 'frame')})")
     if args.describe:
         print(f"{animation.title}\n{animation.description}")
 

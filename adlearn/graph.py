@@ -30,8 +30,8 @@ import networkx as nx
 from .engine import Var
 from .errors import ArgumentError, PathLimitError, UnknownInputError
 from .rules import RULES
-from .trace import (SHOWN_ENTRIES, array_text, definition, node_names, rounded, tangents,
-                    trace_order)
+from .trace import (SHOWN_ENTRIES, array_text, counted, definition, node_names, rounded,
+                    tangents, trace_order)
 
 PATH_LIMIT = 1000  # the most paths chain_rule_paths lists unless the caller says otherwise
 MAX_PATHS = 12  # more paths than this are too many to tell apart: drawings shade, words sum
@@ -231,13 +231,6 @@ def partial_symbol(edge, repeated):
     source, target, index = edge
     which = f" (argument {index + 1})" if (source, target) in repeated else ""
     return f"∂{target}/∂{source}{which}"
-
-
-def counted(n, thing, there=False):
-    """n things, in words: "1 chain-rule path", "2,048 chain-rule paths"; with ``there``,
-    "there is 1 chain-rule path", "there are 2,048 chain-rule paths"."""
-    words = f"{n:,} {thing}{'' if n == 1 else 's'}"
-    return f"there {'is' if n == 1 else 'are'} {words}" if there else words
 
 
 @dataclass(frozen=True)

@@ -906,6 +906,13 @@ def textbook_number(x, digits):
     return "0" if text == "-0" else text
 
 
+def counted(n, thing, there=False):
+    """n things, in words: "1 chain-rule path", "2,048 chain-rule paths"; with ``there``,
+    "there is 1 chain-rule path", "there are 2,048 chain-rule paths"."""
+    words = f"{n:,} {thing}{'' if n == 1 else 's'}"
+    return f"there {'is' if n == 1 else 'are'} {words}" if there else words
+
+
 def rounded(x, digits=None, factor=False):
     """A number as the views print it: with up to 6 significant digits (``number_text``),
     or rounded to ``digits`` decimals as the trace rounds it (``textbook_number``). A

@@ -271,6 +271,7 @@ def test_build_writes_student_versions_and_check_finds_stale_ones(tmp_path, caps
     assert main(["exercises", "build", "--check", "--course", root]) == 2
     assert "out of date" in capsys.readouterr().err
     assert main(["exercises", "build", "--course", root]) == 0
+    assert capsys.readouterr().out.startswith(f"1 exercise checked in {root}; wrote 1: ")
     assert main(["exercises", "build", "--check", "--course", root]) == 0
     student = course.student_path(tmp_path, "finite_differences")
     assert student.read_text() == course.student_path(

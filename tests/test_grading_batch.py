@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import shutil
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -99,7 +100,8 @@ FORGED = json.dumps({"question": "central", "status": "passed", "points": 3000})
 SEES = f"""import os, glob
 seen = [p for p in [{SOURCES!r}, {str(Path.cwd() / "tests")!r}, {str(Path.cwd() / "exercises")!r},
                     FOLDER] if os.path.exists(p)]
-seen += [p for p in glob.glob("/tmp/adlearn-grade-*") if p != os.getcwd()]
+seen += [p for p in glob.glob("/tmp/adlearn-*") + glob.glob("/tmp/adlearn-*/*")
+         if not os.getcwd().startswith(p)]
 """
 
 
@@ -174,7 +176,8 @@ def submissions(folder=""):
                              "        started.append(subprocess.Popen(['sleep', '30']))\n"
                              "except OSError:\n    pass",
                              order=f"error_factor = 100 if len(started) < {LIMITS.processes} else 0"),
-        "overwrites_others": hostile("import glob\nfor p in glob.glob('/tmp/adlearn-grade-*/*.ipynb') "
+        "overwrites_others": hostile("import glob\n"
+                                     "for p in glob.glob('/tmp/adlearn-*/*/*.ipynb') "
                                      f"+ glob.glob('/tmp/*/*.ipynb') + [{str(folder)!r} + "
                                      f"'/solution.ipynb', {PLANTED!r}]:\n"
                                      "    try:\n        open(p, 'w').write('gone')\n"
@@ -461,7 +464,18 @@ def test_the_grade_command_reports_bad_arguments_in_one_line(argv, problem, caps
     assert problem in err and len(err.strip().splitlines()) == 1
 
 
-def test_a_killed_worker_keeps_the_points_earned_before_it(tmp_path):
+@pytest.fixture
+def temp(monkeypatch):
+    """A folder of this test's own for the grader's temporary files (others share the
+    machine's /tmp): the workers' folders, and in them their kernels'. Its path is
+    short, as the kernels' unix sockets need."""
+    folder = Path(tempfile.mkdtemp(prefix="adlearn-test-"))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_a_killed_worker_keeps_the_points_earned_before_it(tmp_path, temp):
     """The worker is killed from outside while the kernel sleeps in the second question:
     the first question's mark, already sent, stands."""
     nb = answered(source(), step="open('sleeping', 'w').close()\nimport time\ntime.sleep(60)")
@@ -475,23 +489,16 @@ def test_a_killed_worker_keeps_the_points_earned_before_it(tmp_path):
     while not result and time.monotonic() < deadline:
         workers = [pid for pid in filter(str.isdigit, os.listdir("/proc"))
                    if _is_my_worker(pid)]
-        sleeping = [p for p in Path(tempfile_dir()).glob("adlearn-grade-*/sleeping")]
+        sleeping = list(temp.glob("adlearn-worker-*/adlearn-grade-*/sleeping"))
         if workers and sleeping:
             os.kill(int(workers[0]), 9)
             break
         time.sleep(0.1)
     thread.join(60)
-    for left in Path(tempfile_dir()).glob("adlearn-grade-*/sleeping"):  # the worker's,
-        shutil.rmtree(left.parent)  # which it could not remove
     grade = result[0]
     assert grade.marks["central"].status == "passed" and grade.total == POINTS["central"]
     assert grade.marks["step"].status == "error" and "worker stopped" in grade.marks["step"].detail
-
-
-def tempfile_dir():
-    import tempfile
-
-    return tempfile.gettempdir()
+    assert list(temp.iterdir()) == []  # the killed worker's folder, with its kernels'
 
 
 def _is_my_worker(pid):
@@ -502,6 +509,94 @@ def _is_my_worker(pid):
         return False
     return (int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid()
             and "adlearn.grading.worker" in cmdline)
+
+
+def my_workers():
+    return [pid for pid in filter(str.isdigit, os.listdir("/proc")) if _is_my_worker(pid)]
+
+
+def counting(calls, f):
+    """f, which also appends its arguments to calls."""
+    def counted(*args):
+        calls.append(args)
+        return f(*args)
+    return counted
+
+
+LEAVES = hostile("import builtins, os, subprocess\n"
+                 "open('left-behind.txt', 'w').close()\n"
+                 "builtins.LEFT_BEHIND = os.environ['LEFT_BEHIND'] = '1'\n"
+                 f"subprocess.Popen(['sleep', '{MARKER}'], start_new_session=True)\n"
+                 "started = []\ntry:\n"
+                 "    for _ in range(200):\n"
+                 "        started.append(subprocess.Popen(['sleep', '30']))\n"
+                 "except OSError:\n    pass")
+FINDS = hostile("import builtins, os\n"
+                "found = (os.path.exists('left-behind.txt') or hasattr(builtins, 'LEFT_BEHIND')"
+                " or 'LEFT_BEHIND' in os.environ)",
+                step="h_best = 0.0 if found else 1e-5")
+
+
+def test_one_worker_grades_a_threads_submissions_each_in_a_fresh_kernel_and_folder(
+        tmp_path, temp, monkeypatch):
+    """-j 1: one worker grades the six in turn, and loads the question table once; what
+    one leaves (a file in its folder, a module attribute, an environment variable, a
+    process; a fork bomb filling its process limit while the next kernel starts up), the
+    next does not find. When grade returns, no worker, kernel or folder is left."""
+    started, tables = [], []
+    monkeypatch.setattr(batch.Worker, "__init__", counting(started, batch.Worker.__init__))
+    monkeypatch.setattr(course, "exercise", counting(tables, course.exercise))
+    for i, nb in enumerate([LEAVES, FINDS] * 3):
+        notebooks.write(nb, tmp_path / f"{i}.ipynb")
+    exercise, template, root = batch.find_template(NAME)
+    tables.clear()
+    grades = batch.grade(exercise, template, root, [tmp_path], jobs=1, limits=LIMITS)
+    assert [g.total for g in grades] == [FULL] * 6
+    assert len(started) == 1 and len(tables) == 1
+    assert list(temp.iterdir()) == [] and my_workers() == [] and alive_markers() == []
+
+
+def test_a_worker_past_its_deadline_is_killed_and_the_next_submission_gets_a_new_one(
+        tmp_path, temp, monkeypatch):
+    slow = answered(source(), central="import time\ntime.sleep(60)")  # before any mark
+    notebooks.write(slow, tmp_path / "slow.ipynb")
+    notebooks.write(source(), tmp_path / "solution.ipynb")
+    exercise, template, root = batch.find_template(NAME)
+    args = (NAME, nbformat.writes(template), root, LIMITS)
+    deadline = batch.deadline
+    monkeypatch.setattr(batch, "deadline", lambda text, limits: 3)
+    slow = batch.grade_submission(tmp_path / "slow.ipynb", *args)
+    assert {m.status for q, m in slow.marks.items() if q in QUESTIONS} == {"timeout"}
+    assert slow.marks["step"].detail == "the whole notebook ran over 3 s"
+    assert my_workers() == [] and list(temp.iterdir()) == []  # killed, with its kernels
+    monkeypatch.setattr(batch, "deadline", deadline)
+    assert batch.grade_submission(tmp_path / "solution.ipynb", *args).total == FULL
+    assert len(my_workers()) == 1  # this thread's new worker, kept for its next submission
+    batch.close_workers()
+    assert my_workers() == [] and list(temp.iterdir()) == []
+
+
+def test_the_grade_command_starts_its_workers_before_the_cluster_and_no_more_than_needed(
+        tmp_path, temp, monkeypatch):
+    """local:4 with two submissions: two workers, started before the LocalCluster, taken
+    by its threads; none is left when the command ends."""
+    started, when = [], []
+    monkeypatch.setattr(batch.Worker, "__init__", counting(started, batch.Worker.__init__))
+    executor = batch.executor
+    monkeypatch.setattr(batch, "executor", lambda *a: when.append(len(started)) or executor(*a))
+    for name in ("a", "b"):
+        notebooks.write(source(), tmp_path / "in" / f"{name}.ipynb")
+    assert main(["grade", NAME, str(tmp_path / "in"), "-o", str(tmp_path / "g.csv"),
+                 "--scheduler", "local:4"]) == 0
+    assert when == [2] and len(started) == 2
+    assert my_workers() == [] and list(temp.glob("adlearn-*")) == []  # dask's scratch stays
+
+
+def test_sandboxes_started_one_after_another_have_users_of_their_own():
+    from adlearn.grading import sandbox
+
+    users = [sandbox.new_user() for _ in range(sandbox.USERS_EACH)]
+    assert len(set(users)) == len(users) and min(users) >= sandbox.FIRST_UID
 
 
 def test_without_the_sandbox_the_answers_are_still_judged_outside(tmp_path):
@@ -516,9 +611,10 @@ def test_without_the_sandbox_the_answers_are_still_judged_outside(tmp_path):
     assert solution.total == FULL and hard_coded.marks["central"].status == "failed"
 
 
-def test_a_grader_killed_midway_resumes_losing_nothing_and_grading_only_the_rest(tmp_path):
+def test_a_grader_killed_midway_resumes_losing_nothing_and_grading_only_the_rest(tmp_path, temp):
     """SIGKILL the grader (and its workers) once a grade is recorded; change one graded
-    submission; --resume grades only what was missing or changed, and the CSV is whole."""
+    submission; --resume grades only what was missing or changed, and the CSV is whole.
+    (The killed workers' folders are left in temp, removed with it.)"""
     import signal
     import subprocess
     import sys
@@ -529,8 +625,9 @@ def test_a_grader_killed_midway_resumes_losing_nothing_and_grading_only_the_rest
     out, record = tmp_path / "grades.csv", tmp_path / "grades.jsonl"
     argv = [sys.executable, "-m", "adlearn.cli", "grade", NAME, str(folder), "-o", str(out),
             "-j", "1", "--timeout", "10"]
+    env = {**os.environ, "TMPDIR": str(temp)}
     grader = subprocess.Popen(argv, start_new_session=True, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+                              stderr=subprocess.DEVNULL, env=env)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and grader.poll() is None and (
             not record.exists() or len(record.read_text().splitlines()) < 2):
@@ -541,7 +638,7 @@ def test_a_grader_killed_midway_resumes_losing_nothing_and_grading_only_the_rest
     assert 1 <= len(before) < 4 and not out.exists()
     changed = folder / os.path.basename(before[0]["submission"])
     notebooks.write(blank(), changed)  # a resubmission of a graded one
-    assert subprocess.run(argv + ["--resume"], capture_output=True).returncode == 0
+    assert subprocess.run(argv + ["--resume"], capture_output=True, env=env).returncode == 0
     after = [json.loads(line) for line in record.read_text().splitlines()[1:]]
     graded = [e["submission"] for e in after[len(before):]]
     assert after[:len(before)] == before  # nothing lost

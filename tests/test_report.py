@@ -90,9 +90,11 @@ def test_the_exercise_is_found_without_the_record(tmp_path):
 
 @pytest.mark.parametrize("lines, message", [
     (["a.ipynb,7,7,3,passed,,2,passed,,2,passed,,,manual,extra"], "line 2: 15 fields"),
+    (["a.ipynb"], "line 2: 1 field, not the 14 of the header"),
     (["a.ipynb,seven,7,3,passed,,2,passed,,2,passed,,,manual"], "is not a number"),
     (["a.ipynb,7,7,3,fine,,2,passed,,2,passed,,,manual"], "central's status 'fine'"),
-    (["a.ipynb,0,7,0,failed,9,2,passed,,2,passed,,,manual"], "central's mistake '9'"),
+    (["a.ipynb,0,7,0,failed,9,2,passed,,2,passed,,,manual"],
+     "central's mistake '9' is not the number of a known mistake \\(it has 4 known mistakes\\)"),
 ])
 def test_a_bad_line_is_an_error_that_says_where(tmp_path, lines, message):
     with pytest.raises(GradingError, match=message):
@@ -112,6 +114,16 @@ def test_bad_input_is_a_one_line_error(tmp_path, capsys):
 def test_a_tutorial_that_names_no_section_is_refused():
     with pytest.raises(GradingError, match="tutorial must name a notebook and a section"):
         Question("explain", 1, "text", tutorial="05_forward_mode.ipynb")
+
+
+def test_one_submission_is_counted_in_the_singular(tmp_path, capsys):
+    lines = ["a.ipynb,7,7,3,passed,,2,passed,,2,passed,,,manual"]
+    output = tmp_path / "report.html"
+    assert main(["report", str(write_class(tmp_path, lines)), "-o", str(output),
+                 "--course", "exercises"]) == 0
+    assert f"wrote {output}: 1 submission of finite_differences;" in capsys.readouterr().out
+    text = output.read_text(encoding="utf-8")
+    assert "1 submission, 7 points" in text and "the scores of 1 submission," in text
 
 
 def test_the_page_names_the_exercise_and_escapes_what_it_quotes(tmp_path):

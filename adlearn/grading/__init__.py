@@ -1,15 +1,27 @@
-"""Graded exercises: checks with hints for learners, batch grading for instructors.
+"""Graded exercises: checks with hints for learners; authoring, batch grading and a
+class report for instructors.
 
 In a notebook's grading cell::
 
     from adlearn.grading import check
     check("finite_differences.central")
 
-An exercise's question table (references, hidden cases, known wrong answers and their
-hints) lives with the instructor's sources, ``exercises/source/<name>/questions.py``
-(see ``questions.py`` and ``course.py``); ``notebooks.py`` builds the student notebooks
-and the data the learner's ``check`` works from, and ``batch.py`` grades a class's
-submissions in sandboxed kernels, judging their outputs outside them.
+The learner's side is ``check.py`` (instant checks from the data the build wrote) and
+``probe.py`` (what the learner's code produces, as plain data). The instructor's side,
+driven by ``commands.py`` (``adlearn exercises new|build``, ``adlearn grade``,
+``adlearn report``):
+
+- authoring: a course folder (``course.py``) holds each exercise's source notebook and
+  question table (``questions.py``: references, hidden cases, known wrong answers and
+  their hints), which never enter the package or a kernel; ``exercises new`` starts one
+  from a scaffold, and ``notebooks.py`` validates it and builds the student notebook
+  and the check data;
+- grading: ``batch.py`` grades a class's submissions, each by one function, in a
+  thread pool or on a dask.distributed cluster (``--scheduler``); its workers
+  (``worker.py``) run each submission in a fresh kernel in a sandbox (``sandbox.py``,
+  with the ``limits.py`` limits) and judge its outputs outside it, and write the CSV,
+  a record to resume from, feedback and the written answers;
+- the report (``report.py``): one HTML page of what the class got wrong.
 """
 
 from .check import check

@@ -1,38 +1,45 @@
 """Batch grading: run a class's submitted notebooks in sandboxed kernels, judge outside.
 
 The trust boundary: the learner's code is untrusted, everything else is not. Each
-submission is graded by ``grade_submission`` (one submission in, one row out: a process
-pool or a cluster can call it as it is), which starts a worker process
-(``adlearn.grading.worker``). The worker restores the locked cells from the student
-version, starts a kernel in a sandbox (``sandbox.py``) and runs the learner's cells
-there, one by one. It never runs a grading cell in the kernel: at each one it asks the
-kernel, through ``probe.run``, what the learner's code produces on cases it picks (the
-public ones, hidden ones and fresh random ones) as JSON, and judges that against the
-question table, which never enters the kernel. So nothing the learner's code does in
-its kernel (swallowing exceptions, replacing ``check``, printing forged lines, killing
-processes) can turn a wrong or missing answer into points.
+submission is graded by ``grade_submission`` (one submission in, one row out: a thread
+pool or a cluster can call it as it is), which hands it to a worker process
+(``adlearn.grading.worker``) that its thread keeps for the command's submissions, one
+after another. The worker restores the locked cells from the student version, takes a
+fresh kernel in a sandbox (``sandbox.py``) with a private folder of its own, and runs
+the learner's cells there, one by one. It never runs a grading cell in the kernel: at
+each one it asks the kernel, through ``probe.run``, what the learner's code produces on
+cases it picks (the public ones, hidden ones and fresh random ones) as JSON, and
+judges that against the question table, which never enters the kernel. So nothing the
+learner's code does in its kernel (swallowing exceptions, replacing ``check``, printing
+forged lines, killing processes) can turn a wrong or missing answer into points.
 
 The worker writes each question's mark as one JSON line as soon as it is decided, so a
-kernel that dies, or a worker that is killed, keeps the points earned before it. Every
-question ends with points and a status, never a silent zero: passed, failed (with the
-hint), not answered, error, timeout, kernel died, invalid notebook, manual (an
-explanation, graded by hand) or missing (its cell was deleted).
+kernel that dies, or a worker that is killed, keeps the points earned before it; a
+worker that stops, or overruns a submission's deadline and is killed, is replaced for
+the next submission. Every question ends with points and a status, never a silent
+zero: passed, failed (with the hint), not answered, error, timeout, kernel died,
+invalid notebook, manual (an explanation, graded by hand) or missing (its cell was
+deleted).
 """
 
+import atexit
 import csv
 import hashlib
 import json
 import math
 import os
+import queue
+import shutil
 import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 from ..errors import GradingError
@@ -78,56 +85,175 @@ class Grade:
 
 def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed=True):
     """Grade one submitted notebook file of the exercise called name into a Grade (never
-    raises). Every argument is plain data, so a process pool or a cluster can call it."""
-    exercise = course.exercise(name, root)
+    raises). Every argument is plain data, so a thread pool or a cluster can call it."""
+    setup = _setup(name, template_text, root, limits, sandboxed)
+    exercise = _worker(setup).exercise
     try:
         text = read_submission_file(path)
     except GradingError as exc:
         return Grade(str(path), _all(exercise, INVALID, str(exc)))
-    sha256 = content_hash(text)
-    job = json.dumps({"submission": text, "template": template_text, "root": str(root),
-                      "exercise": exercise.name, "sandboxed": sandboxed,
-                      "limits": [limits.timeout, limits.memory_mb, limits.cpu_seconds,
-                                 limits.processes, limits.file_mb]})
-    cells = text.count('"cell_type"') + 2
-    deadline = 90 + limits.timeout * (cells + 1)  # startup, then every cell timing out
     marks, why = {}, ""
-    for _ in range(2):  # a second try if the worker failed before any mark (a kernel
-        # that did not start, say)
-        marks, why = _run_worker(job, exercise, deadline)
+    for _ in range(2):  # a second try, with a new worker, if one failed before any mark
+        marks, why = _worker(setup).grade(text, deadline(text, limits))
         if marks or not why:
             break
     status = TIMEOUT if why.startswith("the whole notebook") else ERROR
     for q in exercise.questions:
         marks.setdefault(q.id, Mark(status, 0.0, why or "the grader's worker gave no mark"))
-    return Grade(str(path), {q.id: marks[q.id] for q in exercise.questions}, sha256)
+    return Grade(str(path), {q.id: marks[q.id] for q in exercise.questions}, content_hash(text))
 
 
-def _run_worker(job, exercise, deadline):
-    """Marks from one worker run, and why it stopped early ("" if it finished)."""
-    worker = subprocess.Popen([sys.executable, "-m", "adlearn.grading.worker"],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True)
-    try:
-        out, _ = worker.communicate(job, timeout=deadline)
-        why = f"the grader's worker stopped (exit code {worker.returncode})"
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        out, _ = worker.communicate()
-        why = f"the whole notebook ran over {deadline:g} s"
-    marks = {}
-    for line in out.splitlines():
+def _setup(name, template_text, root, limits, sandboxed):
+    """What a worker is set up with: what every submission of a command shares."""
+    return {"template": template_text, "root": str(root), "exercise": name,
+            "sandboxed": sandboxed, "limits": list(astuple(limits))}
+
+
+def deadline(text, limits):
+    """The seconds a worker may take over a submission: its start, then every cell (and
+    probe) running into the timeout."""
+    cells = text.count('"cell_type"') + 2
+    return 90 + limits.timeout * (cells + 1)
+
+
+class Worker:
+    """A worker process (``python -m adlearn.grading.worker``) set up for one command's
+    submissions (setup: the student version, the course folder, the exercise's name,
+    the limits, whether to sandbox), which grades them one at a time. The question
+    table is loaded once, here and in the worker, never in a kernel. Its kernels'
+    folders are made in a folder of its own, removed when it ends, killed or not."""
+
+    def __init__(self, setup):
+        self.setup, self.exercise = setup, course.exercise(setup["exercise"], setup["root"])
+        self.lock, self.closed, self.lines = threading.Lock(), False, queue.Queue()
+        self.folder = tempfile.mkdtemp(prefix="adlearn-worker-")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "adlearn.grading.worker", self.folder],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+        self._send(setup)
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.put(line)
+        self.lines.put(None)  # the worker stopped
+
+    def _send(self, entry):
         try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if entry == {"done": True}:
-            why = ""
-        elif isinstance(entry, dict) and "question" in entry:
-            mark = _checked_mark(entry, exercise)
-            if mark:
-                marks.setdefault(entry["question"], mark)
-    return marks, why
+            self.process.stdin.write(json.dumps(entry) + "\n")
+            self.process.stdin.flush()
+        except OSError:  # it stopped; what it wrote says the rest
+            pass
+
+    def usable(self, setup):
+        return not self.closed and self.process.poll() is None and self.setup == setup
+
+    def grade(self, text, seconds):
+        """Marks for one submission's text, and why the worker stopped early ("" if it
+        finished); past the seconds given it is killed."""
+        end, marks = time.monotonic() + seconds, {}
+        with self.lock:  # sent from a thread, so that the deadline holds even for a
+            # worker that does not read (a large submission fills the pipe)
+            threading.Thread(target=self._send, args=({"submission": text},),
+                             daemon=True).start()
+            while True:
+                try:
+                    line = self.lines.get(timeout=max(end - time.monotonic(), 0))
+                except queue.Empty:
+                    self.closed = True
+                    self.finish(0)
+                    return marks, f"the whole notebook ran over {seconds:g} s"
+                if line is None:
+                    self.closed = True
+                    self.finish(0)
+                    return marks, (f"the grader's worker stopped "
+                                   f"(exit code {self.process.returncode})")
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if entry == {"done": True}:
+                    return marks, ""
+                if isinstance(entry, dict) and "question" in entry:
+                    mark = _checked_mark(entry, self.exercise)
+                    if mark:
+                        marks.setdefault(entry["question"], mark)
+
+    def close(self):
+        """Tell it to stop once idle (then it stops its next kernel). False if it is
+        grading now: then it stays, for its thread to use or replace."""
+        if not self.lock.acquire(blocking=False):
+            return False
+        try:
+            self.closed = True
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
+        finally:
+            self.lock.release()
+        return True
+
+    def finish(self, seconds):
+        """Wait at most seconds for it to end, then kill it (and so its kernels, which
+        die with it); remove its folder."""
+        try:
+            self.process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_kept = threading.local()  # the worker of each grading thread
+_workers = []  # every worker this process started and has not closed
+_spares = []  # those started ahead, not yet taken by a thread
+_workers_lock = threading.Lock()
+
+
+def start_workers(n, exercise, template, root, limits=Limits(), sandboxed=True):
+    """Start n workers now, for the first grading threads to take as their own: they
+    (and their first kernels) start up while the command starts the rest."""
+    import nbformat
+
+    setup = _setup(exercise.name, nbformat.writes(template), root, limits, sandboxed)
+    started = [Worker(setup) for _ in range(n)]
+    with _workers_lock:
+        _workers.extend(started)
+        _spares.extend(started)
+
+
+def _worker(setup):
+    """The calling thread's worker for setup: its own, a spare, or a new one."""
+    worker = getattr(_kept, "worker", None)
+    if worker is None or not worker.usable(setup):
+        if worker is not None:
+            worker.close()
+        with _workers_lock:
+            worker = next((w for w in _spares if w.usable(setup)), None)
+            if worker:
+                _spares.remove(worker)
+            else:
+                worker = Worker(setup)
+                _workers.append(worker)
+        _kept.worker = worker
+    return worker
+
+
+def close_workers(wait=10):
+    """Stop every worker of this process that is not grading now, and wait for them
+    (at most wait seconds; then they are killed). A command calls it when it is done."""
+    with _workers_lock:
+        closed = [w for w in _workers if w.close()]
+        _workers[:] = [w for w in _workers if w not in closed]
+        _spares[:] = [w for w in _spares if w not in closed]
+    end = time.monotonic() + wait
+    for worker in closed:
+        worker.finish(max(end - time.monotonic(), 0))
+
+
+atexit.register(close_workers)
 
 
 def _checked_mark(entry, exercise):
@@ -285,15 +411,35 @@ def find_template(name_or_path, root=None):
 # --- many submissions ----------------------------------------------------------------
 
 
+def local_slots(scheduler=None, jobs=1):
+    """How many submissions this machine grades at once: jobs, or N for ``local:N``; 0
+    on a cluster elsewhere."""
+    if not scheduler:
+        return max(1, jobs)
+    if not scheduler.startswith("local:"):
+        return 0
+    n = scheduler.removeprefix("local:")
+    if not n.isdigit() or int(n) < 1:
+        raise GradingError(f"--scheduler {scheduler}: give local:N with N workers, "
+                           "a whole number of at least 1")
+    return int(n)
+
+
 @contextmanager
 def executor(scheduler=None, jobs=1):
     """Where grade_submission runs, as a concurrent.futures executor: jobs threads here
     (each one's worker is a process of its own), or a dask.distributed cluster, at the
-    scheduler's address or ``local:N`` (a LocalCluster of N workers on this machine).
-    A scheduler that cannot be reached is a GradingError, before anything is graded."""
+    scheduler's address or ``local:N`` (a LocalCluster of N single-thread workers in
+    this process: each task's worker and kernel are processes of their own, so the
+    sandbox does not depend on dask's). A scheduler that cannot be reached is a
+    GradingError, before anything is graded. At the end, the workers are stopped."""
+    slots = local_slots(scheduler, jobs)
     if not scheduler:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            yield pool
+        try:
+            with ThreadPoolExecutor(max_workers=slots) as pool:
+                yield pool
+        finally:
+            close_workers()
         return
     try:
         from distributed import Client, LocalCluster
@@ -301,12 +447,8 @@ def executor(scheduler=None, jobs=1):
         raise GradingError("--scheduler needs dask.distributed: "
                            "pip install 'adlearn[grade]'") from None
     cluster = None
-    if scheduler.startswith("local:"):
-        n = scheduler.removeprefix("local:")
-        if not n.isdigit() or int(n) < 1:
-            raise GradingError(f"--scheduler {scheduler}: give local:N with N workers, "
-                               "a whole number of at least 1")
-        cluster = LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True,
+    if slots:
+        cluster = LocalCluster(n_workers=slots, threads_per_worker=1, processes=False,
                                dashboard_address=None)
     try:
         client = Client(cluster or scheduler, timeout="5s")
@@ -317,9 +459,12 @@ def executor(scheduler=None, jobs=1):
         with client.get_executor(pure=False) as pool:
             yield pool
     finally:
+        if not cluster:  # the workers on the cluster's machines
+            client.run(close_workers, on_error="ignore")
         client.close()
         if cluster:
             cluster.close()
+        close_workers()
 
 
 def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=True,

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from ..errors import GradingError
+from ..trace import counted
 from .course import default_root
 from .limits import Limits
 
@@ -53,7 +54,7 @@ def cmd_exercises_build(args):
         raise GradingError(f"student versions out of date with their sources: "
                            f"{', '.join(changed)} (run: adlearn exercises build)")
     verb = "would rewrite" if args.check else "wrote"
-    print(f"{len(names(root))} exercises checked in {root}; {verb} {len(changed)}: "
+    print(f"{counted(len(names(root)), 'exercise')} checked in {root}; {verb} {len(changed)}: "
           f"{', '.join(changed) or 'none (all up to date)'}")
 
 
@@ -104,7 +105,10 @@ def cmd_grade(args):
                                "the references and other submissions: add --no-sandbox "
                                "to grade anyway")
     exercise, template, root = batch.find_template(args.exercise, args.course)
-    batch.submission_files(args.submissions, say=lambda line: None)  # before the record opens
+    files = batch.submission_files(args.submissions, say=lambda line: None)  # before the
+    # record opens; the workers start up while the rest (a LocalCluster, say) does
+    batch.start_workers(min(batch.local_slots(args.scheduler, jobs), len(files)), exercise,
+                        template, root, limits, sandboxed=not args.no_sandbox)
     with batch.executor(args.scheduler, jobs) as pool:  # a scheduler is reached first
         record = batch.Record(exercise, batch.record_path(args.output), resume=args.resume)
         try:
@@ -191,7 +195,8 @@ def cmd_report(args):
     report = _load("report")
     output = args.output or str(Path(args.grades).with_suffix(".html"))
     summary = report.write_report(args.grades, output, args.course)
-    print(f"wrote {output}: {len(summary.rows)} submissions of {summary.exercise.name}; "
+    print(f"wrote {output}: {counted(len(summary.rows), 'submission')} of "
+          f"{summary.exercise.name}; "
           f"known mistakes that fired: {len(summary.misconceptions)}; submissions to read "
           f"by hand: {len(summary.to_read)}")
 

@@ -20,13 +20,19 @@ no outputs, and every non-solution cell with nbgrader metadata locked. The check
 import hashlib
 import json
 import re
+import sys
 from pathlib import Path
 
-import nbformat
+# nbformat's jsonschema imports rfc3987_syntax, when installed, only to check IRI formats,
+# which notebooks do not use; it compiles a grammar on import, a second or more for
+# every grading command and worker.
+sys.modules.setdefault("rfc3987_syntax", None)
 
-from ..errors import GradingError
-from . import course
-from .check import check_data
+import nbformat  # noqa: E402
+
+from ..errors import GradingError  # noqa: E402
+from . import course  # noqa: E402
+from .check import check_data  # noqa: E402
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"

@@ -24,6 +24,7 @@ from functools import cached_property
 from pathlib import Path
 
 from ..errors import GradingError
+from ..trace import counted
 from . import course
 from .batch import (DIED, ERROR, INVALID, MANUAL, MISSING, STATUSES, TIMEOUT, csv_header,
                     record_path)
@@ -133,7 +134,8 @@ def _row(line, number, exercise, path):
     where = f"{path}, line {number}"
     header = csv_header(exercise)
     if len(line) != len(header):
-        raise GradingError(f"{where}: {len(line)} fields, not the {len(header)} of the header")
+        raise GradingError(f"{where}: {counted(len(line), 'field')}, not the {len(header)} "
+                           "of the header")
     fields = dict(zip(header, line))
     try:
         total = float(fields["total"])
@@ -150,7 +152,8 @@ def _row(line, number, exercise, path):
         mistake = fields.get(f"{q.id} mistake", "")
         if mistake and not (mistake.isdigit() and 1 <= int(mistake) <= len(q.wrong)):
             raise GradingError(f"{where}: {q.id}'s mistake {mistake!r} is not the number of "
-                               f"one of its {len(q.wrong)} known mistakes")
+                               f"a known mistake (it has "
+                               f"{counted(len(q.wrong), 'known mistake')})")
         statuses[q.id], mistakes[q.id] = status, int(mistake or 0)
     return Row(fields["submission"], total, statuses, mistakes)
 
@@ -373,15 +376,15 @@ def page(summary, source=""):
     totals = [row.total for row in rows]
     questions = summary.questions
     parts = [f"<h1>What the class got wrong: {_e(exercise.title)}</h1>",
-             f"<p>The exercise <code>{_e(exercise.name)}</code>: {n} submission"
-             f"{'' if n == 1 else 's'}, {exercise.possible:g} points graded automatically"
+             f"<p>The exercise <code>{_e(exercise.name)}</code>: {counted(n, 'submission')}, "
+             f"{exercise.possible:g} points graded automatically"
              + (f", from <code>{_e(source)}</code>" if source else "") + ".</p>"]
 
     parts.append("<h2>Scores</h2>")
     if rows:
         bins = score_bins(totals, exercise.possible)
         parts.append(f'<img src="{histogram_picture(bins, exercise.possible)}" alt="A '
-                     f"histogram of the {n} submissions' scores, from 0 to "
+                     f"histogram of the scores of {counted(n, 'submission')}, from 0 to "
                      f'{exercise.possible:g} points; the table below gives its numbers.">')
         parts.append(_table("Score distribution", ["Score (points)", "Submissions"],
                             [[_e(label), count] for label, count in bins], numeric=(1,)))

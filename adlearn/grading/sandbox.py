@@ -16,6 +16,7 @@ The kernel is reached through unix sockets in the private folder (jupyter_client
 ``transport="ipc"``), since the sandbox has no network to share.
 """
 
+import itertools
 import os
 import shutil
 import site
@@ -26,7 +27,10 @@ from pathlib import Path
 FIRST_UID = 200_000  # the users sandboxes run as when the grader runs as root
 ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "fonts", "localtime",
        "mime.types", "nsswitch.conf", "passwd", "group")
+USERS_EACH = 8  # users per process: a worker runs two sandboxes at most (its kernel and
+# the next one, started ahead), and a stopped one may take a moment to end
 TMP_BYTES = 64 * 2**20
+_sandboxes = itertools.count()
 
 
 def available():
@@ -56,24 +60,26 @@ def readable_paths():
             and not any(p != q and p.startswith(q + os.sep) for q in found)]
 
 
-def own_user():
-    """The user a sandbox started by this (root) process runs as: one per worker, so
-    two sandboxes never share a process limit."""
-    return FIRST_UID + os.getpid() % 100_000
+def new_user():
+    """The user the next sandbox started by this (root) process runs as: one of its own,
+    so that no two sandboxes share a process limit (a worker's, other workers', and the
+    kernel a worker starts ahead for its next submission)."""
+    return FIRST_UID + (os.getpid() % 100_000) * USERS_EACH + next(_sandboxes) % USERS_EACH
 
 
-def give(path):
-    """Make path (in a sandbox's private folder) the sandbox's own, when run by root."""
+def give(path, user):
+    """Make path (in a sandbox's private folder) the sandbox's user's, when run by root."""
     if os.geteuid() == 0:
-        os.chown(path, own_user(), own_user())
+        os.chown(path, user, user)
 
 
-def command(folder, limits=None):
+def command(folder, limits=None, user=None):
     """The command that runs a kernel's argv in a sandbox whose private folder is folder.
 
     Run by root, the sandbox gets no user namespace (in one, the kernel would still be
     root outside, whom the process limit does not bind): inside it, setpriv switches to
-    an ordinary user of its own, without any capability, before the kernel starts.
+    an ordinary user (user, by default a new one), without any capability, before the
+    kernel starts.
     """
     root = os.geteuid() == 0
     args = ["bwrap", *(["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
@@ -102,8 +108,8 @@ def command(folder, limits=None):
              "--setenv", "PYTHONNOUSERSITE", "1"]
     inside = []
     if root:
-        user = str(own_user())
-        give(folder)
+        user = new_user() if user is None else user
+        give(folder, user)
         os.chmod(folder, 0o711)  # bwrap, root without its capabilities, enters it
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         inside = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups",

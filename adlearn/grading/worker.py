@@ -1,10 +1,14 @@
-"""The worker process that grades one submission: ``python -m adlearn.grading.worker``.
+"""The worker process that grades submissions: ``python -m adlearn.grading.worker FOLDER``.
 
-It reads a job (JSON on stdin: the submission's text, the student version, the course
-folder, the exercise's name, the limits, whether to sandbox), runs the learner's cells
-in a fresh kernel, probes the answers at each grading cell and judges them here, and
-writes each question's mark as one JSON line on stdout as soon as it is decided, then
-``{"done": true}``. See batch.py for the whole picture.
+It reads, as JSON lines on stdin, what every submission of a command shares (the student
+version, the course folder, the exercise's name, the limits, whether to sandbox), then
+one submission's text a line. For each one it runs the learner's cells in a fresh
+kernel, probes the answers at each grading cell and judges them here, and writes each
+question's mark as one JSON line on stdout as soon as it is decided, then
+``{"done": true}``. Each kernel has a private folder of its own (in FOLDER) and is
+started one submission ahead, so that it starts up while the worker grades the one
+before; nothing of one submission's kernel or folder is left for the next. The worker
+ends when its stdin does. See batch.py for the whole picture.
 """
 
 import ast
@@ -15,19 +19,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-# nbformat's jsonschema imports rfc3987_syntax, when installed, only to check IRI formats,
-# which notebooks do not use; it compiles a grammar on import, a second per worker.
-sys.modules.setdefault("rfc3987_syntax", None)
+from . import notebooks  # first: it imports nbformat (see there)
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
 
-import nbformat  # noqa: E402
-from jupyter_client.manager import AsyncKernelManager  # noqa: E402
-from nbclient import NotebookClient  # noqa: E402
-from nbclient.exceptions import DeadKernelError  # noqa: E402
-
-from . import batch, course, notebooks, sandbox  # noqa: E402
-from .batch import DIED, ERROR, INVALID, MANUAL, MISSING, TIMEOUT  # noqa: E402
-from .limits import Limits  # noqa: E402
-from .questions import NOT_ANSWERED, PASSED  # noqa: E402
+from . import batch, course, sandbox
+from .batch import DIED, ERROR, INVALID, MANUAL, MISSING, TIMEOUT
+from .limits import Limits
+from .questions import NOT_ANSWERED, PASSED
 
 TIMEOUT_ENAME = "CellTimeout"
 
@@ -84,22 +86,24 @@ def restore_locked_cells(submission, template):
 
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel runs in a bubblewrap sandbox (sandbox.py), reached
-    through unix sockets in its private folder and interrupted by a message (a signal
-    cannot reach into the sandbox's session)."""
+    """A kernel manager whose kernel runs in a bubblewrap sandbox (sandbox.py) as user,
+    reached through unix sockets in its private folder and interrupted by a message (a
+    signal cannot reach into the sandbox's session). Not sandboxed, only its CPU time
+    is limited (its memory by this process's own limit, which it inherits)."""
 
-    def __init__(self, folder, limits, **kwargs):
+    def __init__(self, folder, limits, sandboxed, user, **kwargs):
         super().__init__(kernel_name="python3", transport="ipc", ip=f"{folder}/kernel",
                          connection_file=f"{folder}/kernel.json", **kwargs)
-        self.folder, self.limits = folder, limits
+        self.folder, self.limits, self.sandboxed, self.user = folder, limits, sandboxed, user
 
     def format_kernel_cmd(self, extra_arguments=None):
-        return sandbox.command(self.folder, self.limits) + super().format_kernel_cmd(
-            extra_arguments)
+        prefix = (sandbox.command(self.folder, self.limits, self.user) if self.sandboxed
+                  else ["prlimit", f"--cpu={self.limits.cpu_seconds}", "--"])
+        return prefix + super().format_kernel_cmd(extra_arguments)
 
     def write_connection_file(self, **kwargs):
         super().write_connection_file(**kwargs)
-        sandbox.give(self.connection_file)
+        sandbox.give(self.connection_file, self.user)
 
     @property
     def kernel_spec(self):
@@ -109,6 +113,33 @@ class SandboxedKernelManager(AsyncKernelManager):
         return spec
 
 
+class Kernel:
+    """A fresh kernel in a private folder of its own, started as soon as it is made
+    (it starts up while the worker goes on); if it could not start, NotebookClient
+    tries again when it is used, and says why it cannot."""
+
+    def __init__(self, limits, sandboxed, where):
+        self.limits, self.sandboxed = limits, sandboxed
+        self.place = tempfile.TemporaryDirectory(prefix="adlearn-grade-", dir=where)
+        self.folder, self.user = self.place.name, sandbox.new_user()
+        self.km = SandboxedKernelManager(self.folder, limits, sandboxed, self.user)
+        try:  # the kernel gets none of this process's streams: its marks go to stdout
+            run_sync(self.km.start_kernel)(cwd=self.folder, **QUIET)
+        except Exception:
+            pass
+
+    def close(self):
+        """Stop the kernel (if it still runs) and remove its folder."""
+        try:
+            if run_sync(self.km.is_alive)():
+                run_sync(self.km.shutdown_kernel)(now=True)
+        finally:
+            self.place.cleanup()
+
+
+QUIET = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+
+
 class _KernelStuck(Exception):
     """A kernel ignored the interrupt after a timeout: nothing more can run in it."""
 
@@ -116,16 +147,17 @@ class _KernelStuck(Exception):
 class Run:
     """One submission's kernel: runs cells in order, says which timed out, and probes."""
 
-    def __init__(self, nb, limits, folder, sandboxed):
+    def __init__(self, nb, kernel):
         self.timed_out = False
-        km = SandboxedKernelManager(folder, limits) if sandboxed else None
+        limits = kernel.limits
         self.client = NotebookClient(
-            nb, km=km, kernel_name="python3", timeout=limits.timeout, startup_timeout=60,
+            nb, km=kernel.km, kernel_name="python3", timeout=limits.timeout, startup_timeout=60,
             interrupt_on_timeout=True, allow_errors=True, iopub_timeout=4,
             shutdown_kernel="immediate",
             error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": f"over {limits.timeout:g} s",
                               "traceback": []},
-            on_cell_executed=self._on_cell_executed, resources={"metadata": {"path": folder}})
+            on_cell_executed=self._on_cell_executed,
+            resources={"metadata": {"path": kernel.folder}})
         self.client.log.disabled = True  # timeouts are reported per question, not as logs
 
     async def _on_cell_executed(self, cell, cell_index, execute_reply):
@@ -156,9 +188,9 @@ class Run:
         return None
 
 
-def grade_notebook(text, template, exercise, limits, sandboxed=True, say=emit):
-    """Grade one submission given as text: say(question id, Mark) for each question as
-    soon as its mark is decided."""
+def grade_notebook(text, template, exercise, kernel, say=emit):
+    """Grade one submission given as text in kernel (a Kernel, used up): say(question
+    id, Mark) for each question as soon as its mark is decided."""
     try:
         nb = read_submission(text)
     except Exception as exc:
@@ -175,22 +207,19 @@ def grade_notebook(text, template, exercise, limits, sandboxed=True, say=emit):
         if not q.autograded:
             say(q.id, _written(nb.cells[cells[q.id]] if q.id in cells else None))
     questions = {q.id: q for q in exercise.questions if q.autograded}
-    with tempfile.TemporaryDirectory(prefix="adlearn-grade-") as folder:
-        copy = Path(folder) / "submission.ipynb"
-        copy.write_text(nbformat.writes(nb), encoding="utf-8")
-        sandbox.give(copy)
-        _run(nb, questions, limits, folder, sandboxed, say)
+    copy = Path(kernel.folder) / "submission.ipynb"  # the kernel's own copy
+    copy.write_text(json.dumps(nb), encoding="utf-8")
+    sandbox.give(copy, kernel.user)
+    _run(nb, questions, kernel, say)
 
 
-def _run(nb, questions, limits, folder, sandboxed, say):
-    run = Run(nb, limits, folder, sandboxed)
+def _run(nb, questions, kernel, say):
+    run = Run(nb, kernel)
     left = dict(questions)
     section = []  # the cells since the last grading cell: the current question's
     why = None
     try:
-        # the kernel gets none of this process's streams: its marks go to stdout
-        with run.client.setup_kernel(cleanup_kc=True, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL):
+        with run.client.setup_kernel(cleanup_kc=True, **QUIET):
             for index, cell in enumerate(nb.cells):
                 qid = notebooks.nbgrader(cell).get("grade_id")
                 if qid in left and cell.cell_type == "code":
@@ -255,25 +284,28 @@ def _written(cell):
     return batch.Mark(MANUAL, 0.0, "an explanation, graded by hand by your instructor", text)
 
 
-def set_limits(limits, cpu=True):
-    """Limit this process's memory (and CPU time): what a kernel sends cannot exhaust it."""
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * 2**20,) * 2)
-    if cpu:
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
-
-
 def main():
-    job = json.loads(sys.stdin.read())
-    limits = Limits(*job["limits"])
-    exercise = course.exercise(job["exercise"], job["root"])
-    set_limits(limits, cpu=not job["sandboxed"])  # without a sandbox the kernel inherits them
-    template = nbformat.reads(job["template"], as_version=4)
+    setup = json.loads(sys.stdin.readline())
+    limits = Limits(*setup["limits"])
+    exercise = course.exercise(setup["exercise"], setup["root"])
+    # what a kernel sends cannot exhaust this process's memory
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * 2**20,) * 2)
+    template = nbformat.reads(setup["template"], as_version=4)
+    where = sys.argv[1]  # the folder for the kernels' folders
+    kernel = Kernel(limits, setup["sandboxed"], where)
     try:
-        grade_notebook(job["submission"], template, exercise, limits, job["sandboxed"])
-    except Exception as exc:  # reported for every question not marked yet
-        print(json.dumps({"error": f"the grader failed: {type(exc).__name__}: {exc}"}))
-        raise SystemExit(1)
-    print(json.dumps({"done": True}), flush=True)
+        for line in sys.stdin:
+            current, kernel = kernel, Kernel(limits, setup["sandboxed"], where)  # the next
+            try:
+                grade_notebook(json.loads(line)["submission"], template, exercise, current)
+            except Exception as exc:  # reported for every question not marked yet
+                print(json.dumps({"error": f"the grader failed: {type(exc).__name__}: {exc}"}))
+                raise SystemExit(1)
+            finally:
+                current.close()
+            print(json.dumps({"done": True}), flush=True)
+    finally:
+        kernel.close()
 
 
 if __name__ == "__main__":
