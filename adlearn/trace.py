@@ -29,6 +29,13 @@ trace is written as the textbook writes it, one step per edge of the reverse swe
 the order the sweep runs (``Trace.adjoint_steps``): a variable used twice gets its
 adjoint in two steps, v̄-1 = v̄2 ∂v2/∂v-1, then v̄-1 = v̄-1 + v̄1 ∂v1/∂v-1. Printed, it
 is a table of its own with the seed at the bottom, as the survey prints it: read upwards.
+
+On arrays (the inputs are Tensors, or lists and NumPy arrays that become Tensors) the
+trace is the same table. A value is shown by its entries when it has at most
+``SHOWN_ENTRIES`` (6), else by its shape alone, so a large array is never formatted. The
+local partials of the rule table hold entry by entry; an adjoint v̄ ∂v/∂u is a
+vector-Jacobian product, written out as a textbook writes it (for v = W x: W̄ = v̄ xᵀ,
+x̄ = Wᵀ v̄), and the tangent trace is seeded on one entry of an input (Ẇ[0, 1] = 1).
 """
 
 import html
@@ -148,7 +155,9 @@ class Row:
       ``adjoint_definition``: ``v̄1 / v-1 + v̄2 × v0``.
 
     An input's tangent is its own, seeded: v̇-1 = ẋ1 (1 for the seed, else 0). The
-    output's adjoint is the seed ȳ = 1, so the last row's adjoint parts are ``""``.
+    output's adjoint is the seed ȳ = 1, so the last row's adjoint parts are ``""``. A
+    written-out part with no short form (relu's partial on an array) is ``""`` too. In a
+    trace of arrays, primal, tangent and adjoint are NumPy arrays of the variable's shape.
     """
 
     name: str
@@ -198,9 +207,11 @@ class Trace:
     Numbers are shown rounded to ``digits`` decimals, as the textbook prints them.
     """
 
-    def __init__(self, steps, sweep, names, values, title, seed, output_name, digits):
+    def __init__(self, steps, sweep, names, values, title, seed, output_name, digits,
+                 arrays=False):
         self._steps, self._sweep, self._names, self._written = steps, sweep, names, {}
         self.title, self.seed, self.output_name, self.digits = title, seed, output_name, digits
+        self.arrays = arrays  # a trace of Tensors: its notes say how to read the products
         rows, sweep_cells = self._cells(TEXT)
         self.rows = tuple(
             Row(name, definition_, *numbers, *tangent_parts, *adjoint_parts)
@@ -254,9 +265,20 @@ class Trace:
         return [(" = ".join((lhs, *parts)), value)
                 for lhs, parts, value in self._entries(notation, column)]
 
+    def _array_note(self, notation):
+        """How to read the products of a trace of arrays (empty for numbers)."""
+        if not self.arrays:
+            return ""
+        chain = notation.math.format(notation.name("v", "bar") + " " + notation.partial.format(
+            notation.name("v"), notation.name("u")))
+        return (f"On arrays, {chain} is a vector-Jacobian product; × and the functions act "
+                "entry by entry, and side by side (v̄ xᵀ) is a product of matrices. An array "
+                f"of more than {SHOWN_ENTRIES} entries is shown by its shape.")
+
     def __str__(self):
         """Three aligned sections: the forward traces top down, the adjoint trace bottom up."""
-        lines = [self.title]
+        note = self._array_note(TEXT)
+        lines = [self.title, *([note] if note else [])]
         for column, heading in enumerate(self._headings(TEXT)):
             entries = self._entries(TEXT, column)
             rhs = [" = ".join(parts) for _, parts, _ in entries]
@@ -287,7 +309,8 @@ class Trace:
                     + (f"<p style='font-size:smaller'>{note}</p>" if note else ""))
 
         note = ("Read it from the bottom up, one line per edge of the reverse sweep: the "
-                "first contribution to an adjoint sets it, a later one adds to it.")
+                "first contribution to an adjoint sets it, a later one adds to it. "
+                + self._array_note(HTML)).strip()
         return (table(html.escape(self.title), (0, 1))
                 + table("The reverse sweep", (2,), note))
 
@@ -303,7 +326,9 @@ class Trace:
             return [rf"\begin{{tabular}}{{{'lr' * len(columns)}}}", r"\hline", head + r" \\",
                     r"\hline", *rows, r"\hline", r"\end{tabular}"]
 
-        return "\n".join([*tabular((0, 1)), "", *tabular((2,))])
+        note = (self._array_note(LATEX).replace("v̄ xᵀ", r"$\bar{v} x^{\top}$")
+                .replace("×", r"$\times$"))
+        return "\n".join([*tabular((0, 1)), "", *tabular((2,)), *(["", note] if note else [])])
 
     def __repr__(self):
         return f"<Trace: {self.title}, {len(self.rows)} rows>"
@@ -347,7 +372,8 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     what = f.text if isinstance(f, Expression) else getattr(f, "__name__", "<lambda>")
     what = "f" if what == "<lambda>" else what
     title = f"Evaluation trace of {what} at {at}"
-    return Trace(steps, sweep, names, values, title, seed, output_name, digits)
+    return Trace(steps, sweep, names, values, title, seed, output_name, digits,
+                 arrays=not isinstance(output, Var))
 
 
 def tangents(nodes, seed):
@@ -377,7 +403,7 @@ def record(f, point, signature=None, seed=None):
         inputs = [tensor.Tensor(value, name=name) for name, value in point.items()]
         if seed is not None:
             leaf = inputs[list(point).index(seed[0])]
-            leaf.tangent = abs(leaf.value) * 0.0
+            leaf.tangent = tensor.np.zeros(leaf.shape)
             leaf.tangent[seed[1]] = 1.0
     else:
         inputs = [Var(value, name=name) for name, value in point.items()]
