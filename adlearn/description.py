@@ -9,16 +9,21 @@ so do the animations, as their alt text.
 
 Names are the trace's (v-1, v0, v1, ... or x1, x2, ..., f), so the words, the table
 and the picture agree.
+
+On a graph of Tensors each value is said with its shape, and its entries when there are
+few (``adlearn.graph.values_text``); each edge's local derivative is a Jacobian, of which
+the words say the shape, and a path's product is the shape of its Jacobians' product.
 """
 
 import html
 import itertools
 
 from .engine import formula
-from .graph import (MAX_PATHS, chain_rule_paths, count_paths, find_inputs, node_ids,
-                    partial_symbol)
+from .graph import (MAX_PATHS, JacobianShape, chain_rule_paths, count_paths, find_inputs,
+                    has_adjoints, is_tensor, node_definition, node_ids, node_kind,
+                    partial_symbol, values_text)
 from .rules import number_text, result_text
-from .trace import definition, tangents, trace_order
+from .trace import tangents, trace_order
 
 
 def title(output, inputs=None, style="textbook"):
@@ -26,12 +31,48 @@ def title(output, inputs=None, style="textbook"):
     ids = node_ids(output, inputs, style)
     order = trace_order(output, inputs)
     given = [n for n in order if n.op is None]
+    parameters = sum(1 for n in given if node_kind(n, output, inputs) == "parameter")
     operations = [n for n in order if n.inputs]
-    at = ", ".join(f"{n.name or ids[n]} = {result_text(n.value)}" for n in given)
-    sizes = (f"{_count(len(given), 'input')}, {_count(len(operations), 'operation')}, "
+    at = ", ".join(f"{n.name or ids[n]}{_at(n)}" for n in given)
+    sizes = (f"{_count(len(given) - parameters, 'input')}, "
+             + (f"{_count(parameters, 'parameter')}, " if parameters else "")
+             + f"{_count(len(operations), 'operation')}, "
              f"{_count(sum(len(n.inputs) for n in operations), 'edge')}")
+    if is_tensor(output):
+        from .tensor import formula as array_formula
+        return f"Computation graph on arrays of {array_formula(output)}" + \
+            (f" at {at}" if at else "") + f": {sizes}."
     return f"Computation graph of {formula(output)}" + (f" at {at}" if at else "") + \
         f": {sizes}."
+
+
+def _at(node):
+    """An input's value in the title: `` = 2``, `` = [1, 2]``, or `` of shape (3×4)``."""
+    if not is_tensor(node):
+        return f" = {result_text(node.value)}"
+    from .tensor import shape_text
+    shown = values_text(node.value)
+    return f" of shape {shape_text(node.shape)}" if shown is None else f" = {shown}"
+
+
+def _value(node, value):
+    """A value as the words say it after a node's name: `` = 2``; on arrays with its shape
+    and its entries if there are few: ``: shape (3), entries [1, 2, 3]``, ``: shape (3×4)``."""
+    if not is_tensor(node):
+        return f" = {result_text(value)}"
+    from .tensor import shape_text
+    shown = values_text(value)
+    entries = "" if shown is None else \
+        f", value {shown}" if value.ndim == 0 else f", entries {shown}"
+    return f": shape {shape_text(value.shape)}{entries}"
+
+
+def _adjoint(node):
+    """A node's adjoint in the list of adjoints: ``2``; on arrays its entries, if few."""
+    if not is_tensor(node):
+        return result_text(node.grad)
+    shown = values_text(node.grad)
+    return f"{node.grad.size:,} entries, too many to list" if shown is None else shown
 
 
 def describe(output, wrt=None, *, inputs=None, style="textbook", adjoints=None,
@@ -47,24 +88,54 @@ def describe(output, wrt=None, *, inputs=None, style="textbook", adjoints=None,
     ids = node_ids(output, inputs, style)
     order = trace_order(output, inputs)
     lines = [title(output, inputs, style)]
-    given = [n for n in order if n.op is None]
-    if given:
-        lines.append("Inputs: " + "; ".join(_called(n, ids) + f" = {result_text(n.value)}"
-                                            for n in given) + ".")
+    arrays = is_tensor(output)
+    if arrays:
+        lines.append("Values are arrays: each is given with its shape, and its entries when "
+                     f"it has at most {values_limit()}. An edge's local derivative is a "
+                     "Jacobian of shape (its node's shape) × (its input's shape); () is one "
+                     "number.")
+    leaves = [n for n in order if n.op is None]
+    for kind, heading in (("input", "Inputs"), ("parameter", "Parameters")):
+        given = [n for n in leaves if node_kind(n, output, inputs) == kind]
+        if given:
+            lines.append(f"{heading}: " + "; ".join(_called(n, ids) + _value(n, n.value)
+                                                   for n in given) + ".")
+    named = [n for n in order if n.is_constant and n in ids and arrays and n.size > 1]
+    if named:  # on arrays a constant of several entries has an id, as the drawing shows it
+        lines.append("Constants: " + "; ".join(ids[n] + _value(n, n.value) for n in named)
+                     + ".")
     operations = [n for n in order if n.inputs]
     if operations:
         lines.append("Operations, in evaluation order (each uses values computed before it):")
-        lines.extend(f"{ids[n]} = {definition(n, ids)} = {result_text(n.value)}."
+        lines.extend(f"{ids[n]} = {node_definition(n, ids)}{_value(n, n.value)}."
                      for n in operations)
-    lines.append(f"The output is {ids[output]} = {result_text(output.value)}.")
-    if output.grad != 0 if adjoints is None else adjoints:
+    lines.append(f"The output is {ids[output]}{_value(output, output.value)}.")
+    if has_adjoints(output) if adjoints is None else adjoints:
+        _check_swept(output)
+        shaped = " (each has its node's shape)" if arrays else ""
         lines.append(f"Adjoints, from the reverse sweep (how much {ids[output]} changes per "
-                     "unit change of each node): " + "; ".join(
-                         f"{ids[n]}: {result_text(n.grad)}"
-                         for n in reversed(order) if not n.is_constant) + ".")
+                     f"unit change of each node){shaped}: " + "; ".join(
+                         f"{ids[n]}: {_adjoint(n)}"
+                         for n in reversed(order)
+                         if not n.is_constant and n.grad is not None) + ".")
     for start in find_inputs(output, wrt, inputs, style):
         lines.extend(_paths(output, start, ids, inputs, style, order, max_paths))
     return "\n".join(lines)
+
+
+def values_limit():
+    """The most entries an array may have to be shown by its values."""
+    from .tensor import SMALL
+    return SMALL
+
+
+def _check_swept(output):
+    """Adjoints of a graph of Tensors exist only after ``output.backward()``."""
+    if is_tensor(output) and output.grad is None:
+        from .errors import ArgumentError
+        raise ArgumentError("adjoints=True needs the adjoints of a reverse sweep: call "
+                            "output.backward() first (an output of more than one entry needs "
+                            "a seed of its shape, output.backward(seed))")
 
 
 def _count(k, noun):
@@ -82,6 +153,8 @@ def _paths(output, start, ids, inputs, style, order, max_paths):
     count = count_paths(output, start, inputs)
     head = (f"There {'is' if count == 1 else 'are'} {_count(count, 'path')} from "
             f"{_called(start, ids)} to the output {ids[output]}")
+    if is_tensor(output):
+        return _array_paths(output, start, ids, inputs, style, max_paths, head, count)
     if count > max_paths:
         total = tangents(order, start).get(output, 0.0)
         return [f"{head}: too many to list. Their sum is the derivative: {derivative} = "
@@ -106,6 +179,37 @@ def _paths(output, start, ids, inputs, style, order, max_paths):
         result_text(paths.total)
     lines.append(f"The sum over the paths is the derivative: {derivative} = {shown}."
                  if len(paths) > 1 else f"So the derivative is {derivative} = {shown}.")
+    return lines
+
+
+def _array_paths(output, start, ids, inputs, style, max_paths, head, count):
+    """The chain-rule paths on arrays, in sentences: the shapes of the Jacobians along each
+    path, multiplied from the output back, and the shape of the derivative."""
+    from .tensor import shape_text
+    derivative = f"∂{ids[output]}/∂{ids[start]}"
+    shape = JacobianShape(output.shape, start.shape)
+    gradient = (f", the gradient: it has the shape of {ids[start]}, {shape_text(start.shape)}"
+                if output.size == 1 else "")
+    if count > max_paths:
+        return [f"{head}: too many to list. Their sum is the derivative {derivative}, of "
+                f"shape {shape}{gradient}."]
+    paths = chain_rule_paths(output, start, None, inputs, style)
+    lines = [f"{head}: multiply the local Jacobians along it, as matrices, from the output "
+             "back." if count == 1 else
+             f"{head}; along each, multiply the local Jacobians of its edges, as matrices, "
+             "from the output back, then add up the paths."]
+    for number, path in enumerate(paths, 1):
+        if not path.edges:
+            lines.append(f"Path {number}: the output itself, 1.")
+            continue
+        jacobians = _listed(f"{partial_symbol(e, path.repeated)} of shape {f}"
+                            for e, f in reversed(list(zip(path.edges, path.factors))))
+        product = f"; their product has shape {path.product}" if len(path.edges) > 1 else ""
+        lines.append(f"Path {number} goes {' to '.join(path.nodes)}; its "
+                     f"{'Jacobians are' if len(path.edges) > 1 else 'one Jacobian is'} "
+                     f"{jacobians}{product}.")
+    summed = "The sum over the paths is" if len(paths) > 1 else "So"
+    lines.append(f"{summed} the derivative {derivative}, of shape {shape}{gradient}.")
     return lines
 
 

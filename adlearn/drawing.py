@@ -13,6 +13,12 @@ the labels are off, and the caption says so.
 When there are too many paths to tell apart, each edge is shaded by its share of the
 gradient instead (see ``adlearn.graph.gradient_shares``).
 
+A graph of Tensors is drawn the same way. A node shows its definition and its shape, and
+its entries when it has at most 6 (a large array is never formatted); an edge shows the
+shape of its local Jacobian, ``∂v1/∂v-1: (3) × (3×4)``, which is never formed; a path's
+product is the shape of its Jacobians' product. A leaf that is not among ``inputs=`` is a
+parameter (a square orange box, named so in the legend and the words).
+
 A drawing is a ``GraphDrawing``: it lays the graph out once and keeps its artists keyed
 by node and edge id, so ``update`` (new values) and ``highlight`` (other paths) change
 them in place instead of drawing everything anew; the explorer widget relies on that.
@@ -23,6 +29,7 @@ For speed, the edges are one ``LineCollection`` with their arrowheads in one
 """
 
 import bisect
+import math
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -35,9 +42,10 @@ from matplotlib.patches import FancyBboxPatch
 
 from .description import describe
 from .errors import ArgumentError
-from .graph import (MAX_PATHS, chain_rule_paths, count_paths, counted, find_inputs,
-                    gradient_shares, node_ids, to_networkx)
-from .trace import TEXT, definition, textbook_number, trace_order
+from .graph import (MAX_PATHS, JacobianShape, chain_rule_paths, count_paths, counted, factor_name,
+                    find_inputs, gradient_shares, has_adjoints, is_tensor, node_definition,
+                    node_ids, partial_symbol, to_networkx, values_text)
+from .trace import TEXT, textbook_number, trace_order
 
 # Okabe & Ito's colour-blind-safe palette, without its yellow (too pale on white).
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000")
@@ -48,6 +56,7 @@ LABEL_LIMIT = 100  # graphs with more nodes are drawn without labels unless aske
 # How each kind of node looks: face colour, edge colour, line width, line style.
 NODE_STYLE = {
     "input": ("#D6E6F5", "#1B3A5C", 1.8, "solid"),
+    "parameter": ("#FBE3C6", "#7A3D00", 1.8, "solid"),  # and square corners: see _draw_nodes
     "constant": ("#F2F2F2", "#8C8C8C", 1.0, (0, (3, 2))),
     "intermediate": ("#FFFFFF", "#404040", 1.0, "solid"),
     "output": ("#FFFFFF", "#1A1A1A", 3.0, "solid"),
@@ -287,15 +296,39 @@ def node_label(node, ids, adjoints, digits=3):
 
     ``v1 = ln v-1`` over ``= 0.693`` over ``v̄1 = 1``; an input reads ``v-1 = x1``
     (or just ``x1 = 2`` where its id is its name); a constant is its value.
+    On a Tensor see ``array_label``.
     """
+    if is_tensor(node):
+        return array_label(node, ids, adjoints, digits)
     if node.is_constant:
         return textbook_number(node.value, digits)
-    name, defined = ids[node], definition(node, ids)
+    name, defined = ids[node], node_definition(node, ids)
     value = textbook_number(node.value, digits)
     lines = [f"{name} = {defined}", f"= {value}"] if defined not in ("", name) else [
         f"{name} = {value}"]
     if adjoints:
         lines.append(f"{adjoint_name(name)} = {textbook_number(node.grad, digits)}")
+    return "\n".join(lines)
+
+
+def array_label(node, ids, adjoints, digits=3):
+    """A Tensor node's label: its definition and shape, ``v1 = v-1 @ v0  (3)``, over its
+    entries ``= [0.5, 1, 2]`` and, if asked (and after backward()), its adjoint's, when
+    it has at most 6 entries (a larger array is shown by its shape alone). A one-entry
+    constant is its value; a larger one its id and shape, ``c1  (2×2)``."""
+    from .tensor import shape_text
+    values = values_text(node.value, digits)
+    if node.is_constant and node.size == 1:
+        return values
+    name, defined = ids[node], node_definition(node, ids)
+    head = f"{name} = {defined}" if defined not in ("", name) else name
+    lines = [f"{head}  {shape_text(node.shape)}"]
+    if values is not None:
+        lines.append(f"= {values}")
+    if adjoints and node.grad is not None and not node.is_constant:
+        adjoint = values_text(node.grad, digits)
+        if adjoint is not None:
+            lines.append(f"{adjoint_name(name)} = {adjoint}")
     return "\n".join(lines)
 
 
@@ -327,6 +360,11 @@ class GraphDrawing:
         self.output, self.inputs, self.style, self.digits = output, inputs, style, digits
         self.max_paths, self.steps = max_paths, steps
         self.graph = to_networkx(output, inputs, style)
+        self.arrays = self.graph.graph["arrays"]
+        if self.arrays and adjoints and output.grad is None:
+            raise ArgumentError("adjoints=True needs the adjoints of a reverse sweep: call "
+                                "output.backward() first (an output of more than one entry "
+                                "needs a seed of its shape, output.backward(seed))")
         self.labels = len(self.graph) <= LABEL_LIMIT if labels is None else labels
         self.adjoints = adjoints
         self.layout = layered_layout(self.graph)
@@ -386,8 +424,9 @@ class GraphDrawing:
         free spot, the layers move apart to make room, up to ``tries`` times."""
         if not self.labels:
             return {}
-        edges = [(u, v, k) for u, v, k, partial in self.graph.edges(keys=True, data="partial")
-                 if partial is not None]  # from a constant: no partial, no label
+        edges = [(u, v, k) for u, v, k, factor in
+                 self.graph.edges(keys=True, data=factor_name(self.arrays))
+                 if factor is not None]  # from a constant: no partial, no label
         sizes = [label_half_size(self._edge_label(e).rjust(self.digits + 3), EDGE_FONT_SIZE)
                  for e in edges]  # room for a longer number when the values change
         for attempt in range(tries):
@@ -400,7 +439,8 @@ class GraphDrawing:
     def _half(self, n):
         """Half the width and height of node n's box."""
         w, h = self.box
-        if self.graph.nodes[n]["kind"] == "constant":
+        node = self.graph.nodes[n]  # a constant is small, unless it is an array with an id
+        if node["kind"] == "constant" and not (self.arrays and math.prod(node["shape"]) > 1):
             w, h = min(w, 0.55), h * 0.6
         return w / 2, h / 2
 
@@ -432,8 +472,9 @@ class GraphDrawing:
         boxes, styles = [], []
         for n, kind in self.graph.nodes(data="kind"):
             (x, y), (hw, hh) = self.centre[n], self._half(n)
+            corners = 0.0 if kind == "parameter" else min(hh, 0.1)  # a second cue: its shape
             boxes.append(FancyBboxPatch((x - hw, y - hh), 2 * hw, 2 * hh,
-                                        boxstyle=f"round,pad=0,rounding_size={min(hh, 0.1)}"))
+                                        boxstyle=f"round,pad=0,rounding_size={corners}"))
             styles.append(NODE_STYLE[kind])
         face, edge, width, dash = zip(*styles)
         self.boxes = PatchCollection(boxes, facecolors=face, edgecolors=edge, linewidths=width,
@@ -451,7 +492,7 @@ class GraphDrawing:
         self._label_nodes()
 
     def _label_nodes(self):
-        adjoints = self.output.grad != 0 if self.adjoints is None else self.adjoints
+        adjoints = has_adjoints(self.output) if self.adjoints is None else self.adjoints
         for node in self._nodes_in_order:
             text = self.node_texts.get(self._ids[node])
             if text is not None:
@@ -492,6 +533,11 @@ class GraphDrawing:
         self._label_edges()
 
     def _edge_label(self, edge):
+        """The local partial, rounded; on arrays the local Jacobian's shape, with its name
+        (``∂v1/∂v-1: (3) × (3×4)``), since it is not one number."""
+        if self.arrays:
+            repeated = {(u, v) for u, v, k in [edge] if self.graph.number_of_edges(u, v) > 1}
+            return f"{partial_symbol(edge, repeated)}: {self.graph.edges[edge]['jacobian']}"
         return textbook_number(self.graph.edges[edge]["partial"], self.digits)
 
     def _label_edges(self):
@@ -530,7 +576,7 @@ class GraphDrawing:
         starts = find_inputs(self.output, wrt, self.inputs, self.style)
         self._highlighted = tuple(self._ids[n] for n in starts)
         if not starts:
-            if self._constant_note():
+            if self._notes():
                 self._add_legend([], [])
             return
         self.lines.set_color(EDGE_COLOUR_FADED)
@@ -657,13 +703,18 @@ class GraphDrawing:
                 j += 1
             handles.append(Line2D([], [], linestyle="none"))
             texts.append(f"sum over the paths: {paths.sum_formula(self.digits)}")
-        self._add_legend(handles, texts, "The chain rule: multiply the partials (edge labels) "
-                                         "along each path, then add up the paths.")
+        self._add_legend(handles, texts, (
+            "The chain rule: multiply the Jacobians (edge labels) along each path, as "
+            "matrices, from the output back;\nthen add up the paths." if self.arrays else
+            "The chain rule: multiply the partials (edge labels) along each path, then add up "
+            "the paths."))
         for text in self.legend.get_texts():
             if text.get_text().startswith("sum"):
                 text.set_fontweight("bold")
 
     def _draw_shares(self, starts, count):
+        if self.arrays:
+            return self._draw_path_edges(starts, count)
         start = starts[0]  # with several inputs, the shares of the first are shown
         self.shares = gradient_shares(self.output, start, self.inputs, self.style)
         largest = max(map(abs, self.shares.values()), default=0.0) or 1.0
@@ -695,15 +746,49 @@ class GraphDrawing:
                  "shares add up to the gradient.")
         self._add_legend(handles, texts, title)
 
-    def _constant_note(self):
-        """What the legend says about constants, if the graph has any ("" if not)."""
-        if "constant" not in dict(self.graph.nodes(data="kind")).values():
-            return ""
-        return ("Edges from constants (dashed grey boxes) have no partial: a constant is not "
-                "a variable, and no adjoint flows to it.")
+    def _draw_path_edges(self, starts, count):
+        """Too many paths on arrays (their shares would be arrays): every edge on a path
+        drawn in one colour, and the legend gives the count and the derivative's shape."""
+        reach = {self._ids[n] for n in starts}
+        for node in self._nodes_in_order:  # after its inputs: the nodes that depend on a start
+            if any(self._ids[a] in reach for a in node.inputs):
+                reach.add(self._ids[node])
+        on_paths = [(u, v, k) for u, v, k in self.graph.edges(keys=True)
+                    if u in reach and v in reach]
+        routes = [self._route(e) for e in on_paths]
+        self.overlay_edges = [(None, e) for e in on_paths]
+        self.overlay = LineCollection(routes, colors=PALETTE[3], linewidths=2.6, zorder=2,
+                                      capstyle="butt")
+        self.ax.add_collection(self.overlay)
+        out = self._ids[self.output]
+        called = ", ".join(map(self._called, starts))
+        shapes = "; ".join(f"∂{out}/∂{self._ids[n]}: "
+                           f"{JacobianShape(self.output.shape, n.shape)}" for n in starts)
+        self._add_legend([Line2D([], [], color=PALETTE[3], linewidth=2.6)],
+                         ["an edge on a path"],
+                         f"{counted(count, 'chain-rule path')} from {called}: too many to "
+                         f"list (more than {self.max_paths}).\nThe sum of their Jacobian "
+                         f"products is the derivative, {shapes}.")
+
+    def _notes(self):
+        """What the legend says about the kinds of nodes and the edge labels, if the graph
+        needs it: constants, parameters, Jacobians' shapes (["..."], or [])."""
+        kinds = set(dict(self.graph.nodes(data="kind")).values())
+        notes = []
+        if self.arrays:
+            notes.append("Edge labels: the shape of each local Jacobian, (its node's shape) × "
+                         "(its input's shape); () is one number;\ndiagonal: an elementwise "
+                         "operation's. A node shows its entries when it has at most 6.")
+        if "parameter" in kinds:
+            notes.append("Square orange boxes are parameters: leaves that are not among the "
+                         "inputs (rounded blue boxes).")
+        if "constant" in kinds:
+            notes.append("Edges from constants (dashed grey boxes) have no partial: a constant "
+                         "is not a variable, and no adjoint flows to it.")
+        return notes
 
     def _add_legend(self, handles, texts, title=None):
-        title = "\n".join(t for t in (title, self._constant_note()) if t) or None
+        title = "\n".join(t for t in (title, *self._notes()) if t) or None
         self.legend = self.ax.legend(
             handles, texts, title=title, loc="upper left", bbox_to_anchor=(0.0, 0.0),
             fontsize=FONT_SIZE, title_fontsize=FONT_SIZE, handlelength=3.2, frameon=False,

@@ -12,39 +12,118 @@ to a limit. Past it, ``gradient_shares`` tells how much of the gradient each edg
 Nodes are named as in the evaluation trace (``v-1, v0, v1, ...``, or ``x1, x2, x3, ...``
 in the introductory style; see adlearn.trace), so the graph, the trace table and the
 drawing agree. Constants, which the trace shows by value, get the ids c1, c2, ....
+
+The same functions take a graph of Tensors (arrays). There an edge's local derivative is
+a Jacobian, which is never formed (a 1000×1000 input would give 10^12 entries): an edge
+carries only its shape, ``JacobianShape``, the output's shape × the input's shape, and a
+path's product is the shape of the product of its Jacobians, multiplied as matrices are,
+from the output back. A leaf that is not among ``inputs=`` is a *parameter* (a weight
+matrix the function reads from outside its arguments), on Vars and Tensors alike.
 """
 
 import math
+import sys
 from dataclasses import dataclass
 
 import networkx as nx
 
 from .engine import Var
 from .errors import ArgumentError, PathLimitError, UnknownInputError
+from .rules import RULES
 from .trace import definition, node_names, rounded, tangents, trace_order
 
 PATH_LIMIT = 1000  # the most paths chain_rule_paths lists unless the caller says otherwise
 MAX_PATHS = 12  # more paths than this are too many to tell apart: drawings shade, words sum
 
 
+def is_tensor(x):
+    """True for a Tensor. A graph of Vars needs no NumPy, so adlearn.tensor is looked up
+    only if something imported it already (a Tensor cannot exist otherwise)."""
+    tensor = sys.modules.get("adlearn.tensor")
+    return tensor is not None and isinstance(x, tensor.Tensor)
+
+
+def is_node(x):
+    """True for a node of a graph: a Var or a Tensor."""
+    return isinstance(x, Var) or is_tensor(x)
+
+
 def node_ids(output, inputs=None, style="textbook"):
     """``{node: id}``: the trace's names, and c1, c2, ... for the constants (in trace order)."""
-    if not isinstance(output, Var):
-        raise ArgumentError(f"expected the output of a computation on Vars, not {output!r}: "
-                            "for example x = ad.Var(2.0, name='x'); f = x * x")
+    if not is_node(output):
+        raise ArgumentError(f"expected the output of a computation on Vars or Tensors, not "
+                            f"{output!r}: for example x = ad.Var(2.0, name='x'); f = x * x")
     ids = node_names(output, inputs, style)
     constants = [node for node in trace_order(output, inputs) if node.is_constant]
     ids.update((node, f"c{k}") for k, node in enumerate(constants, 1))
     return ids
 
 
-def node_kind(node, output):
-    """The role of a node in the graph: input, constant, intermediate or output."""
+def node_kind(node, output, inputs=None):
+    """The role of a node in the graph: input, parameter, constant, intermediate or output.
+
+    A leaf is an input, unless ``inputs`` (a function's arguments, as the trace and the
+    explorer pass them) is given and the leaf is not among them: then it is a parameter,
+    a variable the function reads from outside, such as a weight matrix.
+    """
     if node is output:
         return "output"
     if node.op is None:
-        return "input"
+        return "parameter" if inputs is not None and node not in set(inputs) else "input"
     return "constant" if node.is_constant else "intermediate"
+
+
+def node_definition(node, ids):
+    """A node's definition as the trace writes it: ``ln v-1``; on Tensors ``v-1 @ v0``,
+    ``sum(v1)``, an array constant by its id (see adlearn.tensor.definition)."""
+    if is_tensor(node):
+        from .tensor import definition as tensor_definition
+        return tensor_definition(node, ids)
+    return definition(node, ids)
+
+
+def has_adjoints(output):
+    """Whether a reverse sweep reached output (``backward()`` ran): its adjoint is set."""
+    return output.grad is not None if is_tensor(output) else output.grad != 0
+
+
+def values_text(value, digits=None):
+    """A Tensor's value as the views show it: ``[0.5, -1]``, ``[[1, 2], [3, 4]]`` with each
+    entry rounded as ``rounded`` rounds it; None for more than SMALL entries, which are
+    shown by their shape only (never formatted, however large the array)."""
+    from .tensor import SMALL
+    if value.size > SMALL:
+        return None
+    if value.ndim == 0:
+        return rounded(float(value), digits)
+    return "[" + ", ".join(
+        rounded(float(v), digits) if value.ndim == 1 else values_text(v, digits)
+        for v in value) + "]"
+
+
+@dataclass(frozen=True)
+class JacobianShape:
+    """The shape of a local Jacobian ∂v/∂u on arrays: v's shape × u's shape, written
+    ``(3) × (3×4)`` (``()`` is one number). ``diagonal``: an elementwise operation's,
+    whose only non-zero entries lie on the diagonal. Only the shape: the Jacobian itself
+    is never formed."""
+
+    rows: tuple
+    cols: tuple
+    diagonal: bool = False
+
+    def __str__(self):
+        from .tensor import shape_text
+        shapes = f"{shape_text(self.rows)} × {shape_text(self.cols)}"
+        return shapes + (" diagonal" if self.diagonal else "")
+
+
+def local_jacobian(node, index):
+    """The shape of ∂node/∂(its input number index): diagonal for an elementwise operation
+    on an input of the node's own shape (more than one entry)."""
+    arg = node.inputs[index]
+    diagonal = node.op in RULES and arg.shape == node.shape and node.size > 1
+    return JacobianShape(node.shape, arg.shape, diagonal)
 
 
 def to_networkx(output, inputs=None, style="textbook"):
@@ -57,17 +136,36 @@ def to_networkx(output, inputs=None, style="textbook"):
     An edge from a constant carries ``partial=None``: a constant is not a variable, so
     nothing is differentiated by it and no adjoint flows to it (the trace, the paths and
     the drawing all leave its partial out). ``inputs`` and ``style`` are as in
-    ``adlearn.trace.node_names``.
+    ``adlearn.trace.node_names``; a leaf not among ``inputs`` is a parameter (``node_kind``).
+
+    A graph of Tensors has ``arrays=True``; its nodes carry their ``shape`` too, and its
+    edges, in place of a partial, the ``jacobian``: a ``JacobianShape`` (None from a
+    constant).
     """
     ids = node_ids(output, inputs, style)
-    graph = nx.MultiDiGraph(output=ids[output])
+    arrays = is_tensor(output)
+    graph = nx.MultiDiGraph(output=ids[output], arrays=arrays)
     for node in trace_order(output, inputs):
         graph.add_node(ids[node], name=ids[node], op=node.op, value=node.value,
-                       grad=node.grad, kind=node_kind(node, output))
-        for index, (arg, partial) in enumerate(zip(node.inputs, node.partials)):
+                       grad=node.grad, kind=node_kind(node, output, inputs))
+        if arrays:
+            graph.nodes[ids[node]]["shape"] = node.shape
+        for index, arg in enumerate(node.inputs):
+            factor = None if arg.is_constant else local_factor(node, index)
             graph.add_edge(ids[arg], ids[node], key=index, index=index,
-                           partial=None if arg.is_constant else partial)
+                           **{factor_name(arrays): factor})
     return graph
+
+
+def factor_name(arrays):
+    """What an edge's chain-rule factor is called: its ``partial``, on arrays its ``jacobian``."""
+    return "jacobian" if arrays else "partial"
+
+
+def local_factor(node, index):
+    """The chain-rule factor of the edge into node from its input number index: the local
+    partial derivative (a number), or on Tensors the local Jacobian's shape."""
+    return local_jacobian(node, index) if is_tensor(node) else node.partials[index]
 
 
 @dataclass(frozen=True)
@@ -105,6 +203,29 @@ class Path:
         return f"{symbols} = {numbers} = {rounded(self.product, digits)}"
 
 
+class ArrayPath(Path):
+    """A chain-rule path on Tensors: its factors are local Jacobians' shapes. They multiply
+    as matrices do, from the output back (J3 J2 J1), so the formula lists them that way."""
+
+    @property
+    def product(self):
+        """The shape of the product of the path's Jacobians: the output's × the input's."""
+        first, last = self.factors[0], self.factors[-1]
+        return JacobianShape(last.rows, first.cols,
+                             all(f.diagonal for f in self.factors))
+
+    def formula(self, digits=None):
+        """``∂v2/∂v1 · ∂v1/∂v-1: () × (3) · (3) × (3×4) = () × (3×4)``; digits is not
+        used (shapes are not rounded), it is there to match ``Path.formula``."""
+        if not self.edges:
+            return "the output itself: 1"
+        symbols = " · ".join(partial_symbol(e, self.repeated) for e in reversed(self.edges))
+        if len(self.factors) == 1:
+            return f"{symbols}: {self.product}"
+        shapes = " · ".join(map(str, reversed(self.factors)))
+        return f"{symbols}: {shapes} = {self.product}"
+
+
 def partial_symbol(edge, repeated):
     source, target, index = edge
     which = f" (argument {index + 1})" if (source, target) in repeated else ""
@@ -125,10 +246,14 @@ class ChainRulePaths:
     wrt: str
     output: str
     paths: tuple
+    shape: JacobianShape = None  # on arrays: the shape of ∂output/∂wrt
 
     @property
     def total(self):
-        """The sum of the paths' products: the gradient ∂output/∂wrt."""
+        """The sum of the paths' products: the gradient ∂output/∂wrt (on arrays, its
+        shape: the paths' products all have that shape)."""
+        if self.shape is not None:
+            return self.shape
         return math.fsum(path.product for path in self.paths)
 
     def sum_formula(self, digits=None):
@@ -136,6 +261,10 @@ class ChainRulePaths:
         derivative = f"∂{self.output}/∂{self.wrt}"
         if not self.paths:
             return f"{derivative} = 0 (no path)"
+        if self.shape is not None:
+            paths = "the path" if len(self.paths) == 1 else \
+                " + ".join(f"path {k}" for k in range(1, len(self.paths) + 1))
+            return f"{derivative} = {paths}: {self.shape}"
         if len(self.paths) == 1:
             return f"{derivative} = {rounded(self.total, digits)}"
         products = " + ".join(rounded(p.product, digits, factor=True) for p in self.paths)
@@ -166,7 +295,7 @@ def definitions(output, inputs=None, style="textbook"):
     ``v1 = ln v-1``, ... (constants appear by value; an input called by its own name needs
     no definition)."""
     ids = node_ids(output, inputs, style)
-    defined = ((ids[n], definition(n, ids)) for n in trace_order(output, inputs)
+    defined = ((ids[n], node_definition(n, ids)) for n in trace_order(output, inputs)
                if not n.is_constant)
     return [f"{name} = {rhs}" for name, rhs in defined if rhs not in ("", name)]
 
@@ -177,7 +306,7 @@ def find_node(output, wrt, inputs=None, style="textbook"):
     An input may be named by its own name (``"x1"``) or its id in the graph (``"v-1"``).
     """
     ids = node_ids(output, inputs, style)
-    if isinstance(wrt, Var):
+    if is_node(wrt):
         if wrt not in ids:
             raise UnknownInputError(f"{wrt!r} is not part of the graph of the output")
         return wrt
@@ -238,21 +367,24 @@ def chain_rule_paths(output, wrt, limit=PATH_LIMIT, inputs=None, style="textbook
         raise error
     users, repeated = {}, set()
     for user in trace_order(output, inputs):
-        for index, (arg, partial) in enumerate(zip(user.inputs, user.partials)):
-            users.setdefault(arg, []).append((user, index, partial))
+        for index, arg in enumerate(user.inputs):
+            users.setdefault(arg, []).append((user, index, local_factor(user, index)))
             if user.inputs.count(arg) > 1:
                 repeated.add((ids[arg], ids[user]))
     repeated = frozenset(repeated)
+    arrays = is_tensor(output)
+    kind = ArrayPath if arrays else Path
     paths, stack = [], [(node, (ids[node],), (), ())]
     while stack:  # depth first, a path grows one edge at a time; no recursion
         at, nodes, factors, edges = stack.pop()
         if at is output:
-            paths.append(Path(nodes, factors, edges, repeated))
+            paths.append(kind(nodes, factors, edges, repeated))
             continue
         for user, index, partial in reversed(users.get(at, ())):
             stack.append((user, nodes + (ids[user],), factors + (partial,),
                           edges + ((ids[at], ids[user], index),)))
-    return ChainRulePaths(ids[node], ids[output], tuple(paths))
+    shape = JacobianShape(output.shape, node.shape) if arrays else None
+    return ChainRulePaths(ids[node], ids[output], tuple(paths), shape)
 
 
 def gradient_shares(output, wrt, inputs=None, style="textbook"):
@@ -264,6 +396,9 @@ def gradient_shares(output, wrt, inputs=None, style="textbook"):
     so across any cut that separates wrt from the output the shares add up to the
     gradient.
     """
+    if is_tensor(output):
+        raise ArgumentError("gradient shares are numbers, one per edge of a graph of Vars; on "
+                            "Tensors an edge's share would be an array: use chain_rule_paths")
     node = find_node(output, wrt, inputs, style)
     ids, order = node_ids(output, inputs, style), trace_order(output, inputs)
     tangent = tangents(order, node)

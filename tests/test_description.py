@@ -136,7 +136,7 @@ def test_describe_says_clearly_what_was_wrong():
     _, _, f = classic()
     with pytest.raises(UnknownInputError, match="no input named 'x3'"):
         ad.describe(f, "x3")
-    with pytest.raises(ArgumentError, match="output of a computation on Vars, not 3.0"):
+    with pytest.raises(ArgumentError, match="output of a computation on Vars or Tensors, not 3.0"):
         ad.describe(3.0)
 
 

@@ -253,7 +253,7 @@ def test_unknown_highlight_is_a_clear_error():
     _, _, f = classic()
     with pytest.raises(UnknownInputError, match="no input named 'x3'"):
         ad.draw(f, highlight="x3")
-    with pytest.raises(ArgumentError, match="output of a computation on Vars, not 3.0"):
+    with pytest.raises(ArgumentError, match="output of a computation on Vars or Tensors, not 3.0"):
         ad.draw(3.0)
 
 
