@@ -41,6 +41,7 @@ x̄ = Wᵀ v̄), and the tangent trace is seeded on one entry of an input (Ẇ[0
 import html
 import inspect
 import itertools
+import numbers
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -245,10 +246,11 @@ class Trace:
         rows, sweep = self._cells(notation)
         form = notation.rule_form
         if column == 2:
-            return [(*_shown(*cells), value_text(step.adjoint, self.digits, form))
+            return [(*_shown(*cells), textbook_number(step.adjoint, self.digits, form))
                     for cells, step in zip(sweep, self.adjoint_steps)][::-1]
         attribute = ("primal", "tangent")[column]
-        return [(*_shown(*cells[column]), value_text(getattr(row, attribute), self.digits, form))
+        return [(*_shown(*cells[column]),
+                 textbook_number(getattr(row, attribute), self.digits, form))
                 for cells, row in zip(rows, self.rows)]
 
     def _headings(self, notation):
@@ -351,23 +353,20 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     f must return one number (the adjoint trace starts from ȳ = 1).
     """
     f, signature, point = function_at(f, args, values, style, ("seed", "style", "digits"))
-    seed, entry = _seed(point, seed)
+    seed, entry = seed_entry(point, seed)
     inputs, output = record(f, point, signature, seed=(seed, entry))
     seed_var = inputs[list(point).index(seed)]
     nodes = [n for n in trace_order(output, inputs) if not n.is_constant]
     names = node_names(output, inputs, style)
-    if isinstance(output, Var):
-        tangent = tangents(nodes, seed_var)
-    else:  # the Tensors' forward pass carried the tangents (forward mode on arrays)
-        tangent = {n: _zero(n) if n.tangent is None else n.tangent for n in nodes}
+    tangent = tangents(nodes, seed_var)
     if entry:
         seed += f"[{', '.join(map(str, entry))}]"
     output_row = style == "textbook" or not output.inputs
     output_name = row_name(style, inputs) if output_row else names[output]
     steps, sweep = _derivation(nodes, names, output, output_name if output_row else None)
-    values = [(n.value, tangent[n], _zero(n) if n.grad is None else n.grad) for n in nodes]
+    values = [(n.value, tangent[n], zero_of(n) if n.grad is None else n.grad) for n in nodes]
     if output_row:
-        values.append((output.value, tangent.get(output, _zero(output)), _zero(output) + 1.0))
+        values.append((output.value, tangent.get(output, zero_of(output)), zero_of(output) + 1.0))
     at = ", ".join(f"{name} = {constant_text(value)}" for name, value in point.items())
     what = f.text if isinstance(f, Expression) else getattr(f, "__name__", "<lambda>")
     what = "f" if what == "<lambda>" else what
@@ -379,9 +378,13 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
 def tangents(nodes, seed):
     """Forward mode over a recorded graph: each node's tangent ∂node/∂seed, summed from
     the local partials the forward pass stored. nodes come in trace order (every node
-    after its arguments); a constant or a node not listed counts as 0."""
+    after its arguments); a constant or a node not listed counts as 0. Tensors carried
+    their tangents through the forward pass already (``record``'s seed): they are read."""
     tangent = {}
     for node in nodes:
+        if not isinstance(node, Var):
+            tangent[node] = zero_of(node) if node.tangent is None else node.tangent
+            continue
         tangent[node] = float(node is seed) if not node.inputs else sum(
             p * tangent.get(c, 0.0) for c, p in zip(node.inputs, node.partials))
     return tangent
@@ -428,7 +431,7 @@ def has_arrays(point):
     return any(not isinstance(value, float) for value in point.values())
 
 
-def _seed(point, seed):
+def seed_entry(point, seed):
     """The tangent trace's seed as (input name, entry): ``"x1"`` for a number, ``"W[0, 1]"``
     for one entry of an array (entry () for a number); by default the first input, at
     its first entry."""
@@ -564,16 +567,16 @@ def _derivation(nodes, names, output, output_row_name):
 
 def _sweep(nodes, names, output, passes, seed, output_row_name):
     """The reverse sweep one edge at a time, in the order it runs (see ``AdjointStep``)."""
-    one = output.value * 0.0 + 1.0  # the seed: 1 (an array of one entry, 1, for a Tensor)
+    one = zero_of(output) + 1.0  # the seed: 1 (an array of one entry, 1, for a Tensor)
     if output.is_constant:  # nothing to sweep: its inputs' adjoints stay 0
         value, sweep = {}, [(output_row_name, [], one)]
     else:
         value = {output: one}
         sweep = [(names[output], [(seed, None, seed)] if seed is not None else [], one)]
     for node in reversed(nodes):
-        shares = _shares(node, value.get(node, _zero(node))) if passes[node] else ()
+        passed = shares(node, value.get(node, zero_of(node))) if passes[node] else ()
         for arg, term, index in passes[node]:
-            share = shares[index]
+            share = passed[index]
             if arg in value:  # a later contribution adds to the adjoint
                 own = _Formula.name(names[arg], "bar")
                 sweep.append((names[arg], [(own, None, own), term], value[arg] + share))
@@ -583,11 +586,11 @@ def _sweep(nodes, names, output, passes, seed, output_row_name):
     for node in nodes:  # the inputs' adjoints under their own names: x̄1 = v̄-1
         if not node.inputs and node.name and node.name != names[node]:
             own = _Formula.name(names[node], "bar")
-            sweep.append((node.name, [(own, None, own)], value.get(node, _zero(node))))
+            sweep.append((node.name, [(own, None, own)], value.get(node, zero_of(node))))
     return sweep
 
 
-def _shares(node, adjoint):
+def shares(node, adjoint):
     """What node passes back to each of its inputs in the reverse sweep, given its
     adjoint: adjoint × the local partial, or for an array the vector-Jacobian product
     (None for a constant input of a Tensor)."""
@@ -598,7 +601,7 @@ def _shares(node, adjoint):
     return vjps(node, adjoint)
 
 
-def _zero(node):
+def zero_of(node):
     """An adjoint or tangent of 0 for node: 0.0, or zeros of the node's shape."""
     return abs(node.value) * 0.0
 
@@ -883,14 +886,6 @@ LATEX = _Notation("latex", "latex", r"\frac{{\partial {0}}}{{\partial {1}}}",
 SHOWN_ENTRIES = 6  # an array with more entries is shown by its shape: it is never formatted
 
 
-def value_text(x, digits, notation="text"):
-    """A primal, tangent or adjoint as the trace shows it: a number rounded to ``digits``
-    decimals (``textbook_number``), an array as ``array_text`` writes it."""
-    if isinstance(x, (int, float)):
-        return textbook_number(x, digits)
-    return array_text(x, lambda v: textbook_number(v, digits), notation)
-
-
 def constant_text(value, notation="text"):
     """A constant in a definition: a number as a formula writes it (2, (-1.5)), an array
     as ``array_text`` writes it."""
@@ -924,8 +919,11 @@ def _nested(entries, number):
     return number(entries)
 
 
-def textbook_number(x, digits):
-    """x rounded as the textbook prints it: 0.693, 10, -0.959 (tiny or huge: 3 significant)."""
+def textbook_number(x, digits, notation="text"):
+    """x rounded as the textbook prints it: 0.693, 10, -0.959 (tiny or huge: 3 significant);
+    an array of a Tensor graph as ``array_text`` writes it, each entry so rounded."""
+    if not isinstance(x, numbers.Real):
+        return array_text(x, lambda v: textbook_number(v, digits), notation)
     if x != 0 and not 10 ** -digits / 2 <= abs(x) < 1e9:
         return f"{x:.{digits}g}"
     text = f"{x:.{digits}f}".rstrip("0").rstrip(".")
