@@ -20,10 +20,10 @@ import itertools
 
 from .engine import formula
 from .graph import (MAX_PATHS, JacobianShape, chain_rule_paths, count_paths, find_inputs,
-                    has_adjoints, is_tensor, node_definition, node_ids, node_kind,
-                    partial_symbol, values_text)
+                    has_adjoints, is_tensor, node_ids, node_kind, partial_symbol, shape_label,
+                    values_text)
 from .rules import number_text, result_text
-from .trace import tangents, trace_order
+from .trace import SHOWN_ENTRIES, definition, tangents, trace_order
 
 
 def title(output, inputs=None, style="textbook"):
@@ -39,20 +39,44 @@ def title(output, inputs=None, style="textbook"):
              + f"{_count(len(operations), 'operation')}, "
              f"{_count(sum(len(n.inputs) for n in operations), 'edge')}")
     if is_tensor(output):
-        from .tensor import formula as array_formula
         return f"Computation graph on arrays of {array_formula(output)}" + \
             (f" at {at}" if at else "") + f": {sizes}."
     return f"Computation graph of {formula(output)}" + (f" at {at}" if at else "") + \
         f": {sizes}."
 
 
+def array_formula(output, limit=60):
+    """A short text formula for a Tensor output, ``sum((tanh ((W @ x) + b))^2)``, from the
+    trace's definitions (as ``adlearn.engine.formula`` for Vars); sub-formulas longer than
+    limit characters are cut, and an unnamed input appears by its shape."""
+    texts = {}
+    for node in trace_order(output):
+        if not node.inputs:
+            texts[node] = node.name or f"{shape_label(node.shape)} array"
+            continue
+        text = definition(node, {c: _argument(texts[c]) for c in node.inputs
+                                 if not c.is_constant})
+        texts[node] = text if len(text) <= limit else text[: limit - 1] + "…"
+    return texts[output]
+
+
+def _argument(text):
+    """A sub-formula as an argument: in parentheses if it has a space outside brackets
+    (``W @ x``, ``tanh v1``); a name or a call (``sum(v1, axis=0)``) stays as it is."""
+    depth = 0
+    for ch in text:
+        depth += (ch in "([") - (ch in ")]")
+        if ch == " " and depth == 0:
+            return f"({text})"
+    return text
+
+
 def _at(node):
     """An input's value in the title: `` = 2``, `` = [1, 2]``, or `` of shape (3×4)``."""
     if not is_tensor(node):
         return f" = {result_text(node.value)}"
-    from .tensor import shape_text
     shown = values_text(node.value)
-    return f" of shape {shape_text(node.shape)}" if shown is None else f" = {shown}"
+    return f" of shape {shape_label(node.shape)}" if shown is None else f" = {shown}"
 
 
 def _value(node, value):
@@ -60,11 +84,10 @@ def _value(node, value):
     and its entries if there are few: ``: shape (3), entries [1, 2, 3]``, ``: shape (3×4)``."""
     if not is_tensor(node):
         return f" = {result_text(value)}"
-    from .tensor import shape_text
     shown = values_text(value)
     entries = "" if shown is None else \
         f", value {shown}" if value.ndim == 0 else f", entries {shown}"
-    return f": shape {shape_text(value.shape)}{entries}"
+    return f": shape {shape_label(value.shape)}{entries}"
 
 
 def _adjoint(node):
@@ -91,7 +114,7 @@ def describe(output, wrt=None, *, inputs=None, style="textbook", adjoints=None,
     arrays = is_tensor(output)
     if arrays:
         lines.append("Values are arrays: each is given with its shape, and its entries when "
-                     f"it has at most {values_limit()}. An edge's local derivative is a "
+                     f"it has at most {SHOWN_ENTRIES}. An edge's local derivative is a "
                      "Jacobian of shape (its node's shape) × (its input's shape); () is one "
                      "number.")
     leaves = [n for n in order if n.op is None]
@@ -100,14 +123,10 @@ def describe(output, wrt=None, *, inputs=None, style="textbook", adjoints=None,
         if given:
             lines.append(f"{heading}: " + "; ".join(_called(n, ids) + _value(n, n.value)
                                                    for n in given) + ".")
-    named = [n for n in order if n.is_constant and n in ids and arrays and n.size > 1]
-    if named:  # on arrays a constant of several entries has an id, as the drawing shows it
-        lines.append("Constants: " + "; ".join(ids[n] + _value(n, n.value) for n in named)
-                     + ".")
     operations = [n for n in order if n.inputs]
     if operations:
         lines.append("Operations, in evaluation order (each uses values computed before it):")
-        lines.extend(f"{ids[n]} = {node_definition(n, ids)}{_value(n, n.value)}."
+        lines.extend(f"{ids[n]} = {definition(n, ids)}{_value(n, n.value)}."
                      for n in operations)
     lines.append(f"The output is {ids[output]}{_value(output, output.value)}.")
     if has_adjoints(output) if adjoints is None else adjoints:
@@ -121,12 +140,6 @@ def describe(output, wrt=None, *, inputs=None, style="textbook", adjoints=None,
     for start in find_inputs(output, wrt, inputs, style):
         lines.extend(_paths(output, start, ids, inputs, style, order, max_paths))
     return "\n".join(lines)
-
-
-def values_limit():
-    """The most entries an array may have to be shown by its values."""
-    from .tensor import SMALL
-    return SMALL
 
 
 def _check_swept(output):
@@ -185,10 +198,9 @@ def _paths(output, start, ids, inputs, style, order, max_paths):
 def _array_paths(output, start, ids, inputs, style, max_paths, head, count):
     """The chain-rule paths on arrays, in sentences: the shapes of the Jacobians along each
     path, multiplied from the output back, and the shape of the derivative."""
-    from .tensor import shape_text
     derivative = f"∂{ids[output]}/∂{ids[start]}"
     shape = JacobianShape(output.shape, start.shape)
-    gradient = (f", the gradient: it has the shape of {ids[start]}, {shape_text(start.shape)}"
+    gradient = (f", the gradient: it has the shape of {ids[start]}, {shape_label(start.shape)}"
                 if output.size == 1 else "")
     if count > max_paths:
         return [f"{head}: too many to list. Their sum is the derivative {derivative}, of "

@@ -43,9 +43,9 @@ from matplotlib.patches import FancyBboxPatch
 from .description import describe
 from .errors import ArgumentError
 from .graph import (MAX_PATHS, JacobianShape, chain_rule_paths, count_paths, counted, factor_name,
-                    find_inputs, gradient_shares, has_adjoints, is_tensor, node_definition,
-                    node_ids, partial_symbol, to_networkx, values_text)
-from .trace import TEXT, textbook_number, trace_order
+                    find_inputs, gradient_shares, has_adjoints, is_tensor, node_ids,
+                    partial_symbol, shape_label, to_networkx, values_text)
+from .trace import TEXT, constant_text, definition, textbook_number, trace_order
 
 # Okabe & Ito's colour-blind-safe palette, without its yellow (too pale on white).
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000")
@@ -302,7 +302,7 @@ def node_label(node, ids, adjoints, digits=3):
         return array_label(node, ids, adjoints, digits)
     if node.is_constant:
         return textbook_number(node.value, digits)
-    name, defined = ids[node], node_definition(node, ids)
+    name, defined = ids[node], definition(node, ids)
     value = textbook_number(node.value, digits)
     lines = [f"{name} = {defined}", f"= {value}"] if defined not in ("", name) else [
         f"{name} = {value}"]
@@ -314,15 +314,14 @@ def node_label(node, ids, adjoints, digits=3):
 def array_label(node, ids, adjoints, digits=3):
     """A Tensor node's label: its definition and shape, ``v1 = v-1 @ v0  (3)``, over its
     entries ``= [0.5, 1, 2]`` and, if asked (and after backward()), its adjoint's, when
-    it has at most 6 entries (a larger array is shown by its shape alone). A one-entry
-    constant is its value; a larger one its id and shape, ``c1  (2×2)``."""
-    from .tensor import shape_text
+    it has at most 6 entries (a larger array is shown by its shape alone). A constant is
+    shown as the trace shows it in a definition: ``2``, ``[1, 0]``, ``(1000) array``."""
+    if node.is_constant:
+        return constant_text(node.value)
     values = values_text(node.value, digits)
-    if node.is_constant and node.size == 1:
-        return values
-    name, defined = ids[node], node_definition(node, ids)
+    name, defined = ids[node], definition(node, ids)
     head = f"{name} = {defined}" if defined not in ("", name) else name
-    lines = [f"{head}  {shape_text(node.shape)}"]
+    lines = [f"{head}  {shape_label(node.shape)}"]
     if values is not None:
         lines.append(f"= {values}")
     if adjoints and node.grad is not None and not node.is_constant:

@@ -30,7 +30,7 @@ import networkx as nx
 from .engine import Var
 from .errors import ArgumentError, PathLimitError, UnknownInputError
 from .rules import RULES
-from .trace import definition, node_names, rounded, tangents, trace_order
+from .trace import SHOWN_ENTRIES, array_text, definition, node_names, rounded, tangents, trace_order
 
 PATH_LIMIT = 1000  # the most paths chain_rule_paths lists unless the caller says otherwise
 MAX_PATHS = 12  # more paths than this are too many to tell apart: drawings shade, words sum
@@ -73,32 +73,24 @@ def node_kind(node, output, inputs=None):
     return "constant" if node.is_constant else "intermediate"
 
 
-def node_definition(node, ids):
-    """A node's definition as the trace writes it: ``ln v-1``; on Tensors ``v-1 @ v0``,
-    ``sum(v1)``, an array constant by its id (see adlearn.tensor.definition)."""
-    if is_tensor(node):
-        from .tensor import definition as tensor_definition
-        return tensor_definition(node, ids)
-    return definition(node, ids)
-
-
 def has_adjoints(output):
     """Whether a reverse sweep reached output (``backward()`` ran): its adjoint is set."""
     return output.grad is not None if is_tensor(output) else output.grad != 0
 
 
 def values_text(value, digits=None):
-    """A Tensor's value as the views show it: ``[0.5, -1]``, ``[[1, 2], [3, 4]]`` with each
-    entry rounded as ``rounded`` rounds it; None for more than SMALL entries, which are
-    shown by their shape only (never formatted, however large the array)."""
-    from .tensor import SMALL
-    if value.size > SMALL:
+    """A Tensor's value as the views show it: ``[0.5, -1]``, ``[[1, 2], [3, 4]]`` (the
+    trace's ``array_text``), each entry rounded as ``rounded`` rounds it; None for more than
+    SHOWN_ENTRIES entries, which are shown by their shape only (never formatted)."""
+    if value.size > SHOWN_ENTRIES:
         return None
-    if value.ndim == 0:
-        return rounded(float(value), digits)
-    return "[" + ", ".join(
-        rounded(float(v), digits) if value.ndim == 1 else values_text(v, digits)
-        for v in value) + "]"
+    return array_text(value, lambda v: rounded(v, digits))
+
+
+def shape_label(shape):
+    """A shape as the drawing and the Jacobians write it: ``(3×4)``, ``(3)``, ``()`` for one
+    number."""
+    return f"({'×'.join(map(str, shape))})"
 
 
 @dataclass(frozen=True)
@@ -113,8 +105,7 @@ class JacobianShape:
     diagonal: bool = False
 
     def __str__(self):
-        from .tensor import shape_text
-        shapes = f"{shape_text(self.rows)} × {shape_text(self.cols)}"
+        shapes = f"{shape_label(self.rows)} × {shape_label(self.cols)}"
         return shapes + (" diagonal" if self.diagonal else "")
 
 
@@ -295,7 +286,7 @@ def definitions(output, inputs=None, style="textbook"):
     ``v1 = ln v-1``, ... (constants appear by value; an input called by its own name needs
     no definition)."""
     ids = node_ids(output, inputs, style)
-    defined = ((ids[n], node_definition(n, ids)) for n in trace_order(output, inputs)
+    defined = ((ids[n], definition(n, ids)) for n in trace_order(output, inputs)
                if not n.is_constant)
     return [f"{name} = {rhs}" for name, rhs in defined if rhs not in ("", name)]
 
