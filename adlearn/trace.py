@@ -366,7 +366,8 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     steps, sweep = _derivation(nodes, names, output, output_name if output_row else None)
     values = [(n.value, tangent[n], zero_of(n) if n.grad is None else n.grad) for n in nodes]
     if output_row:
-        values.append((output.value, tangent.get(output, zero_of(output)), zero_of(output) + 1.0))
+        values.append((output.value, tangent.get(output, zero_of(output)),
+                       zero_of(output) + 1.0))
     at = ", ".join(f"{name} = {constant_text(value)}" for name, value in point.items())
     what = f.text if isinstance(f, Expression) else getattr(f, "__name__", "<lambda>")
     what = "f" if what == "<lambda>" else what
@@ -445,10 +446,11 @@ def seed_entry(point, seed):
                                 f"its inputs are {', '.join(point)}")
     name, index = found.groups()
     shape = getattr(point[name], "shape", ())
+    first = f"{name}[{', '.join('0' * len(shape))}]"
     if index is None:
         if shape:
             raise ArgumentError(f"seed {seed!r} is an array of shape {shape}: seed one of "
-                                f"its entries, as in seed=\"{name}[{', '.join('0' * len(shape))}]\"")
+                                f"its entries, as in seed=\"{first}\"")
         return name, ()
     try:
         entry = tuple(int(i) for i in index.split(",")) if index.strip() else ()
@@ -457,14 +459,13 @@ def seed_entry(point, seed):
     if entry is None or len(entry) != len(shape) or not all(
             0 <= i < n for i, n in zip(entry, shape)):
         raise EntryError(f"seed {seed!r} picks no entry of {name}, whose shape is {shape}: "
-                         f"give one whole number from 0 per axis, as in "
-                         f"\"{name}[{', '.join('0' * len(shape))}]\"")
+                         f"give one whole number from 0 per axis, as in \"{first}\"")
     return name, entry
 
 
 def function_at(f, args, values, style, options):
     """The start of ``ad.trace`` and ``ad.explore``: f as a callable (expression text is
-    parsed), its signature and {input name: value} (each a real number), with the style
+    parsed), its signature and {input name: value} (a float, or an array: ``input_value``), with the style
     checked. ``options`` are the caller's own keywords, named in the hint when f has an
     input of the same name."""
     if isinstance(f, str):
@@ -574,7 +575,8 @@ def _sweep(nodes, names, output, passes, seed, output_row_name):
         value = {output: one}
         sweep = [(names[output], [(seed, None, seed)] if seed is not None else [], one)]
     for node in reversed(nodes):
-        passed = shares(node, value.get(node, zero_of(node))) if passes[node] else ()
+        passed = shares(node, value[node] if node in value else zero_of(node)) \
+            if passes[node] else ()
         for arg, term, index in passes[node]:
             share = passed[index]
             if arg in value:  # a later contribution adds to the adjoint
@@ -586,7 +588,8 @@ def _sweep(nodes, names, output, passes, seed, output_row_name):
     for node in nodes:  # the inputs' adjoints under their own names: x̄1 = v̄-1
         if not node.inputs and node.name and node.name != names[node]:
             own = _Formula.name(names[node], "bar")
-            sweep.append((node.name, [(own, None, own)], value.get(node, zero_of(node))))
+            sweep.append((node.name, [(own, None, own)],
+                          value[node] if node in value else zero_of(node)))
     return sweep
 
 
@@ -602,7 +605,8 @@ def shares(node, adjoint):
 
 
 def zero_of(node):
-    """An adjoint or tangent of 0 for node: 0.0, or zeros of the node's shape."""
+    """An adjoint or tangent of 0 for node: 0.0, or zeros of the node's shape (made only
+    where needed: for a large array they cost as much as its value)."""
     return abs(node.value) * 0.0
 
 

@@ -129,7 +129,7 @@ def reverse_sweep(output, inputs=None, style="textbook", digits=3):
             lines.append(line + (" (final)" if not waiting[arg] else " (more to come)"))
         add_step(node, edges, lines)
     gradient = ", ".join(f"{_derivative(node.name or ids[node], style)} = {bar[node]} = "
-                         f"{rounded(adjoint.get(node, zero_of(node)), digits)}"
+                         f"{rounded(adjoint[node] if node in adjoint else zero_of(node), digits)}"
                          for node in nodes if not node.inputs)
     steps[-1][-1].append("Done: every adjoint is final, and the inputs' adjoints are the "
                          f"gradient: {gradient}.")
@@ -377,8 +377,8 @@ class Explorer:
         self.names = list(point)
         self.entries = {name: slider_entries(name, value) for name, value in point.items()}
         self.fixed = {name: value for name, value in point.items() if not self.entries[name]}
-        self.sliders = {label: _slider(label, float(point[name][entry]),
-                                       ranges.pop(label, None))
+        self.sliders = {label: _slider(label, point[name] if entry is None
+                                       else float(point[name][entry]), ranges.pop(label, None))
                         for name, entries in self.entries.items() for label, entry in entries}
         if ranges:
             raise UnknownInputError(f"ranges names {', '.join(map(repr, ranges))}, which "
