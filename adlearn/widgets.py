@@ -283,12 +283,15 @@ class AccessibilityLayer(anywidget.AnyWidget):
     keyboard alone can drive the explorer: a slider's handle gets its label as its
     name (ipywidgets does not name it), the play buttons their names, a toggle button
     its pressed state, a chooser its name as a group, the result line and the sweeps'
-    captions become live regions (read aloud when they change), and the focused control
-    gets a visible outline. ``names`` maps a box's CSS class to the words that tell its
+    captions become live regions (read aloud when they change), the drawing and the trace
+    table, when they scroll, take the focus (so the keyboard scrolls them), and the
+    focused control gets a visible outline. ``names`` maps a box's CSS class to the words that tell its
     controls apart ("reverse sweep"). The layer itself shows nothing."""
 
     _esm = """
     const PLAY = ["play", "stop", "repeat"];
+    const SCROLLING = [[".adlearn-graph", "the computation graph"],
+                       [".adlearn-trace-table", "the evaluation trace"]];
     function named(el, words, root, names) {
       const box = Object.keys(names).find((c) => el.closest("." + c));
       const clean = words.replace(/[◀▶]/g, "").trim();
@@ -313,6 +316,17 @@ class AccessibilityLayer(anywidget.AnyWidget):
         group.setAttribute("aria-label", group.querySelector(".widget-label")?.textContent || "");
         for (const b of group.querySelectorAll("button"))
           b.setAttribute("aria-pressed", String(b.classList.contains("mod-active")));
+      }
+      for (const [selector, name] of SCROLLING) {  // a region that scrolls takes the focus,
+        const region = root.querySelector(selector);  // so the keyboard can scroll it too
+        if (!region) continue;
+        if (region.scrollWidth > region.clientWidth || region.scrollHeight > region.clientHeight) {
+          region.setAttribute("tabindex", "0");
+          region.setAttribute("role", "region");
+          region.setAttribute("aria-label", name);
+        } else {
+          ["tabindex", "role", "aria-label"].forEach((a) => region.removeAttribute(a));
+        }
       }
       for (const live of root.querySelectorAll(
           ".adlearn-result > .widget-html-content, .adlearn-caption > .widget-html-content")) {
@@ -414,6 +428,7 @@ class Explorer:
         self.graph.add_class("adlearn-graph")
         self.trace_table = widgets.HTML(layout=widgets.Layout(  # a wide table scrolls too
             max_width="100%", overflow="auto"))
+        self.trace_table.add_class("adlearn-trace-table")
         self.title = widgets.HTML()
         self.fixed_note = widgets.HTML(_fixed_html(self.fixed))
         self.widget = widgets.VBox([
