@@ -29,11 +29,19 @@ trace is written as the textbook writes it, one step per edge of the reverse swe
 the order the sweep runs (``Trace.adjoint_steps``): a variable used twice gets its
 adjoint in two steps, v̄-1 = v̄2 ∂v2/∂v-1, then v̄-1 = v̄-1 + v̄1 ∂v1/∂v-1. Printed, it
 is a table of its own with the seed at the bottom, as the survey prints it: read upwards.
+
+On arrays (the inputs are Tensors, or lists and NumPy arrays that become Tensors) the
+trace is the same table. A value is shown by its entries when it has at most
+``SHOWN_ENTRIES`` (6), else by its shape alone, so a large array is never formatted. The
+local partials of the rule table hold entry by entry; an adjoint v̄ ∂v/∂u is a
+vector-Jacobian product, written out as a textbook writes it (for v = W x: W̄ = v̄ xᵀ,
+x̄ = Wᵀ v̄), and the tangent trace is seeded on one entry of an input (Ẇ[0, 1] = 1).
 """
 
 import html
 import inspect
 import itertools
+import numbers
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -148,7 +156,9 @@ class Row:
       ``adjoint_definition``: ``v̄1 / v-1 + v̄2 × v0``.
 
     An input's tangent is its own, seeded: v̇-1 = ẋ1 (1 for the seed, else 0). The
-    output's adjoint is the seed ȳ = 1, so the last row's adjoint parts are ``""``.
+    output's adjoint is the seed ȳ = 1, so the last row's adjoint parts are ``""``. A
+    written-out part with no short form (relu's partial on an array) is ``""`` too. In a
+    trace of arrays, primal, tangent and adjoint are NumPy arrays of the variable's shape.
     """
 
     name: str
@@ -198,9 +208,11 @@ class Trace:
     Numbers are shown rounded to ``digits`` decimals, as the textbook prints them.
     """
 
-    def __init__(self, steps, sweep, names, values, title, seed, output_name, digits):
+    def __init__(self, steps, sweep, names, values, title, seed, output_name, digits,
+                 arrays=False):
         self._steps, self._sweep, self._names, self._written = steps, sweep, names, {}
         self.title, self.seed, self.output_name, self.digits = title, seed, output_name, digits
+        self.arrays = arrays  # a trace of Tensors: its notes say how to read the products
         rows, sweep_cells = self._cells(TEXT)
         self.rows = tuple(
             Row(name, definition_, *numbers, *tangent_parts, *adjoint_parts)
@@ -234,10 +246,11 @@ class Trace:
         rows, sweep = self._cells(notation)
         form = notation.rule_form
         if column == 2:
-            return [(*_shown(*cells), value_text(step.adjoint, self.digits, form))
+            return [(*_shown(*cells), textbook_number(step.adjoint, self.digits, form))
                     for cells, step in zip(sweep, self.adjoint_steps)][::-1]
         attribute = ("primal", "tangent")[column]
-        return [(*_shown(*cells[column]), value_text(getattr(row, attribute), self.digits, form))
+        return [(*_shown(*cells[column]),
+                 textbook_number(getattr(row, attribute), self.digits, form))
                 for cells, row in zip(rows, self.rows)]
 
     def _headings(self, notation):
@@ -254,9 +267,20 @@ class Trace:
         return [(" = ".join((lhs, *parts)), value)
                 for lhs, parts, value in self._entries(notation, column)]
 
+    def _array_note(self, notation):
+        """How to read the products of a trace of arrays (empty for numbers)."""
+        if not self.arrays:
+            return ""
+        chain = notation.math.format(notation.name("v", "bar") + " " + notation.partial.format(
+            notation.name("v"), notation.name("u")))
+        return (f"On arrays, {chain} is a vector-Jacobian product; × and the functions act "
+                "entry by entry, and side by side (v̄ xᵀ) is a product of matrices. An array "
+                f"of more than {SHOWN_ENTRIES} entries is shown by its shape.")
+
     def __str__(self):
         """Three aligned sections: the forward traces top down, the adjoint trace bottom up."""
-        lines = [self.title]
+        note = self._array_note(TEXT)
+        lines = [self.title, *([note] if note else [])]
         for column, heading in enumerate(self._headings(TEXT)):
             entries = self._entries(TEXT, column)
             rhs = [" = ".join(parts) for _, parts, _ in entries]
@@ -287,7 +311,8 @@ class Trace:
                     + (f"<p style='font-size:smaller'>{note}</p>" if note else ""))
 
         note = ("Read it from the bottom up, one line per edge of the reverse sweep: the "
-                "first contribution to an adjoint sets it, a later one adds to it.")
+                "first contribution to an adjoint sets it, a later one adds to it. "
+                + self._array_note(HTML)).strip()
         return (table(html.escape(self.title), (0, 1))
                 + table("The reverse sweep", (2,), note))
 
@@ -303,7 +328,9 @@ class Trace:
             return [rf"\begin{{tabular}}{{{'lr' * len(columns)}}}", r"\hline", head + r" \\",
                     r"\hline", *rows, r"\hline", r"\end{tabular}"]
 
-        return "\n".join([*tabular((0, 1)), "", *tabular((2,))])
+        note = (self._array_note(LATEX).replace("v̄ xᵀ", r"$\bar{v} x^{\top}$")
+                .replace("×", r"$\times$"))
+        return "\n".join([*tabular((0, 1)), "", *tabular((2,)), *(["", note] if note else [])])
 
     def __repr__(self):
         return f"<Trace: {self.title}, {len(self.rows)} rows>"
@@ -326,36 +353,39 @@ def trace(f, /, *args, seed=None, style="textbook", digits=3, **values):
     f must return one number (the adjoint trace starts from ȳ = 1).
     """
     f, signature, point = function_at(f, args, values, style, ("seed", "style", "digits"))
-    seed, entry = _seed(point, seed)
+    seed, entry = seed_entry(point, seed)
     inputs, output = record(f, point, signature, seed=(seed, entry))
     seed_var = inputs[list(point).index(seed)]
     nodes = [n for n in trace_order(output, inputs) if not n.is_constant]
     names = node_names(output, inputs, style)
-    if isinstance(output, Var):
-        tangent = tangents(nodes, seed_var)
-    else:  # the Tensors' forward pass carried the tangents (forward mode on arrays)
-        tangent = {n: _zero(n) if n.tangent is None else n.tangent for n in nodes}
+    tangent = tangents(nodes, seed_var)
     if entry:
         seed += f"[{', '.join(map(str, entry))}]"
     output_row = style == "textbook" or not output.inputs
     output_name = row_name(style, inputs) if output_row else names[output]
     steps, sweep = _derivation(nodes, names, output, output_name if output_row else None)
-    values = [(n.value, tangent[n], _zero(n) if n.grad is None else n.grad) for n in nodes]
+    values = [(n.value, tangent[n], zero_of(n) if n.grad is None else n.grad) for n in nodes]
     if output_row:
-        values.append((output.value, tangent.get(output, _zero(output)), _zero(output) + 1.0))
+        values.append((output.value, tangent.get(output, zero_of(output)),
+                       zero_of(output) + 1.0))
     at = ", ".join(f"{name} = {constant_text(value)}" for name, value in point.items())
     what = f.text if isinstance(f, Expression) else getattr(f, "__name__", "<lambda>")
     what = "f" if what == "<lambda>" else what
     title = f"Evaluation trace of {what} at {at}"
-    return Trace(steps, sweep, names, values, title, seed, output_name, digits)
+    return Trace(steps, sweep, names, values, title, seed, output_name, digits,
+                 arrays=not isinstance(output, Var))
 
 
 def tangents(nodes, seed):
     """Forward mode over a recorded graph: each node's tangent ∂node/∂seed, summed from
     the local partials the forward pass stored. nodes come in trace order (every node
-    after its arguments); a constant or a node not listed counts as 0."""
+    after its arguments); a constant or a node not listed counts as 0. Tensors carried
+    their tangents through the forward pass already (``record``'s seed): they are read."""
     tangent = {}
     for node in nodes:
+        if not isinstance(node, Var):
+            tangent[node] = zero_of(node) if node.tangent is None else node.tangent
+            continue
         tangent[node] = float(node is seed) if not node.inputs else sum(
             p * tangent.get(c, 0.0) for c, p in zip(node.inputs, node.partials))
     return tangent
@@ -377,7 +407,7 @@ def record(f, point, signature=None, seed=None):
         inputs = [tensor.Tensor(value, name=name) for name, value in point.items()]
         if seed is not None:
             leaf = inputs[list(point).index(seed[0])]
-            leaf.tangent = abs(leaf.value) * 0.0
+            leaf.tangent = tensor.np.zeros(leaf.shape)
             leaf.tangent[seed[1]] = 1.0
     else:
         inputs = [Var(value, name=name) for name, value in point.items()]
@@ -402,7 +432,7 @@ def has_arrays(point):
     return any(not isinstance(value, float) for value in point.values())
 
 
-def _seed(point, seed):
+def seed_entry(point, seed):
     """The tangent trace's seed as (input name, entry): ``"x1"`` for a number, ``"W[0, 1]"``
     for one entry of an array (entry () for a number); by default the first input, at
     its first entry."""
@@ -416,10 +446,11 @@ def _seed(point, seed):
                                 f"its inputs are {', '.join(point)}")
     name, index = found.groups()
     shape = getattr(point[name], "shape", ())
+    first = f"{name}[{', '.join('0' * len(shape))}]"
     if index is None:
         if shape:
             raise ArgumentError(f"seed {seed!r} is an array of shape {shape}: seed one of "
-                                f"its entries, as in seed=\"{name}[{', '.join('0' * len(shape))}]\"")
+                                f"its entries, as in seed=\"{first}\"")
         return name, ()
     try:
         entry = tuple(int(i) for i in index.split(",")) if index.strip() else ()
@@ -428,14 +459,13 @@ def _seed(point, seed):
     if entry is None or len(entry) != len(shape) or not all(
             0 <= i < n for i, n in zip(entry, shape)):
         raise EntryError(f"seed {seed!r} picks no entry of {name}, whose shape is {shape}: "
-                         f"give one whole number from 0 per axis, as in "
-                         f"\"{name}[{', '.join('0' * len(shape))}]\"")
+                         f"give one whole number from 0 per axis, as in \"{first}\"")
     return name, entry
 
 
 def function_at(f, args, values, style, options):
     """The start of ``ad.trace`` and ``ad.explore``: f as a callable (expression text is
-    parsed), its signature and {input name: value} (each a real number), with the style
+    parsed), its signature and {input name: value} (a float, or an array: ``input_value``), with the style
     checked. ``options`` are the caller's own keywords, named in the hint when f has an
     input of the same name."""
     if isinstance(f, str):
@@ -538,16 +568,17 @@ def _derivation(nodes, names, output, output_row_name):
 
 def _sweep(nodes, names, output, passes, seed, output_row_name):
     """The reverse sweep one edge at a time, in the order it runs (see ``AdjointStep``)."""
-    one = output.value * 0.0 + 1.0  # the seed: 1 (an array of one entry, 1, for a Tensor)
+    one = zero_of(output) + 1.0  # the seed: 1 (an array of one entry, 1, for a Tensor)
     if output.is_constant:  # nothing to sweep: its inputs' adjoints stay 0
         value, sweep = {}, [(output_row_name, [], one)]
     else:
         value = {output: one}
         sweep = [(names[output], [(seed, None, seed)] if seed is not None else [], one)]
     for node in reversed(nodes):
-        shares = _shares(node, value.get(node, _zero(node))) if passes[node] else ()
+        passed = shares(node, value[node] if node in value else zero_of(node)) \
+            if passes[node] else ()
         for arg, term, index in passes[node]:
-            share = shares[index]
+            share = passed[index]
             if arg in value:  # a later contribution adds to the adjoint
                 own = _Formula.name(names[arg], "bar")
                 sweep.append((names[arg], [(own, None, own), term], value[arg] + share))
@@ -557,11 +588,12 @@ def _sweep(nodes, names, output, passes, seed, output_row_name):
     for node in nodes:  # the inputs' adjoints under their own names: x̄1 = v̄-1
         if not node.inputs and node.name and node.name != names[node]:
             own = _Formula.name(names[node], "bar")
-            sweep.append((node.name, [(own, None, own)], value.get(node, _zero(node))))
+            sweep.append((node.name, [(own, None, own)],
+                          value[node] if node in value else zero_of(node)))
     return sweep
 
 
-def _shares(node, adjoint):
+def shares(node, adjoint):
     """What node passes back to each of its inputs in the reverse sweep, given its
     adjoint: adjoint × the local partial, or for an array the vector-Jacobian product
     (None for a constant input of a Tensor)."""
@@ -572,8 +604,9 @@ def _shares(node, adjoint):
     return vjps(node, adjoint)
 
 
-def _zero(node):
-    """An adjoint or tangent of 0 for node: 0.0, or zeros of the node's shape."""
+def zero_of(node):
+    """An adjoint or tangent of 0 for node: 0.0, or zeros of the node's shape (made only
+    where needed: for a large array they cost as much as its value)."""
     return abs(node.value) * 0.0
 
 
@@ -857,14 +890,6 @@ LATEX = _Notation("latex", "latex", r"\frac{{\partial {0}}}{{\partial {1}}}",
 SHOWN_ENTRIES = 6  # an array with more entries is shown by its shape: it is never formatted
 
 
-def value_text(x, digits, notation="text"):
-    """A primal, tangent or adjoint as the trace shows it: a number rounded to ``digits``
-    decimals (``textbook_number``), an array as ``array_text`` writes it."""
-    if isinstance(x, (int, float)):
-        return textbook_number(x, digits)
-    return array_text(x, lambda v: textbook_number(v, digits), notation)
-
-
 def constant_text(value, notation="text"):
     """A constant in a definition: a number as a formula writes it (2, (-1.5)), an array
     as ``array_text`` writes it."""
@@ -898,8 +923,11 @@ def _nested(entries, number):
     return number(entries)
 
 
-def textbook_number(x, digits):
-    """x rounded as the textbook prints it: 0.693, 10, -0.959 (tiny or huge: 3 significant)."""
+def textbook_number(x, digits, notation="text"):
+    """x rounded as the textbook prints it: 0.693, 10, -0.959 (tiny or huge: 3 significant);
+    an array of a Tensor graph as ``array_text`` writes it, each entry so rounded."""
+    if not isinstance(x, numbers.Real):
+        return array_text(x, lambda v: textbook_number(v, digits), notation)
     if x != 0 and not 10 ** -digits / 2 <= abs(x) < 1e9:
         return f"{x:.{digits}g}"
     text = f"{x:.{digits}f}".rstrip("0").rstrip(".")

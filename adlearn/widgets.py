@@ -16,6 +16,7 @@ back to its inputs, one edge at a time, as ``backward()`` does.
 """
 
 import html
+import inspect
 import io
 import math
 import re
@@ -24,19 +25,21 @@ from dataclasses import dataclass
 import anywidget
 import ipywidgets as widgets
 import matplotlib
+import numpy as np
 import traitlets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .description import svg_with_text
-from .engine import formula
+from .engine import Var, formula
 from .drawing import LINESTYLES, MAX_PATHS, PALETTE, GraphDrawing
 from .errors import ArgumentError, UnknownInputError
 from .graph import chain_rule_paths, count_paths, node_ids, partial_symbol
 from .parse import Expression
-from .rules import as_real, number_text
-from .trace import (HTML, TEXT, definition, function_at, record, rounded, tangents,
-                    textbook_number, trace, trace_order)
+from .rules import number_text
+from .trace import (HTML, TEXT, constant_text, definition, function_at, record, rounded,
+                    seed_entry, shape_text, shares, tangents, textbook_number, trace,
+                    trace_order, zero_of)
 
 DIGITS = 3  # the decimals the explorer rounds every number to, as the trace does
 
@@ -95,7 +98,7 @@ def reverse_sweep(output, inputs=None, style="textbook", digits=3):
         for arg in node.inputs:
             if not arg.is_constant:
                 waiting[arg] += 1
-    adjoint = {output: 1.0}
+    adjoint = {output: zero_of(output) + 1.0}  # 1, or a one-entry array of 1 for a Tensor
     steps = []  # per step: the node, its edges, the adjoints so far, the final ones, lines
 
     def add_step(node, edges, lines):
@@ -110,35 +113,36 @@ def reverse_sweep(output, inputs=None, style="textbook", digits=3):
         edges = []
         lines = [f"{slot[node]} = {definition(node, slot)} passes {bar[node]} = "
                  f"{rounded(adjoint[node], digits)} back to its inputs:"]
-        for index, (arg, partial) in enumerate(zip(node.inputs, node.partials)):
+        passed = shares(node, adjoint[node])  # adjoint × partial; on arrays a VJP
+        for index, arg in enumerate(node.inputs):
             if arg.is_constant:
                 continue
             before = adjoint.get(arg)
-            share = adjoint[node] * partial
+            share = passed[index]
             adjoint[arg] = share if before is None else before + share
             waiting[arg] -= 1
             edges.append((ids[arg], ids[node], index))
             line = (f"{bar[arg]} += {bar[node]} · {_partial(slot, node, index)}"
-                    f" = {rounded(adjoint[node], digits, factor=True)}"
-                    f" · {rounded(partial, digits, factor=True)} = {rounded(share, digits)}")
+                    f"{_factors(adjoint[node], node, index, digits)} = {rounded(share, digits)}")
             if before is not None:
                 line += f", so {bar[arg]} = {rounded(adjoint[arg], digits)}"
             lines.append(line + (" (final)" if not waiting[arg] else " (more to come)"))
         add_step(node, edges, lines)
     gradient = ", ".join(f"{_derivative(node.name or ids[node], style)} = {bar[node]} = "
-                         f"{rounded(adjoint.get(node, 0.0), digits)}"
+                         f"{rounded(adjoint[node] if node in adjoint else zero_of(node), digits)}"
                          for node in nodes if not node.inputs)
     steps[-1][-1].append("Done: every adjoint is final, and the inputs' adjoints are the "
                          f"gradient: {gradient}.")
     return [_step(*step) for step in steps]
 
 
-def forward_sweep(output, seed, inputs=None, style="textbook", digits=3):
+def forward_sweep(output, seed, inputs=None, style="textbook", digits=3, entry=()):
     """The forward sweep (forward mode) step by step: step 0 seeds the tangent of the
     input ``seed`` (a Var) with 1 and the other inputs' with 0; at step k the k-th
     intermediate in trace order computes its tangent from its arguments'
     (``v̇ = Σ u̇ · ∂v/∂u``). A tangent is final as soon as it is computed. The captions
-    round numbers to ``digits`` decimals."""
+    round numbers to ``digits`` decimals. On Tensors the seed is the input's ``entry``,
+    whose tangents the forward pass carried (``trace.record``'s seed)."""
     ids = node_ids(output, inputs, style)
     slot = {node: _slot(name) for node, name in ids.items()}
     dot = {node: _slot(name, "dot") for node, name in ids.items()}
@@ -147,29 +151,38 @@ def forward_sweep(output, seed, inputs=None, style="textbook", digits=3):
     tangent = tangents(nodes, seed)  # the values; the steps reveal them one at a time
     known = {node: tangent[node] for node in leaves}
     seeds = ", ".join(f"{dot[n]} = {rounded(tangent[n], digits)}" for n in leaves)
+    at = f"[{', '.join(map(str, entry))}]" if entry else ""  # the seeded entry of an array
     steps = [[ids[seed], [], {ids[n]: t for n, t in known.items()}, [ids[n] for n in leaves],
-              [f"Seeded on {slot[seed]}: {seeds} (a tangent is ∂v/∂{slot[seed]})."]]]
+              [f"Seeded on {slot[seed]}{at}: {seeds} (a tangent is ∂v/∂{slot[seed]}{at})."]]]
     for node in nodes:
         if not node.inputs:
             continue
-        terms = [(index, arg, partial) for index, (arg, partial)
-                 in enumerate(zip(node.inputs, node.partials)) if not arg.is_constant]
+        terms = [index for index, arg in enumerate(node.inputs) if not arg.is_constant]
         known[node] = tangent[node]
-        symbols = " + ".join(f"{dot[arg]} · {_partial(slot, node, index)}"
-                             for index, arg, _ in terms)
-        numbers = " + ".join(f"{rounded(tangent[arg], digits, factor=True)} · "
-                             f"{rounded(partial, digits, factor=True)}"
-                             for _, arg, partial in terms)
-        steps.append([ids[node], [(ids[arg], ids[node], index) for index, arg, _ in terms],
+        symbols = " + ".join(f"{dot[node.inputs[i]]} · {_partial(slot, node, i)}" for i in terms)
+        numbers = " + ".join(f"{rounded(tangent[node.inputs[i]], digits, factor=True)}"
+                             f"{_factors(None, node, i, digits)}" for i in terms)
+        steps.append([ids[node], [(ids[node.inputs[i]], ids[node], i) for i in terms],
                       {ids[n]: t for n, t in known.items()}, [ids[n] for n in known],
                       [f"{slot[node]} = {definition(node, slot)}:",
-                       f"{dot[node]} = {symbols or '0'} = {numbers or '0'} = "
-                       f"{rounded(tangent[node], digits)}"]])
+                       f"{dot[node]} = {symbols or '0'}"
+                       + (f" = {numbers or '0'}" if isinstance(node, Var) else "")
+                       + f" = {rounded(tangent[node], digits)}"]])
     steps[-1][-1].append(
-        f"Done: {_derivative(seed.name or ids[seed], style)} = {dot[output]} = "
-        f"{rounded(tangent.get(output, 0.0), digits)}; one forward sweep gives the derivative "
-        f"by one input ({slot[seed]}).")
+        f"Done: {_derivative((seed.name or ids[seed]) + at, style)} = {dot[output]} = "
+        f"{rounded(tangent.get(output, zero_of(output)), digits)}; one forward sweep gives the "
+        f"derivative by one input ({slot[seed]}{at}).")
     return [_step(*step) for step in steps]
+
+
+def _factors(adjoint, node, index, digits):
+    """`` = 1 · 0.5``: the numbers of a scalar edge's product, the adjoint (if given) and
+    the local partial; "" for an array, whose partial is a Jacobian, not one number."""
+    if not isinstance(node, Var):
+        return ""
+    partial = rounded(node.partials[index], digits, factor=True)
+    return f" · {partial}" if adjoint is None else \
+        f" = {rounded(adjoint, digits, factor=True)} · {partial}"
 
 
 def _derivative(name, style):
@@ -270,12 +283,15 @@ class AccessibilityLayer(anywidget.AnyWidget):
     keyboard alone can drive the explorer: a slider's handle gets its label as its
     name (ipywidgets does not name it), the play buttons their names, a toggle button
     its pressed state, a chooser its name as a group, the result line and the sweeps'
-    captions become live regions (read aloud when they change), and the focused control
-    gets a visible outline. ``names`` maps a box's CSS class to the words that tell its
+    captions become live regions (read aloud when they change), the drawing and the trace
+    table, when they scroll, take the focus (so the keyboard scrolls them), and the
+    focused control gets a visible outline. ``names`` maps a box's CSS class to the words that tell its
     controls apart ("reverse sweep"). The layer itself shows nothing."""
 
     _esm = """
     const PLAY = ["play", "stop", "repeat"];
+    const SCROLLING = [[".adlearn-graph", "the computation graph"],
+                       [".adlearn-trace-table", "the evaluation trace"]];
     function named(el, words, root, names) {
       const box = Object.keys(names).find((c) => el.closest("." + c));
       const clean = words.replace(/[◀▶]/g, "").trim();
@@ -300,6 +316,17 @@ class AccessibilityLayer(anywidget.AnyWidget):
         group.setAttribute("aria-label", group.querySelector(".widget-label")?.textContent || "");
         for (const b of group.querySelectorAll("button"))
           b.setAttribute("aria-pressed", String(b.classList.contains("mod-active")));
+      }
+      for (const [selector, name] of SCROLLING) {  // a region that scrolls takes the focus,
+        const region = root.querySelector(selector);  // so the keyboard can scroll it too
+        if (!region) continue;
+        if (region.scrollWidth > region.clientWidth || region.scrollHeight > region.clientHeight) {
+          region.setAttribute("tabindex", "0");
+          region.setAttribute("role", "region");
+          region.setAttribute("aria-label", name);
+        } else {
+          ["tabindex", "role", "aria-label"].forEach((a) => region.removeAttribute(a));
+        }
       }
       for (const live of root.querySelectorAll(
           ".adlearn-result > .widget-html-content, .adlearn-caption > .widget-html-content")) {
@@ -362,17 +389,25 @@ class Explorer:
     def __init__(self, f, signature, point, ranges, style):
         self.f, self._signature, self.style = f, signature, style
         self.names = list(point)
-        self.sliders = {name: _slider(name, value, ranges.pop(name, None))
-                        for name, value in point.items()}
+        self.entries = {name: slider_entries(name, value) for name, value in point.items()}
+        self.fixed = {name: value for name, value in point.items() if not self.entries[name]}
+        self.sliders = {label: _slider(label, point[name] if entry is None
+                                       else float(point[name][entry]), ranges.pop(label, None))
+                        for name, entries in self.entries.items() for label, entry in entries}
         if ranges:
             raise UnknownInputError(f"ranges names {', '.join(map(repr, ranges))}, which "
-                                    f"f does not take; its inputs are {', '.join(self.names)}")
+                                    f"f does not take; its sliders are "
+                                    f"{', '.join(self.sliders) or 'none'}")
+        # the forward sweep's seed: an input, or one entry of an array (the first of a fixed one)
+        self._seeds = {name: [label for label, _ in entries] or [_first_entry(name, point[name])]
+                       for name, entries in self.entries.items()}
         choices = [(name, (name,)) for name in self.names]
         self.paths = widgets.ToggleButtons(
             options=choices + [(ALL, tuple(self.names)), (NONE, ())], value=choices[0][1],
             description="paths from", style={"button_width": "auto"})
         self.paths.add_class("adlearn-path-chooser")
-        self.seed = widgets.ToggleButtons(options=self.names, description="seed on",
+        self.seed = widgets.ToggleButtons(options=[s for seeds in self._seeds.values()
+                                                   for s in seeds], description="seed on",
                                           style={"button_width": "auto"})
         self.reverse = Stepper("At step k the k-th node from the output passes its "
                                "adjoint back to its inputs.", "adlearn-reverse")
@@ -393,10 +428,13 @@ class Explorer:
         self.graph.add_class("adlearn-graph")
         self.trace_table = widgets.HTML(layout=widgets.Layout(  # a wide table scrolls too
             max_width="100%", overflow="auto"))
+        self.trace_table.add_class("adlearn-trace-table")
         self.title = widgets.HTML()
+        self.fixed_note = widgets.HTML(_fixed_html(self.fixed))
         self.widget = widgets.VBox([
             self.title,
             widgets.HBox(list(self.sliders.values()), layout=widgets.Layout(flex_flow="row wrap")),
+            self.fixed_note,
             self.result, self.message,
             widgets.HBox([self.graph, self.tabs],  # side by side where there is room
                          layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start")),
@@ -407,7 +445,8 @@ class Explorer:
         self._error, self._updating = None, False
         self.drawing = None
         self._update(raise_errors=True)
-        shown = f.text if isinstance(f, Expression) else formula(self.output)
+        shown = (f.text if isinstance(f, Expression) else formula(self.output)
+                 if isinstance(self.output, Var) else _function_name(f))
         self.title.value = (f"<b>Explore f = {html.escape(shown)}</b>: move the inputs, "
                             "choose the paths to highlight, step through the sweeps.")
         for slider in self.sliders.values():
@@ -421,8 +460,18 @@ class Explorer:
 
     @property
     def point(self):
-        """The inputs' values, as the sliders set them."""
-        return {name: slider.value for name, slider in self.sliders.items()}
+        """The inputs' values, as the sliders set them (an array that has no sliders stays
+        as it was given)."""
+        point = {}
+        for name, entries in self.entries.items():
+            if name in self.fixed:
+                point[name] = self.fixed[name]
+            elif entries[0][1] is None:  # a number
+                point[name] = self.sliders[name].value
+            else:  # a vector of sliders, or a 0-d array of one
+                point[name] = np.array([self.sliders[label].value for label, _ in entries]
+                                       ).reshape(-1 if entries[0][1] else ())
+        return point
 
     def _on_input(self, change):
         if not self._updating:
@@ -430,8 +479,9 @@ class Explorer:
 
     def _on_view(self, change):
         chosen = self.paths.value
-        if change["owner"] is self.paths and len(chosen) == 1 and self.seed.value != chosen[0]:
-            self.seed.value = chosen[0]  # the forward sweep follows; _on_input redraws
+        seeds = self._seeds.get(chosen[0], ()) if len(chosen) == 1 else ()
+        if change["owner"] is self.paths and seeds and self.seed.value not in seeds:
+            self.seed.value = seeds[0]  # the forward sweep follows; _on_input redraws
         elif not self._updating and self._error is None:
             self._guarded(self._show)
 
@@ -445,7 +495,8 @@ class Explorer:
 
     def _run(self):
         """The function's graph at the sliders' point: (input Vars, output), after backward."""
-        return record(self.f, self.point, self._signature)
+        point = self.point
+        return record(self.f, point, self._signature, seed=seed_entry(point, self.seed.value))
 
     def _update(self, raise_errors=False):
         """Recompute everything from the sliders, or show the error and keep the rest."""
@@ -463,9 +514,9 @@ class Explorer:
         self.ids = node_ids(self.output, self.inputs, self.style)
         self.trace_table.value = table._repr_html_()
         self.reverse.steps = reverse_sweep(self.output, self.inputs, self.style, DIGITS)
-        seed = self.inputs[self.names.index(self.seed.value)]
-        self.forward.steps = forward_sweep(self.output, seed, self.inputs, self.style,
-                                           DIGITS)
+        name, entry = seed_entry(self.point, self.seed.value)
+        self.forward.steps = forward_sweep(self.output, self._input(name), self.inputs,
+                                           self.style, DIGITS, entry)
         self.result.value = self._result_html(DIGITS)
         self._show()
 
@@ -484,7 +535,7 @@ class Explorer:
     def _result_html(self, digits):
         """The value and the gradient, rounded as the drawing and the trace round them."""
         y = _output_name(self.style)
-        at = ", ".join(f"{name} = {number_text(v)}" for name, v in self.point.items())
+        at = ", ".join(f"{name} = {constant_text(v)}" for name, v in self.point.items())
         grads = ", ".join(
             f"∂{y}/∂{x.name} = <span class='adlearn-gradient' data-input='{x.name}'>"
             f"{textbook_number(x.grad, digits)}</span>" for x in self.inputs)
@@ -622,6 +673,45 @@ def _swatch(colour, dashes):
             f"stroke-width='3' stroke-dasharray='{pattern}'/></svg>")
 
 
+MAX_SLIDERS = 4  # a vector of up to this many entries gets a slider per entry
+
+
+def slider_entries(name, value):
+    """The sliders of one input, as (label, entry): a number gets one, ``(name, None)``; a
+    vector of up to ``MAX_SLIDERS`` entries one per entry, ``("x[0]", (0,))``, ...; a 0-d
+    array one, ``(name, ())``; a larger array none (it stays fixed), so the explorer's
+    work does not grow with it."""
+    if isinstance(value, float):
+        return [(name, None)]
+    if value.ndim == 0:
+        return [(name, ())]
+    if value.ndim == 1 and value.size <= MAX_SLIDERS:
+        return [(f"{name}[{i}]", (i,)) for i in range(value.size)]
+    return []
+
+
+def _function_name(f):
+    """f's own name with its inputs, f(W, x), for a function on arrays."""
+    name = getattr(f, "__name__", "f")
+    return f"{'f' if name == '<lambda>' else name}({', '.join(inspect.signature(f).parameters)})"
+
+
+def _first_entry(name, value):
+    """The seed on an array's first entry: W[0, 0]."""
+    return f"{name}[{', '.join('0' * value.ndim)}]"
+
+
+def _fixed_html(fixed):
+    """The sentence that says which arrays have no sliders, and why."""
+    if not fixed:
+        return ""
+    arrays = ", ".join(f"{html.escape(name)}, a {shape_text(value.shape)}"
+                       for name, value in fixed.items())
+    return (f"<p class='adlearn-fixed'>No sliders for {arrays}: only a number or a vector of "
+            f"up to {MAX_SLIDERS} entries gets sliders (one per entry), so a larger array "
+            "stays as it was given.</p>")
+
+
 def _slider(name, value, given):
     """A slider for one input: around its starting value (see ``slider_range``), or over
     ``given`` = (min, max) or (min, max, step)."""
@@ -653,5 +743,4 @@ def explore(f, /, *args, ranges=None, style="textbook", **values):
     ``"intro"`` (x1, x2, x3, ...). Returns an ``Explorer``, which Jupyter shows.
     """
     f, signature, point = function_at(f, args, values, style, ("ranges", "style"))
-    return Explorer(f, signature, {name: as_real(v, name) for name, v in point.items()},
-                    dict(ranges or {}), style)
+    return Explorer(f, signature, point, dict(ranges or {}), style)

@@ -29,6 +29,11 @@ NOTEBOOK_CODE = """\
 import adlearn as ad
 explorer = ad.explore("log(x1) + x1*x2 - sin(x2)", x1=2.0, x2=5.0)
 explorer"""
+ARRAYS_CODE = """\
+import numpy as np
+import adlearn as ad
+explorer = ad.explore(lambda W, x: (W @ x).tanh().sum(), W=np.eye(3), x=[0.5, -1.0, 2.0])
+explorer"""
 
 
 def _free_port():
@@ -60,10 +65,11 @@ def jupyterlab(tmp_path_factory):
     the temporary folder; news and update checks are off, so no request leaves the machine.
     """
     root = tmp_path_factory.mktemp("lab")
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(NOTEBOOK_CODE)])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
-    nbformat.write(notebook, root / "explore.ipynb")
+    for name, code in (("explore", NOTEBOOK_CODE), ("explore_arrays", ARRAYS_CODE)):
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                           "language": "python"}
+        nbformat.write(notebook, root / f"{name}.ipynb")
     settings = root / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(
@@ -115,9 +121,10 @@ def browser():
         chromium.close()
 
 
-def open_and_run(page, url, notebook):
-    """Open a notebook in JupyterLab, wait for its kernel to be idle, run all its cells."""
-    page.goto(f"{url}/lab/tree/{notebook}")
+def open_and_run(page, url, notebook, workspace=None):
+    """Open a notebook in JupyterLab, wait for its kernel to be idle, run all its cells.
+    A ``workspace`` of its own keeps the other tests' notebooks out of the way."""
+    page.goto(f"{url}/lab/{f'workspaces/{workspace}/' if workspace else ''}tree/{notebook}")
     page.wait_for_function(
         """() => {
             const app = window.jupyterapp;
@@ -304,5 +311,36 @@ def test_the_explorer_is_accessible(browser, jupyterlab, screenshots):
         explorer.locator(".adlearn-forward .adlearn-caption").get_by_text(
             "Seeded on", exact=False).wait_for(timeout=20_000)
         assert axe_violations(page, ".adlearn-explorer") == []
+    finally:
+        page.close()
+
+
+def test_an_array_inputs_sliders_are_named_by_entry(browser, jupyterlab, screenshots):
+    """A vector's sliders are x[0], x[1], x[2] for a screen reader too; a matrix gets
+    none, and the explorer says so; a slider moved from the keyboard recomputes."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: npm install --prefix .ci/node axe-core "
+                    "(.ci/run does this)", pytrace=False)
+    page = browser.new_page(viewport={"width": 1600, "height": 1500})
+    try:
+        open_and_run(page, jupyterlab, "explore_arrays.ipynb", workspace="arrays")
+        explorer = page.locator(".adlearn-explorer")
+        explorer.wait_for(timeout=60_000)
+        page.add_script_tag(path=str(AXE))
+        explorer.locator(".noUi-handle[aria-label='x[2]']").wait_for(timeout=20_000)
+        tree = explorer.aria_snapshot()
+        for line in ('slider "x[0]"', 'slider "x[1]"', 'slider "x[2]"'):
+            assert line in tree, f"{line} not in the accessibility tree:\n{tree[:2000]}"
+        assert "No sliders for W, a (3×3) array" in explorer.locator(
+            ".adlearn-fixed").text_content()
+        assert explorer.locator(".noUi-handle").count() == 3 + 2  # x[0..2], the sweeps' steps
+        assert shown_gradient(page, "x") == "[0.786, 0.42, 0.071]"  # 1 - tanh(x)², W = I
+        explorer.locator(".noUi-handle[aria-label='x[1]']").focus()
+        page.keyboard.press("ArrowRight")  # one step of 0.02: 1 - tanh(-0.98)² = 0.4329...
+        explorer.locator(".adlearn-result [aria-live='polite']").get_by_text(
+            re.compile(r"x = \[0\.5, -0\.98, 2\].*∂y/∂x = \[0\.786, 0\.433, 0\.071\]")).wait_for(
+            timeout=20_000)
+        assert axe_violations(page, ".adlearn-explorer") == []
+        explorer.screenshot(path=screenshots / "explorer_arrays.png")
     finally:
         page.close()
