@@ -168,17 +168,8 @@ def _paths(output, start, ids, inputs, style, order, max_paths):
     lines = [f"{head}: multiply the local partial derivatives along it." if count == 1 else
              f"{head}; along each, multiply the local partial derivatives of its edges, "
              "then add up the paths."]
-    for number, path in enumerate(paths, 1):
-        if not path.edges:
-            lines.append(f"Path {number}: the output itself, 1.")
-            continue
-        partials = _listed(f"{partial_symbol(e, path.repeated)} = {result_text(f)}"
-                           for e, f in zip(path.edges, path.factors))
-        product = f"; their product is {result_text(path.product)}" if len(path.edges) > 1 \
-            else ""
-        lines.append(f"Path {number} goes {' to '.join(path.nodes)}; its "
-                     f"{'partials are' if len(path.edges) > 1 else 'one partial is'} "
-                     f"{partials}{product}.")
+    lines += _path_sentences(paths, "partial", lambda f: f" = {result_text(f)}",
+                             lambda p: f"; their product is {result_text(p)}")
     products = " + ".join(number_text(p.product) for p in paths)
     shown = f"{products} = {result_text(paths.total)}" if len(paths) > 1 else \
         result_text(paths.total)
@@ -202,18 +193,29 @@ def _array_paths(output, start, ids, inputs, style, max_paths, head, count):
              "back." if count == 1 else
              f"{head}; along each, multiply the local Jacobians of its edges, as matrices, "
              "from the output back, then add up the paths."]
+    lines += _path_sentences(paths, "Jacobian", lambda f: f" of shape {f}",
+                             lambda p: f"; their product has shape {p}", backwards=True)
+    summed = "The sum over the paths is" if len(paths) > 1 else "So"
+    lines.append(f"{summed} the derivative {derivative}, of shape {shape}{gradient}.")
+    return lines
+
+
+def _path_sentences(paths, noun, factor, product, backwards=False):
+    """A sentence per path: the nodes it goes through, each edge's local factor (a
+    partial, or on arrays a Jacobian's shape, listed from the output back as matrices
+    multiply) and their product."""
+    lines = []
     for number, path in enumerate(paths, 1):
         if not path.edges:
             lines.append(f"Path {number}: the output itself, 1.")
             continue
-        jacobians = _listed(f"{partial_symbol(e, path.repeated)} of shape {f}"
-                            for e, f in reversed(list(zip(path.edges, path.factors))))
-        product = f"; their product has shape {path.product}" if len(path.edges) > 1 else ""
+        edges = list(zip(path.edges, path.factors))
+        listed = _listed(partial_symbol(e, path.repeated) + factor(f)
+                         for e, f in (reversed(edges) if backwards else edges))
+        many = len(edges) > 1
         lines.append(f"Path {number} goes {' to '.join(path.nodes)}; its "
-                     f"{'Jacobians are' if len(path.edges) > 1 else 'one Jacobian is'} "
-                     f"{jacobians}{product}.")
-    summed = "The sum over the paths is" if len(paths) > 1 else "So"
-    lines.append(f"{summed} the derivative {derivative}, of shape {shape}{gradient}.")
+                     f"{f'{noun}s are' if many else f'one {noun} is'} "
+                     f"{listed}{product(path.product) if many else ''}.")
     return lines
 
 
