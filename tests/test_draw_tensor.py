@@ -330,22 +330,3 @@ def test_bad_input_gives_clear_adlearn_errors():
         gradient_shares(loss, "W1")
     with pytest.raises(ArgumentError, match="Vars or Tensors, not array"):
         ad.to_networkx(np.ones(3))
-
-
-def test_the_readme_section_prints_what_it_shows_and_its_picture_is_committed():
-    import contextlib
-    import io
-    import re
-    from pathlib import Path
-
-    root = Path(__file__).parents[1]
-    readme = (root / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Drawing an array program", 1)[1].split("\n## ", 1)[0]
-    code, shown = re.search(r"```python\n(.*?)\n```\n\n```\n(.*?)\n```", section,
-                            re.DOTALL).groups()
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(code, {})  # the README's own code, trusted
-    assert printed.getvalue() == shown + "\n"
-    picture = re.search(r"\]\((docs/[a-z_]+\.png)\)", section).group(1)
-    assert (root / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

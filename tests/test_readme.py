@@ -17,9 +17,7 @@ ROOT = Path(__file__).parents[1]
 
 def two_commands():
     """The bash blocks of the README's "Two commands" section: (main job, test suite)."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Two commands", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```bash\n(.*?)\n```", section, re.DOTALL)
+    blocks = re.findall(r"```bash\n(.*?)\n```", section("## Two commands"), re.DOTALL)
     assert len(blocks) == 2, "the section should hold exactly two commands"
     return blocks
 
@@ -51,9 +49,8 @@ def test_the_main_job_prints_the_trace_and_draws_the_chain_rule(tmp_path):
 
 
 def test_the_tour_of_the_python_api_prints_what_the_readme_shows():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## A tour of the Python API", 1)[1].split("\n## ", 1)[0]
-    tour = re.search(r"```python\n(.*?)\n```", section, re.DOTALL).group(1)
+    tour = re.search(r"```python\n(.*?)\n```", section("## A tour of the Python API"),
+                     re.DOTALL).group(1)
     test = doctest.DocTestParser().get_doctest(tour, {}, "README tour", "README.md", 0)
     assert len(test.examples) > 10
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
@@ -61,15 +58,32 @@ def test_the_tour_of_the_python_api_prints_what_the_readme_shows():
     assert runner.failures == 0
 
 
-def test_the_matrix_chain_section_shows_what_its_code_prints():
+def section(heading):
+    """The README's text under a heading, up to the next top-level (##) heading."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### The matrix chain", 1)[1].split("\n## ", 1)[0]
-    code, shown = re.search(r"```python\n(.*?)\n```\n\n```\n(.*?)\n```", section,
+    return readme.split(heading, 1)[1].split("\n## ", 1)[0]
+
+
+def assert_code_prints_what_is_shown(text, namespace):
+    """The section's first Python block, run, prints the plain block right after it."""
+    code, shown = re.search(r"```python\n(.*?)\n```\n\n```\n(.*?)\n```", text,
                             re.DOTALL).groups()
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        exec(code, {"ad": __import__("adlearn")})  # the README's own code, trusted
+        exec(code, namespace)  # the README's own code, trusted
     assert printed.getvalue() == shown + "\n"
+
+
+def test_the_matrix_chain_section_shows_what_its_code_prints():
+    assert_code_prints_what_is_shown(section("### The matrix chain"),
+                                     {"ad": __import__("adlearn")})
+
+
+def test_the_array_drawing_section_prints_what_it_shows_and_its_picture_is_committed():
+    text = section("### Drawing an array program")
+    assert_code_prints_what_is_shown(text, {})
+    picture = re.search(r"\]\((docs/[a-z_]+\.png)\)", text).group(1)
+    assert (ROOT / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_the_pictures_the_commands_write_are_ignored_by_git():
