@@ -12,7 +12,6 @@ import re
 import numpy as np
 import pytest
 
-import adlearn as ad
 from adlearn.errors import UnknownInputError
 from adlearn.widgets import FORWARD, MAX_SLIDERS, PATHS, REVERSE, explore, slider_entries
 
