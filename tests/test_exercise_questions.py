@@ -20,7 +20,8 @@ from adlearn.grading import check
 from adlearn.grading.course import exercise
 
 EXERCISES = ("symbolic_differentiation", "forward_mode", "reverse_mode", "chain_rule_paths",
-             "training_a_neuron", "jacobians")
+             "training_a_neuron", "jacobians", "evaluation_trace", "derivatives_by_hand",
+             "higher_order")
 DRAWS = 20  # each judge() draws fresh random cases; a correct answer must pass every time
 
 
@@ -132,6 +133,33 @@ def test_training_answers_written_differently_pass():
     passes_every_time("training_a_neuron.train", train_with_vars)
 
 
+def test_the_trace_exercise_references_are_ad_traces_columns():
+    """The references, computed row by row in the question table, against ad.trace."""
+    def f(x1, x2):
+        v1 = x1 * x2
+        return v1 * ad.cos(v1) + x1 / x2
+
+    rows = {row.name: row for row in ad.trace(f, x1=1.5, x2=0.5).rows}
+    ex = exercise("evaluation_trace")
+    columns = {"primal": ("v1", "v2", "v3", "v4", "v5"),
+               "tangent": ("v1", "v2", "v3", "v4", "v5"),
+               "adjoint": ("v-1", "v0", "v1", "v2", "v3", "v4", "v5")}
+    for qid, names in columns.items():
+        reference = ex.question(qid).reference
+        assert list(reference) == list(names)
+        for name in names:
+            assert math.isclose(reference[name], getattr(rows[name], qid), abs_tol=1e-12)
+
+
+def test_trace_columns_rounded_to_four_decimals_and_in_any_key_order_pass():
+    ex = exercise("evaluation_trace")
+    for q in ex.questions:
+        if q.autograded:
+            rounded = {k: round(v, 4) for k, v in reversed(q.reference.items())}
+            assert q.judge(rounded).passed, q.id
+            assert not q.judge({**rounded, "v9": 0.0}).passed
+
+
 # --- hints and output -----------------------------------------------------------------
 
 
@@ -143,6 +171,8 @@ def value_questions():
 @pytest.mark.parametrize("name, q", value_questions(), ids=lambda v: getattr(v, "id", v))
 def test_hints_and_output_never_show_the_expected_value(name, q):
     def shown(x):
+        if isinstance(x, dict):
+            return shown(list(x.values()))
         if isinstance(x, (list, tuple)):
             return [s for item in x for s in shown(item)]
         if isinstance(x, float):
