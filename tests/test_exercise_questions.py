@@ -92,6 +92,28 @@ def test_reverse_mode_answers_written_differently_pass():
     passes_every_time("reverse_mode.backward", backward_with_own_order)
 
 
+def test_the_stored_node_counts_are_the_graphs_own():
+    """The memory question's reference against the graphs themselves, on small runs."""
+    def step(x, h):
+        return x + h * x * (1 - x)
+
+    def steps(x, count, h):
+        for _ in range(count):
+            x = step(x, h)
+        return x
+
+    stored_nodes = exercise("reverse_mode").question("stored_nodes").reference
+    for n, k in [(1, 1), (12, 3), (30, 5), (64, 8), (50, 50)]:
+        x = ad.Var(0.1)
+        piece = ad.checkpoint(lambda x: steps(x, k, 1 / n))
+        y = x
+        for _ in range(n // k):
+            y = piece(y)
+        counted = (len(ad.topological_order(steps(x, n, 1 / n))),
+                   len(ad.topological_order(y)) + len(ad.topological_order(steps(x, k, 1 / n))))
+        assert stored_nodes(n, k) == counted
+
+
 def test_chain_rule_path_answers_written_differently_pass():
     def paths(output, x):  # every path as its list of edge partials, reversed
         if output is x:
