@@ -182,6 +182,27 @@ def test_trace_columns_rounded_to_four_decimals_and_in_any_key_order_pass():
             assert not q.judge({**rounded, "v9": 0.0}).passed
 
 
+def test_the_cross_entropy_formula_is_reverse_modes_gradient():
+    """The reference formula against ad.grad of the loss as notebook 08 writes it."""
+    import random
+
+    q = exercise("training_a_neuron").question("cross_entropy_gradient")
+
+    def cross_entropy(w1, w2, b, data):
+        total = 0.0
+        for x1, x2, y in data:
+            p = ad.sigmoid(w1 * x1 + w2 * x2 + b)
+            total = total - (ad.log(p) if y == 1 else ad.log(1 - p))
+        return total / len(data)
+
+    rng = random.Random(8)
+    for _ in range(DRAWS):
+        *params, data = q.random_case(rng)
+        by_ad = ad.grad(lambda w1, w2, b: cross_entropy(w1, w2, b, data))(*params)
+        assert all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+                   for a, b in zip(q.reference(*params, data), by_ad))
+
+
 # --- hints and output -----------------------------------------------------------------
 
 
