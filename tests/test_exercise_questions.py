@@ -203,6 +203,48 @@ def test_the_cross_entropy_formula_is_reverse_modes_gradient():
                    for a, b in zip(q.reference(*params, data), by_ad))
 
 
+@pytest.fixture
+def rule_table():
+    """A test that defines custom operations leaves the rule table as it found it."""
+    from adlearn.rules import RULES
+
+    saved = dict(RULES)
+    yield
+    RULES.clear()
+    RULES.update(saved)
+
+
+def test_custom_derivative_answers_as_the_notebook_writes_them_are_judged_as_modelled(
+        rule_table):
+    """The question table models custom operations without defining any (so the grader's
+    rule table stays as it is); real ones, as a learner writes them, get the same verdicts."""
+    q = exercise("higher_order").question("custom")
+    for x in (-30.0, -1.0, 0.0, 0.5, 30.0):  # the reference against math
+        value, (slope,) = ad.value_and_grad(q.reference)(x)
+        assert math.isclose(value, math.log(1 / (1 + math.exp(-x))), rel_tol=1e-12)
+        assert math.isclose(slope, 1 / (1 + math.exp(x)), rel_tol=1e-12)
+
+    def stable(x):
+        return -(ad.relu(-x) + ad.log(1 + ad.exp(-ad.abs(x))))
+
+    @ad.custom_derivative(lambda out, x: (1 - ad.sigmoid(x),))
+    def right(x):
+        return stable(x)
+
+    @ad.custom_derivative(lambda out, x: (ad.sigmoid(x),))
+    def softplus_slope(x):
+        return stable(x)
+
+    @ad.custom_derivative(lambda out, x: (ad.sigmoid(-x),))
+    def naive(x):
+        return ad.log(ad.sigmoid(x))
+
+    passes_every_time("higher_order.custom", right)
+    assert q.judge(softplus_slope).hint == q.wrong[1].hint
+    hint = q.judge(naive).hint  # the error at -800, said as it is
+    assert "DomainError" in hint and "x=-800" in hint
+
+
 # --- hints and output -----------------------------------------------------------------
 
 
