@@ -92,7 +92,7 @@ def test_reverse_mode_answers_written_differently_pass():
     passes_every_time("reverse_mode.backward", backward_with_own_order)
 
 
-def test_the_stored_node_counts_are_the_graphs_own():
+def test_the_stored_node_counts_are_the_graphs_own(rule_table):
     """The memory question's reference against the graphs themselves, on small runs."""
     def step(x, h):
         return x + h * x * (1 - x)
