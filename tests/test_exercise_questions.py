@@ -155,6 +155,23 @@ def test_training_answers_written_differently_pass():
     passes_every_time("training_a_neuron.train", train_with_vars)
 
 
+def test_answers_to_the_new_questions_written_differently_pass():
+    import numpy as np
+
+    def cross_entropy_gradient(w1, w2, b, data):  # NumPy, as a vector of errors
+        x = np.array([(x1, x2, 1.0) for x1, x2, _ in data])
+        y = np.array([label for *_, label in data])
+        p = 1 / (1 + np.exp(-(x @ np.array([w1, w2, b]))))
+        return tuple(x.T @ (p - y) / len(data))
+
+    passes_every_time("training_a_neuron.cross_entropy_gradient", cross_entropy_gradient)
+    passes_every_time("reverse_mode.stored_nodes",
+                      lambda n, k: [1 + 6 * n, 2 + n // k + 6 * k])
+    passes_every_time("derivatives_by_hand.local_partials",
+                      lambda x1, x2: {"df/dx4": 1, "df/dx3": 1, "dx4/dx2": 2, "dx3/dx1": x1 + x1})
+    passes_every_time("derivatives_by_hand.gradient_by_steps", lambda x1, x2: [2 * x1, 2])
+
+
 def test_the_trace_exercise_references_are_ad_traces_columns():
     """The references, computed row by row in the question table, against ad.trace."""
     def f(x1, x2):
