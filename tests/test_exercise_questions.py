@@ -220,17 +220,6 @@ def test_the_cross_entropy_formula_is_reverse_modes_gradient():
                    for a, b in zip(q.reference(*params, data), by_ad))
 
 
-@pytest.fixture
-def rule_table():
-    """A test that defines custom operations leaves the rule table as it found it."""
-    from adlearn.rules import RULES
-
-    saved = dict(RULES)
-    yield
-    RULES.clear()
-    RULES.update(saved)
-
-
 def test_custom_derivative_answers_as_the_notebook_writes_them_are_judged_as_modelled(
         rule_table):
     """The question table models custom operations without defining any (so the grader's
