@@ -132,7 +132,8 @@ def _by_position(call, args, kwargs, names=None):
     """The arguments to differentiate, which come by position (any number of them, or one
     per name in ``names``); keyword arguments go to f as they are. Any other call gets a
     sentence showing how to call: ``call`` is its form, as in "ad.grad(f)({})"."""
-    if (len(args) == len(names)) if names else args:
+    fits = len(args) == len(names) if names else bool(args)
+    if fits:
         return args
     keywords = f" and {', '.join(kwargs)} by keyword" if kwargs else ""
     example = (", ".join(repr(v) for v in kwargs.values())
