@@ -38,7 +38,7 @@ import numpy as np
 from .engine import Node, topological_order
 from .errors import (AdlearnError, ArgumentError, DomainError, EntryError,
                      NotANumberError, OverflowDomainError, ShapeError)
-from .rules import RULES, Operand, _exp, evaluate, number_text
+from .rules import RULES, Operand, _exp, evaluate, number_text, refused
 
 
 class Tensor(Node, Operand):
@@ -85,9 +85,11 @@ class Tensor(Node, Operand):
             raise
         return _node(op, inputs, out, partials=partials)
 
-    def __pow__(self, other):
+    def __pow__(self, other, modulo=None):
         """``x ** 2``: a constant exponent (rule powc); ``x ** y`` with y a Tensor or an
         array of exponents: the rule pow, which needs x > 0."""
+        if modulo is not None:
+            raise refused(self, "pow(x, n, m)")
         is_number = not isinstance(other, Tensor) and np.ndim(other) == 0
         return self._apply("powc" if is_number else "pow", self, other)
 

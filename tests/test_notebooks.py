@@ -32,7 +32,9 @@ KEY_NUMBERS = {
                                    "central differences called f 200 times",
                                    "h = 1e-20  complex step = 1.7163378145367738"],
     "04_graph_and_trace": ["'x3': 4.0, 'x4': 6.0, 'f': 10.0", "'v3': -0.959", "'v5': 11.652",
-                           "dy/dx1 = 5.5", "dy/dx2 = 1.716"],
+                           "dy/dx1 = 5.5", "dy/dx2 = 1.716",
+                           "math.sin(x), float(x) and math's other functions take plain numbers "
+                           "only, but x is a Var"],
     "05_forward_mode": ["(10.0, 4.0)", "(11.652071455223084, 5.5)",
                         "[5.5, 1.7163378145367738]",
                         "{'x1': 1.0, 'x2': 0.0, 'x3': 4.0, 'x4': 0.0, 'f': 4.0}",
