@@ -254,7 +254,8 @@ def test_start_here_shows_what_check_prints():
                if c["cell_type"] == "code" and source(c).startswith(MARK)
                and 'check("finite_differences.central")' in source(c)]
     assert len(checked) == 2
-    assert "tests failed." in checked[0] and "WrongAnswer: Hint: That is the one-sided" in checked[0]
+    assert "tests failed." in checked[0]
+    assert "WrongAnswer: Hint: That is the one-sided" in checked[0]
     assert "tests passed. Well done!" in checked[1]
 
 
@@ -333,7 +334,8 @@ def test_stored_figures_have_legible_text():
     drawn = smallest_drawn_font()
     for path in NOTEBOOKS:
         cells = load(path)["cells"]
-        pictures = [o for c in cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+        pictures = [o for c in cells for o in c.get("outputs", [])
+                    if "image/png" in o.get("data", {})]
         if not pictures:
             continue
         for picture in pictures:
