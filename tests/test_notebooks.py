@@ -329,7 +329,8 @@ def test_stored_figures_have_legible_text():
     """The smallest text of every stored figure is at least MIN_PIXELS high at 100 % zoom
     (pixels = points × dpi / 72): each notebook that stores a picture sets figure.dpi, and
     the smallest of its font sizes (matplotlib's, its own fontsize=, ad.draw's) passes at
-    that dpi; so do the GIFs that ad.animate saves, at the dpi they are given. A figure
+    that dpi; so do the GIFs that ad.animate saves, at the dpi they are given. Log axes
+    write their numbers at full size (not as powers of 10 with small exponents). A figure
     wider than the page is stored "unconfined", so JupyterLab does not shrink it."""
     drawn = smallest_drawn_font()
     for path in NOTEBOOKS:
@@ -352,6 +353,11 @@ def test_stored_figures_have_legible_text():
             sizes.append(drawn)
         assert min(sizes) * dpi[0] / 72 >= MIN_PIXELS, \
             f"{path.stem}: {min(sizes)} pt text at {dpi[0]} dpi is under {MIN_PIXELS} pixels"
+        for cell in cells:  # a log axis writes 10⁻⁴ with its exponent at 0.7 times the size
+            if cell["cell_type"] == "code" and re.search(
+                    r"loglog\(|semilog[xy]\(|set_[xy]scale\(\"log\"", source(cell)):
+                assert "set_major_formatter" in source(cell), \
+                    f"{path.stem}: give the log axis a formatter that writes full-size numbers"
         for call in re.findall(r"ad\.animate\((?:[^()]|\([^()]*\))*\)", code):
             frames = re.search(r"dpi=(\d+)", call)
             assert frames and drawn * int(frames[1]) / 72 >= MIN_PIXELS, \
