@@ -745,8 +745,8 @@ class GraphDrawing:
         title = (f"{counted(count, 'chain-rule path')} from {called}: too many to "
                  f"list (more than {self.max_paths}){shown}.\nEach edge is shaded by its share of "
                  f"∂{out}/∂{wrt} = {textbook_number(gradient, self.digits)}: the tangent into it × "
-                 "its partial × the adjoint out of it.\nAcross any cut of the graph the "
-                 "shares add up to the gradient.")
+                 "its partial × the adjoint out of it.\nAcross a cut that every path crosses "
+                 "exactly once, the shares add up to the gradient.")
         self._add_legend(handles, texts, title)
 
     def _draw_path_edges(self, starts, count):

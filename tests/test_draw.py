@@ -228,6 +228,8 @@ def test_too_many_paths_shade_edges_by_gradient_share():
     title = drawing.legend.get_title().get_text()
     assert "64 chain-rule paths from v0 (x): too many to list (more than 12)" in title
     assert "share" in title and "add up to the gradient" in title
+    # only across a cut that every path crosses once (issue 25): not "any cut"
+    assert "a cut that every path crosses exactly once" in title and "any cut" not in title
     colours, widths = drawing.overlay.get_colors(), drawing.overlay.get_linewidths()
     for i, (number, edge) in enumerate(drawing.overlay_edges):
         share = drawing.shares[edge]
