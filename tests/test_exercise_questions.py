@@ -1,5 +1,5 @@
-"""The question tables of six exercises (symbolic differentiation, forward mode, reverse
-mode, chain-rule paths, training a neuron, jacobians): correct answers written differently from the
+"""The question tables of seven exercises (symbolic differentiation, forward mode, reverse
+mode, chain-rule paths, training a neuron, jacobians, deep gradients): correct answers written differently from the
 references still pass, on many random draws; hints never give the expected answer away;
 a check writes nothing to stderr.
 
@@ -20,7 +20,7 @@ from adlearn.grading import check
 from adlearn.grading.course import exercise
 
 EXERCISES = ("symbolic_differentiation", "forward_mode", "reverse_mode", "chain_rule_paths",
-             "training_a_neuron", "jacobians")
+             "training_a_neuron", "jacobians", "deep_gradients")
 DRAWS = 20  # each judge() draws fresh random cases; a correct answer must pass every time
 
 
@@ -130,6 +130,37 @@ def test_training_answers_written_differently_pass():
 
     passes_every_time("training_a_neuron.loss", loss_by_loop)
     passes_every_time("training_a_neuron.train", train_with_vars)
+
+
+
+def test_deep_gradient_answers_written_differently_pass():
+    import numpy as np
+
+    def norms_by_backward(X, Ws):  # another route to the same numbers: the engine's sweep
+        layers = [ad.Tensor(X)]
+        for W in Ws:
+            layers.append(ad.tanh(layers[-1] @ W))
+        ((layers[-1] ** 2).sum() / (2 * len(X))).backward()
+        return tuple(float(np.sqrt((H.grad ** 2).sum())) for H in layers[1:])
+
+    def norms_by_svd(Js):
+        P = Js[0]
+        for J in Js[1:]:
+            P = J @ P
+        largest = [np.linalg.svd(M, compute_uv=False)[0] for M in (P, *Js)]
+        return [largest[0], math.prod(largest[1:])]
+
+    def clipped(grads, c):
+        norm = np.linalg.norm(np.concatenate([g.ravel() for g in grads]))
+        return tuple(g / max(1.0, norm / c) for g in grads)
+
+    passes_every_time("deep_gradients.layer_jacobian", lambda W, h: (1 - h * h)[:, None] * W.T)
+    passes_every_time("deep_gradients.layer_gradient_norms", norms_by_backward)
+    passes_every_time("deep_gradients.product_norm", norms_by_svd)
+    passes_every_time("deep_gradients.init_std", lambda fan_in, fan_out, activation:
+                      math.sqrt(2 / fan_in) if activation == "relu"
+                      else (1 / ((fan_in + fan_out) / 2)) ** 0.5)
+    passes_every_time("deep_gradients.clip_by_norm", clipped)
 
 
 # --- hints and output -----------------------------------------------------------------

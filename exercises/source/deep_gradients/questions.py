@@ -116,7 +116,8 @@ def _show_net(args):
 
 
 def _show_jacobians(args):
-    return f"product_norm({len(args[0])} Jacobians of {_shapes(args[0][:1])})"
+    count = len(args[0])
+    return f"product_norm({count} Jacobian{'s' * (count != 1)} of {_shapes(args[0][:1])})"
 
 
 def _show_grads(args):
