@@ -4,8 +4,8 @@ of Jacobians and its bound, the Xavier and He scales, and clipping by norm.
 
 Answers are NumPy arrays, numbers, or lists and tuples of them; every known mistake
 below (a missing transpose, a forgotten 1/N, fan-in for fan-out, the Frobenius norm for
-the spectral one, clipping entry by entry) gives an answer of the right shape, so it
-earns its own hint rather than a crash.
+the spectral one, a norm over one axis only, clipping entry by entry) gives an answer
+that the grader can compare, so it earns its own hint rather than a crash.
 """
 
 import numpy as np
@@ -29,16 +29,16 @@ def _forward(X, Ws):
     return outputs
 
 
-def _sweep(X, Ws, seed_scale=1.0, transpose=True, derivative=True):
+def _sweep(X, Ws, seed_scale=1.0, transpose=True, derivative=True, norm=np.linalg.norm):
     """The norms of the adjoints of H_1 .. H_L for the loss mean(½‖h_L‖²), with switches
     for the known mistakes."""
     outputs = _forward(X, Ws)
     H_bar = seed_scale * outputs[-1] / len(X)
-    norms = [np.linalg.norm(H_bar)]
+    norms = [norm(H_bar)]
     for l in range(len(Ws) - 1, 0, -1):
         delta = H_bar * (1 - outputs[l] ** 2) if derivative else H_bar
         H_bar = delta @ (Ws[l].T if transpose else Ws[l])
-        norms.append(np.linalg.norm(H_bar))
+        norms.append(norm(H_bar))
     return norms[::-1]
 
 
@@ -174,6 +174,9 @@ EXERCISE = Exercise("deep_gradients", "The gradient through depth", (
             Wrong(lambda X, Ws: _sweep(X, Ws, derivative=False),
                   "You skipped the tanh: before the matrix product's VJP, multiply by its "
                   "derivative 1 - H_l², entry by entry."),
+            Wrong(lambda X, Ws: _sweep(X, Ws, norm=lambda H_bar: np.linalg.norm(H_bar, axis=1)),
+                  "You took one norm per row (per example): the norm of H̄_l adds up the "
+                  "squares of all its entries, over both axes, into one number."),
             Wrong(lambda X, Ws: _sweep(X, Ws)[::-1],
                   "Your list is in the order of the sweep: give layer 1 first."),
         )),
