@@ -1,7 +1,6 @@
-"""The question tables of six exercises (symbolic differentiation, forward mode, reverse
-mode, chain-rule paths, training a neuron, jacobians): correct answers written differently from the
-references still pass, on many random draws; hints never give the expected answer away;
-a check writes nothing to stderr.
+"""The question tables of the exercises listed in EXERCISES: correct answers written
+differently from the references still pass, on many random draws; hints never give the
+expected answer away; a check writes nothing to stderr.
 
 (The shared proofs, solution full marks, blank zero, each known wrong answer with its own
 hint, live in tests/test_grading_exercises.py.)
@@ -21,7 +20,7 @@ from adlearn.grading.course import exercise
 
 EXERCISES = ("symbolic_differentiation", "forward_mode", "reverse_mode", "chain_rule_paths",
              "training_a_neuron", "jacobians", "evaluation_trace", "derivatives_by_hand",
-             "higher_order")
+             "higher_order", "deep_gradients")
 DRAWS = 20  # each judge() draws fresh random cases; a correct answer must pass every time
 
 
@@ -249,6 +248,36 @@ def test_custom_derivative_answers_as_the_notebook_writes_them_are_judged_as_mod
     assert q.judge(softplus_slope).hint == q.wrong[1].hint
     hint = q.judge(naive).hint  # the error at -800, said as it is
     assert "DomainError" in hint and "x=-800" in hint
+
+
+def test_deep_gradient_answers_written_differently_pass():
+    import numpy as np
+
+    def norms_by_backward(X, Ws):  # another route to the same numbers: the engine's sweep
+        layers = [ad.Tensor(X)]
+        for W in Ws:
+            layers.append(ad.tanh(layers[-1] @ W))
+        ((layers[-1] ** 2).sum() / (2 * len(X))).backward()
+        return tuple(float(np.sqrt((H.grad ** 2).sum())) for H in layers[1:])
+
+    def norms_by_svd(Js):
+        P = Js[0]
+        for J in Js[1:]:
+            P = J @ P
+        largest = [np.linalg.svd(M, compute_uv=False)[0] for M in (P, *Js)]
+        return [largest[0], math.prod(largest[1:])]
+
+    def clipped(grads, c):
+        norm = np.linalg.norm(np.concatenate([g.ravel() for g in grads]))
+        return tuple(g / max(1.0, norm / c) for g in grads)
+
+    passes_every_time("deep_gradients.layer_jacobian", lambda W, h: (1 - h * h)[:, None] * W.T)
+    passes_every_time("deep_gradients.layer_gradient_norms", norms_by_backward)
+    passes_every_time("deep_gradients.product_norm", norms_by_svd)
+    passes_every_time("deep_gradients.init_std", lambda fan_in, fan_out, activation:
+                      math.sqrt(2 / fan_in) if activation == "relu"
+                      else (1 / ((fan_in + fan_out) / 2)) ** 0.5)
+    passes_every_time("deep_gradients.clip_by_norm", clipped)
 
 
 # --- hints and output -----------------------------------------------------------------

@@ -85,6 +85,19 @@ KEY_NUMBERS = {
         "b2: formula = backward(): True, = scalar engine: True",
         "training: (1347, 64)  test: (450, 64)", "Z.grad = (P - Y) / N: True",
         "test accuracy at least 90 %: True", "same gradient for the first layer: True"],
+    "13_gradients_through_depth": [
+        "tanh, std 0.05      ‖H̄_1‖ / ‖H̄_20‖ = 3.4e-08",
+        "tanh, std 1         ‖H̄_1‖ / ‖H̄_20‖ = 1.2e+06",
+        "J_1 = diag(1 - h_1²) W_1ᵀ: True", "H̄_l = H̄_20 J_20 ⋯ J_(l+1) at every layer: True",
+        "largest derivative of sigmoid: 0.25",
+        "measured growth between σ_min and σ_max of the product, every layer: True",
+        "the product's norm at most the product of the norms, every layer:    True",
+        "tanh, Xavier     typical stretch per layer 0.95",
+        "ReLU, He         typical stretch per layer 0.99",
+        "layer norm's gradient = central differences: True",
+        "residual + normalised  ‖H̄_1‖ / ‖H̄_20‖ from 3.5e+00 to 3.5e+00; within a factor 10 "
+        "at every scale: True",
+        "(3, 4, 12) has norm 13.0 and is clipped to [0.231 0.308 0.923] of norm 1.0"],
 }
 
 
@@ -365,3 +378,101 @@ def test_stored_figures_have_legible_text():
             frames = re.search(r"dpi=(\d+)", call)
             assert frames and drawn * int(frames[1]) / 72 >= MIN_PIXELS, \
                 f"{path.stem}: give ad.animate a dpi at which its labels are legible"
+
+
+# --- notebook 13's claims, measured again on a network built here -------------------
+
+
+def depth_gradients(layer, std, depth=20, width=64, seed=0, X=None, labels=None):
+    """‖H̄_l‖ for l = 1 .. depth: the adjoint of each hidden layer's output of notebook
+    13's network (tanh(H W) or the given layer, weights N(0, std²), then 10 scores and
+    the cross-entropy), on its batch of 128 digits unless X and labels are given."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    import adlearn as ad
+
+    if X is None:
+        digits = load_digits()
+        X, labels = digits.data[:128] / 16.0, digits.target[:128]
+    rng = np.random.default_rng(seed)
+    H, outputs = ad.Tensor(X), []
+    for _ in range(depth):
+        H = layer(H, ad.Tensor(std * rng.normal(size=(width, width))))
+        outputs.append(H)
+    W_out = ad.Tensor(rng.normal(size=(width, 10)) / np.sqrt(width))
+    ad.cross_entropy(H @ W_out, labels).backward()
+    return np.array([np.linalg.norm(H.grad) for H in outputs]), X, outputs
+
+
+def layer_kinds():
+    import adlearn as ad
+
+    def layer_norm(Z):
+        mean = Z.mean(axis=1, keepdims=True)
+        return (Z - mean) / ad.sqrt(((Z - mean) ** 2).mean(axis=1, keepdims=True) + 1e-5)
+
+    return {"tanh": lambda H, W: ad.tanh(H @ W), "sigmoid": lambda H, W: ad.sigmoid(H @ W),
+            "relu": lambda H, W: ad.relu(H @ W),
+            "residual": lambda H, W: H + ad.tanh(H @ W),
+            "normalised": lambda H, W: ad.tanh(layer_norm(H @ W)),
+            "residual + normalised": lambda H, W: H + ad.tanh(layer_norm(H @ W))}
+
+
+def test_notebook_13_vanishing_exploding_and_what_fixes_them():
+    """The gradient at layer 1 over the gradient at layer 20, for each start and layer
+    that notebook 13 compares."""
+    kinds, xavier, he = layer_kinds(), 1 / 8, 2 ** 0.5 / 8
+
+    def ratio(kind, std):
+        g = depth_gradients(kinds[kind], std)[0]
+        return g[0] / g[-1]
+
+    assert ratio("tanh", 0.05) < 1e-6            # small weights: vanishing
+    assert ratio("tanh", 1.0) > 1e4              # NumPy's default: exploding
+    assert ratio("sigmoid", 0.05) < 1e-15
+    assert 1 / 3 < ratio("tanh", xavier) < 3     # Xavier keeps tanh within a small factor
+    assert 1 / 3 < ratio("relu", he) < 3         # He keeps the ReLU
+    assert ratio("relu", xavier) < 1e-2          # about 2 ** -10: half the units are off
+    assert ratio("sigmoid", xavier) < 1e-9       # no scale saves the sigmoid
+    assert ratio("residual", 0.1 * xavier) > 0.5  # the identity carries it: no vanishing
+    for kind in ("normalised", "residual + normalised"):
+        ratios = [ratio(kind, c * xavier) for c in (0.1, 1.0, 10.0)]
+        assert all(0.1 <= r <= 10 for r in ratios), (kind, ratios)
+        assert max(ratios) / min(ratios) < 1.01, (kind, ratios)  # independent of the scale
+    plain = [ratio("tanh", c * xavier) for c in (0.1, 10.0)]
+    assert plain[0] < 1e-10 and plain[1] > 1e4
+
+
+@pytest.mark.parametrize("kind", ["tanh", "sigmoid", "residual + normalised"])
+def test_notebook_13_layer_adjoints_agree_with_central_differences(kind):
+    """On a small case (3 layers of width 4, a batch of 2) each layer's adjoint H̄_l
+    from the array engine's backward() matches central differences of the loss with
+    respect to a nudge added to that layer's output."""
+    import numpy as np
+
+    import adlearn as ad
+
+    rng = np.random.default_rng(5)
+    X, labels = rng.normal(size=(2, 4)), np.array([3, 7])
+    layer, std = layer_kinds()[kind], 0.8
+    _, _, outputs = depth_gradients(layer, std, depth=3, width=4, seed=1, X=X, labels=labels)
+
+    def loss(nudges):  # the same network (same seed), with nudges added to the outputs
+        weights = np.random.default_rng(1)
+        H = ad.Tensor(X)
+        Ws = [std * weights.normal(size=(4, 4)) for _ in range(3)]
+        for W, nudge in zip(Ws, nudges):
+            H = layer(H, W) + nudge
+        W_out = weights.normal(size=(4, 10)) / 2
+        return ad.cross_entropy(H @ W_out, labels).value.item()
+
+    step = 1e-6
+    for l, H in enumerate(outputs):
+        numeric = np.zeros(H.shape)
+        for i in np.ndindex(H.shape):
+            up, down = [np.zeros((2, 4)) for _ in range(3)], [np.zeros((2, 4)) for _ in range(3)]
+            up[l][i], down[l][i] = step, -step
+            numeric[i] = (loss(up) - loss(down)) / (2 * step)
+        assert np.allclose(H.grad, numeric, rtol=1e-5, atol=1e-8), (kind, l)
+
