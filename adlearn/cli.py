@@ -13,10 +13,10 @@ import sys
 from . import __version__
 from .errors import AdlearnError, ParseError, PathLimitError
 from .grading.commands import add_commands as add_grading_commands
-from .parse import parse
-from .rules import result_text
-from .trace import STYLES, counted, record, trace
-from .transforms import value_and_grad
+from .core.parse import parse
+from .text import counted, result_text
+from .views.trace import STYLES, record, trace
+from .core.transforms import value_and_grad
 
 
 class UsageError(Exception):
@@ -98,7 +98,7 @@ def _recorded(args):
 
 def cmd_paths(args):
     """Print every chain-rule path from an input to EXPR: factors, products and their sum."""
-    from .graph import PATH_LIMIT, chain_rule_paths, definitions, find_node
+    from .views.paths import PATH_LIMIT, chain_rule_paths, definitions, find_node
 
     limit = PATH_LIMIT if args.limit is None else args.limit
     if limit < 0:
@@ -129,8 +129,8 @@ def cmd_draw(args):
     import matplotlib
 
     matplotlib.use("Agg")  # a file, no window
-    from .description import save
-    from .drawing import GraphDrawing
+    from .views.words import save
+    from .views.drawing import GraphDrawing
 
     if not MIN_DPI <= args.dpi <= MAX_DPI:
         raise UsageError(f"--dpi must be between {MIN_DPI} and {MAX_DPI}, not {args.dpi}")
@@ -156,7 +156,7 @@ def cmd_animate(args):
     import matplotlib
 
     matplotlib.use("Agg")
-    from .animation import animate
+    from .views.animation import animate
 
     if not MIN_DPI <= args.dpi <= MAX_DPI:
         raise UsageError(f"--dpi must be between {MIN_DPI} and {MAX_DPI}, not {args.dpi}")
@@ -180,7 +180,7 @@ def cmd_animate(args):
 
 def cmd_describe(args):
     """Print the computation graph of EXPR in words: inputs, operations, values, paths."""
-    from .description import describe
+    from .views.words import describe
 
     inputs, output = _recorded(args)
     wrt = "all" if args.wrt == ["all"] else args.wrt or None
@@ -220,7 +220,7 @@ def build_parser():
     paths.add_argument("--wrt", nargs="*", metavar="NAME",
                        help="the inputs to start the paths from (default: every input)")
     paths.add_argument("--limit", type=int,
-                       help="the most paths to list (default: 1000, adlearn.graph.PATH_LIMIT)")
+                       help="the most paths to list (default: 1000, adlearn.views.paths.PATH_LIMIT)")
     paths.set_defaults(run=cmd_paths)
     draw = commands.add_parser("draw", help=cmd_draw.__doc__, description=cmd_draw.__doc__)
     _add_expression_args(draw)

@@ -15,7 +15,7 @@ import statistics
 import time
 
 import adlearn as ad
-from adlearn.graph import node_ids
+from adlearn.views.paths import node_ids
 
 TEXTBOOK = "log(x1) + x1*x2 - sin(x2)"
 

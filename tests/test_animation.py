@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import adlearn as ad  # noqa: E402
-from adlearn.animation import sweep_frames  # noqa: E402
+from adlearn.views.animation import sweep_frames  # noqa: E402
 from adlearn.cli import main  # noqa: E402
 from adlearn.errors import ArgumentError, UnknownInputError  # noqa: E402
-from adlearn.graph import node_ids  # noqa: E402
+from adlearn.views.paths import node_ids  # noqa: E402
 
 
 def classic():

@@ -11,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import adlearn as ad
-from adlearn.checkpointing import Recomputed
-from adlearn.rules import RULES
-from adlearn.trace import rounded
-from adlearn.widgets import DIGITS
+from adlearn.core.checkpointing import Recomputed
+from adlearn.core.rules import RULES
+from adlearn.text import rounded
+from adlearn.views.explorer import DIGITS
 
 N, K = 400, 20  # a loop of N steps, checkpointed every K steps
 H = 1.0 / N

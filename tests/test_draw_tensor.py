@@ -19,14 +19,15 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import adlearn as ad  # noqa: E402
-import adlearn.graph  # noqa: E402
-from adlearn.description import save  # noqa: E402
-from adlearn.drawing import NODE_STYLE, GraphDrawing, node_label  # noqa: E402
+import adlearn.text  # noqa: E402
+from adlearn.views.words import save  # noqa: E402
+from adlearn.views.drawing import NODE_STYLE, GraphDrawing, node_label  # noqa: E402
 from adlearn.errors import ArgumentError, UnknownInputError  # noqa: E402
-from adlearn.graph import (JacobianShape, chain_rule_paths, gradient_shares,  # noqa: E402
-                           local_jacobian, node_ids, to_networkx)
-from adlearn.tensor import RULES, Tensor, _structural  # noqa: E402
-from adlearn.trace import trace_order  # noqa: E402
+from adlearn.views.network import to_networkx  # noqa: E402
+from adlearn.views.paths import (JacobianShape, chain_rule_paths, gradient_shares,  # noqa: E402
+                                 local_jacobian, node_ids)
+from adlearn.core.tensor import RULES, Tensor, _structural  # noqa: E402
+from adlearn.views.trace import trace_order  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -196,13 +197,13 @@ def test_values_are_shown_for_six_entries_but_not_for_seven():
 
 def test_a_large_array_is_drawn_and_described_without_formatting_its_entries(monkeypatch):
     formatted = []
-    rounded = adlearn.graph.rounded
+    rounded = adlearn.text.rounded
 
     def counting(x, *args, **kwargs):
         formatted.append(x)
         return rounded(x, *args, **kwargs)
 
-    monkeypatch.setattr(adlearn.graph, "rounded", counting)
+    monkeypatch.setattr(adlearn.text, "rounded", counting)
     big = ad.Tensor(np.ones((1000, 1000)), name="X")
     v = ad.Tensor(np.ones(1000), name="v")
     out = ((big @ v).tanh() * 2 + np.ones(1000)).sum()

@@ -1,4 +1,4 @@
-"""The graph as networkx, and the chain rule as a sum over paths (adlearn.graph).
+"""The graph as networkx, and the chain rule as a sum over paths (adlearn.views.paths).
 
 Oracles: the textbook example's hand-computed local partials, backward()'s gradients
 over random graphs (tests/exprs.py), and path enumeration against the counting and the
@@ -15,8 +15,8 @@ from hypothesis import given, settings
 
 import adlearn as ad
 from adlearn.errors import ArgumentError, PathLimitError, UnknownInputError
-from adlearn.graph import count_paths, gradient_shares, node_ids
-from adlearn.trace import trace_order
+from adlearn.views.paths import count_paths, gradient_shares, node_ids
+from adlearn.views.trace import trace_order
 
 
 def classic():
@@ -264,7 +264,7 @@ def test_cli_paths_defines_every_name_it_uses(capsys):
 
 
 def test_counted_says_one_path_and_many_paths():
-    from adlearn.graph import counted
+    from adlearn.text import counted
     assert [counted(n, "chain-rule path") for n in (0, 1, 2, 2048)] == [
         "0 chain-rule paths", "1 chain-rule path", "2 chain-rule paths", "2,048 chain-rule paths"]
     assert counted(1, "path", there=True) == "there is 1 path"

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import adlearn as ad
 from adlearn.cli import main
 from adlearn.errors import ArgumentError, DomainError
-from adlearn.trace import HTML, TEXT, AdjointStep, definition, node_names, trace_order
+from adlearn.views.trace import HTML, TEXT, AdjointStep, definition, node_names, trace_order
 
 
 def classic():

@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 import adlearn as ad
 from adlearn.errors import (ArgumentError, DomainError, ParseError,
                             UnknownInputError, ZeroDivisionDomainError)
-from adlearn.drawing import PALETTE
-from adlearn.trace import node_names
-from adlearn.widgets import (FORWARD, PATHS, REVERSE, Explorer, explore, forward_sweep,
+from adlearn.views.drawing import PALETTE
+from adlearn.views.trace import node_names
+from adlearn.views.explorer import (FORWARD, PATHS, REVERSE, Explorer, explore, forward_sweep,
                              reverse_sweep, slider_range)
 
 CLASSIC = "log(x1) + x1*x2 - sin(x2)"

@@ -11,7 +11,7 @@ Each edge label sits on its edge where it covers no other label and no node box
 (``place_labels``); paths that share an edge run side by side. Past LABEL_LIMIT nodes
 the labels are off, and the caption says so.
 When there are too many paths to tell apart, each edge is shaded by its share of the
-gradient instead (see ``adlearn.graph.gradient_shares``).
+gradient instead (see ``adlearn.views.paths.gradient_shares``).
 
 A graph of Tensors is drawn the same way. A node shows its definition and its shape, and
 its entries when it has at most 6 (a large array is never formatted); an edge shows the
@@ -40,13 +40,14 @@ from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch
 
-from .description import describe
-from .errors import ArgumentError
-from .graph import (MAX_PATHS, JacobianShape, chain_rule_paths, count_paths, counted,
-                    factor_name, find_inputs, gradient_shares, has_adjoints, is_tensor,
-                    node_ids, partial_symbol, require_adjoints, shape_label, to_networkx,
-                    values_text)
-from .trace import TEXT, constant_text, definition, textbook_number, trace_order
+from .words import describe
+from ..errors import ArgumentError
+from ..text import counted, shape_label, textbook_number, values_text
+from .paths import (MAX_PATHS, JacobianShape, chain_rule_paths, count_paths, factor_name,
+                    find_inputs, gradient_shares, has_adjoints, is_tensor, node_ids,
+                    partial_symbol, require_adjoints)
+from .network import to_networkx
+from .trace import TEXT, constant_text, definition, trace_order
 
 # Okabe & Ito's colour-blind-safe palette, without its yellow (too pale on white).
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000")
@@ -593,7 +594,7 @@ class GraphDrawing:
     # -- a step of a sweep (the explorer's steppers, ad.animate)
 
     def show_step(self, step, mark, k, last):
-        """Show step k (of last) of a sweep, a ``Step`` of ``adlearn.widgets.reverse_sweep``
+        """Show step k (of last) of a sweep, a ``Step`` of ``adlearn.views.explorer.reverse_sweep``
         (mark "bar") or ``forward_sweep`` (mark "dot"): each node's adjoint or tangent so
         far, in grey italics while not final; the node that acts and its edges drawn
         thick in the sweep's colour; ``step_key`` (a text below) says which step it is."""

@@ -11,19 +11,19 @@ Names are the trace's (v-1, v0, v1, ... or x1, x2, ..., f), so the words, the ta
 and the picture agree.
 
 On a graph of Tensors each value is said with its shape, and its entries when there are
-few (``adlearn.graph.values_text``); each edge's local derivative is a Jacobian, of which
+few (``adlearn.text.values_text``); each edge's local derivative is a Jacobian, of which
 the words say the shape, and a path's product is the shape of its Jacobians' product.
 """
 
 import html
 import itertools
 
-from .engine import formula
-from .graph import (MAX_PATHS, JacobianShape, chain_rule_paths, count_paths, find_inputs,
+from ..core.engine import formula
+from .paths import (MAX_PATHS, JacobianShape, chain_rule_paths, count_paths, find_inputs,
                     has_adjoints, is_tensor, node_ids, node_kind, partial_symbol,
-                    require_adjoints, shape_label, values_text)
-from .rules import number_text, result_text
-from .trace import SHOWN_ENTRIES, definition, tangents, trace_order
+                    require_adjoints)
+from ..text import SHOWN_ENTRIES, counted, number_text, result_text, shape_label, values_text
+from .trace import definition, tangents, trace_order
 
 
 def title(output, inputs=None, style="textbook"):
@@ -34,10 +34,10 @@ def title(output, inputs=None, style="textbook"):
     parameters = sum(1 for n in given if node_kind(n, output, inputs) == "parameter")
     operations = [n for n in order if n.inputs]
     at = ", ".join(f"{n.name or ids[n]}{_at(n)}" for n in given)
-    sizes = (f"{_count(len(given) - parameters, 'input')}, "
-             + (f"{_count(parameters, 'parameter')}, " if parameters else "")
-             + f"{_count(len(operations), 'operation')}, "
-             f"{_count(sum(len(n.inputs) for n in operations), 'edge')}")
+    sizes = (f"{counted(len(given) - parameters, 'input')}, "
+             + (f"{counted(parameters, 'parameter')}, " if parameters else "")
+             + f"{counted(len(operations), 'operation')}, "
+             f"{counted(sum(len(n.inputs) for n in operations), 'edge')}")
     if is_tensor(output):
         return f"Computation graph on arrays of {array_formula(output)}" + \
             (f" at {at}" if at else "") + f": {sizes}."
@@ -47,7 +47,7 @@ def title(output, inputs=None, style="textbook"):
 
 def array_formula(output, limit=60):
     """A short text formula for a Tensor output, ``sum((tanh ((W @ x) + b))^2)``, from the
-    trace's definitions (as ``adlearn.engine.formula`` for Vars); sub-formulas longer than
+    trace's definitions (as ``adlearn.core.engine.formula`` for Vars); sub-formulas longer than
     limit characters are cut, and an unnamed input appears by its shape."""
     texts = {}
     for node in trace_order(output):
@@ -143,10 +143,6 @@ def describe(output, wrt=None, *, inputs=None, style="textbook", adjoints=None,
     return "\n".join(lines)
 
 
-def _count(k, noun):
-    return f"{k:,} {noun}{'' if k == 1 else 's'}"
-
-
 def _called(node, ids):
     """An input as the words name it: its id, and its own name where that differs."""
     return ids[node] if node.name in (None, ids[node]) else f"{ids[node]} ({node.name})"
@@ -156,7 +152,7 @@ def _paths(output, start, ids, inputs, style, order, max_paths):
     """The chain-rule paths from start to the output, in sentences."""
     derivative = f"∂{ids[output]}/∂{ids[start]}"
     count = count_paths(output, start, inputs)
-    head = (f"There {'is' if count == 1 else 'are'} {_count(count, 'path')} from "
+    head = (f"{counted(count, 'path', there=True).capitalize()} from "
             f"{_called(start, ids)} to the output {ids[output]}")
     if is_tensor(output):
         return _array_paths(output, start, ids, inputs, style, max_paths, head, count)

@@ -36,9 +36,10 @@ from typing import Callable
 import numpy as np
 
 from .engine import Node, topological_order
-from .errors import (AdlearnError, ArgumentError, DomainError, EntryError,
+from ..errors import (AdlearnError, ArgumentError, DomainError, EntryError,
                      NotANumberError, OverflowDomainError, ShapeError)
-from .rules import RULES, Operand, _exp, evaluate, number_text
+from ..text import number_text, shape_words
+from .rules import RULES, Operand, _exp, evaluate
 
 
 class Tensor(Node, Operand):
@@ -104,7 +105,7 @@ class Tensor(Node, Operand):
         try:
             return _structural("index", (self,), index=index)
         except IndexError as exc:
-            raise EntryError(f"cannot index {describe(self.shape)} with {index!r}: "
+            raise EntryError(f"cannot index {shape_words(self.shape)} with {index!r}: "
                              f"{exc}") from None
 
     def __len__(self):
@@ -121,7 +122,7 @@ class Tensor(Node, Operand):
         try:
             return _structural("reshape", (self,), shape=tuple(shape))
         except (ValueError, TypeError) as exc:
-            raise ShapeError(f"cannot reshape {describe(self.shape)} ({self.size} entries) "
+            raise ShapeError(f"cannot reshape {shape_words(self.shape)} ({self.size} entries) "
                              f"into shape {tuple(shape)}: {exc}") from None
 
     def transpose(self, axes=None):
@@ -129,7 +130,7 @@ class Tensor(Node, Operand):
         axes = tuple(reversed(range(self.ndim))) if axes is None else tuple(axes)
         if sorted(_axis(a, self.ndim) for a in axes) != list(range(self.ndim)):
             raise ShapeError(f"axes {axes} are not an order of the {self.ndim} axes of "
-                             f"{describe(self.shape)}")
+                             f"{shape_words(self.shape)}")
         return _structural("transpose", (self,), axes=axes)
 
     T = property(transpose, doc="The transpose: rows become columns.")
@@ -287,7 +288,7 @@ def seed_for(output, seed):
     be an array of the output's shape."""
     if seed is None:
         if output.size != 1:
-            raise ShapeError(f"backward() of {describe(output.shape)} needs a seed of shape "
+            raise ShapeError(f"backward() of {shape_words(output.shape)} needs a seed of shape "
                              f"{output.shape} (y.backward(seed)): only a one-entry output "
                              "is seeded with 1")
         return np.ones(output.shape)
@@ -538,18 +539,18 @@ def matmul(a, b):
     """The matrix product a @ b of vectors, matrices, or batches of matrices (leading axes)."""
     a, b = (x if isinstance(x, Tensor) else constant(x) for x in (a, b))
     if a.ndim == 0 or b.ndim == 0:
-        raise ShapeError(f"cannot multiply {describe(a.shape)} by {describe(b.shape)} with "
+        raise ShapeError(f"cannot multiply {shape_words(a.shape)} by {shape_words(b.shape)} with "
                          "@: it needs vectors or matrices (use * to multiply by a number)")
     inner_a, inner_b = a.shape[-1], b.shape[0 if b.ndim == 1 else -2]
     if inner_a != inner_b:
         raise ShapeError(
-            f"cannot multiply {describe(a.shape)} by {describe(b.shape)}: the first has "
+            f"cannot multiply {shape_words(a.shape)} by {shape_words(b.shape)}: the first has "
             f"{inner_a} {'entries' if a.ndim == 1 else 'columns'} but the second has "
             f"{inner_b} {'entries' if b.ndim == 1 else 'rows'}")
     try:
         return _structural("matmul", (a, b))
     except ValueError:
-        raise ShapeError(f"cannot multiply {describe(a.shape)} by {describe(b.shape)}: their "
+        raise ShapeError(f"cannot multiply {shape_words(a.shape)} by {shape_words(b.shape)}: their "
                          f"batch shapes {a.shape[:-2]} and {b.shape[:-2]} do not "
                          "broadcast") from None
 
@@ -579,7 +580,7 @@ def cross_entropy(logits, labels):
     logits = logits if isinstance(logits, Tensor) else constant(logits)
     if logits.ndim != 2:
         raise ShapeError(f"cross_entropy needs logits of shape batch × classes, but got "
-                         f"{describe(logits.shape)}")
+                         f"{shape_words(logits.shape)}")
     batch, classes = logits.shape
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu" or labels.shape != (batch,):
@@ -596,22 +597,13 @@ def cross_entropy(logits, labels):
 # --- Words for error messages --------------------------------------------------------------
 
 
-def describe(shape):
-    """A shape as a learner says it: a vector of length 3, a 2×3 matrix, a 4×2×3 array."""
-    if len(shape) == 0:
-        return "a 0-d array (one number)"
-    if len(shape) == 1:
-        return f"a vector of length {shape[0]}"
-    return f"a {'×'.join(map(str, shape))} {'matrix' if len(shape) == 2 else 'array'}"
-
-
 def _label(node, brackets=False):
     """A node in a message: its name, its number (a one-entry constant) or its shape."""
     if node.name is not None:
         return node.name
     if node.is_constant and node.size == 1:
         return number_text(node.value.item())
-    return f"({describe(node.shape)})" if brackets else describe(node.shape)
+    return f"({shape_words(node.shape)})" if brackets else shape_words(node.shape)
 
 
 def _check_broadcast(rule, inputs):
@@ -619,7 +611,7 @@ def _check_broadcast(rule, inputs):
     try:
         np.broadcast_shapes(*(x.shape for x in inputs))
     except ValueError:
-        shown = rule.text.format(*(f"({describe(x.shape)})" for x in inputs))
+        shown = rule.text.format(*(f"({shape_words(x.shape)})" for x in inputs))
         shapes = " and ".join(str(x.shape) for x in inputs)
         raise ShapeError(f"cannot compute {shown}: the shapes {shapes} do not broadcast (lined "
                          "up from the right, each pair of sizes must be equal or one of them "
@@ -638,7 +630,7 @@ def _entry_error(op, inputs):
                                                for r in results]))
     numbers_there = [float(np.broadcast_to(v, shape)[entry]) for v in values]
     where = RULES[op].text.format(*(_label(x, brackets=True) for x in inputs))
-    named = ", ".join(f"{x.name}: {describe(x.shape)}" for x in inputs if x.name)
+    named = ", ".join(f"{x.name}: {shape_words(x.shape)}" for x in inputs if x.name)
     at = f"\n  at: entry {_entry_text(entry)} of {where}" + (f" ({named})" if named else "")
     try:
         evaluate(op, numbers_there)  # the error the scalar engine raises for this entry

@@ -1,4 +1,4 @@
-"""The computation graph as a network, and the chain rule as a sum over paths.
+"""The chain rule as a sum over paths of the computation graph.
 
 The derivative of an output with respect to an input is a sum over every path from the
 input to the output: along each path, multiply the local partial derivatives of its
@@ -10,7 +10,7 @@ double it), so the paths are counted first, by dynamic programming, and listed o
 to a limit. Past it, ``gradient_shares`` tells how much of the gradient each edge carries.
 
 Nodes are named as in the evaluation trace (``v-1, v0, v1, ...``, or ``x1, x2, x3, ...``
-in the introductory style; see adlearn.trace), so the graph, the trace table and the
+in the introductory style; see adlearn.views.trace), so the graph, the trace table and the
 drawing agree. Constants, which the trace shows by value, get the ids c1, c2, ....
 
 The same functions take a graph of Tensors (arrays). There an edge's local derivative is
@@ -25,22 +25,20 @@ import math
 import sys
 from dataclasses import dataclass
 
-import networkx as nx
-
-from .engine import Var
-from .errors import ArgumentError, PathLimitError, UnknownInputError
-from .rules import RULES
-from .trace import (SHOWN_ENTRIES, array_text, counted, definition, node_names, rounded,
-                    tangents, trace_order)
+from ..core.engine import Var
+from ..errors import ArgumentError, PathLimitError, UnknownInputError
+from ..core.rules import RULES
+from ..text import SHOWN_ENTRIES, array_text, counted, rounded, shape_label
+from .trace import definition, node_names, tangents, trace_order
 
 PATH_LIMIT = 1000  # the most paths chain_rule_paths lists unless the caller says otherwise
 MAX_PATHS = 12  # more paths than this are too many to tell apart: drawings shade, words sum
 
 
 def is_tensor(x):
-    """True for a Tensor. A graph of Vars needs no NumPy, so adlearn.tensor is looked up
+    """True for a Tensor. A graph of Vars needs no NumPy, so adlearn.core.tensor is looked up
     only if something imported it already (a Tensor cannot exist otherwise)."""
-    tensor = sys.modules.get("adlearn.tensor")
+    tensor = sys.modules.get("adlearn.core.tensor")
     return tensor is not None and isinstance(x, tensor.Tensor)
 
 
@@ -88,21 +86,6 @@ def require_adjoints(output):
                             "a seed of its shape, output.backward(seed))")
 
 
-def values_text(value, digits=None):
-    """A Tensor's value as the views show it: ``[0.5, -1]``, ``[[1, 2], [3, 4]]`` (the
-    trace's ``array_text``), each entry rounded as ``rounded`` rounds it; None for more than
-    SHOWN_ENTRIES entries, which are shown by their shape only (never formatted)."""
-    if value.size > SHOWN_ENTRIES:
-        return None
-    return array_text(value, lambda v: rounded(v, digits))
-
-
-def shape_label(shape):
-    """A shape as the drawing and the Jacobians write it: ``(3×4)``, ``(3)``, ``()`` for one
-    number."""
-    return f"({'×'.join(map(str, shape))})"
-
-
 @dataclass(frozen=True)
 class JacobianShape:
     """The shape of a local Jacobian ∂v/∂u on arrays: v's shape × u's shape, written
@@ -125,37 +108,6 @@ def local_jacobian(node, index):
     arg = node.inputs[index]
     diagonal = node.op in RULES and arg.shape == node.shape and node.size > 1
     return JacobianShape(node.shape, arg.shape, diagonal)
-
-
-def to_networkx(output, inputs=None, style="textbook"):
-    """The graph of output as a networkx ``MultiDiGraph``, keyed by the trace's names.
-
-    Each node carries ``name``, ``op`` (None for an input, "const" for a constant),
-    ``value``, ``grad`` (its adjoint, after ``backward()``) and ``kind``. Each edge runs
-    from an argument to the node that uses it, keyed by the argument's ``index``, and
-    carries the local ``partial`` derivative: ``x*x`` has two edges from x, two paths.
-    An edge from a constant carries ``partial=None``: a constant is not a variable, so
-    nothing is differentiated by it and no adjoint flows to it (the trace, the paths and
-    the drawing all leave its partial out). ``inputs`` and ``style`` are as in
-    ``adlearn.trace.node_names``; a leaf not among ``inputs`` is a parameter (``node_kind``).
-
-    A graph of Tensors has ``arrays=True``; its nodes carry their ``shape`` too, and its
-    edges, in place of a partial, the ``jacobian``: a ``JacobianShape`` (None from a
-    constant).
-    """
-    ids = node_ids(output, inputs, style)
-    arrays = is_tensor(output)
-    graph = nx.MultiDiGraph(output=ids[output], arrays=arrays)
-    for node in trace_order(output, inputs):
-        graph.add_node(ids[node], name=ids[node], op=node.op, value=node.value,
-                       grad=node.grad, kind=node_kind(node, output, inputs))
-        if arrays:
-            graph.nodes[ids[node]]["shape"] = node.shape
-        for index, arg in enumerate(node.inputs):
-            factor = None if arg.is_constant else local_factor(node, index)
-            graph.add_edge(ids[arg], ids[node], key=index, index=index,
-                           **{factor_name(arrays): factor})
-    return graph
 
 
 def factor_name(arrays):

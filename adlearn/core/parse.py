@@ -15,7 +15,7 @@ import re
 import sys
 
 from . import functions
-from .errors import ParseError
+from ..errors import ParseError
 from .rules import Operand, as_real, evaluate
 
 FUNCTIONS = {

@@ -8,7 +8,7 @@ animation plays inline (matplotlib's JavaScript player); ``save("sweep.gif")`` w
 GIF (Pillow) or an MP4 (ffmpeg, where it is installed). Its words, the sweep step by
 step and the graph as ``ad.describe`` says it, are its alt text and travel with the file.
 
-The frames are the explorer's steps (``adlearn.widgets.reverse_sweep`` and
+The frames are the explorer's steps (``adlearn.views.explorer.reverse_sweep`` and
 ``forward_sweep``), each split into one frame per edge, drawn by ``GraphDrawing.show_step``.
 """
 
@@ -20,10 +20,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .drawing import FONT_SIZE, INCH, GraphDrawing
-from .engine import formula
-from .errors import ArgumentError
-from .graph import find_node, to_networkx
-from .widgets import Step, forward_sweep, reverse_sweep
+from ..core.engine import formula
+from ..errors import ArgumentError
+from .network import to_networkx
+from .paths import find_node
+from .explorer import Step, forward_sweep, reverse_sweep
 
 SWEEPS = ("reverse", "forward")
 LINE = 1.45 * FONT_SIZE / 72  # inches per line of caption text

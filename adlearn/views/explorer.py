@@ -30,16 +30,15 @@ import traitlets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .description import svg_with_text
-from .engine import Var, formula
+from .words import svg_with_text
+from ..core.engine import Var, formula
 from .drawing import LINESTYLES, MAX_PATHS, PALETTE, GraphDrawing
-from .errors import ArgumentError, UnknownInputError
-from .graph import chain_rule_paths, count_paths, node_ids, partial_symbol
-from .parse import Expression
-from .rules import number_text
-from .trace import (HTML, TEXT, constant_text, definition, function_at, record, rounded,
-                    seed_entry, shape_text, shares, tangents, textbook_number, trace,
-                    trace_order, zero_of)
+from ..errors import ArgumentError, UnknownInputError
+from .paths import chain_rule_paths, count_paths, node_ids, partial_symbol
+from ..core.parse import Expression
+from ..text import counted, number_text, rounded, shape_text, textbook_number
+from .trace import (HTML, TEXT, constant_text, definition, function_at, record, seed_entry,
+                    shares, tangents, trace, trace_order, zero_of)
 
 DIGITS = 3  # the decimals the explorer rounds every number to, as the trace does
 
@@ -560,7 +559,7 @@ class Explorer:
         y = _output_name(self.style)
         counts = {name: count_paths(self.output, name, self.inputs) for name in chosen}
         if sum(counts.values()) > MAX_PATHS:  # the drawing shades edges by share instead
-            sums = "".join(f"<li>{count:,} path{'s' if count != 1 else ''} from {name}, "
+            sums = "".join(f"<li>{counted(count, 'path')} from {name}, "
                            f"their sum: <b>∂{y}/∂{name} = "
                            f"{textbook_number(self._input(name).grad, DIGITS)}</b></li>"
                            for name, count in counts.items())

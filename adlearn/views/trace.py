@@ -47,11 +47,13 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .engine import Var, _constant, topological_order
-from .errors import ArgumentError, EntryError, UnknownInputError
-from .parse import Expression, parse
-from .rules import RULES, Operand, as_real, number_text, result_text
-from .transforms import _is_array
+from ..core.engine import Var, _constant, topological_order
+from ..errors import ArgumentError, EntryError, UnknownInputError
+from ..core.parse import Expression, parse
+from ..core.rules import RULES, Operand, as_real
+from ..core.transforms import _is_array
+from ..text import (SHOWN_ENTRIES, array_text, number_text, result_text, shape_words,
+                    textbook_number)
 
 STYLES = ("textbook", "intro")
 
@@ -136,7 +138,7 @@ def _form(op, params, notation):
     (``ln {0}``), or for an array's structural operation the array engine's (``{0} @ {1}``)."""
     if op in RULES:
         return getattr(RULES[op], notation)
-    from .tensor import form  # only a Tensor has structural operations, so NumPy is loaded
+    from ..core.tensor import form  # only a Tensor has structural operations, so NumPy is loaded
 
     return form(op, params, notation)
 
@@ -402,7 +404,7 @@ def record(f, point, signature=None, seed=None):
     """
     arrays = has_arrays(point)
     if arrays:
-        from . import tensor
+        from ..core import tensor
 
         inputs = [tensor.Tensor(value, name=name) for name, value in point.items()]
         if seed is not None:
@@ -419,7 +421,7 @@ def record(f, point, signature=None, seed=None):
         if output.size != 1:
             raise tensor.ShapeError(
                 f"f must return one number to be traced (the adjoint trace starts from "
-                f"ȳ = 1), but it returned {tensor.describe(output.shape)}: return its "
+                f"ȳ = 1), but it returned {shape_words(output.shape)}: return its "
                 "sum, or one of its entries")
     elif not isinstance(output, Var):
         output = _constant(as_real(output, "the value returned by f"))
@@ -487,7 +489,7 @@ def input_value(value, name):
     float64 NumPy array of finite numbers; else an adlearn error naming the input."""
     if not _is_array(value):
         return as_real(value, f"the value of {name}")
-    from .tensor import Tensor, as_array
+    from ..core.tensor import Tensor, as_array
 
     return as_array(value.value if isinstance(value, Tensor) else value, f"the value of {name}")
 
@@ -599,7 +601,7 @@ def shares(node, adjoint):
     (None for a constant input of a Tensor)."""
     if isinstance(node, Var):
         return [adjoint * partial for partial in node.partials]
-    from .tensor import vjps
+    from ..core.tensor import vjps
 
     return vjps(node, adjoint)
 
@@ -634,7 +636,7 @@ def _edge_products(node, out, args, dots, bar):
             continue
         back = bar * partial
         if not isinstance(node, Var) and x.shape != node.shape:
-            from .tensor import broadcast_axes
+            from ..core.tensor import broadcast_axes
 
             axes = broadcast_axes(x.shape, node.shape)
             back = _Formula("sum", (back,), params={"axis": axes, "keepdims": False})
@@ -672,7 +674,7 @@ def _undone(node):
     if node.op == "sum":
         return "broadcast_to", {"shape": shape}
     if node.op == "broadcast_to":
-        from .tensor import broadcast_axes
+        from ..core.tensor import broadcast_axes
 
         return "sum", {"axis": broadcast_axes(shape, node.shape), "keepdims": False}
     if node.op == "reshape":
@@ -887,68 +889,12 @@ LATEX = _Notation("latex", "latex", r"\frac{{\partial {0}}}{{\partial {1}}}",
                    + (f"_{{{sub}}}" if sub else ""), math="${}$")
 
 
-SHOWN_ENTRIES = 6  # an array with more entries is shown by its shape: it is never formatted
-
-
 def constant_text(value, notation="text"):
     """A constant in a definition: a number as a formula writes it (2, (-1.5)), an array
     as ``array_text`` writes it."""
     if getattr(value, "ndim", 0) == 0:
         return number_text(float(value))
     return array_text(value, result_text, notation)
-
-
-def array_text(value, number, notation="text"):
-    """An array of a Tensor graph as the trace shows it: its entries, each written by
-    ``number``, if it has at most ``SHOWN_ENTRIES`` (``[[1, 2], [3, 4.5]]``), else its
-    shape alone (``(3×4) array``, in LaTeX ``(3 \\times 4)``); a 0-d array is its number."""
-    if value.ndim == 0:
-        return number(value.item())
-    if value.size > SHOWN_ENTRIES or value.size == 0:
-        return shape_text(value.shape, notation)
-    return _nested(value.tolist(), number)
-
-
-def shape_text(shape, notation="text"):
-    """An array's shape in place of its entries: (3×4) array, (1000) array."""
-    if notation == "latex":
-        return "(" + r" \times ".join(map(str, shape)) + r")\ \mbox{array}"
-    return f"({'×'.join(map(str, shape))}) array"
-
-
-def _nested(entries, number):
-    """Nested lists of numbers in brackets (the depth is the array's number of axes)."""
-    if isinstance(entries, list):
-        return "[" + ", ".join(_nested(e, number) for e in entries) + "]"
-    return number(entries)
-
-
-def textbook_number(x, digits, notation="text"):
-    """x rounded as the textbook prints it: 0.693, 10, -0.959 (tiny or huge: 3 significant);
-    an array of a Tensor graph as ``array_text`` writes it, each entry so rounded."""
-    if not isinstance(x, numbers.Real):
-        return array_text(x, lambda v: textbook_number(v, digits), notation)
-    if x != 0 and not 10 ** -digits / 2 <= abs(x) < 1e9:
-        return f"{x:.{digits}g}"
-    text = f"{x:.{digits}f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def counted(n, thing, there=False):
-    """n things, in words: "1 chain-rule path", "2,048 chain-rule paths"; with ``there``,
-    "there is 1 chain-rule path", "there are 2,048 chain-rule paths"."""
-    words = f"{n:,} {thing}{'' if n == 1 else 's'}"
-    return f"there {'is' if n == 1 else 'are'} {words}" if there else words
-
-
-def rounded(x, digits=None, factor=False):
-    """A number as the views print it: with up to 6 significant digits (``number_text``),
-    or rounded to ``digits`` decimals as the trace rounds it (``textbook_number``). A
-    ``factor`` of a product that is negative comes in parentheses: 2 × (-0.5)."""
-    if digits is None:
-        return number_text(x) if factor else result_text(x)
-    text = textbook_number(x, digits)
-    return f"({text})" if factor and text.startswith("-") else text
 
 
 def _width(text):

@@ -13,8 +13,9 @@ dropped. Every walk over the graph is a loop, never a recursion, so a graph may 
 deep as memory allows.
 """
 
-from .errors import AdlearnError, NotANumberError, OverflowDomainError
-from .rules import RULES, Operand, as_real, evaluate, number_text
+from ..errors import AdlearnError, NotANumberError, OverflowDomainError
+from ..text import number_text
+from .rules import RULES, Operand, as_real, evaluate
 
 
 _UNARY = object()  # the default second input of Var._apply: an operation of one input
@@ -157,7 +158,7 @@ def reverse_sweep(output, seed=1.0):
     output.adjoint = seed
     for node in reversed(order):  # each node after every node that uses it
         if hasattr(node.partials, "swept"):
-            # a checkpoint (adlearn.checkpointing) stores no partials: it runs its piece
+            # a checkpoint (adlearn.core.checkpointing) stores no partials: it runs its piece
             # again and sweeps that from this adjoint, which gives each input its term
             # with the products this sweep would have made, one by one, in this order
             for child, term in zip(node.inputs, node.partials.swept(node.adjoint)):
