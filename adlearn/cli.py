@@ -15,7 +15,8 @@ from .errors import AdlearnError, ParseError, PathLimitError
 from .grading.commands import add_commands as add_grading_commands
 from .core.parse import parse
 from .text import counted, result_text
-from .views.trace import STYLES, record, trace
+from .views.recording import STYLES, Recording
+from .views.trace import trace
 from .core.transforms import value_and_grad
 
 
@@ -89,32 +90,31 @@ def cmd_trace(args):
 
 
 def _recorded(args):
-    """The graph of EXPR at the point (inputs named as in EXPR), after backward()."""
+    """The Recording of EXPR at the point (inputs named as in EXPR), after backward()."""
     f = parse(args.expr)
     if not f.variables:
         raise UsageError(f"{f.text!r} has no variables: there is nothing to differentiate")
-    return record(f, dict(zip(f.variables, values_at(f, args.at))))
+    return Recording.of(f, dict(zip(f.variables, values_at(f, args.at))), style=args.style)
 
 
 def cmd_paths(args):
     """Print every chain-rule path from an input to EXPR: factors, products and their sum."""
-    from .views.paths import PATH_LIMIT, chain_rule_paths, definitions, find_node
+    from .views.paths import PATH_LIMIT, chain_rule_paths, definitions
 
     limit = PATH_LIMIT if args.limit is None else args.limit
     if limit < 0:
         raise UsageError(f"--limit must be 0 or more, not {limit}")
-    inputs, output = _recorded(args)
+    recording = _recorded(args)
     listed = []  # all of them first: an error comes before any output
-    for name in args.wrt or [x.name for x in inputs]:
+    for name in args.wrt or [x.name for x in recording.inputs]:
         try:
-            listed.append((chain_rule_paths(output, name, limit, inputs, args.style),
-                           find_node(output, name, inputs, args.style)))
+            listed.append((chain_rule_paths(recording, name, limit), recording.find(name)))
         except PathLimitError as exc:
             raise UsageError(
                 f"{counted(exc.count, 'chain-rule path', there=True)} from {name}, more than "
                 f"--limit {exc.limit:,}: raise --limit, or draw the graph (adlearn draw ... "
                 f"--highlight {name}) to see each edge's share of the gradient") from None
-    print(wrapped("The graph: ", definitions(output, inputs, args.style)))
+    print(wrapped("The graph: ", definitions(recording)))
     for paths, x in listed:
         print(paths)
         print(f"  {x.name}.grad from backward(): {result_text(x.grad)}")
@@ -134,9 +134,8 @@ def cmd_draw(args):
 
     if not MIN_DPI <= args.dpi <= MAX_DPI:
         raise UsageError(f"--dpi must be between {MIN_DPI} and {MAX_DPI}, not {args.dpi}")
-    inputs, output = _recorded(args)
     highlight = "all" if args.highlight == ["all"] else args.highlight or None
-    drawing = GraphDrawing(output, highlight=highlight, inputs=inputs, style=args.style)
+    drawing = GraphDrawing(_recorded(args), highlight=highlight)
     width, height = (round(inches * args.dpi) for inches in drawing.ax.figure.get_size_inches())
     if width * height > MAX_PIXELS and not args.output.lower().endswith((".svg", ".pdf")):
         raise UsageError(f"the picture would be {width:,} × {height:,} pixels, more than "
@@ -152,7 +151,7 @@ def cmd_draw(args):
 
 
 def cmd_animate(args):
-    """Animate the reverse (or forward) sweep over EXPR, one edge at a time, to a GIF/MP4."""
+    """Animate the reverse (or forward) sweep over EXPR, one node at a time, to a GIF/MP4."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -162,9 +161,8 @@ def cmd_animate(args):
         raise UsageError(f"--dpi must be between {MIN_DPI} and {MAX_DPI}, not {args.dpi}")
     if args.interval <= 0:
         raise UsageError(f"--interval is milliseconds per frame, more than 0, not {args.interval}")
-    inputs, output = _recorded(args)
-    animation = animate(output, args.sweep, args.wrt, inputs=inputs, style=args.style,
-                        interval=args.interval, dpi=args.dpi)
+    animation = animate(_recorded(args), args.sweep, args.wrt, interval=args.interval,
+                        dpi=args.dpi)
     width, height = (round(inches * args.dpi) for inches in animation.figure.get_size_inches())
     if width * height > MAX_PIXELS:
         raise UsageError(f"each frame would be {width:,} × {height:,} pixels, more than "
@@ -182,9 +180,8 @@ def cmd_describe(args):
     """Print the computation graph of EXPR in words: inputs, operations, values, paths."""
     from .views.words import describe
 
-    inputs, output = _recorded(args)
     wrt = "all" if args.wrt == ["all"] else args.wrt or None
-    print(describe(output, wrt, inputs=inputs, style=args.style))
+    print(describe(_recorded(args), wrt))
 
 
 def _add_expression_args(parser):

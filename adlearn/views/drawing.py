@@ -43,11 +43,11 @@ from matplotlib.patches import FancyBboxPatch
 from .words import describe
 from ..errors import ArgumentError
 from ..text import counted, shape_label, textbook_number, values_text
-from .paths import (MAX_PATHS, JacobianShape, chain_rule_paths, count_paths, factor_name,
-                    find_inputs, gradient_shares, has_adjoints, is_tensor, node_ids,
-                    partial_symbol, require_adjoints)
 from .network import to_networkx
-from .trace import TEXT, constant_text, definition, trace_order
+from .notation import TEXT, constant_text, definition, partial_symbol
+from .paths import (MAX_PATHS, JacobianShape, chain_rule_paths, count_paths, gradient_shares,
+                    has_adjoints, local_factor, require_adjoints)
+from .recording import is_tensor, recorded
 
 # Okabe & Ito's colour-blind-safe palette, without its yellow (too pale on white).
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000")
@@ -361,12 +361,13 @@ class GraphDrawing:
 
     def __init__(self, output, ax=None, highlight=None, *, inputs=None, style="textbook",
                  labels=None, adjoints=None, digits=3, max_paths=MAX_PATHS, steps=False):
-        self.output, self.inputs, self.style, self.digits = output, inputs, style, digits
+        self._use(recorded(output, inputs, style))
+        self.style, self.digits = self.recording.style, digits
         self.max_paths, self.steps = max_paths, steps
-        self.graph = to_networkx(output, inputs, style)
-        self.arrays = self.graph.graph["arrays"]
+        self.graph = to_networkx(self.recording)
+        self.arrays = self.recording.arrays
         if adjoints:
-            require_adjoints(output)
+            require_adjoints(self.output)
         self.labels = len(self.graph) <= LABEL_LIMIT if labels is None else labels
         self.adjoints = adjoints
         self.layout = layered_layout(self.graph)
@@ -389,6 +390,15 @@ class GraphDrawing:
         self.step_key, self._plain_look = None, None
         self.highlight(highlight)
 
+    def _use(self, recording):
+        """Draw from a recording of the graph: its nodes in order, their names, the edges'
+        local factors (a partial, or on arrays a Jacobian's shape; None from a constant)."""
+        self.recording, self.output, self.inputs = recording, recording.output, recording.inputs
+        self._nodes_in_order, self._ids = recording.order, recording.ids
+        self._factors = {(self._ids[arg], self._ids[node], index):
+                         None if arg.is_constant else local_factor(node, index)
+                         for node in recording.order for index, arg in enumerate(node.inputs)}
+
     @staticmethod
     def of(ax):
         """The GraphDrawing drawn on ax (by ``draw``), or None."""
@@ -398,9 +408,7 @@ class GraphDrawing:
 
     def _size_boxes(self):
         """Box sizes and spacing from the longest label, so labels fit their boxes."""
-        order = trace_order(self.output, self.inputs)
-        ids = node_ids(self.output, self.inputs, self.style)
-        self._nodes_in_order, self._ids = order, ids
+        order, ids = self._nodes_in_order, self._ids
         if self.labels:
             lines = [line for n in order
                      for line in node_label(n, ids, True, self.digits).splitlines()]
@@ -426,9 +434,8 @@ class GraphDrawing:
         free spot, the layers move apart to make room, up to ``tries`` times."""
         if not self.labels:
             return {}
-        edges = [(u, v, k) for u, v, k, factor in
-                 self.graph.edges(keys=True, data=factor_name(self.arrays))
-                 if factor is not None]  # from a constant: no partial, no label
+        edges = [edge for edge in self.graph.edges(keys=True)
+                 if self._factors[edge] is not None]  # from a constant: no partial, no label
         sizes = [label_half_size(self._edge_label(e).rjust(self.digits + 3), EDGE_FONT_SIZE)
                  for e in edges]  # room for a longer number when the values change
         for attempt in range(tries):
@@ -541,8 +548,8 @@ class GraphDrawing:
         if self.arrays:
             u, v, _ = edge  # x * x: two edges from x, told apart by argument
             repeated = {(u, v)} if self.graph.number_of_edges(u, v) > 1 else set()
-            return f"{partial_symbol(edge, repeated)}:\n{self.graph.edges[edge]['jacobian']}"
-        return textbook_number(self.graph.edges[edge]["partial"], self.digits)
+            return f"{partial_symbol(edge, repeated)}:\n{self._factors[edge]}"
+        return textbook_number(self._factors[edge], self.digits)
 
     def _label_edges(self):
         for edge, text in self.edge_texts.items():
@@ -551,15 +558,17 @@ class GraphDrawing:
     # -- update in place
 
     def update(self, output, inputs=None):
-        """Show output, a graph of the same shape (new values, partials and adjoints)."""
-        graph = to_networkx(output, inputs, self.style)
-        if list(graph.nodes) != list(self.graph.nodes) or \
-                list(graph.edges(keys=True)) != list(self.graph.edges(keys=True)):
+        """Show output (or a Recording), a graph of the same shape (new values, partials and
+        adjoints)."""
+        recording = recorded(output, inputs, self.style)
+        ids = recording.ids
+        edges = {(ids[arg], ids[node], index) for node in recording.order
+                 for index, arg in enumerate(node.inputs)}
+        if [ids[n] for n in recording.order] != list(self.graph.nodes) or \
+                edges != set(self.graph.edges(keys=True)):
             raise ArgumentError("update needs a graph of the same shape as the one drawn; "
-                             "draw a new one for a different expression")
-        self.output, self.inputs, self.graph = output, inputs, graph
-        self._nodes_in_order = trace_order(output, inputs)
-        self._ids = node_ids(output, inputs, self.style)
+                                "draw a new one for a different expression")
+        self._use(recording)
         self._label_nodes()
         self._label_edges()
         self.highlight(self._highlighted)
@@ -577,7 +586,7 @@ class GraphDrawing:
         self.paths, self.shares = (), {}
         self.lines.set_color(EDGE_COLOUR)
         self.arrows.set_facecolor(EDGE_COLOUR)
-        starts = find_inputs(self.output, wrt, self.inputs, self.style)
+        starts = self.recording.find_inputs(wrt)
         self._highlighted = tuple(self._ids[n] for n in starts)
         if not starts:
             if self._notes():
@@ -585,7 +594,7 @@ class GraphDrawing:
             return
         self.lines.set_color(EDGE_COLOUR_FADED)
         self.arrows.set_facecolor(EDGE_COLOUR_FADED)
-        count = sum(count_paths(self.output, n, self.inputs) for n in starts)
+        count = sum(count_paths(self.recording, n) for n in starts)
         if count <= self.max_paths:
             self._draw_paths(starts)
         else:
@@ -594,10 +603,11 @@ class GraphDrawing:
     # -- a step of a sweep (the explorer's steppers, ad.animate)
 
     def show_step(self, step, mark, k, last):
-        """Show step k (of last) of a sweep, a ``Step`` of ``adlearn.views.explorer.reverse_sweep``
-        (mark "bar") or ``forward_sweep`` (mark "dot"): each node's adjoint or tangent so
+        """Show step k (of last) of a sweep, a ``Step`` of ``sweeps.reverse_steps``
+        (mark "bar") or ``forward_steps`` (mark "dot"): each node's adjoint or tangent so
         far, in grey italics while not final; the node that acts and its edges drawn
-        thick in the sweep's colour; ``step_key`` (a text below) says which step it is."""
+        thick in the sweep's colour; ``step_key`` (a text below) says which step it is,
+        and what grey italics mean while a node is so drawn."""
         colour = PALETTE[4] if mark == "bar" else PALETTE[3]
         if self._plain_look is None:  # what end_steps restores
             self._plain_look = tuple(
@@ -605,6 +615,7 @@ class GraphDrawing:
                     (self.boxes.get_edgecolor(), len(self.nodes)),
                     (self.boxes.get_linewidths(), len(self.nodes)),
                     (self.lines.get_linewidths(), len(self.edges))))
+        grey = False  # whether a value is drawn in grey italics: the key says why
         for node in self._nodes_in_order:
             name = self._ids[node]
             text = self.node_texts.get(name)
@@ -618,6 +629,7 @@ class GraphDrawing:
                           f"{TEXT.name(name, mark)} = {shown}")
             text.set_color("black" if final else NOT_FINAL)
             text.set_fontstyle("normal" if final else "italic")
+            grey = grey or not final
         edge_colours, box_widths, line_widths = (v.copy() for v in self._plain_look)
         edge_colours[self.nodes[step.node]] = to_rgba(colour)
         box_widths[self.nodes[step.node]] = 3.5
@@ -630,14 +642,14 @@ class GraphDrawing:
         self.lines.set_color(line_colours)
         self.lines.set_linewidths(line_widths)
         self.arrows.set_facecolor(line_colours)
-        sweep, action, grey = ("Reverse", "passes its adjoint back along",
+        sweep, action, why = ("Reverse", "passes its adjoint back along",
                                "adjoint not final yet") if mark == "bar" else (
             "Forward", "computes its tangent from", "tangent not computed yet")
         if self.step_key is None:  # black: the sweeps' colours are too light for text
             self.step_key = self.ax.text(0, 0, "", transform=self.ax.transAxes, va="top",
                                          fontsize=FONT_SIZE)
         self.step_key.set_text(f"{sweep} sweep, step {k} of {last}: {step.node} {action} "
-                               f"the coloured edges.\nGrey italics: {grey}.")
+                               "the coloured edges." + (f"\nGrey italics: {why}." if grey else ""))
 
     def end_steps(self):
         """Undo show_step: the plain drawing again, with its labels."""
@@ -661,8 +673,8 @@ class GraphDrawing:
     def describe(self):
         """What the drawing shows, in words: ``(title, the rest)``, as ``ad.describe``
         writes them for the highlighted paths (an SVG's ``<title>`` and ``<desc>``)."""
-        words = describe(self.output, self._highlighted or None, inputs=self.inputs,
-                         style=self.style, adjoints=self.adjoints, max_paths=self.max_paths)
+        words = describe(self.recording, self._highlighted or None, adjoints=self.adjoints,
+                         max_paths=self.max_paths)
         first, _, rest = words.partition("\n")
         return first, rest
 
@@ -672,8 +684,7 @@ class GraphDrawing:
         return f"{self._ids[node]}{named}"
 
     def _draw_paths(self, starts):
-        self.paths = tuple(chain_rule_paths(self.output, n, None, self.inputs, self.style)
-                           for n in starts)
+        self.paths = tuple(chain_rule_paths(self.recording, n, None) for n in starts)
         numbered = [path for paths in self.paths for path in paths]
         users = {}
         for j, path in enumerate(numbered):
@@ -720,7 +731,7 @@ class GraphDrawing:
         if self.arrays:
             return self._draw_path_edges(starts, count)
         start = starts[0]  # with several inputs, the shares of the first are shown
-        self.shares = gradient_shares(self.output, start, self.inputs, self.style)
+        self.shares = gradient_shares(self.recording, start)
         largest = max(map(abs, self.shares.values()), default=0.0) or 1.0
         routes, colours, widths, dashes = [], [], [], []
         for edge, share in self.shares.items():

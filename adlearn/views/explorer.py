@@ -19,8 +19,6 @@ import html
 import inspect
 import io
 import math
-import re
-from dataclasses import dataclass
 
 import anywidget
 import ipywidgets as widgets
@@ -29,177 +27,21 @@ import numpy as np
 import traitlets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
-from .words import svg_with_text
 from ..core.engine import Var, formula
-from .drawing import LINESTYLES, MAX_PATHS, PALETTE, GraphDrawing
-from ..errors import ArgumentError, UnknownInputError
-from .paths import chain_rule_paths, count_paths, node_ids, partial_symbol
 from ..core.parse import Expression
-from ..text import counted, number_text, rounded, shape_text, textbook_number
-from .trace import (HTML, TEXT, constant_text, definition, function_at, record, seed_entry,
-                    shares, tangents, trace, trace_order, zero_of)
+from ..errors import ArgumentError, UnknownInputError
+from ..text import counted, number_text, shape_text, textbook_number
+from .drawing import LINESTYLES, MAX_PATHS, PALETTE, GraphDrawing
+from .notation import constant_text
+from .paths import chain_rule_paths, count_paths
+from .recording import Recording, function_at, seed_entry
+from .sweeps import FORWARD_COUNT, REVERSE_COUNT, forward_steps, reverse_steps
+from .trace import function_name, trace_of
+from .words import svg_with_text
 
 DIGITS = 3  # the decimals the explorer rounds every number to, as the trace does
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step of a sweep, as the explorer shows it.
-
-    ``node`` is the id of the node that acted (at step 0, the node that is seeded),
-    ``edges`` the edges it used, as ``(source, target, argument index)``; ``values`` maps
-    node ids to their adjoints (reverse) or tangents (forward) so far (a node that has
-    received nothing yet is absent); ``final`` holds the ids whose value is final;
-    ``caption`` is the update in symbols and numbers, one line per edge, and
-    ``caption_html`` the same lines written as the trace table writes names (v<sub>1</sub>).
-    """
-
-    node: str
-    edges: tuple
-    values: dict
-    final: frozenset
-    caption: tuple
-    caption_html: tuple
-
-
-# Captions are written with a slot for each name, {v-1|bar}, filled in per notation.
-_SLOT = re.compile(r"\{([^{}|]+)\|(\w*)\}")
-
-
-def _slot(name, mark=""):
-    return f"{{{name}|{mark}}}"
-
-
-def _step(node, edges, values, final, lines):
-    text = tuple(_SLOT.sub(lambda m: TEXT.name(m[1], m[2]), line) for line in lines)
-    written = tuple(_SLOT.sub(lambda m: HTML.name(m[1], m[2]), html.escape(line, quote=False))
-                    for line in lines)
-    return Step(node, tuple(edges), values, frozenset(final), text, written)
-
-
-def _variables(output, inputs):
-    """The nodes a sweep visits (constants take no part), in trace order."""
-    return [node for node in trace_order(output, inputs) if not node.is_constant]
-
-
-def reverse_sweep(output, inputs=None, style="textbook", digits=3):
-    """The reverse sweep step by step: step 0 seeds the output's adjoint with 1; at step
-    k the k-th node in reverse trace order passes its adjoint back along its edges
-    (``ū += v̄ · ∂v/∂u``). An adjoint is final once every user of its node has passed.
-    The captions round numbers to ``digits`` decimals, as the trace and the drawing do."""
-    ids = node_ids(output, inputs, style)
-    slot = {node: _slot(name) for node, name in ids.items()}
-    bar = {node: _slot(name, "bar") for node, name in ids.items()}
-    nodes = _variables(output, inputs)
-    waiting = {node: 0 for node in nodes}  # edges still to bring an adjoint to each node
-    for node in nodes:
-        for arg in node.inputs:
-            if not arg.is_constant:
-                waiting[arg] += 1
-    adjoint = {output: zero_of(output) + 1.0}  # 1, or a one-entry array of 1 for a Tensor
-    steps = []  # per step: the node, its edges, the adjoints so far, the final ones, lines
-
-    def add_step(node, edges, lines):
-        steps.append([ids[node], edges, {ids[n]: a for n, a in adjoint.items()},
-                      [ids[n] for n in nodes if not waiting[n]], lines])
-
-    add_step(output, [], [f"The sweep starts at the output: {bar[output]} = 1 "
-                        "(every other adjoint starts at 0)."])
-    for node in reversed(nodes):
-        if not node.inputs:
-            continue  # an input has nothing to pass on
-        edges = []
-        lines = [f"{slot[node]} = {definition(node, slot)} passes {bar[node]} = "
-                 f"{rounded(adjoint[node], digits)} back to its inputs:"]
-        passed = shares(node, adjoint[node])  # adjoint × partial; on arrays a VJP
-        for index, arg in enumerate(node.inputs):
-            if arg.is_constant:
-                continue
-            before = adjoint.get(arg)
-            share = passed[index]
-            adjoint[arg] = share if before is None else before + share
-            waiting[arg] -= 1
-            edges.append((ids[arg], ids[node], index))
-            line = (f"{bar[arg]} += {bar[node]} · {_partial(slot, node, index)}"
-                    f"{_factors(adjoint[node], node, index, digits)} = {rounded(share, digits)}")
-            if before is not None:
-                line += f", so {bar[arg]} = {rounded(adjoint[arg], digits)}"
-            lines.append(line + (" (final)" if not waiting[arg] else " (more to come)"))
-        add_step(node, edges, lines)
-    gradient = ", ".join(f"{_derivative(node.name or ids[node], style)} = {bar[node]} = "
-                         f"{rounded(adjoint[node] if node in adjoint else zero_of(node), digits)}"
-                         for node in nodes if not node.inputs)
-    steps[-1][-1].append("Done: every adjoint is final, and the inputs' adjoints are the "
-                         f"gradient: {gradient}.")
-    return [_step(*step) for step in steps]
-
-
-def forward_sweep(output, seed, inputs=None, style="textbook", digits=3, entry=()):
-    """The forward sweep (forward mode) step by step: step 0 seeds the tangent of the
-    input ``seed`` (a Var) with 1 and the other inputs' with 0; at step k the k-th
-    intermediate in trace order computes its tangent from its arguments'
-    (``v̇ = Σ u̇ · ∂v/∂u``). A tangent is final as soon as it is computed. The captions
-    round numbers to ``digits`` decimals. On Tensors the seed is the input's ``entry``,
-    whose tangents the forward pass carried (``trace.record``'s seed)."""
-    ids = node_ids(output, inputs, style)
-    slot = {node: _slot(name) for node, name in ids.items()}
-    dot = {node: _slot(name, "dot") for node, name in ids.items()}
-    nodes = _variables(output, inputs)
-    leaves = [node for node in nodes if not node.inputs]
-    tangent = tangents(nodes, seed)  # the values; the steps reveal them one at a time
-    known = {node: tangent[node] for node in leaves}
-    seeds = ", ".join(f"{dot[n]} = {rounded(tangent[n], digits)}" for n in leaves)
-    at = f"[{', '.join(map(str, entry))}]" if entry else ""  # the seeded entry of an array
-    steps = [[ids[seed], [], {ids[n]: t for n, t in known.items()}, [ids[n] for n in leaves],
-              [f"Seeded on {slot[seed]}{at}: {seeds} (a tangent is ∂v/∂{slot[seed]}{at})."]]]
-    for node in nodes:
-        if not node.inputs:
-            continue
-        terms = [index for index, arg in enumerate(node.inputs) if not arg.is_constant]
-        known[node] = tangent[node]
-        symbols = " + ".join(f"{dot[node.inputs[i]]} · {_partial(slot, node, i)}" for i in terms)
-        numbers = " + ".join(f"{rounded(tangent[node.inputs[i]], digits, factor=True)}"
-                             f"{_factors(None, node, i, digits)}" for i in terms)
-        steps.append([ids[node], [(ids[node.inputs[i]], ids[node], i) for i in terms],
-                      {ids[n]: t for n, t in known.items()}, [ids[n] for n in known],
-                      [f"{slot[node]} = {definition(node, slot)}:",
-                       f"{dot[node]} = {symbols or '0'}"
-                       + (f" = {numbers or '0'}" if isinstance(node, Var) else "")
-                       + f" = {rounded(tangent[node], digits)}"]])
-    steps[-1][-1].append(
-        f"Done: {_derivative((seed.name or ids[seed]) + at, style)} = {dot[output]} = "
-        f"{rounded(tangent.get(output, zero_of(output)), digits)}; one forward sweep gives the "
-        f"derivative by one input ({slot[seed]}{at}).")
-    return [_step(*step) for step in steps]
-
-
-def _factors(adjoint, node, index, digits):
-    """`` = 1 · 0.5``: the numbers of a scalar edge's product, the adjoint (if given) and
-    the local partial; "" for an array, whose partial is a Jacobian, not one number."""
-    if not isinstance(node, Var):
-        return ""
-    partial = rounded(node.partials[index], digits, factor=True)
-    return f" · {partial}" if adjoint is None else \
-        f" = {rounded(adjoint, digits, factor=True)} · {partial}"
-
-
-def _derivative(name, style):
-    """∂y/∂x1: the derivative of the output by an input."""
-    return f"∂{_slot(_output_name(style))}/∂{_slot(name)}"
-
-
-def _output_name(style):
-    """What the trace calls the output: y (textbook style) or f (intro style)."""
-    return "y" if style == "textbook" else "f"
-
-
-def _partial(slot, node, index):
-    """The symbol ∂v/∂u of node's edge from its argument ``index``; "(argument 2)" says
-    which use when node uses that argument twice (x*x), as the paths do."""
-    arg = node.inputs[index]
-    edge = (slot[arg], slot[node], index)
-    return partial_symbol(edge, {edge[:2]} if node.inputs.count(arg) > 1 else ())
 
 
 def slider_range(value):
@@ -299,8 +141,14 @@ class AccessibilityLayer(anywidget.AnyWidget):
     function label(root, names) {
       for (const slider of root.querySelectorAll(".widget-slider")) {
         const text = slider.querySelector(".widget-label")?.textContent || "";
-        for (const handle of slider.querySelectorAll(".noUi-handle"))
+        const readout = slider.querySelector(".widget-readout")?.textContent?.trim();
+        for (const handle of slider.querySelectorAll(".noUi-handle")) {
           handle.setAttribute("aria-label", named(slider, text, root, names));
+          if (readout && !Number.isNaN(Number(readout))) {  // the value as the readout says it,
+            handle.setAttribute("aria-valuenow", String(Number(readout)));  // no rounder
+            handle.setAttribute("aria-valuetext", readout);
+          }
+        }
       }
       for (const play of root.querySelectorAll(".widget-play")) {
         play.querySelectorAll("button").forEach((b, i) => {
@@ -348,8 +196,9 @@ class AccessibilityLayer(anywidget.AnyWidget):
           root = el.closest("." + model.get("root"));
           if (!root) return requestAnimationFrame(start);  // not in the page yet
           apply();
-          observer.observe(root, { subtree: true, childList: true, attributes: true,
-                                   attributeFilter: ["class"] });
+          observer.observe(root, { subtree: true, childList: true, characterData: true,
+                                   attributes: true,
+                                   attributeFilter: ["class", "aria-valuenow"] });
         };
         start();
         return () => observer.disconnect();
@@ -393,6 +242,9 @@ class Explorer:
         self.sliders = {label: _slider(label, point[name] if entry is None
                                        else float(point[name][entry]), ranges.pop(label, None))
                         for name, entries in self.entries.items() for label, entry in entries}
+        decimals = max(_decimals(s.step) for s in self.sliders.values()) if self.sliders else 0
+        for slider in self.sliders.values():  # every readout with as many decimals: 2.00, 5.00
+            slider.readout_format = f".{decimals}f"
         if ranges:
             raise UnknownInputError(f"ranges names {', '.join(map(repr, ranges))}, which "
                                     f"f does not take; its sliders are "
@@ -408,10 +260,8 @@ class Explorer:
         self.seed = widgets.ToggleButtons(options=[s for seeds in self._seeds.values()
                                                    for s in seeds], description="seed on",
                                           style={"button_width": "auto"})
-        self.reverse = Stepper("At step k the k-th node from the output passes its "
-                               "adjoint back to its inputs.", "adlearn-reverse")
-        self.forward = Stepper("At step k the k-th node computes its tangent from its "
-                               "inputs'.", "adlearn-forward")
+        self.reverse = Stepper(REVERSE_COUNT, "adlearn-reverse")
+        self.forward = Stepper(FORWARD_COUNT, "adlearn-forward")
         self.path_table = widgets.HTML()
         self.tabs = widgets.Tab(
             [widgets.VBox([self.paths, self.path_table]), self.reverse.box,
@@ -444,8 +294,9 @@ class Explorer:
         self._error, self._updating = None, False
         self.drawing = None
         self._update(raise_errors=True)
-        shown = (f.text if isinstance(f, Expression) else formula(self.output)
-                 if isinstance(self.output, Var) else _function_name(f))
+        shown = (f.text if isinstance(f, Expression) else formula(
+            self.output, order=self.recording.order) if isinstance(self.output, Var)
+            else _function_name(f))
         self.title.value = (f"<b>Explore f = {html.escape(shown)}</b>: move the inputs, "
                             "choose the paths to highlight, step through the sweeps.")
         for slider in self.sliders.values():
@@ -492,17 +343,14 @@ class Explorer:
         finally:
             self._updating = False
 
-    def _run(self):
-        """The function's graph at the sliders' point: (input Vars, output), after backward."""
-        point = self.point
-        return record(self.f, point, self._signature, seed=seed_entry(point, self.seed.value))
-
     def _update(self, raise_errors=False):
-        """Recompute everything from the sliders, or show the error and keep the rest."""
+        """Run f once at the sliders' point and recompute every view from that one
+        recording, or show the error and keep the rest."""
+        point = self.point
         try:
-            self.inputs, self.output = self._run()
-            table = trace(self.f, self.point, seed=self.seed.value, style=self.style,
-                          digits=DIGITS)
+            recording = Recording.of(self.f, point, self._signature,
+                                     seed_entry(point, self.seed.value), self.style)
+            table = trace_of(recording, function_name(self.f), DIGITS)
         except Exception as exc:  # a callback has no one to raise to: show it instead
             if raise_errors:
                 raise
@@ -510,12 +358,12 @@ class Explorer:
             return
         self._error = None
         self.message.value = ""
-        self.ids = node_ids(self.output, self.inputs, self.style)
+        self.recording, self.inputs, self.output = recording, recording.inputs, recording.output
+        self.ids = recording.ids
         self.trace_table.value = table._repr_html_()
-        self.reverse.steps = reverse_sweep(self.output, self.inputs, self.style, DIGITS)
-        name, entry = seed_entry(self.point, self.seed.value)
-        self.forward.steps = forward_sweep(self.output, self._input(name), self.inputs,
-                                           self.style, DIGITS, entry)
+        self.reverse.steps = reverse_steps(recording, DIGITS)
+        name, entry = recording.seed
+        self.forward.steps = forward_steps(recording, self._input(name), DIGITS, entry)
         self.result.value = self._result_html(DIGITS)
         self._show()
 
@@ -530,15 +378,20 @@ class Explorer:
                       self.reverse.caption, self.forward.caption):
             if "adlearn-stale" not in shown.value:
                 shown.value = f"<div class='adlearn-stale' style='opacity:0.3'>{shown.value}</div>"
+        if "adlearn-stale-note" not in self.result.value:  # the headline says it is old
+            self.result.value = ("<div class='adlearn-stale-note'><b>Not the sliders' point</b>: "
+                                 "below is the last point where f is defined.</div>"
+                                 + self.result.value)
 
     def _result_html(self, digits):
         """The value and the gradient, rounded as the drawing and the trace round them."""
-        y = _output_name(self.style)
-        at = ", ".join(f"{name} = {constant_text(v)}" for name, v in self.point.items())
+        y = self.recording.output_name
+        at = ", ".join(f"{name} = {constant_text(v)}" for name, v in self.recording.point.items())
         grads = ", ".join(
             f"∂{y}/∂{x.name} = <span class='adlearn-gradient' data-input='{x.name}'>"
             f"{textbook_number(x.grad, digits)}</span>" for x in self.inputs)
-        return (f"<div style='font-size:110%'>{y} = f({at}) = <span class='adlearn-value'>"
+        called = f"f({at})" if y == "f" else f"{y} = f({at})"  # not f = f(...)
+        return (f"<div style='font-size:110%'>{called} = <span class='adlearn-value'>"
                 f"{textbook_number(self.output.value, digits)}</span> &nbsp; "
                 f"gradient: {grads}</div>")
 
@@ -556,8 +409,8 @@ class Explorer:
         chosen = self.paths.value
         if not chosen:
             return "<p>Choose an input to see its chain-rule paths.</p>"
-        y = _output_name(self.style)
-        counts = {name: count_paths(self.output, name, self.inputs) for name in chosen}
+        y = self.recording.output_name
+        counts = {name: count_paths(self.recording, name) for name in chosen}
         if sum(counts.values()) > MAX_PATHS:  # the drawing shades edges by share instead
             sums = "".join(f"<li>{counted(count, 'path')} from {name}, "
                            f"their sum: <b>∂{y}/∂{name} = "
@@ -569,7 +422,7 @@ class Explorer:
                     f"<ul>{sums}</ul>")
         parts, number = [], 0
         for name in chosen:
-            paths = chain_rule_paths(self.output, name, inputs=self.inputs, style=self.style)
+            paths = chain_rule_paths(self.recording, name)
             rows = []
             for path in paths:
                 colour = PALETTE[number % len(PALETTE)]
@@ -598,7 +451,7 @@ class Explorer:
             self._new_drawing()
         else:
             try:
-                self.drawing.update(self.output, self.inputs)
+                self.drawing.update(self.recording)
             except ArgumentError:  # another shape (f branched on a value): lay it out anew
                 self._new_drawing()
         view = self.tabs.selected_index
@@ -613,7 +466,7 @@ class Explorer:
             graph_title, graph_words = self.drawing.describe()
             title = self.drawing.step_key.get_text().split("\n")[0]  # the step, then the graph
             words = "\n".join((*stepper.current.caption, graph_title, graph_words))
-        self.graph.value = _svg(self.drawing.ax.figure, title, words)
+        self.graph.value = _svg(self.drawing, title, words)
 
     def _new_drawing(self):
         """Lay out and draw the graph on a new figure of our own (not pyplot's, so no
@@ -621,9 +474,8 @@ class Explorer:
         self._close_figure()
         figure = Figure()
         FigureCanvasAgg(figure)  # to measure the drawing before saving it (see _svg)
-        self.drawing = GraphDrawing(self.output, figure.add_axes((0, 0, 1, 1)),
-                                    inputs=self.inputs, style=self.style, adjoints=True,
-                                    digits=DIGITS, steps=True)
+        self.drawing = GraphDrawing(self.recording, figure.add_axes((0, 0, 1, 1)),
+                                    adjoints=True, digits=DIGITS, steps=True)
         figure.set_size_inches(self.drawing.figure_size())
 
     def _close_figure(self):
@@ -649,15 +501,24 @@ class Explorer:
             widget.close()
 
 
-def _svg(figure, title, description):
-    """The figure as an SVG element, its text kept as text (the browser draws it, and
-    tests can read it), cut to what is drawn (the legend hangs below the axes), with
-    a ``<title>`` and a ``<desc>`` that say in words what it shows, for screen readers.
+def _svg(drawing, title, description):
+    """The drawing's figure as an SVG element, its text kept as text (the browser draws
+    it, and tests can read it), cut to what is drawn, with a ``<title>`` and a ``<desc>``
+    that say in words what it shows, for screen readers.
 
-    The cut is measured with the figure's Agg renderer, which is about as fast as
-    ``bbox_inches="tight"`` is slow: that draws the whole figure twice.
+    The cut is the graph's axes and what hangs outside them (the legend and the step's
+    key below, a title above), each measured with the figure's Agg renderer, which keeps
+    its text measurements from one redraw to the next: measuring every artist
+    (``get_tightbbox``) or ``bbox_inches="tight"`` (which draws the figure twice) costs
+    about as much as writing the SVG.
     """
-    bounds = figure.get_tightbbox(figure.canvas.get_renderer()).padded(0.05)
+    figure, ax = drawing.ax.figure, drawing.ax
+    renderer = figure.canvas.get_renderer()
+    titles = (ax.title, ax._left_title, ax._right_title)  # a graph too large for labels says so
+    outside = [a for a in (drawing.legend, drawing.step_key, *titles) if a is not None
+               and a.get_visible() and (a not in titles or a.get_text())]
+    drawn = Bbox.union([ax.bbox] + [a.get_window_extent(renderer) for a in outside])
+    bounds = drawn.transformed(figure.dpi_scale_trans.inverted()).padded(0.05)
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "adlearn"}):
         figure.savefig(buffer, format="svg", bbox_inches=bounds)
@@ -691,8 +552,7 @@ def slider_entries(name, value):
 
 def _function_name(f):
     """f's own name with its inputs, f(W, x), for a function on arrays."""
-    name = getattr(f, "__name__", "f")
-    return f"{'f' if name == '<lambda>' else name}({', '.join(inspect.signature(f).parameters)})"
+    return f"{function_name(f)}({', '.join(inspect.signature(f).parameters)})"
 
 
 def _first_entry(name, value):

@@ -7,8 +7,8 @@ Nodes are keyed by the trace's names; edges carry the chain rule's local factors
 
 import networkx as nx
 
-from .paths import factor_name, is_tensor, local_factor, node_ids, node_kind
-from .trace import trace_order
+from .paths import factor_name, local_factor
+from .recording import recorded
 
 
 def to_networkx(output, inputs=None, style="textbook"):
@@ -21,18 +21,19 @@ def to_networkx(output, inputs=None, style="textbook"):
     An edge from a constant carries ``partial=None``: a constant is not a variable, so
     nothing is differentiated by it and no adjoint flows to it (the trace, the paths and
     the drawing all leave its partial out). ``inputs`` and ``style`` are as in
-    ``adlearn.views.trace.node_names``; a leaf not among ``inputs`` is a parameter (``node_kind``).
+    ``Recording``; a leaf not among ``inputs`` is a parameter (``Recording.kind``). output
+    may be a Recording.
 
     A graph of Tensors has ``arrays=True``; its nodes carry their ``shape`` too, and its
     edges, in place of a partial, the ``jacobian``: a ``JacobianShape`` (None from a
     constant).
     """
-    ids = node_ids(output, inputs, style)
-    arrays = is_tensor(output)
-    graph = nx.MultiDiGraph(output=ids[output], arrays=arrays)
-    for node in trace_order(output, inputs):
+    rec = recorded(output, inputs, style)
+    ids, arrays = rec.ids, rec.arrays
+    graph = nx.MultiDiGraph(output=ids[rec.output], arrays=arrays)
+    for node in rec.order:
         graph.add_node(ids[node], name=ids[node], op=node.op, value=node.value,
-                       grad=node.grad, kind=node_kind(node, output, inputs))
+                       grad=node.grad, kind=rec.kind(node))
         if arrays:
             graph.nodes[ids[node]]["shape"] = node.shape
         for index, arg in enumerate(node.inputs):

@@ -10,8 +10,8 @@ double it), so the paths are counted first, by dynamic programming, and listed o
 to a limit. Past it, ``gradient_shares`` tells how much of the gradient each edge carries.
 
 Nodes are named as in the evaluation trace (``v-1, v0, v1, ...``, or ``x1, x2, x3, ...``
-in the introductory style; see adlearn.views.trace), so the graph, the trace table and the
-drawing agree. Constants, which the trace shows by value, get the ids c1, c2, ....
+in the introductory style; see adlearn.views.recording), so the graph, the trace table
+and the drawing agree. Constants, which the trace shows by value, get the ids c1, c2, ....
 
 The same functions take a graph of Tensors (arrays). There an edge's local derivative is
 a Jacobian, which is never formed (a 1000×1000 input would give 10^12 entries): an edge
@@ -22,54 +22,17 @@ matrix the function reads from outside its arguments), on Vars and Tensors alike
 """
 
 import math
-import sys
 from dataclasses import dataclass
 
-from ..core.engine import Var
-from ..errors import ArgumentError, PathLimitError, UnknownInputError
 from ..core.rules import RULES
-from ..text import SHOWN_ENTRIES, array_text, counted, rounded, shape_label
-from .trace import definition, node_names, tangents, trace_order
+from ..errors import ArgumentError, PathLimitError
+from ..text import counted, rounded, shape_label
+from .notation import definition, partial_symbol
+from .recording import is_tensor, recorded
+from .sweeps import tangents
 
 PATH_LIMIT = 1000  # the most paths chain_rule_paths lists unless the caller says otherwise
 MAX_PATHS = 12  # more paths than this are too many to tell apart: drawings shade, words sum
-
-
-def is_tensor(x):
-    """True for a Tensor. A graph of Vars needs no NumPy, so adlearn.core.tensor is looked up
-    only if something imported it already (a Tensor cannot exist otherwise)."""
-    tensor = sys.modules.get("adlearn.core.tensor")
-    return tensor is not None and isinstance(x, tensor.Tensor)
-
-
-def is_node(x):
-    """True for a node of a graph: a Var or a Tensor."""
-    return isinstance(x, Var) or is_tensor(x)
-
-
-def node_ids(output, inputs=None, style="textbook"):
-    """``{node: id}``: the trace's names, and c1, c2, ... for the constants (in trace order)."""
-    if not is_node(output):
-        raise ArgumentError(f"expected the output of a computation on Vars or Tensors, not "
-                            f"{output!r}: for example x = ad.Var(2.0, name='x'); f = x * x")
-    ids = node_names(output, inputs, style)
-    constants = [node for node in trace_order(output, inputs) if node.is_constant]
-    ids.update((node, f"c{k}") for k, node in enumerate(constants, 1))
-    return ids
-
-
-def node_kind(node, output, inputs=None):
-    """The role of a node in the graph: input, parameter, constant, intermediate or output.
-
-    A leaf is an input, unless ``inputs`` (a function's arguments, as the trace and the
-    explorer pass them) is given and the leaf is not among them: then it is a parameter,
-    a variable the function reads from outside, such as a weight matrix.
-    """
-    if node is output:
-        return "output"
-    if node.op is None:
-        return "parameter" if inputs is not None and node not in set(inputs) else "input"
-    return "constant" if node.is_constant else "intermediate"
 
 
 def has_adjoints(output):
@@ -179,12 +142,6 @@ class ArrayPath(Path):
         return f"{symbols}: {shapes} = {self.product}"
 
 
-def partial_symbol(edge, repeated):
-    source, target, index = edge
-    which = f" (argument {index + 1})" if (source, target) in repeated else ""
-    return f"∂{target}/∂{source}{which}"
-
-
 @dataclass(frozen=True)
 class ChainRulePaths:
     """Every chain-rule path from ``wrt`` to ``output`` (node ids), and their sum."""
@@ -240,42 +197,10 @@ class ChainRulePaths:
 def definitions(output, inputs=None, style="textbook"):
     """What each name of the graph stands for, as the trace defines it: ``v-1 = x1``,
     ``v1 = ln v-1``, ... (constants appear by value; an input called by its own name needs
-    no definition)."""
-    ids = node_ids(output, inputs, style)
-    defined = ((ids[n], definition(n, ids)) for n in trace_order(output, inputs)
-               if not n.is_constant)
+    no definition). output may be a Recording."""
+    rec = recorded(output, inputs, style)
+    defined = ((rec.ids[n], definition(n, rec.ids)) for n in rec.variables)
     return [f"{name} = {rhs}" for name, rhs in defined if rhs not in ("", name)]
-
-
-def find_node(output, wrt, inputs=None, style="textbook"):
-    """The node that wrt stands for: a Var of the graph, or the name of one of its inputs.
-
-    An input may be named by its own name (``"x1"``) or its id in the graph (``"v-1"``).
-    """
-    ids = node_ids(output, inputs, style)
-    if is_node(wrt):
-        if wrt not in ids:
-            raise UnknownInputError(f"{wrt!r} is not part of the graph of the output")
-        return wrt
-    given = [node for node in ids if node.op is None]
-    for node in given:
-        if wrt in (node.name, ids[node]):
-            return node
-    known = ", ".join(node.name or ids[node] for node in given) or "none"
-    raise UnknownInputError(f"the graph has no input named {wrt!r} (its inputs: {known})")
-
-
-def find_inputs(output, wrt, inputs=None, style="textbook"):
-    """The input nodes that wrt names (a name or Var, several, or "all": every input), in
-    trace order; None names none."""
-    if wrt is None:
-        return []
-    order = trace_order(output, inputs)
-    if isinstance(wrt, str) and wrt == "all":
-        return [n for n in order if n.op is None]
-    many = wrt if isinstance(wrt, (list, tuple, set)) else [wrt]
-    found = {find_node(output, w, inputs, style) for w in many}
-    return [n for n in order if n in found]
 
 
 def count_paths(output, wrt, inputs=None):
@@ -284,14 +209,15 @@ def count_paths(output, wrt, inputs=None):
     Walking the nodes in trace order (each after its arguments), the paths into a node
     are the sum of the paths into each of its arguments (an argument used twice counts
     twice). One pass, nothing listed, so it is fast even when the count has hundreds of
-    digits.
+    digits. output may be a Recording.
     """
-    node = find_node(output, wrt, inputs)
+    rec = recorded(output, inputs)
+    node = rec.find(wrt)
     count = {node: 1}
-    for user in trace_order(output, inputs):
+    for user in rec.order:
         if user is not node:
             count[user] = sum(count.get(arg, 0) for arg in user.inputs)
-    return count[output]
+    return count[rec.output]
 
 
 def chain_rule_paths(output, wrt, limit=PATH_LIMIT, inputs=None, style="textbook"):
@@ -299,38 +225,33 @@ def chain_rule_paths(output, wrt, limit=PATH_LIMIT, inputs=None, style="textbook
 
     Their sum (``.total``) is the gradient ∂output/∂wrt. If there are more than ``limit``
     paths (None: no limit), this raises ``PathLimitError`` instead of listing them;
-    ``gradient_shares`` summarises a graph of any size.
+    ``gradient_shares`` summarises a graph of any size. output may be a Recording (its
+    inputs and style hold).
     """
-    node = find_node(output, wrt, inputs, style)
-    ids = node_ids(output, inputs, style)
-    count = count_paths(output, node, inputs)
+    rec = recorded(output, inputs, style)
+    node, ids, output = rec.find(wrt), rec.ids, rec.output
+    count = count_paths(rec, node)
     if limit is not None and count > limit:
         error = PathLimitError(
-            f"{counted(count, 'chain-rule path', there=True)} from {ids[node]} to {ids[output]}, more "
-            f"than the limit of {limit:,}: pass a larger limit= to list them all, or use "
-            "gradient_shares, which gives each edge's share of the gradient (so does the "
-            "drawing, which shades the edges by it)")
+            f"{counted(count, 'chain-rule path', there=True)} from {ids[node]} to "
+            f"{ids[output]}, more than the limit of {limit:,}: pass a larger limit= to list "
+            "them all, or use gradient_shares, which gives each edge's share of the gradient "
+            "(so does the drawing, which shades the edges by it)")
         error.count, error.limit = count, limit
         raise error
-    users, repeated = {}, set()
-    for user in trace_order(output, inputs):
-        for index, arg in enumerate(user.inputs):
-            users.setdefault(arg, []).append((user, index, local_factor(user, index)))
-            if user.inputs.count(arg) > 1:
-                repeated.add((ids[arg], ids[user]))
-    repeated = frozenset(repeated)
-    arrays = is_tensor(output)
-    kind = ArrayPath if arrays else Path
+    repeated = frozenset((ids[arg], ids[user]) for user in rec.order for arg in user.inputs
+                         if user.inputs.count(arg) > 1)
+    kind = ArrayPath if rec.arrays else Path
     paths, stack = [], [(node, (ids[node],), (), ())]
     while stack:  # depth first, a path grows one edge at a time; no recursion
         at, nodes, factors, edges = stack.pop()
         if at is output:
             paths.append(kind(nodes, factors, edges, repeated))
             continue
-        for user, index, partial in reversed(users.get(at, ())):
-            stack.append((user, nodes + (ids[user],), factors + (partial,),
+        for user, index in reversed(rec.users[at]):
+            stack.append((user, nodes + (ids[user],), factors + (local_factor(user, index),),
                           edges + ((ids[at], ids[user], index),)))
-    shape = JacobianShape(output.shape, node.shape) if arrays else None
+    shape = JacobianShape(output.shape, node.shape) if rec.arrays else None
     return ChainRulePaths(ids[node], ids[output], tuple(paths), shape)
 
 
@@ -339,19 +260,14 @@ def gradient_shares(output, wrt, inputs=None, style="textbook"):
 
     The share of an edge u → v is tangent(u) × partial × adjoint(v): how fast u moves
     with wrt (forward mode), times the local partial, times how fast the output moves
-    with v (reverse mode). It is the sum of the products of the paths through that edge,
-    so across any cut that separates wrt from the output the shares add up to the
-    gradient.
+    with v (reverse mode): the tangents and the adjoints are the sweeps' own. It is the
+    sum of the products of the paths through that edge, so across any cut that separates
+    wrt from the output the shares add up to the gradient. output may be a Recording.
     """
-    if is_tensor(output):
+    rec = recorded(output, inputs, style)
+    if rec.arrays:
         raise ArgumentError("gradient shares are numbers, one per edge of a graph of Vars; on "
                             "Tensors an edge's share would be an array: use chain_rule_paths")
-    node = find_node(output, wrt, inputs, style)
-    ids, order = node_ids(output, inputs, style), trace_order(output, inputs)
-    tangent = tangents(order, node)
-    adjoint = {output: 1.0}
-    for v in reversed(order):
-        for a, p in zip(v.inputs, v.partials):
-            adjoint[a] = adjoint.get(a, 0.0) + adjoint.get(v, 0.0) * p
+    tangent, adjoint, ids = tangents(rec, rec.find(wrt)), rec.sweep.adjoint, rec.ids
     return {(ids[a], ids[v], i): tangent.get(a, 0.0) * p * adjoint.get(v, 0.0)
-            for v in order for i, (a, p) in enumerate(zip(v.inputs, v.partials))}
+            for v in rec.order for i, (a, p) in enumerate(zip(v.inputs, v.partials))}
