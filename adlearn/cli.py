@@ -184,6 +184,15 @@ def cmd_describe(args):
     print(describe(_recorded(args), wrt))
 
 
+def _add_file_args(parser, output, what, dpi, said):
+    """-o (the file to write), --dpi and --describe, for a picture or an animation."""
+    parser.add_argument("-o", "--output", default=output, help=f"{what} (default: {output})")
+    parser.add_argument("--dpi", type=int, default=dpi,
+                        help=f"resolution, {MIN_DPI} to {MAX_DPI} (default: {dpi})")
+    parser.add_argument("--describe", action="store_true",
+                        help=f"also print {said} in words (its alt text)")
+
+
 def _add_expression_args(parser):
     parser.add_argument("expr", help='the expression, in quotes: "log(x1) + x1*x2 - sin(x2)"')
     parser.add_argument("--at", nargs="*", action="extend", default=[], metavar="NAME=VALUE",
@@ -224,12 +233,8 @@ def build_parser():
     _add_style_arg(draw)
     draw.add_argument("--highlight", nargs="*", metavar="NAME",
                       help="colour the chain-rule paths from these inputs (or: all)")
-    draw.add_argument("-o", "--output", default="graph.png",
-                      help="the picture to write: .png, .svg or .pdf (default: graph.png)")
-    draw.add_argument("--dpi", type=int, default=150,
-                      help=f"resolution of a .png, {MIN_DPI} to {MAX_DPI} (default: 150)")
-    draw.add_argument("--describe", action="store_true",
-                      help="also print what the picture shows, in words (its alt text)")
+    _add_file_args(draw, "graph.png", "the picture to write: .png, .svg or .pdf", 150,
+                   "what the picture shows")
     draw.set_defaults(run=cmd_draw)
     animate = commands.add_parser("animate", help=cmd_animate.__doc__,
                                   description=cmd_animate.__doc__)
@@ -240,15 +245,10 @@ def build_parser():
                               "default: reverse")
     animate.add_argument("--wrt", metavar="NAME",
                          help="the input the forward sweep is seeded on (default: the first)")
-    animate.add_argument("-o", "--output", default="sweep.gif",
-                         help="the animation to write: .gif, or .mp4 with ffmpeg "
-                              "(default: sweep.gif)")
     animate.add_argument("--interval", type=int, default=1200,
                          help="milliseconds per frame (default: 1200)")
-    animate.add_argument("--dpi", type=int, default=80,
-                         help=f"resolution, {MIN_DPI} to {MAX_DPI} (default: 80)")
-    animate.add_argument("--describe", action="store_true",
-                         help="also print the animation in words (its alt text)")
+    _add_file_args(animate, "sweep.gif", "the animation to write: .gif, or .mp4 with ffmpeg",
+                   80, "the animation")
     animate.set_defaults(run=cmd_animate)
     describe = commands.add_parser("describe", help=cmd_describe.__doc__,
                                    description=cmd_describe.__doc__)

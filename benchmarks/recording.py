@@ -6,8 +6,9 @@ Counted, on the textbook example ``log(x1) + x1*x2 - sin(x2)``: the topological 
 that names a graph's nodes: ``node_names`` before, the Recording's ``_names`` now) per
 ``ad.draw(y, highlight="x1")``, per explorer slider move, and per click of the reverse
 sweep's stepper. Timed: a slider move on the 50-node graph of ``benchmarks/widgets.py``,
-the median of several moves, in the two versions alternately in one run (each version
-in a process of its own, several rounds), with the spread.
+in CPU milliseconds of the process (the machine is shared: wall time would measure the
+other processes), the median of several moves, in the two versions alternately in one
+run (each version in a process of its own, several rounds), with the spread.
 
     python benchmarks/recording.py                  # makes /work/wt/record-before if missing
     python benchmarks/recording.py --before PATH    # PATH: a checkout of commit 6af3f0a
@@ -92,9 +93,9 @@ slider = explorer.sliders["x1"]
 times = []
 for k in range(int(sys.argv[2])):
     value = 2.0 + slider.step * (1 + k % 2)
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: on a shared machine, wall time is the load's
     slider.value = value
-    times.append((time.perf_counter() - start) * 1000)
+    times.append((time.process_time() - start) * 1000)
 explorer.close()
 print(json.dumps({"draw": draw, "move": move, "click": click, "times": times[2:]}))
 '''
@@ -124,7 +125,7 @@ def main():
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d')}")
     print(f"{'version':<18} {'draw: sorts/namings':>20} {'slider move':>12} {'stepper click':>14}"
-          f" {'50-node move, median ms (min-max of rounds)':>44}")
+          f" {'50-node move, median CPU ms (min-max of rounds)':>48}")
     medians = {}
     for name, rounds in results.items():
         first = rounds[0]
@@ -132,7 +133,7 @@ def main():
         medians[name] = statistics.median(per_round)
         cells = [f"{first[k]['sorts']}/{first[k]['namings']}" for k in ("draw", "move", "click")]
         print(f"{name:<18} {cells[0]:>20} {cells[1]:>12} {cells[2]:>14} "
-              f"{medians[name]:>22.1f} ({min(per_round):.1f}-{max(per_round):.1f})")
+              f"{medians[name]:>26.1f} ({min(per_round):.1f}-{max(per_round):.1f})")
     before, now = medians.values()
     print(f"slider move on the 50-node graph: now / before = {now / before:.2f}")
 

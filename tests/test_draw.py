@@ -16,9 +16,10 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 
 import adlearn as ad  # noqa: E402
-from adlearn.views.drawing import (  # noqa: E402
-    EDGE_COLOUR, EDGE_COLOUR_FADED, LINESTYLES, NODE_STYLE, PALETTE, SHARE_COLOURS,
-    GraphDrawing, layered_layout)
+from adlearn.views.drawing import GraphDrawing  # noqa: E402
+from adlearn.views.layout import layered_layout  # noqa: E402
+from adlearn.views.style import (  # noqa: E402
+    EDGE_COLOUR, EDGE_COLOUR_FADED, LINESTYLES, NODE_STYLE, PALETTE, SHARE_COLOURS)
 from adlearn.errors import ArgumentError, UnknownInputError  # noqa: E402
 
 

@@ -22,9 +22,10 @@ from hypothesis import HealthCheck, given, settings
 import adlearn as ad
 from adlearn.errors import (ArgumentError, DomainError, ParseError,
                             UnknownInputError, ZeroDivisionDomainError)
-from adlearn.views.drawing import PALETTE
+from adlearn.views.style import PALETTE
 from adlearn.views.recording import Recording
-from adlearn.views.explorer import FORWARD, PATHS, REVERSE, Explorer, explore, slider_range
+from adlearn.views.controls import slider_range
+from adlearn.views.explorer import FORWARD, PATHS, REVERSE, Explorer, explore
 from adlearn.views.sweeps import forward_steps, reverse_steps
 
 CLASSIC = "log(x1) + x1*x2 - sin(x2)"

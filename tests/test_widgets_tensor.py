@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from adlearn.errors import UnknownInputError
-from adlearn.views.explorer import FORWARD, MAX_SLIDERS, PATHS, REVERSE, explore, slider_entries
+from adlearn.views.controls import MAX_SLIDERS, slider_entries
+from adlearn.views.explorer import FORWARD, PATHS, REVERSE, explore
 
 W = np.array([[1.0, -1.0, 0.5], [0.25, 2.0, -0.5]])
 

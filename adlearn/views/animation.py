@@ -22,8 +22,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..errors import ArgumentError
-from .drawing import FONT_SIZE, INCH, GraphDrawing
+from .drawing import GraphDrawing
+from .layout import INCH
 from .recording import recorded
+from .style import FONT_SIZE
 from .sweeps import FORWARD_COUNT, REVERSE_COUNT, forward_steps, reverse_steps
 from .words import short_formula
 

@@ -28,266 +28,25 @@ For speed, the edges are one ``LineCollection`` with their arrowheads in one
 ``ax.text``: networkx's own arrows and edge labels take several times as long.
 """
 
-import bisect
 import math
-from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
-import networkx as nx
 import numpy
 from matplotlib.collections import LineCollection, PatchCollection, PolyCollection
 from matplotlib.colors import to_rgba
-from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch
 
-from .words import describe
 from ..errors import ArgumentError
-from ..text import counted, shape_label, textbook_number, values_text
+from ..text import shape_label, textbook_number, values_text
 from .network import to_networkx
 from .notation import TEXT, constant_text, definition, partial_symbol
-from .paths import (MAX_PATHS, JacobianShape, chain_rule_paths, count_paths, gradient_shares,
-                    has_adjoints, local_factor, require_adjoints)
+from .paths import MAX_PATHS, has_adjoints, local_factor, require_adjoints
+from .layout import (ARROW, INCH, arrowhead, clip, label_half_size, layered_layout, offset,
+                     place_labels)
 from .recording import is_tensor, recorded
-
-# Okabe & Ito's colour-blind-safe palette, without its yellow (too pale on white).
-PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000")
-# The second cue: consecutive paths differ in line style as well as in colour.
-LINESTYLES = ("solid", (0, (6, 2)), (0, (1.5, 1.5)), (0, (6, 2, 1.5, 2)))
-LABEL_LIMIT = 100  # graphs with more nodes are drawn without labels unless asked
-
-# How each kind of node looks: face colour, edge colour, line width, line style.
-NODE_STYLE = {
-    "input": ("#D6E6F5", "#1B3A5C", 1.8, "solid"),
-    "parameter": ("#FBE3C6", "#7A3D00", 1.8, "solid"),  # and square corners: see _draw_nodes
-    "constant": ("#F2F2F2", "#8C8C8C", 1.0, (0, (3, 2))),
-    "intermediate": ("#FFFFFF", "#404040", 1.0, "solid"),
-    "output": ("#FFFFFF", "#1A1A1A", 3.0, "solid"),
-}
-EDGE_COLOUR, EDGE_COLOUR_FADED = "#404040", "#C8C8C8"
-SHARE_COLOURS = ("#0072B2", "#D55E00")  # a positive share, a negative share (dashed)
-NOT_FINAL = "#555555"  # a sweep's value not final yet: readable (WCAG AA) on every node fill
-FONT_SIZE, EDGE_FONT_SIZE = 9, 8
-INCH = 0.9  # inches per unit of layout when labels are on
-ARROW = (0.15, 0.06)  # arrowhead length and half width, in layout units
-LANE = 0.12  # the distance between highlighted paths that share an edge, in layout units
-
-
-# ---------------------------------------------------------------------------- layout
-
-@dataclass
-class Layout:
-    """Where everything goes: node centres and each edge's route (centre, bends, centre)."""
-
-    position: dict
-    routes: dict
-    crossings: int
-
-
-def layered_layout(graph, sweeps=4):
-    """A left-to-right layered layout of a computation graph (a networkx MultiDiGraph).
-
-    Nodes go into layers by topological generation, so every edge points right; a
-    constant sits just before the node that uses it. An edge that spans several layers
-    bends through a point in each layer it crosses. The order inside each layer comes
-    from a few barycenter sweeps (each node moves towards the mean position of its
-    neighbours in the layer before, then after), keeping the order with the fewest
-    crossings between adjacent layers. Then each layer's rows are placed as near as
-    they can be to their neighbours' (``_place``), which straightens chains and long
-    edges. Coordinates: x is the layer, y the row (going down).
-    """
-    layer = {n: i for i, generation in enumerate(nx.topological_generations(graph))
-             for n in generation}
-    for n, kind in graph.nodes(data="kind"):
-        if kind == "constant" and graph.out_degree(n):
-            layer[n] = min(layer[v] for v in graph.successors(n)) - 1
-    rows = [[] for _ in range(max(layer.values(), default=0) + 1)]
-    for n in graph:  # trace order: the first guess of the order in each layer
-        rows[layer[n]].append(n)
-    chains, links = {}, []
-    for u, v, k in graph.edges(keys=True):
-        bends = [("bend", u, v, k, i) for i in range(layer[u] + 1, layer[v])]
-        for bend in bends:
-            layer[bend] = bend[-1]
-            rows[bend[-1]].append(bend)
-        chain = [u, *bends, v]
-        chains[u, v, k] = chain
-        links.extend(zip(chain, chain[1:]))
-    before, after = {}, {}
-    links_between = [[] for _ in rows]
-    for a, b in links:
-        before.setdefault(b, []).append(a)
-        after.setdefault(a, []).append(b)
-        links_between[layer[a]].append((a, b))
-
-    def crossings(rows):
-        return sum(_crossings(rows[i], rows[i + 1], links_between[i]) for i in range(len(rows) - 1))
-
-    best, fewest = [list(row) for row in rows], crossings(rows)
-    for sweep in range(sweeps):
-        down = sweep % 2 == 0
-        neighbours = before if down else after
-        for i in range(1, len(rows)) if down else range(len(rows) - 2, -1, -1):
-            where = {slot: j for j, slot in enumerate(rows[i - 1 if down else i + 1])}
-            old = {slot: j for j, slot in enumerate(rows[i])}
-            rows[i].sort(key=lambda s: (_mean([where[t] for t in neighbours.get(s, ())], old[s]),
-                                        old[s]))
-        count = crossings(rows)
-        if count < fewest:
-            best, fewest = [list(row) for row in rows], count
-    y = _place(best, before, after)
-    position = {slot: (layer[slot], y[slot]) for row in best for slot in row}
-    routes = {edge: [position[s] for s in chain] for edge, chain in chains.items()}
-    return Layout({n: position[n] for n in graph}, routes, fewest)
-
-
-def _mean(values, default):
-    return sum(values) / len(values) if values else default
-
-
-def _crossings(top, bottom, links):
-    """How many pairs of links between two adjacent layers (lists of slots) cross."""
-    top = {s: j for j, s in enumerate(top)}
-    bottom = {s: j for j, s in enumerate(bottom)}
-    ends = sorted((top[a], bottom[b]) for a, b in links)
-    seen, count = [], 0
-    for _, b in ends:  # a link crosses every earlier one that ends further down
-        count += len(seen) - bisect.bisect_right(seen, b)
-        bisect.insort(seen, b)
-    return count
-
-
-def _place(rows, before, after, passes=4):
-    """A y for every slot: in its layer's order, a row apart (half a row next to a bend),
-    and as near as that allows to the mean y of its neighbours, layer by layer, sweeping
-    right and then left."""
-    y = {s: float(j) for row in rows for j, s in enumerate(row)}
-    for sweep in range(passes):
-        for row in rows if sweep % 2 == 0 else reversed(rows):
-            wanted = [_mean([y[t] for t in (*before.get(s, ()), *after.get(s, ()))], y[s])
-                      for s in row]
-            gaps = [0.5 if "bend" in (a[0], b[0]) else 1.0 for a, b in zip(row, row[1:])]
-            for s, value in zip(row, _nearest_spaced(wanted, gaps)):
-                y[s] = value
-    return y
-
-
-def _nearest_spaced(wanted, gaps):
-    """Values as near as possible to wanted (least squares), each at least its gap above
-    the one before: pool-adjacent-violators on wanted minus the running gaps."""
-    offsets = [0.0]
-    for gap in gaps:
-        offsets.append(offsets[-1] + gap)
-    blocks = []  # [mean, count] of pooled values, non-decreasing
-    for w, o in zip(wanted, offsets):
-        blocks.append([w - o, 1])
-        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
-            (m1, c1), (m2, c2) = blocks.pop(-2), blocks.pop()
-            blocks.append([(m1 * c1 + m2 * c2) / (c1 + c2), c1 + c2])
-    pooled = [m for m, c in blocks for _ in range(c)]
-    return [p + o for p, o in zip(pooled, offsets)]
-
-
-# ----------------------------------------------------------------------- geometry
-
-def _offset(route, amount):
-    """The route moved sideways by amount (perpendicular to its overall direction)."""
-    (x0, y0), (x1, y1) = route[0], route[-1]
-    length = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 or 1.0
-    nx_, ny_ = -(y1 - y0) / length * amount, (x1 - x0) / length * amount
-    return [(x + nx_, y + ny_) for x, y in route]
-
-
-def _exit(inside, outside, centre, half):
-    """Where the segment from inside to outside leaves the box (centre, half sizes)."""
-    t = 1.0
-    for axis in (0, 1):
-        d = outside[axis] - inside[axis]
-        if d:
-            edge = centre[axis] + (half[axis] if d > 0 else -half[axis])
-            t = min(t, (edge - inside[axis]) / d)
-    t = max(t, 0.0)
-    return (inside[0] + t * (outside[0] - inside[0]), inside[1] + t * (outside[1] - inside[1]))
-
-
-def _clip(route, source, target, shorten=0.0):
-    """The route cut at the edges of its two boxes ((centre, half sizes) each), and its
-    last segment shortened by ``shorten`` to leave room for an arrowhead."""
-    start = _exit(route[0], route[1], *source)
-    end = _exit(route[-1], route[-2], *target)
-    (px, py), (ex, ey) = route[-2] if len(route) > 2 else start, end
-    length = ((ex - px) ** 2 + (ey - py) ** 2) ** 0.5 or 1.0
-    end = (ex - (ex - px) / length * shorten, ey - (ey - py) / length * shorten)
-    return [start, *route[1:-1], end]
-
-
-def _arrowhead(route):
-    """The triangle at the end of a clipped route (which was shortened by its length)."""
-    (px, py), (ex, ey) = route[-2], route[-1]
-    length = ((ex - px) ** 2 + (ey - py) ** 2) ** 0.5 or 1.0
-    ux, uy = (ex - px) / length, (ey - py) / length
-    tip = (ex + ux * ARROW[0], ey + uy * ARROW[0])
-    return [tip, (ex - uy * ARROW[1], ey + ux * ARROW[1]), (ex + uy * ARROW[1], ey - ux * ARROW[1])]
-
-
-# Where an edge's label may go, as fractions along each segment of its route, best first:
-# from the middle outwards, on the line, then just beside it (above, below).
-LABEL_SPOTS = tuple(sorted((k / 20 for k in range(2, 19)), key=lambda f: abs(f - 0.5)))
-
-
-class _Free:
-    """Rectangles (centre, half sizes) placed so far, in a grid of cells for quick look-up:
-    ``free(rect)`` says whether a new one would overlap none of them."""
-
-    def __init__(self, cell=0.5):
-        self.cell, self.cells = cell, {}
-
-    def _keys(self, rect):
-        (x, y), (hw, hh) = rect
-        c = self.cell
-        return [(i, j) for i in range(int((x - hw) // c), int((x + hw) // c) + 1)
-                for j in range(int((y - hh) // c), int((y + hh) // c) + 1)]
-
-    def free(self, rect):
-        (x, y), (hw, hh) = rect
-        return not any(abs(x - ox) < hw + ow and abs(y - oy) < hh + oh
-                       for key in self._keys(rect) for (ox, oy), (ow, oh) in self.cells.get(key, ()))
-
-    def add(self, rect):
-        for key in self._keys(rect):
-            self.cells.setdefault(key, []).append(rect)
-
-
-def place_labels(routes, sizes, boxes):
-    """A spot for each edge's label on its own route, overlapping no node box and no
-    label placed before it: the first free spot of LABEL_SPOTS along the route's
-    segments, or its middle if none is free. routes and sizes (half width and height of
-    each label) go edge by edge; boxes are the nodes' (centre, half sizes). Returns the
-    spots and how many labels found no free spot."""
-    taken = _Free()
-    for box in boxes:
-        taken.add(box)
-    spots, crowded = [], 0
-    for route, half in zip(routes, sizes):
-        candidates = [(x0 + f * (x1 - x0), y0 + f * (y1 - y0) + side * 1.1 * half[1])
-                      for side in (0, 1, -1) for f in LABEL_SPOTS
-                      for (x0, y0), (x1, y1) in zip(route, route[1:])]
-        spot = next((c for c in candidates if taken.free((c, half))), None)
-        if spot is None:  # no room anywhere along it: the middle, crowded as it is
-            spot, crowded = candidates[0], crowded + 1
-        taken.add((spot, half))
-        spots.append(spot)
-    return spots, crowded
-
-
-def label_half_size(text, fontsize):
-    """About half the width and height, in layout units, of an edge label with its box
-    (digits are about 0.64 em wide in DejaVu Sans; a little room to spare around it; a
-    label of several lines is as wide as its longest, 1.2 em higher a line)."""
-    lines = text.splitlines() or [""]
-    points = (max(map(len, lines)) * 0.64 * fontsize + 0.3 * fontsize + 3,
-              (1.5 + 1.2 * (len(lines) - 1)) * fontsize + 3)
-    return tuple(p / 72 / INCH / 2 for p in points)
-
+from .style import EDGE_COLOUR, EDGE_FONT_SIZE, FONT_SIZE, LABEL_LIMIT, NODE_STYLE, NOT_FINAL, PALETTE
+from .highlight import Highlight
+from .words import describe
 
 # ------------------------------------------------------------------------ labels
 
@@ -338,7 +97,7 @@ def array_label(node, ids, adjoints, digits=3):
 
 # ----------------------------------------------------------------------- drawing
 
-class GraphDrawing:
+class GraphDrawing(Highlight):
     """A drawn computation graph whose artists can be updated in place.
 
     ``GraphDrawing(output, ax=None, highlight=None, ...)`` lays out and draws the graph
@@ -515,8 +274,8 @@ class GraphDrawing:
         u, v, k = edge
         parallel = self.graph.number_of_edges(u, v)
         shift = (k - (parallel - 1) / 2) * 0.16 + lane
-        route = _offset([self.centre[u], *self._bends(edge), self.centre[v]], shift)
-        return _clip(route, (self.centre[u], self._half(u)), (self.centre[v], self._half(v)),
+        route = offset([self.centre[u], *self._bends(edge), self.centre[v]], shift)
+        return clip(route, (self.centre[u], self._half(u)), (self.centre[v], self._half(v)),
                      shorten=ARROW[0])
 
     def _bends(self, edge):
@@ -528,7 +287,7 @@ class GraphDrawing:
         routes = [self._route(e) for e in self.edges]
         self.lines = LineCollection(routes, colors=EDGE_COLOUR, linewidths=1.2, zorder=1,
                                     capstyle="butt")
-        self.arrows = PolyCollection([_arrowhead(r) for r in routes], facecolors=EDGE_COLOUR,
+        self.arrows = PolyCollection([arrowhead(r) for r in routes], facecolors=EDGE_COLOUR,
                                      edgecolors="none", zorder=3)
         self.ax.add_collection(self.lines)
         self.ax.add_collection(self.arrows)
@@ -572,33 +331,6 @@ class GraphDrawing:
         self._label_nodes()
         self._label_edges()
         self.highlight(self._highlighted)
-
-    # -- highlight
-
-    def highlight(self, wrt):
-        """Colour each chain-rule path from wrt: an input's name or Var, several of them,
-        "all" (every input), or None (no highlight). With more than ``max_paths`` paths,
-        shade each edge by its share of the gradient instead."""
-        for artist in (self.overlay, self.legend):
-            if artist is not None:
-                artist.remove()
-        self.overlay, self.overlay_edges, self.legend = None, [], None
-        self.paths, self.shares = (), {}
-        self.lines.set_color(EDGE_COLOUR)
-        self.arrows.set_facecolor(EDGE_COLOUR)
-        starts = self.recording.find_inputs(wrt)
-        self._highlighted = tuple(self._ids[n] for n in starts)
-        if not starts:
-            if self._notes():
-                self._add_legend([], [])
-            return
-        self.lines.set_color(EDGE_COLOUR_FADED)
-        self.arrows.set_facecolor(EDGE_COLOUR_FADED)
-        count = sum(count_paths(self.recording, n) for n in starts)
-        if count <= self.max_paths:
-            self._draw_paths(starts)
-        else:
-            self._draw_shares(starts, count)
 
     # -- a step of a sweep (the explorer's steppers, ad.animate)
 
@@ -677,141 +409,6 @@ class GraphDrawing:
                          max_paths=self.max_paths)
         first, _, rest = words.partition("\n")
         return first, rest
-
-    def _called(self, node):
-        """An input as the legend names it: its id, and its own name if that differs."""
-        named = f" ({node.name})" if node.name not in (None, self._ids[node]) else ""
-        return f"{self._ids[node]}{named}"
-
-    def _draw_paths(self, starts):
-        self.paths = tuple(chain_rule_paths(self.recording, n, None) for n in starts)
-        numbered = [path for paths in self.paths for path in paths]
-        users = {}
-        for j, path in enumerate(numbered):
-            for edge in path.edges:
-                users.setdefault(edge, []).append(j)
-        routes, colours, dashes = [], [], []
-        for j, path in enumerate(numbered):
-            for edge in path.edges:
-                sharing = len(users[edge])  # paths on one edge run side by side, apart
-                lane = (users[edge].index(j) - (sharing - 1) / 2) * min(LANE, 0.6 / sharing)
-                routes.append(self._route(edge, lane))
-                colours.append(PALETTE[j % len(PALETTE)])
-                dashes.append(LINESTYLES[j % len(LINESTYLES)])
-                self.overlay_edges.append((j + 1, edge))
-        self.overlay = LineCollection(routes, colors=colours, linestyles=dashes, linewidths=2.6,
-                                      zorder=2, capstyle="butt")
-        self.ax.add_collection(self.overlay)
-        on_paths = [self.edges[e] for e in users]
-        colours = [EDGE_COLOUR_FADED] * len(self.edges)
-        for i in on_paths:
-            colours[i] = EDGE_COLOUR
-        self.arrows.set_facecolor(colours)
-        handles, texts, j = [], [], 0
-        for start, paths in zip(starts, self.paths):
-            handles.append(Line2D([], [], linestyle="none"))
-            texts.append(f"Chain-rule paths from {self._called(start)} to {paths.output}:")
-            for path in paths:
-                handles.append(Line2D([], [], color=PALETTE[j % len(PALETTE)], linewidth=2.6,
-                                      linestyle=LINESTYLES[j % len(LINESTYLES)]))
-                texts.append(f"path {j + 1}: {path.formula(self.digits)}")
-                j += 1
-            handles.append(Line2D([], [], linestyle="none"))
-            texts.append(f"sum over the paths: {paths.sum_formula(self.digits)}")
-        self._add_legend(handles, texts, (
-            "The chain rule: multiply the Jacobians (edge labels) along each path, as "
-            "matrices, from the output back;\nthen add up the paths." if self.arrays else
-            "The chain rule: multiply the partials (edge labels) along each path, then add up "
-            "the paths."))
-        for text in self.legend.get_texts():
-            if text.get_text().startswith("sum"):
-                text.set_fontweight("bold")
-
-    def _draw_shares(self, starts, count):
-        if self.arrays:
-            return self._draw_path_edges(starts, count)
-        start = starts[0]  # with several inputs, the shares of the first are shown
-        self.shares = gradient_shares(self.recording, start)
-        largest = max(map(abs, self.shares.values()), default=0.0) or 1.0
-        routes, colours, widths, dashes = [], [], [], []
-        for edge, share in self.shares.items():
-            if share == 0:
-                continue
-            strength = abs(share) / largest
-            colour = SHARE_COLOURS[share < 0]
-            routes.append(self._route(edge))
-            colours.append((*_rgb(colour), 0.3 + 0.7 * strength))
-            widths.append(0.8 + 4.2 * strength)
-            dashes.append("solid" if share > 0 else (0, (4, 2)))
-            self.overlay_edges.append((None, edge))
-        self.overlay = LineCollection(routes, colors=colours, linewidths=widths,
-                                      linestyles=dashes, zorder=2, capstyle="butt")
-        self.ax.add_collection(self.overlay)
-        wrt, out = self._ids[start], self._ids[self.output]
-        gradient = sum(s for (u, v, k), s in self.shares.items() if v == out)
-        handles = [Line2D([], [], color=SHARE_COLOURS[0], linewidth=3),
-                   Line2D([], [], color=SHARE_COLOURS[1], linewidth=3, linestyle=(0, (4, 2)))]
-        texts = ["a positive share (the wider, the larger)", "a negative share"]
-        called = ", ".join(map(self._called, starts))
-        shown = f" (the shares of {self._called(start)} are shown)" if len(starts) > 1 else ""
-        title = (f"{counted(count, 'chain-rule path')} from {called}: too many to "
-                 f"list (more than {self.max_paths}){shown}.\nEach edge is shaded by its share of "
-                 f"∂{out}/∂{wrt} = {textbook_number(gradient, self.digits)}: the tangent into it × "
-                 "its partial × the adjoint out of it.\nAcross any cut of the graph the "
-                 "shares add up to the gradient.")
-        self._add_legend(handles, texts, title)
-
-    def _draw_path_edges(self, starts, count):
-        """Too many paths on arrays (their shares would be arrays): every edge on a path
-        drawn in one colour, and the legend gives the count and the derivative's shape."""
-        reach = {self._ids[n] for n in starts}
-        for node in self._nodes_in_order:  # after its inputs: the nodes that depend on a start
-            if any(self._ids[a] in reach for a in node.inputs):
-                reach.add(self._ids[node])
-        on_paths = [(u, v, k) for u, v, k in self.graph.edges(keys=True)
-                    if u in reach and v in reach]
-        routes = [self._route(e) for e in on_paths]
-        self.overlay_edges = [(None, e) for e in on_paths]
-        self.overlay = LineCollection(routes, colors=PALETTE[3], linewidths=2.6, zorder=2,
-                                      capstyle="butt")
-        self.ax.add_collection(self.overlay)
-        out = self._ids[self.output]
-        called = ", ".join(map(self._called, starts))
-        shapes = "; ".join(f"∂{out}/∂{self._ids[n]}: "
-                           f"{JacobianShape(self.output.shape, n.shape)}" for n in starts)
-        self._add_legend([Line2D([], [], color=PALETTE[3], linewidth=2.6)],
-                         ["an edge on a path"],
-                         f"{counted(count, 'chain-rule path')} from {called}: too many to "
-                         f"list (more than {self.max_paths}).\nThe sum of their Jacobian "
-                         f"products is the derivative, {shapes}.")
-
-    def _notes(self):
-        """What the legend says about the kinds of nodes and the edge labels, if the graph
-        needs it: constants, parameters, Jacobians' shapes (["..."], or [])."""
-        kinds = set(dict(self.graph.nodes(data="kind")).values())
-        notes = []
-        if self.arrays:
-            notes.append("Edge labels: the shape of each local Jacobian, (its node's shape) × "
-                         "(its input's shape); () is one number;\ndiagonal: an elementwise "
-                         "operation's. A node shows its entries when it has at most 6.")
-        if "parameter" in kinds:
-            notes.append("Square orange boxes are parameters: leaves that are not among the "
-                         "inputs (rounded blue boxes).")
-        if "constant" in kinds:
-            notes.append("Edges from constants (dashed grey boxes) have no partial: a constant "
-                         "is not a variable, and no adjoint flows to it.")
-        return notes
-
-    def _add_legend(self, handles, texts, title=None):
-        title = "\n".join(t for t in (title, *self._notes()) if t) or None
-        self.legend = self.ax.legend(
-            handles, texts, title=title, loc="upper left", bbox_to_anchor=(0.0, 0.0),
-            fontsize=FONT_SIZE, title_fontsize=FONT_SIZE, handlelength=3.2, frameon=False,
-            alignment="left")
-
-
-def _rgb(colour):
-    return tuple(int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
 
 
 def draw(output, highlight=None, ax=None, *, inputs=None, style="textbook", labels=None,

@@ -18,13 +18,10 @@ back to its inputs, one edge at a time, as ``backward()`` does.
 import html
 import inspect
 import io
-import math
 
-import anywidget
 import ipywidgets as widgets
 import matplotlib
 import numpy as np
-import traitlets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
@@ -32,186 +29,19 @@ from matplotlib.transforms import Bbox
 from ..core.engine import Var, formula
 from ..core.parse import Expression
 from ..errors import ArgumentError, UnknownInputError
-from ..text import counted, number_text, shape_text, textbook_number
-from .drawing import LINESTYLES, MAX_PATHS, PALETTE, GraphDrawing
+from ..text import counted, textbook_number
+from .controls import (AccessibilityLayer, Stepper, decimals, first_entry, fixed_html, new_slider,
+                       slider_entries)
+from .drawing import GraphDrawing
 from .notation import constant_text
-from .paths import chain_rule_paths, count_paths
+from .paths import MAX_PATHS, chain_rule_paths, count_paths
 from .recording import Recording, function_at, seed_entry
+from .style import LINESTYLES, PALETTE
 from .sweeps import FORWARD_COUNT, REVERSE_COUNT, forward_steps, reverse_steps
 from .trace import function_name, trace_of
 from .words import svg_with_text
 
 DIGITS = 3  # the decimals the explorer rounds every number to, as the trace does
-
-
-def slider_range(value):
-    """A slider's (min, max, step) around a starting value: value ± max(2|value|, 2),
-    in steps of about a two-hundredth of that (see ``_nice_step``)."""
-    half = max(2 * abs(value), 2.0)
-    step = _nice_step(2 * half)
-    digits = _decimals(step)  # no 2.0000000000000004 on the ends
-    return (round(math.floor((value - half) / step) * step, digits),
-            round(math.ceil((value + half) / step) * step, digits), step)
-
-
-def _nice_step(span):
-    """The step for a slider over span: about span / 200, as 1, 2 or 5 times a power of ten."""
-    power = 10 ** math.floor(math.log10(span / 200))
-    return next(m * power for m in (1, 2, 5, 10) if m * power >= span / 200)
-
-
-def _decimals(step):
-    """The decimals a slider with this step needs: 0.05 -> 2."""
-    return max(0, -math.floor(math.log10(step)))
-
-
-class Stepper:
-    """Play/pause, previous/next and a step slider over the steps of one sweep, with the
-    caption of the current step. ``step`` is the current step number (0: the seed)."""
-
-    def __init__(self, title, css_class):
-        self.play = widgets.Play(interval=1500, min=0, max=0, step=1, description="play",
-                                 show_repeat=False)
-        fixed = dict(width="auto", flex="0 0 auto")  # buttons keep their labels whole
-        self.previous = widgets.Button(description="◀ previous", tooltip="the step before",
-                                       layout=widgets.Layout(**fixed))
-        self.next = widgets.Button(description="next ▶", tooltip="the next step",
-                                   layout=widgets.Layout(**fixed))
-        self.slider = widgets.IntSlider(0, min=0, max=0, description="step",
-                                        layout=widgets.Layout(width="240px"))
-        widgets.link((self.play, "value"), (self.slider, "value"))
-        self.previous.on_click(lambda _: self._move(-1))
-        self.next.on_click(lambda _: self._move(+1))
-        self.caption = widgets.HTML(layout=widgets.Layout(min_height="6em"))
-        self.caption.add_class("adlearn-caption")
-        self.box = widgets.VBox([
-            widgets.HTML(title),
-            widgets.HBox([self.play, self.previous, self.next, self.slider]), self.caption])
-        self.box.add_class(css_class)
-        self.steps = []
-
-    def _move(self, by):
-        self.step = min(max(self.step + by, 0), self.slider.max)
-
-    @property
-    def step(self):
-        return self.slider.value
-
-    @step.setter
-    def step(self, k):
-        self.slider.value = k
-
-    @property
-    def current(self):
-        """The Step shown now."""
-        return self.steps[self.step]
-
-    def show(self, steps):
-        """Show new steps (the inputs moved), at the same step number where it exists."""
-        self.steps = steps
-        self.play.max = self.slider.max = len(steps) - 1
-        self.caption.value = _caption_html(self.current, self.step, len(steps) - 1)
-
-
-def _caption_html(step, k, last):
-    lines = "".join(f"<div>{line}</div>" for line in step.caption_html)
-    return (f"<div class='adlearn-step' style='line-height:1.6'>"
-            f"<i>step {k} of {last}</i>{lines}</div>")
-
-
-class AccessibilityLayer(anywidget.AnyWidget):
-    """What ipywidgets leaves out, added in the browser, so a screen reader and the
-    keyboard alone can drive the explorer: a slider's handle gets its label as its
-    name (ipywidgets does not name it), the play buttons their names, a toggle button
-    its pressed state, a chooser its name as a group, the result line and the sweeps'
-    captions become live regions (read aloud when they change), the drawing and the trace
-    table, when they scroll, take the focus (so the keyboard scrolls them), and the
-    focused control gets a visible outline. ``names`` maps a box's CSS class to the words that tell its
-    controls apart ("reverse sweep"). The layer itself shows nothing."""
-
-    _esm = """
-    const PLAY = ["play", "stop", "repeat"];
-    const SCROLLING = [[".adlearn-graph", "the computation graph"],
-                       [".adlearn-trace-table", "the evaluation trace"]];
-    function named(el, words, root, names) {
-      const box = Object.keys(names).find((c) => el.closest("." + c));
-      const clean = words.replace(/[◀▶]/g, "").trim();
-      return box ? `${clean} (${names[box]})` : clean;
-    }
-    function label(root, names) {
-      for (const slider of root.querySelectorAll(".widget-slider")) {
-        const text = slider.querySelector(".widget-label")?.textContent || "";
-        const readout = slider.querySelector(".widget-readout")?.textContent?.trim();
-        for (const handle of slider.querySelectorAll(".noUi-handle")) {
-          handle.setAttribute("aria-label", named(slider, text, root, names));
-          if (readout && !Number.isNaN(Number(readout))) {  // the value as the readout says it,
-            handle.setAttribute("aria-valuenow", String(Number(readout)));  // no rounder
-            handle.setAttribute("aria-valuetext", readout);
-          }
-        }
-      }
-      for (const play of root.querySelectorAll(".widget-play")) {
-        play.querySelectorAll("button").forEach((b, i) => {
-          const pausing = b.querySelector(".fa-pause");
-          b.setAttribute("aria-label", named(play, pausing ? "pause" : PLAY[i], root, names));
-        });
-      }
-      for (const b of root.querySelectorAll(".widget-button:not(.widget-toggle-button)"))
-        b.setAttribute("aria-label", named(b, b.textContent, root, names));
-      for (const group of root.querySelectorAll(".widget-toggle-buttons")) {
-        group.setAttribute("role", "group");
-        group.setAttribute("aria-label", group.querySelector(".widget-label")?.textContent || "");
-        for (const b of group.querySelectorAll("button"))
-          b.setAttribute("aria-pressed", String(b.classList.contains("mod-active")));
-      }
-      for (const [selector, name] of SCROLLING) {  // a region that scrolls takes the focus,
-        const region = root.querySelector(selector);  // so the keyboard can scroll it too
-        if (!region) continue;
-        if (region.scrollWidth > region.clientWidth || region.scrollHeight > region.clientHeight) {
-          region.setAttribute("tabindex", "0");
-          region.setAttribute("role", "region");
-          region.setAttribute("aria-label", name);
-        } else {
-          ["tabindex", "role", "aria-label"].forEach((a) => region.removeAttribute(a));
-        }
-      }
-      for (const live of root.querySelectorAll(
-          ".adlearn-result > .widget-html-content, .adlearn-caption > .widget-html-content")) {
-        live.setAttribute("aria-live", "polite");
-        live.setAttribute("role", "status");
-      }
-    }
-    export default {
-      render({ model, el }) {
-        let root = null, busy = false;
-        const apply = () => {
-          if (busy || !root) return;
-          busy = true;  // our own changes to attributes do not call us again
-          label(root, model.get("names"));
-          observer.takeRecords();
-          busy = false;
-        };
-        const observer = new MutationObserver(apply);
-        const start = () => {
-          root = el.closest("." + model.get("root"));
-          if (!root) return requestAnimationFrame(start);  // not in the page yet
-          apply();
-          observer.observe(root, { subtree: true, childList: true, characterData: true,
-                                   attributes: true,
-                                   attributeFilter: ["class", "aria-valuenow"] });
-        };
-        start();
-        return () => observer.disconnect();
-      },
-    };
-    """
-    _css = """
-    .adlearn-explorer :focus-visible { outline: 3px solid #0072B2 !important;
-                                        outline-offset: 2px; }
-    .adlearn-explorer .noUi-handle:focus { outline: 3px solid #0072B2 !important; }
-    """
-    root = traitlets.Unicode("adlearn-explorer").tag(sync=True)
-    names = traitlets.Dict().tag(sync=True)
 
 
 ALL, NONE = "all", "none"  # the path chooser's labels besides the inputs' names
@@ -239,18 +69,18 @@ class Explorer:
         self.names = list(point)
         self.entries = {name: slider_entries(name, value) for name, value in point.items()}
         self.fixed = {name: value for name, value in point.items() if not self.entries[name]}
-        self.sliders = {label: _slider(label, point[name] if entry is None
-                                       else float(point[name][entry]), ranges.pop(label, None))
+        self.sliders = {label: new_slider(label, point[name] if entry is None
+                                          else float(point[name][entry]), ranges.pop(label, None))
                         for name, entries in self.entries.items() for label, entry in entries}
-        decimals = max(_decimals(s.step) for s in self.sliders.values()) if self.sliders else 0
+        shown = max((decimals(s.step) for s in self.sliders.values()), default=0)
         for slider in self.sliders.values():  # every readout with as many decimals: 2.00, 5.00
-            slider.readout_format = f".{decimals}f"
+            slider.readout_format = f".{shown}f"
         if ranges:
             raise UnknownInputError(f"ranges names {', '.join(map(repr, ranges))}, which "
                                     f"f does not take; its sliders are "
                                     f"{', '.join(self.sliders) or 'none'}")
         # the forward sweep's seed: an input, or one entry of an array (the first of a fixed one)
-        self._seeds = {name: [label for label, _ in entries] or [_first_entry(name, point[name])]
+        self._seeds = {name: [label for label, _ in entries] or [first_entry(name, point[name])]
                        for name, entries in self.entries.items()}
         choices = [(name, (name,)) for name in self.names]
         self.paths = widgets.ToggleButtons(
@@ -279,7 +109,7 @@ class Explorer:
             max_width="100%", overflow="auto"))
         self.trace_table.add_class("adlearn-trace-table")
         self.title = widgets.HTML()
-        self.fixed_note = widgets.HTML(_fixed_html(self.fixed))
+        self.fixed_note = widgets.HTML(fixed_html(self.fixed))
         self.widget = widgets.VBox([
             self.title,
             widgets.HBox(list(self.sliders.values()), layout=widgets.Layout(flex_flow="row wrap")),
@@ -533,63 +363,9 @@ def _swatch(colour, dashes):
             f"stroke-width='3' stroke-dasharray='{pattern}'/></svg>")
 
 
-MAX_SLIDERS = 4  # a vector of up to this many entries gets a slider per entry
-
-
-def slider_entries(name, value):
-    """The sliders of one input, as (label, entry): a number gets one, ``(name, None)``; a
-    vector of up to ``MAX_SLIDERS`` entries one per entry, ``("x[0]", (0,))``, ...; a 0-d
-    array one, ``(name, ())``; a larger array none (it stays fixed), so the explorer's
-    work does not grow with it."""
-    if isinstance(value, float):
-        return [(name, None)]
-    if value.ndim == 0:
-        return [(name, ())]
-    if value.ndim == 1 and value.size <= MAX_SLIDERS:
-        return [(f"{name}[{i}]", (i,)) for i in range(value.size)]
-    return []
-
-
 def _function_name(f):
     """f's own name with its inputs, f(W, x), for a function on arrays."""
     return f"{function_name(f)}({', '.join(inspect.signature(f).parameters)})"
-
-
-def _first_entry(name, value):
-    """The seed on an array's first entry: W[0, 0]."""
-    return f"{name}[{', '.join('0' * value.ndim)}]"
-
-
-def _fixed_html(fixed):
-    """The sentence that says which arrays have no sliders, and why."""
-    if not fixed:
-        return ""
-    arrays = ", ".join(f"{html.escape(name)}, a {shape_text(value.shape)}"
-                       for name, value in fixed.items())
-    return (f"<p class='adlearn-fixed'>No sliders for {arrays}: only a number or a vector of "
-            f"up to {MAX_SLIDERS} entries gets sliders (one per entry), so a larger array "
-            "stays as it was given.</p>")
-
-
-def _slider(name, value, given):
-    """A slider for one input: around its starting value (see ``slider_range``), or over
-    ``given`` = (min, max) or (min, max, step)."""
-    low, high, step = slider_range(value) if given is None else _checked_range(name, value, given)
-    return widgets.FloatSlider(value, min=low, max=high, step=step, description=name,
-                               readout_format=f".{_decimals(step)}f", continuous_update=True)
-
-
-def _checked_range(name, value, given):
-    try:
-        low, high, *rest = map(float, given)
-    except (TypeError, ValueError):
-        raise ArgumentError(f"the range of {name} must be (min, max) or (min, max, step), "
-                            f"not {given!r}") from None
-    if rest[1:] or not low <= value <= high or low == high or rest and rest[0] <= 0:
-        raise ArgumentError(f"the range of {name} must be (min, max) or (min, max, step) "
-                            f"with min ≤ {number_text(value)} (its value) ≤ max and a "
-                            f"positive step, not {given!r}")
-    return low, high, rest[0] if rest else _nice_step(high - low)
 
 
 def explore(f, /, *args, ranges=None, style="textbook", **values):
