@@ -107,6 +107,16 @@ def run(checkout, moves):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _machine():
+    """The processor's name, as Linux tells it (else the platform's)."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            return next(line.split(":", 1)[1].strip() for line in info
+                        if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default="/work/wt/record-before",
@@ -122,7 +132,7 @@ def main():
     for _ in range(args.rounds):  # alternately, so both see the same load
         for name, checkout in versions.items():
             results[name].append(run(checkout, args.moves))
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+    print(f"{_machine()}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d')}")
     print(f"{'version':<18} {'draw: sorts/namings':>20} {'slider move':>12} {'stepper click':>14}"
           f" {'50-node move, median CPU ms (min-max of rounds)':>48}")

@@ -182,13 +182,13 @@ def reverse_sweep(output, seed=1.0, *, order=None, steps=None, differentiable=Fa
                 node, *(c.value if c.is_constant else c for c in node.inputs))
         if hasattr(partials, "swept"):
             # a checkpoint (adlearn.core.checkpointing) stores no partials: it runs its piece
-            # again and sweeps that from this adjoint, which gives each input its term
+            # again and sweeps that from this adjoint, which gives each input its whole term
             # with the products this sweep would have made, one by one, in this order
-            shares = partials.swept(adjoint)
-        else:
-            shares = (adjoint * partial for partial in partials)
-        # zip stops with the shares, one per input: a unary node's None second is left
-        for index, child, share in zip(_INDICES, (node.first, node.second) + node.more, shares):
+            adjoint, partials = 1.0, partials.swept(adjoint)
+        # zip stops with the partials, one per input: a unary node's None second is left
+        for index, child, partial in zip(_INDICES, (node.first, node.second) + node.more,
+                                         partials):
+            share = adjoint * partial
             child.adjoint += share
             if steps is not None:
                 steps.append((node, index, share, child.adjoint))

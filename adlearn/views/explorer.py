@@ -36,7 +36,7 @@ from .drawing import GraphDrawing
 from .notation import constant_text
 from .paths import MAX_PATHS, chain_rule_paths, count_paths
 from .recording import Recording, function_at, seed_entry
-from .style import LINESTYLES, PALETTE
+from .style import path_look
 from .sweeps import FORWARD_COUNT, REVERSE_COUNT, forward_steps, reverse_steps
 from .trace import function_name, trace_of
 from .words import svg_with_text
@@ -255,8 +255,7 @@ class Explorer:
             paths = chain_rule_paths(self.recording, name)
             rows = []
             for path in paths:
-                colour = PALETTE[number % len(PALETTE)]
-                dashes = LINESTYLES[number % len(LINESTYLES)]
+                colour, dashes = path_look(number)
                 number += 1
                 rows.append(
                     f"<div style='margin-top:4px'>{_swatch(colour, dashes)} "

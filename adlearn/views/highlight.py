@@ -12,8 +12,8 @@ from matplotlib.lines import Line2D
 
 from ..text import counted, textbook_number
 from .paths import JacobianShape, chain_rule_paths, count_paths, gradient_shares
-from .style import (EDGE_COLOUR, EDGE_COLOUR_FADED, FONT_SIZE, LANE, LINESTYLES, PALETTE,
-                    SHARE_COLOURS)
+from .style import (EDGE_COLOUR, EDGE_COLOUR_FADED, FONT_SIZE, LANE, PALETTE, SHARE_COLOURS,
+                    path_look)
 
 
 class Highlight:
@@ -62,8 +62,9 @@ class Highlight:
                 sharing = len(users[edge])  # paths on one edge run side by side, apart
                 lane = (users[edge].index(j) - (sharing - 1) / 2) * min(LANE, 0.6 / sharing)
                 routes.append(self._route(edge, lane))
-                colours.append(PALETTE[j % len(PALETTE)])
-                dashes.append(LINESTYLES[j % len(LINESTYLES)])
+                colour, dash = path_look(j)
+                colours.append(colour)
+                dashes.append(dash)
                 self.overlay_edges.append((j + 1, edge))
         self.overlay = LineCollection(routes, colors=colours, linestyles=dashes, linewidths=2.6,
                                       zorder=2, capstyle="butt")
@@ -78,8 +79,8 @@ class Highlight:
             handles.append(Line2D([], [], linestyle="none"))
             texts.append(f"Chain-rule paths from {self._called(start)} to {paths.output}:")
             for path in paths:
-                handles.append(Line2D([], [], color=PALETTE[j % len(PALETTE)], linewidth=2.6,
-                                      linestyle=LINESTYLES[j % len(LINESTYLES)]))
+                colour, dash = path_look(j)
+                handles.append(Line2D([], [], color=colour, linewidth=2.6, linestyle=dash))
                 texts.append(f"path {j + 1}: {path.formula(self.digits)}")
                 j += 1
             handles.append(Line2D([], [], linestyle="none"))

@@ -23,3 +23,9 @@ SHARE_COLOURS = ("#0072B2", "#D55E00")  # a positive share, a negative share (da
 NOT_FINAL = "#555555"  # a sweep's value not final yet: readable (WCAG AA) on every node fill
 FONT_SIZE, EDGE_FONT_SIZE = 9, 8
 LANE = 0.12  # the distance between highlighted paths that share an edge, in layout units
+
+
+def path_look(j):
+    """Path number j's (from 0) colour and line style, the same in the drawing's legend
+    and the explorer's table of paths."""
+    return PALETTE[j % len(PALETTE)], LINESTYLES[j % len(LINESTYLES)]
