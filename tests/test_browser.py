@@ -367,6 +367,8 @@ def test_a_slider_is_said_as_its_readout_shows_it_and_a_stale_headline_says_so(
                                ".getAttribute('aria-valuetext') === '2.15'", timeout=20_000)
         assert readouts.first.text_content().strip() == "2.15"
         assert handle.get_attribute("aria-valuenow") == "2.15"
+        explorer.locator(".adlearn-result").get_by_text("x1 = 2.15", exact=False).wait_for(
+            timeout=20_000)  # the kernel has recomputed at 2.15
         type_into(page, readouts.first, "-2")
         explorer.locator(".adlearn-message").get_by_text("Not defined here").wait_for(
             timeout=20_000)
