@@ -21,7 +21,8 @@ from hypothesis import strategies as st  # noqa: E402
 import adlearn as ad  # noqa: E402
 import adlearn.text  # noqa: E402
 from adlearn.views.words import save  # noqa: E402
-from adlearn.views.drawing import GraphDrawing, node_label  # noqa: E402
+from adlearn.views.drawing import GraphDrawing  # noqa: E402
+from adlearn.views.notation import node_label  # noqa: E402
 from adlearn.views.style import NODE_STYLE  # noqa: E402
 from adlearn.errors import ArgumentError, UnknownInputError  # noqa: E402
 from adlearn.views.network import to_networkx  # noqa: E402

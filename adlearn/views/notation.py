@@ -1,5 +1,6 @@
 """How the views write names and formulas: the trace's notations (text, HTML, LaTeX),
-a node's definition, and the local partials written out from the rule tables.
+a node's definition and its label in a drawing, and the local partials written out from
+the rule tables.
 
 ``Formula`` applies ``RULES[op].partials`` to formulas instead of numbers, so the trace
 prints the very formulas the engines compute with (∂v1/∂v-1 of ``ln v-1`` is
@@ -12,7 +13,8 @@ import re
 import unicodedata
 
 from ..core.rules import RULES, Operand
-from ..text import array_text, number_text, result_text
+from ..text import (array_text, number_text, result_text, shape_label, textbook_number,
+                    values_text)
 from .recording import is_tensor
 
 
@@ -275,3 +277,51 @@ def _structural_products(node, args, dots, bar):
 def _written(op, *args, **params):
     """A formula of a structural operation (or "product", written side by side)."""
     return Formula(op, args, params=params or None)
+
+
+# --- A drawn node's label ---------------------------------------------------------------
+
+
+def adjoint_name(name):
+    """The adjoint of a variable as the trace writes it: v̄1, x̄3."""
+    return TEXT.name(name, "bar")
+
+
+def node_label(node, ids, adjoints, digits=3):
+    """A node's label: its definition, its value and, if asked, its adjoint.
+
+    ``v1 = ln v-1`` over ``= 0.693`` over ``v̄1 = 1``; an input reads ``v-1 = x1``
+    (or just ``x1 = 2`` where its id is its name); a constant is its value.
+    On a Tensor see ``array_label``.
+    """
+    if is_tensor(node):
+        return array_label(node, ids, adjoints, digits)
+    if node.is_constant:
+        return textbook_number(node.value, digits)
+    name, defined = ids[node], definition(node, ids)
+    value = textbook_number(node.value, digits)
+    lines = [f"{name} = {defined}", f"= {value}"] if defined not in ("", name) else [
+        f"{name} = {value}"]
+    if adjoints:
+        lines.append(f"{adjoint_name(name)} = {textbook_number(node.grad, digits)}")
+    return "\n".join(lines)
+
+
+def array_label(node, ids, adjoints, digits=3):
+    """A Tensor node's label: its definition and shape, ``v1 = v-1 @ v0  (3)``, over its
+    entries ``= [0.5, 1, 2]`` and, if asked (and after backward()), its adjoint's, when
+    it has at most 6 entries (a larger array is shown by its shape alone). A constant is
+    shown as the trace shows it in a definition: ``2``, ``[1, 0]``, ``(1000) array``."""
+    if node.is_constant:
+        return constant_text(node.value)
+    values = values_text(node.value, digits)
+    name, defined = ids[node], definition(node, ids)
+    head = f"{name} = {defined}" if defined not in ("", name) else name
+    lines = [f"{head}  {shape_label(node.shape)}"]
+    if values is not None:
+        lines.append(f"= {values}")
+    if adjoints and node.grad is not None:
+        adjoint = values_text(node.grad, digits)
+        if adjoint is not None:
+            lines.append(f"{adjoint_name(name)} = {adjoint}")
+    return "\n".join(lines)
