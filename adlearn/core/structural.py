@@ -88,6 +88,12 @@ def broadcast_axes(shape, stretched):
                                        if n == 1 and stretched[extra + i] != 1)
 
 
+def summed_back(shape, stretched):
+    """How the VJP of broadcasting an array of ``shape`` to ``stretched`` is printed, as
+    (op, params): the sum over the broadcast axes (``sum_to``)."""
+    return "sum", {"axis": broadcast_axes(shape, stretched), "keepdims": False}
+
+
 def broadcast_to(x, shape):
     """x repeated along new or size-1 axes to ``shape``, for an array or a Tensor."""
     if isinstance(x, Operand):  # a Tensor, in a differentiable sweep
@@ -211,8 +217,7 @@ STRUCTURAL = {s.name: s for s in (
                lambda g, i, node, x: sum_to(g, node.inputs[0].shape),
                _linear(np.broadcast_to), "broadcast_to({0}, {shape})",
                r"\mathrm{{broadcast\_to}}({0}, {shape})",
-               _printed_linear(lambda node: ("sum", {"axis": broadcast_axes(
-                   node.inputs[0].shape, node.shape), "keepdims": False}))),
+               _printed_linear(lambda node: summed_back(node.inputs[0].shape, node.shape))),
 )}
 
 TRANSPOSED = ("{0}ᵀ", r"{{{0}}}^{{\top}}")  # a transpose that reverses the axes, as written

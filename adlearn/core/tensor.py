@@ -29,15 +29,16 @@ differentiated again, which is how ``ad.hessian`` and ``ad.hvp`` work.
 """
 
 import contextlib
-import numbers
 
 import numpy as np
 
+from ..errors import (ArgumentError, DomainError, EntryError, NotANumberError,
+                      OverflowDomainError, ShapeError)
+from ..text import shape_words
+from .array_checks import (axis_number, check_broadcast, entry_error, entry_text, first_entry,
+                           label, reduced_axes)
 from .engine import Node, topological_order
-from ..errors import (AdlearnError, ArgumentError, DomainError, EntryError,
-                     NotANumberError, OverflowDomainError, ShapeError)
-from ..text import number_text, shape_words
-from .rules import RULES, Operand, evaluate
+from .rules import RULES, Operand
 from .structural import STRUCTURAL, sum_to
 
 
@@ -79,9 +80,9 @@ class Tensor(Node, Operand):
                 out = rule.value(*values)
                 partials = rule.partials(out, *values)
         except FloatingPointError:
-            raise _entry_error(op, inputs) from None
+            raise entry_error(op, inputs) from None
         except ValueError:  # NumPy: operands could not be broadcast together, or else
-            _check_broadcast(rule, inputs)
+            check_broadcast(rule, inputs)
             raise
         return _node(op, inputs, out, partials=partials)
 
@@ -127,7 +128,7 @@ class Tensor(Node, Operand):
     def transpose(self, axes=None):
         """The axes in reverse order, or in the order ``axes`` gives."""
         axes = tuple(reversed(range(self.ndim))) if axes is None else tuple(axes)
-        if sorted(_axis(a, self.ndim) for a in axes) != list(range(self.ndim)):
+        if sorted(axis_number(a, self.ndim) for a in axes) != list(range(self.ndim)):
             raise ShapeError(f"axes {axes} are not an order of the {self.ndim} axes of "
                              f"{shape_words(self.shape)}")
         return _structural("transpose", (self,), axes=axes)
@@ -136,7 +137,7 @@ class Tensor(Node, Operand):
 
     def sum(self, axis=None, keepdims=False):
         """The sum over ``axis`` (an int, a tuple, or None for all entries)."""
-        return _structural("sum", (self,), axis=_axes(axis, self.shape), keepdims=keepdims)
+        return _structural("sum", (self,), axis=reduced_axes(axis, self.shape), keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
         """The mean over ``axis``: the sum divided by the number of entries summed."""
@@ -148,7 +149,7 @@ class Tensor(Node, Operand):
         equally between entries tied for the maximum."""
         if self.size == 0:
             raise ShapeError("the maximum of an empty Tensor is not defined")
-        return _structural("max", (self,), axis=_axes(axis, self.shape), keepdims=keepdims)
+        return _structural("max", (self,), axis=reduced_axes(axis, self.shape), keepdims=keepdims)
 
     def apply_structural(self, op, **params):
         """This Tensor through the structural operation op (of one input), as a new node:
@@ -199,8 +200,8 @@ def as_array(value, what="a Tensor"):
                               f"{type(first).__name__})")
     array = array.astype(np.float64, copy=False)
     if not np.isfinite(array).all():
-        entry = _first_entry(~np.isfinite(array))
-        raise DomainError(f"{what} must hold finite numbers, but entry {_entry_text(entry)} "
+        entry = first_entry(~np.isfinite(array))
+        raise DomainError(f"{what} must hold finite numbers, but entry {entry_text(entry)} "
                           f"is {array[entry]}")
     return array
 
@@ -290,7 +291,7 @@ def overflow_checked(output):
             yield
     except FloatingPointError:
         raise OverflowDomainError(
-            f"an adjoint in the sweep back from {_label(output)} is too large for a float "
+            f"an adjoint in the sweep back from {label(output)} is too large for a float "
             "(the largest float is about 1.8e308): a product of partials overflowed") from None
 
 
@@ -370,7 +371,7 @@ def log_softmax(x, axis=-1):
     log_softmax(x)), so exp never overflows and the sum is at least 1.
     """
     x = x if isinstance(x, Tensor) else constant(x)
-    return _structural("log_softmax", (x,), axis=_axis(axis, x.ndim))
+    return _structural("log_softmax", (x,), axis=axis_number(axis, x.ndim))
 
 
 def softmax(x, axis=-1):
@@ -396,72 +397,3 @@ def cross_entropy(logits, labels):
         raise ArgumentError(f"label {labels[row]} of row {row} is not a class: the logits "
                             f"have {classes} classes, 0 to {classes - 1}")
     return log_softmax(logits)[np.arange(batch), labels].sum() * (-1.0 / batch)
-
-
-# --- Words for error messages --------------------------------------------------------------
-
-
-def _label(node, brackets=False):
-    """A node in a message: its name, its number (a one-entry constant) or its shape."""
-    if node.name is not None:
-        return node.name
-    if node.is_constant and node.size == 1:
-        return number_text(node.value.item())
-    return f"({shape_words(node.shape)})" if brackets else shape_words(node.shape)
-
-
-def _check_broadcast(rule, inputs):
-    """Raise a ShapeError naming the shapes if the inputs' shapes do not broadcast."""
-    try:
-        np.broadcast_shapes(*(x.shape for x in inputs))
-    except ValueError:
-        shown = rule.text.format(*(f"({shape_words(x.shape)})" for x in inputs))
-        shapes = " and ".join(str(x.shape) for x in inputs)
-        raise ShapeError(f"cannot compute {shown}: the shapes {shapes} do not broadcast (lined "
-                         "up from the right, each pair of sizes must be equal or one of them "
-                         "1)") from None
-
-
-def _entry_error(op, inputs):
-    """The scalar engine's error at the first entry where op's value or a local partial
-    is not a finite number (the log of a negative entry, an overflow), with the entry."""
-    values = [x.value for x in inputs]
-    with np.errstate(all="ignore"):
-        out = RULES[op].value(*values)
-        results = [out, *RULES[op].partials(out, *values)]
-    shape = np.shape(out)
-    entry = _first_entry(np.logical_or.reduce([~np.isfinite(np.broadcast_to(r, shape))
-                                               for r in results]))
-    numbers_there = [float(np.broadcast_to(v, shape)[entry]) for v in values]
-    where = RULES[op].text.format(*(_label(x, brackets=True) for x in inputs))
-    named = ", ".join(f"{x.name}: {shape_words(x.shape)}" for x in inputs if x.name)
-    at = f"\n  at: entry {_entry_text(entry)} of {where}" + (f" ({named})" if named else "")
-    try:
-        evaluate(op, numbers_there)  # the error the scalar engine raises for this entry
-    except AdlearnError as exc:
-        return type(exc)(f"{exc}{at}")
-    return DomainError(f"{where} is not a finite number{at}")  # NumPy and math disagreed
-
-
-def _first_entry(mask):
-    return tuple(int(i) for i in np.argwhere(mask)[0])
-
-
-def _entry_text(entry):
-    return f"[{', '.join(map(str, entry))}]"
-
-
-def _axis(a, ndim):
-    """Axis a of an array of ndim axes, counted from 0 (a negative a counts from the end)."""
-    if not isinstance(a, numbers.Integral) or not -ndim <= a < ndim:
-        raise ShapeError(f"axis {a!r} is not an axis of an array with {ndim} axes "
-                         f"(0 to {ndim - 1}, or -1 for the last)")
-    return int(a) % ndim
-
-
-def _axes(axis, shape):
-    """The axes to reduce over, as a sorted tuple, or None for all of them."""
-    if axis is None:
-        return None
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    return tuple(sorted({_axis(a, len(shape)) for a in axes}))

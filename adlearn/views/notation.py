@@ -254,11 +254,11 @@ def edge_products(node, out, args, dots, bar):
             products.append((None, None))
             continue
         back = bar * partial
-        if is_tensor(node) and x.shape != node.shape:
-            from ..core.structural import broadcast_axes
+        if is_tensor(node) and x.shape != node.shape:  # broadcast: its VJP sums back
+            from ..core.structural import summed_back
 
-            axes = broadcast_axes(x.shape, node.shape)
-            back = Formula("sum", (back,), params={"axis": axes, "keepdims": False})
+            op, params = summed_back(x.shape, node.shape)
+            back = Formula(op, (back,), params=params)
         products.append((dot * partial, back))
     return products
 
