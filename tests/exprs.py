@@ -102,7 +102,7 @@ class Expr:
 
     @property
     def text(self):
-        """The expression as Python text over x1, x2, x3 (which ``adlearn.parse`` reads)."""
+        """The expression as Python text over x1, x2, x3 (which ``adlearn.core.parse`` reads)."""
         names = [f"x{i + 1}" for i in range(self.n_inputs)]
         return self.evaluate(names, {op: _text(op) for op in OPS})
 

@@ -349,3 +349,36 @@ def test_an_array_inputs_sliders_are_named_by_entry(browser, jupyterlab, screens
         explorer.screenshot(path=screenshots / "explorer_arrays.png")
     finally:
         page.close()
+
+
+def test_a_slider_is_said_as_its_readout_shows_it_and_a_stale_headline_says_so(
+        browser, jupyterlab, screenshots):
+    """The handle's aria-valuenow is the readout's value, not rounded further (it said 2.2
+    while the readout said 2.15); every readout has the same decimals; after an error the
+    headline says it shows the last point where f is defined."""
+    page = browser.new_page(viewport={"width": 1600, "height": 1500})
+    try:
+        open_and_run(page, jupyterlab, "explore.ipynb", workspace="values")
+        explorer = page.locator(".adlearn-explorer")
+        explorer.wait_for(timeout=60_000)
+        handle = explorer.locator(".noUi-handle[aria-label='x1']")
+        handle.wait_for(timeout=20_000)
+        readouts = explorer.locator(".widget-slider .widget-readout")
+        assert [readouts.nth(i).text_content().strip() for i in range(2)] == ["2.00", "5.00"]
+        handle.focus()
+        for _ in range(3):  # 2.15: the readout and what a screen reader hears agree
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function("document.querySelector(\".noUi-handle[aria-label='x1']\")"
+                               ".getAttribute('aria-valuetext') === '2.15'", timeout=20_000)
+        assert readouts.first.text_content().strip() == "2.15"
+        assert handle.get_attribute("aria-valuenow") == "2.15"
+        explorer.locator(".adlearn-result").get_by_text("x1 = 2.15", exact=False).wait_for(
+            timeout=20_000)  # the kernel has recomputed at 2.15
+        type_into(page, readouts.first, "-2")
+        explorer.locator(".adlearn-message").get_by_text("Not defined here").wait_for(
+            timeout=20_000)
+        headline = explorer.locator(".adlearn-result").text_content()
+        assert "Not the sliders' point" in headline and "x1 = 2.15" in headline
+        explorer.screenshot(path=screenshots / "explorer_stale_headline.png")
+    finally:
+        page.close()

@@ -1,4 +1,4 @@
-"""The drawing (adlearn.drawing): the artists of the figure, not its pixels.
+"""The drawing (adlearn.views.drawing): the artists of the figure, not its pixels.
 
 Each test reads what the figure holds (which edge carries which colour and line style,
 the label and legend texts, where the boxes are) against hand-computed textbook values.
@@ -16,9 +16,10 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 
 import adlearn as ad  # noqa: E402
-from adlearn.drawing import (  # noqa: E402
-    EDGE_COLOUR, EDGE_COLOUR_FADED, LINESTYLES, NODE_STYLE, PALETTE, SHARE_COLOURS,
-    GraphDrawing, layered_layout)
+from adlearn.views.drawing import GraphDrawing  # noqa: E402
+from adlearn.views.layout import layered_layout  # noqa: E402
+from adlearn.views.style import (  # noqa: E402
+    EDGE_COLOUR, EDGE_COLOUR_FADED, LINESTYLES, NODE_STYLE, PALETTE, SHARE_COLOURS)
 from adlearn.errors import ArgumentError, UnknownInputError  # noqa: E402
 
 
@@ -60,7 +61,7 @@ def test_draw_returns_the_axes_and_the_drawing_behind_it():
 
 
 def test_importing_the_drawing_module_keeps_ad_draw_a_function():
-    code = ("import adlearn as ad; import adlearn.drawing; "
+    code = ("import adlearn as ad; import adlearn.views.drawing; "
             "assert callable(ad.draw) and ad.draw.__name__ == 'draw'")
     subprocess.run([sys.executable, "-c", code], check=True)
 

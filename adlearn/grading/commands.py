@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from ..errors import GradingError
-from ..trace import counted
+from ..text import counted
 from .course import default_root
 from .limits import Limits
 

@@ -24,7 +24,7 @@ from functools import cached_property
 from pathlib import Path
 
 from ..errors import GradingError
-from ..trace import counted
+from ..text import counted
 from . import course
 from .batch import (DIED, ERROR, INVALID, MANUAL, MISSING, STATUSES, TIMEOUT, csv_header,
                     record_path)

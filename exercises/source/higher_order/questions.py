@@ -5,7 +5,6 @@ import math
 
 import adlearn as ad
 from adlearn.grading.questions import Exercise, Question, Wrong
-from adlearn.parse import parse
 
 
 def second_derivative(f, x):
@@ -21,10 +20,10 @@ def hessian_vector_product(f, x, v):
 
 
 # The functions a case passes, as expression text: the kernel parses them safely.
-CUBE, WAVE, EXP = map(parse, ("x**3 - 2*x", "sin(3*x) + x*x", "exp(2*x)"))
-QUARTIC, LOGS = parse("x**4 - 3*x**2 + x"), parse("log(x) * x")
-BOWL, SURVEY = parse("x1**2 * x2 + sin(x1)"), parse("log(x1) + x1*x2 - sin(x2)")
-SADDLE = parse("x1*x1 - 3*x1*x2 + exp(x2)")
+CUBE, WAVE, EXP = map(ad.parse, ("x**3 - 2*x", "sin(3*x) + x*x", "exp(2*x)"))
+QUARTIC, LOGS = ad.parse("x**4 - 3*x**2 + x"), ad.parse("log(x) * x")
+BOWL, SURVEY = ad.parse("x1**2 * x2 + sin(x1)"), ad.parse("log(x1) + x1*x2 - sin(x2)")
+SADDLE = ad.parse("x1*x1 - 3*x1*x2 + exp(x2)")
 
 
 def _random_second(rng):

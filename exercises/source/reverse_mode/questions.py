@@ -6,8 +6,9 @@ name). The checks build their graphs from ``adlearn.Var``, which has the same at
 so a learner's code written for ``Node`` runs on them unchanged.
 """
 
-from adlearn.functions import cos, exp, log, sin, tanh
-from adlearn.engine import Var, formula, topological_order as library_order
+from adlearn import Var, cos, exp, log, sin, tanh
+from adlearn import topological_order as library_order
+from adlearn.core.engine import formula
 from adlearn.grading.questions import Exercise, Question, Wrong
 
 

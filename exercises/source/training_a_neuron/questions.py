@@ -9,9 +9,7 @@ floats (``math.exp`` instead of ``ad.sigmoid``) is caught with its own hint.
 import math
 import random
 
-from adlearn.engine import Var
-from adlearn.functions import sigmoid
-from adlearn.transforms import value_and_grad
+from adlearn import Var, sigmoid, value_and_grad
 from adlearn.grading.questions import Exercise, Question, Wrong
 
 

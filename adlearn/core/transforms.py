@@ -17,8 +17,9 @@ import inspect
 import numbers
 
 from .engine import Var, differentiable_adjoints, reverse_sweep
-from .errors import ArgumentError, CallError, NotANumberError
+from ..errors import ArgumentError, CallError, NotANumberError
 from .forward import Dual, new_tag, primal_of, tangent_of
+from ..text import shape_words
 from .rules import as_real
 
 
@@ -166,7 +167,7 @@ def _parameter_names(f, count):
     return [params[i] if i < len(params) else f"x{i + 1}" for i in range(count)]
 
 
-# --- Arrays: the same transforms on Tensors (adlearn.tensor, imported when first used) ---
+# --- Arrays: the same transforms on Tensors (adlearn.core.tensor, imported when first used) ---
 # value_and_grad, grad and jvp above take arrays too: an array argument (a NumPy array, a
 # list, a Tensor) sends the call here, its gradient or tangent an array of its shape.
 
@@ -291,7 +292,7 @@ def _value_and_grads_of_arrays(f, args, kwargs, wrt, names):
     y = _tensor_output(f(*xs, **kwargs))
     if y.size != 1:
         raise tensor.ShapeError(f"grad needs f to return one number, but f returned "
-                                f"{tensor.describe(y.shape)}: use ad.jacobian or ad.vjp")
+                                f"{shape_words(y.shape)}: use ad.jacobian or ad.vjp")
     adjoints = tensor.gradients(y, [xs[i] for i in wrt])
     grads = tuple(g if _is_array(args[i]) else g.item() for i, g in zip(wrt, adjoints))
     return y.value.item(), grads

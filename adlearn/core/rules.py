@@ -8,7 +8,7 @@ the trace and the drawings all read this table, so a derivative is written once,
 The rules are written with Python operators and the dispatching functions below, so
 the same formula works on floats, on dual numbers (nested forward mode computes a
 partial such as ``cos(x)`` with a ``Dual`` x) and on NumPy arrays entry by entry (the
-array layer, ``adlearn.tensor``, applies the table to whole arrays).
+array layer, ``adlearn.core.tensor``, applies the table to whole arrays).
 """
 
 import math
@@ -16,8 +16,9 @@ import numbers
 from dataclasses import dataclass
 from typing import Callable
 
-from .errors import (DomainError, LeavesADError, NotANumberError, OverflowDomainError,
-                     TruthValueError, ZeroDivisionDomainError)
+from ..text import long_number, number_text, result_text
+from ..errors import (DomainError, LeavesADError, NotANumberError, OverflowDomainError,
+                      TruthValueError, ZeroDivisionDomainError)
 
 
 class Operand:
@@ -130,7 +131,7 @@ def as_real(x, what="value"):
             x = float(x)
         except OverflowError:  # an int such as 10**400
             raise OverflowDomainError(f"{what} is too large for a float (the largest float is "
-                                      f"about 1.8e308), but got {_short(x)}") from None
+                                      f"about 1.8e308), but got {long_number(x)}") from None
     else:
         kind = "complex number" if isinstance(x, complex) else type(x).__name__
         raise NotANumberError(f"{what} must be a real number, but got {x!r} (a {kind})")
@@ -139,15 +140,9 @@ def as_real(x, what="value"):
     return x
 
 
-def _short(number):
-    """A number's text, its middle cut if it is long (10**400 has 401 digits)."""
-    text = str(number)
-    return text if len(text) <= 30 else f"{text[:12]}…{text[-6:]} ({len(text)} digits)"
-
-
 def _elementary(name, real_fn):
     """A function that uses real_fn on numbers, the rule ``name`` on operands, and
-    NumPy's function of the same name on arrays (entry by entry, for ``adlearn.tensor``)."""
+    NumPy's function of the same name on arrays (entry by entry, for ``adlearn.core.tensor``)."""
 
     def function(x):
         if isinstance(x, Operand):
@@ -343,14 +338,3 @@ def primal_number(x):
     while isinstance(x, Operand):
         x = x.value
     return x
-
-
-def number_text(v):
-    """A number as a learner writes it in a formula: 2 rather than 2.0, (-1.5) in parentheses."""
-    text = str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else f"{v:.6g}"
-    return f"({text})" if v < 0 else text
-
-
-def result_text(v):
-    """A number standing alone after "=": as in a formula, without brackets."""
-    return number_text(v) if v >= 0 else f"-{number_text(-v)}"
