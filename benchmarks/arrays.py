@@ -11,13 +11,17 @@ of every parameter, all in float64 on one thread. The engines:
     jax        JAX, eager (jax.value_and_grad, not compiled: each operation dispatched)
     jax.jit    JAX, the whole step compiled once by jax.jit (XLA)
 
-Each measurement runs in a fresh process, which takes one warm-up step (jax.jit
-compiles there), then times blocks of steps and keeps its fastest block (the one least
-disturbed by other work on the machine). The engines take turns, process after process,
-in an order that rotates each round. A time is the median over the rounds of each
-process's best block, with the lowest and highest beside it; a ratio is adlearn's time
-over the peer's in the same round, its median and range over the rounds. Every engine
-must report the same loss at the first step and after the last: the script stops if not.
+Each measurement runs in a fresh process, held to one CPU core, which takes one warm-up
+step (jax.jit compiles there), then times blocks of steps and keeps its fastest block
+(the one least disturbed by other work on the machine). A block's time is the CPU time
+the process spent in it (every thread's, on that one core), not the wall clock: on a
+shared machine the wall clock also counts the time other programs held the core. The
+best block's wall-clock time is printed beside it; on a quiet machine the two agree.
+The engines take turns, process after process, in an order that rotates each round. A
+time is the median over the rounds of each process's best block, with the lowest and
+highest beside it; a ratio is adlearn's time over the peer's in the same round, its
+median and range over the rounds. Every engine must report the same loss at the first
+step and after the last: the script stops if not.
 
 Peak memory: the process's resident memory (Linux's VmHWM, which sees every allocator,
 PyTorch's and XLA's included, where tracemalloc sees only Python's) at the end of the
@@ -200,19 +204,21 @@ def reset_peak():
         return resident_kib("VmHWM")
 
 
-def child(engine, hidden, steps, blocks):
-    """Time one engine in this process; print its figures as JSON."""
+def child(engine, hidden, steps, blocks, core):
+    """Time one engine in this process, on one core; print its figures as JSON."""
+    os.sched_setaffinity(0, {core})  # every thread of every engine on this one core
     x, labels, start = data(hidden)
     step = STEPS[engine](x, labels, start)  # the imports happen here
     baseline = reset_peak()
     first_loss = step()  # also the warm-up (and jax.jit's compilation)
-    times = []
+    times, walls = [], []
     for _ in range(blocks):
-        begin = time.perf_counter()
+        begin, wall = time.process_time(), time.perf_counter()
         for _ in range(steps):
             last_loss = step()
-        times.append((time.perf_counter() - begin) / steps)
-    print(json.dumps({"per_step": min(times), "first_loss": first_loss,
+        times.append((time.process_time() - begin) / steps)
+        walls.append((time.perf_counter() - wall) / steps)
+    print(json.dumps({"per_step": min(times), "wall": min(walls), "first_loss": first_loss,
                       "last_loss": last_loss,
                       "peak_kib": resident_kib("VmHWM") - baseline}))
 
@@ -220,10 +226,12 @@ def child(engine, hidden, steps, blocks):
 # --- In the parent: fresh processes in turn, then the table -------------------------------
 
 
-def run(engine, hidden, steps, blocks):
+def run(engine, hidden, steps, blocks, core=None):
     env = dict(os.environ, **ONE_THREAD)
+    core = min(os.sched_getaffinity(0)) if core is None else core
     done = subprocess.run([sys.executable, __file__, "--child", engine, str(hidden),
-                           str(steps), str(blocks)], capture_output=True, text=True, env=env)
+                           str(steps), str(blocks), str(core)],
+                          capture_output=True, text=True, env=env)
     if done.returncode != 0:
         sys.exit(f"{engine} failed:\n{done.stderr}")
     return json.loads(done.stdout.splitlines()[-1])
@@ -271,12 +279,13 @@ def verdict(values, target):
 
 def report_net(hidden, results):
     print(f"\n{INPUTS}-{hidden}-{CLASSES} tanh MLP, batch {BATCH}")
-    print(f"  {'engine':9s} {'µs per step':>20s} {'adlearn / engine':>22s} "
-          f"{'peak memory, MiB':>22s}")
+    print(f"  {'engine':9s} {'CPU µs per step':>20s} {'adlearn / engine':>18s} "
+          f"{'peak memory, MiB':>20s} {'wall-clock µs':>20s}")
     for engine, runs in results.items():
         against = "" if engine == "adlearn" else spread(ratios(results, engine), digits=2)
         print(f"  {engine:9s} {spread([r['per_step'] for r in runs], 1e6):>20s} "
-              f"{against:>22s} {spread([r['peak_kib'] for r in runs], 1 / 1024, 1):>22s}")
+              f"{against:>18s} {spread([r['peak_kib'] for r in runs], 1 / 1024, 1):>20s} "
+              f"{spread([r['wall'] for r in runs], 1e6):>20s}")
     loss, gap = check_losses(results)
     print(f"  every engine's loss: {loss!r} at the first step, within {gap:.0e} "
           f"(relative) of adlearn's at the first and the last")
@@ -331,8 +340,8 @@ def load():
 
 def main():
     if sys.argv[1:2] == ["--child"]:
-        engine, hidden, steps, blocks = sys.argv[2], *map(int, sys.argv[3:6])
-        return child(engine, hidden, steps, blocks)
+        engine, hidden, steps, blocks, core = sys.argv[2], *map(int, sys.argv[3:7])
+        return child(engine, hidden, steps, blocks, core)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7, help="fresh processes per engine")
     parser.add_argument("--steps", type=int, default=20, help="steps timed per block")
@@ -344,17 +353,20 @@ def main():
     args = parser.parse_args()
     engines = ["adlearn"] + [e for e in args.engines if e != "adlearn"]
     print(f"one training step (forward, backward, update), batch {BATCH}, float64, one "
-          f"thread; each engine in a fresh process, {args.rounds} rounds taking turns, "
-          f"each process's best block of {args.steps} steps out of {args.blocks}")
+          f"thread on one core; each engine in a fresh process, {args.rounds} rounds taking "
+          f"turns, each process's best block of {args.steps} steps out of {args.blocks} "
+          "(CPU time)")
     print(f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
           f"{machine()}; {versions(engines)}")
     print(f"at the start: {load()}")
     for hidden in args.nets:
         results = {e: [] for e in engines}
+        cores = sorted(os.sched_getaffinity(0))
         for round_ in range(args.rounds):
             shift = round_ % len(engines)  # rotate who goes first
+            core = cores[round_ % len(cores)]  # a round's engines share one core
             for engine in engines[shift:] + engines[:shift]:
-                results[engine].append(run(engine, hidden, args.steps, args.blocks))
+                results[engine].append(run(engine, hidden, args.steps, args.blocks, core))
         report_net(hidden, results)
         print(f"  ({load()})")
 
