@@ -41,11 +41,12 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
+
+from engine import machine  # benchmarks/engine.py: the machine and its load
 
 BATCH, INPUTS, CLASSES, RATE = 64, 64, 10, 0.1
 NETS = (32, 256)  # hidden widths: 64-32-10 and 64-256-10
@@ -304,26 +305,12 @@ def report_net(hidden, results):
               f"{verdict(memory, 1.25)}")
 
 
-def machine():
-    """The CPU's name, and the versions that decide the figures."""
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    import numpy
-
-    return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
-            f"NumPy {numpy.__version__}")
-
-
 def versions(engines):
+    """NumPy's version and each peer's, the versions that decide the figures."""
     names = {"torch": "torch", "autograd": "autograd", "mygrad": "mygrad", "jax": "jax"}
     from importlib.metadata import PackageNotFoundError, version
 
-    found = []
+    found = ["numpy " + version("numpy")]
     for engine in engines:
         name = names.get(engine)
         if name:
@@ -358,7 +345,6 @@ def main():
           "(CPU time)")
     print(f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
           f"{machine()}; {versions(engines)}")
-    print(f"at the start: {load()}")
     for hidden in args.nets:
         results = {e: [] for e in engines}
         cores = sorted(os.sched_getaffinity(0))

@@ -19,8 +19,7 @@ def training_step(params, x, labels, rate=0.1):
     """One step of gradient descent; returns the loss (its graph still alive)."""
     W1, b1, W2, b2 = params
     loss = ad.cross_entropy(ad.tanh(x @ W1 + b1) @ W2 + b2, labels)
-    for p in params:
-        p.grad = None
+    loss.zero_grad()  # the last step's grads go: every node's grad is None
     loss.backward()
     for p in params:
         p.value = p.value - rate * p.grad
