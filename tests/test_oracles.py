@@ -6,11 +6,9 @@ relative error below 1e-9. Reverse mode, forward mode (``Dual``, one ``jvp`` per
 and central differences (``numeric_grad``) must agree with each other.
 """
 
-import signal
-
 import sympy as sp
-from exprs import OPS, Expr, expressions
-from hypothesis import HealthCheck, example, given, reject, settings
+from exprs import OPS, Expr, exact_point, expressions, oracle_time
+from hypothesis import HealthCheck, example, given, settings
 
 import adlearn as ad
 
@@ -26,32 +24,16 @@ def reverse(expr):
     return y.value, [x.grad for x in xs]
 
 
-ORACLE_SECONDS = 20  # SymPy on a rare expression can take many minutes (seen once in a run)
-
-
 def exact(expr):
-    """The value and gradient by SymPy; an expression SymPy cannot evaluate within
-    ORACLE_SECONDS is set aside (the oracle has no answer), never counted as a pass."""
-    def too_slow(signum, frame):
-        raise TimeoutError
-
-    previous = signal.signal(signal.SIGALRM, too_slow)
-    signal.alarm(ORACLE_SECONDS)
-    try:
+    """The value and gradient by SymPy, within the oracle's time."""
+    with oracle_time():
         return _exact(expr)
-    except TimeoutError:
-        reject()
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _exact(expr):
     symbols = sp.symbols(f"x1:{expr.n_inputs + 1}", real=True)
     f = expr.sympy(*symbols)
-    # the point as 50-digit floats (each float's exact binary value): an exact rational
-    # raised to a large power can take SymPy minutes
-    at = {s: sp.Float(v, 50) for s, v in zip(symbols, expr.point)}
+    at = exact_point(symbols, expr.point)
     value = float(sp.sympify(f).evalf(30, subs=at))
     gradient = [float(_decide_steps(sp.diff(f, s).subs(at)).evalf(30)) for s in symbols]
     return value, gradient
