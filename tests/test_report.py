@@ -43,7 +43,7 @@ def test_every_question_points_to_a_tutorial_section_that_exists(name):
 
 from adlearn.cli import main  # noqa: E402
 from adlearn.errors import GradingError  # noqa: E402
-from adlearn.grading import batch, report  # noqa: E402
+from adlearn.grading import report  # noqa: E402
 from adlearn.grading.questions import Question  # noqa: E402
 
 HEADER = ("submission,total,possible,central,central status,central mistake,step,"

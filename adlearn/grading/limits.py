@@ -7,10 +7,15 @@ from dataclasses import dataclass
 class Limits:
     """Seconds a cell may run before it is interrupted, the kernel's memory in MB (a
     larger allocation raises MemoryError), its CPU seconds (beyond them it is killed),
-    the processes and threads its sandbox may run, and the largest file it may write, in MB."""
+    the processes and threads its sandbox may run, the largest file it may write and all
+    it may write (its private folder and /tmp together), in MB, and the wall-clock
+    seconds the whole submission may take (0: derived from the exercise's notebook, see
+    workers.budget)."""
 
     timeout: float = 30
     memory_mb: int = 2048
     cpu_seconds: int = 300
     processes: int = 64
     file_mb: int = 64
+    disk_mb: int = 256
+    budget: float = 0
