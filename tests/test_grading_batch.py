@@ -108,6 +108,32 @@ seen += [p for p in glob.glob("/tmp/adlearn-*") + glob.glob("/tmp/adlearn-*/*")
 """
 
 
+GRADERS_ENVIRONMENT = sorted({"ADLEARN_GRADER_SECRET", *os.environ} - {
+    "HOME", "PATH", "LANG", "MPLBACKEND", "PYTHONNOUSERSITE", "TERM", "PAGER", "GIT_PAGER",
+    "CLICOLOR", "PWD"})  # the kernel's own: the sandbox's and IPython's
+LIAR = """class Liar(float):
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def __repr__(self): return "0.5403023058681398"
+    def __float__(self): return 0.0
+"""
+REACHES = f"""import os, socket
+reached = []
+for host in ("1.1.1.1", "8.8.8.8"):
+    try:
+        socket.create_connection((host, 53), timeout=2).close()
+        reached.append(host)
+    except OSError:
+        pass
+try:
+    open("/etc/shadow").read()
+    reached.append("/etc/shadow")
+except OSError:
+    pass
+reached += [k for k in os.environ if k in {GRADERS_ENVIRONMENT!r}]
+"""
+
+
 def table_of_public_cases():
     """A central_difference that returns the right values on the public cases only."""
     q = EXERCISE.question("central")
@@ -186,6 +212,18 @@ def submissions(folder=""):
                                      "    try:\n        open(p, 'w').write('gone')\n"
                                      "    except OSError:\n        pass"),
         "hard_coded": answered(source(), central=table_of_public_cases()),
+        "lying_values": answered(source(), central=LIAR + "def central_difference(f, x, h):\n"
+                                 "    return Liar(0.0)", step="h_best = float('nan')",
+                                 order="import numpy as np\nclass Agrees(np.ndarray):\n"
+                                       "    def __eq__(self, other): return True\n"
+                                       "error_factor = np.array(5.0).view(Agrees)"),
+        "huge_list": answered(source(), central="def central_difference(f, x, h):\n"
+                                                "    return list(range(10**6))"),
+        "forged_probe": hostile("import json, adlearn.grading.probe as p\n"
+                                "p.run = lambda namespace, text: json.dumps({'callable': True, "
+                                "'outcomes': [{'value': 1.0}] * len(json.loads(text)['cases'])})",
+                                **_blank_answers()),
+        "reaches_out": hostile(REACHES, step="h_best = 1e-5 if not reached else 0.0"),
         "no_manual_cell": without_grading_cells(source(), ["roundoff"]),
         "bad_metadata": _bad_metadata(source()),
     }
@@ -228,10 +266,17 @@ def graded(tmp_path_factory):
     (folder / "link.ipynb").symlink_to(folder / "solution.ipynb")
     notebooks.write(notebooks.read(course.student_path("exercises", "forward_mode")),
                     folder / "other_exercise.ipynb")
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    notebooks.write(source(), elsewhere / "outside.ipynb")
+    (folder / "linked_folder").symlink_to(elsewhere)  # not followed
     said = []
     exercise, template, root = find_template(NAME)
-    grades = batch.grade(exercise, template, root, [folder], jobs=2, limits=LIMITS,
-                         say=said.append)
+    os.environ["ADLEARN_GRADER_SECRET"] = "the kernels' environment is empty"
+    try:
+        grades = batch.grade(exercise, template, root, [folder], jobs=2, limits=LIMITS,
+                             say=said.append)
+    finally:
+        del os.environ["ADLEARN_GRADER_SECRET"]
     by_name = {os.path.basename(g.submission).removesuffix(".ipynb"): g for g in grades}
     by_name["said"] = said
     by_name["folder"] = folder
@@ -370,6 +415,18 @@ def test_forged_lines_on_any_stream_earn_nothing(graded):
 def test_the_kernel_sees_no_course_folder_no_grader_and_no_other_submission(graded):
     """Its answers say what it found: nothing of the host, a handful of processes."""
     assert statuses(graded["sees_nothing"]) == dict.fromkeys(QUESTIONS, "passed")
+
+
+def test_lying_values_a_huge_list_and_a_forged_probe_earn_nothing(graded):
+    """A float that says it equals anything, NaN, an array that equals anything, a
+    million-item list, a probe replaced in the kernel: judged as data, outside."""
+    assert statuses(graded["lying_values"]) == dict.fromkeys(QUESTIONS, "failed")
+    assert graded["huge_list"].marks["central"].status == "failed"
+    assert graded["forged_probe"].total == 0
+
+
+def test_the_kernel_reaches_no_network_no_secret_and_has_an_empty_environment(graded):
+    assert statuses(graded["reaches_out"])["step"] == "passed"
 
 
 def test_killing_every_process_it_sees_leaves_the_grader_and_nothing_outlives_it(graded):
@@ -652,9 +709,10 @@ def test_a_grader_killed_midway_resumes_losing_nothing_and_grading_only_the_rest
 
 
 def test_a_two_worker_local_cluster_writes_the_same_csv_as_the_local_run(tmp_path):
-    """--scheduler local:2 runs the same grade_submission as tasks: the same CSV."""
+    """--scheduler local:2 runs the same grade_submission as tasks: the same CSV, under
+    the same attacks."""
     subs = submissions()
-    for name in ("solution", "blank", "wrong1"):
+    for name in ("solution", "blank", "wrong1", "kills_and_stays", "forged_lines", "fork_bomb"):
         notebooks.write(subs[name], tmp_path / "in" / f"{name}.ipynb")
     csvs = []
     for how in (["-j", "2"], ["--scheduler", "local:2"]):

@@ -305,3 +305,25 @@ def test_a_crash_in_the_judge_is_the_graders_error_and_resume_grades_it_again(
     rows = {Path(r["submission"]).name: r for r in csv.DictReader(out.open())}
     assert [rows[n]["derivative status"] for n in ("a.ipynb", "b.ipynb")] == [
         "passed", "not answered"]
+
+
+# --- defended before, kept as tests -----------------------------------------------------
+
+
+def test_a_flood_of_output_larger_than_the_workers_memory_leaves_it_grading(tmp_path, temp):
+    """1.2 GB of stdout against a worker limited to 1 GB: the flooding notebook's
+    questions are its errors, and the same worker grades the next notebook."""
+    flood = with_cells_after(source(), "central", [
+        "import sys\nblock = 'x' * 2**20\nfor _ in range(1200):\n    sys.stdout.write(block)\n"
+        "    sys.stdout.flush()"])
+    started = []
+    original = workers.Worker.__init__
+    workers.Worker.__init__ = lambda self, setup: started.append(1) or original(self, setup)
+    try:
+        grades, _ = graded_with(tmp_path, {"flood": flood, "next": source()},
+                                replace(LIMITS, timeout=120), jobs=1)
+    finally:
+        workers.Worker.__init__ = original
+    assert statuses(grades["flood"]) == {"central": "passed", "step": "error", "order": "error"}
+    assert "output was too large" in grades["flood"].marks["step"].detail
+    assert grades["next"].total == FULL and len(started) == 1

@@ -171,3 +171,29 @@ def test_the_report_in_a_browser(browser, tmp_path):  # noqa: F811
         assert axe_violations(page, "main") == []
     finally:
         page.close()
+
+
+from adlearn.grading.marks import REVIEW, STATUSES  # noqa: E402
+
+
+@pytest.mark.parametrize("status", REVIEW)
+def test_every_status_to_review_is_listed_to_read_by_hand(tmp_path, status):
+    """The grader's failures, a result hidden from the grader ("no result", once a
+    "failed" with a hint about Jupyter's display), a notebook out of its time budget or
+    without its metadata: each is listed with its detail, and counted as not judged."""
+    line = f"g.ipynb,7,7,3,passed,,2,passed,,0,{status},,,manual"
+    path = write_class(tmp_path, [CLASS[0], line])
+    with open(tmp_path / "grades.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"submission": "g.ipynb", "sha256": "", "marks": {
+            "order": {"status": status, "detail": "<script>alert(1)</script> why"}}}) + "\n")
+    summary = report.Summary(*report.read_grades(path, "exercises"))
+    assert summary.to_read == [("g.ipynb", [f"order: {status} (<script>alert(1)</script> why)"])]
+    order = next(s for s in summary.questions if s.question.id == "order")
+    assert report.outcome_counts(order)[4] == 1  # not judged
+    page = report.page(summary)
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; why" in page
+    assert STATUSES[status].review
+
+
+def test_only_the_statuses_to_review_are_listed():
+    assert set(REVIEW) == set(STATUSES) - {"passed", "failed", "not answered", "manual"}

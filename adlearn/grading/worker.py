@@ -337,6 +337,9 @@ def _run(nb, questions, kernel, say, deadline):
     except _KernelStuck:
         why = Mark(TIMEOUT, 0.0, "an earlier cell ran too long and ignored the interrupt, so "
                                  "this question was not checked")
+    except MemoryError:  # what the kernel sent: the worker's own needs are small
+        why = Mark(ERROR, 0.0, "the notebook's output was too large to collect, so this "
+                               "question was not checked")
     except Exception as exc:  # a kernel that did not start, a crash in the judge
         why = Mark(GRADER_ERROR, 0.0, f"the grader could not run the notebook: "
                                       f"{type(exc).__name__}: {exc}")
