@@ -23,7 +23,6 @@ the two classes' order; the figures are the median with the lowest and highest.
 """
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time

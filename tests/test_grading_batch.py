@@ -460,7 +460,7 @@ def test_hard_coding_the_public_cases_passes_check_and_fails_the_grade(graded):
 
 
 def test_restoring_puts_a_missing_cell_after_the_cell_before_it():
-    from adlearn.grading.worker import restore_locked_cells
+    from adlearn.grading.ordering import restore_locked_cells
 
     template = blank()
     nb = without_grading_cells(source())
@@ -561,18 +561,20 @@ def test_a_killed_worker_keeps_the_points_earned_before_it(tmp_path, temp):
     assert alive_markers() == []  # and its sandboxes
 
 
-def _is_my_worker(pid):
+def _is_my_worker(pid, parent=None):
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         cmdline = Path(f"/proc/{pid}/cmdline").read_text()
     except OSError:
         return False
-    return (int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid()
+    return (int(stat.rsplit(")", 1)[1].split()[1]) == (parent or os.getpid())
             and "adlearn.grading.worker" in cmdline)
 
 
-def my_workers():
-    return [pid for pid in filter(str.isdigit, os.listdir("/proc")) if _is_my_worker(pid)]
+def my_workers(parent=None):
+    """The grading workers of this process (or of the process parent)."""
+    return [pid for pid in filter(str.isdigit, os.listdir("/proc"))
+            if _is_my_worker(pid, parent)]
 
 
 def counting(calls, f):

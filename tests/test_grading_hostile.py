@@ -29,8 +29,8 @@ from adlearn.grading import batch, course, notebooks, report, workers
 from adlearn.grading.limits import Limits
 from adlearn.grading.marks import STATUSES
 from adlearn.grading.submissions import find_template
-from test_grading_batch import (FULL, LIMITS, NAME, POINTS, QUESTIONS, answered, my_workers,
-                                source, statuses, temp)  # noqa: F401
+from test_grading_batch import (FULL, LIMITS, NAME, POINTS, answered, my_workers, source,
+                                statuses, temp)  # noqa: F401
 
 MARKER = "876543219"  # the argument of the sleeps the slow submissions start
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the grader's defences as root")
@@ -196,20 +196,6 @@ def sleepers():
     return found
 
 
-def workers_of(pid):
-    """The worker processes whose parent is pid."""
-    found = []
-    for child in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = Path(f"/proc/{child}/stat").read_text()
-            cmdline = Path(f"/proc/{child}/cmdline").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and "adlearn.grading.worker" in cmdline:
-            found.append(child)
-    return found
-
-
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP,
                                     signal.SIGKILL])
 def test_a_stopped_or_killed_grader_ends_every_sandbox_within_a_second(tmp_path, temp, signum):
@@ -232,7 +218,7 @@ def test_a_stopped_or_killed_grader_ends_every_sandbox_within_a_second(tmp_path,
                                            or len(record.read_text().splitlines()) < 2):
         time.sleep(0.1)
     assert len(sleepers()) == 2, grader.stderr.read() if grader.poll() is not None else ""
-    before = workers_of(grader.pid)
+    before = my_workers(grader.pid)
     assert before
     grader.send_signal(signum)
     sent = time.monotonic()

@@ -197,3 +197,32 @@ def test_every_status_to_review_is_listed_to_read_by_hand(tmp_path, status):
 
 def test_only_the_statuses_to_review_are_listed():
     assert set(REVIEW) == set(STATUSES) - {"passed", "failed", "not answered", "manual"}
+
+
+@pytest.mark.browser
+def test_no_script_in_a_name_a_detail_or_a_returned_string_runs_in_the_browser(
+        browser, tmp_path):  # noqa: F811
+    """A submission named with markup, whose record's details quote markup the learner's
+    code returned or raised: the page shows them as text, and none of it runs."""
+    attack = "<img src=x onerror=\"window.ran=1\"><script>window.ran=1</script>"
+    name = f"{attack}.ipynb".replace(",", " ")
+    path = write_class(tmp_path, [CLASS[0], f"{name},0,7,0,failed,,0,no result,,0,error,,,manual"])
+    with open(tmp_path / "grades.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"submission": name, "sha256": "", "marks": {
+            "step": {"status": "no result", "detail": f"your code returned '{attack}'"},
+            "order": {"status": "error", "detail": f"ValueError: {attack}"}}}) + "\n")
+    output = tmp_path / "report.html"
+    report.write_report(path, output, "exercises")
+    page = browser.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: dialogs.append(d) or d.dismiss())
+    try:
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
+            ("data:", output.as_uri())) else r.abort())
+        page.goto(output.as_uri())
+        page.wait_for_load_state("load")
+        assert page.evaluate("window.ran") is None and dialogs == []
+        assert page.locator("main img").count() == 2  # only the report's own pictures
+        assert attack in page.locator("main").inner_text()
+    finally:
+        page.close()
