@@ -796,3 +796,24 @@ def test_a_local_cluster_listens_on_the_loopback_only_and_serves_no_dashboard():
         opened = listening() - before
     assert opened and all(address.ip == "127.0.0.1" for address in opened)
     assert all(address.port != 8787 for address in opened)
+
+
+def test_no_space_for_the_graders_own_files_is_the_graders_error(tmp_path, monkeypatch):
+    """The grader cannot make its worker's folder (its disk is full): every question of
+    the submission is the grader's error, flagged, never the learner's zero."""
+    import errno
+    import tempfile
+
+    from adlearn.grading import batch, workers
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", full)
+    monkeypatch.setattr(workers, "_kept", __import__("threading").local())
+    (tmp_path / "a.ipynb").write_text("{}")
+    template = (course.default_root() / "finite_differences.ipynb").read_text()
+    grade = batch.grade_submission(tmp_path / "a.ipynb", "finite_differences", template,
+                                   course.default_root())
+    assert {m.status for m in grade.marks.values()} == {"grader error"}
+    assert "No space left on device" in grade.marks["central"].detail and grade.graders_fault

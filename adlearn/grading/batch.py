@@ -48,8 +48,9 @@ def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed
     setup = workers.setup(name, template_text, root, limits, sandboxed)
     try:
         exercise = workers.worker_for(setup).exercise
-    except GradingError as exc:  # the grader is stopping
-        return Grade(str(path), all_marks(course.exercise(name, root), GRADER_ERROR, str(exc)))
+    except (GradingError, OSError) as exc:  # the grader is stopping, or its disk is full
+        return Grade(str(path), all_marks(course.exercise(name, root), GRADER_ERROR,
+                                          f"the grader could not start a worker: {exc}"))
     try:
         text = read_submission_file(path)
     except Unreadable as exc:
@@ -60,8 +61,8 @@ def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed
     for _ in range(2):  # a second try, with a new worker, if one failed before any mark
         try:
             marks, unfinished = workers.worker_for(setup).grade(text)
-        except GradingError as exc:
-            marks, unfinished = {}, (GRADER_ERROR, str(exc))
+        except (GradingError, OSError) as exc:
+            marks, unfinished = {}, (GRADER_ERROR, f"the grader could not start a worker: {exc}")
         if marks or not unfinished or unfinished[0] != GRADER_ERROR:
             break
     status, detail = unfinished or (GRADER_ERROR, "the grader's worker gave no mark")

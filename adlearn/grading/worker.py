@@ -11,19 +11,20 @@ itself) and is started one submission ahead, so that it starts up while the work
 grades the one before; nothing of one submission's kernel or folder is left for the
 next. Each submission comes with its time budget: the worker stops its cells when the
 budget is nearly spent and marks the questions left "out of time". The worker ends when
-its stdin does, or when its parent, the grader, is gone. See batch.py for the whole
+its stdin does, or at once when its parent, the grader, dies. See batch.py for the whole
 picture.
 """
 
 import ast
+import ctypes
 import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from .marks import (DIED, ERROR, GRADER_ERROR, INVALID, MANUAL, METADATA_LOST, M
 from .ordering import metadata_lost, place_by_definitions, read_submission, restore_locked_cells
 
 TIMEOUT_ENAME = "CellTimeout"
+PR_SET_PDEATHSIG = 1  # prctl's option: the signal this process gets when its parent dies
 
 
 def emit(qid, mark):
@@ -288,16 +290,17 @@ def _written(cell):
     return Mark(MANUAL, 0.0, "an explanation, graded by hand by your instructor", text)
 
 
-def _end_with(parent):
-    """End this process as soon as its parent is gone (the grader killed outright): its
-    kernels die with it."""
-    while os.getppid() == parent:
-        time.sleep(0.1)
-    os._exit(1)
+def end_with_parent():
+    """Have the kernel send this process SIGKILL when its parent, the grader, dies (even
+    killed outright); its kernels die with it. (If the grader died before this, end now.)"""
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent or parent == 1:
+        os._exit(1)
 
 
 def main():
-    threading.Thread(target=_end_with, args=(os.getppid(),), daemon=True).start()
+    end_with_parent()
     setup = json.loads(sys.stdin.readline())
     limits = Limits(*setup["limits"])
     exercise = course.exercise(setup["exercise"], setup["root"])

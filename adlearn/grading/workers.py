@@ -7,8 +7,10 @@ gives it, one after another. It is started in a session of its own (a Ctrl-C at 
 terminal reaches the grader, which ends it) and, when the grader runs as root, in a
 mount namespace of its own (``unshare``), where it mounts each kernel's private folder
 as a size-limited tmpfs. It ends when the grader does, however the grader ends: the
-grader kills it on SIGTERM, SIGINT or SIGHUP (``kill_workers``), and it watches its
-parent and stops when the grader is killed outright. Its kernels die with it.
+grader kills it on SIGTERM, SIGINT or SIGHUP (``kill_workers``), and the kernel kills
+it when the grader is killed outright (a parent-death signal; the thread that started
+it must live as long as it is used: the grader's main thread or a grading thread, which
+lives as long as its pool). Its kernels die with it.
 
 Each submission has one wall-clock budget, whatever its cell count (``budget``): past
 it, the worker is killed and the questions not marked yet are "out of time".
