@@ -31,8 +31,8 @@ from pathlib import Path
 import nbformat
 from engine import machine, spread  # benchmarks/engine.py
 
-from adlearn.grading import batch, course, notebooks, workers
-from adlearn.grading.limits import Limits
+from adlearn.grading import batch, course, notebooks
+from adlearn.grading.limits import Limits, budget
 from adlearn.grading.submissions import find_template
 
 NAME = "finite_differences"
@@ -125,10 +125,10 @@ def main():
     args = parser.parse_args()
     limits = Limits()
     _, template, _ = find_template(NAME)
-    budget = workers.budget(nbformat.writes(template), limits)
+    allowed = budget(nbformat.writes(template), limits)
     print(f"machine: {machine()}")
     print(f"started {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {args.n} submissions "
-          f"of {NAME} a class, -j 2, default limits (budget {budget:g} s), {args.rounds} rounds")
+          f"of {NAME} a class, -j 2, default limits (budget {allowed:g} s), {args.rounds} rounds")
     rates = {"all honest": [], "a tenth hostile": []}
     costs = {kind: [] for kind in ATTACKS}
     for r in range(args.rounds):
@@ -148,12 +148,12 @@ def main():
         print(f"  {name:15}: {spread(values, 1)}")
     ratios = [h / a for h, a in zip(rates["a tenth hostile"], rates["all honest"])]
     print(f"a tenth hostile / all honest: {spread(ratios)}")
-    print(f"each hostile submission's cost in grading-slot seconds (budget {budget:g} s):")
+    print(f"each hostile submission's cost in grading-slot seconds (budget {allowed:g} s):")
     for kind, values in costs.items():
         if not values:
             continue
         worst = max(values, default=0)
-        print(f"  {kind:12}: {spread(values, 1)}; {'within' if worst <= budget else 'OVER'} "
+        print(f"  {kind:12}: {spread(values, 1)}; {'within' if worst <= allowed else 'OVER'} "
               "its budget")
     print(f"machine at the end: {machine()}")
 

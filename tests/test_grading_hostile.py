@@ -26,7 +26,7 @@ import pytest
 
 from adlearn.cli import main
 from adlearn.grading import batch, course, notebooks, report, workers
-from adlearn.grading.limits import Limits
+from adlearn.grading.limits import START_SECONDS, Limits, budget
 from adlearn.grading.marks import STATUSES
 from adlearn.grading.submissions import find_template
 from test_grading_batch import (FULL, LIMITS, NAME, POINTS, answered, my_workers, source,
@@ -62,8 +62,8 @@ def test_the_budget_comes_from_the_exercises_notebook_never_the_submissions():
     _, template, _ = find_template(NAME)
     text = nbformat.writes(template)
     code_cells = sum(c.cell_type == "code" for c in template.cells)
-    assert workers.budget(text, Limits(timeout=30)) == workers.START_SECONDS + 30 * code_cells
-    assert workers.budget(text, Limits(timeout=30, budget=45)) == 45
+    assert budget(text, Limits(timeout=30)) == START_SECONDS + 30 * code_cells
+    assert budget(text, Limits(timeout=30, budget=45)) == 45
 
 
 def test_forty_slow_cells_run_out_of_their_budget_and_keep_the_points_judged_before(
@@ -75,7 +75,7 @@ def test_forty_slow_cells_run_out_of_their_budget_and_keep_the_points_judged_bef
     limits = replace(LIMITS, timeout=1)
     slow = with_cells_after(source(), "central", ["import time\ntime.sleep(0.95)"] * 40)
     grades, seconds = graded_with(tmp_path, {"slow": slow, "honest": source()}, limits)
-    budget = workers.budget(nbformat.writes(find_template(NAME)[1]), limits)
+    budget = budget(nbformat.writes(find_template(NAME)[1]), limits)
     assert statuses(grades["slow"]) == {"central": "passed", "step": "out of time",
                                         "order": "out of time"}
     assert grades["slow"].total == POINTS["central"]

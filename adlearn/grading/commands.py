@@ -24,7 +24,7 @@ from pathlib import Path
 from ..errors import GradingError
 from ..trace import counted
 from .course import default_root
-from .limits import Limits
+from .limits import START_SECONDS, Limits
 
 MIN_MEMORY_MB = 256  # a Python kernel with adlearn needs about this much to start
 MIN_DISK_MB = 16  # its IPython profile, history and the notebook's copy
@@ -120,9 +120,8 @@ def cmd_grade(args):
     exercise, template, root = find_template(args.exercise, args.course)
     files = submission_files(args.submissions, say=lambda line: None)  # before the
     # record opens; the workers start up while the rest (a LocalCluster, say) does
-    stack = ExitStack()
     try:
-        with stack:
+        with ExitStack() as stack:
             stack.enter_context(batch.stopped_by_signals())
             batch.start_workers(min(batch.local_slots(args.scheduler, jobs), len(files)),
                                 exercise, template, root, limits, sandboxed=not args.no_sandbox)
@@ -183,8 +182,8 @@ def add_commands(commands):
                        help="seconds a cell may run before it is interrupted "
                        "(default: %(default)s)")
     grade.add_argument("--budget", metavar="SECONDS", help="wall-clock seconds one "
-                       "submission may take in all (default: 20 + the timeout for each code "
-                       "cell of the exercise's notebook); past it, the questions not checked "
+                       f"submission may take in all (default: {START_SECONDS} + the timeout for "
+                       "each code cell of the exercise's notebook); past it, the questions not checked "
                        "yet are 'out of time'")
     grade.add_argument("--memory", default=str(Limits.memory_mb), metavar="MB",
                        help="memory limit of each kernel in MB (default: %(default)s)")

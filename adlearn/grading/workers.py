@@ -12,8 +12,8 @@ it when the grader is killed outright (a parent-death signal; the thread that st
 it must live as long as it is used: the grader's main thread or a grading thread, which
 lives as long as its pool). Its kernels die with it.
 
-Each submission has one wall-clock budget, whatever its cell count (``budget``): past
-it, the worker is killed and the questions not marked yet are "out of time".
+Each submission has one wall-clock budget, whatever its cell count (limits.budget):
+past it, the worker is killed and the questions not marked yet are "out of time".
 """
 
 import atexit
@@ -30,27 +30,13 @@ from dataclasses import astuple
 
 from ..errors import GradingError
 from . import course
-from .limits import Limits
+from .limits import Limits, budget
 from .marks import GRADER_ERROR, OUT_OF_TIME, read_line
-
-START_SECONDS = 20  # a submission's budget beyond its cells: its kernel's start, its probes
-
 
 def setup(name, template_text, root, limits=Limits(), sandboxed=True):
     """What a worker is set up with: what every submission of a command shares."""
     return {"template": template_text, "root": str(root), "exercise": name,
             "sandboxed": sandboxed, "limits": list(astuple(limits))}
-
-
-def budget(template_text, limits):
-    """The wall-clock seconds one submission may take: limits.budget if given, else
-    derived from the exercise's own student notebook (never from the submission): a
-    kernel's start, and each of its code cells (grading cells included) running into
-    the cell timeout."""
-    if limits.budget:
-        return limits.budget
-    cells = json.loads(template_text)["cells"]
-    return START_SECONDS + limits.timeout * sum(c.get("cell_type") == "code" for c in cells)
 
 
 def _command(folder):
