@@ -295,7 +295,7 @@ def end_with_parent():
     killed outright); its kernels die with it. (If the grader died before this, end now.)"""
     parent = os.getppid()
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent or parent == 1:
+    if os.getppid() != parent:
         os._exit(1)
 
 
