@@ -63,7 +63,8 @@ def honest(i):
 def attack(kind):
     """The solution with the attack's cells after its first question's grading cell."""
     nb = notebooks.read(course.source_path(course.default_root(), NAME))
-    at = next(i for i, c in enumerate(nb.cells) if notebooks.nbgrader(c).get("grade_id") == "central")
+    at = next(i for i, c in enumerate(nb.cells)
+              if notebooks.nbgrader(c).get("grade_id") == "central")
     nb.cells[at + 1:at + 1] = [nbformat.v4.new_code_cell(c) for c in ATTACKS[kind]]
     return nb
 

@@ -29,8 +29,8 @@ from adlearn.grading import batch, course, notebooks, report, workers
 from adlearn.grading.limits import START_SECONDS, Limits, budget
 from adlearn.grading.marks import STATUSES
 from adlearn.grading.submissions import find_template
-from test_grading_batch import (FULL, LIMITS, NAME, POINTS, answered, my_workers, source,
-                                statuses, temp)  # noqa: F401
+from test_grading_batch import (FULL, LIMITS, NAME, POINTS, alive_markers, answered,
+                                my_workers, source, statuses, temp)  # noqa: F401
 
 MARKER = "876543219"  # the argument of the sleeps the slow submissions start
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the grader's defences as root")
@@ -75,14 +75,14 @@ def test_forty_slow_cells_run_out_of_their_budget_and_keep_the_points_judged_bef
     limits = replace(LIMITS, timeout=1)
     slow = with_cells_after(source(), "central", ["import time\ntime.sleep(0.95)"] * 40)
     grades, seconds = graded_with(tmp_path, {"slow": slow, "honest": source()}, limits)
-    budget = budget(nbformat.writes(find_template(NAME)[1]), limits)
+    allowed = budget(nbformat.writes(find_template(NAME)[1]), limits)
     assert statuses(grades["slow"]) == {"central": "passed", "step": "out of time",
                                         "order": "out of time"}
     assert grades["slow"].total == POINTS["central"]
     assert "time budget" in grades["slow"].marks["order"].detail
     assert STATUSES["out of time"].review and not STATUSES["out of time"].grader
     assert grades["honest"].total == FULL
-    assert budget < 40 * 0.95 and seconds < budget + 5
+    assert allowed < 40 * 0.95 and seconds < allowed + 5
 
 
 def test_the_budget_is_an_option_of_the_grade_command(tmp_path, capsys):
@@ -177,7 +177,7 @@ def test_one_file_that_cannot_be_written_does_not_stop_the_others(tmp_path, caps
     said = []
     assert write_feedback(grades, exercise, tmp_path / "feedback", said.append) == [
         tmp_path / "feedback" / "b.md"]
-    assert (tmp_path / "feedback" / "a.md").is_file() and (tmp_path / "feedback" / "c.md").is_file()
+    assert all((tmp_path / "feedback" / f"{n}.md").is_file() for n in "ac")
     assert len(said) == 1 and "b.md" in said[0]
     assert write_answers(grades, exercise, tmp_path / "answers", said.append) == []
 
@@ -187,13 +187,7 @@ def test_one_file_that_cannot_be_written_does_not_stop_the_others(tmp_path, caps
 
 def sleepers():
     """The processes the slow submissions' kernels started (their sleeps)."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            found += [pid] if MARKER in Path(f"/proc/{pid}/cmdline").read_text() else []
-        except OSError:
-            pass
-    return found
+    return alive_markers(MARKER)
 
 
 def running(pid):

@@ -231,6 +231,7 @@ class Progress:
             end = "\n" if self.done == self.total else ""
             self.stream.write(f"\r[{'#' * filled}{'.' * (20 - filled)}] {figures}{end}")
         else:
-            self.stream.write(f"graded {figures}: {shown(grade.submission)} {points(grade.total)}\n")
+            self.stream.write(f"graded {figures}: {shown(grade.submission)} "
+                              f"{points(grade.total)}\n")
         self.stream.flush()
 

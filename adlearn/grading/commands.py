@@ -182,9 +182,9 @@ def add_commands(commands):
                        help="seconds a cell may run before it is interrupted "
                        "(default: %(default)s)")
     grade.add_argument("--budget", metavar="SECONDS", help="wall-clock seconds one "
-                       f"submission may take in all (default: {START_SECONDS} + the timeout for "
-                       "each code cell of the exercise's notebook); past it, the questions not checked "
-                       "yet are 'out of time'")
+                       f"submission may take in all (default: {START_SECONDS} + the timeout "
+                       "for each code cell of the exercise's notebook); past it, the "
+                       "questions not checked yet are 'out of time'")
     grade.add_argument("--memory", default=str(Limits.memory_mb), metavar="MB",
                        help="memory limit of each kernel in MB (default: %(default)s)")
     grade.add_argument("--disk", default=str(Limits.disk_mb), metavar="MB",

@@ -20,8 +20,9 @@ MAX_BYTES = 20 * 2**20  # a submission larger than this is not a notebook to gra
 
 
 def shown(name):
-    """A submission's name (a path, as the file system gave it) as text that can be written anywhere: bytes that are not
-    UTF-8 as ``\\xe9``, control characters (a newline) as their escapes."""
+    """A submission's name (a path, as the file system gave it) as text that can be
+    written anywhere: bytes that are not UTF-8 as ``\\xe9``, control characters (a
+    newline) as their escapes."""
     text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return re.sub(r"[\x00-\x1f\x7f]", lambda m: m.group().encode("unicode_escape").decode(),
                   text)

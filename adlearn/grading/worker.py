@@ -3,9 +3,9 @@
 It reads, as JSON lines on stdin, what every submission of a command shares (the student
 version, the course folder, the exercise's name, the limits, whether to sandbox), then
 one submission's text a line. For each one it puts the notebook in order (ordering.py),
-runs the learner's cells in a fresh kernel, probes the answers at each grading cell and judges them here, and writes each
-question's mark as one JSON line on stdout as soon as it is decided, then
-``{"done": true}``. Each kernel has a private folder of its own (in FOLDER; run by root
+runs the learner's cells in a fresh kernel, probes the answers at each grading cell and
+judges them here, and writes each question's mark as one JSON line on stdout as soon as
+it is decided, then ``{"done": true}``. Each kernel has a private folder of its own (in FOLDER; run by root
 in a mount namespace of its own, a tmpfs of ``Limits.disk_mb``, so that it can fill only
 itself) and is started one submission ahead, so that it starts up while the worker
 grades the one before; nothing of one submission's kernel or folder is left for the
@@ -85,7 +85,8 @@ class Kernel:
 
     def __init__(self, limits, sandboxed, where):
         self.limits, self.sandboxed = limits, sandboxed
-        self.folder, self.user = tempfile.mkdtemp(prefix="adlearn-grade-", dir=where), sandbox.new_user()
+        self.folder = tempfile.mkdtemp(prefix="adlearn-grade-", dir=where)
+        self.user = sandbox.new_user()
         self.capped = sandbox.cap(self.folder, limits.disk_mb, self.user)
         self.km = SandboxedKernelManager(self.folder, limits, sandboxed, self.user)
         try:  # the kernel gets none of this process's streams: its marks go to stdout

@@ -108,8 +108,9 @@ def _write_each(files, say):
 
 def feedback_text(grade, exercise):
     """A learner's feedback: each question's status, points and hint, in markdown."""
-    lines = [f"# {exercise.title}: feedback", "", f"Submission: {code_span(shown(grade.submission))}",
-             "", f"Autograded score: {points(grade.total)} of {points(exercise.possible)}", ""]
+    lines = [f"# {exercise.title}: feedback", "",
+             f"Submission: {code_span(shown(grade.submission))}", "",
+             f"Autograded score: {points(grade.total)} of {points(exercise.possible)}", ""]
     for q in exercise.questions:
         mark = grade.marks[q.id]
         score = "" if not q.autograded else f" ({points(mark.points)} of {points(q.points)})"
