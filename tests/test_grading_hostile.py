@@ -277,6 +277,7 @@ def test_a_crash_in_the_judge_is_the_graders_error_and_resume_grades_it_again(
     out = tmp_path / "grades.csv"
     argv = ["grade", "power_rule", str(folder), "--course", str(root), "-o", str(out)]
     assert main(argv) == 0
+    assert "the grader failed on 2 submissions" in capsys.readouterr().out
     rows = {Path(r["submission"]).name: r for r in csv.DictReader(out.open())}
     assert [rows[n]["derivative status"] for n in ("a.ipynb", "b.ipynb")] == ["grader error"] * 2
     assert rows["a.ipynb"]["slope status"] == "passed"  # judged before: kept
@@ -286,7 +287,6 @@ def test_a_crash_in_the_judge_is_the_graders_error_and_resume_grades_it_again(
     assert "derivative: grader error" in summary.to_read[0][1][0]
     assert "ZeroDivisionError" in summary.to_read[0][1][0]
     table.write_text(good)
-    capsys.readouterr()
     assert main(argv + ["--resume"]) == 0
     assert "resumed: 1 graded before, 2 to grade" in capsys.readouterr().out
     rows = {Path(r["submission"]).name: r for r in csv.DictReader(out.open())}

@@ -149,6 +149,10 @@ def cmd_grade(args):
         ("feedback", args.feedback), ("written answers", args.answers)) if folder]
     print("wrote " + ", ".join(written)
           + (f"; could not write {counted(len(failed), 'file')} (see above)" if failed else ""))
+    regrade = sum(g.graders_fault for g in grades)
+    if regrade:
+        print(f"the grader failed on {counted(regrade, 'submission')} (status 'grader error', "
+              "not the learners'): run the same command with --resume to grade them again")
 
 
 def add_commands(commands):
