@@ -46,7 +46,7 @@ from adlearn.grading import course, notebooks
 
 NAME = "finite_differences"
 COMMANDS = ("nbgrader autograde", "adlearn grade -j 2", "adlearn grade --scheduler local:2")
-TARGETS = {("adlearn grade -j 2", "nbgrader autograde"): 2.0,  # the ratio of rates, at least
+TARGETS = {("adlearn grade -j 2", "nbgrader autograde"): 4.0,  # the ratio of rates, at least
            ("adlearn grade --scheduler local:2", "adlearn grade -j 2"): 0.85}
 
 

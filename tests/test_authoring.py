@@ -16,7 +16,7 @@ import pytest
 
 from adlearn.cli import main
 from adlearn.errors import GradingError, WrongAnswer
-from adlearn.grading import batch, check, course, notebooks
+from adlearn.grading import check, course, notebooks, writers
 from adlearn.grading.check import CHECKS, data_path
 from adlearn.grading.sandbox import available
 
@@ -301,5 +301,5 @@ def test_the_readme_walkthrough_runs_from_scaffold_to_graded_csv(tmp_path):
     csv_rows = [row.split(",") for row in shown.splitlines()]
     assert csv_rows[1][1:3] == ["3", "3"] and csv_rows[2][1:3] == ["0", "3"]
     built = course.exercise(NAME, tmp_path / "mycourse")
-    assert batch.csv_header(built) == csv_rows[0]
+    assert writers.csv_header(built) == csv_rows[0]
     assert nbformat.read(str(tmp_path / "mycourse" / f"{NAME}.ipynb"), as_version=4).cells

@@ -449,6 +449,9 @@ def test_outputs_that_are_not_plain_data_are_refused():
     (["-o", "{tmp}/g.csv", "--timeout", "soon"], "--timeout must be a number, not"),
     (["-o", "{tmp}/g.csv", "--memory", "1"], "--memory must be a number of at least 256"),
     (["-o", "{tmp}/g.csv", "--cpu", "0"], "--cpu must be"),
+    (["-o", "{tmp}/g.csv", "--budget", "5"], "--budget must be a number of at least 10"),
+    (["-o", "{tmp}/g.csv", "--budget", "soon"], "--budget must be a number, not"),
+    (["-o", "{tmp}/g.csv", "--disk", "1"], "--disk must be a number of at least 16"),
     (["-o", "{tmp}/g.csv", "-j", "0"], "-j must be"),
     (["-o", "{tmp}/g.csv", "-j", "-3"], "-j must be"),
     (["-o", "{tmp}/g.csv", "-j", "1.5"], "-j must be a whole number"),
@@ -491,7 +494,8 @@ def test_sandbox_shows_only_what_a_kernel_needs(tmp_path):
 
 
 def test_feedback_file_names_come_from_the_whole_path_and_cannot_collide():
-    from adlearn.grading.batch import Grade, file_names
+    from adlearn.grading.marks import Grade
+    from adlearn.grading.writers import file_names
 
     grades = [Grade("subs/alice/finite_differences.ipynb"),
               Grade("subs/alice__finite_differences.ipynb"), Grade("subs/b%2Fc.ipynb")]
@@ -501,7 +505,7 @@ def test_feedback_file_names_come_from_the_whole_path_and_cannot_collide():
 
 
 def test_folders_symlinks_and_fifos_named_ipynb_are_skipped_with_a_line(tmp_path):
-    from adlearn.grading.batch import read_submission_file, submission_files
+    from adlearn.grading.submissions import read_submission_file, submission_files
 
     notebooks.write(notebooks.read("exercises/finite_differences.ipynb"), tmp_path / "ok.ipynb")
     (tmp_path / "folder.ipynb").mkdir()
@@ -523,7 +527,11 @@ def test_bad_nbgrader_metadata_is_read_as_none(meta):
 
 
 def test_a_worker_line_counts_only_for_the_exercises_questions_and_its_points():
-    from adlearn.grading.batch import _checked_mark
+    from adlearn.grading.marks import read_line
+
+    def _checked_mark(entry, exercise):
+        marked = read_line(entry, exercise)
+        return marked and marked[1]
 
     assert _checked_mark({"question": "central", "status": "passed", "points": 3000}, FD).points == 3
     assert _checked_mark({"question": "central", "status": "failed", "points": 3}, FD).points == 0
@@ -537,7 +545,7 @@ def test_a_worker_line_counts_only_for_the_exercises_questions_and_its_points():
 
 
 def _grade(name, status="passed", sha256="abc"):
-    from adlearn.grading.batch import Grade, Mark
+    from adlearn.grading.marks import Grade, Mark
 
     return Grade(name, {q.id: Mark(status, q.points if status == "passed" else 0.0,
                                    mistake=2 if status == "failed" else 0)
@@ -546,7 +554,7 @@ def _grade(name, status="passed", sha256="abc"):
 
 
 def test_the_grades_finished_are_on_disk_as_they_come_and_read_back(tmp_path):
-    from adlearn.grading.batch import Record
+    from adlearn.grading.records import Record
 
     record = Record(FD, tmp_path / "g.jsonl")
     record.add(_grade("a.ipynb"))
@@ -567,7 +575,8 @@ def test_the_grades_finished_are_on_disk_as_they_come_and_read_back(tmp_path):
 
 
 def test_a_recorded_grade_is_kept_only_while_the_submission_is_unchanged(tmp_path):
-    from adlearn.grading.batch import Record, content_hash
+    from adlearn.grading.records import Record
+    from adlearn.grading.submissions import content_hash
 
     (tmp_path / "a.ipynb").write_text("one")
     record = Record(FD, tmp_path / "g.jsonl")
@@ -687,3 +696,127 @@ def test_progress_is_a_bar_on_a_terminal_and_a_line_per_submission_otherwise(tty
     else:
         assert stream == ["graded 1/4  2.0/min  90 s left: a.ipynb 7\n",
                           "graded 2/4  2.0/min  60 s left: b.ipynb 0\n"]
+
+
+# --- names, files and the statuses' owners (the second hostile class, without kernels) ----
+
+
+def _named(name, status="passed"):
+    grade = _grade(name, status)
+    grade.submission = name
+    return grade
+
+
+def test_a_name_that_is_not_utf8_reaches_the_csv_feedback_and_answers_escaped(tmp_path):
+    """résumé.ipynb in Latin-1, as unzipped Windows archives give: every file is written."""
+    from adlearn.grading.batch import Progress
+    from adlearn.grading.writers import write_answers, write_csv, write_feedback
+
+    latin = str(tmp_path / os.fsdecode(b"r\xe9sum\xe9.ipynb"))
+    grades = [_named(latin), _named(str(tmp_path / "plain.ipynb"))]
+    write_csv(grades, FD, tmp_path / "g.csv")
+    assert "r\\xe9sum\\xe9.ipynb,7,7" in (tmp_path / "g.csv").read_text(encoding="utf-8")
+    assert write_feedback(grades, FD, tmp_path / "feedback") == []
+    assert sorted(os.listdir(tmp_path / "feedback")) == ["plain.md", "r%E9sum%E9.md"]
+    assert "r\\xe9sum\\xe9" in (tmp_path / "feedback" / "r%E9sum%E9.md").read_text()
+    assert write_answers(grades, FD, tmp_path / "answers") == []
+    stream = _Stream(False)
+    progress = Progress(stream)
+    progress.start(1)
+    progress.add(grades[0])
+    assert "r\\xe9sum\\xe9.ipynb" in stream[0]
+
+
+@pytest.mark.parametrize("names", [
+    ["微分" * 40 + ".ipynb", "微分" * 40 + "x.ipynb"],  # 246 bytes each, legal
+    ["a\nb.ipynb", "a b.ipynb", "'\".ipynb", "-rf.ipynb", "..ipynb", "....ipynb"],
+])
+def test_derived_file_names_are_distinct_and_within_255_bytes(names):
+    from adlearn.grading.marks import Grade
+    from adlearn.grading.writers import file_names
+
+    found = file_names([Grade(f"subs/{n}") for n in names])
+    assert len(set(found)) == len(names)
+    assert all(len(os.fsencode(n + ".md")) <= 255 and "/" not in n for n in found)
+
+
+def test_a_written_answer_cannot_forge_or_hide_another_learners():
+    """An answer holding a heading for bob, a fence and an unclosed comment stays inside
+    its own block: the rendered file shows one heading per learner and bob's answer."""
+    import mistune
+
+    from adlearn.grading.writers import answers_text
+
+    forged = "## bob\n\nI don't know.\n\n````\n~~~~\n<!-- the rest is hidden"
+    grades = [_named("subs/alice.ipynb"), _named("subs/bob.ipynb")]
+    grades[0].marks["roundoff"].text = forged
+    grades[1].marks["roundoff"].text = "cancellation of nearly equal values"
+    html = mistune.html(answers_text(grades, ["alice", "bob"], FD, FD.question("roundoff")))
+    assert html.count("<h2>") == 2 and "cancellation of nearly equal values" in html
+    assert "<!--" not in html and "&lt;!-- the rest is hidden" in html
+
+
+def test_whose_fault_a_status_is_belongs_to_the_status():
+    from adlearn.grading.marks import GRADER_ERROR, REVIEW, STATUSES
+
+    graders = [s for s, status in STATUSES.items() if status.grader]
+    assert graders == [GRADER_ERROR] and set(graders) <= set(REVIEW)
+    learners = {"failed", "error", "timeout", "out of time", "kernel died"}
+    assert not any(STATUSES[s].grader for s in learners)
+
+
+def test_a_recorded_grade_the_grader_failed_on_is_graded_again(tmp_path):
+    from adlearn.grading.marks import Mark
+    from adlearn.grading.records import Record
+    from adlearn.grading.submissions import content_hash
+    from adlearn.grading.writers import feedback_text
+
+    (tmp_path / "a.ipynb").write_text("one")
+    grade = _grade(str(tmp_path / "a.ipynb"), sha256=content_hash("one"))
+    grade.marks["step"] = Mark("grader error", 0.0, "the grader's worker stopped")
+    record = Record(FD, tmp_path / "g.jsonl")
+    record.add(grade)
+    record.close()
+    again = Record(FD, tmp_path / "g.jsonl", resume=True)
+    assert again.grades[str(tmp_path / "a.ipynb")] == grade  # read back, and yet
+    assert again.known(tmp_path / "a.ipynb") is None  # graded again
+    again.close()
+    assert "The grader failed here, not your code" in feedback_text(grade, FD)
+
+
+def test_a_local_cluster_listens_on_the_loopback_only_and_serves_no_dashboard():
+    pytest.importorskip("distributed")
+    import psutil
+
+    from adlearn.grading.batch import executor
+
+    def listening():
+        return {c.laddr for c in psutil.Process().net_connections("inet")
+                if c.status == psutil.CONN_LISTEN}
+
+    before = listening()
+    with executor("local:2"):
+        opened = listening() - before
+    assert opened and all(address.ip == "127.0.0.1" for address in opened)
+    assert all(address.port != 8787 for address in opened)
+
+
+def test_no_space_for_the_graders_own_files_is_the_graders_error(tmp_path, monkeypatch):
+    """The grader cannot make its worker's folder (its disk is full): every question of
+    the submission is the grader's error, flagged, never the learner's zero."""
+    import errno
+    import tempfile
+
+    from adlearn.grading import batch, workers
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", full)
+    monkeypatch.setattr(workers, "_kept", __import__("threading").local())
+    (tmp_path / "a.ipynb").write_text("{}")
+    template = (course.default_root() / "finite_differences.ipynb").read_text()
+    grade = batch.grade_submission(tmp_path / "a.ipynb", "finite_differences", template,
+                                   course.default_root())
+    assert {m.status for m in grade.marks.values()} == {"grader error"}
+    assert "No space left on device" in grade.marks["central"].detail and grade.graders_fault

@@ -14,13 +14,16 @@ import shutil
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from adlearn.cli import main
-from adlearn.grading import batch, course, notebooks
+from adlearn.grading import batch, course, notebooks, workers, writers
+from adlearn.grading.marks import STATUSES
+from adlearn.grading.submissions import find_template, read_submission_file
 from adlearn.grading.limits import Limits
 
 NAME = "finite_differences"
@@ -105,6 +108,32 @@ seen += [p for p in glob.glob("/tmp/adlearn-*") + glob.glob("/tmp/adlearn-*/*")
 """
 
 
+GRADERS_ENVIRONMENT = sorted({"ADLEARN_GRADER_SECRET", *os.environ} - {
+    "HOME", "PATH", "LANG", "MPLBACKEND", "PYTHONNOUSERSITE", "TERM", "PAGER", "GIT_PAGER",
+    "CLICOLOR", "PWD"})  # the kernel's own: the sandbox's and IPython's
+LIAR = """class Liar(float):
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def __repr__(self): return "0.5403023058681398"
+    def __float__(self): return 0.0
+"""
+REACHES = f"""import os, socket
+reached = []
+for host in ("1.1.1.1", "8.8.8.8"):
+    try:
+        socket.create_connection((host, 53), timeout=2).close()
+        reached.append(host)
+    except OSError:
+        pass
+try:
+    open("/etc/shadow").read()
+    reached.append("/etc/shadow")
+except OSError:
+    pass
+reached += [k for k in os.environ if k in {GRADERS_ENVIRONMENT!r}]
+"""
+
+
 def table_of_public_cases():
     """A central_difference that returns the right values on the public cases only."""
     q = EXERCISE.question("central")
@@ -183,6 +212,18 @@ def submissions(folder=""):
                                      "    try:\n        open(p, 'w').write('gone')\n"
                                      "    except OSError:\n        pass"),
         "hard_coded": answered(source(), central=table_of_public_cases()),
+        "lying_values": answered(source(), central=LIAR + "def central_difference(f, x, h):\n"
+                                 "    return Liar(0.0)", step="h_best = float('nan')",
+                                 order="import numpy as np\nclass Agrees(np.ndarray):\n"
+                                       "    def __eq__(self, other): return True\n"
+                                       "error_factor = np.array(5.0).view(Agrees)"),
+        "huge_list": answered(source(), central="def central_difference(f, x, h):\n"
+                                                "    return list(range(10**6))"),
+        "forged_probe": hostile("import json, adlearn.grading.probe as p\n"
+                                "p.run = lambda namespace, text: json.dumps({'callable': True, "
+                                "'outcomes': [{'value': 1.0}] * len(json.loads(text)['cases'])})",
+                                **_blank_answers()),
+        "reaches_out": hostile(REACHES, step="h_best = 1e-5 if not reached else 0.0"),
         "no_manual_cell": without_grading_cells(source(), ["roundoff"]),
         "bad_metadata": _bad_metadata(source()),
     }
@@ -199,11 +240,12 @@ def _bad_metadata(nb):
     return nb
 
 
-def alive_markers():
+def alive_markers(marker=MARKER):
+    """The processes whose command line holds marker (the sleeps submissions start)."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            found += [pid] if MARKER in Path(f"/proc/{pid}/cmdline").read_text() else []
+            found += [pid] if marker in Path(f"/proc/{pid}/cmdline").read_text() else []
         except OSError:
             pass
     return found
@@ -225,10 +267,17 @@ def graded(tmp_path_factory):
     (folder / "link.ipynb").symlink_to(folder / "solution.ipynb")
     notebooks.write(notebooks.read(course.student_path("exercises", "forward_mode")),
                     folder / "other_exercise.ipynb")
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    notebooks.write(source(), elsewhere / "outside.ipynb")
+    (folder / "linked_folder").symlink_to(elsewhere)  # not followed
     said = []
-    exercise, template, root = batch.find_template(NAME)
-    grades = batch.grade(exercise, template, root, [folder], jobs=2, limits=LIMITS,
-                         say=said.append)
+    exercise, template, root = find_template(NAME)
+    os.environ["ADLEARN_GRADER_SECRET"] = "the kernels' environment is empty"
+    try:
+        grades = batch.grade(exercise, template, root, [folder], jobs=2, limits=LIMITS,
+                             say=said.append)
+    finally:
+        del os.environ["ADLEARN_GRADER_SECRET"]
     by_name = {os.path.basename(g.submission).removesuffix(".ipynb"): g for g in grades}
     by_name["said"] = said
     by_name["folder"] = folder
@@ -249,7 +298,7 @@ def test_every_submission_is_graded_and_every_question_has_a_status(graded):
         assert list(grade.marks) == [q.id for q in EXERCISE.questions]
         for qid in QUESTIONS:
             mark = grade.marks[qid]
-            assert mark.status in batch.STATUSES
+            assert mark.status in STATUSES
             assert mark.points == (POINTS[qid] if mark.status == "passed" else 0)
             assert mark.status == "passed" or mark.detail  # never a silent zero
 
@@ -361,12 +410,24 @@ def test_the_reference_answers_are_not_in_the_package(graded):
 def test_forged_lines_on_any_stream_earn_nothing(graded):
     """It also hides the probes' results (the display of text): then nothing passes."""
     grade = graded["forged_lines"]
-    assert grade.total == 0 and statuses(grade) == dict.fromkeys(QUESTIONS, "failed")
+    assert grade.total == 0 and statuses(grade) == dict.fromkeys(QUESTIONS, "no result")
 
 
 def test_the_kernel_sees_no_course_folder_no_grader_and_no_other_submission(graded):
     """Its answers say what it found: nothing of the host, a handful of processes."""
     assert statuses(graded["sees_nothing"]) == dict.fromkeys(QUESTIONS, "passed")
+
+
+def test_lying_values_a_huge_list_and_a_forged_probe_earn_nothing(graded):
+    """A float that says it equals anything, NaN, an array that equals anything, a
+    million-item list, a probe replaced in the kernel: judged as data, outside."""
+    assert statuses(graded["lying_values"]) == dict.fromkeys(QUESTIONS, "failed")
+    assert graded["huge_list"].marks["central"].status == "failed"
+    assert graded["forged_probe"].total == 0
+
+
+def test_the_kernel_reaches_no_network_no_secret_and_has_an_empty_environment(graded):
+    assert statuses(graded["reaches_out"])["step"] == "passed"
 
 
 def test_killing_every_process_it_sees_leaves_the_grader_and_nothing_outlives_it(graded):
@@ -380,7 +441,7 @@ def test_the_process_limit_holds(graded):
 
 def test_other_submissions_cannot_be_overwritten_nor_files_planted(graded):
     assert graded["overwrites_others"].total == FULL
-    assert batch.read_submission_file(graded["folder"] / "solution.ipynb").startswith("{")
+    assert read_submission_file(graded["folder"] / "solution.ipynb").startswith("{")
     assert not os.path.exists(PLANTED)
 
 
@@ -400,7 +461,7 @@ def test_hard_coding_the_public_cases_passes_check_and_fails_the_grade(graded):
 
 
 def test_restoring_puts_a_missing_cell_after_the_cell_before_it():
-    from adlearn.grading.worker import restore_locked_cells
+    from adlearn.grading.ordering import restore_locked_cells
 
     template = blank()
     nb = without_grading_cells(source())
@@ -414,8 +475,8 @@ def test_restoring_puts_a_missing_cell_after_the_cell_before_it():
 
 def test_the_csv_has_a_row_per_submission_and_the_feedback_the_hints(graded, tmp_path):
     grades = sorted(graded_only(graded).values(), key=lambda g: g.submission)
-    batch.write_csv(grades, EXERCISE, tmp_path / "grades.csv")
-    batch.write_feedback(grades, EXERCISE, tmp_path / "feedback")
+    writers.write_csv(grades, EXERCISE, tmp_path / "grades.csv")
+    writers.write_feedback(grades, EXERCISE, tmp_path / "feedback")
     assert sorted(os.listdir(tmp_path)) == ["feedback", "grades.csv"]  # no temp file left
     with open(tmp_path / "grades.csv", newline="") as f:
         rows = {os.path.basename(r["submission"]): r for r in csv.DictReader(f)}
@@ -448,7 +509,7 @@ def test_the_grade_command_writes_csv_feedback_and_written_answers(tmp_path, cap
         f"alice%2F{NAME}.md", f"alice__{NAME}.md", f"bob%2F{NAME}.md"]
     assert "Autograded score: 7 of 7" in (tmp_path / "feedback" / f"alice%2F{NAME}.md").read_text()
     answers = (tmp_path / "answers" / "roundoff.md").read_text()
-    assert "## alice/finite_differences" in answers and "nearly equal values" in answers
+    assert "## ` alice/finite_differences `" in answers and "nearly equal values" in answers
     assert "*(not answered)*" in answers and "*(invalid notebook)*" in answers
     assert "7/7" in capsys.readouterr().out
     assert not list(tmp_path.glob("*.partial"))
@@ -478,41 +539,46 @@ def temp(monkeypatch):
 def test_a_killed_worker_keeps_the_points_earned_before_it(tmp_path, temp):
     """The worker is killed from outside while the kernel sleeps in the second question:
     the first question's mark, already sent, stands."""
-    nb = answered(source(), step="open('sleeping', 'w').close()\nimport time\ntime.sleep(60)")
+    nb = answered(source(), step=f"import subprocess\nsubprocess.run(['sleep', '{MARKER}'])")
     notebooks.write(nb, tmp_path / "sleepy.ipynb")
-    exercise, template, root = batch.find_template(NAME)
+    exercise, template, root = find_template(NAME)
     result = []
     thread = threading.Thread(target=lambda: result.append(batch.grade_submission(
         tmp_path / "sleepy.ipynb", NAME, nbformat.writes(template), root, LIMITS)))
     thread.start()
     deadline = time.monotonic() + 60
     while not result and time.monotonic() < deadline:
-        workers = [pid for pid in filter(str.isdigit, os.listdir("/proc"))
-                   if _is_my_worker(pid)]
-        sleeping = list(temp.glob("adlearn-worker-*/adlearn-grade-*/sleeping"))
-        if workers and sleeping:
-            os.kill(int(workers[0]), 9)
+        mine = my_workers()
+        if mine and alive_markers():  # the kernel sleeps in the second question
+            os.kill(int(mine[0]), 9)
             break
         time.sleep(0.1)
     thread.join(60)
     grade = result[0]
     assert grade.marks["central"].status == "passed" and grade.total == POINTS["central"]
-    assert grade.marks["step"].status == "error" and "worker stopped" in grade.marks["step"].detail
+    assert grade.marks["step"].status == "grader error"  # not the learner's: flagged, regraded
+    assert "worker stopped" in grade.marks["step"].detail and grade.graders_fault
     assert list(temp.iterdir()) == []  # the killed worker's folder, with its kernels'
+    gone = time.monotonic() + 2  # its sandbox dies with it, in a moment
+    while alive_markers() and time.monotonic() < gone:
+        time.sleep(0.05)
+    assert alive_markers() == []
 
 
-def _is_my_worker(pid):
+def _is_my_worker(pid, parent=None):
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         cmdline = Path(f"/proc/{pid}/cmdline").read_text()
     except OSError:
         return False
-    return (int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid()
+    return (int(stat.rsplit(")", 1)[1].split()[1]) == (parent or os.getpid())
             and "adlearn.grading.worker" in cmdline)
 
 
-def my_workers():
-    return [pid for pid in filter(str.isdigit, os.listdir("/proc")) if _is_my_worker(pid)]
+def my_workers(parent=None):
+    """The grading workers of this process (or of the process parent)."""
+    return [pid for pid in filter(str.isdigit, os.listdir("/proc"))
+            if _is_my_worker(pid, parent)]
 
 
 def counting(calls, f):
@@ -544,11 +610,11 @@ def test_one_worker_grades_a_threads_submissions_each_in_a_fresh_kernel_and_fold
     process; a fork bomb filling its process limit while the next kernel starts up), the
     next does not find. When grade returns, no worker, kernel or folder is left."""
     started, tables = [], []
-    monkeypatch.setattr(batch.Worker, "__init__", counting(started, batch.Worker.__init__))
+    monkeypatch.setattr(workers.Worker, "__init__", counting(started, workers.Worker.__init__))
     monkeypatch.setattr(course, "exercise", counting(tables, course.exercise))
     for i, nb in enumerate([LEAVES, FINDS] * 3):
         notebooks.write(nb, tmp_path / f"{i}.ipynb")
-    exercise, template, root = batch.find_template(NAME)
+    exercise, template, root = find_template(NAME)
     tables.clear()
     grades = batch.grade(exercise, template, root, [tmp_path], jobs=1, limits=LIMITS)
     assert [g.total for g in grades] == [FULL] * 6
@@ -556,23 +622,21 @@ def test_one_worker_grades_a_threads_submissions_each_in_a_fresh_kernel_and_fold
     assert list(temp.iterdir()) == [] and my_workers() == [] and alive_markers() == []
 
 
-def test_a_worker_past_its_deadline_is_killed_and_the_next_submission_gets_a_new_one(
-        tmp_path, temp, monkeypatch):
+def test_a_submission_past_its_budget_is_out_of_time_and_the_next_one_is_graded(
+        tmp_path, temp):
     slow = answered(source(), central="import time\ntime.sleep(60)")  # before any mark
     notebooks.write(slow, tmp_path / "slow.ipynb")
     notebooks.write(source(), tmp_path / "solution.ipynb")
-    exercise, template, root = batch.find_template(NAME)
-    args = (NAME, nbformat.writes(template), root, LIMITS)
-    deadline = batch.deadline
-    monkeypatch.setattr(batch, "deadline", lambda text, limits: 3)
-    slow = batch.grade_submission(tmp_path / "slow.ipynb", *args)
-    assert {m.status for q, m in slow.marks.items() if q in QUESTIONS} == {"timeout"}
-    assert slow.marks["step"].detail == "the whole notebook ran over 3 s"
-    assert my_workers() == [] and list(temp.iterdir()) == []  # killed, with its kernels
-    monkeypatch.setattr(batch, "deadline", deadline)
-    assert batch.grade_submission(tmp_path / "solution.ipynb", *args).total == FULL
-    assert len(my_workers()) == 1  # this thread's new worker, kept for its next submission
-    batch.close_workers()
+    exercise, template, root = find_template(NAME)
+    args = (NAME, nbformat.writes(template), root)
+    began = time.monotonic()
+    slow = batch.grade_submission(tmp_path / "slow.ipynb", *args, replace(LIMITS, budget=8))
+    assert time.monotonic() - began < 8 + 2
+    assert {m.status for q, m in slow.marks.items() if q in QUESTIONS} == {"out of time"}
+    assert "time budget" in slow.marks["step"].detail
+    assert batch.grade_submission(tmp_path / "solution.ipynb", *args, LIMITS).total == FULL
+    assert len(my_workers()) == 1  # this thread's worker, kept for its next submission
+    workers.close_workers()
     assert my_workers() == [] and list(temp.iterdir()) == []
 
 
@@ -581,7 +645,7 @@ def test_the_grade_command_starts_its_workers_before_the_cluster_and_no_more_tha
     """local:4 with two submissions: two workers, started before the LocalCluster, taken
     by its threads; none is left when the command ends."""
     started, when = [], []
-    monkeypatch.setattr(batch.Worker, "__init__", counting(started, batch.Worker.__init__))
+    monkeypatch.setattr(workers.Worker, "__init__", counting(started, workers.Worker.__init__))
     executor = batch.executor
     monkeypatch.setattr(batch, "executor", lambda *a: when.append(len(started)) or executor(*a))
     for name in ("a", "b"):
@@ -604,7 +668,7 @@ def test_without_the_sandbox_the_answers_are_still_judged_outside(tmp_path):
     subs = submissions()
     for name in ("solution", "hard_coded"):
         notebooks.write(subs[name], tmp_path / f"{name}.ipynb")
-    exercise, template, root = batch.find_template(NAME)
+    exercise, template, root = find_template(NAME)
     solution, hard_coded = batch.grade(exercise, template, root, [tmp_path / "solution.ipynb",
                                        tmp_path / "hard_coded.ipynb"], jobs=2, limits=LIMITS,
                                        sandboxed=False)
@@ -651,9 +715,10 @@ def test_a_grader_killed_midway_resumes_losing_nothing_and_grading_only_the_rest
 
 
 def test_a_two_worker_local_cluster_writes_the_same_csv_as_the_local_run(tmp_path):
-    """--scheduler local:2 runs the same grade_submission as tasks: the same CSV."""
+    """--scheduler local:2 runs the same grade_submission as tasks: the same CSV, under
+    the same attacks."""
     subs = submissions()
-    for name in ("solution", "blank", "wrong1"):
+    for name in ("solution", "blank", "wrong1", "kills_and_stays", "forged_lines", "fork_bomb"):
         notebooks.write(subs[name], tmp_path / "in" / f"{name}.ipynb")
     csvs = []
     for how in (["-j", "2"], ["--scheduler", "local:2"]):

@@ -14,7 +14,7 @@ import pytest
 from nbclient import NotebookClient
 
 from adlearn.errors import WrongAnswer
-from adlearn.grading import batch, check, course, notebooks
+from adlearn.grading import batch, check, course, notebooks, submissions
 from adlearn.grading.course import exercise, names
 from adlearn.grading.limits import Limits
 
@@ -127,7 +127,7 @@ def test_a_hard_coded_answer_fails_on_the_other_cases(name, question):
 
 @pytest.mark.parametrize("name", EXERCISES)
 def test_in_a_kernel_the_solution_scores_full_marks_and_the_blank_version_zero(name):
-    ex, template, root = batch.find_template(name, ROOT)
+    ex, template, root = submissions.find_template(name, ROOT)
     solution, blank = batch.grade(
         ex, template, root, [course.source_path(ROOT, name), course.student_path(ROOT, name)],
         jobs=2, limits=Limits(timeout=60))

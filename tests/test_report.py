@@ -43,7 +43,7 @@ def test_every_question_points_to_a_tutorial_section_that_exists(name):
 
 from adlearn.cli import main  # noqa: E402
 from adlearn.errors import GradingError  # noqa: E402
-from adlearn.grading import batch, report  # noqa: E402
+from adlearn.grading import report  # noqa: E402
 from adlearn.grading.questions import Question  # noqa: E402
 
 HEADER = ("submission,total,possible,central,central status,central mistake,step,"
@@ -168,5 +168,60 @@ def test_the_report_in_a_browser(browser, tmp_path):  # noqa: F811
                                                              "The class's misconceptions"]
         page.add_script_tag(path=str(axe))
         assert axe_violations(page, "main") == []
+    finally:
+        page.close()
+
+
+from adlearn.grading.marks import REVIEW, STATUSES  # noqa: E402
+
+
+@pytest.mark.parametrize("status", REVIEW)
+def test_every_status_to_review_is_listed_to_read_by_hand(tmp_path, status):
+    """The grader's failures, a result hidden from the grader ("no result", once a
+    "failed" with a hint about Jupyter's display), a notebook out of its time budget or
+    without its metadata: each is listed with its detail, and counted as not judged."""
+    line = f"g.ipynb,7,7,3,passed,,2,passed,,0,{status},,,manual"
+    path = write_class(tmp_path, [CLASS[0], line])
+    with open(tmp_path / "grades.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"submission": "g.ipynb", "sha256": "", "marks": {
+            "order": {"status": status, "detail": "<script>alert(1)</script> why"}}}) + "\n")
+    summary = report.Summary(*report.read_grades(path, "exercises"))
+    assert summary.to_read == [("g.ipynb", [f"order: {status} (<script>alert(1)</script> why)"])]
+    order = next(s for s in summary.questions if s.question.id == "order")
+    assert report.outcome_counts(order)[4] == 1  # not judged
+    page = report.page(summary)
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; why" in page
+    assert STATUSES[status].review
+
+
+def test_only_the_statuses_to_review_are_listed():
+    assert set(REVIEW) == set(STATUSES) - {"passed", "failed", "not answered", "manual"}
+
+
+@pytest.mark.browser
+def test_no_script_in_a_name_a_detail_or_a_returned_string_runs_in_the_browser(
+        browser, tmp_path):  # noqa: F811
+    """A submission named with markup, whose record's details quote markup the learner's
+    code returned or raised: the page shows them as text, and none of it runs."""
+    attack = "<img src=x onerror=\"window.ran=1\"><script>window.ran=1</script>"
+    name = f"{attack}.ipynb".replace(",", " ")
+    path = write_class(tmp_path, [CLASS[0], f"{name},0,7,0,failed,,0,no result,,0,error,,,manual"])
+    with open(tmp_path / "grades.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"submission": name, "sha256": "", "marks": {
+            "step": {"status": "no result", "detail": f"your code returned '{attack}'"},
+            "order": {"status": "error", "detail": f"ValueError: {attack}"}}}) + "\n")
+    output = tmp_path / "report.html"
+    report.write_report(path, output, "exercises")
+    page = browser.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: dialogs.append(d) or d.dismiss())
+    try:
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
+            ("data:", output.as_uri())) else r.abort())
+        page.goto(output.as_uri())
+        page.wait_for_load_state("load")
+        assert page.evaluate("window.ran") is None and dialogs == []
+        assert page.locator("main img").count() == 2  # only the report's own pictures
+        assert attack in page.locator("main").inner_text()
     finally:
         page.close()

@@ -16,11 +16,14 @@ driven by ``commands.py`` (``adlearn exercises new|build``, ``adlearn grade``,
   their hints), which never enter the package or a kernel; ``exercises new`` starts one
   from a scaffold, and ``notebooks.py`` validates it and builds the student notebook
   and the check data;
-- grading: ``batch.py`` grades a class's submissions, each by one function, in a
-  thread pool or on a dask.distributed cluster (``--scheduler``); its workers
-  (``worker.py``) run each submission in a fresh kernel in a sandbox (``sandbox.py``,
-  with the ``limits.py`` limits) and judge its outputs outside it, and write the CSV,
-  a record to resume from, feedback and the written answers;
+- grading: ``batch.py`` grades a class's submissions (``submissions.py`` finds and
+  reads them), each by one function, in a thread pool or on a dask.distributed cluster
+  (``--scheduler``); its workers (``workers.py`` starts and ends them, ``worker.py`` is
+  the process itself, ``ordering.py`` puts a notebook's cells in order) run each
+  submission in a fresh kernel in a sandbox (``sandbox.py``, with the ``limits.py``
+  limits) and judge its outputs outside it. Each question's mark and its status, whose
+  fault it is included, are ``marks.py``'s; ``records.py`` keeps the grades to resume
+  from, ``writers.py`` writes the CSV, the feedback and the written answers;
 - the report (``report.py``): one HTML page of what the class got wrong.
 """
 

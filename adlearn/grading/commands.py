@@ -2,26 +2,33 @@
 
     adlearn exercises new NAME [--course DIR]
     adlearn exercises build [--check] [--course DIR]
-    adlearn grade EXERCISE SUBMISSIONS... -o grades.csv [--course DIR] [-j N] [--timeout S] [--memory MB]
-                  [--cpu S] [--feedback DIR] [--answers DIR] [--no-sandbox] [--resume]
-                  [--scheduler ADDRESS | local:N]
+    adlearn grade EXERCISE SUBMISSIONS... -o grades.csv [--course DIR] [-j N] [--timeout S]
+                  [--budget S] [--memory MB] [--disk MB] [--cpu S] [--feedback DIR]
+                  [--answers DIR] [--no-sandbox] [--resume]
+                  [--scheduler ADDRESS | local:N [--dashboard]]
     adlearn report grades.csv [-o report.html] [--course DIR]
 
 Every argument is checked before anything is graded: a bad one ends the command with
-one line and exit status 2.
+one line and exit status 2. A grader stopped by SIGTERM, SIGINT (Ctrl-C) or SIGHUP ends
+its workers and their sandboxes at once, keeps what it graded in its record and exits
+with status 128 + the signal's number.
 """
 
 import importlib
 import math
 import os
+import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 from ..errors import GradingError
 from ..text import counted
 from .course import default_root
-from .limits import Limits
+from .limits import START_SECONDS, Limits
 
 MIN_MEMORY_MB = 256  # a Python kernel with adlearn needs about this much to start
+MIN_DISK_MB = 16  # its IPython profile, history and the notebook's copy
+MIN_BUDGET = 10  # seconds: a sandboxed kernel's start on a busy machine
 
 
 def _load(module):
@@ -91,12 +98,18 @@ def cmd_grade(args):
     """Grade submitted notebooks of one exercise, each in a fresh sandboxed kernel; write a CSV."""
     batch = _load("batch")
     _load("worker")  # the worker's libraries (nbclient) must be there too
+    from .records import Record, record_path
     from .sandbox import available
+    from .submissions import find_template, shown, submission_files
+    from .writers import write_answers, write_csv, write_feedback
 
     jobs = _number(args.jobs, int, 1, "-j")
     limits = Limits(timeout=_number(args.timeout, float, 0.1, "--timeout"),
                     memory_mb=_number(args.memory, int, MIN_MEMORY_MB, "--memory"),
-                    cpu_seconds=_number(args.cpu, int, 1, "--cpu"))
+                    cpu_seconds=_number(args.cpu, int, 1, "--cpu"),
+                    disk_mb=_number(args.disk, int, MIN_DISK_MB, "--disk"),
+                    budget=_number(args.budget, float, MIN_BUDGET, "--budget") if args.budget
+                    else 0)
     _check_paths(args)
     if not args.no_sandbox:
         missing = available()
@@ -104,31 +117,42 @@ def cmd_grade(args):
             raise GradingError(f"{missing}; without a sandbox the learners' code could read "
                                "the references and other submissions: add --no-sandbox "
                                "to grade anyway")
-    exercise, template, root = batch.find_template(args.exercise, args.course)
-    files = batch.submission_files(args.submissions, say=lambda line: None)  # before the
+    exercise, template, root = find_template(args.exercise, args.course)
+    files = submission_files(args.submissions, say=lambda line: None)  # before the
     # record opens; the workers start up while the rest (a LocalCluster, say) does
-    batch.start_workers(min(batch.local_slots(args.scheduler, jobs), len(files)), exercise,
-                        template, root, limits, sandboxed=not args.no_sandbox)
-    with batch.executor(args.scheduler, jobs) as pool:  # a scheduler is reached first
-        record = batch.Record(exercise, batch.record_path(args.output), resume=args.resume)
-        try:
+    try:
+        with ExitStack() as stack:
+            stack.enter_context(batch.stopped_by_signals())
+            batch.start_workers(min(batch.local_slots(args.scheduler, jobs), len(files)),
+                                exercise, template, root, limits, sandboxed=not args.no_sandbox)
+            pool = stack.enter_context(batch.executor(args.scheduler, jobs, args.dashboard))
+            record = Record(exercise, record_path(args.output), resume=args.resume)
+            stack.callback(record.close)
             grades = batch.grade(exercise, template, root, args.submissions, limits=limits,
                                  sandboxed=not args.no_sandbox, record=record, pool=pool,
                                  progress=batch.Progress())
-        finally:
-            record.close()
-    batch.write_csv(grades, exercise, args.output)
+    except batch.Stopped as stopped:
+        print(f"adlearn grade: {stopped}; what was graded is in {record_path(args.output)} "
+              "(run the same command with --resume to grade the rest)", file=sys.stderr)
+        raise SystemExit(128 + stopped.signal) from None
+    write_csv(grades, exercise, args.output)
+    failed = []
     if args.feedback:
-        batch.write_feedback(grades, exercise, args.feedback)
+        failed += write_feedback(grades, exercise, args.feedback)
     if args.answers:
-        batch.write_answers(grades, exercise, args.answers)
+        failed += write_answers(grades, exercise, args.answers)
     for g in grades:
         problems = sorted({m.status for m in g.marks.values()} - {"passed", "manual"})
-        print(f"{g.total:g}/{exercise.possible:g}  {g.submission}"
+        print(f"{g.total:g}/{exercise.possible:g}  {shown(g.submission)}"
               + (f"  ({', '.join(problems)})" if problems else ""))
     written = [args.output] + [f"{what} in {folder}" for what, folder in (
         ("feedback", args.feedback), ("written answers", args.answers)) if folder]
-    print("wrote " + ", ".join(written))
+    print("wrote " + ", ".join(written)
+          + (f"; could not write {counted(len(failed), 'file')} (see above)" if failed else ""))
+    regrade = sum(g.graders_fault for g in grades)
+    if regrade:
+        print(f"the grader failed on {counted(regrade, 'submission')} (status 'grader error', "
+              "not the learners'): run the same command with --resume to grade them again")
 
 
 def add_commands(commands):
@@ -161,8 +185,15 @@ def add_commands(commands):
     grade.add_argument("--timeout", default=str(Limits.timeout), metavar="SECONDS",
                        help="seconds a cell may run before it is interrupted "
                        "(default: %(default)s)")
+    grade.add_argument("--budget", metavar="SECONDS", help="wall-clock seconds one "
+                       f"submission may take in all (default: {START_SECONDS} + the timeout "
+                       "for each code cell of the exercise's notebook); past it, the "
+                       "questions not checked yet are 'out of time'")
     grade.add_argument("--memory", default=str(Limits.memory_mb), metavar="MB",
                        help="memory limit of each kernel in MB (default: %(default)s)")
+    grade.add_argument("--disk", default=str(Limits.disk_mb), metavar="MB",
+                       help="all that each kernel may write, in MB, when the grader runs as "
+                       "root (default: %(default)s)")
     grade.add_argument("--cpu", default=str(Limits.cpu_seconds), metavar="SECONDS",
                        help="CPU-time limit of each kernel in seconds (default: %(default)s)")
     grade.add_argument("--feedback", metavar="DIR",
@@ -178,6 +209,9 @@ def add_commands(commands):
     grade.add_argument("--scheduler", metavar="ADDRESS", help="grade on a dask.distributed "
                        "cluster: its scheduler's address (tcp://host:8786), or local:N for "
                        "N workers on this machine (then -j is not used)")
+    grade.add_argument("--dashboard", action="store_true", help="with --scheduler local:N, "
+                       "serve dask's dashboard at http://127.0.0.1:8787 (by default a local "
+                       "cluster serves none)")
     grade.set_defaults(run=cmd_grade)
     add_report_command(commands)
 

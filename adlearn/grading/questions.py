@@ -27,9 +27,9 @@ from typing import Any, Callable
 
 from ..errors import GradingError
 from . import probe
+from .marks import FAILED, NO_RESULT, NOT_ANSWERED, PASSED
 
 KINDS = ("value", "function", "text")
-PASSED, FAILED, NOT_ANSWERED = "passed", "failed", "not answered"
 
 
 @dataclass(frozen=True)
@@ -321,7 +321,7 @@ def judge_outcomes(question, result, labels, right, like, wrongs):
     if not isinstance(result, dict):
         return Verdict((Test(name, False, "gave no result"),),
                        "The grader got no result for your answer: does your code change "
-                       "how Jupyter shows values, or stop the kernel?", FAILED)
+                       "how Jupyter shows values, or stop the kernel?", NO_RESULT)
     if result.get("missing"):
         return Verdict((Test(name, False, "is not defined"),),
                        f"`{name}` is not defined yet: write your answer in the cell above "
@@ -330,7 +330,7 @@ def judge_outcomes(question, result, labels, right, like, wrongs):
     if not isinstance(outcomes, list) or len(outcomes) != len(labels) or not all(
             isinstance(o, dict) for o in outcomes):
         return Verdict((Test(name, False, "gave no result"),),
-                       "The grader got no result for your answer.", FAILED)
+                       "The grader got no result for your answer.", NO_RESULT)
     is_callable = result.get("callable") is True
     if question.kind == "function" and not is_callable:
         return Verdict((Test(name, False, "is not a function"),),

@@ -26,24 +26,11 @@ from pathlib import Path
 from ..errors import GradingError
 from ..text import counted
 from . import course
-from .batch import (DIED, ERROR, INVALID, MANUAL, MISSING, STATUSES, TIMEOUT, csv_header,
-                    record_path)
-from .questions import FAILED, NOT_ANSWERED, PASSED
+from .marks import FAILED, MANUAL, NOT_ANSWERED, PASSED, REVIEW, STATUSES
+from .records import record_path
+from .submissions import shown
+from .writers import csv_header
 
-# What each status means, in the instructor's words (the statuses batch.py writes).
-MEANINGS = {
-    PASSED: "the answer is right on every test",
-    FAILED: "the answer is wrong on some test",
-    NOT_ANSWERED: "the learner left the question as it was given",
-    ERROR: "the grader could not judge the answer (it was never defined, or the notebook "
-           "could not be run)",
-    TIMEOUT: "a cell ran too long and was interrupted",
-    DIED: "the kernel died (a crash, or the memory limit) before the question was checked",
-    INVALID: "the file is not a notebook the grader can read",
-    MANUAL: "a written answer, to grade by hand",
-    MISSING: "the cell for the answer was deleted",
-}
-NOT_JUDGED = (ERROR, TIMEOUT, DIED, INVALID, MISSING)  # a person should look at these
 # Okabe & Ito's colour-blind-safe colours (as adlearn's drawings), each with a hatch, so
 # the outcomes also differ in grey: passed, known mistake, other wrong, not answered,
 # not judged, by hand.
@@ -101,7 +88,7 @@ def _record_details(path):
     for line in lines[1:]:
         try:
             entry = json.loads(line)
-            found[str(entry["submission"])] = {str(q): str(m.get("detail", ""))
+            found[shown(str(entry["submission"]))] = {str(q): str(m.get("detail", ""))
                                                for q, m in entry["marks"].items()}
         except (ValueError, TypeError, KeyError, AttributeError):
             continue  # a line cut short by a killed run
@@ -218,13 +205,14 @@ class Summary:
 
     @property
     def to_read(self):
-        """(submission, reasons) of each submission with a question the grader could not
-        judge: each reason names the questions, the status and the mark's detail."""
+        """(submission, reasons) of each submission with a status to review (the grader's
+        failures among them): each reason names the questions, the status and the
+        mark's detail."""
         found = []
         for row in self.rows:
             reasons = {}
             for qid, status in row.statuses.items():
-                if status in NOT_JUDGED:
+                if status in REVIEW:
                     reasons.setdefault((status, row.details.get(qid, "")), []).append(qid)
             if reasons:
                 found.append((row.submission, [
@@ -293,7 +281,7 @@ def outcome_counts(summary):
     """Each outcome's count, for a question: in OUTCOMES's order."""
     s = summary.statuses
     return (s[PASSED], sum(len(m.submissions) for m in summary.mistakes),
-            len(summary.unexplained), s[NOT_ANSWERED], sum(s[x] for x in NOT_JUDGED),
+            len(summary.unexplained), s[NOT_ANSWERED], sum(s[x] for x in REVIEW),
             s[MANUAL])
 
 
@@ -428,7 +416,7 @@ def page(summary, source=""):
     parts.append("<h2>Statuses</h2>")
     parts.append(_table("How many marks of each status", ["Status", "What it means", "Marks",
                                                           "Submissions"],
-                        [[_e(s), _e(MEANINGS[s]), marks, subs]
+                        [[_e(s), _e(STATUSES[s].meaning), marks, subs]
                          for s, marks, subs in summary.statuses], numeric=(2, 3)))
     manual = sum(1 for row in rows for s in row.statuses.values() if s == MANUAL)
     if manual:
@@ -439,9 +427,11 @@ def page(summary, source=""):
     parts.append("<h2>Submissions to read by hand</h2>")
     to_read = summary.to_read
     if to_read:
-        parts.append("<p>The grader could not judge some of their questions; their points "
-                     "for those are 0 until a person has looked.</p>")
-        parts.append(_table("Submissions the grader could not judge whole", ["Submission",
+        parts.append("<p>Some of their questions have a status a person should look at "
+                     "(the grader's own failures among them, which <code>--resume</code> "
+                     "grades again); their points for those are 0 until a person has "
+                     "looked.</p>")
+        parts.append(_table("Submissions with a status to review", ["Submission",
                                                                              "Why"],
                             [[f"<code>{_e(sub)}</code>",
                               "<br>".join(_e(r) for r in reasons)]

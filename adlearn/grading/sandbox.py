@@ -8,14 +8,18 @@ kernel ends every other one in its process namespace). Its file system shows onl
 a kernel needs, read-only: the system's programs and libraries (``/usr``), a few files
 of ``/etc``, the Python installation and environment, and adlearn's package; plus a
 private writable folder holding its own copy of the notebook and its connection files,
-and an empty ``/tmp``. The course folder, the references and the other submissions are
-not in it. Inside, ``prlimit`` sets the limits on memory, CPU time, processes and file
-size before the kernel starts.
+and an empty ``/tmp`` of TMP_BYTES (a tmpfs of the sandbox's own). The course folder,
+the references and the other submissions are not in it. Inside, ``prlimit`` sets the
+limits on memory, CPU time, processes and file size before the kernel starts.
 
 The kernel is reached through unix sockets in the private folder (jupyter_client's
-``transport="ipc"``), since the sandbox has no network to share.
+``transport="ipc"``), since the sandbox has no network to share: so the folder is on a
+file system the worker sees too. A worker run by root in a mount namespace of its own
+makes that folder a tmpfs of its own (``cap``): all the kernel writes fits in that size
+and ``/tmp``'s, and filling them fills nobody else's.
 """
 
+import ctypes
 import itertools
 import os
 import shutil
@@ -29,6 +33,7 @@ ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "fonts", "lo
        "mime.types", "nsswitch.conf", "passwd", "group")
 USERS_EACH = 8  # users per process: a worker runs two sandboxes at most (its kernel and
 # the next one, started ahead), and a stopped one may take a moment to end
+FILES = 10_000  # the files (inodes) a kernel's folder may hold
 TMP_BYTES = 64 * 2**20
 _sandboxes = itertools.count()
 
@@ -65,6 +70,38 @@ def new_user():
     so that no two sandboxes share a process limit (a worker's, other workers', and the
     kernel a worker starts ahead for its next submission)."""
     return FIRST_UID + (os.getpid() % 100_000) * USERS_EACH + next(_sandboxes) % USERS_EACH
+
+
+def own_mounts():
+    """Whether this process runs as root in a mount namespace of its own (not its
+    parent's): then what it mounts, no other process sees, and it vanishes with it."""
+    try:
+        return os.geteuid() == 0 and (os.readlink("/proc/self/ns/mnt")
+                                      != os.readlink(f"/proc/{os.getppid()}/ns/mnt"))
+    except OSError:
+        return False
+
+
+def _libc_call(name, *args):
+    libc = ctypes.CDLL(None, use_errno=True)
+    if getattr(libc, name)(*args) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{name}: {os.strerror(error)}")
+
+
+def cap(folder, mb, user):
+    """Mount a tmpfs of mb MB (and FILES files) on folder, the user's, if this process
+    has a mount namespace of its own; whether it did."""
+    if not own_mounts():
+        return False
+    options = f"size={mb}m,nr_inodes={FILES},mode=0711,uid={user},gid={user}"
+    _libc_call("mount", b"tmpfs", os.fsencode(folder), b"tmpfs", 0, options.encode())
+    return True
+
+
+def uncap(folder):
+    """Unmount the tmpfs on folder (its files go with it)."""
+    _libc_call("umount2", os.fsencode(folder), 2)  # MNT_DETACH
 
 
 def give(path, user):

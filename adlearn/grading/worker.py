@@ -2,21 +2,30 @@
 
 It reads, as JSON lines on stdin, what every submission of a command shares (the student
 version, the course folder, the exercise's name, the limits, whether to sandbox), then
-one submission's text a line. For each one it runs the learner's cells in a fresh
-kernel, probes the answers at each grading cell and judges them here, and writes each
-question's mark as one JSON line on stdout as soon as it is decided, then
-``{"done": true}``. Each kernel has a private folder of its own (in FOLDER) and is
-started one submission ahead, so that it starts up while the worker grades the one
-before; nothing of one submission's kernel or folder is left for the next. The worker
-ends when its stdin does. See batch.py for the whole picture.
+one submission's text a line. For each one it puts the notebook in order (ordering.py),
+runs the learner's cells in a fresh kernel, probes the answers at each grading cell and
+judges them here, and writes each question's mark as one JSON line on stdout as soon as
+it is decided, then ``{"done": true}``. Each kernel has a private folder of its own (in FOLDER; run by root
+in a mount namespace of its own, a tmpfs of ``Limits.disk_mb``, so that it can fill only
+itself) and is started one submission ahead, so that it starts up while the worker
+grades the one before; nothing of one submission's kernel or folder is left for the
+next. Each submission comes with its time budget: the worker stops its cells when the
+budget is nearly spent and marks the questions left "out of time". The worker ends when
+its stdin does, or at once when its parent, the grader, dies. See batch.py for the whole
+picture.
 """
 
 import ast
+import ctypes
 import json
+import os
 import resource
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from . import notebooks  # first: it imports nbformat (see there)
@@ -26,63 +35,18 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from . import batch, course, sandbox
-from .batch import DIED, ERROR, INVALID, MANUAL, MISSING, TIMEOUT
+from . import course, sandbox
 from .limits import Limits
-from .questions import NOT_ANSWERED, PASSED
+from .marks import (DIED, ERROR, GRADER_ERROR, INVALID, MANUAL, METADATA_LOST, MISSING,
+                    NOT_ANSWERED, OUT_OF_TIME, PASSED, STATUSES, TIMEOUT, Mark)
+from .ordering import metadata_lost, place_by_definitions, read_submission, restore_locked_cells
 
 TIMEOUT_ENAME = "CellTimeout"
+PR_SET_PDEATHSIG = 1  # prctl's option: the signal this process gets when its parent dies
 
 
 def emit(qid, mark):
-    print(json.dumps({"question": qid, "status": mark.status, "points": mark.points,
-                      "detail": mark.detail, "text": mark.text, "mistake": mark.mistake}),
-          flush=True)
-
-
-def read_submission(text):
-    """A submitted notebook from its text. Lenient: an nbformat 4 notebook that Jupyter
-    opens and that has cells to run is graded, even with keys nbformat's schema rejects."""
-    raw = json.loads(text)
-    if not isinstance(raw, dict) or raw.get("nbformat") != 4:
-        found = raw.get("nbformat") if isinstance(raw, dict) else None
-        raise ValueError(f"not an nbformat 4 notebook (nbformat {found!r})")
-    nb = nbformat.from_dict(raw)
-    if not isinstance(nb.get("cells"), list):
-        raise ValueError("its cells are not a list")
-    for i, cell in enumerate(nb.cells):
-        if not isinstance(cell, dict) or cell.get("cell_type") not in (
-                "code", "markdown", "raw") or not isinstance(cell.get("source"), str):
-            if isinstance(cell, dict) and isinstance(cell.get("source"), list):
-                cell["source"] = "".join(map(str, cell["source"]))
-                continue
-            raise ValueError(f"cell {i + 1} is not a code, markdown or raw cell with a source")
-        cell.setdefault("metadata", {})
-    return nb
-
-
-def restore_locked_cells(submission, template):
-    """Put the template's locked cells (grading cells included) into the submission.
-
-    A cell with the same grade_id is overwritten; a missing one is inserted after the
-    cell that precedes it in the template (or at the start). Solution cells stay as the
-    learner wrote them.
-    """
-    def grade_id(cell):
-        return notebooks.nbgrader(cell).get("grade_id")
-
-    locked = [c for c in template.cells if notebooks.nbgrader(c).get("locked")]
-    for cell in locked:
-        index = {grade_id(c): i for i, c in enumerate(submission.cells) if grade_id(c)}
-        if grade_id(cell) in index:
-            submission.cells[index[grade_id(cell)]] = cell
-            continue
-        position = 0
-        for earlier in template.cells[: template.cells.index(cell)]:
-            if grade_id(earlier) in index:
-                position = index[grade_id(earlier)] + 1
-        submission.cells.insert(position, cell)
-    return submission
+    print(json.dumps({"question": qid, **mark.wire()}), flush=True)
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -114,14 +78,16 @@ class SandboxedKernelManager(AsyncKernelManager):
 
 
 class Kernel:
-    """A fresh kernel in a private folder of its own, started as soon as it is made
-    (it starts up while the worker goes on); if it could not start, NotebookClient
-    tries again when it is used, and says why it cannot."""
+    """A fresh kernel in a private folder of its own (a tmpfs of limits.disk_mb when
+    this worker has a mount namespace of its own), started as soon as it is made (it
+    starts up while the worker goes on); if it could not start, NotebookClient tries
+    again when it is used, and says why it cannot."""
 
     def __init__(self, limits, sandboxed, where):
         self.limits, self.sandboxed = limits, sandboxed
-        self.place = tempfile.TemporaryDirectory(prefix="adlearn-grade-", dir=where)
-        self.folder, self.user = self.place.name, sandbox.new_user()
+        self.folder = tempfile.mkdtemp(prefix="adlearn-grade-", dir=where)
+        self.user = sandbox.new_user()
+        self.capped = sandbox.cap(self.folder, limits.disk_mb, self.user)
         self.km = SandboxedKernelManager(self.folder, limits, sandboxed, self.user)
         try:  # the kernel gets none of this process's streams: its marks go to stdout
             run_sync(self.km.start_kernel)(cwd=self.folder, **QUIET)
@@ -134,7 +100,9 @@ class Kernel:
             if run_sync(self.km.is_alive)():
                 run_sync(self.km.shutdown_kernel)(now=True)
         finally:
-            self.place.cleanup()
+            if self.capped:
+                sandbox.uncap(self.folder)
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 QUIET = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
@@ -144,32 +112,48 @@ class _KernelStuck(Exception):
     """A kernel ignored the interrupt after a timeout: nothing more can run in it."""
 
 
-class Run:
-    """One submission's kernel: runs cells in order, says which timed out, and probes."""
+class _OutOfTime(Exception):
+    """The submission's time budget is spent: nothing more runs in its kernel."""
 
-    def __init__(self, nb, kernel):
-        self.timed_out = False
-        limits = kernel.limits
+
+class Run:
+    """One submission's kernel: runs cells in order, each within the cell timeout and
+    what is left of the budget (until the monotonic time deadline), says which timed
+    out, and probes."""
+
+    def __init__(self, nb, kernel, deadline):
+        self.timed_out, self.deadline, self.limits = False, deadline, kernel.limits
         self.client = NotebookClient(
-            nb, km=kernel.km, kernel_name="python3", timeout=limits.timeout, startup_timeout=60,
-            interrupt_on_timeout=True, allow_errors=True, iopub_timeout=4,
+            nb, km=kernel.km, kernel_name="python3", timeout_func=self._cell_timeout,
+            startup_timeout=60, interrupt_on_timeout=True, allow_errors=True, iopub_timeout=4,
             shutdown_kernel="immediate",
-            error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": f"over {limits.timeout:g} s",
+            error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": "over the time allowed",
                               "traceback": []},
             on_cell_executed=self._on_cell_executed,
             resources={"metadata": {"path": kernel.folder}})
         self.client.log.disabled = True  # timeouts are reported per question, not as logs
 
+    def left(self):
+        return self.deadline - time.monotonic()
+
+    def _cell_timeout(self, cell):
+        """A cell's seconds: the cell timeout, or what is left of the budget if less."""
+        return max(min(self.limits.timeout, self.left()), 0.01)
+
     async def _on_cell_executed(self, cell, cell_index, execute_reply):
         if execute_reply["content"].get("ename") != TIMEOUT_ENAME:
             return
         self.timed_out = True
+        if self.left() <= 0:
+            raise _OutOfTime()
         try:  # an interrupted kernel answers at once; one that caught the interrupt cannot
             await self.client.kc.kernel_info(reply=True, timeout=5)
         except TimeoutError:
             raise _KernelStuck() from None
 
     def execute(self, cell, index):
+        if self.left() <= 0:
+            raise _OutOfTime()
         self.client.execute_cell(cell, index)
 
     def probe(self, question, cases, index):
@@ -188,16 +172,21 @@ class Run:
         return None
 
 
-def grade_notebook(text, template, exercise, kernel, say=emit):
-    """Grade one submission given as text in kernel (a Kernel, used up): say(question
-    id, Mark) for each question as soon as its mark is decided."""
+def grade_notebook(text, template, exercise, kernel, say=emit, deadline=None):
+    """Grade one submission given as text in kernel (a Kernel, used up), its cells
+    stopped at the monotonic time deadline: say(question id, Mark) for each question as
+    soon as its mark is decided."""
     try:
         nb = read_submission(text)
     except Exception as exc:
         for q in exercise.questions:
-            say(q.id, batch.Mark(INVALID, 0.0, f"not a notebook: {exc}"))
+            say(q.id, Mark(INVALID, 0.0, f"not a notebook: {exc}"))
         return
-    restore_locked_cells(nb, template)
+    if metadata_lost(nb, template):
+        place_by_definitions(nb, template, exercise)
+        say = _flagged_lost(say)
+    else:
+        restore_locked_cells(nb, template)
     cells = {}
     for i, cell in enumerate(nb.cells):
         cells.setdefault(notebooks.nbgrader(cell).get("grade_id"), i)
@@ -210,11 +199,23 @@ def grade_notebook(text, template, exercise, kernel, say=emit):
     copy = Path(kernel.folder) / "submission.ipynb"  # the kernel's own copy
     copy.write_text(json.dumps(nb), encoding="utf-8")
     sandbox.give(copy, kernel.user)
-    _run(nb, questions, kernel, say)
+    _run(nb, questions, kernel, say, deadline if deadline is not None else float("inf"))
 
 
-def _run(nb, questions, kernel, say):
-    run = Run(nb, kernel)
+def _flagged_lost(say):
+    """say, with every question the learner did not pass marked "metadata lost" for a
+    person to read (the grader's own failures stay what they are)."""
+    def flagged(qid, mark):
+        if mark.status != PASSED and not STATUSES[mark.status].grader:
+            mark = Mark(METADATA_LOST, 0.0, "the notebook's cells lost their nbgrader "
+                        "metadata, so the grader looked for the answer by what the code "
+                        f"defines: {mark.status}" + (f", {mark.detail}" if mark.detail else ""))
+        say(qid, mark)
+    return flagged
+
+
+def _run(nb, questions, kernel, say, deadline):
+    run = Run(nb, kernel, deadline)
     left = dict(questions)
     section = []  # the cells since the last grading cell: the current question's
     why = None
@@ -223,9 +224,10 @@ def _run(nb, questions, kernel, say):
             for index, cell in enumerate(nb.cells):
                 qid = notebooks.nbgrader(cell).get("grade_id")
                 if qid in left and cell.cell_type == "code":
-                    q = left.pop(qid)
                     run.timed_out = False
-                    say(q.id, _probe_mark(run, q, index, section))
+                    mark = _probe_mark(run, left[qid], index, section)
+                    say(qid, mark)
+                    del left[qid]
                     section = []
                 elif cell.cell_type == "code":
                     run.timed_out = False
@@ -233,16 +235,22 @@ def _run(nb, questions, kernel, say):
                     if run.timed_out:
                         cell["adlearn_timed_out"] = True
                     section.append(cell)
+    except _OutOfTime:
+        why = Mark(OUT_OF_TIME, 0.0, "the notebook used up its time budget before this "
+                                     "question was checked")
     except DeadKernelError:
-        why = (DIED, 0.0, "the kernel died before this question was checked")
+        why = Mark(DIED, 0.0, "the kernel died before this question was checked")
     except _KernelStuck:
-        why = (TIMEOUT, 0.0, "an earlier cell ran too long and ignored the interrupt, so this "
-                        "question was not checked")
-    except Exception as exc:  # a kernel that did not start, say
-        why = (ERROR, 0.0, f"the grader could not run the notebook: {type(exc).__name__}: {exc}")
+        why = Mark(TIMEOUT, 0.0, "an earlier cell ran too long and ignored the interrupt, so "
+                                 "this question was not checked")
+    except MemoryError:  # what the kernel sent: the worker's own needs are small
+        why = Mark(ERROR, 0.0, "the notebook's output was too large to collect, so this "
+                               "question was not checked")
+    except Exception as exc:  # a kernel that did not start, a crash in the judge
+        why = Mark(GRADER_ERROR, 0.0, f"the grader could not run the notebook: "
+                                      f"{type(exc).__name__}: {exc}")
     for q in left.values():
-        say(q.id, batch.Mark(*why) if why else batch.Mark(ERROR, 0.0, "its grading cell "
-                                                          "was not found"))
+        say(q.id, why or Mark(ERROR, 0.0, "its grading cell was not found"))
 
 
 def _probe_mark(run, q, index, section):
@@ -250,18 +258,17 @@ def _probe_mark(run, q, index, section):
     cases = q.grading_cases()
     result = run.probe(q, cases, index)
     if run.timed_out or any(c.get("adlearn_timed_out") for c in section):
-        return batch.Mark(TIMEOUT, 0.0, "a cell of this question ran too long and was "
-                                        "interrupted")
+        return Mark(TIMEOUT, 0.0, "a cell of this question ran too long and was interrupted")
     verdict = q.judge_result(result, cases)
     if verdict.passed:
-        return batch.Mark(PASSED, q.points)
+        return Mark(PASSED, q.points)
     cause = _first_error(section)
     if isinstance(result, dict) and result.get("missing") and cause:
         if cause.startswith("NotImplementedError") or f"'{q.answer}' is not defined" in cause:
-            return batch.Mark(NOT_ANSWERED, 0.0, verdict.detail)
-        return batch.Mark(ERROR, 0.0, f"`{q.answer}` was never defined: in this question's "
-                                      f"cells, {cause}")
-    return batch.Mark(verdict.status or "failed", 0.0, verdict.detail, mistake=verdict.mistake)
+            return Mark(NOT_ANSWERED, 0.0, verdict.detail)
+        return Mark(ERROR, 0.0, f"`{q.answer}` was never defined: in this question's "
+                                f"cells, {cause}")
+    return Mark(verdict.status or "failed", 0.0, verdict.detail, mistake=verdict.mistake)
 
 
 def _first_error(cells):
@@ -277,14 +284,24 @@ def _first_error(cells):
 def _written(cell):
     """The mark of a question answered in words, from its cell (None: deleted)."""
     if cell is None:
-        return batch.Mark(MISSING, 0.0, "the cell for this answer was deleted")
+        return Mark(MISSING, 0.0, "the cell for this answer was deleted")
     text = cell.get("source", "")
     if not text.strip() or text.strip() == notebooks.TEXT_STUB:
-        return batch.Mark(NOT_ANSWERED, 0.0, "the answer was left as " + repr(notebooks.TEXT_STUB))
-    return batch.Mark(MANUAL, 0.0, "an explanation, graded by hand by your instructor", text)
+        return Mark(NOT_ANSWERED, 0.0, "the answer was left as " + repr(notebooks.TEXT_STUB))
+    return Mark(MANUAL, 0.0, "an explanation, graded by hand by your instructor", text)
+
+
+def end_with_parent():
+    """Have the kernel send this process SIGKILL when its parent, the grader, dies (even
+    killed outright); its kernels die with it. (If the grader died before this, end now.)"""
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def main():
+    end_with_parent()
     setup = json.loads(sys.stdin.readline())
     limits = Limits(*setup["limits"])
     exercise = course.exercise(setup["exercise"], setup["root"])
@@ -295,9 +312,12 @@ def main():
     kernel = Kernel(limits, setup["sandboxed"], where)
     try:
         for line in sys.stdin:
+            began, entry = time.monotonic(), json.loads(line)
             current, kernel = kernel, Kernel(limits, setup["sandboxed"], where)  # the next
-            try:
-                grade_notebook(json.loads(line)["submission"], template, exercise, current)
+            budget = entry["budget"]
+            try:  # stop a little before the grader would kill this worker
+                grade_notebook(entry["submission"], template, exercise, current,
+                               deadline=began + budget - min(5, budget / 4))
             except Exception as exc:  # reported for every question not marked yet
                 print(json.dumps({"error": f"the grader failed: {type(exc).__name__}: {exc}"}))
                 raise SystemExit(1)
