@@ -77,7 +77,8 @@ def sum_to(g, shape):
     to reach g's shape: the VJP of broadcasting (works on arrays and Tensors)."""
     if g.shape == shape:
         return g
-    return g.sum(axis=broadcast_axes(shape, g.shape), keepdims=True).reshape(shape)
+    summed = g.sum(axis=broadcast_axes(shape, g.shape))
+    return summed if summed.shape == shape else summed.reshape(shape)  # size-1 axes back
 
 
 def broadcast_axes(shape, stretched):
