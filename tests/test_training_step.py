@@ -74,3 +74,37 @@ def test_two_parameters_added_together_get_gradients_of_their_own():
     assert not np.shares_memory(a.grad, b.grad)
     a.grad *= 0.0
     assert b.grad.min() > 0.0
+
+
+def test_a_weight_used_three_times_sums_its_adjoints_into_an_array_of_the_sweeps_own():
+    """The sweep adds a node's third and later contributions in place, into the sum it
+    made itself: never into a VJP's result that someone else holds (the inputs' values,
+    another node's adjoint), and never when the steps are kept (a view reads each total)."""
+    from adlearn.core.tensor import reverse_sweep
+
+    a, b, c = (np.full((2, 3), v) for v in (1.0, 2.0, 3.0))
+    W = ad.Tensor(np.ones((2, 3)), name="W")
+    y = (W * a + W * b + W * c + W).sum()
+    y.backward()
+    np.testing.assert_array_equal(W.grad, a + b + c + 1.0)
+    assert [a[0, 0], b[0, 0], c[0, 0]] == [1.0, 2.0, 3.0]  # no input's value written into
+    assert all((n.grad == 1.0).all() for n in ad.topological_order(y) if n.op == "add")
+    steps = []
+    for _ in reverse_sweep(y, np.ones(()), steps=steps):
+        pass
+    totals = [total for node, index, share, total in steps if node.inputs[index] is W]
+    assert [t[0, 0] for t in totals] == [1.0, 4.0, 6.0, 7.0]  # each running total kept
+    assert len({id(t) for t in totals}) == len(totals)
+
+
+def test_a_tensor_added_to_itself_and_to_others_gets_gradients_of_its_own():
+    """add passes its adjoint on uncopied; every grad stored is still an array of its own."""
+    a, b, c = (ad.Tensor(np.full(3, v)) for v in (1.0, 2.0, 3.0))
+    total = a + a + b + c
+    total.backward(np.ones(3))
+    grads = [a.grad, b.grad, c.grad, total.grad]
+    np.testing.assert_array_equal(a.grad, [2.0, 2.0, 2.0])
+    for i, grad in enumerate(grads):
+        assert not any(np.shares_memory(grad, other) for other in grads[i + 1:])
+    b.grad *= 0.0
+    assert c.grad.min() == 1.0 and total.grad.min() == 1.0

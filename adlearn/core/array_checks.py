@@ -1,15 +1,17 @@
 """The array engine's checks, and the words of its errors: which entry of which array
 went wrong, shapes that do not broadcast, axes that are not there. Each message names
-the array (its name, its number, or its shape in words) and the entry.
+the array (its name, its number, or its shape in words) and the entry. ``as_array``
+checks an array given to the engine, ``overflow_checked`` a reverse sweep.
 """
 
+import contextlib
 import numbers
 
 import numpy as np
 
-from ..errors import AdlearnError, DomainError, ShapeError
+from ..errors import AdlearnError, DomainError, NotANumberError, OverflowDomainError, ShapeError
 from ..text import number_text, shape_words
-from .rules import RULES, evaluate
+from .rules import RULES, Operand, evaluate
 
 
 def label(node, brackets=False):
@@ -76,3 +78,41 @@ def reduced_axes(axis, shape):
         return None
     axes = axis if isinstance(axis, tuple) else (axis,)
     return tuple(sorted({axis_number(a, len(shape)) for a in axes}))
+
+
+def as_array(value, what="a Tensor"):
+    """value as a new float64 array of finite numbers, or an adlearn error saying what
+    was wrong with it (``what`` names it in the message)."""
+    if isinstance(value, Operand):
+        holds_array = isinstance(getattr(value, "value", None), np.ndarray)  # a Tensor
+        hint = ": use its .value" if holds_array else ": use one mode at a time"
+        raise NotANumberError(f"{what} holds an array of numbers, not a "
+                              f"{type(value).__name__}{hint}")
+    try:
+        array = np.array(value)
+    except ValueError as exc:  # nested lists of different lengths
+        raise ShapeError(f"{what} needs rows of equal length: {exc}") from None
+    if array.dtype.kind not in "biuf":
+        first = array.flat[0] if array.size else None
+        raise NotANumberError(f"{what} must hold real numbers, but got an array of "
+                              f"{array.dtype} (the first entry is {first!r}, a "
+                              f"{type(first).__name__})")
+    array = array.astype(np.float64, copy=False)
+    if not np.isfinite(array).all():
+        entry = first_entry(~np.isfinite(array))
+        raise DomainError(f"{what} must hold finite numbers, but entry {entry_text(entry)} "
+                          f"is {array[entry]}")
+    return array
+
+
+@contextlib.contextmanager
+def overflow_checked(output):
+    """Around a reverse sweep: an adjoint that overflows raises an adlearn error (the
+    values and partials are finite, so only a product along the way can overflow)."""
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            yield
+    except FloatingPointError:
+        raise OverflowDomainError(
+            f"an adjoint in the sweep back from {label(output)} is too large for a float "
+            "(the largest float is about 1.8e308): a product of partials overflowed") from None

@@ -77,7 +77,8 @@ def sum_to(g, shape):
     to reach g's shape: the VJP of broadcasting (works on arrays and Tensors)."""
     if g.shape == shape:
         return g
-    return g.sum(axis=broadcast_axes(shape, g.shape), keepdims=True).reshape(shape)
+    summed = g.sum(axis=broadcast_axes(shape, g.shape))
+    return summed if summed.shape == shape else summed.reshape(shape)  # size-1 axes back
 
 
 def broadcast_axes(shape, stretched):
@@ -98,7 +99,9 @@ def broadcast_to(x, shape):
     """x repeated along new or size-1 axes to ``shape``, for an array or a Tensor."""
     if isinstance(x, Operand):  # a Tensor, in a differentiable sweep
         return x.apply_structural("broadcast_to", shape=shape)
-    return np.broadcast_to(x, shape)
+    out = np.empty(shape)  # an array of its own: np.broadcast_to's read-only view is slower
+    out[...] = x
+    return out
 
 
 def scatter_add(g, index, shape):
@@ -143,6 +146,8 @@ def _log_softmax_jvp(node, t):
 def _matmul_vjp(g, i, node, a, b):
     """g @ bᵀ for a, aᵀ @ g for b, with a vector seen as a matrix of one row (on the left)
     or one column (on the right); batch axes that broadcast are summed away."""
+    if a.ndim == 2 and b.ndim == 2:  # two matrices: BLAS reads the transposed view as it is
+        return g @ b.T if i == 0 else a.T @ g
     if a.ndim == 1:
         a, g = a.reshape((1, -1)), g.reshape(g.shape[:-1] + (1,) + g.shape[-1:])
     if b.ndim == 1:

@@ -28,15 +28,14 @@ Tensors too (``differentiable=True``): its adjoints are then Tensors that can be
 differentiated again, which is how ``ad.hessian`` and ``ad.hvp`` work.
 """
 
-import contextlib
+import math
 
 import numpy as np
 
-from ..errors import (ArgumentError, DomainError, EntryError, NotANumberError,
-                      OverflowDomainError, ShapeError)
+from ..errors import ArgumentError, EntryError, NotANumberError, ShapeError
 from ..text import shape_words
-from .array_checks import (axis_number, check_broadcast, entry_error, entry_text, first_entry,
-                           label, reduced_axes)
+from .array_checks import (as_array, axis_number, check_broadcast, entry_error,
+                           overflow_checked, reduced_axes)
 from .engine import Node, topological_order
 from .rules import RULES, Operand, refused
 from .structural import STRUCTURAL, sum_to
@@ -72,7 +71,7 @@ class Tensor(Node, Operand):
     @staticmethod
     def _apply(op, *args):
         """An elementwise operation: the scalar rule's value and partials on whole arrays."""
-        inputs = tuple(a if isinstance(a, Tensor) else constant(a) for a in args)
+        inputs = [a if isinstance(a, Tensor) else constant(a) for a in args]
         values = [x.value for x in inputs]
         rule = RULES[op]
         try:  # the inputs are finite, so an inf or a nan comes with a floating-point error
@@ -166,9 +165,10 @@ class Tensor(Node, Operand):
         shape (the vector of the vector-Jacobian product), as in PyTorch. Adjoints add
         into each node's ``grad``; call ``zero_grad()`` to start again.
         """
+        given = set()  # the arrays stored as grads: add hands both its inputs one adjoint
         with overflow_checked(self):
             for node, adjoint in reverse_sweep(self, seed_for(self, seed)):
-                node.grad = _own(adjoint) if node.grad is None else node.grad + adjoint
+                node.grad = _own(adjoint, given) if node.grad is None else node.grad + adjoint
 
     def zero_grad(self):
         """Forget the adjoints of every node of this output's graph (grad is None again)."""
@@ -184,35 +184,13 @@ class Tensor(Node, Operand):
         return f"Tensor({', '.join(parts)})"
 
 
-def as_array(value, what="a Tensor"):
-    """value as a new float64 array of finite numbers, or an adlearn error saying what
-    was wrong with it (``what`` names it in the message)."""
-    if isinstance(value, Operand):
-        hint = ": use its .value" if isinstance(value, Tensor) else ": use one mode at a time"
-        raise NotANumberError(f"{what} holds an array of numbers, not a "
-                              f"{type(value).__name__}{hint}")
-    try:
-        array = np.array(value)
-    except ValueError as exc:  # nested lists of different lengths
-        raise ShapeError(f"{what} needs rows of equal length: {exc}") from None
-    if array.dtype.kind not in "biuf":
-        first = array.flat[0] if array.size else None
-        raise NotANumberError(f"{what} must hold real numbers, but got an array of "
-                              f"{array.dtype} (the first entry is {first!r}, a "
-                              f"{type(first).__name__})")
-    array = array.astype(np.float64, copy=False)
-    if not np.isfinite(array).all():
-        entry = first_entry(~np.isfinite(array))
-        raise DomainError(f"{what} must hold finite numbers, but entry {entry_text(entry)} "
-                          f"is {array[entry]}")
-    return array
-
-
 def constant(x):
     """A number or an array mixed into the graph, as a constant node."""
     if isinstance(x, Operand):
         raise NotANumberError(f"cannot mix a Tensor with a {type(x).__name__}: use one mode "
                               "at a time (Var for numbers, Tensor for arrays)")
+    if type(x) is float and math.isfinite(x):  # 0.5 * x: no need for as_array's checks
+        return _node("const", (), np.array(x))
     return _node("const", (), as_array(x, "a number or array mixed with a Tensor"))
 
 
@@ -221,7 +199,11 @@ def _node(op, inputs, value, partials=(), params=None):
     node = Tensor.__new__(Tensor)  # without __init__: the value is checked already
     node.value = value if type(value) is np.ndarray else np.asarray(value, dtype=np.float64)
     node.grad = node.name = node.tangent = None
-    node.op, node.inputs, node.partials, node.params = op, inputs, partials, params
+    node.op, node.partials, node.params = op, partials, params
+    if len(inputs) == 2:  # the common case, without the inputs setter's tuples
+        node.first, node.second, node.more = inputs[0], inputs[1], ()
+    else:
+        node.inputs = inputs
     for x in inputs:
         if x.tangent is not None:
             node.tangent = _tangent(node)
@@ -231,8 +213,8 @@ def _node(op, inputs, value, partials=(), params=None):
 
 def _structural(op, inputs, **params):
     """A structural operation on inputs (Tensors, or arrays that become constants)."""
-    inputs = tuple(a if isinstance(a, Tensor) else constant(a) for a in inputs)
-    value = STRUCTURAL[op].value(*(x.value for x in inputs), **params)
+    inputs = [a if isinstance(a, Tensor) else constant(a) for a in inputs]
+    value = STRUCTURAL[op].value(*[x.value for x in inputs], **params)
     return _node(op, inputs, value, params=params)
 
 
@@ -251,50 +233,45 @@ def reverse_sweep(output, seed, differentiable=False, *, order=None, steps=None)
     is a vector-Jacobian product.
     """
     adjoints = {output: seed}
+    summed = set()  # the nodes whose adjoint is a sum this sweep made: no one else holds it
     for node in reversed(topological_order(output) if order is None else order):
         adjoint = adjoints.pop(node, None)
         if adjoint is None:
             continue
         yield node, adjoint
-        if not node.inputs:  # a leaf has no inputs to pass its adjoint on to
+        if node.first is None:  # a leaf has no inputs to pass its adjoint on to
             continue
-        for index, (child, share) in enumerate(zip(node.inputs,
-                                                   vjps(node, adjoint, differentiable))):
-            if share is not None:
-                before = adjoints.get(child)
-                adjoints[child] = share if before is None else before + share
-                if steps is not None:
-                    steps.append((node, index, share, adjoints[child]))
+        inputs = node.inputs
+        for index, (child, share) in enumerate(zip(inputs, vjps(node, inputs, adjoint,
+                                                                differentiable))):
+            if share is None:
+                continue
+            before = adjoints.get(child)
+            if before is None:
+                adjoints[child] = share  # perhaps held elsewhere: never written into
+            elif child in summed and steps is None and type(before) is np.ndarray:
+                before += share  # in place: the sweep's own sum (steps would hold it)
+            else:
+                adjoints[child] = before + share
+                summed.add(child)
+            if steps is not None:
+                steps.append((node, index, share, adjoints[child]))
 
 
-def vjps(node, adjoint, differentiable=False):
+def vjps(node, inputs, adjoint, differentiable=False):
     """The adjoint of each of node's inputs (None for a constant): the chain rule along
     each edge, as a vector-Jacobian product."""
-    inputs = node.inputs
     if node.op in RULES:  # elementwise: multiply by the local partial, entry by entry
         partials = node.partials
         if differentiable:
             args = [x.value if x.is_constant else x for x in inputs]
             partials = RULES[node.op].partials(node, *args)
-        return [None if x.is_constant else sum_to(adjoint * p, x.shape)
+        return [None if x.op == "const" else sum_to(_times(adjoint, p), x.shape)
                 for x, p in zip(inputs, partials)]
     args = inputs if differentiable else [x.value for x in inputs]
     vjp = STRUCTURAL[node.op].vjp
-    return [None if x.is_constant else vjp(adjoint, i, node, *args)
+    return [None if x.op == "const" else vjp(adjoint, i, node, *args)
             for i, x in enumerate(inputs)]
-
-
-@contextlib.contextmanager
-def overflow_checked(output):
-    """Around a reverse sweep: an adjoint that overflows raises an adlearn error (the
-    values and partials are finite, so only a product along the way can overflow)."""
-    try:
-        with np.errstate(over="raise", invalid="raise"):
-            yield
-    except FloatingPointError:
-        raise OverflowDomainError(
-            f"an adjoint in the sweep back from {label(output)} is too large for a float "
-            "(the largest float is about 1.8e308): a product of partials overflowed") from None
 
 
 def seed_for(output, seed):
@@ -321,15 +298,25 @@ def gradients(output, inputs, seed=None, differentiable=False):
         for node, adjoint in reverse_sweep(output, seed_for(output, seed), differentiable):
             if node in found:
                 found[node] = adjoint
-    return [np.zeros(x.shape) if found[x] is None else _own(found[x]) for x in inputs]
+    given = set()
+    return [np.zeros(x.shape) if found[x] is None else _own(found[x], given) for x in inputs]
 
 
-def _own(adjoint):
-    """An adjoint as an array of its own, writable in place: a VJP may return a view of
-    another array (reshape, broadcast_to) or a NumPy scalar; a Tensor stays as it is."""
-    if isinstance(adjoint, Tensor) or (type(adjoint) is np.ndarray and adjoint.base is None):
+def _times(adjoint, partial):
+    """adjoint × partial; a partial of 1.0 (add, sub) passes the adjoint on without a copy."""
+    return adjoint if type(partial) is float and partial == 1.0 else adjoint * partial
+
+
+def _own(adjoint, given):
+    """An adjoint as an array of its own, writable in place: copied if a VJP returned a
+    view of another array (reshape), a NumPy scalar, or an array in ``given`` (handed
+    out already: add passes one adjoint to both inputs); a Tensor stays as it is."""
+    if isinstance(adjoint, Tensor):
         return adjoint
-    return np.array(adjoint)
+    if type(adjoint) is not np.ndarray or adjoint.base is not None or id(adjoint) in given:
+        adjoint = np.array(adjoint)
+    given.add(id(adjoint))
+    return adjoint
 
 
 def _tangent(node):
