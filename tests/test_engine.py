@@ -277,3 +277,45 @@ def rule_table_saved():
     yield
     RULES.clear()
     RULES.update(saved)
+
+
+# --- the short formula: one writer for Vars and Tensors -------------------------------
+
+def _formula_of(output):
+    from adlearn.views.recording import recorded
+    return ad.core.engine.formula(output, order=recorded(output, None, "textbook").order)
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda x1, x2: ad.log(x1) + x1 * x2 - ad.sin(x2), "((ln x1) + (x1 × x2)) - (sin x2)"),
+    (lambda x1, x2: (-x1) ** 2, "(-x1)^2"),  # not -x1^2, which is -(x1^2)
+    (lambda x1, x2: (x1 ** 2) ** 3 * x2, "((x1^2)^3) × x2"),
+    (lambda x1, x2: ad.sigmoid(x1 * x2) + 2.5, "σ(x1 × x2) + 2.5"),  # σ brackets its input
+    (lambda x1, x2: x1 - (-1.5), "x1 - (-1.5)"),
+])
+def test_the_formula_of_vars_brackets_what_could_be_misread(make, expected):
+    x1, x2 = Var(2.0, name="x1"), Var(5.0, name="x2")
+    assert ad.core.engine.formula(make(x1, x2)) == expected == _formula_of(make(x1, x2))
+
+
+def test_the_formula_of_tensors_is_written_by_the_same_writer():
+    """Arrays: structural operations in the array engine's form, a constant array by its
+    entries, an unnamed input by its shape; a negated argument in brackets here too."""
+    np = pytest.importorskip("numpy")
+    W, x, b = (ad.Tensor(np.ones(shape), name=name)
+               for name, shape in (("W", (3, 4)), ("x", 4), ("b", 3)))
+    assert _formula_of((ad.tanh(W @ x + b) ** 2).sum()) == "sum((tanh ((W @ x) + b))^2)"
+    assert _formula_of(((-x) ** 2).sum()) == "sum((-x)^2)"
+    assert _formula_of((W.T @ b * 2).sum()) == "sum((Wᵀ @ b) × 2)"
+    assert _formula_of((ad.Tensor(np.ones(3)) * np.array([1.0, 2, 3])).sum()) == \
+        "sum((3) array × [1, 2, 3])"
+
+
+def test_the_engines_do_not_import_the_views():
+    """The formula writer lives with the engine: nothing under core/ imports views/."""
+    import pathlib
+    import re
+    core = pathlib.Path(ad.__file__).parent / "core"
+    assert not [p.name for p in core.glob("*.py")
+                if re.search(r"^\s*(from \.\.views|from adlearn\.views|import adlearn\.views)",
+                             p.read_text(), re.M)]
