@@ -310,12 +310,3 @@ def test_the_formula_of_tensors_is_written_by_the_same_writer():
     assert _formula_of((ad.Tensor(np.ones(3)) * np.array([1.0, 2, 3])).sum()) == \
         "sum((3) array × [1, 2, 3])"
 
-
-def test_the_engines_do_not_import_the_views():
-    """The formula writer lives with the engine: nothing under core/ imports views/."""
-    import pathlib
-    import re
-    core = pathlib.Path(ad.__file__).parent / "core"
-    assert not [p.name for p in core.glob("*.py")
-                if re.search(r"^\s*(from \.\.views|from adlearn\.views|import adlearn\.views)",
-                             p.read_text(), re.M)]
