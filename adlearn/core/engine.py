@@ -244,7 +244,7 @@ def topological_order(output):
 
 def formula(output, limit=60, order=None):
     """A short text formula for an output, on Vars or Tensors: where in the graph something
-    failed, and the drawings' titles (``ln x1 + x1 × x2``, ``sum((tanh ((W @ x) + b))^2)``).
+    failed, and the drawings' titles (``(ln x1) + (x1 × x2)``, ``sum((tanh ((W @ x) + b))^2)``).
 
     Each operation is written in the rule table's form (an array's structural operation
     in the array engine's), an argument in parentheses where it could be misread without
