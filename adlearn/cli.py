@@ -193,16 +193,21 @@ def _add_file_args(parser, output, what, dpi, said):
                         help=f"also print {said} in words (its alt text)")
 
 
-def _add_expression_args(parser):
+def _expression_command(commands, run, styled=True):
+    """The subcommand that run (``cmd_trace``: ``trace``) carries out, its help run's
+    docstring, with the arguments every expression command takes: the expression, the
+    point ``--at`` and, if styled, the node names' ``--style``."""
+    parser = commands.add_parser(run.__name__.removeprefix("cmd_"), help=run.__doc__,
+                                 description=run.__doc__)
+    parser.set_defaults(run=run)
     parser.add_argument("expr", help='the expression, in quotes: "log(x1) + x1*x2 - sin(x2)"')
     parser.add_argument("--at", nargs="*", action="extend", default=[], metavar="NAME=VALUE",
                         help="the point: a value for each variable, such as x1=2 x2=5")
-
-
-def _add_style_arg(parser):
-    parser.add_argument("--style", choices=STYLES, default="textbook",
-                        help="how nodes are named: textbook (v-1, v0, v1, ...) or intro "
-                             "(x1, x2, x3, ...); default: textbook")
+    if styled:
+        parser.add_argument("--style", choices=STYLES, default="textbook",
+                            help="how nodes are named: textbook (v-1, v0, v1, ...) or intro "
+                                 "(x1, x2, x3, ...); default: textbook")
+    return parser
 
 
 def build_parser():
@@ -211,35 +216,21 @@ def build_parser():
         "draw and grade from the terminal.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    grad = commands.add_parser("grad", help=cmd_grad.__doc__, description=cmd_grad.__doc__)
-    _add_expression_args(grad)
-    grad.set_defaults(run=cmd_grad)
-    trace_ = commands.add_parser("trace", help=cmd_trace.__doc__, description=cmd_trace.__doc__)
-    _add_expression_args(trace_)
-    _add_style_arg(trace_)
+    _expression_command(commands, cmd_grad, styled=False)
+    trace_ = _expression_command(commands, cmd_trace)
     trace_.add_argument("--seed", metavar="NAME",
                         help="the input whose tangent is 1 in forward mode (default: the first)")
-    trace_.set_defaults(run=cmd_trace)
-    paths = commands.add_parser("paths", help=cmd_paths.__doc__, description=cmd_paths.__doc__)
-    _add_expression_args(paths)
-    _add_style_arg(paths)
+    paths = _expression_command(commands, cmd_paths)
     paths.add_argument("--wrt", nargs="*", metavar="NAME",
                        help="the inputs to start the paths from (default: every input)")
     paths.add_argument("--limit", type=int,
                        help="the most paths to list (default: 1000, adlearn.views.paths.PATH_LIMIT)")
-    paths.set_defaults(run=cmd_paths)
-    draw = commands.add_parser("draw", help=cmd_draw.__doc__, description=cmd_draw.__doc__)
-    _add_expression_args(draw)
-    _add_style_arg(draw)
+    draw = _expression_command(commands, cmd_draw)
     draw.add_argument("--highlight", nargs="*", metavar="NAME",
                       help="colour the chain-rule paths from these inputs (or: all)")
     _add_file_args(draw, "graph.png", "the picture to write: .png, .svg or .pdf", 150,
                    "what the picture shows")
-    draw.set_defaults(run=cmd_draw)
-    animate = commands.add_parser("animate", help=cmd_animate.__doc__,
-                                  description=cmd_animate.__doc__)
-    _add_expression_args(animate)
-    _add_style_arg(animate)
+    animate = _expression_command(commands, cmd_animate)
     animate.add_argument("--sweep", choices=("reverse", "forward"), default="reverse",
                          help="which sweep: reverse (adjoints) or forward (tangents); "
                               "default: reverse")
@@ -249,14 +240,9 @@ def build_parser():
                          help="milliseconds per frame (default: 1200)")
     _add_file_args(animate, "sweep.gif", "the animation to write: .gif, or .mp4 with ffmpeg",
                    80, "the animation")
-    animate.set_defaults(run=cmd_animate)
-    describe = commands.add_parser("describe", help=cmd_describe.__doc__,
-                                   description=cmd_describe.__doc__)
-    _add_expression_args(describe)
-    _add_style_arg(describe)
+    describe = _expression_command(commands, cmd_describe)
     describe.add_argument("--wrt", nargs="*", metavar="NAME",
                           help="also say each chain-rule path from these inputs (or: all)")
-    describe.set_defaults(run=cmd_describe)
     add_grading_commands(commands)  # exercises build, grade
     return parser
 

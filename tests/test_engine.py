@@ -3,9 +3,13 @@
 import contextlib
 import gc
 import math
+import operator
+import re
 import weakref
 
 import pytest
+from exprs import expressions
+from hypothesis import HealthCheck, given, settings
 
 import adlearn as ad
 from adlearn import Var
@@ -277,3 +281,109 @@ def rule_table_saved():
     yield
     RULES.clear()
     RULES.update(saved)
+
+
+# --- the short formula: one writer for Vars and Tensors -------------------------------
+
+def _formula_of(output):
+    from adlearn.views.recording import recorded
+    return ad.core.engine.formula(output, order=recorded(output, None, "textbook").order)
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda x1, x2: ad.log(x1) + x1 * x2 - ad.sin(x2), "((ln x1) + (x1 × x2)) - (sin x2)"),
+    (lambda x1, x2: (-x1) ** 2, "(-x1)^2"),  # not -x1^2, which is -(x1^2)
+    (lambda x1, x2: (x1 ** 2) ** 3 * x2, "((x1^2)^3) × x2"),
+    (lambda x1, x2: ad.sigmoid(x1 * x2) + 2.5, "σ(x1 × x2) + 2.5"),  # σ brackets its input
+    (lambda x1, x2: x1 - (-1.5), "x1 - (-1.5)"),
+])
+def test_the_formula_of_vars_brackets_what_could_be_misread(make, expected):
+    x1, x2 = Var(2.0, name="x1"), Var(5.0, name="x2")
+    assert ad.core.engine.formula(make(x1, x2)) == expected == _formula_of(make(x1, x2))
+
+
+FUNCTIONS = {"ln": math.log, "exp": math.exp, "sin": math.sin, "cos": math.cos, "tan": math.tan,
+             "tanh": math.tanh, "relu": lambda u: max(u, 0.0),
+             "σ": lambda u: 1 / (1 + math.exp(-u)), "√": math.sqrt}
+BINARY = {"+": operator.add, "-": operator.sub, "×": operator.mul, "/": operator.truediv,
+          "^": operator.pow}
+
+
+def read_formula(text, values):
+    """A formula's value, read as a learner reads it: -x^2 is -(x^2), a function applies
+    to the name, number or bracket after it, and two operators need brackets to say
+    which comes first (else: an AssertionError)."""
+    tokens = re.findall(r"[a-z]+\d*|\d+\.?\d*(?:e[-+]?\d+)?|\S", text)
+    at = [0]
+
+    def take(expected=None):
+        token = tokens[at[0]]
+        assert expected is None or token == expected, (text, at[0], token)
+        at[0] += 1
+        return token
+
+    def peek():
+        return tokens[at[0]] if at[0] < len(tokens) else None
+
+    def formula():  # one operation at the most, outside brackets
+        left = unary()
+        if peek() in BINARY and peek() != "^":
+            op = take()
+            left = BINARY[op](left, unary())
+            assert peek() in (None, ")", "|"), f"{text}: two operators need brackets"
+        return left
+
+    def unary():
+        return -unary() if peek() == "-" and take() else power()
+
+    def power():
+        base = atom()
+        return base ** unary() if peek() == "^" and take() else base
+
+    def atom():
+        token = take()
+        if token == "(":
+            value = formula()
+            take(")")
+            return value
+        if token == "|":
+            value = formula()
+            take("|")
+            return abs(value)
+        if token == "σ":
+            take("(")
+            value = formula()
+            take(")")
+            return FUNCTIONS["σ"](value)
+        if token in FUNCTIONS:
+            return FUNCTIONS[token](atom())
+        return values[token] if token in values else float(token)
+
+    value = formula()
+    assert peek() is None, text
+    return value
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions())
+def test_a_formula_reads_back_as_its_value(expr):
+    """Oracle: the formula, read as a learner reads it, gives the output's value; so every
+    bracket the reading needs is there."""
+    xs, y = expr.graph()
+    text = ad.core.engine.formula(y, limit=10 ** 6)
+    got = read_formula(text, {x.name: x.value for x in xs})
+    assert got == pytest.approx(y.value, rel=1e-3, abs=1e-4), text  # constants: 6 digits
+
+
+def test_the_formula_of_tensors_is_written_by_the_same_writer():
+    """Arrays: structural operations in the array engine's form, a constant array by its
+    entries, an unnamed input by its shape; a negated argument in brackets here too."""
+    np = pytest.importorskip("numpy")
+    W, x, b = (ad.Tensor(np.ones(shape), name=name)
+               for name, shape in (("W", (3, 4)), ("x", 4), ("b", 3)))
+    assert _formula_of((ad.tanh(W @ x + b) ** 2).sum()) == "sum((tanh ((W @ x) + b))^2)"
+    assert _formula_of(((-x) ** 2).sum()) == "sum((-x)^2)"
+    assert _formula_of((W.T @ b * 2).sum()) == "sum((Wᵀ @ b) × 2)"
+    assert _formula_of((ad.Tensor(np.ones(3)) * np.array([1.0, 2, 3])).sum()) == \
+        "sum((3) array × [1, 2, 3])"
+

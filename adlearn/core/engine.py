@@ -14,7 +14,7 @@ deep as memory allows.
 """
 
 from ..errors import AdlearnError, NotANumberError, OverflowDomainError
-from ..text import number_text
+from ..text import array_text, number_text, result_text, shape_label
 from .rules import RULES, Operand, as_real, evaluate
 
 
@@ -243,18 +243,59 @@ def topological_order(output):
 
 
 def formula(output, limit=60, order=None):
-    """A short text formula for an output, used to say where in the graph something failed.
+    """A short text formula for an output, on Vars or Tensors: where in the graph something
+    failed, and the drawings' titles (``(ln x1) + (x1 × x2)``, ``sum((tanh ((W @ x) + b))^2)``).
 
-    Sub-formulas longer than ``limit`` characters are cut. ``order``: the graph's nodes,
-    each after its inputs, if the caller has sorted them already.
+    Each operation is written in the rule table's form (an array's structural operation
+    in the array engine's), an argument in parentheses where it could be misread without
+    (see ``_argument``); a constant by its value (an array's by its entries, or its shape
+    if it has many), an unnamed array input by its shape. Sub-formulas longer than
+    ``limit`` characters are cut. ``order``: the graph's nodes, each after its inputs, if
+    the caller has sorted them already (a Tensor graph's must be given).
     """
     texts = {}
     for node in topological_order(output) if order is None else order:
-        if not node.inputs:
-            texts[node] = node.name if node.name is not None else number_text(node.value)
-            continue
-        text = RULES[node.op].text.format(
-            *(texts[c] if not c.inputs else f"({texts[c]})" for c in node.inputs)
-        )
+        if node.inputs:
+            form = operation_form(node.op, getattr(node, "params", None))
+            text = form.format(*(_argument(texts[c], form, i) if c.inputs else texts[c]
+                                 for i, c in enumerate(node.inputs)))
+        else:
+            text = _leaf_text(node)
         texts[node] = text if len(text) <= limit else text[: limit - 1] + "…"
     return texts[output]
+
+
+def operation_form(op, params=None, notation="text"):
+    """An operation's printed form, a format string over its inputs: the rule table's
+    (``ln {0}``), or for an array's structural operation the array engine's (``{0} @ {1}``),
+    in the ``"text"`` or ``"latex"`` notation."""
+    if op in RULES:
+        return getattr(RULES[op], notation)
+    from .structural import form  # only a Tensor has structural operations, so NumPy is loaded
+
+    return form(op, params, notation)
+
+
+def _leaf_text(node):
+    """An input or a constant in a formula: its name, a constant's value (an array's
+    entries, or its shape if it has many), an unnamed array input's shape."""
+    if getattr(node.value, "ndim", 0) == 0:  # a number
+        return node.name if node.name is not None else number_text(float(node.value))
+    if node.is_constant:
+        return array_text(node.value, result_text)
+    return node.name or f"{shape_label(node.value.shape)} array"
+
+
+def _argument(text, form, i):
+    """Sub-formula text as argument i of form: in parentheses if it has a space outside
+    brackets (``W @ x``, ``tanh v1``), starts with a minus (``(-x)^2``, not ``-x^2``) or
+    is a power (``(x^2)^3``), unless the form brackets it already (``sum({0}, axis=0)``,
+    ``σ({0})``); a call (``sum(v1)``) or a transpose (``Wᵀ``) stays as it is."""
+    if any(f"{left}{{{i}}}{right}" in form for left in "(|" for right in "),|"):
+        return text
+    depth = 0
+    for ch in text:
+        depth += (ch in "([") - (ch in ")]")
+        if ch in " ^" and depth == 0:
+            return f"({text})"
+    return f"({text})" if text.startswith("-") else text

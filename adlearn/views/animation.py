@@ -21,13 +21,13 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..core.engine import formula
 from ..errors import ArgumentError
 from .drawing import GraphDrawing
 from .layout import INCH
 from .recording import recorded
 from .style import FONT_SIZE
 from .sweeps import FORWARD_COUNT, REVERSE_COUNT, forward_steps, reverse_steps
-from .words import short_formula
 
 SWEEPS = ("reverse", "forward")
 LINE = 1.45 * FONT_SIZE / 72  # inches per line of caption text
@@ -63,7 +63,7 @@ class SweepAnimation:
         self.mark = "bar" if sweep == "reverse" else "dot"
         graph_title, graph_words = self.drawing.describe()
         count = REVERSE_COUNT if sweep == "reverse" else FORWARD_COUNT
-        self.title = (f"{sweep.capitalize()} sweep over the graph of {short_formula(recording)}, "
+        self.title = (f"{sweep.capitalize()} sweep over the graph of {formula(recording.output, order=recording.order)}, "
                       f"one node at a time, in {len(self.frames)} steps (0 to "
                       f"{len(self.frames) - 1}). {count}")
         said = [line for frame in self.frames for line in frame.caption]  # the narrative

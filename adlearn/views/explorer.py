@@ -37,6 +37,7 @@ from .notation import constant_text
 from .paths import MAX_PATHS, chain_rule_paths, count_paths
 from .recording import Recording, function_at, seed_entry
 from .style import path_look
+from .svgtext import labels_svg
 from .sweeps import FORWARD_COUNT, REVERSE_COUNT, forward_steps, reverse_steps
 from .trace import function_name, trace_of
 from .words import svg_with_text
@@ -340,7 +341,9 @@ def _svg(drawing, title, description):
     key below, a title above), each measured with the figure's Agg renderer, which keeps
     its text measurements from one redraw to the next: measuring every artist
     (``get_tightbbox``) or ``bbox_inches="tight"`` (which draws the figure twice) costs
-    about as much as writing the SVG.
+    about as much as writing the SVG. The node and edge labels, which change with every
+    move, are left out of matplotlib's SVG and written by ``labels_svg``, which costs a
+    small part of what matplotlib's layout of them does.
     """
     figure, ax = drawing.ax.figure, drawing.ax
     renderer = figure.canvas.get_renderer()
@@ -349,11 +352,27 @@ def _svg(drawing, title, description):
                and a.get_visible() and (a not in titles or a.get_text())]
     drawn = Bbox.union([ax.bbox] + [a.get_window_extent(renderer) for a in outside])
     bounds = drawn.transformed(figure.dpi_scale_trans.inverted()).padded(0.05)
+    labels = [*drawing.node_texts.values(), *drawing.edge_texts.values()]
+
+    def place(text):  # a label's point in the SVG's coordinates: points from the top left
+        x, y = text.get_transform().transform(text.get_unitless_position()) / figure.dpi
+        return (x - bounds.x0) * 72, (bounds.y1 - y) * 72
+
+    written = labels_svg(labels, place)
     buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "adlearn"}):
-        figure.savefig(buffer, format="svg", bbox_inches=bounds)
+    shown = [text.get_visible() for text in labels]
+    try:
+        for text in labels:
+            text.set_visible(False)
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "adlearn"}):
+            figure.savefig(buffer, format="svg", bbox_inches=bounds)
+    finally:
+        for text, visible in zip(labels, shown):
+            text.set_visible(visible)
     text = buffer.getvalue()
-    return svg_with_text(text[text.index("<svg"):], title, description)
+    end = text.rindex("</svg>")
+    text = f'{text[text.index("<svg"):end]}<g id="adlearn-labels">\n{written}\n</g>\n</svg>\n'
+    return svg_with_text(text, title, description)
 
 
 def _swatch(colour, dashes):

@@ -12,6 +12,7 @@ import html
 import re
 import unicodedata
 
+from ..core.engine import operation_form
 from ..core.rules import RULES, Operand
 from ..text import (array_text, number_text, result_text, shape_label, textbook_number,
                     values_text)
@@ -38,18 +39,8 @@ def definition(node, names, notation="text"):
         return constant_text(node.value, notation)
     if not node.inputs:
         return node.name or ""
-    return _form(node.op, getattr(node, "params", None), notation).format(
+    return operation_form(node.op, getattr(node, "params", None), notation).format(
         *(constant_text(c.value, notation) if c.is_constant else names[c] for c in node.inputs))
-
-
-def _form(op, params, notation):
-    """An operation's printed form, a format string over its inputs: the rule table's
-    (``ln {0}``), or for an array's structural operation the array engine's (``{0} @ {1}``)."""
-    if op in RULES:
-        return getattr(RULES[op], notation)
-    from ..core.structural import form  # only a Tensor has structural operations, so NumPy is loaded
-
-    return form(op, params, notation)
 
 
 class Formula(Operand):
@@ -153,7 +144,7 @@ def render(formula, notation):
         return notation.name(*formula.args)
     if formula.op == "const":
         return constant_text(formula.args[0], notation.rule_form)
-    template = "{0} {1}" if formula.op == "product" else _form(
+    template = "{0} {1}" if formula.op == "product" else operation_form(
         formula.op, formula.params, notation.rule_form)
     parts = []
     for i, arg in enumerate(formula.args):

@@ -38,36 +38,8 @@ def title(recording):
              + (f"{counted(parameters, 'parameter')}, " if parameters else "")
              + f"{counted(len(operations), 'operation')}, "
              f"{counted(sum(len(n.inputs) for n in operations), 'edge')}")
-    return f"Computation graph {'on arrays ' if rec.arrays else ''}of {short_formula(rec)}" \
+    return f"Computation graph {'on arrays ' if rec.arrays else ''}of {formula(rec.output, order=rec.order)}" \
         + (f" at {at}" if at else "") + f": {sizes}."
-
-
-def short_formula(recording, limit=60):
-    """A short text formula for the recorded output: ``formula`` for Vars; for a Tensor
-    output, ``sum((tanh ((W @ x) + b))^2)``, from the trace's definitions. Sub-formulas
-    longer than limit characters are cut, and an unnamed array appears by its shape."""
-    if not recording.arrays:
-        return formula(recording.output, limit, recording.order)
-    texts = {}
-    for node in recording.order:
-        if not node.inputs:
-            texts[node] = node.name or f"{shape_label(node.shape)} array"
-            continue
-        text = definition(node, {c: _argument(texts[c]) for c in node.inputs
-                                 if not c.is_constant})
-        texts[node] = text if len(text) <= limit else text[: limit - 1] + "…"
-    return texts[recording.output]
-
-
-def _argument(text):
-    """A sub-formula as an argument: in parentheses if it has a space outside brackets
-    (``W @ x``, ``tanh v1``); a name or a call (``sum(v1, axis=0)``) stays as it is."""
-    depth = 0
-    for ch in text:
-        depth += (ch in "([") - (ch in ")]")
-        if ch == " " and depth == 0:
-            return f"({text})"
-    return text
 
 
 def _at(node):
