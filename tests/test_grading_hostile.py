@@ -25,7 +25,7 @@ import nbformat
 import pytest
 
 from adlearn.cli import main
-from adlearn.grading import batch, course, notebooks, report, workers
+from adlearn.grading import batch, course, notebooks, report, sandbox, workers
 from adlearn.grading.limits import START_SECONDS, Limits, budget
 from adlearn.grading.marks import STATUSES
 from adlearn.grading.submissions import find_template
@@ -232,6 +232,38 @@ def test_a_stopped_or_killed_grader_ends_every_sandbox_within_a_second(tmp_path,
     assert grader.returncode == (128 + signum if signum != signal.SIGKILL else -signum)
     graded = [json.loads(line)["submission"] for line in record.read_text().splitlines()[1:]]
     assert graded == [str(folder / "a.ipynb")]
+
+
+def children(pid):
+    """The ids of process pid's children (quick to read again and again)."""
+    try:
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+
+
+def cloned_sandbox(pid):
+    """Whether a child of process pid (a bwrap) has cloned the process that becomes the
+    sandbox."""
+    return any(children(child) for child in children(pid))
+
+
+def test_a_worker_killed_as_its_kernel_starts_leaves_nothing_running(temp):
+    """Killed the moment its first kernel's sandbox appears (bwrap, before the process it
+    clones for the sandbox watches its parent), a worker leaves no process of its own:
+    the grader ends whatever names the worker's folder. Three times, as the moment is
+    a race."""
+    setup = workers.setup(NAME, nbformat.writes(notebooks.read(course.student_path(
+        "exercises", NAME))), "exercises", LIMITS)
+    for _ in range(3):
+        worker = workers.Worker(setup)
+        deadline = time.monotonic() + 120
+        while not cloned_sandbox(worker.process.pid) and time.monotonic() < deadline:
+            pass  # as tight as can be: the moment lasts milliseconds
+        worker.process.kill()
+        worker.finish(0)
+        time.sleep(2)  # what --die-with-parent ends has ended by now
+        assert [pid for pid in sandbox.naming(worker.folder) if running(pid)] == []
 
 
 # --- 8. cells that lost their nbgrader metadata -------------------------------------------

@@ -29,7 +29,7 @@ import time
 from dataclasses import astuple
 
 from ..errors import GradingError
-from . import course
+from . import course, sandbox
 from .limits import Limits, budget
 from .marks import GRADER_ERROR, OUT_OF_TIME, read_line
 
@@ -130,13 +130,15 @@ class Worker:
         return True
 
     def finish(self, seconds):
-        """Wait at most seconds for it to end, then kill it (and so its kernels, which
-        die with it); remove its folder."""
+        """Wait at most seconds for it to end, then kill it; end whatever of its kernels
+        is left (``sandbox.end``: one it was starting as it was killed may not die with
+        it); remove its folder."""
         try:
             self.process.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        sandbox.end(self.folder)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -189,12 +191,14 @@ def close_workers(wait=10):
 
 
 def kill_workers():
-    """Kill every worker of this process at once (their sandboxes die with them) and
-    start no new one until ``resume_workers``: how a stopped grader ends its work."""
+    """Kill every worker of this process at once, and their sandboxes (``sandbox.end``),
+    and start no new one until ``resume_workers``: how a stopped grader ends its work."""
     with _workers_lock:
         _stopping.set()
         for worker in _workers:
             worker.process.kill()
+        for worker in _workers:
+            sandbox.end(worker.folder)
 
 
 def resume_workers():
