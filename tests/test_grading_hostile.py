@@ -266,6 +266,30 @@ def test_a_worker_killed_as_its_kernel_starts_leaves_nothing_running(temp):
         assert [pid for pid in sandbox.naming(worker.folder) if running(pid)] == []
 
 
+def test_a_worker_ends_the_sandboxes_a_dead_worker_left_but_not_a_live_ones(temp):
+    """What a grader killed outright as its worker started a kernel leaves (the process
+    it ran for the kernel in the dead worker's folder, here a sleep) the next worker
+    ends; what names a live worker's folder it leaves alone."""
+    def sleeping(*names):
+        return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", *names])
+
+    dead, live = temp / "adlearn-worker-dead", temp / "adlearn-worker-live"
+    dead.mkdir(), live.mkdir()
+    left = sleeping(f"{dead}/adlearn-grade-a/kernel.json")
+    others = [sleeping("adlearn.grading.worker", str(live)),
+              sleeping(f"{live}/adlearn-grade-b/kernel.json")]
+    try:
+        setup = workers.setup(NAME, nbformat.writes(notebooks.read(course.student_path(
+            "exercises", NAME))), "exercises", LIMITS)
+        workers.Worker(setup).finish(0)
+        assert left.wait(5) == -signal.SIGKILL
+        assert [p.poll() for p in others] == [None, None]
+    finally:
+        for process in [left, *others]:
+            process.kill()
+            process.wait()
+
+
 # --- 8. cells that lost their nbgrader metadata -------------------------------------------
 
 

@@ -112,21 +112,26 @@ def give(path, user):
         os.chown(path, user, user)
 
 
-def naming(folder):
-    """The ids of the processes, other than this one, whose command line names folder or
-    a path in it: the sandboxes made in it (bwrap's arguments), their kernels (their
-    connection files) and the worker whose folder it is."""
-    exact = os.fsencode(folder)
-    inside = os.path.join(exact, b"")
-    found = []
+def command_lines():
+    """Each process's id (this one's left out) and its command line's arguments (bytes)."""
+    lines = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            lines[int(pid)] = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:  # it ended
-            continue
-        if int(pid) != os.getpid() and any(a == exact or a.startswith(inside) for a in args):
-            found.append(int(pid))
-    return found
+            pass
+    lines.pop(os.getpid(), None)
+    return lines
+
+
+def naming(folder, lines=None):
+    """The ids of the processes, other than this one, whose command line names folder or
+    a path in it: the sandboxes made in it (bwrap's arguments), their kernels (their
+    connection files) and the worker whose folder it is. lines: command_lines()."""
+    exact = os.fsencode(folder)
+    inside = os.path.join(exact, b"")
+    return [pid for pid, args in (lines or command_lines()).items()
+            if any(a == exact or a.startswith(inside) for a in args)]
 
 
 def end(folder, seconds=2):
