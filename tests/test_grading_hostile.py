@@ -234,6 +234,12 @@ def test_a_stopped_or_killed_grader_ends_every_sandbox_within_a_second(tmp_path,
     assert graded == [str(folder / "a.ipynb")]
 
 
+def worker_setup():
+    """What a worker is set up with to grade the exercise's submissions."""
+    return workers.setup(NAME, nbformat.writes(notebooks.read(course.student_path(
+        "exercises", NAME))), "exercises", LIMITS)
+
+
 def children(pid):
     """The ids of process pid's children (quick to read again and again)."""
     try:
@@ -253,10 +259,8 @@ def test_a_worker_killed_as_its_kernel_starts_leaves_nothing_running(temp):
     clones for the sandbox watches its parent), a worker leaves no process of its own:
     the grader ends whatever names the worker's folder. Three times, as the moment is
     a race."""
-    setup = workers.setup(NAME, nbformat.writes(notebooks.read(course.student_path(
-        "exercises", NAME))), "exercises", LIMITS)
     for _ in range(3):
-        worker = workers.Worker(setup)
+        worker = workers.Worker(worker_setup())
         deadline = time.monotonic() + 120
         while not cloned_sandbox(worker.process.pid) and time.monotonic() < deadline:
             pass  # as tight as can be: the moment lasts milliseconds
@@ -279,9 +283,7 @@ def test_a_worker_ends_the_sandboxes_a_dead_worker_left_but_not_a_live_ones(temp
     others = [sleeping("adlearn.grading.worker", str(live)),
               sleeping(f"{live}/adlearn-grade-b/kernel.json")]
     try:
-        setup = workers.setup(NAME, nbformat.writes(notebooks.read(course.student_path(
-            "exercises", NAME))), "exercises", LIMITS)
-        workers.Worker(setup).finish(0)
+        workers.Worker(worker_setup()).finish(0)
         assert left.wait(5) == -signal.SIGKILL
         assert [p.poll() for p in others] == [None, None]
     finally:
