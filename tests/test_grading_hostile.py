@@ -25,7 +25,7 @@ import nbformat
 import pytest
 
 from adlearn.cli import main
-from adlearn.grading import batch, course, notebooks, report, workers
+from adlearn.grading import batch, course, notebooks, report, sandbox, workers
 from adlearn.grading.limits import START_SECONDS, Limits, budget
 from adlearn.grading.marks import STATUSES
 from adlearn.grading.submissions import find_template
@@ -232,6 +232,64 @@ def test_a_stopped_or_killed_grader_ends_every_sandbox_within_a_second(tmp_path,
     assert grader.returncode == (128 + signum if signum != signal.SIGKILL else -signum)
     graded = [json.loads(line)["submission"] for line in record.read_text().splitlines()[1:]]
     assert graded == [str(folder / "a.ipynb")]
+
+
+def worker_setup():
+    """What a worker is set up with to grade the exercise's submissions."""
+    return workers.setup(NAME, nbformat.writes(notebooks.read(course.student_path(
+        "exercises", NAME))), "exercises", LIMITS)
+
+
+def children(pid):
+    """The ids of process pid's children (quick to read again and again)."""
+    try:
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+
+
+def cloned_sandbox(pid):
+    """Whether a child of process pid (a bwrap) has cloned the process that becomes the
+    sandbox."""
+    return any(children(child) for child in children(pid))
+
+
+def test_a_worker_killed_as_its_kernel_starts_leaves_nothing_running(temp):
+    """Killed the moment its first kernel's sandbox appears (bwrap, before the process it
+    clones for the sandbox watches its parent), a worker leaves no process of its own:
+    the grader ends whatever names the worker's folder. Three times, as the moment is
+    a race."""
+    for _ in range(3):
+        worker = workers.Worker(worker_setup())
+        deadline = time.monotonic() + 120
+        while not cloned_sandbox(worker.process.pid) and time.monotonic() < deadline:
+            pass  # as tight as can be: the moment lasts milliseconds
+        worker.process.kill()
+        worker.finish(0)
+        time.sleep(2)  # what --die-with-parent ends has ended by now
+        assert [pid for pid in sandbox.naming(worker.folder) if running(pid)] == []
+
+
+def test_a_worker_ends_the_sandboxes_a_dead_worker_left_but_not_a_live_ones(temp):
+    """What a grader killed outright as its worker started a kernel leaves (the process
+    it ran for the kernel in the dead worker's folder, here a sleep) the next worker
+    ends; what names a live worker's folder it leaves alone."""
+    def sleeping(*names):
+        return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", *names])
+
+    dead, live = temp / "adlearn-worker-dead", temp / "adlearn-worker-live"
+    dead.mkdir(), live.mkdir()
+    left = sleeping(f"{dead}/adlearn-grade-a/kernel.json")
+    others = [sleeping("adlearn.grading.worker", str(live)),
+              sleeping(f"{live}/adlearn-grade-b/kernel.json")]
+    try:
+        workers.Worker(worker_setup()).finish(0)
+        assert left.wait(5) == -signal.SIGKILL
+        assert [p.poll() for p in others] == [None, None]
+    finally:
+        for process in [left, *others]:
+            process.kill()
+            process.wait()
 
 
 # --- 8. cells that lost their nbgrader metadata -------------------------------------------

@@ -23,9 +23,11 @@ import ctypes
 import itertools
 import os
 import shutil
+import signal
 import site
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 FIRST_UID = 200_000  # the users sandboxes run as when the grader runs as root
@@ -108,6 +110,44 @@ def give(path, user):
     """Make path (in a sandbox's private folder) the sandbox's user's, when run by root."""
     if os.geteuid() == 0:
         os.chown(path, user, user)
+
+
+def command_lines():
+    """Each process's id (this one's left out) and its command line's arguments (bytes)."""
+    lines = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            lines[int(pid)] = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:  # it ended
+            pass
+    lines.pop(os.getpid(), None)
+    return lines
+
+
+def naming(folder, lines=None):
+    """The ids of the processes, other than this one, whose command line names folder or
+    a path in it: the sandboxes made in it (bwrap's arguments), their kernels (their
+    connection files) and the worker whose folder it is. lines: command_lines()."""
+    exact = os.fsencode(folder)
+    inside = os.path.join(exact, b"")
+    return [pid for pid, args in (lines or command_lines()).items()
+            if any(a == exact or a.startswith(inside) for a in args)]
+
+
+def end(folder, seconds=2):
+    """Kill every process that names folder (``naming``) until none is left, for at
+    most seconds. ``--die-with-parent`` alone is not enough: bwrap runs the sandbox in a
+    process it clones, which asks for its parent-death signal only once it runs; if the
+    first bwrap is killed before that (its starter killed just as it started a kernel),
+    the sandbox and its kernel run on, children of init."""
+    until = time.monotonic() + seconds
+    while (found := naming(folder)) and time.monotonic() < until:
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:  # it ended, or is not ours to end
+                pass
+        time.sleep(0.02)  # a process it was cloning as it was killed shows up now
 
 
 def command(folder, limits=None, user=None):

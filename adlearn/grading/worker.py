@@ -95,11 +95,13 @@ class Kernel:
             pass
 
     def close(self):
-        """Stop the kernel (if it still runs) and remove its folder."""
+        """Stop the kernel (if it still runs), and whatever of its sandbox is left
+        (``sandbox.end``), and remove its folder."""
         try:
             if run_sync(self.km.is_alive)():
                 run_sync(self.km.shutdown_kernel)(now=True)
         finally:
+            sandbox.end(self.folder)
             if self.capped:
                 sandbox.uncap(self.folder)
             shutil.rmtree(self.folder, ignore_errors=True)

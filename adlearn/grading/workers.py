@@ -10,7 +10,9 @@ as a size-limited tmpfs. It ends when the grader does, however the grader ends: 
 grader kills it on SIGTERM, SIGINT or SIGHUP (``kill_workers``), and the kernel kills
 it when the grader is killed outright (a parent-death signal; the thread that started
 it must live as long as it is used: the grader's main thread or a grading thread, which
-lives as long as its pool). Its kernels die with it.
+lives as long as its pool). Its kernels die with it, all but one it was starting as it
+was killed (see sandbox.end): that one the grader ends when it finishes the worker, or,
+if the grader was killed too, the next worker started in the same temporary folder.
 
 Each submission has one wall-clock budget, whatever its cell count (limits.budget):
 past it, the worker is killed and the questions not marked yet are "out of time".
@@ -29,9 +31,24 @@ import time
 from dataclasses import astuple
 
 from ..errors import GradingError
-from . import course
+from . import course, sandbox
 from .limits import Limits, budget
 from .marks import GRADER_ERROR, OUT_OF_TIME, read_line
+
+PREFIX = "adlearn-worker-"  # a worker's folder's name: PREFIX and random letters
+
+
+def end_left_behind():
+    """End what workers that died left running: the sandboxes of a worker folder (in the
+    temporary folder) that no worker names any more (a grader killed outright as a
+    worker started a kernel: see sandbox.end)."""
+    where, lines = tempfile.gettempdir(), sandbox.command_lines()
+    for name in os.listdir(where):
+        folder = os.path.join(where, name)
+        found = sandbox.naming(folder, lines) if name.startswith(PREFIX) else []
+        if found and not any(b"adlearn.grading.worker" in lines[pid] for pid in found):
+            sandbox.end(folder)
+
 
 def setup(name, template_text, root, limits=Limits(), sandboxed=True):
     """What a worker is set up with: what every submission of a command shares."""
@@ -58,7 +75,8 @@ class Worker:
         self.setup, self.exercise = setup, course.exercise(setup["exercise"], setup["root"])
         self.budget = budget(setup["template"], Limits(*setup["limits"]))
         self.lock, self.closed, self.lines = threading.Lock(), False, queue.Queue()
-        self.folder = tempfile.mkdtemp(prefix="adlearn-worker-")
+        end_left_behind()
+        self.folder = tempfile.mkdtemp(prefix=PREFIX)
         self.process = subprocess.Popen(
             _command(self.folder), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True, start_new_session=True)
@@ -130,13 +148,15 @@ class Worker:
         return True
 
     def finish(self, seconds):
-        """Wait at most seconds for it to end, then kill it (and so its kernels, which
-        die with it); remove its folder."""
+        """Wait at most seconds for it to end, then kill it; end whatever of its kernels
+        is left (``sandbox.end``: one it was starting as it was killed may not die with
+        it); remove its folder."""
         try:
             self.process.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        sandbox.end(self.folder)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -189,12 +209,14 @@ def close_workers(wait=10):
 
 
 def kill_workers():
-    """Kill every worker of this process at once (their sandboxes die with them) and
-    start no new one until ``resume_workers``: how a stopped grader ends its work."""
+    """Kill every worker of this process at once, and their sandboxes (``sandbox.end``),
+    and start no new one until ``resume_workers``: how a stopped grader ends its work."""
     with _workers_lock:
         _stopping.set()
         for worker in _workers:
             worker.process.kill()
+        for worker in _workers:
+            sandbox.end(worker.folder)
 
 
 def resume_workers():
