@@ -9,41 +9,43 @@ Importing adlearn loads only the standard library. The parts that need SymPy,
 networkx, matplotlib or ipywidgets are loaded the first time they are used.
 """
 
-from . import errors, nn
-from .checkpointing import checkpoint
-from .custom import custom_derivative
-from .engine import Var, topological_order
+from . import errors
+from .core.checkpointing import checkpoint
+from .core.custom import custom_derivative
+from .core.engine import Var, topological_order
+from .core.forward import Dual
+from .core.functions import abs, cos, exp, ln, log, relu, sigmoid, sin, sqrt, tan, tanh
+from .core.parse import parse
+from .core.rules import RULES
+from .core.transforms import derivative, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .errors import AdlearnError
-from .forward import Dual
-from .functions import abs, cos, exp, ln, log, relu, sigmoid, sin, sqrt, tan, tanh
-from .numeric import gradcheck, numeric_grad
-from .parse import parse
-from .rules import RULES
-from .trace import Trace, trace
-from .transforms import derivative, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from .lessons import nn
+from .lessons.numeric import gradcheck, numeric_grad
 
 __version__ = "0.1.0"
 
-# name -> the module that defines it, imported on first use (it needs a heavy library)
+# name -> the module that defines it, imported on first use (a heavy library, or a view)
 _LAZY = {
-    "matrix_chain": "chain",  # light, but only the course on arrays needs it
-    "MatrixChain": "chain",
-    "to_sympy": "symbolic",
-    "symbolic_grad": "symbolic",
-    "expression_size": "symbolic",
-    "to_networkx": "graph",
-    "chain_rule_paths": "graph",
-    "gradient_shares": "graph",
-    "Path": "graph",
-    "draw": "drawing",  # the module is not called draw: importing it would hide the function
-    "GraphDrawing": "drawing",
-    "explore": "widgets",
-    "describe": "description",
-    "animate": "animation",
-    "Tensor": "tensor",  # the array layer needs NumPy
-    "softmax": "tensor",
-    "log_softmax": "tensor",
-    "cross_entropy": "tensor",
+    "trace": "views.trace",  # light, but a view: the engines and the grader never load one
+    "Trace": "views.trace",
+    "matrix_chain": "lessons.matrix_chain",  # light, but only the course on arrays needs it
+    "MatrixChain": "lessons.matrix_chain",
+    "to_sympy": "lessons.symbolic",
+    "symbolic_grad": "lessons.symbolic",
+    "expression_size": "lessons.symbolic",
+    "to_networkx": "views.network",
+    "chain_rule_paths": "views.paths",
+    "gradient_shares": "views.paths",
+    "Path": "views.paths",
+    "draw": "views.drawing",
+    "GraphDrawing": "views.drawing",
+    "explore": "views.explorer",
+    "describe": "views.words",
+    "animate": "views.animation",
+    "Tensor": "core.tensor",  # the array layer needs NumPy
+    "softmax": "core.tensor",
+    "log_softmax": "core.tensor",
+    "cross_entropy": "core.tensor",
 }
 
 

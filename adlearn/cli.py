@@ -13,10 +13,11 @@ import sys
 from . import __version__
 from .errors import AdlearnError, ParseError, PathLimitError
 from .grading.commands import add_commands as add_grading_commands
-from .parse import parse
-from .rules import result_text
-from .trace import STYLES, counted, record, trace
-from .transforms import value_and_grad
+from .core.parse import parse
+from .text import counted, result_text
+from .views.recording import STYLES, Recording
+from .views.trace import trace
+from .core.transforms import value_and_grad
 
 
 class UsageError(Exception):
@@ -89,32 +90,31 @@ def cmd_trace(args):
 
 
 def _recorded(args):
-    """The graph of EXPR at the point (inputs named as in EXPR), after backward()."""
+    """The Recording of EXPR at the point (inputs named as in EXPR), after backward()."""
     f = parse(args.expr)
     if not f.variables:
         raise UsageError(f"{f.text!r} has no variables: there is nothing to differentiate")
-    return record(f, dict(zip(f.variables, values_at(f, args.at))))
+    return Recording.of(f, dict(zip(f.variables, values_at(f, args.at))), style=args.style)
 
 
 def cmd_paths(args):
     """Print every chain-rule path from an input to EXPR: factors, products and their sum."""
-    from .graph import PATH_LIMIT, chain_rule_paths, definitions, find_node
+    from .views.paths import PATH_LIMIT, chain_rule_paths, definitions
 
     limit = PATH_LIMIT if args.limit is None else args.limit
     if limit < 0:
         raise UsageError(f"--limit must be 0 or more, not {limit}")
-    inputs, output = _recorded(args)
+    recording = _recorded(args)
     listed = []  # all of them first: an error comes before any output
-    for name in args.wrt or [x.name for x in inputs]:
+    for name in args.wrt or [x.name for x in recording.inputs]:
         try:
-            listed.append((chain_rule_paths(output, name, limit, inputs, args.style),
-                           find_node(output, name, inputs, args.style)))
+            listed.append((chain_rule_paths(recording, name, limit), recording.find(name)))
         except PathLimitError as exc:
             raise UsageError(
                 f"{counted(exc.count, 'chain-rule path', there=True)} from {name}, more than "
                 f"--limit {exc.limit:,}: raise --limit, or draw the graph (adlearn draw ... "
                 f"--highlight {name}) to see each edge's share of the gradient") from None
-    print(wrapped("The graph: ", definitions(output, inputs, args.style)))
+    print(wrapped("The graph: ", definitions(recording)))
     for paths, x in listed:
         print(paths)
         print(f"  {x.name}.grad from backward(): {result_text(x.grad)}")
@@ -129,14 +129,13 @@ def cmd_draw(args):
     import matplotlib
 
     matplotlib.use("Agg")  # a file, no window
-    from .description import save
-    from .drawing import GraphDrawing
+    from .views.words import save
+    from .views.drawing import GraphDrawing
 
     if not MIN_DPI <= args.dpi <= MAX_DPI:
         raise UsageError(f"--dpi must be between {MIN_DPI} and {MAX_DPI}, not {args.dpi}")
-    inputs, output = _recorded(args)
     highlight = "all" if args.highlight == ["all"] else args.highlight or None
-    drawing = GraphDrawing(output, highlight=highlight, inputs=inputs, style=args.style)
+    drawing = GraphDrawing(_recorded(args), highlight=highlight)
     width, height = (round(inches * args.dpi) for inches in drawing.ax.figure.get_size_inches())
     if width * height > MAX_PIXELS and not args.output.lower().endswith((".svg", ".pdf")):
         raise UsageError(f"the picture would be {width:,} × {height:,} pixels, more than "
@@ -152,19 +151,18 @@ def cmd_draw(args):
 
 
 def cmd_animate(args):
-    """Animate the reverse (or forward) sweep over EXPR, one edge at a time, to a GIF/MP4."""
+    """Animate the reverse (or forward) sweep over EXPR, one node at a time, to a GIF/MP4."""
     import matplotlib
 
     matplotlib.use("Agg")
-    from .animation import animate
+    from .views.animation import animate
 
     if not MIN_DPI <= args.dpi <= MAX_DPI:
         raise UsageError(f"--dpi must be between {MIN_DPI} and {MAX_DPI}, not {args.dpi}")
     if args.interval <= 0:
         raise UsageError(f"--interval is milliseconds per frame, more than 0, not {args.interval}")
-    inputs, output = _recorded(args)
-    animation = animate(output, args.sweep, args.wrt, inputs=inputs, style=args.style,
-                        interval=args.interval, dpi=args.dpi)
+    animation = animate(_recorded(args), args.sweep, args.wrt, interval=args.interval,
+                        dpi=args.dpi)
     width, height = (round(inches * args.dpi) for inches in animation.figure.get_size_inches())
     if width * height > MAX_PIXELS:
         raise UsageError(f"each frame would be {width:,} × {height:,} pixels, more than "
@@ -180,11 +178,19 @@ def cmd_animate(args):
 
 def cmd_describe(args):
     """Print the computation graph of EXPR in words: inputs, operations, values, paths."""
-    from .description import describe
+    from .views.words import describe
 
-    inputs, output = _recorded(args)
     wrt = "all" if args.wrt == ["all"] else args.wrt or None
-    print(describe(output, wrt, inputs=inputs, style=args.style))
+    print(describe(_recorded(args), wrt))
+
+
+def _add_file_args(parser, output, what, dpi, said):
+    """-o (the file to write), --dpi and --describe, for a picture or an animation."""
+    parser.add_argument("-o", "--output", default=output, help=f"{what} (default: {output})")
+    parser.add_argument("--dpi", type=int, default=dpi,
+                        help=f"resolution, {MIN_DPI} to {MAX_DPI} (default: {dpi})")
+    parser.add_argument("--describe", action="store_true",
+                        help=f"also print {said} in words (its alt text)")
 
 
 def _add_expression_args(parser):
@@ -220,19 +226,15 @@ def build_parser():
     paths.add_argument("--wrt", nargs="*", metavar="NAME",
                        help="the inputs to start the paths from (default: every input)")
     paths.add_argument("--limit", type=int,
-                       help="the most paths to list (default: 1000, adlearn.graph.PATH_LIMIT)")
+                       help="the most paths to list (default: 1000, adlearn.views.paths.PATH_LIMIT)")
     paths.set_defaults(run=cmd_paths)
     draw = commands.add_parser("draw", help=cmd_draw.__doc__, description=cmd_draw.__doc__)
     _add_expression_args(draw)
     _add_style_arg(draw)
     draw.add_argument("--highlight", nargs="*", metavar="NAME",
                       help="colour the chain-rule paths from these inputs (or: all)")
-    draw.add_argument("-o", "--output", default="graph.png",
-                      help="the picture to write: .png, .svg or .pdf (default: graph.png)")
-    draw.add_argument("--dpi", type=int, default=150,
-                      help=f"resolution of a .png, {MIN_DPI} to {MAX_DPI} (default: 150)")
-    draw.add_argument("--describe", action="store_true",
-                      help="also print what the picture shows, in words (its alt text)")
+    _add_file_args(draw, "graph.png", "the picture to write: .png, .svg or .pdf", 150,
+                   "what the picture shows")
     draw.set_defaults(run=cmd_draw)
     animate = commands.add_parser("animate", help=cmd_animate.__doc__,
                                   description=cmd_animate.__doc__)
@@ -243,15 +245,10 @@ def build_parser():
                               "default: reverse")
     animate.add_argument("--wrt", metavar="NAME",
                          help="the input the forward sweep is seeded on (default: the first)")
-    animate.add_argument("-o", "--output", default="sweep.gif",
-                         help="the animation to write: .gif, or .mp4 with ffmpeg "
-                              "(default: sweep.gif)")
     animate.add_argument("--interval", type=int, default=1200,
                          help="milliseconds per frame (default: 1200)")
-    animate.add_argument("--dpi", type=int, default=80,
-                         help=f"resolution, {MIN_DPI} to {MAX_DPI} (default: 80)")
-    animate.add_argument("--describe", action="store_true",
-                         help="also print the animation in words (its alt text)")
+    _add_file_args(animate, "sweep.gif", "the animation to write: .gif, or .mp4 with ffmpeg",
+                   80, "the animation")
     animate.set_defaults(run=cmd_animate)
     describe = commands.add_parser("describe", help=cmd_describe.__doc__,
                                    description=cmd_describe.__doc__)

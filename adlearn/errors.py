@@ -30,6 +30,19 @@ class TruthValueError(AdlearnError, TypeError):
     """A Var or Dual tested as true or false (``if x:``): almost always a bug, so refused."""
 
 
+class LeavesADError(AdlearnError, TypeError):
+    """A Var, Dual or Tensor where Python wants a plain number (``math.sin(x)``,
+    ``float(x)``, ``int(x)``, ``round(x)``), or with an operator adlearn has no rule for
+    (``x % 2``, ``x // 2``, ``pow(x, 2, 3)``): each would drop the derivative, so each is
+    refused with a sentence saying what to write instead."""
+
+
+class CallError(AdlearnError, TypeError):
+    """A transform called in a way it does not take: ``ad.grad(f)(x=1.0)`` (the arguments
+    to differentiate come by position), ``ad.jvp(f, (p for p in ps), ...)`` (primals and
+    tangents are tuples)."""
+
+
 class ParseError(AdlearnError, ValueError):
     """Expression text the safe parser does not accept; it shows where with carets.
 

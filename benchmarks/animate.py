@@ -1,7 +1,7 @@
 """Animation speed: the time to animate a sweep over the textbook example and write it.
 
 The classic survey example ``ln(x1) + x1*x2 - sin(x2)`` has 7 nodes; its reverse sweep
-is 9 frames (one per edge, after the seed). Each run builds ``ad.animate`` and writes a
+is 6 frames (one per node, after the seed). Each run builds ``ad.animate`` and writes a
 GIF (at 80 dpi, the default), or makes the notebook's inline player (``to_jshtml``).
 The median and the spread (fastest, slowest) of several runs are printed, wall clock
 and this process's CPU time. Target (issue 15): under 10 s.
@@ -53,7 +53,7 @@ def main():
                 run(folder)
                 times[name].append((time.perf_counter() - start, time.process_time() - cpu))
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"{'7 nodes, 9 frames':<18} {'median (range)':>22} {'cpu median':>11} {'target':>7}")
+    print(f"{'7 nodes, 6 frames':<18} {'median (range)':>22} {'cpu median':>11} {'target':>7}")
     for name, runs in times.items():
         wall, cpu = zip(*runs)
         median = statistics.median(wall)

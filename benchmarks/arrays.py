@@ -1,48 +1,82 @@
-"""Arrays: one training step of a small MLP in adlearn's Tensor, in PyTorch, and on Vars.
+"""Arrays: one training step of a tanh MLP in adlearn's Tensor and in five peers.
 
 The step is what a training loop repeats: the forward pass of a tanh MLP with a softmax
 cross-entropy loss on a batch of 64, the backward sweep, and a gradient-descent update
-of every parameter, all in float64. The script prints the time per step of adlearn's
-array engine and of PyTorch (CPU, both on one thread: NumPy's BLAS and torch are
-limited to one), their ratio, and the same step on adlearn's scalar engine (a Var per
-number), whose loss must equal the array engine's.
+of every parameter, all in float64 on one thread. The engines:
 
-Each measurement runs in a fresh process, which times short blocks of steps and keeps
-its fastest block (the one least disturbed by other work on the machine). The engines
-take turns, process after process; the figure is each engine's best process, with the
-median of its processes beside it, and the ratio's spread over the pairs of turns.
-Targets (issue 12): adlearn at most 1.5 × PyTorch's time per step on the 64-32-10
-net; the array engine at least 100 × faster than the scalar one. A 256-wide net
-(64-256-10) shows where the arithmetic on arrays, not Python, takes the time.
+    adlearn    ad.Tensor (public names only: ad.Tensor, ad.tanh, ad.cross_entropy)
+    torch      PyTorch, eager (torch.nn.functional.cross_entropy)
+    autograd   HIPS autograd (autograd.value_and_grad over autograd.numpy)
+    mygrad     MyGrad (mygrad.nnet.losses.softmax_crossentropy)
+    jax        JAX, eager (jax.value_and_grad, not compiled: each operation dispatched)
+    jax.jit    JAX, the whole step compiled once by jax.jit (XLA)
 
-    pip install torch==2.13.0      # a benchmark-only dependency (a CPU wheel)
-    python benchmarks/arrays.py    # under a minute on a quiet machine, 2-3 when loaded
+Each measurement runs in a fresh process, held to one CPU core, which takes one warm-up
+step (jax.jit compiles there), then times blocks of steps and keeps its fastest block
+(the one least disturbed by other work on the machine). A block's time is the CPU time
+the process spent in it (every thread's, on that one core), not the wall clock: on a
+shared machine the wall clock also counts the time other programs held the core. The
+best block's wall-clock time is printed beside it; on a quiet machine the two agree.
+The engines take turns, process after process, in an order that rotates each round. A
+time is the median over the rounds of each process's best block, with the lowest and
+highest beside it; a ratio is adlearn's time over the peer's in the same round, its
+median and range over the rounds. Every engine must report the same loss at the first
+step and after the last: the script stops if not.
+
+Peak memory: the process's resident memory (Linux's VmHWM, which sees every allocator,
+PyTorch's and XLA's included, where tracemalloc sees only Python's) at the end of the
+loop, minus its resident memory after the imports and the data were set up, the
+high-water mark reset there. jax.jit's figure includes its compilation.
+
+Targets (issue 24), on the medians of the within-run ratios: adlearn ≤ 1.0 × the
+fastest eager peer (torch, autograd, mygrad) on 64-32-10, ≤ 1.25 × torch on 64-256-10,
+≤ 1.5 × jax.jit on both; peak memory ≤ 1.25 × torch's.
+
+    pip install -e ".[bench]"      # the peers, pinned (torch is the CPU wheel)
+    python benchmarks/arrays.py    # about 5 minutes on a quiet machine, more when loaded
+    python benchmarks/arrays.py --engines adlearn torch --rounds 3   # a quicker look
 """
 
 import argparse
+import datetime
 import json
 import os
 import statistics
 import subprocess
 import sys
+import time
 
-BATCH, INPUTS, CLASSES = 64, 64, 10
+from engine import machine  # benchmarks/engine.py: the machine and its load
 
-# Runs in a subprocess: time the step with one engine, print JSON.
-CHILD = r"""
-import json, sys, time
-import numpy as np
-
-engine, hidden, steps, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 BATCH, INPUTS, CLASSES, RATE = 64, 64, 10, 0.1
-rng = np.random.default_rng(0)
-x = rng.normal(size=(BATCH, INPUTS))
-labels = rng.integers(0, CLASSES, size=BATCH)
-start = [rng.normal(size=(INPUTS, hidden)) / INPUTS ** 0.5, np.zeros(hidden),
-         rng.normal(size=(hidden, CLASSES)) / hidden ** 0.5, np.zeros(CLASSES)]
+NETS = (32, 256)  # hidden widths: 64-32-10 and 64-256-10
+ENGINES = ("adlearn", "torch", "autograd", "mygrad", "jax", "jax.jit")
+EAGER_PEERS = ("torch", "autograd", "mygrad")
+ONE_THREAD = {
+    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+    "JAX_PLATFORMS": "cpu", "JAX_ENABLE_X64": "1",
+}
 
-if engine == "adlearn":
+
+# --- In the child process: one engine's training step ------------------------------------
+
+
+def data(hidden):
+    """The batch, its labels and the starting parameters, the same for every engine."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(BATCH, INPUTS))
+    labels = rng.integers(0, CLASSES, size=BATCH)
+    start = [rng.normal(size=(INPUTS, hidden)) / INPUTS ** 0.5, np.zeros(hidden),
+             rng.normal(size=(hidden, CLASSES)) / hidden ** 0.5, np.zeros(CLASSES)]
+    return x, labels, start
+
+
+def adlearn_step(x, labels, start):
     import adlearn as ad
+
     params = [ad.Tensor(p) for p in start]
 
     def step():
@@ -55,8 +89,12 @@ if engine == "adlearn":
             p.value = p.value - RATE * p.grad
         return loss.value.item()
 
-elif engine == "torch":
+    return step
+
+
+def torch_step(x, labels, start):
     import torch
+
     torch.set_num_threads(1)
     tx, tlabels = torch.from_numpy(x), torch.from_numpy(labels)
     params = [torch.tensor(p, requires_grad=True) for p in start]
@@ -72,83 +110,251 @@ elif engine == "torch":
                 p -= RATE * p.grad
         return loss.item()
 
-else:  # the scalar engine: one Var per number, the same formulas written out
-    import math
-    import adlearn as ad
-    params = [[ad.Var(float(v)) for v in np.ravel(p)] for p in start]
-    rows = x.tolist()
+    return step
+
+
+def autograd_step(x, labels, start):
+    import autograd
+    import autograd.numpy as anp
+    from autograd.scipy.special import logsumexp
+
+    rows = anp.arange(BATCH)
+
+    def loss(params):
+        W1, b1, W2, b2 = params
+        logits = anp.tanh(anp.dot(x, W1) + b1) @ W2 + b2
+        return -anp.mean((logits - logsumexp(logits, axis=1, keepdims=True))[rows, labels])
+
+    loss_and_grads = autograd.value_and_grad(loss)
+    params = list(start)
+
+    def step():
+        value, grads = loss_and_grads(params)
+        params[:] = [p - RATE * g for p, g in zip(params, grads)]
+        return float(value)
+
+    return step
+
+
+def mygrad_step(x, labels, start):
+    import mygrad as mg
+    from mygrad.nnet.losses import softmax_crossentropy
+
+    params = [mg.Tensor(p) for p in start]
 
     def step():
         W1, b1, W2, b2 = params
-        loss = 0.0
-        for row, label in zip(rows, labels.tolist()):
-            h = [ad.tanh(sum((row[k] * W1[k * hidden + j] for k in range(INPUTS)), b1[j]))
-                 for j in range(hidden)]
-            logits = [sum((h[j] * W2[j * CLASSES + c] for j in range(hidden)), b2[c])
-                      for c in range(CLASSES)]
-            top = max(l.value for l in logits)  # a constant shift, as in log_softmax
-            log_total = ad.log(sum(ad.exp(l - top) for l in logits))
-            loss = loss + (log_total - (logits[label] - top))
-        loss = loss / BATCH
-        for p in W1 + b1 + W2 + b2:
-            p.grad = 0.0
+        loss = softmax_crossentropy(mg.tanh(x @ W1 + b1) @ W2 + b2, labels)
         loss.backward()
-        for p in W1 + b1 + W2 + b2:
-            p.value = p.value - RATE * p.grad
-        return loss.value
+        params[:] = [mg.Tensor(p.data - RATE * p.grad) for p in params]
+        return loss.item()
 
-first_loss = step()  # also the warm-up
-times = []
-for _ in range(repeats):
-    begin = time.perf_counter()
-    for _ in range(steps):
-        step()
-    times.append((time.perf_counter() - begin) / steps)
-print(json.dumps({"per_step": min(times), "first_loss": first_loss}))
-"""
+    return step
 
 
-def run(engine, hidden, steps, repeats):
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    done = subprocess.run([sys.executable, "-c", CHILD, engine, str(hidden), str(steps),
-                           str(repeats)], capture_output=True, text=True, env=env)
+def jax_step(x, labels, start, compiled=False):
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    x, labels = jnp.asarray(x), jnp.asarray(labels)
+    rows = jnp.arange(BATCH)
+
+    def loss(params):
+        W1, b1, W2, b2 = params
+        logits = jnp.tanh(x @ W1 + b1) @ W2 + b2
+        return -jnp.mean(jax.nn.log_softmax(logits, axis=1)[rows, labels])
+
+    def update(params):
+        value, grads = jax.value_and_grad(loss)(params)
+        return [p - RATE * g for p, g in zip(params, grads)], value
+
+    update = jax.jit(update) if compiled else update
+    params = [jnp.asarray(p) for p in start]
+
+    def step():
+        nonlocal params
+        params, value = update(params)
+        return float(value)  # waits for the step to finish (JAX dispatches asynchronously)
+
+    return step
+
+
+STEPS = {"adlearn": adlearn_step, "torch": torch_step, "autograd": autograd_step,
+         "mygrad": mygrad_step, "jax": jax_step,
+         "jax.jit": lambda *args: jax_step(*args, compiled=True)}
+
+
+def resident_kib(field):
+    """A field of /proc/self/status in KiB: VmRSS (resident now), VmHWM (its peak)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def reset_peak():
+    """Start VmHWM again from the present resident memory (Linux 4.0 and later); if the
+    kernel refuses, the peak so far (the imports') is the baseline, an underestimate."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return resident_kib("VmRSS")
+    except OSError:
+        return resident_kib("VmHWM")
+
+
+def child(engine, hidden, steps, blocks, core):
+    """Time one engine in this process, on one core; print its figures as JSON."""
+    os.sched_setaffinity(0, {core})  # every thread of every engine on this one core
+    x, labels, start = data(hidden)
+    step = STEPS[engine](x, labels, start)  # the imports happen here
+    baseline = reset_peak()
+    first_loss = step()  # also the warm-up (and jax.jit's compilation)
+    times, walls = [], []
+    for _ in range(blocks):
+        begin, wall = time.process_time(), time.perf_counter()
+        for _ in range(steps):
+            last_loss = step()
+        times.append((time.process_time() - begin) / steps)
+        walls.append((time.perf_counter() - wall) / steps)
+    print(json.dumps({"per_step": min(times), "wall": min(walls), "first_loss": first_loss,
+                      "last_loss": last_loss,
+                      "peak_kib": resident_kib("VmHWM") - baseline}))
+
+
+# --- In the parent: fresh processes in turn, then the table -------------------------------
+
+
+def run(engine, hidden, steps, blocks, core=None):
+    env = dict(os.environ, **ONE_THREAD)
+    core = min(os.sched_getaffinity(0)) if core is None else core
+    done = subprocess.run([sys.executable, __file__, "--child", engine, str(hidden),
+                           str(steps), str(blocks), str(core)],
+                          capture_output=True, text=True, env=env)
     if done.returncode != 0:
         sys.exit(f"{engine} failed:\n{done.stderr}")
-    return json.loads(done.stdout)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def spread(values, scale=1.0, digits=0):
+    """The median with the lowest and highest in brackets: 166 (158–190)."""
+    low, mid, high = (v * scale for v in (min(values), statistics.median(values), max(values)))
+    return f"{mid:.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"
+
+
+def check_losses(results):
+    """Every engine's first and last loss must agree with adlearn's; say the worst gap."""
+    worst = 0.0
+    for key, tolerance in (("first_loss", 1e-12), ("last_loss", 1e-9)):
+        reference = results["adlearn"][0][key]
+        for engine, runs in results.items():
+            for r in runs:
+                gap = abs(r[key] - reference) / abs(reference)
+                if gap > tolerance:
+                    sys.exit(f"{engine}'s {key.replace('_', ' ')} {r[key]!r} differs from "
+                             f"adlearn's {reference!r} (relative gap {gap:.1e})")
+                worst = max(worst, gap)
+    return results["adlearn"][0]["first_loss"], worst
+
+
+def ratios(results, peer, key="per_step"):
+    """adlearn's figure over the peer's, round by round (the peer may be a function of
+    the round's results, such as the fastest eager peer)."""
+    pick = peer if callable(peer) else (lambda round_: round_[peer])
+    rounds = [{e: runs[i] for e, runs in results.items()}
+              for i in range(len(results["adlearn"]))]
+    return [r["adlearn"][key] / pick(r)[key] for r in rounds]
+
+
+def fastest_eager(round_):
+    return min((round_[e] for e in EAGER_PEERS if e in round_), key=lambda r: r["per_step"])
+
+
+def verdict(values, target):
+    met = sum(v <= target for v in values)
+    return f"target ≤ {target}: {'met' if statistics.median(values) <= target else 'NOT met'} " \
+           f"(in {met} of {len(values)} rounds)"
+
+
+def report_net(hidden, results):
+    print(f"\n{INPUTS}-{hidden}-{CLASSES} tanh MLP, batch {BATCH}")
+    print(f"  {'engine':9s} {'CPU µs per step':>20s} {'adlearn / engine':>18s} "
+          f"{'peak memory, MiB':>20s} {'wall-clock µs':>20s}")
+    for engine, runs in results.items():
+        against = "" if engine == "adlearn" else spread(ratios(results, engine), digits=2)
+        print(f"  {engine:9s} {spread([r['per_step'] for r in runs], 1e6):>20s} "
+              f"{against:>18s} {spread([r['peak_kib'] for r in runs], 1 / 1024, 1):>20s} "
+              f"{spread([r['wall'] for r in runs], 1e6):>20s}")
+    loss, gap = check_losses(results)
+    print(f"  every engine's loss: {loss!r} at the first step, within {gap:.0e} "
+          f"(relative) of adlearn's at the first and the last")
+    targets = []
+    if hidden == 32 and any(e in results for e in EAGER_PEERS):
+        targets.append(("the fastest eager peer", ratios(results, fastest_eager), 1.0))
+    if hidden != 32 and "torch" in results:
+        targets.append(("torch", ratios(results, "torch"), 1.25))
+    if "jax.jit" in results:
+        targets.append(("jax.jit", ratios(results, "jax.jit"), 1.5))
+    for name, values, target in targets:
+        print(f"  adlearn / {name}: {spread(values, digits=2)}; {verdict(values, target)}")
+    if "torch" in results:
+        memory = ratios(results, "torch", "peak_kib")
+        print(f"  peak memory adlearn / torch: {spread(memory, digits=2)}; "
+              f"{verdict(memory, 1.25)}")
+
+
+def versions(engines):
+    """NumPy's version and each peer's, the versions that decide the figures."""
+    names = {"torch": "torch", "autograd": "autograd", "mygrad": "mygrad", "jax": "jax"}
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = ["numpy " + version("numpy")]
+    for engine in engines:
+        name = names.get(engine)
+        if name:
+            try:
+                found.append(f"{name} {version(name)}")
+            except PackageNotFoundError:
+                sys.exit(f"{engine} is not installed: pip install -e \".[bench]\"")
+    return ", ".join(dict.fromkeys(found))
+
+
+def load():
+    return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def main():
+    if sys.argv[1:2] == ["--child"]:
+        engine, hidden, steps, blocks, core = sys.argv[2], *map(int, sys.argv[3:7])
+        return child(engine, hidden, steps, blocks, core)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7, help="fresh processes per engine")
+    parser.add_argument("--rounds", type=int, default=7, help="fresh processes per engine")
     parser.add_argument("--steps", type=int, default=20, help="steps timed per block")
     parser.add_argument("--blocks", type=int, default=30, help="timed blocks per process")
+    parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES),
+                        help="adlearn is always measured")
+    parser.add_argument("--nets", nargs="+", type=int, default=list(NETS),
+                        help="hidden widths")
     args = parser.parse_args()
+    engines = ["adlearn"] + [e for e in args.engines if e != "adlearn"]
     print(f"one training step (forward, backward, update), batch {BATCH}, float64, one "
-          f"thread; best and median of {args.runs} fresh processes per engine, alternated")
-    for hidden in (32, 256):
-        results = {"adlearn": [], "torch": []}
-        for _ in range(args.runs):
-            for engine in results:
-                results[engine].append(run(engine, hidden, args.steps, args.blocks))
-        best = {e: min(r["per_step"] for r in rs) for e, rs in results.items()}
-        median = {e: statistics.median(r["per_step"] for r in rs) for e, rs in results.items()}
-        ratios = sorted(a["per_step"] / t["per_step"]
-                        for a, t in zip(results["adlearn"], results["torch"]))
-        print(f"\n{INPUTS}-{hidden}-{CLASSES} tanh MLP")
-        for engine in results:
-            print(f"  {engine:8s} {best[engine] * 1e6:8.1f} µs per step "
-                  f"(median {median[engine] * 1e6:.1f})")
-        print(f"  adlearn / torch: {best['adlearn'] / best['torch']:.2f} (best against best; "
-              f"run by run from {ratios[0]:.2f} to {ratios[-1]:.2f}); target ≤ 1.5")
-        if hidden == 32:
-            scalar = run("scalar", hidden, 1, 1)
-            print(f"  scalar engine (Var) {scalar['per_step']:.2f} s per step: the array "
-                  f"engine is {scalar['per_step'] / best['adlearn']:,.0f} × faster "
-                  "(target ≥ 100)")
-            losses = [results["adlearn"][0]["first_loss"], results["torch"][0]["first_loss"],
-                      scalar["first_loss"]]
-            print(f"  first loss: adlearn {losses[0]!r}, torch {losses[1]!r}, "
-                  f"Var {losses[2]!r}")
+          f"thread on one core; each engine in a fresh process, {args.rounds} rounds taking "
+          f"turns, each process's best block of {args.steps} steps out of {args.blocks} "
+          "(CPU time)")
+    print(f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
+          f"{machine()}; {versions(engines)}")
+    for hidden in args.nets:
+        results = {e: [] for e in engines}
+        cores = sorted(os.sched_getaffinity(0))
+        for round_ in range(args.rounds):
+            shift = round_ % len(engines)  # rotate who goes first
+            core = cores[round_ % len(cores)]  # a round's engines share one core
+            for engine in engines[shift:] + engines[:shift]:
+                results[engine].append(run(engine, hidden, args.steps, args.blocks, core))
+        report_net(hidden, results)
+        print(f"  ({load()})")
 
 
 if __name__ == "__main__":

@@ -26,8 +26,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import adlearn as ad  # noqa: E402
-from adlearn.drawing import GraphDrawing  # noqa: E402
-from adlearn.graph import count_paths  # noqa: E402
+from adlearn.views.drawing import GraphDrawing  # noqa: E402
+from adlearn.views.paths import count_paths  # noqa: E402
 
 TARGETS = {10: 0.2, 100: 1.0, 500: 5.0}  # seconds, draw + save
 

@@ -15,7 +15,7 @@ import statistics
 import time
 
 import adlearn as ad
-from adlearn.graph import node_ids
+from adlearn.views.recording import Recording
 
 TEXTBOOK = "log(x1) + x1*x2 - sin(x2)"
 
@@ -35,7 +35,7 @@ def time_redraws(f, changes):
     """Milliseconds per slider change, one per change, and the explorer's node count."""
     explorer = ad.explore(f, x1=2.0, x2=0.5)
     slider = explorer.sliders["x1"]
-    nodes = sum(1 for node in node_ids(explorer.output, explorer.inputs) if not node.is_constant)
+    nodes = sum(1 for node in Recording(explorer.output, explorer.inputs).ids if not node.is_constant)
     times = []
     for k in range(changes):
         value = 2.0 + slider.step * (1 + k % 2)  # back and forth between two values

@@ -1,4 +1,6 @@
-"""Hypothesis settings: random exploration on a developer's machine, a fixed seed on CI.
+"""Shared test settings and fixtures.
+
+Hypothesis: random exploration on a developer's machine, a fixed seed on CI.
 
 On CI (the CI environment variable is set, as .ci/run's caller does) every property test
 draws the same examples on every run, so a submission is judged on its code, not on the
@@ -7,8 +9,21 @@ luck of the draw; developers' runs keep exploring new examples.
 
 import os
 
+import pytest
 from hypothesis import settings
+
+import adlearn as ad
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.fixture
+def rule_table():
+    """A test that adds custom operations (ad.custom_derivative, ad.checkpoint) leaves the
+    rule table as it found it, so later tests see the built-in table."""
+    saved = dict(ad.RULES)
+    yield
+    ad.RULES.clear()
+    ad.RULES.update(saved)

@@ -25,8 +25,10 @@ derivatives stay in a range where float round-off is small.
         y.backward()
 """
 
+import contextlib
 import math
 import operator
+import signal
 
 import sympy as sp
 from hypothesis import strategies as st
@@ -102,7 +104,7 @@ class Expr:
 
     @property
     def text(self):
-        """The expression as Python text over x1, x2, x3 (which ``adlearn.parse`` reads)."""
+        """The expression as Python text over x1, x2, x3 (which ``adlearn.core.parse`` reads)."""
         names = [f"x{i + 1}" for i in range(self.n_inputs)]
         return self.evaluate(names, {op: _text(op) for op in OPS})
 
@@ -194,3 +196,34 @@ def expressions(draw, max_inputs=3, max_steps=8, ops=OPS, low=-2.0, high=2.0):
         values.append(values[total] + values[k])
         total = len(values) - 1
     return Expr(point, steps)
+
+
+ORACLE_SECONDS = 20  # SymPy on a rare expression can take many minutes (seen in a run)
+
+
+@contextlib.contextmanager
+def oracle_time(seconds=ORACLE_SECONDS):
+    """Give SymPy, the oracle, at most ``seconds`` for one drawn expression: past that
+    the example is set aside (hypothesis's ``reject``), never counted as a pass."""
+    from hypothesis import reject
+
+    def too_slow(signum, frame):
+        raise TimeoutError
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(seconds)
+    try:
+        yield
+    except TimeoutError:
+        reject()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def exact_point(symbols, point):
+    """The point as 50-digit floats (each float's exact binary value): an exact rational
+    raised to a large power can take SymPy minutes and gigabytes."""
+    import sympy as sp
+
+    return {s: sp.Float(v, 50) for s, v in zip(symbols, point)}

@@ -19,8 +19,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import adlearn as ad  # noqa: E402
-from adlearn.drawing import GraphDrawing  # noqa: E402
-from adlearn.widgets import FORWARD, REVERSE, explore  # noqa: E402
+from adlearn.views.drawing import GraphDrawing  # noqa: E402
+from adlearn.views.explorer import FORWARD, REVERSE, explore  # noqa: E402
 
 AA = 4.5
 

@@ -6,6 +6,7 @@ pointed at Debian's /usr/bin/chromium: no browser download). ``pytest -m browser
 it alone; a missing Chromium is a failure that says how to install it, not a skip.
 """
 
+import importlib.util
 import json
 import os
 import re
@@ -110,8 +111,8 @@ def browser():
     """Headless Debian Chromium under Playwright; a clear failure when it is missing."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: the browser test needs Debian's chromium "
-                    "(apt-get install -y chromium; .ci/run does this when run as root)",
-                    pytrace=False)
+                    "(apt-get install -y chromium; bash scripts/test does this as root or "
+                    "with sudo)", pytrace=False)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -209,8 +210,14 @@ def test_the_explorer_in_jupyterlab(browser, jupyterlab, screenshots):  # no bro
 
 
 
-# axe-core, the accessibility checker (npm), installed by .ci/run; injected from disk
-AXE = Path(__file__).resolve().parent.parent / ".ci/node/node_modules/axe-core/axe.min.js"
+def axe_script():
+    """axe-core, the accessibility checker, to inject into a page: the axe.min.js that the
+    PyPI package axe-playwright-python (a test extra) ships; a clear failure without it."""
+    spec = importlib.util.find_spec("axe_playwright_python")
+    if spec is None:
+        pytest.fail("axe-core is missing: pip install axe-playwright-python (it is in the "
+                    "test extra: pip install -e \".[test]\")", pytrace=False)
+    return Path(spec.submodule_search_locations[0]) / "axe.min.js"
 
 
 def axe_violations(page, selector):
@@ -249,15 +256,13 @@ def test_the_explorer_is_accessible(browser, jupyterlab, screenshots):
     """Every control reachable and operable from the keyboard, each with a name and a
     visible focus; values and adjoints announced in live regions; the picture named
     and described; axe-core finds no serious or critical violation in any tab."""
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: npm install --prefix .ci/node axe-core "
-                    "(.ci/run does this)", pytrace=False)
+    axe = axe_script()
     page = browser.new_page(viewport={"width": 1600, "height": 1500})
     try:
         open_and_run(page, jupyterlab, "explore.ipynb")
         explorer = page.locator(".adlearn-explorer")
         explorer.wait_for(timeout=60_000)
-        page.add_script_tag(path=str(AXE))
+        page.add_script_tag(path=str(axe))
         explorer.locator(".noUi-handle[aria-label='x1']").wait_for(timeout=20_000)
         tree = explorer.aria_snapshot()
         headline = " ".join(explorer.locator(".adlearn-result").text_content().split())
@@ -302,8 +307,10 @@ def test_the_explorer_is_accessible(browser, jupyterlab, screenshots):
         caption = explorer.locator(".adlearn-reverse .adlearn-caption [aria-live='polite']")
         caption.get_by_text("v5 = v4 - v3 passes").wait_for(timeout=20_000)
         assert "v̄3 += v̄5 · ∂v5/∂v3 = 1 · (-1) = -1 (final)" in caption.text_content()
-        assert explorer.locator(".adlearn-graph svg title").text_content().startswith(
-            "Reverse sweep, step 1 of 5: v5 passes its adjoint back")
+        # the picture's title follows the step (it may be redrawn just after the caption)
+        explorer.locator(".adlearn-graph svg title").get_by_text(
+            "Reverse sweep, step 1 of 5: v5 passes its adjoint back", exact=False).wait_for(
+            state="attached", timeout=20_000)
         assert axe_violations(page, ".adlearn-explorer") == []
         explorer.screenshot(path=screenshots / "explorer_keyboard_focus.png")
         # the forward sweep, and its seed chooser, pass axe too
@@ -318,15 +325,13 @@ def test_the_explorer_is_accessible(browser, jupyterlab, screenshots):
 def test_an_array_inputs_sliders_are_named_by_entry(browser, jupyterlab, screenshots):
     """A vector's sliders are x[0], x[1], x[2] for a screen reader too; a matrix gets
     none, and the explorer says so; a slider moved from the keyboard recomputes."""
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: npm install --prefix .ci/node axe-core "
-                    "(.ci/run does this)", pytrace=False)
+    axe = axe_script()
     page = browser.new_page(viewport={"width": 1600, "height": 1500})
     try:
         open_and_run(page, jupyterlab, "explore_arrays.ipynb", workspace="arrays")
         explorer = page.locator(".adlearn-explorer")
         explorer.wait_for(timeout=60_000)
-        page.add_script_tag(path=str(AXE))
+        page.add_script_tag(path=str(axe))
         explorer.locator(".noUi-handle[aria-label='x[2]']").wait_for(timeout=20_000)
         tree = explorer.aria_snapshot()
         for line in ('slider "x[0]"', 'slider "x[1]"', 'slider "x[2]"'):
@@ -342,5 +347,38 @@ def test_an_array_inputs_sliders_are_named_by_entry(browser, jupyterlab, screens
             timeout=20_000)
         assert axe_violations(page, ".adlearn-explorer") == []
         explorer.screenshot(path=screenshots / "explorer_arrays.png")
+    finally:
+        page.close()
+
+
+def test_a_slider_is_said_as_its_readout_shows_it_and_a_stale_headline_says_so(
+        browser, jupyterlab, screenshots):
+    """The handle's aria-valuenow is the readout's value, not rounded further (it said 2.2
+    while the readout said 2.15); every readout has the same decimals; after an error the
+    headline says it shows the last point where f is defined."""
+    page = browser.new_page(viewport={"width": 1600, "height": 1500})
+    try:
+        open_and_run(page, jupyterlab, "explore.ipynb", workspace="values")
+        explorer = page.locator(".adlearn-explorer")
+        explorer.wait_for(timeout=60_000)
+        handle = explorer.locator(".noUi-handle[aria-label='x1']")
+        handle.wait_for(timeout=20_000)
+        readouts = explorer.locator(".widget-slider .widget-readout")
+        assert [readouts.nth(i).text_content().strip() for i in range(2)] == ["2.00", "5.00"]
+        handle.focus()
+        for _ in range(3):  # 2.15: the readout and what a screen reader hears agree
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function("document.querySelector(\".noUi-handle[aria-label='x1']\")"
+                               ".getAttribute('aria-valuetext') === '2.15'", timeout=20_000)
+        assert readouts.first.text_content().strip() == "2.15"
+        assert handle.get_attribute("aria-valuenow") == "2.15"
+        explorer.locator(".adlearn-result").get_by_text("x1 = 2.15", exact=False).wait_for(
+            timeout=20_000)  # the kernel has recomputed at 2.15
+        type_into(page, readouts.first, "-2")
+        explorer.locator(".adlearn-message").get_by_text("Not defined here").wait_for(
+            timeout=20_000)
+        headline = explorer.locator(".adlearn-result").text_content()
+        assert "Not the sliders' point" in headline and "x1 = 2.15" in headline
+        explorer.screenshot(path=screenshots / "explorer_stale_headline.png")
     finally:
         page.close()

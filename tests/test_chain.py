@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import adlearn as ad
-from adlearn.chain import MAX_JACOBIANS, Factor
+from adlearn.lessons.matrix_chain import MAX_JACOBIANS, Factor
 from adlearn.errors import ShapeError
 
 CLRS = [("A6", (20, 25)), ("A5", (10, 20)), ("A4", (5, 10)), ("A3", (15, 5)),

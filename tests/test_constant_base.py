@@ -66,7 +66,7 @@ def test_a_node_of_a_constant_base():
     assert (y.op, base.is_constant, base.value, exponent) == ("cpow", True, 2.0, x)
     assert y.partials == (0.0, 2 ** 1.5 * math.log(2.0))
     assert ad.parse("2**x")(x).op == "cpow"  # the parser goes through the operators
-    assert ad.engine.formula(y) == "2^x"
+    assert ad.core.engine.formula(y) == "2^x"
     assert str(ad.to_sympy(y)) == "2**x"
     assert ad.RULES["cpow"].latex.format("2", "x") == "{2}^{x}"
 

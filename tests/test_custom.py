@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import adlearn as ad
-from adlearn.rules import RULES
+from adlearn.core.rules import RULES
 
 
 @pytest.fixture(autouse=True)

@@ -21,10 +21,10 @@ from PIL import Image  # noqa: E402
 
 import adlearn as ad  # noqa: E402
 from adlearn.cli import main  # noqa: E402
-from adlearn.description import svg_with_text  # noqa: E402
-from adlearn.drawing import GraphDrawing  # noqa: E402
+from adlearn.views.words import svg_with_text  # noqa: E402
+from adlearn.views.drawing import GraphDrawing  # noqa: E402
 from adlearn.errors import ArgumentError, UnknownInputError  # noqa: E402
-from adlearn.graph import count_paths  # noqa: E402
+from adlearn.views.paths import count_paths  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
 

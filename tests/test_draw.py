@@ -1,4 +1,4 @@
-"""The drawing (adlearn.drawing): the artists of the figure, not its pixels.
+"""The drawing (adlearn.views.drawing): the artists of the figure, not its pixels.
 
 Each test reads what the figure holds (which edge carries which colour and line style,
 the label and legend texts, where the boxes are) against hand-computed textbook values.
@@ -16,9 +16,10 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 
 import adlearn as ad  # noqa: E402
-from adlearn.drawing import (  # noqa: E402
-    EDGE_COLOUR, EDGE_COLOUR_FADED, LINESTYLES, NODE_STYLE, PALETTE, SHARE_COLOURS,
-    GraphDrawing, layered_layout)
+from adlearn.views.drawing import GraphDrawing  # noqa: E402
+from adlearn.views.layout import layered_layout  # noqa: E402
+from adlearn.views.style import (  # noqa: E402
+    EDGE_COLOUR, EDGE_COLOUR_FADED, LINESTYLES, NODE_STYLE, PALETTE, SHARE_COLOURS)
 from adlearn.errors import ArgumentError, UnknownInputError  # noqa: E402
 
 
@@ -60,7 +61,7 @@ def test_draw_returns_the_axes_and_the_drawing_behind_it():
 
 
 def test_importing_the_drawing_module_keeps_ad_draw_a_function():
-    code = ("import adlearn as ad; import adlearn.drawing; "
+    code = ("import adlearn as ad; import adlearn.views.drawing; "
             "assert callable(ad.draw) and ad.draw.__name__ == 'draw'")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -228,6 +229,8 @@ def test_too_many_paths_shade_edges_by_gradient_share():
     title = drawing.legend.get_title().get_text()
     assert "64 chain-rule paths from v0 (x): too many to list (more than 12)" in title
     assert "share" in title and "add up to the gradient" in title
+    # only across a cut that every path crosses once (issue 25): not "any cut"
+    assert "a cut that every path crosses exactly once" in title and "any cut" not in title
     colours, widths = drawing.overlay.get_colors(), drawing.overlay.get_linewidths()
     for i, (number, edge) in enumerate(drawing.overlay_edges):
         share = drawing.shares[edge]

@@ -19,14 +19,17 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import adlearn as ad  # noqa: E402
-import adlearn.graph  # noqa: E402
-from adlearn.description import save  # noqa: E402
-from adlearn.drawing import NODE_STYLE, GraphDrawing, node_label  # noqa: E402
+import adlearn.text  # noqa: E402
+from adlearn.views.words import save  # noqa: E402
+from adlearn.views.drawing import GraphDrawing  # noqa: E402
+from adlearn.views.notation import node_label  # noqa: E402
+from adlearn.views.style import NODE_STYLE  # noqa: E402
 from adlearn.errors import ArgumentError, UnknownInputError  # noqa: E402
-from adlearn.graph import (JacobianShape, chain_rule_paths, gradient_shares,  # noqa: E402
-                           local_jacobian, node_ids, to_networkx)
-from adlearn.tensor import RULES, Tensor, _structural  # noqa: E402
-from adlearn.trace import trace_order  # noqa: E402
+from adlearn.views.network import to_networkx  # noqa: E402
+from adlearn.views.paths import (JacobianShape, chain_rule_paths, gradient_shares,  # noqa: E402
+                                 local_jacobian)
+from adlearn.views.recording import Recording, trace_order  # noqa: E402
+from adlearn.core.tensor import RULES, Tensor, _structural  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +89,7 @@ def test_to_networkx_nodes_carry_shape_value_and_kind():
     graph = to_networkx(loss, inputs=[x])
     assert {leaf.name: graph.nodes[IDS[leaf.name]]["shape"] for leaf in (x, w1, b1, w2)} == {
         "x": (3,), "W1": (4, 3), "b1": (4,), "W2": (2, 4)}
-    assert {leaf.name: name for leaf, name in node_ids(loss, [x]).items() if leaf.name} == IDS
+    assert {leaf.name: name for leaf, name in Recording(loss, [x]).ids.items() if leaf.name} == IDS
     assert graph.nodes["v6"]["shape"] == ()
     assert graph.nodes["v-1"]["value"] is w1.value
     kinds = dict(graph.nodes(data="kind"))
@@ -171,7 +174,7 @@ def test_a_reused_node_gives_two_paths_that_sum_to_its_derivative():
 def test_node_labels_show_operation_shape_and_values_of_up_to_six_entries():
     (x, w1, b1, w2), loss = mlp()
     loss.backward()
-    ids = node_ids(loss, [x])
+    ids = Recording(loss, [x]).ids
     by_id = {name: node for node, name in ids.items()}
     assert node_label(by_id["v1"], ids, False) == "v1 = v-1 @ v-3  (4)\n= [-0.25, -0.1, 0.05, 0.2]"
     assert node_label(by_id["v-1"], ids, True) == "v-1 = W1  (4×3)"  # 12 entries: shape only
@@ -186,23 +189,23 @@ def test_node_labels_show_operation_shape_and_values_of_up_to_six_entries():
 
 def test_values_are_shown_for_six_entries_but_not_for_seven():
     six, seven = ad.Tensor(np.arange(6.0), name="a"), ad.Tensor(np.arange(7.0), name="b")
-    ids = node_ids(six.sum() + seven.sum())
+    ids = Recording(six.sum() + seven.sum()).ids
     assert node_label(six, ids, False) == "v-1 = a  (6)\n= [0, 1, 2, 3, 4, 5]"
     assert node_label(seven, ids, False) == "v0 = b  (7)"
     matrix = ad.Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], name="M")
-    assert node_label(matrix, node_ids(matrix.sum()), False) == \
+    assert node_label(matrix, Recording(matrix.sum()).ids, False) == \
         "v0 = M  (2×3)\n= [[1, 2, 3], [4, 5, 6]]"
 
 
 def test_a_large_array_is_drawn_and_described_without_formatting_its_entries(monkeypatch):
     formatted = []
-    rounded = adlearn.graph.rounded
+    rounded = adlearn.text.rounded
 
     def counting(x, *args, **kwargs):
         formatted.append(x)
         return rounded(x, *args, **kwargs)
 
-    monkeypatch.setattr(adlearn.graph, "rounded", counting)
+    monkeypatch.setattr(adlearn.text, "rounded", counting)
     big = ad.Tensor(np.ones((1000, 1000)), name="X")
     v = ad.Tensor(np.ones(1000), name="v")
     out = ((big @ v).tanh() * 2 + np.ones(1000)).sum()

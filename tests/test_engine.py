@@ -223,7 +223,7 @@ def test_every_one_argument_rule_is_also_a_method():
     """x.exp(), x.log(), ..., x.abs(): each one-input rule of the table, as a method."""
     import inspect
 
-    from adlearn.rules import RULES
+    from adlearn.core.rules import RULES
 
     one_input = [name for name, rule in RULES.items()
                  if len(inspect.signature(rule.value).parameters) == 1 and name != "neg"]
@@ -260,7 +260,7 @@ def test_an_operation_of_three_inputs_keeps_them_in_order(rule_table_saved):
     assert ad.topological_order(f) == [x, y, z, f]
     f.backward()
     assert (x.grad, y.grad, z.grad) == (15.0, 10.0, 6.0)
-    assert ad.engine.formula(product3(x, 2.0, z)) == "x·2·z"
+    assert ad.core.engine.formula(product3(x, 2.0, z)) == "x·2·z"
     g = Var(1.0)
     g.inputs = [x, y, z]  # the setter splits a sequence into the slots
     assert (g.first, g.second, g.more) == (x, y, (z,))
@@ -271,7 +271,7 @@ def test_an_operation_of_three_inputs_keeps_them_in_order(rule_table_saved):
 @pytest.fixture
 def rule_table_saved():
     """The rule table as it was, after a test that adds a custom rule."""
-    from adlearn.rules import RULES
+    from adlearn.core.rules import RULES
 
     saved = dict(RULES)
     yield

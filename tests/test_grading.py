@@ -402,7 +402,7 @@ def test_no_reference_answer_is_in_the_installed_package_or_the_student_version(
 def test_a_graph_sent_as_data_is_rebuilt_with_the_same_values_and_partials():
     import random
 
-    from adlearn.engine import topological_order
+    from adlearn.core.engine import topological_order
 
     table = course.exercise("chain_rule_paths", "exercises")
     rng = random.Random(3)

@@ -7,8 +7,11 @@ functions, not student text); a hard-coded answer fails; and, run in a fresh ker
 the batch grader, the solution scores full marks and the blank student version zero.
 """
 
+import re
+
 import nbformat
 import pytest
+from nbclient import NotebookClient
 
 from adlearn.errors import WrongAnswer
 from adlearn.grading import batch, check, course, notebooks, submissions
@@ -39,6 +42,18 @@ def test_the_student_version_is_up_to_date_with_its_source(name):
     built = nbformat.writes(notebooks.student_version(source)) + "\n"
     assert course.student_path(ROOT, name).read_text(encoding="utf-8") == built, (
         "run: adlearn exercises build")
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_the_header_says_what_check_tries_and_what_grading_adds(name):
+    """check() tries the public cases only; a header promising random inputs misleads."""
+    header = " ".join(notebooks.read(course.source_path(ROOT, name)).cells[0].source.split())
+    assert not re.search(r"[Cc]hecks? (try|tries) your \w+ (on|at) [^.]*random", header)
+    assert "it tries your answer on a few fixed cases, the same every time" in header
+    if any(q.kind == "function" for q in autograded(name)):
+        assert re.search(r"`adlearn grade` also tries [^.]* fresh random", header)
+    else:  # values only: grading has nothing to add but judging them outside the notebook
+        assert "random" not in header and "`adlearn grade` judges your answers" in header
 
 
 @pytest.mark.parametrize("name", EXERCISES)
@@ -125,3 +140,35 @@ def test_in_a_kernel_the_solution_scores_full_marks_and_the_blank_version_zero(n
         assert blank.marks[q.id].status == "not answered", blank.marks[q.id].detail
         assert blank.marks[q.id].points == 0
     assert solution.total == ex.possible == sum(q.points for q in autograded(name))
+
+
+def shown(cell):
+    """What a code cell showed, as text: its streams, plain-text results and errors."""
+    parts = []
+    for out in cell.outputs:
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif out.output_type == "error":
+            parts.append(f"{out.ename}: {out.evalue}")
+        else:
+            parts.append(out.get("data", {}).get("text/plain", ""))
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_the_solution_runs_top_to_bottom_and_each_cell_run_twice_shows_the_same(name):
+    """An honest learner runs every cell, some of them twice: no cell the exercise gives
+    may fail on a right answer, or answer differently the second time."""
+    path = course.source_path(ROOT, name)
+    nb = notebooks.read(path)
+    client = NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            client.execute_cell(cell, index)  # raises CellExecutionError on an error
+            first = shown(cell)
+            client.execute_cell(cell, index)
+            assert shown(cell) == first, (f"cell {index + 1} shows something else when run "
+                                          f"again:\n{first}\n---\n{shown(cell)}")

@@ -1,4 +1,4 @@
-"""The graph as networkx, and the chain rule as a sum over paths (adlearn.graph).
+"""The graph as networkx, and the chain rule as a sum over paths (adlearn.views.paths).
 
 Oracles: the textbook example's hand-computed local partials, backward()'s gradients
 over random graphs (tests/exprs.py), and path enumeration against the counting and the
@@ -15,8 +15,8 @@ from hypothesis import given, settings
 
 import adlearn as ad
 from adlearn.errors import ArgumentError, PathLimitError, UnknownInputError
-from adlearn.graph import count_paths, gradient_shares, node_ids
-from adlearn.trace import trace_order
+from adlearn.views.paths import count_paths, gradient_shares
+from adlearn.views.recording import Recording, trace_order
 
 
 def classic():
@@ -145,7 +145,7 @@ def test_a_deep_graph_counts_and_shares_without_recursion():
     assert count_paths(y, x) == 2**5_000
     shares = gradient_shares(y, x)
     y.backward()
-    output = node_ids(y)[y]
+    output = Recording(y).ids[y]
     last = [s for (u, v, _), s in shares.items() if v == output]
     assert math.fsum(last) == pytest.approx(x.grad)
 
@@ -179,7 +179,7 @@ def test_shares_add_up_to_the_gradient_across_every_cut(expr):
     xs = [ad.Var(v, name=f"x{i + 1}") for i, v in enumerate(expr.point)]
     y = expr(*xs)
     y.backward()
-    ids = node_ids(y, xs)
+    ids = Recording(y, xs).ids
     order = [ids[n] for n in trace_order(y, xs)]
     for x in xs:
         shares = gradient_shares(y, x, inputs=xs)
@@ -264,7 +264,7 @@ def test_cli_paths_defines_every_name_it_uses(capsys):
 
 
 def test_counted_says_one_path_and_many_paths():
-    from adlearn.graph import counted
+    from adlearn.text import counted
     assert [counted(n, "chain-rule path") for n in (0, 1, 2, 2048)] == [
         "0 chain-rule paths", "1 chain-rule path", "2 chain-rule paths", "2,048 chain-rule paths"]
     assert counted(1, "path", there=True) == "there is 1 path"

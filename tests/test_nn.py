@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import adlearn as ad
-from adlearn.nn import MLP, Layer, Neuron
+from adlearn.lessons.nn import MLP, Layer, Neuron
 
 ACTIVATIONS = {"tanh": math.tanh, "sigmoid": lambda z: 1 / (1 + math.exp(-z)),
                "relu": lambda z: max(z, 0.0), "linear": lambda z: z}

@@ -7,7 +7,7 @@ and central differences (``numeric_grad``) must agree with each other.
 """
 
 import sympy as sp
-from exprs import OPS, Expr, expressions
+from exprs import OPS, Expr, exact_point, expressions, oracle_time
 from hypothesis import HealthCheck, example, given, settings
 
 import adlearn as ad
@@ -25,11 +25,15 @@ def reverse(expr):
 
 
 def exact(expr):
+    """The value and gradient by SymPy, within the oracle's time."""
+    with oracle_time():
+        return _exact(expr)
+
+
+def _exact(expr):
     symbols = sp.symbols(f"x1:{expr.n_inputs + 1}", real=True)
     f = expr.sympy(*symbols)
-    # the point as 50-digit floats (each float's exact binary value): an exact rational
-    # raised to a large power can take SymPy minutes
-    at = {s: sp.Float(v, 50) for s, v in zip(symbols, expr.point)}
+    at = exact_point(symbols, expr.point)
     value = float(sp.sympify(f).evalf(30, subs=at))
     gradient = [float(_decide_steps(sp.diff(f, s).subs(at)).evalf(30)) for s in symbols]
     return value, gradient

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 
 import adlearn as ad
 from adlearn.errors import ParseError
-from adlearn.parse import MAX_LENGTH
+from adlearn.core.parse import MAX_LENGTH
 
 SURVEY = "log(x1) + x1*x2 - sin(x2)"
 

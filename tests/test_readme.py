@@ -22,10 +22,12 @@ def two_commands():
     return blocks
 
 
-def test_ci_runs_the_readme_test_command():
+def test_ci_runs_the_readme_test_command_and_nothing_else():
     test_command = two_commands()[1]
-    ci_lines = (ROOT / ".ci" / "run").read_text().strip().splitlines()
-    assert ci_lines[-1] == test_command
+    assert test_command == "bash scripts/test" and (ROOT / "scripts" / "test").is_file()
+    ci_lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+    assert ci_lines == ['cd "$(dirname "$0")/.." || exit 1', test_command]
 
 
 def test_the_main_job_prints_the_trace_and_draws_the_chain_rule(tmp_path):

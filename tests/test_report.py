@@ -138,13 +138,12 @@ def test_the_page_names_the_exercise_and_escapes_what_it_quotes(tmp_path):
 
 # --- the page in a real browser -------------------------------------------------------
 
-from test_browser import AXE, axe_violations, browser  # noqa: E402,F401
+from test_browser import axe_script, axe_violations, browser  # noqa: E402,F401
 
 
 @pytest.mark.browser
 def test_the_report_in_a_browser(browser, tmp_path):  # noqa: F811
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: npm install --prefix .ci/node axe-core", pytrace=False)
+    axe = axe_script()
     output = tmp_path / "report.html"
     report.write_report(write_class(tmp_path), output, "exercises")
     page = browser.new_page(viewport={"width": 1100, "height": 900})
@@ -167,7 +166,7 @@ def test_the_report_in_a_browser(browser, tmp_path):  # noqa: F811
         assert left == []
         assert page.locator("h2").all_text_contents()[:2] == ["Scores",
                                                              "The class's misconceptions"]
-        page.add_script_tag(path=str(AXE))
+        page.add_script_tag(path=str(axe))
         assert axe_violations(page, "main") == []
     finally:
         page.close()

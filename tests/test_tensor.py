@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import adlearn as ad
-from adlearn.tensor import Tensor
+from adlearn.core.tensor import Tensor
 
 
 # --- The two engines, one program -----------------------------------------------------------
@@ -208,7 +208,7 @@ def test_a_random_program_has_the_scalar_engines_gradient_and_the_numeric_one(pr
 
 
 def test_every_operation_is_drawn_by_the_random_programs():
-    import adlearn.tensor as tensor
+    import adlearn.core.tensor as tensor
 
     used = set()
     for name in UNARY:  # which rules and structural ops each one records

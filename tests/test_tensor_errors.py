@@ -7,7 +7,7 @@ import pytest
 import adlearn as ad
 from adlearn.errors import (ArgumentError, DomainError, EntryError, NotANumberError,
                             OverflowDomainError, ShapeError, ZeroDivisionDomainError)
-from adlearn.tensor import Tensor
+from adlearn.core.tensor import Tensor
 
 
 @pytest.mark.parametrize("a, b, message", [

@@ -9,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 from test_tensor import broadcasting_pairs, central_differences, nonzero, programs, run
 
 import adlearn as ad
-from adlearn.tensor import Tensor
+from adlearn.core.tensor import Tensor
 
 M = np.array([[1.0, -2.0, 0.5], [0.3, 0.7, -1.1]])
 

@@ -21,7 +21,9 @@ from hypothesis import strategies as st
 import adlearn as ad
 from adlearn.cli import main
 from adlearn.errors import ArgumentError, DomainError
-from adlearn.trace import HTML, TEXT, AdjointStep, definition, node_names, trace_order
+from adlearn.views.notation import HTML, TEXT, definition
+from adlearn.views.recording import Recording, trace_order
+from adlearn.views.trace import AdjointStep
 
 
 def classic():
@@ -35,7 +37,7 @@ def intro():
 
 
 def table(output, inputs=None, style="textbook"):
-    names = node_names(output, inputs, style)
+    names = Recording(output, inputs, style).names
     return [(names[n], definition(n, names)) for n in trace_order(output, inputs)
             if not n.is_constant]
 
@@ -90,7 +92,7 @@ def test_given_inputs_come_first_in_their_order_even_unused():
     order = trace_order(f, [x2, unused, x1])
     assert order[:3] == [x2, unused, x1]
     assert [n.value for n in order if n.is_constant] == [2.0, 2.0]
-    assert node_names(f, [x2, unused, x1])[x1] == "v0"
+    assert Recording(f, [x2, unused, x1]).names[x1] == "v0"
 
 
 def test_order_puts_every_node_after_its_inputs_and_needs_no_recursion():
@@ -102,13 +104,13 @@ def test_order_puts_every_node_after_its_inputs_and_needs_no_recursion():
     position = {n: i for i, n in enumerate(order)}
     assert len(order) == len(position)
     assert all(position[c] < position[n] for n in order for c in n.inputs)
-    assert order[-1] is y and node_names(y)[y] == "v10000"
+    assert order[-1] is y and Recording(y).names[y] == "v10000"
 
 
 def test_unknown_style_is_refused():
     *_, f = classic()
     with pytest.raises(ValueError, match="style must be one of 'textbook', 'intro'"):
-        node_names(f, style="fancy")
+        Recording(f, style="fancy").names
 
 
 # The textbook's Table 2 at (x1, x2) = (2, 5), copied by hand: name, definition, forward
@@ -619,7 +621,7 @@ def test_intro_names_never_take_a_learners_name(names, rng):
     y = inputs[0]
     for x in rng.sample(inputs, len(inputs)):
         y = ad.sin(y * x) + x
-    given = node_names(y, inputs, "intro")
+    given = Recording(y, inputs, "intro").names
     assert len(set(given.values())) == len(given)
     for x in inputs:
         if re.fullmatch(r"x\d+", x.name):

@@ -4,7 +4,7 @@ Oracles: the array engine's own backward() (built here by hand, apart from the t
 central differences on NumPy for the tangents, and small cases computed by hand.
 """
 
-import importlib
+import itertools
 import numbers
 import re
 
@@ -15,9 +15,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import adlearn as ad
-from adlearn.trace import TEXT
+import adlearn.text
+import adlearn.views.notation
+import adlearn.views.trace as trace_module
+from adlearn.views.notation import TEXT
 
-trace_module = importlib.import_module("adlearn.trace")  # ad.trace is the function
 from adlearn.errors import (ArgumentError, DomainError, EntryError, NotANumberError,
                             ShapeError, UnknownInputError)
 
@@ -187,9 +189,12 @@ def test_an_array_of_more_than_six_entries_is_shown_by_its_shape():
 
 def test_a_huge_input_traces_without_formatting_its_entries(monkeypatch):
     formatted = []  # every number written out (an array's entries are written one by one)
-    for name in ("textbook_number", "result_text"):
-        original = getattr(trace_module, name)
-        monkeypatch.setattr(trace_module, name, lambda x, *a, _f=original: (
+    for module, name in itertools.product((trace_module, adlearn.views.notation, adlearn.text),
+                                          ("textbook_number", "result_text")):
+        original = getattr(module, name, None)
+        if original is None:  # the module does not write numbers that way
+            continue
+        monkeypatch.setattr(module, name, lambda x, *a, _f=original: (
             formatted.append(x) if isinstance(x, numbers.Real) else None) or _f(x, *a))
     rng = np.random.default_rng(0)
     t = ad.trace(lambda W, x: (W @ x).tanh().sum(), W=rng.normal(size=(1000, 1000)) / 100,

@@ -22,10 +22,11 @@ from hypothesis import HealthCheck, given, settings
 import adlearn as ad
 from adlearn.errors import (ArgumentError, DomainError, ParseError,
                             UnknownInputError, ZeroDivisionDomainError)
-from adlearn.drawing import PALETTE
-from adlearn.trace import node_names
-from adlearn.widgets import (FORWARD, PATHS, REVERSE, Explorer, explore, forward_sweep,
-                             reverse_sweep, slider_range)
+from adlearn.views.style import PALETTE
+from adlearn.views.recording import Recording
+from adlearn.views.controls import slider_range
+from adlearn.views.explorer import FORWARD, PATHS, REVERSE, Explorer, explore
+from adlearn.views.sweeps import forward_steps, reverse_steps
 
 CLASSIC = "log(x1) + x1*x2 - sin(x2)"
 
@@ -57,7 +58,7 @@ def explorer():
 
 def test_reverse_sweep_reproduces_the_textbook_adjoint_trace():
     inputs, y = classic()
-    steps = reverse_sweep(y, inputs)
+    steps = reverse_steps(Recording(y, inputs))
     assert [s.node for s in steps] == ["v5", "v5", "v4", "v3", "v2", "v1"]
     adjoints = [{k: round(v, 3) for k, v in s.values.items()} for s in steps]
     assert adjoints[0] == {"v5": 1}
@@ -74,7 +75,7 @@ def test_reverse_sweep_reproduces_the_textbook_adjoint_trace():
 
 def test_reverse_captions_state_the_update_in_symbols_and_numbers():
     inputs, y = classic()
-    steps = reverse_sweep(y, inputs)
+    steps = reverse_steps(Recording(y, inputs))
     assert steps[0].caption[0] == ("The sweep starts at the output: v̄5 = 1 "
                                    "(every other adjoint starts at 0).")
     assert steps[1].caption == ("v5 = v4 - v3 passes v̄5 = 1 back to its inputs:",
@@ -91,7 +92,7 @@ def test_reverse_captions_state_the_update_in_symbols_and_numbers():
 
 def test_reverse_caption_of_the_introductory_example_in_its_own_names():
     x1, x2 = ad.Var(2.0, name="x1"), ad.Var(3.0, name="x2")
-    steps = reverse_sweep(x1**2 + 2 * x2, [x1, x2], style="intro")
+    steps = reverse_steps(Recording(x1**2 + 2 * x2, [x1, x2], style="intro"))
     assert [s.node for s in steps] == ["f", "f", "x4", "x3"]
     assert steps[2].caption[1] == "x̄2 += x̄4 · ∂x4/∂x2 = 1 · 2 = 2 (final)"  # no edge to the 2
     assert steps[3].caption[1] == "x̄1 += x̄3 · ∂x3/∂x1 = 1 · 4 = 4 (final)"
@@ -100,7 +101,7 @@ def test_reverse_caption_of_the_introductory_example_in_its_own_names():
 
 def test_a_variable_used_twice_passes_along_both_edges():
     x = ad.Var(3.0, name="x")
-    steps = reverse_sweep(x * x, [x])
+    steps = reverse_steps(Recording(x * x, [x]))
     assert steps[1].edges == (("v0", "v1", 0), ("v0", "v1", 1))
     assert steps[1].caption[1:3] == (
         "v̄0 += v̄1 · ∂v1/∂v0 (argument 1) = 1 · 3 = 3 (more to come)",
@@ -109,7 +110,7 @@ def test_a_variable_used_twice_passes_along_both_edges():
 
 def test_forward_sweep_reproduces_the_textbook_tangent_trace():
     inputs, y = classic()
-    steps = forward_sweep(y, inputs[0], inputs)
+    steps = forward_steps(Recording(y, inputs), inputs[0])
     tangents = {k: round(v, 3) for k, v in steps[-1].values.items()}
     assert tangents == {"v-1": 1, "v0": 0, "v1": 0.5, "v2": 5, "v3": 0, "v4": 5.5, "v5": 5.5}
     assert [s.node for s in steps] == ["v-1", "v1", "v2", "v3", "v4", "v5"]
@@ -128,7 +129,7 @@ def test_sweeps_end_at_the_gradient_and_final_values_never_change(expr):
     if not isinstance(y, ad.Var) or y.op is None:
         return  # the output is an input or a constant: nothing to sweep
     y.backward()
-    steps = reverse_sweep(y, xs)
+    steps = reverse_steps(Recording(y, xs))
     last = steps[-1].values
     ids = {x: f"v{i + 1 - len(xs)}" for i, x in enumerate(xs)}
     for x in xs:
@@ -137,12 +138,12 @@ def test_sweeps_end_at_the_gradient_and_final_values_never_change(expr):
         for node in step.final:
             assert step.values.get(node, 0.0) == last.get(node, 0.0)
         assert all(target == step.node for _, target, _ in step.edges)
-    names = node_names(y, xs)
+    names = Recording(y, xs).names
     assert steps[-1].final == frozenset(names.values())  # at the end every adjoint is final
     for i, x in enumerate(xs):
         tangent = tuple(float(j == i) for j in range(len(xs)))
         _, jvp = ad.jvp(expr, expr.point, tangent)
-        forward = forward_sweep(y, x, xs)
+        forward = forward_steps(Recording(y, xs), x)
         assert forward[-1].values[forward[-1].node] == pytest.approx(jvp, rel=1e-9, abs=1e-12)
 
 
@@ -413,7 +414,7 @@ def test_a_graph_of_another_shape_is_laid_out_anew():
 
 def test_the_introductory_style_names_the_nodes_x1_x2_x3_and_the_output_f():
     e = explore("x1**2 + 2*x2", x1=2.0, x2=3.0, style="intro")
-    assert "f = f(x1 = 2, x2 = 3) = 10" in text(e.result.value)
+    assert text(e.result.value).startswith("f(x1 = 2, x2 = 3) = 10")  # not "f = f(...)"
     assert gradient_shown(e) == {"x1": "4", "x2": "2"}
     e.tabs.selected_index = REVERSE
     e.reverse.step = 3
@@ -520,3 +521,48 @@ def test_the_explorer_rounds_every_number_as_its_headline_does(explorer):
     assert "0.283662" not in shown and "1.71634" not in shown
     for number in re.findall(r"\d+\.\d+", shown):
         assert len(number.split(".")[1]) <= 3, number
+
+
+# --- What a learner saw in the browser before one recording (issue 20) ------------------
+
+
+def test_after_an_error_the_headline_says_it_shows_the_last_defined_point(explorer):
+    explorer.sliders["x1"].value = 2.9
+    explorer.sliders["x1"].value = -2.0  # ln(-2): not defined
+    assert "Not defined here" in text(explorer.message.value)
+    headline = text(explorer.result.value)
+    assert headline.startswith("Not the sliders' point: below is the last point where f is "
+                               "defined.") and "x1 = 2.9" in headline
+    explorer.sliders["x1"].value = -1.0  # still not defined: said once
+    assert text(explorer.result.value).count("Not the sliders' point") == 1
+    explorer.sliders["x1"].value = 3.0
+    assert "Not the sliders' point" not in text(explorer.result.value)
+    assert text(explorer.result.value).startswith("y = f(x1 = 3, x2 = 5)")
+
+
+def test_the_key_explains_grey_italics_only_while_a_value_is_grey(explorer):
+    for tab, stepper in ((REVERSE, explorer.reverse), (FORWARD, explorer.forward)):
+        explorer.tabs.selected_index = tab
+        stepper.step = 1
+        assert "Grey italics" in explorer.drawing.step_key.get_text()
+        stepper.step = len(stepper.steps) - 1  # the last step: every value is final
+        assert "Grey italics" not in explorer.drawing.step_key.get_text()
+        assert "Grey italics" not in explorer.graph.value
+
+
+def test_every_slider_readout_has_the_same_decimals():
+    e = explore(CLASSIC, x1=2.0, x2=5.0)  # steps 0.05 and 0.1: both read 2 decimals
+    assert [s.step for s in e.sliders.values()] == [0.05, 0.1]
+    assert {s.readout_format for s in e.sliders.values()} == {".2f"}
+    e.close()
+
+
+def test_an_input_named_y_leaves_the_output_called_f_everywhere():
+    e = explore(lambda y: y * y, y=2.0)
+    assert "∂f/∂y = 4" in text(e.result.value) and "∂y/∂y" not in text(e.result.value)
+    assert "∂f/∂y = v̄-1" not in e.reverse.steps[-1].caption[-1]  # the input's own id
+    assert "∂f/∂y = v̄0 = 4" in e.reverse.steps[-1].caption[-1]
+    assert "∂f/∂y" in e.forward.steps[-1].caption[-1]
+    assert "f̄ = 1" in text(e.trace_table.value)  # as the trace names the output
+    assert ad.trace(lambda y: y * y, y=2.0).output_name == "f"
+    e.close()

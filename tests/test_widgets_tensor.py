@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from adlearn.errors import UnknownInputError
-from adlearn.widgets import FORWARD, MAX_SLIDERS, PATHS, REVERSE, explore, slider_entries
+from adlearn.views.controls import MAX_SLIDERS, slider_entries
+from adlearn.views.explorer import FORWARD, PATHS, REVERSE, explore
 
 W = np.array([[1.0, -1.0, 0.5], [0.25, 2.0, -0.5]])
 
@@ -115,12 +116,11 @@ def test_which_inputs_get_sliders():
 
 
 def test_a_huge_input_builds_no_sliders_and_formats_no_entries(monkeypatch):
-    trace_module = importlib.import_module("adlearn.trace")
     numbers_written = []  # an array's entries would be written one by one
-    original_number = trace_module.textbook_number
-    monkeypatch.setattr(trace_module, "textbook_number", lambda x, *a: (
-        numbers_written.append(x) if isinstance(x, numbers.Real) else None)
-        or original_number(x, *a))
+    for name in ("adlearn.views.trace", "adlearn.views.explorer", "adlearn.text"):
+        module = importlib.import_module(name)
+        monkeypatch.setattr(module, "textbook_number", lambda x, *a, _f=module.textbook_number: (
+            numbers_written.append(x) if isinstance(x, numbers.Real) else None) or _f(x, *a))
     rng = np.random.default_rng(1)
     e = explore(lambda W, x, c: (W @ x * c).tanh().sum(), W=rng.normal(size=(1000, 1000)),
                 x=rng.normal(size=1000) / 100, c=2.0)

@@ -22,7 +22,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from ..errors import GradingError
-from ..trace import counted
+from ..text import counted
 from .course import default_root
 from .limits import START_SECONDS, Limits
 

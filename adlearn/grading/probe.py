@@ -40,7 +40,7 @@ class Unencodable(Exception):
 
 def build_graph(nodes):
     """The Var nodes of a graph given as data (see the module docstring), in order."""
-    from ..engine import Var
+    from ..core.engine import Var
 
     built = []
     for node in nodes:
@@ -63,7 +63,7 @@ def decode(data, nodes=()):
         if "tuple" in data:
             return tuple(decode(item, nodes) for item in data["tuple"])
         if "expr" in data:
-            from ..parse import parse
+            from ..core.parse import parse
 
             return parse(data["expr"])
         if "node" in data:
@@ -82,7 +82,7 @@ def decode(data, nodes=()):
 
 def encode(value, nodes=(), budget=None):
     """An output as JSON data; Vars of the case's graph as {"node": i}."""
-    from ..engine import Var
+    from ..core.engine import Var
 
     budget = budget if budget is not None else [MAX_ITEMS]
     budget[0] -= 1
@@ -111,7 +111,7 @@ def _encode_array(value, budget):
     NumPy number or a 0-d array as a number. NumPy is imported only for such a value."""
     import numpy as np
 
-    from ..tensor import Tensor
+    from ..core.tensor import Tensor
 
     if isinstance(value, Tensor):
         value = value.value
@@ -196,7 +196,7 @@ def output(kind, answer, case, k=3):
 
 def _value_and_grad(f, args, k):
     """Value and gradient in the first k arguments, by reverse mode (or FLOATS_ONLY)."""
-    from ..transforms import value_and_grad
+    from ..core.transforms import value_and_grad
 
     head, rest = args[:k], args[k:]
     try:
@@ -262,8 +262,8 @@ def wire(args, kind="call", variables=("x",)):
     """A case given as Python arguments in its wire form. Var arguments bring their
     graph; a parsed expression goes as its text; for ``values_at`` kinds the last
     argument is the points (numbers or tuples, for the ``variables`` in order)."""
-    from ..engine import Var, topological_order
-    from ..parse import Expression
+    from ..core.engine import Var, topological_order
+    from ..core.parse import Expression
 
     nodes, index = [], {}
 

@@ -24,7 +24,7 @@ from functools import cached_property
 from pathlib import Path
 
 from ..errors import GradingError
-from ..trace import counted
+from ..text import counted
 from . import course
 from .marks import FAILED, MANUAL, NOT_ANSWERED, PASSED, REVIEW, STATUSES
 from .records import record_path

@@ -6,8 +6,8 @@ local ``partials`` on them; ``x * x`` has two edges from x, so two paths through
 
 import math
 
-from adlearn.engine import Var, formula, topological_order
-from adlearn.functions import cos, exp, log, sin, tanh
+from adlearn import Var, cos, exp, log, sin, tanh, topological_order
+from adlearn.core.engine import formula
 from adlearn.grading.questions import Exercise, Question, Wrong
 
 

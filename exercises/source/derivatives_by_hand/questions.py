@@ -1,4 +1,5 @@
-"""Exercise: derivatives by hand (partial derivatives, the chain rule, the product rule)."""
+"""Exercise: derivatives by hand (partial derivatives, the chain rule, the product rule,
+and the introductory example x1² + 2·x2 taken apart into its steps x3 = x1², x4 = 2·x2)."""
 
 import math
 
@@ -15,8 +16,26 @@ def dh_dx(x):
     return 2 * x * math.sin(x) + x * x * math.cos(x)
 
 
+def local_partials(x1, x2):
+    """The reference: the local partials of the steps x3 = x1², x4 = 2·x2, f = x3 + x4."""
+    return {"dx3/dx1": 2 * x1, "dx4/dx2": 2.0, "df/dx3": 1.0, "df/dx4": 1.0}
+
+
+def gradient_by_steps(x1, x2):
+    """The reference: (∂f/∂x1, ∂f/∂x2), the local partials multiplied along each chain."""
+    p = local_partials(x1, x2)
+    return p["df/dx3"] * p["dx3/dx1"], p["df/dx4"] * p["dx4/dx2"]
+
+
 def _random_x(rng):
     return (rng.uniform(-3, 3),)
+
+
+def _random_point(rng):
+    return rng.uniform(-3, 3), rng.uniform(-3, 3)
+
+
+STEP_POINTS = ((2.0, 3.0), (-1.0, 0.5), (0.5, -2.0))  # notebook 01's point first
 
 
 EXERCISE = Exercise("derivatives_by_hand", "Derivatives by hand", (
@@ -72,6 +91,43 @@ EXERCISE = Exercise("derivatives_by_hand", "Derivatives by hand", (
             Wrong(lambda x: 2 * x * math.sin(x) - x * x * math.cos(x),
                   "The two terms of the product rule add; check the sign of your second "
                   "term."),
+        )),
+    Question(
+        "local_partials", 2, "function", answer="local_partials", reference=local_partials,
+        tutorial="01_derivatives_by_hand.ipynb#The same, one elementary step at a time",
+        prompt="the local partials of x3 = x1², x4 = 2·x2, f = x3 + x4 at any point",
+        cases=STEP_POINTS, random_case=_random_point,
+        hint="Differentiate each step on its own, as if its inputs were plain variables. "
+             "Return a dict with the keys \"dx3/dx1\", \"dx4/dx2\", \"df/dx3\" and "
+             "\"df/dx4\".",
+        wrong=(
+            Wrong(lambda x1, x2: {**local_partials(x1, x2), "dx3/dx1": x1},
+                  "x3 = x1²: use the power rule (the exponent comes down, and the power "
+                  "drops by one)."),
+            Wrong(lambda x1, x2: {**local_partials(x1, x2), "dx4/dx2": 2 * x2},
+                  "x4 = 2·x2 is a straight line in x2: its slope does not depend on x2."),
+            Wrong(lambda x1, x2: {**local_partials(x1, x2), "df/dx3": x1 ** 2,
+                                  "df/dx4": 2 * x2},
+                  "∂f/∂x3 asks how fast f = x3 + x4 changes when x3 moves by one, not what "
+                  "x3 is."),
+        )),
+    Question(
+        "gradient_by_steps", 1, "function", answer="gradient_by_steps",
+        reference=gradient_by_steps,
+        tutorial="01_derivatives_by_hand.ipynb#The same, one elementary step at a time",
+        prompt="(∂f/∂x1, ∂f/∂x2) from the local partials, by the chain rule",
+        cases=STEP_POINTS, random_case=_random_point,
+        hint="x1 reaches f through x3 only, x2 through x4 only: combine the local partials "
+             "along each of those chains. Return the pair (∂f/∂x1, ∂f/∂x2).",
+        wrong=(
+            Wrong(lambda x1, x2: (1 + 2 * x1, 1 + 2.0),
+                  "Along a chain of steps the chain rule multiplies the local partials; it "
+                  "does not add them."),
+            Wrong(lambda x1, x2: (2 * x1, 2 * x2),
+                  "∂x4/∂x2 does not depend on x2: x4 = 2·x2 changes by 2 whenever x2 "
+                  "changes by one."),
+            Wrong(lambda x1, x2: (x1 ** 2, 2 * x2),
+                  "Those are the values of x3 and x4, not derivatives."),
         )),
     Question("no_cosine", 1, "text",
              tutorial="01_derivatives_by_hand.ipynb#Partial derivatives are slopes of slices",

@@ -2,8 +2,8 @@
 
 import math
 
+from adlearn import parse
 from adlearn.grading.questions import Exercise, Question, Wrong
-from adlearn.parse import parse
 
 
 def central_difference(f, x, h):

@@ -1,9 +1,10 @@
-"""Exercise: higher-order derivatives (nesting forward mode, perturbation confusion, a
-Hessian-vector product)."""
+"""Exercise: higher-order and custom derivatives (nesting forward mode, perturbation
+confusion, a Hessian-vector product, a custom derivative for a formula that overflows)."""
+
+import math
 
 import adlearn as ad
 from adlearn.grading.questions import Exercise, Question, Wrong
-from adlearn.parse import parse
 
 
 def second_derivative(f, x):
@@ -19,10 +20,10 @@ def hessian_vector_product(f, x, v):
 
 
 # The functions a case passes, as expression text: the kernel parses them safely.
-CUBE, WAVE, EXP = map(parse, ("x**3 - 2*x", "sin(3*x) + x*x", "exp(2*x)"))
-QUARTIC, LOGS = parse("x**4 - 3*x**2 + x"), parse("log(x) * x")
-BOWL, SURVEY = parse("x1**2 * x2 + sin(x1)"), parse("log(x1) + x1*x2 - sin(x2)")
-SADDLE = parse("x1*x1 - 3*x1*x2 + exp(x2)")
+CUBE, WAVE, EXP = map(ad.parse, ("x**3 - 2*x", "sin(3*x) + x*x", "exp(2*x)"))
+QUARTIC, LOGS = ad.parse("x**4 - 3*x**2 + x"), ad.parse("log(x) * x")
+BOWL, SURVEY = ad.parse("x1**2 * x2 + sin(x1)"), ad.parse("log(x1) + x1*x2 - sin(x2)")
+SADDLE = ad.parse("x1*x1 - 3*x1*x2 + exp(x2)")
 
 
 def _random_second(rng):
@@ -38,7 +39,40 @@ def _gradient(f, x):
     return [ad.jvp(f, x, [float(j == i) for j in range(len(x))])[1] for i in range(len(x))]
 
 
-EXERCISE = Exercise("higher_order", "Higher-order derivatives", (
+def log_sigmoid(x):
+    """The reference: ln σ(x), in the form that overflows on neither side. (The learner
+    writes it as a custom operation; its reverse-mode value and derivative are these.
+    A table adds no custom operation: that would change the grader's rule table.)"""
+    if x >= 0:
+        return -ad.log(1 + ad.exp(-x))
+    return x - ad.log(1 + ad.exp(x))
+
+
+def _log_sigmoid_through_kinks(x):
+    """The overflow-free value, differentiated by AD through relu and abs: at x = 0 both
+    are at their kink, where AD takes the slope 0, so the derivative there comes out 0."""
+    return -(ad.relu(-x) + ad.log(1 + ad.exp(-ad.abs(x))))
+
+
+def _custom(value, partial):
+    """What a custom operation with this value and this partial gives at a point, value and
+    derivative, without adding a rule to the grader's table: s·x + (v - s·x0), x a Var."""
+    def operation(x):
+        x0 = x.value
+        v, s = value(x0), partial(x0)
+        return s * x + (v - s * x0)
+    return operation
+
+
+def _float_log_sigmoid(x):
+    return -math.log1p(math.exp(-x)) if x >= 0 else x - math.log1p(math.exp(x))
+
+
+def _random_point(rng):
+    return (rng.choice([rng.uniform(-6, 6), rng.uniform(-1000, 1000)]),)
+
+
+EXERCISE = Exercise("higher_order", "Higher-order and custom derivatives", (
     Question(
         "second", 3, "function", answer="second_derivative", reference=second_derivative,
         tutorial="09_beyond.ipynb#Derivatives of derivatives",
@@ -90,6 +124,28 @@ EXERCISE = Exercise("higher_order", "Higher-order derivatives", (
             Wrong(lambda f, x, v: [ad.jvp(lambda *y: ad.jvp(f, y, v)[1], x, v)[1]] * len(x),
                   "That is vᵀ H v, the second derivative of f along v (one number): the "
                   "inner derivative goes along each axis i, only the outer one along v."),
+        )),
+    Question(
+        "custom", 3, "function", answer="log_sigmoid", reference=log_sigmoid,
+        tutorial="09_beyond.ipynb#Custom derivatives", probe="value_and_grad",
+        prompt="ln σ(x) as a custom operation: an overflow-free value and its derivative",
+        cases=((0.0,), (-800.0,), (3.0,)), hidden=((800.0,), (-40.0,)),
+        random_case=_random_point,
+        hint="The value: ln σ(x) = -ln(1 + e^(-x)), written so that no exp gets a large "
+             "positive number; the partial: differentiate -ln(1 + e^(-x)) by hand and "
+             "give it to ad.custom_derivative.",
+        wrong=(
+            Wrong(_log_sigmoid_through_kinks,
+                  "Your value is right everywhere, but at x = 0 your derivative is 0: AD "
+                  "differentiated relu and abs at their kink, where it takes the slope 0. "
+                  "Give the derivative yourself, with ad.custom_derivative."),
+            Wrong(_custom(_float_log_sigmoid, lambda x: ad.sigmoid(x)),
+                  "σ(x) is the derivative of softplus, ln(1 + e^x). Here the function is "
+                  "-softplus(-x): apply the chain rule to that."),
+            Wrong(_custom(_float_log_sigmoid, lambda x: -ad.sigmoid(-x)),
+                  "Check the sign of your partial: σ grows with x, and so does ln σ(x)."),
+            Wrong(_custom(lambda x: -_float_log_sigmoid(x), lambda x: ad.sigmoid(-x)),
+                  "Check the sign of your value: σ(x) < 1, so ln σ(x) is negative."),
         )),
     Question("explain_tags", 2, "text",
              tutorial="09_beyond.ipynb#Perturbation confusion",

@@ -1,12 +1,14 @@
-"""Exercise: reverse mode (backward rules, topological order, the reverse sweep).
+"""Exercise: reverse mode (backward rules, topological order, the reverse sweep, and the
+nodes a sweep keeps in memory with and without checkpointing).
 
 The notebook gives the learner a tiny ``Node`` class (value, inputs, partials, grad,
 name). The checks build their graphs from ``adlearn.Var``, which has the same attributes,
 so a learner's code written for ``Node`` runs on them unchanged.
 """
 
-from adlearn.functions import cos, exp, log, sin, tanh
-from adlearn.engine import Var, formula, topological_order as library_order
+from adlearn import Var, cos, exp, log, sin, tanh
+from adlearn import topological_order as library_order
+from adlearn.core.engine import formula
 from adlearn.grading.questions import Exercise, Question, Wrong
 
 
@@ -144,6 +146,19 @@ def long_and_short():
     return cos(b + a) * x
 
 
+def stored_nodes(n, k):
+    """The reference: the nodes held by the reverse sweep of n steps of the exercise's
+    logistic-growth loop (6 nodes a step: two constants, mul, sub, mul, add; and the
+    input), plain and in n // k checkpointed pieces (one node a piece, the input, and one
+    recomputed piece of k steps)."""
+    return 6 * n + 1, n // k + 1 + 6 * k + 1
+
+
+def _random_run(rng):
+    k = rng.randint(1, 2000)
+    return k * rng.randint(1, 2000), k
+
+
 GRAPHS = ((survey_example(),), (square_plus_sine(),), (shared_chain(),))
 HIDDEN = ((long_and_short(),),)
 
@@ -234,4 +249,26 @@ EXERCISE = Exercise("reverse_mode", "Reverse mode, by hand", (
     Question("explain_reverse_sweep", 2, "text",
              tutorial="06_reverse_mode.ipynb#The reverse sweep, step by step",
              prompt="why adjoints are added, and why the nodes go in reverse topological order"),
+    Question(
+        "stored_nodes", 2, "function", answer="stored_nodes", reference=stored_nodes,
+        tutorial="06_reverse_mode.ipynb#Checkpointing: recompute instead of storing",
+        prompt="the nodes a reverse sweep holds, plain and checkpointed, for n steps",
+        cases=((12, 3), (100, 10), (10 ** 6, 1000)), hidden=((400, 20), (10 ** 6, 10)),
+        random_case=_random_run,
+        hint="Count the nodes one step records (every operation, and every constant it "
+             "mixes in), then the whole tape; for the checkpointed run, its own graph "
+             "(a node a piece, and the input) plus the one piece the sweep recomputes.",
+        wrong=(
+            Wrong(lambda n, k: (4 * n + 1, n // k + 1 + 4 * k + 1),
+                  "Count the constants too: h * x and 1 - x each put a new constant node on "
+                  "the tape, at every step."),
+            Wrong(lambda n, k: (6 * n, n // k + 6 * k),
+                  "The input x is a node of the tape too, and of each recomputed piece."),
+            Wrong(lambda n, k: (6 * n + 1, n // k + 1 + n // k * (6 * k + 1)),
+                  "The sweep recomputes one piece at a time and drops it before the next: "
+                  "only one piece's nodes are held at once."),
+            Wrong(lambda n, k: (6 * n + 1, n // k + 1),
+                  "While the sweep is inside a checkpoint, that piece's recomputed graph is "
+                  "held as well: add the nodes of one piece of k steps."),
+        )),
 ))

@@ -1,4 +1,5 @@
-"""Exercise: training a neuron with gradient descent (model, loss, step, training loop).
+"""Exercise: training a neuron with gradient descent (model, loss, step, training loop),
+and the gradient of the cross-entropy loss, derived by hand and coded.
 
 The neuron and the loss are checked through reverse mode: the checker calls them on
 ``Var`` parameters and compares values *and* gradients, so an answer that only works on
@@ -8,9 +9,7 @@ floats (``math.exp`` instead of ``ad.sigmoid``) is caught with its own hint.
 import math
 import random
 
-from adlearn.engine import Var
-from adlearn.functions import sigmoid
-from adlearn.transforms import value_and_grad
+from adlearn import Var, sigmoid, value_and_grad
 from adlearn.grading.questions import Exercise, Question, Wrong
 
 
@@ -39,6 +38,21 @@ def train(data, steps, lr):
     return params
 
 
+def cross_entropy_gradient(w1, w2, b, data):
+    """The reference: the gradient (∂L/∂w1, ∂L/∂w2, ∂L/∂b) of the mean cross-entropy L,
+    from the formula: each point's ∂ℓ/∂z is p - y, and ∂z/∂(w1, w2, b) = (x1, x2, 1)."""
+    return _mean_gradient(lambda p, y: p - y, w1, w2, b, data)
+
+
+def _mean_gradient(dl_dz, w1, w2, b, data, mean=True):
+    """(∂L/∂w1, ∂L/∂w2, ∂L/∂b) for a loss whose ∂ℓ/∂z at a point is dl_dz(p, y)."""
+    terms = [(dl_dz(sigmoid(w1 * x1 + w2 * x2 + b), y), x1, x2) for x1, x2, y in data]
+    scale = len(data) if mean else 1
+    return (sum(g * x1 for g, x1, _ in terms) / scale,
+            sum(g * x2 for g, _, x2 in terms) / scale,
+            sum(g for g, _, _ in terms) / scale)
+
+
 def random_data(rng, size=None):
     """Two overlapping groups of labelled points: y = 1 near (c, c), y = 0 near (-c, -c)."""
     centre = rng.uniform(0.5, 1.5)
@@ -51,9 +65,9 @@ def _params(rng):
     return rng.uniform(-2, 2), rng.uniform(-2, 2), rng.uniform(-1, 1)
 
 
-def _show_data(args):
+def _show_data(args, name="loss"):
     params, data = args[:3], args[3]
-    return f"loss({', '.join(f'{p:.3g}' for p in params)}, data of {len(data)} points)"
+    return f"{name}({', '.join(f'{p:.3g}' for p in params)}, data of {len(data)} points)"
 
 
 def _show_training(args):
@@ -175,4 +189,41 @@ EXERCISE = Exercise("training_a_neuron", "Training a neuron with gradient descen
     Question("explain_learning_rate", 2, "text",
              tutorial="08_ad_in_machine_learning.ipynb#Gradient descent",
              prompt="what a too small and a too large learning rate do"),
+    Question("derive_cross_entropy_gradient", 3, "text",
+             tutorial="08_ad_in_machine_learning.ipynb#The loss",
+             prompt="derive ∂L/∂w1, ∂L/∂w2 and ∂L/∂b of the mean cross-entropy by hand"),
+    Question(
+        "cross_entropy_gradient", 3, "function", answer="cross_entropy_gradient",
+        reference=cross_entropy_gradient,
+        show=lambda args: _show_data(args, "cross_entropy_gradient"),
+        tutorial="08_ad_in_machine_learning.ipynb#The loss",
+        prompt="the gradient of the mean cross-entropy, coded from its formula",
+        cases=((0.0, 0.0, 0.0, _DATA), (1.0, 0.5, -0.2, _DATA), (-1.0, 2.0, 0.5, _DATA[:3])),
+        hidden=((0.3, -1.7, 0.9, _DATA[2:]),),
+        random_case=lambda rng: (*_params(rng), random_data(rng)),
+        hint="For each point, with p = σ(w1*x1 + w2*x2 + b), follow the chain rule from the "
+             "point's loss to z = w1*x1 + w2*x2 + b, then from z to each parameter; average "
+             "over the points. Return the tuple (∂L/∂w1, ∂L/∂w2, ∂L/∂b).",
+        wrong=(
+            Wrong(lambda w1, w2, b, data: _mean_gradient(lambda p, y: y - p, w1, w2, b, data),
+                  "Check the sign: that is the gradient of the log-likelihood, which grows "
+                  "as the model gets better. The loss is its negative, and gradient descent "
+                  "steps against the loss's gradient."),
+            Wrong(lambda w1, w2, b, data: _mean_gradient(lambda p, y: p - y, w1, w2, b, data,
+                                                         mean=False),
+                  "The loss is the mean over the points, so its gradient is the mean of the "
+                  "points' gradients: divide by the number of points."),
+            Wrong(lambda w1, w2, b, data: _mean_gradient(lambda p, y: 2 * (p - y) * p * (1 - p),
+                                                         w1, w2, b, data),
+                  "That is the gradient of the squared error of question 2. The "
+                  "cross-entropy's ∂ℓ/∂p is -1/p for a label 1 and 1/(1 - p) for a label 0: "
+                  "start from there."),
+            Wrong(lambda w1, w2, b, data: _mean_gradient(lambda p, y: (p - y) * p * (1 - p),
+                                                         w1, w2, b, data),
+                  "One factor too many: σ'(z) = p(1 - p) is already inside ∂ℓ/∂z. Multiply "
+                  "∂ℓ/∂p by it and see what cancels."),
+            Wrong(lambda w1, w2, b, data: (cross_entropy_gradient(w1, w2, b, data)[2],) * 3,
+                  "That is ∂L/∂b for every parameter: z = w1*x1 + w2*x2 + b moves by x1 when "
+                  "w1 moves by one, so ∂z/∂w1 = x1 enters ∂L/∂w1 (and x2 enters ∂L/∂w2)."),
+        )),
 ))

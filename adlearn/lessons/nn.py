@@ -17,10 +17,11 @@ model builds a new graph; the parameters are the only Vars that live from step t
 
 import random
 
-from .engine import Var
-from .errors import ArgumentError, OverflowDomainError
-from .functions import relu, sigmoid, tanh
-from .rules import as_real, number_text
+from ..core.engine import Var
+from ..errors import ArgumentError, OverflowDomainError
+from ..core.functions import relu, sigmoid, tanh
+from ..core.rules import as_real
+from ..text import number_text
 
 ACTIVATIONS = {"tanh": tanh, "sigmoid": sigmoid, "relu": relu, "linear": None}
 
@@ -63,7 +64,7 @@ class Neuron(Module):
 
     def __init__(self, n_inputs, activation="tanh", seed=0, name=""):
         rng = _generator(seed)
-        n_inputs = _count(n_inputs, "a neuron's number of inputs")
+        n_inputs = _whole_number(n_inputs, "a neuron's number of inputs")
         self.w = [Var(rng.uniform(-1.0, 1.0), name=f"{name}w{i + 1}") for i in range(n_inputs)]
         self.b = Var(0.0, name=f"{name}b")
         self.activation = _activation(activation)
@@ -87,7 +88,7 @@ class Layer(Module):
     def __init__(self, n_inputs, n_outputs, activation="tanh", seed=0, name=""):
         rng = _generator(seed)
         self.neurons = [Neuron(n_inputs, activation, rng, name=f"{name}n{j + 1}.")
-                        for j in range(_count(n_outputs, "a layer's number of neurons"))]
+                        for j in range(_whole_number(n_outputs, "a layer's number of neurons"))]
         self.n_inputs = n_inputs
 
     def __call__(self, x):
@@ -159,7 +160,7 @@ def _activation(name):
     return ACTIVATIONS[name]
 
 
-def _count(n, what):
+def _whole_number(n, what):
     """n if it is a whole number of at least 1, else a clear error."""
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ArgumentError(f"{what} must be a whole number of at least 1, not {n!r}")

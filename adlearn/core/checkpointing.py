@@ -37,7 +37,7 @@ import inspect
 
 from .custom import count_inputs, define_rule
 from .engine import Var, _constant, reverse_sweep
-from .errors import ArgumentError, NotANumberError
+from ..errors import ArgumentError, NotANumberError
 from .rules import Operand, as_real
 
 

@@ -11,53 +11,52 @@ Names are the trace's (v-1, v0, v1, ... or x1, x2, ..., f), so the words, the ta
 and the picture agree.
 
 On a graph of Tensors each value is said with its shape, and its entries when there are
-few (``adlearn.graph.values_text``); each edge's local derivative is a Jacobian, of which
+few (``adlearn.text.values_text``); each edge's local derivative is a Jacobian, of which
 the words say the shape, and a path's product is the shape of its Jacobians' product.
 """
 
 import html
 import itertools
 
-from .engine import formula
-from .graph import (MAX_PATHS, JacobianShape, chain_rule_paths, count_paths, find_inputs,
-                    has_adjoints, is_tensor, node_ids, node_kind, partial_symbol,
-                    require_adjoints, shape_label, values_text)
-from .rules import number_text, result_text
-from .trace import SHOWN_ENTRIES, definition, tangents, trace_order
+from ..core.engine import formula
+from ..text import SHOWN_ENTRIES, counted, number_text, result_text, shape_label, values_text
+from .notation import definition, partial_symbol
+from .paths import (MAX_PATHS, JacobianShape, chain_rule_paths, count_paths, has_adjoints,
+                    require_adjoints)
+from .recording import is_tensor, recorded
+from .sweeps import tangents
 
 
-def title(output, inputs=None, style="textbook"):
-    """One line: what the graph computes, at which point, and how large it is."""
-    ids = node_ids(output, inputs, style)
-    order = trace_order(output, inputs)
-    given = [n for n in order if n.op is None]
-    parameters = sum(1 for n in given if node_kind(n, output, inputs) == "parameter")
-    operations = [n for n in order if n.inputs]
+def title(recording):
+    """One line: what the recorded graph computes, at which point, and how large it is."""
+    rec, ids, output = recording, recording.ids, recording.output
+    given = [n for n in rec.order if n.op is None]
+    parameters = sum(1 for n in given if rec.kind(n) == "parameter")
+    operations = [n for n in rec.order if n.inputs]
     at = ", ".join(f"{n.name or ids[n]}{_at(n)}" for n in given)
-    sizes = (f"{_count(len(given) - parameters, 'input')}, "
-             + (f"{_count(parameters, 'parameter')}, " if parameters else "")
-             + f"{_count(len(operations), 'operation')}, "
-             f"{_count(sum(len(n.inputs) for n in operations), 'edge')}")
-    if is_tensor(output):
-        return f"Computation graph on arrays of {array_formula(output)}" + \
-            (f" at {at}" if at else "") + f": {sizes}."
-    return f"Computation graph of {formula(output)}" + (f" at {at}" if at else "") + \
-        f": {sizes}."
+    sizes = (f"{counted(len(given) - parameters, 'input')}, "
+             + (f"{counted(parameters, 'parameter')}, " if parameters else "")
+             + f"{counted(len(operations), 'operation')}, "
+             f"{counted(sum(len(n.inputs) for n in operations), 'edge')}")
+    return f"Computation graph {'on arrays ' if rec.arrays else ''}of {short_formula(rec)}" \
+        + (f" at {at}" if at else "") + f": {sizes}."
 
 
-def array_formula(output, limit=60):
-    """A short text formula for a Tensor output, ``sum((tanh ((W @ x) + b))^2)``, from the
-    trace's definitions (as ``adlearn.engine.formula`` for Vars); sub-formulas longer than
-    limit characters are cut, and an unnamed input appears by its shape."""
+def short_formula(recording, limit=60):
+    """A short text formula for the recorded output: ``formula`` for Vars; for a Tensor
+    output, ``sum((tanh ((W @ x) + b))^2)``, from the trace's definitions. Sub-formulas
+    longer than limit characters are cut, and an unnamed array appears by its shape."""
+    if not recording.arrays:
+        return formula(recording.output, limit, recording.order)
     texts = {}
-    for node in trace_order(output):
+    for node in recording.order:
         if not node.inputs:
             texts[node] = node.name or f"{shape_label(node.shape)} array"
             continue
         text = definition(node, {c: _argument(texts[c]) for c in node.inputs
                                  if not c.is_constant})
         texts[node] = text if len(text) <= limit else text[: limit - 1] + "…"
-    return texts[output]
+    return texts[recording.output]
 
 
 def _argument(text):
@@ -106,12 +105,11 @@ def describe(output, wrt=None, *, inputs=None, style="textbook", adjoints=None,
       it, with the partial derivative along each edge, their product, and the sum over
       the paths (the derivative). Past ``max_paths`` paths only their number and sum.
     - ``adjoints``: say each node's adjoint (by default once ``output.backward()`` ran).
-    - ``inputs``, ``style``: as for the trace.
+    - ``inputs``, ``style``: as for the trace; output may be a Recording (its own hold).
     """
-    ids = node_ids(output, inputs, style)
-    order = trace_order(output, inputs)
-    lines = [title(output, inputs, style)]
-    arrays = is_tensor(output)
+    rec = recorded(output, inputs, style)
+    ids, order, output, arrays = rec.ids, rec.order, rec.output, rec.arrays
+    lines = [title(rec)]
     if arrays:
         lines.append("Values are arrays: each is given with its shape, and its entries when "
                      f"it has at most {SHOWN_ENTRIES}. An edge's local derivative is a "
@@ -120,7 +118,7 @@ def describe(output, wrt=None, *, inputs=None, style="textbook", adjoints=None,
     leaves = [n for n in order if n.op is None]
     for kind, heading in (("input", "Inputs"),
                           ("parameter", "Parameters (leaves that are not among the inputs)")):
-        given = [n for n in leaves if node_kind(n, output, inputs) == kind]
+        given = [n for n in leaves if rec.kind(n) == kind]
         if given:
             lines.append(f"{heading}: " + "; ".join(_called(n, ids) + _value(n, n.value)
                                                    for n in given) + ".")
@@ -138,13 +136,9 @@ def describe(output, wrt=None, *, inputs=None, style="textbook", adjoints=None,
                          f"{ids[n]}: {_adjoint(n)}"
                          for n in reversed(order)
                          if not n.is_constant and n.grad is not None) + ".")
-    for start in find_inputs(output, wrt, inputs, style):
-        lines.extend(_paths(output, start, ids, inputs, style, order, max_paths))
+    for start in rec.find_inputs(wrt):
+        lines.extend(_paths(rec, start, max_paths))
     return "\n".join(lines)
-
-
-def _count(k, noun):
-    return f"{k:,} {noun}{'' if k == 1 else 's'}"
 
 
 def _called(node, ids):
@@ -152,19 +146,20 @@ def _called(node, ids):
     return ids[node] if node.name in (None, ids[node]) else f"{ids[node]} ({node.name})"
 
 
-def _paths(output, start, ids, inputs, style, order, max_paths):
+def _paths(recording, start, max_paths):
     """The chain-rule paths from start to the output, in sentences."""
+    ids, output = recording.ids, recording.output
     derivative = f"∂{ids[output]}/∂{ids[start]}"
-    count = count_paths(output, start, inputs)
-    head = (f"There {'is' if count == 1 else 'are'} {_count(count, 'path')} from "
+    count = count_paths(recording, start)
+    head = (f"{counted(count, 'path', there=True).capitalize()} from "
             f"{_called(start, ids)} to the output {ids[output]}")
-    if is_tensor(output):
-        return _array_paths(output, start, ids, inputs, style, max_paths, head, count)
+    if recording.arrays:
+        return _array_paths(recording, start, max_paths, head, count)
     if count > max_paths:
-        total = tangents(order, start).get(output, 0.0)
+        total = tangents(recording, start).get(output, 0.0)
         return [f"{head}: too many to list. Their sum is the derivative: {derivative} = "
                 f"{result_text(total)}."]
-    paths = chain_rule_paths(output, start, None, inputs, style)
+    paths = chain_rule_paths(recording, start, None)
     lines = [f"{head}: multiply the local partial derivatives along it." if count == 1 else
              f"{head}; along each, multiply the local partial derivatives of its edges, "
              "then add up the paths."]
@@ -178,9 +173,10 @@ def _paths(output, start, ids, inputs, style, order, max_paths):
     return lines
 
 
-def _array_paths(output, start, ids, inputs, style, max_paths, head, count):
+def _array_paths(recording, start, max_paths, head, count):
     """The chain-rule paths on arrays, in sentences: the shapes of the Jacobians along each
     path, multiplied from the output back, and the shape of the derivative."""
+    ids, output = recording.ids, recording.output
     derivative = f"∂{ids[output]}/∂{ids[start]}"
     shape = JacobianShape(output.shape, start.shape)
     gradient = (f", the gradient: it has the shape of {ids[start]}, {shape_label(start.shape)}"
@@ -188,7 +184,7 @@ def _array_paths(output, start, ids, inputs, style, max_paths, head, count):
     if count > max_paths:
         return [f"{head}: too many to list. Their sum is the derivative {derivative}, of "
                 f"shape {shape}{gradient}."]
-    paths = chain_rule_paths(output, start, None, inputs, style)
+    paths = chain_rule_paths(recording, start, None)
     lines = [f"{head}: multiply the local Jacobians along it, as matrices, from the output "
              "back." if count == 1 else
              f"{head}; along each, multiply the local Jacobians of its edges, as matrices, "

@@ -1,79 +1,48 @@
 """Animations of the sweeps, for the lecture hall and for slides.
 
-``ad.animate(f, sweep="reverse")`` plays the reverse sweep one edge at a time: each
-edge's contribution ``ū += v̄ · ∂v/∂u`` lights up as it is added, and the adjoint grows
-in its node until it is final. ``sweep="forward"`` plays forward mode seeded on one input
-(``wrt``): each tangent is summed term by term from its arguments'. In a notebook the
+``ad.animate(f, sweep="reverse")`` plays the reverse sweep one node at a time, as the
+explorer steps through it: at step k the k-th node from the output passes its adjoint back
+along its edges (``ū += v̄ · ∂v/∂u``), which light up, and each adjoint grows in its node
+until it is final. ``sweep="forward"`` plays forward mode seeded on one input (``wrt``):
+at step k the k-th node computes its tangent from its arguments'. In a notebook the
 animation plays inline (matplotlib's JavaScript player); ``save("sweep.gif")`` writes a
 GIF (Pillow) or an MP4 (ffmpeg, where it is installed). Its words, the sweep step by
 step and the graph as ``ad.describe`` says it, are its alt text and travel with the file.
 
-The frames are the explorer's steps (``adlearn.widgets.reverse_sweep`` and
-``forward_sweep``), each split into one frame per edge, drawn by ``GraphDrawing.show_step``.
+The frames are the explorer's steps (``sweeps.reverse_steps`` and ``forward_steps``),
+one per node, drawn by ``GraphDrawing.show_step``.
 """
 
 import html
+import re
 import shutil
 
 from matplotlib.animation import FuncAnimation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .drawing import FONT_SIZE, INCH, GraphDrawing
-from .engine import formula
-from .errors import ArgumentError
-from .graph import find_node, to_networkx
-from .widgets import Step, forward_sweep, reverse_sweep
+from ..errors import ArgumentError
+from .drawing import GraphDrawing
+from .layout import INCH
+from .recording import recorded
+from .style import FONT_SIZE
+from .sweeps import FORWARD_COUNT, REVERSE_COUNT, forward_steps, reverse_steps
+from .words import short_formula
 
 SWEEPS = ("reverse", "forward")
 LINE = 1.45 * FONT_SIZE / 72  # inches per line of caption text
 
 
 def sweep_frames(output, sweep="reverse", wrt=None, inputs=None, style="textbook"):
-    """The frames of a sweep: ``Step``s as the explorer has them, one per edge.
-
-    A step that passes along several edges becomes one frame per edge, each adding one
-    more contribution (the values in between are computed here from the edges' local
-    partials); its caption grows a line at a time. The first frame is the seed.
-    """
+    """The frames of a sweep: the ``Step``s of the explorer's stepper, one per node (the
+    first is the seed). output may be a Recording (its inputs and style hold)."""
     if sweep not in SWEEPS:
         raise ArgumentError(f"sweep must be 'reverse' or 'forward', not {sweep!r}")
+    recording = recorded(output, inputs, style)
     if sweep == "reverse":
-        steps = reverse_sweep(output, inputs, style)
-    else:
-        seed = find_node(output, wrt if wrt is not None else _first_input(output, inputs),
-                         inputs, style)
-        steps = forward_sweep(output, seed, inputs, style)
-    partial = {(u, v, k): p for u, v, k, p in to_networkx(output, inputs, style).edges(
-        keys=True, data="partial")}
-    frames = [steps[0]]
-    for before, step in zip(steps, steps[1:]):
-        values = dict(before.values)
-        for j, (source, target, index) in enumerate(step.edges):
-            last = j == len(step.edges) - 1
-            if sweep == "reverse":  # ū += v̄ · ∂v/∂u
-                share = values[target] * partial[source, target, index]
-                values[source] = values.get(source, 0.0) + share
-            else:  # v̇ = Σ u̇ · ∂v/∂u, a term at a time
-                share = values[source] * partial[source, target, index]
-                values[target] = (values.get(target, 0.0) if j else 0.0) + share
-            shown = values if not last else step.values  # the sweep's own sums, exactly
-            lines = j + 2 if sweep == "reverse" and not last else len(step.caption)
-            later = {e[0] for e in step.edges[j + 1:]}  # x*x: x has one more to come
-            final = step.final if last else before.final | {
-                e[0] for e in step.edges[:j + 1] if sweep == "reverse" and
-                e[0] in step.final and e[0] not in later}
-            frames.append(Step(step.node, step.edges[:j + 1], dict(shown), final,
-                               step.caption[:lines], step.caption_html[:lines]))
-        if not step.edges:
-            frames.append(step)
-    return frames
-
-
-def _first_input(output, inputs):
-    from .trace import trace_order
-
-    return next(n for n in trace_order(output, inputs) if n.op is None)
+        return reverse_steps(recording)
+    first = next(n for n in recording.order if n.op is None)
+    return forward_steps(recording, recording.find(first if wrt is None else wrt))
 
 
 class SweepAnimation:
@@ -83,21 +52,21 @@ class SweepAnimation:
     ``save(path)`` writes a .gif or .mp4."""
 
     def __init__(self, output, sweep, wrt, inputs, style, interval, dpi):
-        self.frames = sweep_frames(output, sweep, wrt, inputs, style)
+        recording = recorded(output, inputs, style)
+        self.frames = sweep_frames(recording, sweep, wrt)
         self.sweep, self.interval, self.dpi = sweep, interval, dpi
         self.figure = Figure()
         FigureCanvasAgg(self.figure)
-        self.drawing = GraphDrawing(output, self.figure.add_axes((0, 0, 1, 1)),
-                                    inputs=inputs, style=style, adjoints=False, steps=True)
+        self.drawing = GraphDrawing(recording, self.figure.add_axes((0, 0, 1, 1)),
+                                    adjoints=False, steps=True)
         self._fit()
         self.mark = "bar" if sweep == "reverse" else "dot"
         graph_title, graph_words = self.drawing.describe()
-        self.title = f"{sweep.capitalize()} sweep over the graph of {formula(output)}, " \
-            f"one edge at a time, in {len(self.frames)} frames."
-        said = []  # the sweep's narrative: each caption line once
-        for before, frame in zip((None, *self.frames), self.frames):
-            same = before is not None and frame.caption[:len(before.caption)] == before.caption
-            said.extend(frame.caption[len(before.caption):] if same else frame.caption)
+        count = REVERSE_COUNT if sweep == "reverse" else FORWARD_COUNT
+        self.title = (f"{sweep.capitalize()} sweep over the graph of {short_formula(recording)}, "
+                      f"one node at a time, in {len(self.frames)} steps (0 to "
+                      f"{len(self.frames) - 1}). {count}")
+        said = [line for frame in self.frames for line in frame.caption]  # the narrative
         self.description = "\n".join((*said, graph_title, graph_words))
 
     def animation(self):
@@ -130,7 +99,8 @@ class SweepAnimation:
     def to_jshtml(self):
         """The animation as HTML with its player, named and described for screen readers
         (the frames' image gets the title as alt text, the words follow it)."""
-        player = self.animation().to_jshtml(fps=1000 / self.interval, default_mode="once")
+        player = _offline(self.animation().to_jshtml(fps=1000 / self.interval,
+                                                     default_mode="once"))
         title, words = html.escape(self.title, quote=True), html.escape(self.description)
         player = player.replace("<img id=", f'<img alt="{title}" id=', 1).replace(
             'type="range"', 'type="range" aria-label="frame"', 1)
@@ -173,9 +143,22 @@ class SweepAnimation:
             raise ArgumentError(f"cannot write {path}: an animation is saved as .gif or .mp4")
 
 
+# The player's buttons as text: matplotlib's player asks a CDN for Font Awesome's icons,
+# which fails offline (and nothing may come from the network).
+ICONS = {"fa-play fa-flip-horizontal": "◀", "fa-minus": "−", "fa-fast-backward": "«",
+         "fa-step-backward": "‹", "fa-pause": "❚❚", "fa-play": "▶", "fa-step-forward": "›",
+         "fa-fast-forward": "»", "fa-plus": "+"}
+
+
+def _offline(player):
+    """matplotlib's player without its request for Font Awesome: its icons become text."""
+    player = re.sub(r'<link rel="stylesheet"\s+href="[^"]*font-awesome[^"]*">', "", player)
+    return re.sub(r'<i class="fa ([\w -]+?)"></i>', lambda m: ICONS[m[1]], player)
+
+
 def animate(output, sweep="reverse", wrt=None, *, inputs=None, style="textbook",
             interval=1200, dpi=80):
-    """An animation of a sweep over the graph of output, one edge at a time.
+    """An animation of a sweep over the graph of output, one node at a time.
 
     - ``sweep``: "reverse" (adjoints from the output back; after or without
       ``backward()``, the values are the sweep's own) or "forward" (tangents seeded on

@@ -9,8 +9,8 @@ approximate: useful as an independent check on AD, not as a replacement for it.
 import math
 from dataclasses import dataclass
 
-from .rules import as_real
-from .transforms import grad
+from ..core.rules import as_real
+from ..core.transforms import grad
 
 
 def numeric_grad(f, *args, h=1e-5):

@@ -34,7 +34,8 @@ import re
 from dataclasses import dataclass
 from numbers import Integral
 
-from .errors import ShapeError
+from ..errors import ShapeError
+from ..text import counted
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,8 @@ class MatrixChain:
             c.order for c in self.costs[:3])
         self.meaning = _DENSE + (_DIAGONAL if any(f.diagonal for f in self.factors) else "")
         names = " ".join(f.name for f in reversed(self.factors))
-        self.title = (f"The matrix chain J = {names}: J is {nk}×{n0} ({_count(n0, 'input')}, "
-                      f"{_count(nk, 'output')}, {_count(len(self.factors), 'Jacobian')})")
+        self.title = (f"The matrix chain J = {names}: J is {nk}×{n0} ({counted(n0, 'input')}, "
+                      f"{counted(nk, 'output')}, {counted(len(self.factors), 'Jacobian')})")
 
     def _rows(self, name, times):
         """The cost table as (way, order, multiply-adds), each factor's name written by
@@ -111,9 +112,9 @@ class MatrixChain:
             order = _written(_products(split, len(factors)), [name(f.name) for f in factors])
             yield way, order, count
         n0, nk = self.forward_sweeps, self.reverse_sweeps
-        yield (f"forward mode by JVPs ({_count(n0, 'column')})", f"{n0} {times} {name('JVP')}",
+        yield (f"forward mode by JVPs ({counted(n0, 'column')})", f"{n0} {times} {name('JVP')}",
                n0 * self.jvp_cost)
-        yield (f"reverse mode by VJPs ({_count(nk, 'row')})", f"{nk} {times} {name('VJP')}",
+        yield (f"reverse mode by VJPs ({counted(nk, 'row')})", f"{nk} {times} {name('VJP')}",
                nk * self.vjp_cost)
 
     def __str__(self):
@@ -320,10 +321,6 @@ def _written(products, names):
             opens[j] += 1
             closes[i] += 1
     return " ".join("(" * opens[f] + names[f - 1] + ")" * closes[f] for f in range(k, 0, -1))
-
-
-def _count(n, thing):
-    return f"{n} {thing}" + ("" if n == 1 else "s")
 
 
 def _latex_name(name):

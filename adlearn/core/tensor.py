@@ -17,8 +17,8 @@ Operations come in two kinds.
 
   ``sum_to`` adds up over the axes that broadcasting stretched the input along.
 - Structural operations move or combine entries: matmul, sum, max, reshape,
-  transpose, indexing. Each is one entry of the table ``STRUCTURAL`` below: its value,
-  its VJP and its JVP (for forward mode).
+  transpose, indexing. Each is one entry of the table ``STRUCTURAL`` (structural.py): its value,
+  its VJP, its JVP (for forward mode) and its printed forms.
 
 Forward mode rides along: give an input a ``tangent`` (``ad.jvp`` does) and every node
 computed from it carries the tangent of its value, by the same partials or JVPs.
@@ -29,16 +29,17 @@ differentiated again, which is how ``ad.hessian`` and ``ad.hvp`` work.
 """
 
 import contextlib
-import numbers
-from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
+from ..errors import (ArgumentError, DomainError, EntryError, NotANumberError,
+                      OverflowDomainError, ShapeError)
+from ..text import shape_words
+from .array_checks import (axis_number, check_broadcast, entry_error, entry_text, first_entry,
+                           label, reduced_axes)
 from .engine import Node, topological_order
-from .errors import (AdlearnError, ArgumentError, DomainError, EntryError,
-                     NotANumberError, OverflowDomainError, ShapeError)
-from .rules import RULES, Operand, _exp, evaluate, number_text
+from .rules import RULES, Operand, refused
+from .structural import STRUCTURAL, sum_to
 
 
 class Tensor(Node, Operand):
@@ -79,15 +80,17 @@ class Tensor(Node, Operand):
                 out = rule.value(*values)
                 partials = rule.partials(out, *values)
         except FloatingPointError:
-            raise _entry_error(op, inputs) from None
+            raise entry_error(op, inputs) from None
         except ValueError:  # NumPy: operands could not be broadcast together, or else
-            _check_broadcast(rule, inputs)
+            check_broadcast(rule, inputs)
             raise
         return _node(op, inputs, out, partials=partials)
 
-    def __pow__(self, other):
+    def __pow__(self, other, modulo=None):
         """``x ** 2``: a constant exponent (rule powc); ``x ** y`` with y a Tensor or an
         array of exponents: the rule pow, which needs x > 0."""
+        if modulo is not None:
+            raise refused(self, "pow(x, n, m)")
         is_number = not isinstance(other, Tensor) and np.ndim(other) == 0
         return self._apply("powc" if is_number else "pow", self, other)
 
@@ -104,7 +107,7 @@ class Tensor(Node, Operand):
         try:
             return _structural("index", (self,), index=index)
         except IndexError as exc:
-            raise EntryError(f"cannot index {describe(self.shape)} with {index!r}: "
+            raise EntryError(f"cannot index {shape_words(self.shape)} with {index!r}: "
                              f"{exc}") from None
 
     def __len__(self):
@@ -121,22 +124,22 @@ class Tensor(Node, Operand):
         try:
             return _structural("reshape", (self,), shape=tuple(shape))
         except (ValueError, TypeError) as exc:
-            raise ShapeError(f"cannot reshape {describe(self.shape)} ({self.size} entries) "
+            raise ShapeError(f"cannot reshape {shape_words(self.shape)} ({self.size} entries) "
                              f"into shape {tuple(shape)}: {exc}") from None
 
     def transpose(self, axes=None):
         """The axes in reverse order, or in the order ``axes`` gives."""
         axes = tuple(reversed(range(self.ndim))) if axes is None else tuple(axes)
-        if sorted(_axis(a, self.ndim) for a in axes) != list(range(self.ndim)):
+        if sorted(axis_number(a, self.ndim) for a in axes) != list(range(self.ndim)):
             raise ShapeError(f"axes {axes} are not an order of the {self.ndim} axes of "
-                             f"{describe(self.shape)}")
+                             f"{shape_words(self.shape)}")
         return _structural("transpose", (self,), axes=axes)
 
     T = property(transpose, doc="The transpose: rows become columns.")
 
     def sum(self, axis=None, keepdims=False):
         """The sum over ``axis`` (an int, a tuple, or None for all entries)."""
-        return _structural("sum", (self,), axis=_axes(axis, self.shape), keepdims=keepdims)
+        return _structural("sum", (self,), axis=reduced_axes(axis, self.shape), keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
         """The mean over ``axis``: the sum divided by the number of entries summed."""
@@ -148,7 +151,13 @@ class Tensor(Node, Operand):
         equally between entries tied for the maximum."""
         if self.size == 0:
             raise ShapeError("the maximum of an empty Tensor is not defined")
-        return _structural("max", (self,), axis=_axes(axis, self.shape), keepdims=keepdims)
+        return _structural("max", (self,), axis=reduced_axes(axis, self.shape), keepdims=keepdims)
+
+    def apply_structural(self, op, **params):
+        """This Tensor through the structural operation op (of one input), as a new node:
+        how a VJP of the table (``structural.py``) works on Tensors in a differentiable
+        sweep."""
+        return _structural(op, (self,), **params)
 
     def backward(self, seed=None):
         """Sweep adjoints from this output back to every node of its graph.
@@ -157,7 +166,7 @@ class Tensor(Node, Operand):
         shape (the vector of the vector-Jacobian product), as in PyTorch. Adjoints add
         into each node's ``grad``; call ``zero_grad()`` to start again.
         """
-        with _overflow_checked(self):
+        with overflow_checked(self):
             for node, adjoint in reverse_sweep(self, seed_for(self, seed)):
                 node.grad = _own(adjoint) if node.grad is None else node.grad + adjoint
 
@@ -193,8 +202,8 @@ def as_array(value, what="a Tensor"):
                               f"{type(first).__name__})")
     array = array.astype(np.float64, copy=False)
     if not np.isfinite(array).all():
-        entry = _first_entry(~np.isfinite(array))
-        raise DomainError(f"{what} must hold finite numbers, but entry {_entry_text(entry)} "
+        entry = first_entry(~np.isfinite(array))
+        raise DomainError(f"{what} must hold finite numbers, but entry {entry_text(entry)} "
                           f"is {array[entry]}")
     return array
 
@@ -230,26 +239,32 @@ def _structural(op, inputs, **params):
 # --- The reverse sweep ---------------------------------------------------------------
 
 
-def reverse_sweep(output, seed, differentiable=False):
+def reverse_sweep(output, seed, differentiable=False, *, order=None, steps=None):
     """Yield each node of output's graph with its adjoint, from the output back to the
     inputs (a node no adjoint reaches is skipped; a constant gets none).
 
     With ``differentiable=True`` the adjoints are Tensors made by Tensor operations
     (the local partials too are recomputed from the inputs as Tensors), so they can be
-    differentiated in turn; the graph's nodes are not changed either way.
+    differentiated in turn; the graph's nodes are not changed either way. ``order`` and
+    ``steps`` are as for the scalar engine's ``reverse_sweep``: the nodes each after its
+    inputs, and a list that gets ``(node, index, share, total)`` per edge, where a share
+    is a vector-Jacobian product.
     """
     adjoints = {output: seed}
-    for node in reversed(topological_order(output)):
+    for node in reversed(topological_order(output) if order is None else order):
         adjoint = adjoints.pop(node, None)
         if adjoint is None:
             continue
         yield node, adjoint
         if not node.inputs:  # a leaf has no inputs to pass its adjoint on to
             continue
-        for child, child_adjoint in zip(node.inputs, vjps(node, adjoint, differentiable)):
-            if child_adjoint is not None:
+        for index, (child, share) in enumerate(zip(node.inputs,
+                                                   vjps(node, adjoint, differentiable))):
+            if share is not None:
                 before = adjoints.get(child)
-                adjoints[child] = child_adjoint if before is None else before + child_adjoint
+                adjoints[child] = share if before is None else before + share
+                if steps is not None:
+                    steps.append((node, index, share, adjoints[child]))
 
 
 def vjps(node, adjoint, differentiable=False):
@@ -270,7 +285,7 @@ def vjps(node, adjoint, differentiable=False):
 
 
 @contextlib.contextmanager
-def _overflow_checked(output):
+def overflow_checked(output):
     """Around a reverse sweep: an adjoint that overflows raises an adlearn error (the
     values and partials are finite, so only a product along the way can overflow)."""
     try:
@@ -278,7 +293,7 @@ def _overflow_checked(output):
             yield
     except FloatingPointError:
         raise OverflowDomainError(
-            f"an adjoint in the sweep back from {_label(output)} is too large for a float "
+            f"an adjoint in the sweep back from {label(output)} is too large for a float "
             "(the largest float is about 1.8e308): a product of partials overflowed") from None
 
 
@@ -287,7 +302,7 @@ def seed_for(output, seed):
     be an array of the output's shape."""
     if seed is None:
         if output.size != 1:
-            raise ShapeError(f"backward() of {describe(output.shape)} needs a seed of shape "
+            raise ShapeError(f"backward() of {shape_words(output.shape)} needs a seed of shape "
                              f"{output.shape} (y.backward(seed)): only a one-entry output "
                              "is seeded with 1")
         return np.ones(output.shape)
@@ -302,7 +317,7 @@ def gradients(output, inputs, seed=None, differentiable=False):
     """The adjoint of each input after one reverse sweep from output (zeros for an input
     the output does not depend on); grad attributes are left alone."""
     found = {x: None for x in inputs}
-    with _overflow_checked(output):
+    with overflow_checked(output):
         for node, adjoint in reverse_sweep(output, seed_for(output, seed), differentiable):
             if node in found:
                 found[node] = adjoint
@@ -327,229 +342,22 @@ def _tangent(node):
     return STRUCTURAL[node.op].jvp(node, *tangents)
 
 
-# --- Structural operations: value, VJP, JVP --------------------------------------------
-
-
-@dataclass(frozen=True)
-class Structural:
-    """An operation that moves or combines entries.
-
-    ``value(*arrays, **params)`` computes it. ``vjp(g, i, node, *inputs)`` is the
-    adjoint of input i given the node's adjoint g; inputs are arrays, or Tensors in a
-    differentiable sweep, so a VJP only uses operations both have. ``jvp(node,
-    *tangents)`` is the tangent of the output (a tangent is None for an input without
-    one). A linear operation's JVP is the operation itself applied to the tangent.
-    """
-
-    name: str
-    value: Callable
-    vjp: Callable
-    jvp: Callable
-    text: str  # how the trace and the drawing print it, over the inputs {0}, {1} and the
-    latex: str  # params' texts {axis}, {shape}, {axes}, {index}: "sum({0}{axis})"
-
-
-def _linear(value):
-    """The JVP of a linear operation of one input: the operation applied to the tangent."""
-    return lambda node, tangent: value(tangent, **node.params)
-
-
-def sum_to(g, shape):
-    """g added up over the axes that broadcasting stretched an array of ``shape`` along
-    to reach g's shape: the VJP of broadcasting (works on arrays and Tensors)."""
-    if g.shape == shape:
-        return g
-    return g.sum(axis=broadcast_axes(shape, g.shape), keepdims=True).reshape(shape)
-
-
-def broadcast_axes(shape, stretched):
-    """The axes of an array of shape ``stretched`` along which broadcasting stretched an
-    array of ``shape``: the new leading axes, and those where ``shape`` has size 1."""
-    extra = len(stretched) - len(shape)
-    return tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape)
-                                       if n == 1 and stretched[extra + i] != 1)
-
-
-def broadcast_to(x, shape):
-    """x repeated along new or size-1 axes to ``shape``, for an array or a Tensor."""
-    if isinstance(x, Tensor):
-        return _structural("broadcast_to", (x,), shape=shape)
-    return np.broadcast_to(x, shape)
-
-
-def scatter_add(g, index, shape):
-    """An array of zeros of ``shape`` with g added at ``index`` (repeated entries add up):
-    the VJP of indexing, for an array or a Tensor."""
-    if isinstance(g, Tensor):
-        return _structural("scatter_add", (g,), index=index, shape=shape)
-    out = np.zeros(shape)
-    np.add.at(out, index, g)
-    return out
-
-
-def _kept(g, node):
-    """A reduction's g with the summed axes back as size 1, to broadcast against the input."""
-    axis, shape = node.params["axis"], node.inputs[0].shape
-    return g.reshape(tuple(1 if axis is None or i in axis else n for i, n in enumerate(shape)))
-
-
-def _max_share(node):
-    """Each entry's share of the maximum's adjoint: 1 at the maximum, split between ties."""
-    x, axis = node.inputs[0].value, node.params["axis"]
-    is_max = x == _kept(node.value, node)
-    return is_max / is_max.sum(axis=axis, keepdims=True)
-
-
-def _log_softmax(x, axis):
-    shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-
-
-def _log_softmax_vjp(g, i, node, x):
-    """g - softmax · (sum of g along the axis); softmax = exp(output), as a Tensor in a
-    differentiable sweep."""
-    probabilities = _exp(node if isinstance(x, Tensor) else node.value)
-    return g - probabilities * g.sum(axis=node.params["axis"], keepdims=True)
-
-
-def _log_softmax_jvp(node, t):
-    return t - (np.exp(node.value) * t).sum(axis=node.params["axis"], keepdims=True)
-
-
-def _matmul_vjp(g, i, node, a, b):
-    """g @ bᵀ for a, aᵀ @ g for b, with a vector seen as a matrix of one row (on the left)
-    or one column (on the right); batch axes that broadcast are summed away."""
-    if a.ndim == 1:
-        a, g = a.reshape((1, -1)), g.reshape(g.shape[:-1] + (1,) + g.shape[-1:])
-    if b.ndim == 1:
-        b, g = b.reshape((-1, 1)), g.reshape(g.shape + (1,))
-    if i == 0:
-        adjoint = g @ _swap_last(b)
-        if node.inputs[0].ndim == 1:  # drop the row axis again
-            adjoint = adjoint.reshape(adjoint.shape[:-2] + adjoint.shape[-1:])
-    else:
-        adjoint = _swap_last(a) @ g
-        if node.inputs[1].ndim == 1:  # drop the column axis again
-            adjoint = adjoint.reshape(adjoint.shape[:-1])
-    return sum_to(adjoint, node.inputs[i].shape)
-
-
-def _matmul_jvp(node, ta, tb):
-    """The product rule: ta @ b + a @ tb."""
-    a, b = (x.value for x in node.inputs)
-    return sum(t for t in (None if ta is None else ta @ b, None if tb is None else a @ tb)
-               if t is not None)
-
-
-def _swap_last(x):
-    """x with its last two axes swapped (a matrix transposed, batch axes kept)."""
-    axes = list(range(x.ndim))
-    axes[-2:] = axes[-1], axes[-2]
-    return x.transpose(axes)
-
-
-def _sum(x, axis, keepdims):
-    return x.sum(axis=axis, keepdims=keepdims)
-
-
-def _index(x, index):
-    return x[index]
-
-
-STRUCTURAL = {s.name: s for s in (
-    Structural("matmul", lambda a, b: a @ b, _matmul_vjp, _matmul_jvp, "{0} @ {1}", "{0} {1}"),
-    Structural("sum", _sum,
-               lambda g, i, node, x: broadcast_to(_kept(g, node), node.inputs[0].shape),
-               _linear(_sum), "sum({0}{axis})", r"\mathrm{{sum}}({0}{axis})"),
-    Structural("max", lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
-               lambda g, i, node, x: _kept(g, node) * _max_share(node),
-               lambda node, t: _sum(t * _max_share(node), **node.params),
-               "max({0}{axis})", r"\max({0}{axis})"),
-    Structural("log_softmax", _log_softmax, _log_softmax_vjp, _log_softmax_jvp,
-               "log_softmax({0}{axis})", r"\mathrm{{log\_softmax}}({0}{axis})"),
-    Structural("reshape", lambda x, shape: x.reshape(shape),
-               lambda g, i, node, x: g.reshape(node.inputs[0].shape),
-               _linear(lambda t, shape: t.reshape(shape)),
-               "reshape({0}, {shape})", r"\mathrm{{reshape}}({0}, {shape})"),
-    Structural("transpose", lambda x, axes: x.transpose(axes),
-               lambda g, i, node, x: g.transpose(tuple(np.argsort(node.params["axes"]))),
-               _linear(lambda t, axes: t.transpose(axes)),
-               "transpose({0}, {axes})", r"\mathrm{{transpose}}({0}, {axes})"),
-    Structural("index", _index,
-               lambda g, i, node, x: scatter_add(g, node.params["index"], node.inputs[0].shape),
-               _linear(_index), "{0}[{index}]", "{0}[{index}]"),
-    Structural("scatter_add", scatter_add,
-               lambda g, i, node, x: g[node.params["index"]],
-               _linear(scatter_add), "scatter_add({0}, [{index}], {shape})",
-               r"\mathrm{{scatter\_add}}({0}, [{index}], {shape})"),
-    Structural("broadcast_to", np.broadcast_to,
-               lambda g, i, node, x: sum_to(g, node.inputs[0].shape),
-               _linear(np.broadcast_to), "broadcast_to({0}, {shape})",
-               r"\mathrm{{broadcast\_to}}({0}, {shape})"),
-)}
-
-TRANSPOSED = ("{0}ᵀ", r"{{{0}}}^{{\top}}")  # a transpose that reverses the axes, as written
-
-
-def form(op, params, notation="text"):
-    """How a structural operation with these params is printed, in the ``"text"`` or
-    ``"latex"`` notation: a format string over its inputs, ``"sum({0}, axis=0)"``,
-    ``"{0} @ {1}"``, ``"{0}ᵀ"`` (a transpose that reverses the axes)."""
-    latex = notation == "latex"
-    if op == "transpose" and params["axes"] == tuple(reversed(range(len(params["axes"])))):
-        return TRANSPOSED[latex]
-    template = STRUCTURAL[op].latex if latex else STRUCTURAL[op].text
-    for key, value in (params or {}).items():
-        template = template.replace("{%s}" % key, _param_text(key, value, params))
-    return template.replace("{axis}", "")
-
-
-def _param_text(key, value, params):
-    """A param as the printed form shows it: ", axis=0", (2, 3), 0, :, 1:3."""
-    if key == "axis":
-        if value is None:
-            return ", keepdims=True" if params.get("keepdims") else ""
-        shown = value[0] if isinstance(value, tuple) and len(value) == 1 else value
-        return f", axis={shown}" + (", keepdims=True" if params.get("keepdims") else "")
-    if key == "index":
-        return ", ".join(map(_index_text, value if isinstance(value, tuple) else (value,)))
-    return str(tuple(value)) if key in ("shape", "axes") else str(value)
-
-
-SHOWN_INDICES = 6  # a longer integer array in an index is printed by its length only
-
-
-def _index_text(index):
-    """One position of an index as Python writes it: 0, :, 1:3, ::2, [0, 2], ...; an
-    integer array of more than SHOWN_INDICES entries as ``<64 indices>``, so a batch's
-    labels (cross_entropy) never turn into a label of 64 numbers."""
-    if isinstance(index, slice):
-        parts = ["" if p is None else str(p) for p in (index.start, index.stop, index.step)]
-        return ":".join(parts[:2] if index.step is None else parts)
-    if index is Ellipsis:
-        return "..."
-    if index is None:
-        return "None"
-    index = np.asarray(index)
-    return f"<{index.size:,} indices>" if index.size > SHOWN_INDICES else str(index.tolist())
-
-
 def matmul(a, b):
     """The matrix product a @ b of vectors, matrices, or batches of matrices (leading axes)."""
     a, b = (x if isinstance(x, Tensor) else constant(x) for x in (a, b))
     if a.ndim == 0 or b.ndim == 0:
-        raise ShapeError(f"cannot multiply {describe(a.shape)} by {describe(b.shape)} with "
+        raise ShapeError(f"cannot multiply {shape_words(a.shape)} by {shape_words(b.shape)} with "
                          "@: it needs vectors or matrices (use * to multiply by a number)")
     inner_a, inner_b = a.shape[-1], b.shape[0 if b.ndim == 1 else -2]
     if inner_a != inner_b:
         raise ShapeError(
-            f"cannot multiply {describe(a.shape)} by {describe(b.shape)}: the first has "
+            f"cannot multiply {shape_words(a.shape)} by {shape_words(b.shape)}: the first has "
             f"{inner_a} {'entries' if a.ndim == 1 else 'columns'} but the second has "
             f"{inner_b} {'entries' if b.ndim == 1 else 'rows'}")
     try:
         return _structural("matmul", (a, b))
     except ValueError:
-        raise ShapeError(f"cannot multiply {describe(a.shape)} by {describe(b.shape)}: their "
+        raise ShapeError(f"cannot multiply {shape_words(a.shape)} by {shape_words(b.shape)}: their "
                          f"batch shapes {a.shape[:-2]} and {b.shape[:-2]} do not "
                          "broadcast") from None
 
@@ -565,7 +373,7 @@ def log_softmax(x, axis=-1):
     log_softmax(x)), so exp never overflows and the sum is at least 1.
     """
     x = x if isinstance(x, Tensor) else constant(x)
-    return _structural("log_softmax", (x,), axis=_axis(axis, x.ndim))
+    return _structural("log_softmax", (x,), axis=axis_number(axis, x.ndim))
 
 
 def softmax(x, axis=-1):
@@ -579,7 +387,7 @@ def cross_entropy(logits, labels):
     logits = logits if isinstance(logits, Tensor) else constant(logits)
     if logits.ndim != 2:
         raise ShapeError(f"cross_entropy needs logits of shape batch × classes, but got "
-                         f"{describe(logits.shape)}")
+                         f"{shape_words(logits.shape)}")
     batch, classes = logits.shape
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu" or labels.shape != (batch,):
@@ -591,81 +399,3 @@ def cross_entropy(logits, labels):
         raise ArgumentError(f"label {labels[row]} of row {row} is not a class: the logits "
                             f"have {classes} classes, 0 to {classes - 1}")
     return log_softmax(logits)[np.arange(batch), labels].sum() * (-1.0 / batch)
-
-
-# --- Words for error messages --------------------------------------------------------------
-
-
-def describe(shape):
-    """A shape as a learner says it: a vector of length 3, a 2×3 matrix, a 4×2×3 array."""
-    if len(shape) == 0:
-        return "a 0-d array (one number)"
-    if len(shape) == 1:
-        return f"a vector of length {shape[0]}"
-    return f"a {'×'.join(map(str, shape))} {'matrix' if len(shape) == 2 else 'array'}"
-
-
-def _label(node, brackets=False):
-    """A node in a message: its name, its number (a one-entry constant) or its shape."""
-    if node.name is not None:
-        return node.name
-    if node.is_constant and node.size == 1:
-        return number_text(node.value.item())
-    return f"({describe(node.shape)})" if brackets else describe(node.shape)
-
-
-def _check_broadcast(rule, inputs):
-    """Raise a ShapeError naming the shapes if the inputs' shapes do not broadcast."""
-    try:
-        np.broadcast_shapes(*(x.shape for x in inputs))
-    except ValueError:
-        shown = rule.text.format(*(f"({describe(x.shape)})" for x in inputs))
-        shapes = " and ".join(str(x.shape) for x in inputs)
-        raise ShapeError(f"cannot compute {shown}: the shapes {shapes} do not broadcast (lined "
-                         "up from the right, each pair of sizes must be equal or one of them "
-                         "1)") from None
-
-
-def _entry_error(op, inputs):
-    """The scalar engine's error at the first entry where op's value or a local partial
-    is not a finite number (the log of a negative entry, an overflow), with the entry."""
-    values = [x.value for x in inputs]
-    with np.errstate(all="ignore"):
-        out = RULES[op].value(*values)
-        results = [out, *RULES[op].partials(out, *values)]
-    shape = np.shape(out)
-    entry = _first_entry(np.logical_or.reduce([~np.isfinite(np.broadcast_to(r, shape))
-                                               for r in results]))
-    numbers_there = [float(np.broadcast_to(v, shape)[entry]) for v in values]
-    where = RULES[op].text.format(*(_label(x, brackets=True) for x in inputs))
-    named = ", ".join(f"{x.name}: {describe(x.shape)}" for x in inputs if x.name)
-    at = f"\n  at: entry {_entry_text(entry)} of {where}" + (f" ({named})" if named else "")
-    try:
-        evaluate(op, numbers_there)  # the error the scalar engine raises for this entry
-    except AdlearnError as exc:
-        return type(exc)(f"{exc}{at}")
-    return DomainError(f"{where} is not a finite number{at}")  # NumPy and math disagreed
-
-
-def _first_entry(mask):
-    return tuple(int(i) for i in np.argwhere(mask)[0])
-
-
-def _entry_text(entry):
-    return f"[{', '.join(map(str, entry))}]"
-
-
-def _axis(a, ndim):
-    """Axis a of an array of ndim axes, counted from 0 (a negative a counts from the end)."""
-    if not isinstance(a, numbers.Integral) or not -ndim <= a < ndim:
-        raise ShapeError(f"axis {a!r} is not an axis of an array with {ndim} axes "
-                         f"(0 to {ndim - 1}, or -1 for the last)")
-    return int(a) % ndim
-
-
-def _axes(axis, shape):
-    """The axes to reduce over, as a sorted tuple, or None for all of them."""
-    if axis is None:
-        return None
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    return tuple(sorted({_axis(a, len(shape)) for a in axes}))

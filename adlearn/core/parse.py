@@ -15,7 +15,7 @@ import re
 import sys
 
 from . import functions
-from .errors import ParseError
+from ..errors import ParseError
 from .rules import Operand, as_real, evaluate
 
 FUNCTIONS = {
@@ -148,7 +148,7 @@ class _Compiler:
                 self.check_call(node)
                 todo += [("apply", FUNCTIONS[node.func.id], 1), node.args[0]]
             else:
-                self.reject(node, f"{_describe(node)} is not allowed in an expression: "
+                self.reject(node, f"{_construct_name(node)} is not allowed in an expression: "
                                   "use numbers, variables, + - * / ** and functions such as sin(x)")
 
     def number(self, node):
@@ -196,7 +196,7 @@ def _index(text, lineno, column, in_bytes=True):
     return sum(len(earlier) for earlier in lines[: lineno - 1]) + column
 
 
-def _describe(node):
+def _construct_name(node):
     kinds = {ast.Attribute: "an attribute (a.b)", ast.Subscript: "a subscript (a[b])",
              ast.Lambda: "a lambda", ast.Compare: "a comparison", ast.BoolOp: "and/or",
              ast.IfExp: "an if-expression", ast.Starred: "a starred argument",

@@ -22,7 +22,7 @@ import functools
 import inspect
 import numbers
 
-from .errors import ArgumentError, NotANumberError
+from ..errors import ArgumentError, NotANumberError
 from .rules import RULES, Operand, Rule, as_real, evaluate
 
 _BUILT_IN = frozenset(RULES)

@@ -13,11 +13,13 @@ dropped. Every walk over the graph is a loop, never a recursion, so a graph may 
 deep as memory allows.
 """
 
-from .errors import AdlearnError, NotANumberError, OverflowDomainError
-from .rules import RULES, Operand, as_real, evaluate, number_text
+from ..errors import AdlearnError, NotANumberError, OverflowDomainError
+from ..text import number_text
+from .rules import RULES, Operand, as_real, evaluate
 
 
 _UNARY = object()  # the default second input of Var._apply: an operation of one input
+_INDICES = range(1 << 62)  # an input's index, counted alongside the inputs by zip
 
 
 class Node:
@@ -142,55 +144,78 @@ def _constant(number):
     return constant
 
 
-def reverse_sweep(output, seed=1.0):
+def reverse_sweep(output, seed=1.0, *, order=None, steps=None, differentiable=False):
     """Set the adjoint of every node of output's graph, sweeping from the output back.
 
     The output's adjoint is the seed, 1 unless a checkpoint sweeps its piece of a larger
     graph; each node passes its adjoint on to its inputs by the chain rule, one edge at a
     time. The sweep writes only ``adjoint``, never ``grad``, so a transform can sweep its
     own graph without touching an outer one's gradients.
-    Returns the nodes in topological order.
+
+    - ``order``: the nodes each after its inputs (``topological_order(output)`` by
+      default); the sweep visits them in reverse, so a view sweeps in its own order.
+    - ``steps``: a list that gets each edge's step, in the order the sweep runs:
+      ``(node, index, share, total)``: node passed ``share`` (its adjoint × the local
+      partial) to its input number ``index``, whose adjoint is ``total`` after it.
+    - ``differentiable``: each local partial is computed again from the rule table on
+      the Vars themselves (``cos(x)`` for ``sin x``), instead of read as the float the
+      forward pass stored, so the adjoints are Vars that record how they depend on every
+      variable (reverse over reverse; see ``differentiable_adjoints``).
+
+    Returns the nodes in the order swept back (each after its inputs).
     """
-    order = topological_order(output)
+    order = topological_order(output) if order is None else order
     for node in order:
         node.adjoint = 0.0
     output.adjoint = seed
     for node in reversed(order):  # each node after every node that uses it
-        if hasattr(node.partials, "swept"):
-            # a checkpoint (adlearn.checkpointing) stores no partials: it runs its piece
-            # again and sweeps that from this adjoint, which gives each input its term
+        if node.first is None:  # a leaf has no inputs to pass its adjoint on to
+            if not differentiable and node.adjoint - node.adjoint != 0.0 and not node.is_constant:
+                # an inf or nan adjoint flows on down to every input below it
+                raise OverflowDomainError(
+                    f"the adjoint of {formula(node)} is too large for a float (the largest "
+                    "float is about 1.8e308): a product of partials along the way overflowed")
+            continue
+        adjoint, partials = node.adjoint, node.partials
+        if differentiable:
+            partials = RULES[node.op].partials(
+                node, *(c.value if c.is_constant else c for c in node.inputs))
+        if hasattr(partials, "swept"):
+            # a checkpoint (adlearn.core.checkpointing) stores no partials: it runs its piece
+            # again and sweeps that from this adjoint, which gives each input its whole term
             # with the products this sweep would have made, one by one, in this order
-            for child, term in zip(node.inputs, node.partials.swept(node.adjoint)):
-                child.adjoint += term
-        elif node.first is not None:  # a leaf has no inputs to pass its adjoint on to
-            # zip stops with the partials, one per input: a unary node's None second is left
-            for child, partial in zip((node.first, node.second) + node.more, node.partials):
-                child.adjoint += node.adjoint * partial
-        elif node.adjoint - node.adjoint != 0.0 and not node.is_constant:
-            # an inf or nan adjoint flows on down to every input below it
-            raise OverflowDomainError(
-                f"the adjoint of {formula(node)} is too large for a float (the largest "
-                "float is about 1.8e308): a product of partials along the way overflowed")
+            adjoint, partials = 1.0, partials.swept(adjoint)
+        # zip stops with the partials, one per input: a unary node's None second is left
+        for index, child, partial in zip(_INDICES, (node.first, node.second) + node.more,
+                                         partials):
+            share = adjoint * partial
+            child.adjoint += share
+            if steps is not None:
+                steps.append((node, index, share, child.adjoint))
     return order
 
 
 def differentiable_adjoints(output):
     """The adjoint of every node of output's graph as Vars, so they can be differentiated
-    again (reverse over reverse): a dict node -> adjoint.
-
-    The same sweep as ``reverse_sweep``, except that each local partial is computed again
-    from the rule table on the Vars themselves (``cos(x)`` for ``sin x``), instead of
-    read as the float the forward pass stored, so the adjoints record how they depend
-    on every variable of the graph.
-    """
-    adjoint = {output: 1.0}
-    for node in reversed(topological_order(output)):
-        if node.inputs:
-            args = [c.value if c.is_constant else c for c in node.inputs]
-            partials = RULES[node.op].partials(node, *args)
-            for child, partial in zip(node.inputs, partials):
-                adjoint[child] = adjoint.get(child, 0.0) + adjoint[node] * partial
+    again (reverse over reverse): a dict node -> adjoint, from one differentiable
+    ``reverse_sweep``. The nodes' own ``adjoint`` is set back to 0 after it: an adjoint
+    Var depends on the nodes, and a node holding it would make a reference cycle."""
+    order = reverse_sweep(output, differentiable=True)
+    adjoint = {node: node.adjoint for node in order}
+    for node in order:
+        node.adjoint = 0.0
     return adjoint
+
+
+def tangents(order, seed):
+    """Forward mode over a recorded graph: each node's tangent ∂node/∂seed, summed from
+    the local partials the forward pass stored (``v̇ = Σ u̇ · ∂v/∂u``). ``order`` has every
+    node after its inputs; a node not listed counts as 0."""
+    tangent = {}
+    for node in order:
+        tangent[node] = float(node is seed) if not node.inputs else sum(
+            p * tangent.get(c, 0.0) for c, p in zip(node.inputs, node.partials))
+    return tangent
 
 
 def topological_order(output):
@@ -217,13 +242,14 @@ def topological_order(output):
     return order
 
 
-def formula(output, limit=60):
+def formula(output, limit=60, order=None):
     """A short text formula for an output, used to say where in the graph something failed.
 
-    Sub-formulas longer than ``limit`` characters are cut.
+    Sub-formulas longer than ``limit`` characters are cut. ``order``: the graph's nodes,
+    each after its inputs, if the caller has sorted them already.
     """
     texts = {}
-    for node in topological_order(output):
+    for node in topological_order(output) if order is None else order:
         if not node.inputs:
             texts[node] = node.name if node.name is not None else number_text(node.value)
             continue

@@ -1,4 +1,4 @@
-"""The computation graph as a network, and the chain rule as a sum over paths.
+"""The chain rule as a sum over paths of the computation graph.
 
 The derivative of an output with respect to an input is a sum over every path from the
 input to the output: along each path, multiply the local partial derivatives of its
@@ -10,8 +10,8 @@ double it), so the paths are counted first, by dynamic programming, and listed o
 to a limit. Past it, ``gradient_shares`` tells how much of the gradient each edge carries.
 
 Nodes are named as in the evaluation trace (``v-1, v0, v1, ...``, or ``x1, x2, x3, ...``
-in the introductory style; see adlearn.trace), so the graph, the trace table and the
-drawing agree. Constants, which the trace shows by value, get the ids c1, c2, ....
+in the introductory style; see adlearn.views.recording), so the graph, the trace table
+and the drawing agree. Constants, which the trace shows by value, get the ids c1, c2, ....
 
 The same functions take a graph of Tensors (arrays). There an edge's local derivative is
 a Jacobian, which is never formed (a 1000×1000 input would give 10^12 entries): an edge
@@ -22,56 +22,17 @@ matrix the function reads from outside its arguments), on Vars and Tensors alike
 """
 
 import math
-import sys
 from dataclasses import dataclass
 
-import networkx as nx
-
-from .engine import Var
-from .errors import ArgumentError, PathLimitError, UnknownInputError
-from .rules import RULES
-from .trace import (SHOWN_ENTRIES, array_text, counted, definition, node_names, rounded,
-                    tangents, trace_order)
+from ..core.rules import RULES
+from ..errors import ArgumentError, PathLimitError
+from ..text import counted, rounded, shape_label
+from .notation import definition, partial_symbol
+from .recording import is_tensor, recorded
+from .sweeps import tangents
 
 PATH_LIMIT = 1000  # the most paths chain_rule_paths lists unless the caller says otherwise
 MAX_PATHS = 12  # more paths than this are too many to tell apart: drawings shade, words sum
-
-
-def is_tensor(x):
-    """True for a Tensor. A graph of Vars needs no NumPy, so adlearn.tensor is looked up
-    only if something imported it already (a Tensor cannot exist otherwise)."""
-    tensor = sys.modules.get("adlearn.tensor")
-    return tensor is not None and isinstance(x, tensor.Tensor)
-
-
-def is_node(x):
-    """True for a node of a graph: a Var or a Tensor."""
-    return isinstance(x, Var) or is_tensor(x)
-
-
-def node_ids(output, inputs=None, style="textbook"):
-    """``{node: id}``: the trace's names, and c1, c2, ... for the constants (in trace order)."""
-    if not is_node(output):
-        raise ArgumentError(f"expected the output of a computation on Vars or Tensors, not "
-                            f"{output!r}: for example x = ad.Var(2.0, name='x'); f = x * x")
-    ids = node_names(output, inputs, style)
-    constants = [node for node in trace_order(output, inputs) if node.is_constant]
-    ids.update((node, f"c{k}") for k, node in enumerate(constants, 1))
-    return ids
-
-
-def node_kind(node, output, inputs=None):
-    """The role of a node in the graph: input, parameter, constant, intermediate or output.
-
-    A leaf is an input, unless ``inputs`` (a function's arguments, as the trace and the
-    explorer pass them) is given and the leaf is not among them: then it is a parameter,
-    a variable the function reads from outside, such as a weight matrix.
-    """
-    if node is output:
-        return "output"
-    if node.op is None:
-        return "parameter" if inputs is not None and node not in set(inputs) else "input"
-    return "constant" if node.is_constant else "intermediate"
 
 
 def has_adjoints(output):
@@ -86,21 +47,6 @@ def require_adjoints(output):
         raise ArgumentError("adjoints=True needs the adjoints of a reverse sweep: call "
                             "output.backward() first (an output of more than one entry needs "
                             "a seed of its shape, output.backward(seed))")
-
-
-def values_text(value, digits=None):
-    """A Tensor's value as the views show it: ``[0.5, -1]``, ``[[1, 2], [3, 4]]`` (the
-    trace's ``array_text``), each entry rounded as ``rounded`` rounds it; None for more than
-    SHOWN_ENTRIES entries, which are shown by their shape only (never formatted)."""
-    if value.size > SHOWN_ENTRIES:
-        return None
-    return array_text(value, lambda v: rounded(v, digits))
-
-
-def shape_label(shape):
-    """A shape as the drawing and the Jacobians write it: ``(3×4)``, ``(3)``, ``()`` for one
-    number."""
-    return f"({'×'.join(map(str, shape))})"
 
 
 @dataclass(frozen=True)
@@ -125,37 +71,6 @@ def local_jacobian(node, index):
     arg = node.inputs[index]
     diagonal = node.op in RULES and arg.shape == node.shape and node.size > 1
     return JacobianShape(node.shape, arg.shape, diagonal)
-
-
-def to_networkx(output, inputs=None, style="textbook"):
-    """The graph of output as a networkx ``MultiDiGraph``, keyed by the trace's names.
-
-    Each node carries ``name``, ``op`` (None for an input, "const" for a constant),
-    ``value``, ``grad`` (its adjoint, after ``backward()``) and ``kind``. Each edge runs
-    from an argument to the node that uses it, keyed by the argument's ``index``, and
-    carries the local ``partial`` derivative: ``x*x`` has two edges from x, two paths.
-    An edge from a constant carries ``partial=None``: a constant is not a variable, so
-    nothing is differentiated by it and no adjoint flows to it (the trace, the paths and
-    the drawing all leave its partial out). ``inputs`` and ``style`` are as in
-    ``adlearn.trace.node_names``; a leaf not among ``inputs`` is a parameter (``node_kind``).
-
-    A graph of Tensors has ``arrays=True``; its nodes carry their ``shape`` too, and its
-    edges, in place of a partial, the ``jacobian``: a ``JacobianShape`` (None from a
-    constant).
-    """
-    ids = node_ids(output, inputs, style)
-    arrays = is_tensor(output)
-    graph = nx.MultiDiGraph(output=ids[output], arrays=arrays)
-    for node in trace_order(output, inputs):
-        graph.add_node(ids[node], name=ids[node], op=node.op, value=node.value,
-                       grad=node.grad, kind=node_kind(node, output, inputs))
-        if arrays:
-            graph.nodes[ids[node]]["shape"] = node.shape
-        for index, arg in enumerate(node.inputs):
-            factor = None if arg.is_constant else local_factor(node, index)
-            graph.add_edge(ids[arg], ids[node], key=index, index=index,
-                           **{factor_name(arrays): factor})
-    return graph
 
 
 def factor_name(arrays):
@@ -227,12 +142,6 @@ class ArrayPath(Path):
         return f"{symbols}: {shapes} = {self.product}"
 
 
-def partial_symbol(edge, repeated):
-    source, target, index = edge
-    which = f" (argument {index + 1})" if (source, target) in repeated else ""
-    return f"∂{target}/∂{source}{which}"
-
-
 @dataclass(frozen=True)
 class ChainRulePaths:
     """Every chain-rule path from ``wrt`` to ``output`` (node ids), and their sum."""
@@ -288,42 +197,10 @@ class ChainRulePaths:
 def definitions(output, inputs=None, style="textbook"):
     """What each name of the graph stands for, as the trace defines it: ``v-1 = x1``,
     ``v1 = ln v-1``, ... (constants appear by value; an input called by its own name needs
-    no definition)."""
-    ids = node_ids(output, inputs, style)
-    defined = ((ids[n], definition(n, ids)) for n in trace_order(output, inputs)
-               if not n.is_constant)
+    no definition). output may be a Recording."""
+    rec = recorded(output, inputs, style)
+    defined = ((rec.ids[n], definition(n, rec.ids)) for n in rec.variables)
     return [f"{name} = {rhs}" for name, rhs in defined if rhs not in ("", name)]
-
-
-def find_node(output, wrt, inputs=None, style="textbook"):
-    """The node that wrt stands for: a Var of the graph, or the name of one of its inputs.
-
-    An input may be named by its own name (``"x1"``) or its id in the graph (``"v-1"``).
-    """
-    ids = node_ids(output, inputs, style)
-    if is_node(wrt):
-        if wrt not in ids:
-            raise UnknownInputError(f"{wrt!r} is not part of the graph of the output")
-        return wrt
-    given = [node for node in ids if node.op is None]
-    for node in given:
-        if wrt in (node.name, ids[node]):
-            return node
-    known = ", ".join(node.name or ids[node] for node in given) or "none"
-    raise UnknownInputError(f"the graph has no input named {wrt!r} (its inputs: {known})")
-
-
-def find_inputs(output, wrt, inputs=None, style="textbook"):
-    """The input nodes that wrt names (a name or Var, several, or "all": every input), in
-    trace order; None names none."""
-    if wrt is None:
-        return []
-    order = trace_order(output, inputs)
-    if isinstance(wrt, str) and wrt == "all":
-        return [n for n in order if n.op is None]
-    many = wrt if isinstance(wrt, (list, tuple, set)) else [wrt]
-    found = {find_node(output, w, inputs, style) for w in many}
-    return [n for n in order if n in found]
 
 
 def count_paths(output, wrt, inputs=None):
@@ -332,14 +209,15 @@ def count_paths(output, wrt, inputs=None):
     Walking the nodes in trace order (each after its arguments), the paths into a node
     are the sum of the paths into each of its arguments (an argument used twice counts
     twice). One pass, nothing listed, so it is fast even when the count has hundreds of
-    digits.
+    digits. output may be a Recording.
     """
-    node = find_node(output, wrt, inputs)
+    rec = recorded(output, inputs)
+    node = rec.find(wrt)
     count = {node: 1}
-    for user in trace_order(output, inputs):
+    for user in rec.order:
         if user is not node:
             count[user] = sum(count.get(arg, 0) for arg in user.inputs)
-    return count[output]
+    return count[rec.output]
 
 
 def chain_rule_paths(output, wrt, limit=PATH_LIMIT, inputs=None, style="textbook"):
@@ -347,38 +225,33 @@ def chain_rule_paths(output, wrt, limit=PATH_LIMIT, inputs=None, style="textbook
 
     Their sum (``.total``) is the gradient ∂output/∂wrt. If there are more than ``limit``
     paths (None: no limit), this raises ``PathLimitError`` instead of listing them;
-    ``gradient_shares`` summarises a graph of any size.
+    ``gradient_shares`` summarises a graph of any size. output may be a Recording (its
+    inputs and style hold).
     """
-    node = find_node(output, wrt, inputs, style)
-    ids = node_ids(output, inputs, style)
-    count = count_paths(output, node, inputs)
+    rec = recorded(output, inputs, style)
+    node, ids, output = rec.find(wrt), rec.ids, rec.output
+    count = count_paths(rec, node)
     if limit is not None and count > limit:
         error = PathLimitError(
-            f"{counted(count, 'chain-rule path', there=True)} from {ids[node]} to {ids[output]}, more "
-            f"than the limit of {limit:,}: pass a larger limit= to list them all, or use "
-            "gradient_shares, which gives each edge's share of the gradient (so does the "
-            "drawing, which shades the edges by it)")
+            f"{counted(count, 'chain-rule path', there=True)} from {ids[node]} to "
+            f"{ids[output]}, more than the limit of {limit:,}: pass a larger limit= to list "
+            "them all, or use gradient_shares, which gives each edge's share of the gradient "
+            "(so does the drawing, which shades the edges by it)")
         error.count, error.limit = count, limit
         raise error
-    users, repeated = {}, set()
-    for user in trace_order(output, inputs):
-        for index, arg in enumerate(user.inputs):
-            users.setdefault(arg, []).append((user, index, local_factor(user, index)))
-            if user.inputs.count(arg) > 1:
-                repeated.add((ids[arg], ids[user]))
-    repeated = frozenset(repeated)
-    arrays = is_tensor(output)
-    kind = ArrayPath if arrays else Path
+    repeated = frozenset((ids[arg], ids[user]) for user in rec.order for arg in user.inputs
+                         if user.inputs.count(arg) > 1)
+    kind = ArrayPath if rec.arrays else Path
     paths, stack = [], [(node, (ids[node],), (), ())]
     while stack:  # depth first, a path grows one edge at a time; no recursion
         at, nodes, factors, edges = stack.pop()
         if at is output:
             paths.append(kind(nodes, factors, edges, repeated))
             continue
-        for user, index, partial in reversed(users.get(at, ())):
-            stack.append((user, nodes + (ids[user],), factors + (partial,),
+        for user, index in reversed(rec.users[at]):
+            stack.append((user, nodes + (ids[user],), factors + (local_factor(user, index),),
                           edges + ((ids[at], ids[user], index),)))
-    shape = JacobianShape(output.shape, node.shape) if arrays else None
+    shape = JacobianShape(output.shape, node.shape) if rec.arrays else None
     return ChainRulePaths(ids[node], ids[output], tuple(paths), shape)
 
 
@@ -387,19 +260,15 @@ def gradient_shares(output, wrt, inputs=None, style="textbook"):
 
     The share of an edge u → v is tangent(u) × partial × adjoint(v): how fast u moves
     with wrt (forward mode), times the local partial, times how fast the output moves
-    with v (reverse mode). It is the sum of the products of the paths through that edge,
-    so across any cut that separates wrt from the output the shares add up to the
-    gradient.
+    with v (reverse mode): the tangents and the adjoints are the sweeps' own. It is the
+    sum of the products of the paths through that edge, so across a cut that every path
+    from wrt to the output crosses exactly once the shares add up to the gradient (a path
+    that crosses twice is counted twice). output may be a Recording.
     """
-    if is_tensor(output):
+    rec = recorded(output, inputs, style)
+    if rec.arrays:
         raise ArgumentError("gradient shares are numbers, one per edge of a graph of Vars; on "
                             "Tensors an edge's share would be an array: use chain_rule_paths")
-    node = find_node(output, wrt, inputs, style)
-    ids, order = node_ids(output, inputs, style), trace_order(output, inputs)
-    tangent = tangents(order, node)
-    adjoint = {output: 1.0}
-    for v in reversed(order):
-        for a, p in zip(v.inputs, v.partials):
-            adjoint[a] = adjoint.get(a, 0.0) + adjoint.get(v, 0.0) * p
+    tangent, adjoint, ids = tangents(rec, rec.find(wrt)), rec.sweep.adjoint, rec.ids
     return {(ids[a], ids[v], i): tangent.get(a, 0.0) * p * adjoint.get(v, 0.0)
-            for v in order for i, (a, p) in enumerate(zip(v.inputs, v.partials))}
+            for v in rec.order for i, (a, p) in enumerate(zip(v.inputs, v.partials))}

@@ -6,14 +6,20 @@ partial derivative); ``jvp`` and ``derivative`` use forward mode (one sweep per
 direction). Each mode nests in itself: ``derivative(derivative(f))`` and
 ``grad(grad(f, argnums=0), argnums=0)`` are both f'', but one mode cannot differentiate
 the other.
+
+Keyword arguments, in every function a transform returns, go to f as they are, not
+differentiated (as in JAX): ``ad.grad(loss)(w, data=batch)`` differentiates with respect
+to w alone. The arguments to differentiate come by position, so ``ad.grad(f)(x=1.0)``
+is refused with a sentence saying how to call it.
 """
 
 import inspect
 import numbers
 
 from .engine import Var, differentiable_adjoints, reverse_sweep
-from .errors import ArgumentError, NotANumberError
+from ..errors import ArgumentError, CallError, NotANumberError
 from .forward import Dual, new_tag, primal_of, tangent_of
+from ..text import shape_words
 from .rules import as_real
 
 
@@ -25,17 +31,19 @@ def value_and_grad(f, argnums=None):
 
     Reverse mode nests: inside another ``grad``, or when f uses a Var from outside, the
     value and the gradient come back as Vars that the outer sweep differentiates again.
+    Keyword arguments go to f undifferentiated (as in JAX).
     """
 
-    def value_and_grad_f(*args):
+    def value_and_grad_f(*args, **kwargs):
+        _by_position("ad.value_and_grad(f)({})", args, kwargs)
         wrt = _positions(argnums, len(args))
         names = _parameter_names(f, len(args))
         if any(_is_array(args[i]) for i in wrt):  # arrays: reverse mode on Tensors
-            value, grads = _value_and_grads_of_arrays(f, args, wrt, names)
+            value, grads = _value_and_grads_of_arrays(f, args, kwargs, wrt, names)
             return value, grads[0] if isinstance(argnums, int) else grads
         xs = [_variable(a, names[i]) if i in wrt else a for i, a in enumerate(args)]
         inputs = [xs[i] for i in wrt]
-        y = f(*xs)
+        y = f(*xs, **kwargs)
         if not isinstance(y, Var):  # f does not depend on its inputs: every partial derivative is 0
             value, grads = as_real(y, "the value returned by f"), tuple(0.0 for _ in inputs)
         else:
@@ -57,18 +65,33 @@ def value_and_grad(f, argnums=None):
 
 
 def grad(f, argnums=None):
-    """A function returning the gradient of f by reverse mode (see ``value_and_grad``)."""
+    """A function returning the gradient of f by reverse mode (see ``value_and_grad``);
+    keyword arguments go to f undifferentiated (as in JAX)."""
     value_and_grad_f = value_and_grad(f, argnums)
-    return lambda *args: value_and_grad_f(*args)[1]
+
+    def grad_f(*args, **kwargs):
+        _by_position("ad.grad(f)({})", args, kwargs)
+        return value_and_grad_f(*args, **kwargs)[1]
+
+    return grad_f
 
 
 def jvp(f, primals, tangents):
-    """``(f(primals), directional derivative along tangents)`` by one forward-mode sweep."""
+    """``(f(primals), directional derivative along tangents)`` by one forward-mode sweep.
+
+    primals and tangents are tuples (or lists), one entry per argument of f, as in JAX.
+    """
+    for what, given in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(given, (tuple, list)):
+            raise CallError(f"jvp takes primals and tangents as tuples, one entry per argument "
+                            f"of f, as in ad.jvp(f, (2.0, 3.0), (1.0, 0.0)), but {what} is "
+                            f"{given!r}" + (": write tuple(...) around it"
+                                            if hasattr(given, "__next__") else ""))
     if len(primals) != len(tangents):
         raise ArgumentError(f"jvp needs one tangent per primal: got {len(primals)} primals "
                             f"and {len(tangents)} tangents")
     if any(_is_array(p) for p in primals):  # arrays: forward mode on Tensors
-        y, tangent = _forward_on_arrays(f, primals, tangents)
+        y, tangent = _forward_on_arrays(f, primals, tangents, {})
         return _plain(y.value), _plain(tangent)
     tag = new_tag()
     y = f(*(Dual(p, t, tag) for p, t in zip(primals, tangents)))
@@ -76,11 +99,13 @@ def jvp(f, primals, tangents):
 
 
 def derivative(f):
-    """f' for a function f of one variable, by forward mode; ``derivative`` nests."""
+    """f' for a function f of one variable, by forward mode; ``derivative`` nests.
+    Keyword arguments go to f undifferentiated."""
 
-    def df(x):
+    def df(*args, **kwargs):
+        (x,) = _by_position("ad.derivative(f)({})", args, kwargs, ("x",))
         tag = new_tag()
-        return tangent_of(_one_number(f(Dual(x, 1.0, tag))), tag)
+        return tangent_of(_one_number(f(Dual(x, 1.0, tag), **kwargs)), tag)
 
     return df
 
@@ -102,6 +127,22 @@ def _one_number(y):
     if not isinstance(y, (Dual, int, float)) or isinstance(y, bool):
         raise NotANumberError(f"f must return one number, but returned {y!r}")
     return y
+
+
+def _by_position(call, args, kwargs, names=None):
+    """The arguments to differentiate, which come by position (any number of them, or one
+    per name in ``names``); keyword arguments go to f as they are. Any other call gets a
+    sentence showing how to call: ``call`` is its form, as in "ad.grad(f)({})"."""
+    fits = len(args) == len(names) if names else bool(args)
+    if fits:
+        return args
+    keywords = f" and {', '.join(kwargs)} by keyword" if kwargs else ""
+    example = (", ".join(repr(v) for v in kwargs.values())
+               if kwargs and len(kwargs) == len(names or kwargs) else ", ".join(names or "x"))
+    raise CallError(f"the arguments to differentiate come by position, as in "
+                    f"{call.format(example)}, but this call passed {len(args)} by position"
+                    f"{keywords} (keyword arguments go to f as they are, undifferentiated, "
+                    "as in JAX)")
 
 
 def _positions(argnums, count):
@@ -126,7 +167,7 @@ def _parameter_names(f, count):
     return [params[i] if i < len(params) else f"x{i + 1}" for i in range(count)]
 
 
-# --- Arrays: the same transforms on Tensors (adlearn.tensor, imported when first used) ---
+# --- Arrays: the same transforms on Tensors (adlearn.core.tensor, imported when first used) ---
 # value_and_grad, grad and jvp above take arrays too: an array argument (a NumPy array, a
 # list, a Tensor) sends the call here, its gradient or tangent an array of its shape.
 
@@ -143,32 +184,37 @@ def jacobian(f, mode="reverse"):
     if mode not in ("reverse", "forward"):
         raise ArgumentError(f"jacobian's mode is 'reverse' or 'forward', not {mode!r}")
 
-    def jacobian_f(x):
+    def jacobian_f(*args, **kwargs):
+        (x,) = _by_position("ad.jacobian(f)({})", args, kwargs, ("x",))
         np, tensor = _numpy(), _tensor()
         x = tensor.as_array(x, "x")
         if mode == "reverse":
             leaf = tensor.Tensor(x, name=_parameter_names(f, 1)[0])
-            y = _tensor_output(f(leaf))
+            y = _tensor_output(f(leaf, **kwargs))
             rows = [tensor.gradients(y, [leaf], _basis(y.shape, k))[0] for k in range(y.size)]
             jacobian_f.sweeps = y.size
             return np.array(rows).reshape(y.shape + x.shape)
-        columns = [_forward_on_arrays(f, (x,), (_basis(x.shape, j),)) for j in range(x.size)]
+        columns = [_forward_on_arrays(f, (x,), (_basis(x.shape, j),), kwargs)
+                   for j in range(x.size)]
         jacobian_f.sweeps = x.size
-        y_shape = columns[0][0].shape if columns else _tensor_output(f(tensor.Tensor(x))).shape
+        y_shape = (columns[0][0].shape if columns
+                   else _tensor_output(f(tensor.Tensor(x), **kwargs)).shape)
         return np.stack([t for _, t in columns], axis=-1).reshape(y_shape + x.shape)
 
     jacobian_f.sweeps = None
     return jacobian_f
 
 
-def vjp(f, *primals):
+def vjp(f, *primals, **kwargs):
     """``(f(*primals), pullback)`` by reverse mode: ``pullback(ybar)`` is the vector-Jacobian
     product ybarᵀ J, an array of each primal's shape (one array for one primal, else a
-    tuple). f runs once; each call of pullback is one reverse sweep over its graph."""
+    tuple). f runs once; each call of pullback is one reverse sweep over its graph.
+    Keyword arguments go to f undifferentiated."""
     tensor = _tensor()
+    _by_position("ad.vjp(f, {})", primals, kwargs)
     names = _parameter_names(f, len(primals))
     xs = [tensor.Tensor(p, name=name) for p, name in zip(primals, names)]
-    y = _tensor_output(f(*xs))
+    y = _tensor_output(f(*xs, **kwargs))
 
     def pullback(ybar):
         adjoints = tensor.gradients(y, xs, ybar)
@@ -179,12 +225,14 @@ def vjp(f, *primals):
 
 def hvp(f):
     """A function returning ``H v``, the Hessian of a scalar f at an array x times v, by
-    one sweep of forward mode over reverse mode (see ``hessian``)."""
+    one sweep of forward mode over reverse mode (see ``hessian``). Keyword arguments go to
+    f undifferentiated."""
 
-    def hvp_f(x, v):
+    def hvp_f(*args, **kwargs):
+        x, v = _by_position("ad.hvp(f)({})", args, kwargs, ("x", "v"))
         tensor = _tensor()
         (leaf,), _ = _leaves_with_tangents(f, (x,), (v,))
-        y = _tensor_output(f(leaf))
+        y = _tensor_output(f(leaf, **kwargs))
         (gradient,) = tensor.gradients(y, [leaf], differentiable=True)
         tangent = getattr(gradient, "tangent", None)
         return _numpy().zeros(leaf.shape) if tangent is None else _numpy().array(tangent)
@@ -201,14 +249,16 @@ def hessian(f):
     through it and comes out as the gradient's derivative along e_j. Each column costs
     a few evaluations of f and nothing is swept twice, whereas reverse over reverse would
     record the gradient's own graph and sweep back over it once per row. After a call,
-    the function's ``sweeps`` says how many columns it computed (x.size).
+    the function's ``sweeps`` says how many columns it computed (x.size). Keyword
+    arguments go to f undifferentiated.
     """
     hvp_f = hvp(f)
 
-    def hessian_f(x):
+    def hessian_f(*args, **kwargs):
+        (x,) = _by_position("ad.hessian(f)({})", args, kwargs, ("x",))
         np = _numpy()
         x = _tensor().as_array(x, "x")
-        columns = [hvp_f(x, _basis(x.shape, j)) for j in range(x.size)]
+        columns = [hvp_f(x, _basis(x.shape, j), **kwargs) for j in range(x.size)]
         hessian_f.sweeps = x.size
         return np.stack(columns, axis=-1).reshape(x.shape + x.shape)
 
@@ -235,14 +285,14 @@ def _tensor():
     return tensor
 
 
-def _value_and_grads_of_arrays(f, args, wrt, names):
+def _value_and_grads_of_arrays(f, args, kwargs, wrt, names):
     """value_and_grad with Tensors for the arguments; numbers among them get a float back."""
     tensor = _tensor()
     xs = [tensor.Tensor(a, name=names[i]) if i in wrt else a for i, a in enumerate(args)]
-    y = _tensor_output(f(*xs))
+    y = _tensor_output(f(*xs, **kwargs))
     if y.size != 1:
         raise tensor.ShapeError(f"grad needs f to return one number, but f returned "
-                                f"{tensor.describe(y.shape)}: use ad.jacobian or ad.vjp")
+                                f"{shape_words(y.shape)}: use ad.jacobian or ad.vjp")
     adjoints = tensor.gradients(y, [xs[i] for i in wrt])
     grads = tuple(g if _is_array(args[i]) else g.item() for i, g in zip(wrt, adjoints))
     return y.value.item(), grads
@@ -263,10 +313,11 @@ def _leaves_with_tangents(f, primals, tangents):
     return leaves, names
 
 
-def _forward_on_arrays(f, primals, tangents):
-    """f's output Tensor and its tangent (an array), by one forward-mode sweep."""
+def _forward_on_arrays(f, primals, tangents, kwargs):
+    """f's output Tensor and its tangent (an array), by one forward-mode sweep; kwargs go
+    to f as they are."""
     leaves, _ = _leaves_with_tangents(f, primals, tangents)
-    y = _tensor_output(f(*leaves))
+    y = _tensor_output(f(*leaves, **kwargs))
     return y, _numpy().zeros(y.shape) if y.tangent is None else _numpy().array(y.tangent)
 
 

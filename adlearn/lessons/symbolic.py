@@ -11,9 +11,9 @@ from collections import Counter
 
 import sympy as sp
 
-from .engine import Var, topological_order
-from .errors import ArgumentError, DepthError, NotANumberError
-from .rules import RULES
+from ..core.engine import Var, topological_order
+from ..errors import ArgumentError, DepthError, NotANumberError
+from ..core.rules import RULES
 
 
 def to_sympy(output):

@@ -8,7 +8,7 @@ the trace and the drawings all read this table, so a derivative is written once,
 The rules are written with Python operators and the dispatching functions below, so
 the same formula works on floats, on dual numbers (nested forward mode computes a
 partial such as ``cos(x)`` with a ``Dual`` x) and on NumPy arrays entry by entry (the
-array layer, ``adlearn.tensor``, applies the table to whole arrays).
+array layer, ``adlearn.core.tensor``, applies the table to whole arrays).
 """
 
 import math
@@ -16,8 +16,9 @@ import numbers
 from dataclasses import dataclass
 from typing import Callable
 
-from .errors import (DomainError, NotANumberError, OverflowDomainError, TruthValueError,
-                     ZeroDivisionDomainError)
+from ..text import long_number, number_text, result_text
+from ..errors import (DomainError, LeavesADError, NotANumberError, OverflowDomainError,
+                      TruthValueError, ZeroDivisionDomainError)
 
 
 class Operand:
@@ -41,8 +42,10 @@ class Operand:
     def __pos__(self): return self
     def __abs__(self): return self._apply("abs", self)
 
-    def __pow__(self, other):
+    def __pow__(self, other, modulo=None):
         """``x ** 3`` has a constant exponent; ``x ** y`` a variable one (another rule)."""
+        if modulo is not None:
+            raise refused(self, "pow(x, n, m)")
         return self._apply("pow" if isinstance(other, Operand) else "powc", self, other)
 
     def __rpow__(self, other):
@@ -66,11 +69,52 @@ class Operand:
             "its value and leave the test out of the derivative; compare instead, as in "
             "`if x > 0:`, or test x.value")
 
+    # Python's conversions to a plain number, and the operators of whole-number division,
+    # would drop the derivative: each is refused with a sentence (see ``refused``).
+    def __float__(self): raise refused(self, "float")
+    def __complex__(self): raise refused(self, "float")
+    def __int__(self): raise refused(self, "int")
+    def __index__(self): raise refused(self, "int")
+    def __round__(self, ndigits=None): raise refused(self, "round")
+    def __trunc__(self): raise refused(self, "round")
+    def __mod__(self, other): raise refused(self, "x % y")
+    def __rmod__(self, other): raise refused(self, "y % x")
+    def __floordiv__(self, other): raise refused(self, "x // y")
+    def __rfloordiv__(self, other): raise refused(self, "y // x")
+    def __divmod__(self, other): raise refused(self, "divmod(x, y)")
+    def __rdivmod__(self, other): raise refused(self, "divmod(y, x)")
+
     # Ordering compares values; equality stays identity, so operands can key a dict.
     def __lt__(self, other): return self.value < primal(other)
     def __le__(self, other): return self.value <= primal(other)
     def __gt__(self, other): return self.value > primal(other)
     def __ge__(self, other): return self.value >= primal(other)
+
+
+_VALUE = "x.value is x's plain number, and leaves AD on purpose"
+
+
+def refused(operand, use):
+    """The error for an operand used where it would drop its derivative: ``use`` is
+    "float" (math.sin(x), float(x)), "int", "round", or an operator with no rule."""
+    kind = type(operand).__name__
+    if use == "float":
+        numpy = "" if kind == "Tensor" else " (NumPy's np.sin works too)"
+        return LeavesADError(
+            f"math.sin(x), float(x) and math's other functions take plain numbers only, but "
+            f"x is a {kind}: its derivative would be lost. Use adlearn's functions, as in "
+            f"ad.sin(x), ad.exp(x){numpy}; {_VALUE}")
+    if use == "int":
+        return LeavesADError(f"int(x) and x as an index need a whole number, but x is a "
+                             f"{kind}: a whole number has no derivative. Use int(x.value): "
+                             f"{_VALUE}")
+    if use == "round":
+        return LeavesADError(f"round(x) needs a plain number, but x is a {kind}: rounding is "
+                             "a step, with derivative 0 wherever it has one, so adlearn has "
+                             f"no rule for it. Use round(x.value): {_VALUE}")
+    return LeavesADError(f"adlearn has no rule for {use} with x a {kind}: %, //, divmod and "
+                         "pow(x, n, m) divide whole numbers, and their results jump where the "
+                         f"quotient changes. Use x.value in them, as in x.value % 2: {_VALUE}")
 
 
 def primal(x):
@@ -87,7 +131,7 @@ def as_real(x, what="value"):
             x = float(x)
         except OverflowError:  # an int such as 10**400
             raise OverflowDomainError(f"{what} is too large for a float (the largest float is "
-                                      f"about 1.8e308), but got {_short(x)}") from None
+                                      f"about 1.8e308), but got {long_number(x)}") from None
     else:
         kind = "complex number" if isinstance(x, complex) else type(x).__name__
         raise NotANumberError(f"{what} must be a real number, but got {x!r} (a {kind})")
@@ -96,15 +140,9 @@ def as_real(x, what="value"):
     return x
 
 
-def _short(number):
-    """A number's text, its middle cut if it is long (10**400 has 401 digits)."""
-    text = str(number)
-    return text if len(text) <= 30 else f"{text[:12]}…{text[-6:]} ({len(text)} digits)"
-
-
 def _elementary(name, real_fn):
     """A function that uses real_fn on numbers, the rule ``name`` on operands, and
-    NumPy's function of the same name on arrays (entry by entry, for ``adlearn.tensor``)."""
+    NumPy's function of the same name on arrays (entry by entry, for ``adlearn.core.tensor``)."""
 
     def function(x):
         if isinstance(x, Operand):
@@ -300,14 +338,3 @@ def primal_number(x):
     while isinstance(x, Operand):
         x = x.value
     return x
-
-
-def number_text(v):
-    """A number as a learner writes it in a formula: 2 rather than 2.0, (-1.5) in parentheses."""
-    text = str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else f"{v:.6g}"
-    return f"({text})" if v < 0 else text
-
-
-def result_text(v):
-    """A number standing alone after "=": as in a formula, without brackets."""
-    return number_text(v) if v >= 0 else f"-{number_text(-v)}"

@@ -17,7 +17,7 @@ That is what keeps nested derivatives apart (no "perturbation confusion").
 
 import itertools
 
-from .errors import NotANumberError
+from ..errors import NotANumberError
 from .rules import Operand, as_real, evaluate
 
 _tags = itertools.count(1)

@@ -1,0 +1,76 @@
+"""A training step on arrays leaves nothing behind: once the loss is dropped its graph is
+freed at once, by reference counting alone (no reference cycles for the collector to
+find), and each parameter keeps only a gradient array of its own.
+
+The step is the one benchmarks/arrays.py times: a tanh MLP with softmax cross-entropy,
+the backward sweep, a gradient-descent update. Public names only, so the test holds
+whatever the engine's modules are called.
+"""
+
+import weakref
+
+import numpy as np
+
+import adlearn as ad
+from test_engine import no_cycle_collector
+
+
+def training_step(params, x, labels, rate=0.1):
+    """One step of gradient descent; returns the loss (its graph still alive)."""
+    W1, b1, W2, b2 = params
+    loss = ad.cross_entropy(ad.tanh(x @ W1 + b1) @ W2 + b2, labels)
+    loss.zero_grad()  # the last step's grads go: every node's grad is None
+    loss.backward()
+    for p in params:
+        p.value = p.value - rate * p.grad
+    return loss
+
+
+def small_net(seed=0, inputs=8, hidden=5, classes=3, batch=6):
+    rng = np.random.default_rng(seed)
+    params = [ad.Tensor(rng.normal(size=(inputs, hidden)), name="W1"),
+              ad.Tensor(np.zeros(hidden), name="b1"),
+              ad.Tensor(rng.normal(size=(hidden, classes)), name="W2"),
+              ad.Tensor(np.zeros(classes), name="b2")]
+    return params, rng.normal(size=(batch, inputs)), rng.integers(0, classes, size=batch)
+
+
+def test_a_training_steps_graph_is_freed_when_the_loss_is_dropped_without_the_collector():
+    params, x, labels = small_net()
+    with no_cycle_collector():
+        for _ in range(3):  # a loop, as a learner writes it: each step's graph goes
+            loss = training_step(params, x, labels)
+            order = ad.topological_order(loss)
+            nodes = [weakref.ref(n) for n in order if n not in params]
+            values = [weakref.ref(n.value) for n in order if n.inputs]  # arrays it computed
+            assert len(nodes) >= 10 and all(ref() is not None for ref in nodes)
+            del loss, order
+            assert [ref() for ref in nodes] == [None] * len(nodes)
+            assert all(ref() is None for ref in values)  # and the arrays in it
+    assert all(p.grad is not None and p.grad.shape == p.shape for p in params)
+
+
+def test_each_parameters_gradient_is_an_array_of_its_own():
+    """No gradient shares memory with another's or with a value: a sweep that adds
+    adjoints in place must not write into an array someone else holds."""
+    params, x, labels = small_net(seed=1)
+    loss = training_step(params, x, labels, rate=0.0)  # rate 0: the values stay put
+    arrays = [p.grad for p in params] + [n.value for n in ad.topological_order(loss)]
+    for i, grad in enumerate(arrays[:len(params)]):
+        assert grad.flags.writeable and grad.flags.owndata
+        assert not any(np.shares_memory(grad, other) for other in arrays[i + 1:])
+    first = [p.grad.copy() for p in params]
+    loss.backward()  # a second sweep adds into each grad, and into nothing else
+    for p, g in zip(params, first):
+        np.testing.assert_allclose(p.grad, 2 * g, rtol=1e-12)
+    np.testing.assert_array_equal(loss.value, training_step(params, x, labels, 0.0).value)
+
+
+def test_two_parameters_added_together_get_gradients_of_their_own():
+    """The adjoint of a + b is passed on unchanged to both: the two grads must still be
+    two arrays, or a step on one (a.grad *= 0) would change the other."""
+    a, b = ad.Tensor(np.ones((2, 3)), name="a"), ad.Tensor(np.zeros((2, 3)), name="b")
+    (ad.tanh(a + b) * 2.0).sum().backward()
+    assert not np.shares_memory(a.grad, b.grad)
+    a.grad *= 0.0
+    assert b.grad.min() > 0.0
