@@ -4,7 +4,8 @@ A question table states a rule in one line, ``rule="not ad.topological_order"`` 
 deny-list: these may not be used) or ``rule="only math, numpy"`` (an allow-list: the
 answer may use these modules and functions, and builtins, and nothing else imported).
 ``ad.`` stands for ``adlearn.``. Library routes that compute the same thing count as the
-thing (``ROUTES``): ruling out ``ad.derivative`` rules out ``ad.grad`` and ``sympy.diff``.
+thing (``ROUTES``): ruling out ``ad.derivative`` rules out ``ad.grad`` and ``sympy.diff``
+(but ruling out ``ad.symbolic_grad`` leaves ``sympy.diff``, which a question may teach).
 
 The rule is applied three times, each a backstop for the one before:
 
@@ -35,16 +36,21 @@ from ..errors import GradingError, WriteItYourself
 
 SHORT = {"ad": "adlearn"}  # the short module names a rule may use
 
-ROUTES = (  # library routes that compute one thing: a rule naming one names them all
-    ("adlearn.derivative", "adlearn.grad", "adlearn.value_and_grad", "adlearn.trace",
-     "adlearn.symbolic_grad", "sympy.diff"),  # a derivative
-    ("adlearn.Var.backward", "adlearn.grad", "adlearn.value_and_grad",
-     "adlearn.derivative"),  # a reverse sweep
-    ("adlearn.Tensor.backward", "adlearn.grad", "adlearn.value_and_grad",
-     "adlearn.jacobian", "adlearn.vjp"),  # a reverse sweep over arrays
-    ("adlearn.jacobian", "adlearn.vjp", "adlearn.jvp"),  # a Jacobian and its products
-    ("adlearn.hessian", "adlearn.hvp"),  # second derivatives
-)
+_DERIVATIVE = ("adlearn.derivative", "adlearn.grad", "adlearn.value_and_grad", "adlearn.trace",
+               "adlearn.symbolic_grad", "sympy.diff")
+_SWEEP = ("adlearn.grad", "adlearn.value_and_grad", "adlearn.derivative")
+_ARRAY_SWEEP = ("adlearn.grad", "adlearn.value_and_grad", "adlearn.jacobian", "adlearn.vjp")
+ROUTES = {  # a library function -> the other routes that compute the same thing
+    "adlearn.derivative": _DERIVATIVE,
+    "adlearn.trace": _DERIVATIVE,
+    "adlearn.grad": (*_DERIVATIVE, "adlearn.Var.backward", "adlearn.Tensor.backward",
+                     "adlearn.jacobian", "adlearn.vjp"),
+    "adlearn.Var.backward": _SWEEP,
+    "adlearn.Tensor.backward": _ARRAY_SWEEP,
+    "adlearn.jacobian": ("adlearn.vjp", "adlearn.jvp"),
+    "adlearn.vjp": ("adlearn.jacobian", "adlearn.jvp"),
+    "adlearn.hessian": ("adlearn.hvp",),
+}
 
 TRUSTED = ("adlearn", "math", "cmath", "numpy", "sympy", "random", "statistics",
            "itertools", "functools", "collections", "operator")  # imported to resolve
@@ -87,9 +93,8 @@ class Rule:
         if self.only:
             return ()
         found = list(self.names)
-        for group in ROUTES:
-            if set(group) & set(self.names):
-                found += [n for n in group if n not in found]
+        for name in self.names:
+            found += [n for n in ROUTES.get(name, ()) if n not in found]
         return tuple(found)
 
     def text(self):
