@@ -241,7 +241,8 @@ def uses(cells, start, rule):
                 attr = _constant_getattr(node)
                 if attr in methods:
                     ruled_out.append(Use(ast.unparse(node)[:80], attr, *where))
-            if not isinstance(node, (ast.Name, ast.Attribute)) or id(node) in inner:
+            if (not isinstance(node, (ast.Name, ast.Attribute)) or id(node) in inner
+                    or not isinstance(node.ctx, ast.Load)):
                 continue
             means = names.dotted(node)
             if means is None:
