@@ -52,8 +52,8 @@ SHORTCUTS = {
     "symbolic_differentiation": {
         "grad_f": "x1_, x2_ = ad.Var(2.0, name='x1'), ad.Var(5.0, name='x2')\n"
                   "g = ad.symbolic_grad(ad.log(x1_) + x1_ * x2_ - ad.sin(x2_))\n"
-                  "grad_f = [g['x1'].subs({sp.Symbol('x1'): x1, sp.Symbol('x2'): x2}),\n"
-                  "          g['x2'].subs({sp.Symbol('x1'): x1, sp.Symbol('x2'): x2})]",
+                  "grad_f = [e.subs({s: sp.Symbol(s.name) for s in e.free_symbols})\n"
+                  "          for e in (g['x1'], g['x2'])]",
     },
     "higher_order": {
         "hvp": "import numpy as np\n\ndef hessian_vector_product(f, x, v):\n"
