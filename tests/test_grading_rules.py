@@ -8,6 +8,8 @@ usual and flagged for a person to read.
 """
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -240,3 +242,19 @@ def test_check_applies_the_rule_to_the_kernels_cells_at_once(capsys):
 def test_the_check_data_carries_each_questions_rule():
     data = json.loads(CHECKS.joinpath("reverse_mode.json").read_text(encoding="utf-8"))
     assert data["questions"]["topological_order"]["rule"] == "not ad.topological_order"
+
+
+def test_the_guard_and_the_check_import_nothing_into_the_kernel():
+    """A kernel that never loaded a view or SymPy still does not, while a question whose
+    rule names them is probed or checked."""
+    code = ("import sys, json, adlearn as ad\n"
+            "from adlearn.grading import rules\n"
+            "names = rules.Rule.read('not ad.trace, ad.grad, adlearn.views.paths').ruled_out\n"
+            "with rules.guard(names, 'f', {}):\n    pass\n"
+            "rules.uses([('def f(x):\\n    return ad.derivative(ad.sin)(x)', True)], [0],\n"
+            "           rules.Rule.read('not ad.trace'), resolve=rules._loaded)\n"
+            "print(json.dumps(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    loaded = json.loads(out.stdout)
+    assert [m for m in loaded if m.startswith("adlearn.views") or m == "sympy"] == []

@@ -84,8 +84,8 @@ def _ruled(verdict, data, history):
     cells = [(text, True) for text in history if isinstance(text, str)]
     start = [i for i, (text, _) in enumerate(cells)
              if rules.defines(rules.parse_cell(text), data["answer"])][-1:]
-    rule = Rule.parse(data["rule"])
-    ruled_out, _ = rules.uses(cells, start, rule)
+    rule = Rule.read(data["rule"])
+    ruled_out, _ = rules.uses(cells, start, rule, resolve=rules._loaded)
     if not ruled_out:
         return verdict
     return Verdict((Test(data["answer"], False, f"uses {ruled_out[0]}"),),

@@ -20,7 +20,8 @@ The rule is applied three times, each a backstop for the one before:
   ``sys.modules``) is reported apart, for a person to read.
 - ``guard``, in the sandboxed kernel while the question is probed: a ruled-out library
   function called from the learner's code (a frame of the notebook's ``__main__``)
-  raises ``WriteItYourself``; adlearn's own use of it is untouched.
+  raises ``WriteItYourself``; adlearn's own use of it is untouched. It guards what the
+  kernel has loaded and imports nothing (no view, no SymPy, into a kernel that did not).
 - the learner's ``check`` applies ``uses`` to the kernel's cell history at once.
 """
 
@@ -76,16 +77,23 @@ class Rule:
     names: tuple
 
     @classmethod
-    def parse(cls, text, where="a question"):
-        """The rule a question table's line states; GradingError if it is not one."""
+    def read(cls, text, where="a question"):
+        """The rule a line states, its names not looked up (the learner's check reads
+        the build's data so); GradingError if it is not a rule."""
         word, _, rest = text.strip().partition(" ")
         names = tuple(full_name(n) for n in rest.split(",") if n.strip())
         if word not in ("not", "only") or not names:
             raise GradingError(f"{where}: a rule is 'not NAME, ...' or 'only NAME, ...', "
                                f"not {text!r}")
-        for name in names:
-            resolve(name, where)
         return cls(word == "only", names)
+
+    @classmethod
+    def parse(cls, text, where="a question"):
+        """The rule a question table's line states, each name checked to import."""
+        rule = cls.read(text, where)
+        for name in rule.names:
+            resolve(name, where)
+        return rule
 
     @property
     def ruled_out(self):
@@ -126,6 +134,25 @@ def _maybe(name):
         return resolve(name)
     except GradingError:
         return None
+
+
+def _loaded(name):
+    """The object a dotted name denotes if every module it lives in is loaded already,
+    else None: the guard imports nothing into the kernel (whatever the learner's code
+    imports while it is probed, the judge reads in their code, or flags as dynamic)."""
+    parts = name.split(".")
+    cut = next((c for c in range(len(parts), 0, -1) if ".".join(parts[:c]) in sys.modules), 0)
+    if not cut:
+        return None
+    obj = sys.modules[".".join(parts[:cut])]
+    for part in parts[cut:]:
+        lazy = getattr(obj, "_LAZY", {}) if isinstance(obj, types.ModuleType) else {}
+        if part in lazy and f"{obj.__name__}.{lazy[part]}" not in sys.modules:
+            return None  # adlearn's lazy names: loading one would import its module
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
 
 
 # --- the learner's code, read as written ---------------------------------------------
@@ -209,18 +236,22 @@ class _Names:
         return None
 
 
-def uses(cells, start, rule):
+def uses(cells, start, rule, resolve=None):
     """The uses the rule rules out, and the dynamic accesses, in the learner's code.
 
     ``cells`` are (source, learner) for every code cell of the notebook, in order
     (learner: a cell the learner writes); ``start`` the indices of the cells that answer
     the question. Their code is read, and the body of every learner-written function
-    they name, and so on. Returns (ruled out, dynamic), each a list of ``Use``."""
+    they name, and so on. Returns (ruled out, dynamic), each a list of ``Use``.
+    ``resolve`` finds the object a name denotes: by default importing what it must (the
+    grader); the learner's check passes ``_loaded``, which imports nothing into their
+    kernel (what their cells used, they have loaded)."""
+    resolve = resolve or _maybe
     trees = [(parse_cell(source), learner) for source, learner in cells]
     names = _Names(trees)
-    banned = {id(o): n for n in rule.ruled_out if (o := _maybe(n)) is not None}
+    banned = {id(o): n for n in rule.ruled_out if (o := resolve(n)) is not None}
     methods = {n.rsplit(".", 1)[1] for n in rule.ruled_out
-               if isinstance(_maybe(n.rsplit(".", 1)[0]), type)}
+               if isinstance(resolve(n.rsplit(".", 1)[0]), type)}
     ruled_out, dynamic, seen = [], [], set()
     work = [(i, trees[i][0]) for i in start if trees[i][0] is not None]
     while work:
@@ -251,20 +282,20 @@ def uses(cells, start, rule):
                 continue
             if any(means == d or means.startswith(d + ".") for d in DYNAMIC_MODULES):
                 dynamic.append(Use(ast.unparse(node), means, *where))
-            elif _ruled_out(means, rule, banned):
+            elif _ruled_out(means, rule, banned, resolve):
                 ruled_out.append(Use(ast.unparse(node), means, *where))
     order = lambda u: (u.cell, u.line)  # noqa: E731
     return sorted(set(ruled_out), key=order), sorted(set(dynamic), key=order)
 
 
-def _ruled_out(means, rule, banned):
-    obj = _maybe(means)
+def _ruled_out(means, rule, banned, resolve):
+    obj = resolve(means)
     if rule.only:
         return not any(means == n or means.startswith(n + ".") or
-                       (obj is not None and obj is _maybe(n)) for n in rule.names)
+                       (obj is not None and obj is resolve(n)) for n in rule.names)
     if obj is not None and id(obj) in banned:
         return True
-    modules = [n for n in rule.ruled_out if isinstance(_maybe(n), types.ModuleType)]
+    modules = [n for n in rule.ruled_out if isinstance(resolve(n), types.ModuleType)]
     home = getattr(obj, "__module__", None) or ""
     return any(means.startswith(m + ".") or home == m for m in modules)
 
@@ -313,7 +344,7 @@ def guard(names, answer, namespace):
     undo = []
     try:
         for name in names:
-            obj = _maybe(name)
+            obj = _loaded(name)
             if obj is None or isinstance(obj, types.ModuleType):
                 continue
             if isinstance(obj, type):
@@ -322,7 +353,7 @@ def guard(names, answer, namespace):
                 obj.__init__ = wrapped
                 continue
             wrapped = _guarded(obj, name, answer)
-            owner = _maybe(name.rsplit(".", 1)[0])
+            owner = _loaded(name.rsplit(".", 1)[0])
             if isinstance(owner, type):
                 undo.append((owner, name.rsplit(".", 1)[1], owner.__dict__.get(
                     name.rsplit(".", 1)[1])))
