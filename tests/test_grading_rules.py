@@ -258,3 +258,19 @@ def test_the_guard_and_the_check_import_nothing_into_the_kernel():
                          check=True)
     loaded = json.loads(out.stdout)
     assert [m for m in loaded if m.startswith("adlearn.views") or m == "sympy"] == []
+
+
+def test_the_grader_reads_the_questions_cells_or_else_the_cell_that_defines_the_answer():
+    from adlearn.grading.worker import learner_uses
+    exercise = course.exercise("reverse_mode", ROOT)
+    q = exercise.question("topological_order")
+    nb = submission("reverse_mode")
+    cell = answer_cell(nb, exercise, "topological_order")
+    found, _ = learner_uses(nb, q, [nb.cells[cell]])
+    assert [u.cell for u in found] == [cell + 1]
+    found, _ = learner_uses(nb, q, [])  # the answer's cell moved out of its section
+    assert [u.cell for u in found] == [cell + 1]
+    for c in nb.cells:  # every cell lost its metadata: all are read as the learner's
+        c.metadata = {}
+    found, _ = learner_uses(nb, q, [])
+    assert cell + 1 in [u.cell for u in found]

@@ -277,18 +277,20 @@ def _probe_mark(run, q, index, section):
 
 
 def learner_uses(nb, q, section):
-    """What q's rule rules out, and the dynamic accesses, in the learner's code of nb:
-    the solution cells among the question's cells (section) and the learner's functions
-    they call (rules.uses); ([], []) for a question without a rule."""
+    """What q's rule rules out, and the dynamic accesses, in the learner's code of nb
+    (rules.uses): from the solution cells among the question's cells (section), else
+    the solution cells that define its answer; a notebook whose metadata was lost has
+    every cell read as the learner's. ([], []) for a question without a rule."""
     if q.ruled is None:
         return [], []
     cells = [(c.source if c.cell_type == "code" else "",
               bool(notebooks.nbgrader(c).get("solution"))) for c in nb.cells]
-    ids = {id(c) for c in section}
-    start = [i for i, c in enumerate(nb.cells) if id(c) in ids and cells[i][1]]
-    if not start:  # the metadata was lost: the question's cells are all the learner's
-        start = [i for i, c in enumerate(nb.cells) if id(c) in ids]
+    if not any(learner for _, learner in cells):
         cells = [(source, True) for source, _ in cells]
+    ids = {id(c) for c in section}
+    start = ([i for i, c in enumerate(nb.cells) if id(c) in ids and cells[i][1]]
+             or [i for i, (source, learner) in enumerate(cells)
+                 if learner and rules.defines(rules.parse_cell(source), q.answer)])
     return rules.uses(cells, start, q.ruled)
 
 
