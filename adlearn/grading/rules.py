@@ -256,7 +256,6 @@ def uses(cells, start, rule, resolve=None):
     work = [(i, trees[i][0]) for i in start if trees[i][0] is not None]
     while work:
         index, tree = work.pop()
-        inner = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
         for node in ast.walk(tree):
             where = (index + 1, getattr(node, "lineno", 0))
             if isinstance(node, ast.Name):
@@ -272,8 +271,8 @@ def uses(cells, start, rule, resolve=None):
                 attr = _constant_getattr(node)
                 if attr in methods:
                     ruled_out.append(Use(ast.unparse(node)[:80], attr, *where))
-            if (not isinstance(node, (ast.Name, ast.Attribute)) or id(node) in inner
-                    or not isinstance(node.ctx, ast.Load)):
+            if not isinstance(node, (ast.Name, ast.Attribute)) or not isinstance(
+                    node.ctx, ast.Load):
                 continue
             means = names.dotted(node)
             if means is None:
@@ -284,7 +283,7 @@ def uses(cells, start, rule, resolve=None):
                 dynamic.append(Use(ast.unparse(node), means, *where))
             elif _ruled_out(means, rule, banned, resolve):
                 ruled_out.append(Use(ast.unparse(node), means, *where))
-    order = lambda u: (u.cell, u.line)  # noqa: E731
+    order = lambda u: (u.cell, u.line, u.written)  # noqa: E731
     return sorted(set(ruled_out), key=order), sorted(set(dynamic), key=order)
 
 
