@@ -105,3 +105,8 @@ class EntryError(AdlearnError, IndexError):
 
 class ArgumentError(AdlearnError, ValueError):
     """Values that do not fit the call: an input with no value, an unknown style."""
+
+
+class WriteItYourself(AdlearnError, RuntimeError):
+    """The learner's code called a library function the question asks them to write
+    themselves (raised in the grader's sandbox while that question is probed)."""

@@ -145,7 +145,8 @@ def test_every_error_class_subclasses_a_builtin():
     assert len(classes) >= 5
     for cls in classes:
         assert any(issubclass(cls, b) for b in (ValueError, TypeError, ArithmeticError,
-                                                IndexError, AssertionError, RecursionError)), cls
+                                                IndexError, AssertionError, RecursionError,
+                                                RuntimeError)), cls
 
 
 def test_a_parsed_expression_checks_arithmetic_on_plain_numbers():

@@ -241,11 +241,13 @@ def _bad_metadata(nb):
 
 
 def alive_markers(marker=MARKER):
-    """The processes whose command line holds marker (the sleeps submissions start)."""
+    """The processes whose command line holds marker (the sleeps submissions start); a
+    command line of any bytes (another user's process) is read, not decoded strictly."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            found += [pid] if marker in Path(f"/proc/{pid}/cmdline").read_text() else []
+            line = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace")
+            found += [pid] if marker in line else []
         except OSError:
             pass
     return found

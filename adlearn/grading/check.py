@@ -33,8 +33,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from ..errors import GradingError, WrongAnswer
-from . import probe
-from .questions import COMPARISONS, close, in_order, judge_outcomes
+from . import probe, rules
+from .marks import FAILED
+from .questions import COMPARISONS, Test, Verdict, close, in_order, judge_outcomes
+from .rules import Rule
 
 CHECKS_FOLDER = "checks"  # a course's check data: <course>/checks/<exercise>.json
 CHECKS = Path(__file__).parent / CHECKS_FOLDER  # the built-in exercises'
@@ -48,16 +50,20 @@ def check(question_id, answer=_BY_NAME):
     Without ``answer``, the value bound to the question's name in the notebook is checked
     (so a name never defined gets a hint rather than a NameError)."""
     data = question_data(question_id)
+    history = None
     if answer is _BY_NAME:
         namespace = sys._getframe(1).f_globals
         result = {"missing": True} if data["answer"] not in namespace else None
         answer = namespace.get(data["answer"])
+        history = namespace.get("In")  # IPython's inputs, one text per cell run
     else:
         result = None
     if result is None:
         result = {"callable": callable(answer),
                   "outcomes": probe.outcomes(data["probe"], answer, data["cases"])}
     verdict = _judge(data, result)
+    if data.get("rule") and result.get("outcomes") and isinstance(history, list):
+        verdict = _ruled(verdict, data, history)
     count = len(verdict.tests)
     for number, test in enumerate(verdict.tests, 1):
         mark = "✓" if test.passed else "✗"
@@ -69,6 +75,21 @@ def check(question_id, answer=_BY_NAME):
     failed = sum(not t.passed for t in verdict.tests)
     print(f"Not yet: {failed} of {count} tests failed." if count > 1 else "Not yet.")
     raise WrongAnswer(f"Hint: {verdict.hint}")
+
+
+def _ruled(verdict, data, history):
+    """The verdict, or a failure with the rule's hint if the cell that last defined the
+    answer (or a function of the kernel's history it calls) uses what the question rules
+    out (rules.uses, as the grader applies it to the notebook)."""
+    cells = [(text, True) for text in history if isinstance(text, str)]
+    start = [i for i, (text, _) in enumerate(cells)
+             if rules.defines(rules.parse_cell(text), data["answer"])][-1:]
+    rule = Rule.read(data["rule"])
+    ruled_out, _ = rules.uses(cells, start, rule, resolve=rules._loaded)
+    if not ruled_out:
+        return verdict
+    return Verdict((Test(data["answer"], False, f"uses {ruled_out[0]}"),),
+                   rules.hint(data["answer"], rule, ruled_out[0]), FAILED)
 
 
 def question_data(question_id):
@@ -191,7 +212,8 @@ def check_data(question, salt):
     data = {"kind": question.kind, "answer": question.answer, "probe": question.probe_kind,
             "cases": [case for _, case in cases], "labels": [label for label, _ in cases],
             "hint": question.hint, "tolerance": question.tolerance,
-            "compare": "close" if callable(question.compare) else question.compare}
+            "compare": "close" if callable(question.compare) else question.compare,
+            "rule": question.rule}
     if question.kind == "function":
         data["expected"] = question.expected(cases)
         data["wrong"] = [{"outcomes": question._wrong_outcomes(w, cases), "hint": w.hint}

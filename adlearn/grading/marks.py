@@ -31,6 +31,8 @@ PASSED, FAILED, NOT_ANSWERED = "passed", "failed", "not answered"
 ERROR, TIMEOUT, OUT_OF_TIME, DIED = "error", "timeout", "out of time", "kernel died"
 NO_RESULT, INVALID, MANUAL, MISSING = "no result", "invalid notebook", "manual", "missing"
 METADATA_LOST, GRADER_ERROR = "metadata lost", "grader error"
+DYNAMIC = "dynamic access"
+EARNS = (PASSED, DYNAMIC)  # the statuses that keep the points the answer earned
 
 STATUSES = {s.name: s for s in (
     Status(PASSED, "the answer is right on every test"),
@@ -50,6 +52,9 @@ STATUSES = {s.name: s for s in (
     Status(MISSING, "the cell for the answer was deleted", review=True),
     Status(METADATA_LOST, "the notebook's cells lost their nbgrader metadata: judged by what "
            "its code defines, to check by hand", review=True),
+    Status(DYNAMIC, "the answer passed, but the learner's code reaches names in a way the "
+           "grader cannot read (getattr with a computed name, eval, importlib, "
+           "sys.modules): to read by hand for a use the question rules out", review=True),
     Status(GRADER_ERROR, "the grader failed, not the learner (a worker killed from outside, "
            "a full disk, a crash in the judge): --resume grades it again", grader=True,
            review=True),
@@ -88,7 +93,7 @@ def read_mark(entry, question):
         return None
     if type(mistake) is not int or not 0 <= mistake <= len(question.wrong) or status != FAILED:
         mistake = 0
-    points = min(max(points, 0.0), question.points) if status == PASSED else 0.0
+    points = min(max(points, 0.0), question.points) if status in EARNS else 0.0
     return Mark(status, points, str(entry.get("detail", ""))[:2000],
                 str(entry.get("text", ""))[:20000], mistake)
 

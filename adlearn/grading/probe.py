@@ -27,6 +27,8 @@ import json
 import math
 import numbers
 
+from . import rules
+
 MAX_ITEMS = 10_000  # an output larger than this is refused, not judged
 KINDS = ("value", "call", "values_at", "call_values_at", "adjoints", "value_and_grad")
 
@@ -226,16 +228,18 @@ def outcomes(kind, answer, cases):
 def run(namespace, probe_text):
     """In the kernel: the outcomes of the learner's answer on a probe's cases, as JSON.
 
-    ``probe_text`` is ``{"name": ..., "kind": ..., "cases": [...]}``; an answer that is
-    not defined gives ``{"missing": true}``.
+    ``probe_text`` is ``{"name": ..., "kind": ..., "cases": [...], "guard": [...]}``
+    (guard: the library names the question rules out, see rules.guard); an answer that
+    is not defined gives ``{"missing": true}``.
     """
     probe = json.loads(probe_text)
     if probe["name"] not in namespace:
         return json.dumps({"missing": True})
     answer = namespace[probe["name"]]
-    return json.dumps({"callable": callable(answer),
-                       "outcomes": outcomes(probe["kind"], answer, probe["cases"])},
-                      allow_nan=True)
+    with rules.guard(probe.get("guard", ()), probe["name"], namespace):
+        return json.dumps({"callable": callable(answer),
+                           "outcomes": outcomes(probe["kind"], answer, probe["cases"])},
+                          allow_nan=True)
 
 
 def short(data):

@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 from ..errors import GradingError
 from . import probe
+from .rules import Rule
 from .marks import FAILED, NO_RESULT, NOT_ANSWERED, PASSED
 
 KINDS = ("value", "function", "text")
@@ -171,6 +172,8 @@ class Question:
     that teaches what the question asks, as ``"05_forward_mode.ipynb#Dual numbers"``
     (the notebook, then its section heading without the number), so that the class
     report can send an instructor from a common mistake to the section to revisit.
+    ``rule`` states, in one line, what the learner's code may not use (``"not
+    ad.topological_order"``) or may only use (``"only math, numpy"``); see rules.py.
     """
 
     id: str
@@ -192,9 +195,12 @@ class Question:
     check_grid: tuple = ()
     prompt: str = field(default="", compare=False)  # a short description, for listings
     tutorial: str = field(default="", compare=False)
+    rule: str = ""
 
     def __post_init__(self):
         where = f"question {self.id!r}"
+        if self.rule:
+            Rule.parse(self.rule, where)
         if self.kind not in KINDS:
             raise GradingError(f"{where}: kind must be one of {KINDS}, not {self.kind!r}")
         if not self.points > 0:
@@ -219,6 +225,11 @@ class Question:
         if not callable(self.compare) and self.compare not in COMPARISONS:
             raise GradingError(f"{where}: compare must be one of {sorted(COMPARISONS)} "
                                "or a predicate")
+
+    @property
+    def ruled(self):
+        """The question's Rule (rules.py), or None if it states none."""
+        return Rule.parse(self.rule, f"question {self.id!r}") if self.rule else None
 
     @property
     def autograded(self):

@@ -35,10 +35,10 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from . import course, sandbox
+from . import course, rules, sandbox
 from .limits import Limits
-from .marks import (DIED, ERROR, GRADER_ERROR, INVALID, MANUAL, METADATA_LOST, MISSING,
-                    NOT_ANSWERED, OUT_OF_TIME, PASSED, STATUSES, TIMEOUT, Mark)
+from .marks import (DIED, DYNAMIC, ERROR, FAILED, GRADER_ERROR, INVALID, MANUAL,
+                    METADATA_LOST, MISSING, NOT_ANSWERED, OUT_OF_TIME, PASSED, STATUSES, TIMEOUT, Mark)
 from .ordering import metadata_lost, place_by_definitions, read_submission, restore_locked_cells
 
 TIMEOUT_ENAME = "CellTimeout"
@@ -160,8 +160,10 @@ class Run:
 
     def probe(self, question, cases, index):
         """The result of probe.run for question on cases (None if it gave none)."""
+        rule = question.ruled
         text = json.dumps({"name": question.answer, "kind": question.probe_kind,
-                           "cases": [case for _, case in cases]})
+                           "cases": [case for _, case in cases],
+                           "guard": list(rule.ruled_out) if rule else []})
         cell = nbformat.v4.new_code_cell(
             f'__import__("adlearn.grading.probe", fromlist=["run"]).run(globals(), {text!r})')
         self.execute(cell, index)
@@ -262,8 +264,11 @@ def _probe_mark(run, q, index, section):
     if run.timed_out or any(c.get("adlearn_timed_out") for c in section):
         return Mark(TIMEOUT, 0.0, "a cell of this question ran too long and was interrupted")
     verdict = q.judge_result(result, cases)
+    ruled_out, dynamic = learner_uses(run.client.nb, q, section)
+    if ruled_out:
+        return Mark(FAILED, 0.0, "Hint: " + rules.hint(q.answer, q.ruled, ruled_out[0]))
     if verdict.passed:
-        return Mark(PASSED, q.points)
+        return Mark(DYNAMIC, q.points, rules.flag(dynamic)) if dynamic else Mark(PASSED, q.points)
     cause = _first_error(section)
     if isinstance(result, dict) and result.get("missing") and cause:
         if cause.startswith("NotImplementedError") or f"'{q.answer}' is not defined" in cause:
@@ -271,6 +276,24 @@ def _probe_mark(run, q, index, section):
         return Mark(ERROR, 0.0, f"`{q.answer}` was never defined: in this question's "
                                 f"cells, {cause}")
     return Mark(verdict.status or "failed", 0.0, verdict.detail, mistake=verdict.mistake)
+
+
+def learner_uses(nb, q, section):
+    """What q's rule rules out, and the dynamic accesses, in the learner's code of nb
+    (rules.uses): from the solution cells among the question's cells (section), else
+    the solution cells that define its answer; a notebook whose metadata was lost has
+    every cell read as the learner's. ([], []) for a question without a rule."""
+    if q.ruled is None:
+        return [], []
+    cells = [(c.source if c.cell_type == "code" else "",
+              bool(notebooks.nbgrader(c).get("solution"))) for c in nb.cells]
+    if not any(learner for _, learner in cells):
+        cells = [(source, True) for source, _ in cells]
+    ids = {id(c) for c in section}
+    start = ([i for i, c in enumerate(nb.cells) if id(c) in ids and cells[i][1]]
+             or [i for i, (source, learner) in enumerate(cells)
+                 if learner and rules.defines(rules.parse_cell(source), q.answer)])
+    return rules.uses(cells, start, q.ruled)
 
 
 def _first_error(cells):

@@ -141,6 +141,7 @@ def _products_last_edge(output, x):
 EXERCISE = Exercise("chain_rule_paths", "The chain rule as paths", (
     Question(
         "count_paths", 2, "function", answer="count_paths", reference=count_paths,
+        rule="not adlearn.views.paths, ad.chain_rule_paths",
         tutorial="07_chain_rule_paths.ipynb#The survey example: two paths per input",
         show=_show, prompt="the number of paths from x to the output",
         cases=CASES, hidden=HIDDEN, random_case=random_graph,
@@ -159,6 +160,7 @@ EXERCISE = Exercise("chain_rule_paths", "The chain rule as paths", (
         )),
     Question(
         "path_products", 2, "function", answer="path_products", reference=path_products,
+        rule="not adlearn.views.paths, ad.chain_rule_paths",
         tutorial="07_chain_rule_paths.ipynb#Sensitivities travel along edges",
         compare="sorted", show=_show, prompt="the product of local partials along each path",
         cases=CASES, hidden=HIDDEN, random_case=random_graph, tolerance=1e-9,
@@ -175,6 +177,7 @@ EXERCISE = Exercise("chain_rule_paths", "The chain rule as paths", (
         )),
     Question(
         "derivative_by_paths", 1, "function", answer="derivative_by_paths",
+        rule="not ad.Var.backward, adlearn.views.paths, ad.chain_rule_paths",
         tutorial="07_chain_rule_paths.ipynb#What the sweeps add up",
         reference=derivative_by_paths, show=_show,
         prompt="the derivative as the sum of the path products",

@@ -136,6 +136,7 @@ _G = [_RNG.normal(size=(2, 3)), _RNG.normal(size=4)]
 EXERCISE = Exercise("deep_gradients", "The gradient through depth", (
     Question(
         "layer_jacobian", 2, "function", answer="layer_jacobian", reference=layer_jacobian,
+        rule="not ad.jacobian",
         tutorial=f"{NOTEBOOK}#The gradient is a product of Jacobians",
         prompt="the Jacobian of a tanh layer h = tanh(x W) with respect to x, from W and h",
         cases=((_W3, np.tanh(_X[0] @ _W3)), (_W4, np.tanh(np.ones(4) @ _W4)),
@@ -156,6 +157,7 @@ EXERCISE = Exercise("deep_gradients", "The gradient through depth", (
         )),
     Question(
         "layer_gradient_norms", 3, "function", answer="layer_gradient_norms",
+        rule="not ad.Tensor.backward",
         reference=layer_gradient_norms,
         tutorial=f"{NOTEBOOK}#A deep network, and the gradient at each layer",
         prompt="the norm of the gradient reaching each layer of a tanh network, by your own "

@@ -61,6 +61,7 @@ EXERCISE = Exercise("derivatives_by_hand", "Derivatives by hand", (
         )),
     Question(
         "chain", 2, "function", answer="dg_dx", reference=dg_dx,
+        rule="not ad.derivative",
         tutorial="01_derivatives_by_hand.ipynb#The rules",
         prompt="a function returning the derivative of g(x) = sin(x²)",
         cases=((0.5,), (1.0,), (-2.0,)), random_case=_random_x,
@@ -78,6 +79,7 @@ EXERCISE = Exercise("derivatives_by_hand", "Derivatives by hand", (
         )),
     Question(
         "product", 2, "function", answer="dh_dx", reference=dh_dx,
+        rule="not ad.derivative",
         tutorial="01_derivatives_by_hand.ipynb#The rules",
         prompt="a function returning the derivative of h(x) = x²·sin(x)",
         cases=((0.5,), (1.0,), (-2.0,)), random_case=_random_x,

@@ -73,6 +73,7 @@ SWAPPED = {**POINT, "v-1": POINT["v0"], "v0": POINT["v-1"]}
 EXERCISE = Exercise("evaluation_trace", "The evaluation trace, column by column", (
     Question(
         "primal", 1, "value", answer="primal", reference=PRIMAL, tolerance=1e-4,
+        rule="not ad.trace",
         tutorial="04_graph_and_trace.ipynb#The evaluation trace (Wengert list)",
         prompt="the primal column v1..v5 of y = v1·cos(v1) + x1/x2 at (1.5, 0.5)",
         hint="Go down the rows in order: each row applies its operation to the values of "
@@ -87,6 +88,7 @@ EXERCISE = Exercise("evaluation_trace", "The evaluation trace, column by column"
         )),
     Question(
         "tangent", 2, "value", answer="tangent", reference=tangents(), tolerance=1e-4,
+        rule="not ad.trace",
         tutorial="04_graph_and_trace.ipynb#Three traces: the forward pass, forward mode, "
                  "reverse mode",
         prompt="the tangent column v̇1..v̇5, seeded on x1, of the same trace",
@@ -105,6 +107,7 @@ EXERCISE = Exercise("evaluation_trace", "The evaluation trace, column by column"
         )),
     Question(
         "adjoint", 3, "value", answer="adjoint", reference=adjoints(), tolerance=1e-4,
+        rule="not ad.trace, ad.Var.backward",
         tutorial="06_reverse_mode.ipynb#The reverse sweep, step by step",
         prompt="the adjoint column v̄-1..v̄5 of the same trace, by one reverse sweep",
         hint="Start from v̄5 = 1 and go up the rows: each row passes its adjoint times its "

@@ -38,6 +38,7 @@ def _nonzero_pair(rng):
 EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers", (
     Question(
         "dual_mul", 2, "function", answer="dual_mul", reference=dual_mul,
+        rule="not ad.Dual, ad.derivative",
         tutorial="05_forward_mode.ipynb#Dual numbers",
         prompt="the dual number (value, tangent) of a product",
         cases=(((2.0, 1.0), (5.0, 0.0)), ((3.0, 0.5), (-2.0, 1.5)), ((-1.5, 2.0), (4.0, -0.5))),
@@ -60,6 +61,7 @@ EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers", (
         )),
     Question(
         "dual_cos", 2, "function", answer="dual_cos", reference=dual_cos,
+        rule="not ad.Dual, ad.derivative",
         tutorial="05_forward_mode.ipynb#Dual numbers",
         prompt="the dual number of cos(a)",
         cases=(((0.5, 1.0),), ((2.0, -3.0),), ((-1.0, 0.5),)),
@@ -80,6 +82,7 @@ EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers", (
         )),
     Question(
         "dual_div", 2, "function", answer="dual_div", reference=dual_div,
+        rule="not ad.Dual, ad.derivative",
         tutorial="05_forward_mode.ipynb#Dual numbers",
         prompt="the dual number of a / b",
         cases=(((1.0, 1.0), (2.0, 0.5)), ((3.0, -1.0), (-2.0, 1.5)), ((-4.0, 0.5), (0.5, 2.0))),

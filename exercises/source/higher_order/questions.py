@@ -106,6 +106,7 @@ EXERCISE = Exercise("higher_order", "Higher-order and custom derivatives", (
         )),
     Question(
         "hvp", 3, "function", answer="hessian_vector_product",
+        rule="not ad.hessian",
         tutorial="09_beyond.ipynb#A Hessian-vector product by nesting forward mode",
         reference=hessian_vector_product,
         prompt="H(x) v for a function of two inputs, by nesting forward mode",

@@ -105,6 +105,7 @@ EXERCISE = Exercise("jacobians", "Jacobians and backpropagation on arrays", (
         )),
     Question(
         "tanh_jacobian", 2, "function", answer="tanh_jacobian", reference=tanh_jacobian,
+        rule="not ad.jacobian",
         tutorial="10_arrays_and_jacobians.ipynb#Three Jacobians to know by heart",
         prompt="the Jacobian of the elementwise tanh at a vector x",
         cases=((np.array([0.0, 0.5, 1.0, 2.0]),), (np.array([-1.0, 3.0]),),
@@ -125,6 +126,7 @@ EXERCISE = Exercise("jacobians", "Jacobians and backpropagation on arrays", (
         )),
     Question(
         "matmul_vjp", 3, "function", answer="matmul_vjp", reference=matmul_vjp,
+        rule="not ad.vjp",
         tutorial="11_backprop_in_matrix_form.ipynb#The reverse sweep as matrix formulas",
         prompt="the adjoints (W_bar, H_bar) of Z = H @ W, given delta = Z_bar",
         cases=((_H, _W, _DELTA), _SQUARE, (_H[:2], _W[:, :1], _DELTA[:2, :1])),
@@ -165,6 +167,7 @@ EXERCISE = Exercise("jacobians", "Jacobians and backpropagation on arrays", (
         )),
     Question(
         "cross_entropy_grad", 3, "function", answer="cross_entropy_grad",
+        rule="not ad.Tensor.backward",
         tutorial="11_backprop_in_matrix_form.ipynb#Ten scores, softmax and cross-entropy",
         reference=cross_entropy_grad,
         prompt="the gradient of the mean softmax cross-entropy with respect to the scores",

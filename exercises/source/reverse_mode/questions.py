@@ -202,6 +202,7 @@ EXERCISE = Exercise("reverse_mode", "Reverse mode, by hand", (
         )),
     Question(
         "topological_order", 3, "function", answer="topological_order",
+        rule="not ad.topological_order",
         tutorial="06_reverse_mode.ipynb#The reverse sweep, step by step",
         reference=topological_order,
         compare="order", show=_show_graph,
@@ -226,6 +227,7 @@ EXERCISE = Exercise("reverse_mode", "Reverse mode, by hand", (
         )),
     Question(
         "backward", 3, "function", answer="backward", reference=backward,
+        rule="not ad.Var.backward",
         tutorial="06_reverse_mode.ipynb#Phase 2: the reverse sweep",
         probe="adjoints", show=_show_graph,
         prompt="the reverse sweep: seed the output, walk back, add adjoints into inputs",
@@ -251,6 +253,7 @@ EXERCISE = Exercise("reverse_mode", "Reverse mode, by hand", (
              prompt="why adjoints are added, and why the nodes go in reverse topological order"),
     Question(
         "stored_nodes", 2, "function", answer="stored_nodes", reference=stored_nodes,
+        rule="not ad.checkpoint, ad.topological_order",
         tutorial="06_reverse_mode.ipynb#Checkpointing: recompute instead of storing",
         prompt="the nodes a reverse sweep holds, plain and checkpointed, for n steps",
         cases=((12, 3), (100, 10), (10 ** 6, 1000)), hidden=((400, 20), (10 ** 6, 10)),

@@ -88,6 +88,7 @@ _XS = (0.1, 0.37, 0.8)
 EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with SymPy", (
     Question(
         "grad_f", 2, "value", answer="grad_f", reference=GRAD_F, probe="values_at",
+        rule="not ad.symbolic_grad",
         tutorial="02_symbolic_differentiation.ipynb#The introductory example, symbolically",
         cases=((_POINTS,),), variables=("x1", "x2"),
         prompt="the gradient [df/dx1, df/dx2] of ln(x1) + x1*x2 - sin(x2), as expressions",

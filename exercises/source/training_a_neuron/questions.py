@@ -194,6 +194,7 @@ EXERCISE = Exercise("training_a_neuron", "Training a neuron with gradient descen
              prompt="derive ∂L/∂w1, ∂L/∂w2 and ∂L/∂b of the mean cross-entropy by hand"),
     Question(
         "cross_entropy_gradient", 3, "function", answer="cross_entropy_gradient",
+        rule="not ad.grad",
         reference=cross_entropy_gradient,
         show=lambda args: _show_data(args, "cross_entropy_gradient"),
         tutorial="08_ad_in_machine_learning.ipynb#The loss",

@@ -1,0 +1,105 @@
+"""The library shortcuts a learner could take on the built-in exercises (issue 22): for
+each exercise, the code of a solution cell that answers a question by calling adlearn
+instead of doing the work. Each one answers right (the tests prove it) and each one's
+question rules it out, so a submission using it scores 0 on that question.
+
+``submission(name)`` is the exercise's source notebook with these cells in place of
+the solutions; the other questions keep their honest solution.
+"""
+
+import nbformat
+
+from adlearn.grading import course, notebooks
+
+SHORTCUTS = {
+    "reverse_mode": {
+        "topological_order": "import adlearn as whatever\n\n"
+                             "def topological_order(output):\n"
+                             "    return whatever.topological_order(output)",
+        "backward": "def backward(output):\n    output.backward()",
+    },
+    "chain_rule_paths": {
+        "count_paths": "from adlearn.views.paths import count_paths as counted\n\n"
+                       "def count_paths(output, x):\n    return counted(output, x)",
+        "path_products": "def path_products(output, x):\n"
+                         "    return [p.product for p in ad.chain_rule_paths(output, x).paths]",
+        "derivative_by_paths": "def derivative_by_paths(output, x):\n"
+                               "    output.backward()\n    return x.grad",
+    },
+    "forward_mode": {
+        "dual_mul": "from adlearn import Dual\n\ndef dual_mul(a, b):\n"
+                    "    d = Dual(*a) * Dual(*b)\n    return d.value, d.tangent",
+        "dual_cos": "def dual_cos(a):\n    d = ad.cos(ad.Dual(*a))\n    return d.value, d.tangent",
+        "dual_div": "def dual_div(a, b):\n    d = ad.Dual(*a) / ad.Dual(*b)\n"
+                    "    return d.value, d.tangent",
+    },
+    "derivatives_by_hand": {
+        "chain": "import adlearn as ad\n\n"
+                 "def dg_dx(x):\n    return ad.derivative(lambda t: ad.sin(t ** 2))(x)",
+        "product": "from adlearn import derivative, sin\n\n"
+                   "def dh_dx(x):\n    return derivative(lambda t: t ** 2 * sin(t))(x)",
+    },
+    "jacobians": {
+        "tanh_jacobian": "def tanh_jacobian(x):\n    return ad.jacobian(ad.tanh)(x)",
+        "matmul_vjp": "def matmul_vjp(H, W, delta):\n"
+                      "    _, pullback = ad.vjp(lambda H, W: H @ W, H, W)\n"
+                      "    H_bar, W_bar = pullback(delta)\n    return W_bar, H_bar",
+        "cross_entropy_grad": "def cross_entropy_grad(Z, labels):\n"
+                              "    Z = ad.Tensor(Z)\n"
+                              "    loss = ad.cross_entropy(Z, labels)\n"
+                              "    loss.backward()\n    return Z.grad",
+    },
+    "symbolic_differentiation": {
+        "grad_f": "x1_, x2_ = ad.Var(2.0, name='x1'), ad.Var(5.0, name='x2')\n"
+                  "g = ad.symbolic_grad(ad.log(x1_) + x1_ * x2_ - ad.sin(x2_))\n"
+                  "grad_f = [e.subs({s: sp.Symbol(s.name) for s in e.free_symbols})\n"
+                  "          for e in (g['x1'], g['x2'])]",
+    },
+    "higher_order": {
+        "hvp": "import numpy as np\n\ndef hessian_vector_product(f, x, v):\n"
+               "    H = ad.hessian(lambda z: f(*z))(np.array(x, dtype=float))\n"
+               "    return list(np.asarray(H) @ np.array(v, dtype=float))",
+    },
+    "evaluation_trace": {
+        "tangent": "import adlearn as ad\n\n"
+                   "def f(x1, x2):\n"
+                   "    v1, v2 = x1 * x2, x1 / x2\n"
+                   "    return v1 * ad.cos(v1) + v2\n\n"
+                   "tangent = {r.name: r.tangent for r in ad.trace(f, x1=x1, x2=x2).rows\n"
+                   "           if r.name in ('v1', 'v2', 'v3', 'v4', 'v5')}",
+    },
+    "deep_gradients": {
+        "layer_jacobian": "def layer_jacobian(W, h):\n"
+                          "    x = np.linalg.solve(W.T, np.arctanh(h))\n"
+                          "    return ad.jacobian(lambda x: ad.tanh(x @ W))(x)",
+    },
+    "training_a_neuron": {
+        "cross_entropy_gradient":
+            "def cross_entropy_gradient(w1, w2, b, data):\n"
+            "    def mean_loss(w1, w2, b):\n"
+            "        total = 0\n"
+            "        for x1, x2, y in data:\n"
+            "            p = ad.sigmoid(w1 * x1 + w2 * x2 + b)\n"
+            "            total = total - (y * ad.log(p) + (1 - y) * ad.log(1 - p))\n"
+            "        return total / len(data)\n"
+            "    return tuple(ad.grad(mean_loss)(w1, w2, b))",
+    },
+}
+
+
+def answer_cell(nb, exercise, qid):
+    """The index of the solution cell that answers question qid (it binds its answer)."""
+    from adlearn.grading import rules
+    answer = exercise.question(qid).answer
+    return next(i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+                and notebooks.nbgrader(c).get("solution")
+                and rules.defines(rules.parse_cell(c.source), answer))
+
+
+def submission(name, root="exercises", shortcuts=None):
+    """The source notebook of exercise name with the shortcut cells in place."""
+    nb = nbformat.read(str(course.source_path(root, name)), as_version=4)
+    exercise = course.exercise(name, root)
+    for qid, code in (shortcuts if shortcuts is not None else SHORTCUTS[name]).items():
+        nb.cells[answer_cell(nb, exercise, qid)].source = code
+    return nb
