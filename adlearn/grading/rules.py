@@ -250,6 +250,7 @@ def uses(cells, start, rule, resolve=None):
     trees = [(parse_cell(source), learner) for source, learner in cells]
     names = _Names(trees)
     banned = {id(o): n for n in rule.ruled_out if (o := resolve(n)) is not None}
+    modules = [n for n in rule.ruled_out if isinstance(resolve(n), types.ModuleType)]
     methods = {n.rsplit(".", 1)[1] for n in rule.ruled_out
                if isinstance(resolve(n.rsplit(".", 1)[0]), type)}
     ruled_out, dynamic, seen = [], [], set()
@@ -281,20 +282,21 @@ def uses(cells, start, rule, resolve=None):
                 continue
             if any(means == d or means.startswith(d + ".") for d in DYNAMIC_MODULES):
                 dynamic.append(Use(ast.unparse(node), means, *where))
-            elif _ruled_out(means, rule, banned, resolve):
+            elif _ruled_out(means, rule, banned, modules, resolve):
                 ruled_out.append(Use(ast.unparse(node), means, *where))
     order = lambda u: (u.cell, u.line, u.written)  # noqa: E731
     return sorted(set(ruled_out), key=order), sorted(set(dynamic), key=order)
 
 
-def _ruled_out(means, rule, banned, resolve):
+def _ruled_out(means, rule, banned, modules, resolve):
+    """Whether a name the learner's code uses is what the rule rules out: a banned object,
+    or anything from a banned module (``modules``, the rule's module names)."""
     obj = resolve(means)
     if rule.only:
         return not any(means == n or means.startswith(n + ".") or
                        (obj is not None and obj is resolve(n)) for n in rule.names)
     if obj is not None and id(obj) in banned:
         return True
-    modules = [n for n in rule.ruled_out if isinstance(resolve(n), types.ModuleType)]
     home = getattr(obj, "__module__", None) or ""
     return any(means.startswith(m + ".") or home == m for m in modules)
 
