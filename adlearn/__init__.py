@@ -11,10 +11,11 @@ networkx, matplotlib or ipywidgets are loaded the first time they are used.
 
 from . import errors
 from .core.checkpointing import checkpoint
-from .core.custom import custom_derivative
+from .core.custom import custom_derivative, custom_vjp
 from .core.engine import Var, topological_order
 from .core.forward import Dual
-from .core.functions import abs, cos, exp, ln, log, relu, sigmoid, sin, sqrt, tan, tanh
+from .core.functions import (abs, cos, exp, ln, log, relu, sigmoid, sin, sqrt, stop_gradient,
+                             tan, tanh)
 from .core.parse import parse
 from .core.rules import RULES
 from .core.transforms import derivative, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
@@ -46,6 +47,7 @@ _LAZY = {
     "softmax": "core.tensor",
     "log_softmax": "core.tensor",
     "cross_entropy": "core.tensor",
+    "solve": "core.linalg",
 }
 
 

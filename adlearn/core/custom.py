@@ -16,16 +16,23 @@ As in the table, ``partials(out, *args)`` gets the output value and the inputs a
 returns one partial derivative per input. Write the value and the partials with Python's
 operators and adlearn's functions (``ad.exp``, not ``math.exp``): then they work on plain
 numbers, on dual numbers and on the trace's formulas alike.
+
+``custom_vjp`` is its array twin, for Tensors: a new operation of the array engine
+(one row of its table of structural operations, ``structural.STRUCTURAL``) with your
+vector-Jacobian product, as JAX's ``custom_vjp``. Reverse mode calls the VJP instead of
+sweeping through your code, so the VJP may come from mathematics the code never shows,
+such as the implicit function theorem for a solver's answer.
 """
 
 import functools
 import inspect
 import numbers
 
-from ..errors import ArgumentError, NotANumberError
+from ..errors import ArgumentError, CallError, NotANumberError, ShapeError
 from .rules import RULES, Operand, Rule, as_real, evaluate
 
 _BUILT_IN = frozenset(RULES)
+_ARRAY_OPERATIONS = set()  # the names custom_vjp has defined
 
 
 def custom_derivative(partials, text=None, latex=None, sympy=None, domain=""):
@@ -41,10 +48,7 @@ def custom_derivative(partials, text=None, latex=None, sympy=None, domain=""):
                             f"(out, *inputs) -> (one partial per input), not {partials!r}")
 
     def define(value):
-        name = getattr(value, "__name__", "")
-        if not name.isidentifier():
-            raise ArgumentError(f"a custom operation needs a function with a name, such as "
-                                f"def softplus(x): ..., not {value!r}")
+        name = operation_name(value, "softplus")
         operation = define_rule(name, count_inputs(value, name), value, partials, text, latex,
                                 sympy, domain)
         return functools.update_wrapper(operation, value)  # its name, docstring and inputs
@@ -55,9 +59,9 @@ def custom_derivative(partials, text=None, latex=None, sympy=None, domain=""):
 def define_rule(name, count, value, partials, text=None, latex=None, sympy=None, domain=""):
     """Add the rule ``name`` of count inputs to the table (replacing a custom one of that
     name) and return the function that applies it (see ``custom_derivative``)."""
-    if name in _BUILT_IN:
-        raise ArgumentError(f"{name!r} is a built-in operation of the rule table; "
-                            "give the custom one a name of its own")
+    if name in _BUILT_IN or name in _ARRAY_OPERATIONS:
+        raise ArgumentError(f"{name!r} is a built-in operation of the rule table or an "
+                            "array operation; give the custom one a name of its own")
     slots = ", ".join("{%d}" % i for i in range(count))
     latex_name = name.replace("_", r"\_")
     RULES[name] = Rule(
@@ -82,6 +86,15 @@ def _operation(name, count):
 
     operation.__name__ = operation.__qualname__ = name
     return operation
+
+
+def operation_name(value, example):
+    """The name of a function that is to be an elementary operation (its ``__name__``)."""
+    name = getattr(value, "__name__", "")
+    if not name.isidentifier():
+        raise ArgumentError(f"a custom operation needs a function with a name, such as "
+                            f"def {example}(x): ..., not {value!r}")
+    return name
 
 
 def count_inputs(value, name):
@@ -122,3 +135,109 @@ def _checked(function, name, part, count=None):
         return result
 
     return call
+
+
+def custom_vjp(vjp, text=None, latex=None):
+    """A decorator: the array function it decorates becomes a new operation of the array
+    engine, whose VJP is ``vjp(g, out, *inputs)``, one adjoint per input.
+
+    The function computes the value from NumPy arrays (use NumPy, or adlearn's functions).
+    Called with a Tensor among its inputs it records one node; in the reverse sweep that
+    node's VJP is yours: g is the adjoint of the output, out the output's value, and each
+    adjoint you return must have its input's shape. Write the VJP with operations that
+    arrays and Tensors both have (``@``, ``.T``, ``ad.exp``, ``ad.solve``...): a
+    differentiable sweep (``ad.hessian``) calls it on Tensors. ``text`` and ``latex`` are
+    its printed forms (by default ``name({0})``). Forward mode needs a JVP, which this
+    does not define, so ``ad.jvp`` through the operation is refused.
+
+        @ad.custom_vjp(lambda g, out, x: (g * ad.sigmoid(-x),))   # d/dx log σ(x) = σ(-x)
+        def log_sigmoid(x):
+            return -np.logaddexp(0.0, -x)                           # no overflow
+    """
+    if not callable(vjp):
+        raise ArgumentError(f"custom_vjp needs the VJP as a function (g, out, *inputs) -> "
+                            f"(one adjoint per input), not {vjp!r}")
+
+    def define(value):
+        name = operation_name(value, "log_sigmoid")
+        from .structural import STRUCTURAL, Structural  # NumPy is needed from here on
+
+        if name in RULES or (name in STRUCTURAL and name not in _ARRAY_OPERATIONS):
+            raise ArgumentError(f"{name!r} is an operation of the engines already; give "
+                                "the custom one a name of its own")
+        count = count_inputs(value, name)
+        slots = ", ".join("{%d}" % i for i in range(count))
+        latex_name = name.replace("_", r"\_")
+        checked = _array_value(value, name)
+        STRUCTURAL[name] = Structural(
+            name, checked, _array_vjp(vjp, name, count), _no_jvp(name),
+            text or f"{name}({slots})", latex or rf"\operatorname{{{{{latex_name}}}}}({slots})")
+        _ARRAY_OPERATIONS.add(name)
+        return functools.update_wrapper(_array_operation(name, count, checked), value)
+
+    return define
+
+
+def _array_operation(name, count, value):
+    """The function a learner calls: a node of the array engine if a Tensor is among the
+    inputs, else the value (checked, ``_array_value``) on plain arrays."""
+
+    def operation(*args):
+        if len(args) != count:
+            raise ArgumentError(f"{name} takes {count} input{'s' * (count != 1)}, "
+                                f"but got {len(args)}")
+        from . import tensor
+
+        if any(isinstance(a, tensor.Tensor) for a in args):
+            return tensor._structural(name, args)
+        if any(isinstance(a, Operand) for a in args):
+            raise NotANumberError(f"{name} is an operation on arrays (custom_vjp): give it "
+                                  "Tensors or arrays; for a Var or a Dual use "
+                                  "ad.custom_derivative")
+        arrays = [tensor.as_array(a, f"input {i + 1} of {name}") for i, a in enumerate(args)]
+        return value(*arrays)
+
+    return operation
+
+
+def _array_value(value, name):
+    """The value on arrays, checked to be an array of finite real numbers."""
+
+    def call(*arrays):
+        from .array_checks import as_array
+
+        return as_array(value(*arrays), f"the value of the custom operation {name}")
+
+    return call
+
+
+def _array_vjp(vjp, name, count):
+    """The engine's VJP of input i from yours, which gives every input's adjoint at once:
+    it is called once per input that needs one, and each adjoint is checked for shape."""
+
+    def adjoint(g, i, node, *inputs):
+        out = node if isinstance(inputs[0], Operand) else node.value  # Tensors: differentiable
+        result = vjp(g, out, *inputs)
+        if count == 1 and not isinstance(result, (tuple, list)):
+            result = (result,)
+        if not isinstance(result, (tuple, list)) or len(result) != count:
+            raise NotANumberError(f"the VJP of {name} must return {count} adjoint"
+                                  f"{'s' * (count != 1)}, one per input, but returned "
+                                  f"{type(result).__name__} {result!r:.80}")
+        shape = node.inputs[i].shape
+        if getattr(result[i], "shape", None) != shape:
+            raise ShapeError(f"the VJP of {name} returned an adjoint of shape "
+                             f"{getattr(result[i], 'shape', '(not an array)')} for input "
+                             f"{i + 1}, which has shape {shape}: an adjoint has its "
+                             "input's shape")
+        return result[i]
+
+    return adjoint
+
+
+def _no_jvp(name):
+    def refuse(node, *tangents):
+        raise CallError(f"{name} was defined by custom_vjp, which gives reverse mode its "
+                        "VJP only: forward mode (ad.jvp, ad.hessian) has no JVP for it")
+
+    return refuse

@@ -1,16 +1,23 @@
-"""Elementary functions that accept a float, a ``Var`` or a ``Dual``.
+"""Elementary functions that accept a float, a ``Var``, a ``Dual``, an array or a ``Tensor``.
 
 ``ad.sin(2.0)`` is a float, ``ad.sin(Var(2.0))`` records a node for reverse mode and
-``ad.sin(Dual(2.0, 1.0))`` carries a tangent for forward mode. Each one applies the
-rule of the same name in the rule table.
+``ad.sin(Dual(2.0, 1.0))`` carries a tangent for forward mode; on a NumPy array (or a
+Tensor) it works entry by entry, so one formula serves both. Each one applies the
+rule of the same name in the rule table. ``stop_gradient`` is not an operation of the
+table: it hands back its input's value as a constant, in every mode.
 """
 
-from .rules import Operand, as_real, evaluate
+from .engine import Var, _constant
+from .rules import Operand, as_real, evaluate, primal_number
 
 
 def _apply(op, x):
     if isinstance(x, Operand):
         return x._apply(op, x)
+    if _is_array(x):  # entry by entry, with the array engine's checks of each entry
+        from .tensor import Tensor
+
+        return Tensor._apply(op, x).value
     return evaluate(op, [as_real(x, f"the input of {op}")], with_partials=False)[0]
 
 
@@ -65,3 +72,28 @@ def abs(x):
 
 
 ln = log  # the textbook's name
+
+
+def stop_gradient(x):
+    """x's value as a constant: the same number (or array), through which no derivative
+    flows (JAX's ``stop_gradient``, PyTorch's ``detach``).
+
+    A Var becomes a constant node, a Tensor a constant array node, a Dual its plain
+    number (every level of nested forward mode stops); a number or an array is returned
+    as it is. ``x + ad.stop_gradient(q - x)`` has the value q and the derivative of x:
+    the straight-through estimator.
+    """
+    if isinstance(x, Var):
+        return _constant(x.value)
+    if isinstance(x, Operand):
+        if hasattr(x, "shape"):  # a Tensor: the array engine is loaded already
+            from .tensor import constant as array_constant
+
+            return array_constant(x.value)
+        return primal_number(x)  # a Dual, perhaps nested
+    return x if _is_array(x) else as_real(x, "the input of stop_gradient")
+
+
+def _is_array(x):
+    """Whether x is a NumPy array (NumPy is loaded already if x is one)."""
+    return hasattr(x, "shape") and not isinstance(x, (int, float))
