@@ -98,6 +98,19 @@ KEY_NUMBERS = {
         "residual + normalised  ‖H̄_1‖ / ‖H̄_20‖ from 3.5e+00 to 3.5e+00; within a factor 10 "
         "at every scale: True",
         "(3, 4, 12) has norm 13.0 and is clipped to [0.231 0.308 0.923] of norm 1.0"],
+    "14_beyond_backprop": [
+        "K = 80: L = 0.033179713390", "nodes on the tape: 246",
+        "b.grad = A⁻ᵀ x̄:       True", "= central differences: True",
+        "DomainError: ln 0 is not defined",
+        "rewrite, by AD  gradient [1.     0.7311 0.     0.2689 0.    ], 12 nodes",
+        "custom VJP      gradient [1.     0.7311 0.5    0.2689 0.    ], 3 nodes",
+        "nodes on the tape: 6", "same gradient as unrolling 80 iterations: True True",
+        "implicit peak below the unrolled one from K = 20: True",
+        "meta-gradient by reverse mode: -1.02587358, by central differences: -1.02587358",
+        "exact:  ∂x(1)/∂x0 = 1.101180   ∂x(1)/∂θ = 0.926611",
+        "  6400   1.101262  0.926634          1.101099  0.926575    32,002       3",
+        "reverse mode: 3.0   forward mode: 3.0",
+        "with it: lowest 0.0852, last 0.1380; the best of the 729 grid points: 0.0852"],
 }
 
 
