@@ -73,6 +73,31 @@ SHORTCUTS = {
                           "    x = np.linalg.solve(W.T, np.arctanh(h))\n"
                           "    return ad.jacobian(lambda x: ad.tanh(x @ W))(x)",
     },
+    "implicit": {  # differentiating through the unrolled solver, or through ad.solve
+        "implicit_derivative": "def implicit_derivative(F, F_z, F_theta, theta):\n"
+                               "    def z_star(t):\n"
+                               "        z = 0.0\n"
+                               "        for _ in range(300):\n"
+                               "            z = F(z, t)\n"
+                               "        return z\n"
+                               "    return ad.derivative(z_star)(theta)",
+        "implicit_jacobian": "def implicit_jacobian(F_z, F_theta):\n"
+                             "    n, p = F_theta.shape\n"
+                             "    return ad.jacobian(lambda t: ad.solve(np.eye(n) - F_z, "
+                             "F_theta @ t))(np.zeros(p))",
+        "implicit_vjp": "def implicit_vjp(F_z, F_theta, z_bar):\n"
+                        "    n, p = F_theta.shape\n"
+                        "    _, pullback = ad.vjp(lambda t: ad.solve(np.eye(n) - F_z, "
+                        "F_theta @ t), np.zeros(p))\n"
+                        "    return pullback(z_bar)",
+        "equilibrium_gradient": "def equilibrium_gradient(W, b):\n"
+                                "    b_leaf, z = ad.Tensor(b), np.zeros(len(b))\n"
+                                "    for _ in range(200):\n"
+                                "        z = ad.sigmoid(W @ z + b_leaf)\n"
+                                "    loss = 0.5 * (z ** 2).sum() + 0.5 * (b_leaf ** 2).sum()\n"
+                                "    loss.backward()\n"
+                                "    return b_leaf.grad",
+    },
     "training_a_neuron": {
         "cross_entropy_gradient":
             "def cross_entropy_gradient(w1, w2, b, data):\n"

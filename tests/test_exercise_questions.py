@@ -20,7 +20,7 @@ from adlearn.grading.course import exercise
 
 EXERCISES = ("symbolic_differentiation", "forward_mode", "reverse_mode", "chain_rule_paths",
              "training_a_neuron", "jacobians", "evaluation_trace", "derivatives_by_hand",
-             "higher_order", "deep_gradients")
+             "higher_order", "deep_gradients", "implicit")
 DRAWS = 20  # each judge() draws fresh random cases; a correct answer must pass every time
 
 
@@ -278,6 +278,71 @@ def test_deep_gradient_answers_written_differently_pass():
                       math.sqrt(2 / fan_in) if activation == "relu"
                       else (1 / ((fan_in + fan_out) / 2)) ** 0.5)
     passes_every_time("deep_gradients.clip_by_norm", clipped)
+
+
+def test_implicit_answers_written_differently_pass():
+    import numpy as np
+
+    def derivative_by_inverse(F, F_z, F_theta, theta):
+        z = 0.0
+        for _ in range(500):  # a fixed number of steps, more than enough
+            z = F(z, theta)
+        return F_theta(z, theta) * (1 - F_z(z, theta)) ** -1
+
+    def jacobian_by_inverse(F_z, F_theta):
+        return np.linalg.inv(np.eye(len(F_z)) - F_z) @ F_theta
+
+    def vjp_by_jacobian(F_z, F_theta, z_bar):
+        return tuple(z_bar @ jacobian_by_inverse(F_z, F_theta))
+
+    def gradient_by_jacobian(W, b):  # the whole Jacobian dz*/db, then the chain rule
+        z = np.zeros(len(b))
+        for _ in range(300):
+            z = 1 / (1 + np.exp(-W @ z - b))
+        s = np.diag(z * (1 - z))
+        return b + jacobian_by_inverse(s @ W, s).T @ z
+
+    passes_every_time("implicit.implicit_derivative", derivative_by_inverse)
+    passes_every_time("implicit.implicit_jacobian", jacobian_by_inverse)
+    passes_every_time("implicit.implicit_vjp", vjp_by_jacobian)
+    passes_every_time("implicit.equilibrium_gradient", gradient_by_jacobian)
+
+
+def test_the_implicit_references_agree_with_unrolling_and_central_differences():
+    """Independent oracles on fresh random cases: forward mode through the unrolled
+    solver and central differences (question 1), the Jacobian of ad.solve (question 2),
+    and reverse mode through the unrolled layer (question 4)."""
+    import random
+
+    import numpy as np
+
+    ex, rng = exercise("implicit"), random.Random(25)
+    q1, q2, q4 = (ex.question(i) for i in ("implicit_derivative", "implicit_jacobian",
+                                             "equilibrium_gradient"))
+
+    def z_star(F, theta, steps=400):
+        z = 0.0
+        for _ in range(steps):
+            z = F(z, theta)
+        return z
+
+    for _ in range(DRAWS):
+        F, F_z, F_theta, theta = q1.random_case(rng)
+        expected = q1.reference(F, F_z, F_theta, theta)
+        assert math.isclose(expected, ad.derivative(lambda t: z_star(F, t))(theta),
+                            rel_tol=1e-9, abs_tol=1e-12)
+        h = 1e-6
+        assert math.isclose(expected, (z_star(F, theta + h) - z_star(F, theta - h)) / (2 * h),
+                            rel_tol=1e-6, abs_tol=1e-8)
+        M, B = q2.random_case(rng)
+        by_solve = ad.jacobian(lambda t: ad.solve(np.eye(len(M)) - M, B @ t))(np.zeros(B.shape[1]))
+        assert np.allclose(q2.reference(M, B), by_solve, rtol=1e-10)
+        W, b = q4.random_case(rng)
+        b_leaf, z = ad.Tensor(b), np.zeros(len(b))
+        for _ in range(200):
+            z = ad.sigmoid(W @ z + b_leaf)
+        (0.5 * (z ** 2).sum() + 0.5 * (b_leaf ** 2).sum()).backward()
+        assert np.allclose(q4.reference(W, b), b_leaf.grad, rtol=1e-10, atol=1e-12)
 
 
 # --- hints and output -----------------------------------------------------------------
