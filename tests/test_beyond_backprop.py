@@ -298,3 +298,17 @@ def test_solve_refuses_what_it_cannot_solve(A, b, error, message):
     for wrap in (lambda M: M, lambda M: ad.Tensor(M) if isinstance(M, np.ndarray) else M):
         with pytest.raises(error, match=message):
             ad.solve(wrap(A), b)
+
+
+def test_the_readmes_section_prints_what_it_shows():
+    import doctest
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    text = readme.split("### Beyond backprop: solves, your own VJPs, stopped gradients", 1)[1]
+    block = re.search(r"```python\n(.*?)\n```", text, re.DOTALL).group(1)
+    test = doctest.DocTestParser().get_doctest(block, {"ad": ad, "np": np}, "README", "README.md", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert len(test.examples) >= 10 and runner.failures == 0
