@@ -20,7 +20,7 @@ from adlearn.grading.course import exercise
 
 EXERCISES = ("symbolic_differentiation", "forward_mode", "reverse_mode", "chain_rule_paths",
              "training_a_neuron", "jacobians", "evaluation_trace", "derivatives_by_hand",
-             "higher_order", "deep_gradients")
+             "higher_order", "deep_gradients", "backprop_by_hand")
 DRAWS = 20  # each judge() draws fresh random cases; a correct answer must pass every time
 
 
@@ -278,6 +278,53 @@ def test_deep_gradient_answers_written_differently_pass():
                       math.sqrt(2 / fan_in) if activation == "relu"
                       else (1 / ((fan_in + fan_out) / 2)) ** 0.5)
     passes_every_time("deep_gradients.clip_by_norm", clipped)
+
+
+def test_backprop_by_hand_answers_written_differently_pass():
+    """Other routes to the same arrays: entry by entry, row by row, one column's Jacobian
+    at a time, the softmax's Jacobian itself in the sweep; lists for tuples."""
+    import numpy as np
+
+    def softmax_jacobian(s):  # p_k (δ_kj - p_j), with p from np.logaddexp
+        p = np.exp(s - np.logaddexp.reduce(s))
+        return p[:, None] * (np.eye(len(s)) - p[None, :])
+
+    def logsumexp(S):  # row by row, with math
+        return [max(row) + math.log(sum(math.exp(v - max(row)) for v in row))
+                for row in S.tolist()]
+
+    def embedding_grad(X, E_bar, V):  # a loop over the positions
+        N, T = X.shape
+        D = E_bar.shape[1] // T
+        C_bar = np.zeros((V, D))
+        for i in range(N):
+            for t in range(T):
+                C_bar[X[i, t]] += E_bar[i, t * D:(t + 1) * D]
+        return C_bar
+
+    def batchnorm_backward(Z, gamma, A_bar):  # each column's Jacobian, formed
+        N = len(Z)
+        sigma = Z.std(axis=0) * np.sqrt(1 + 1e-5 / Z.var(axis=0))
+        Z_hat = (Z - Z.mean(axis=0)) / sigma
+        Z_bar = np.column_stack([
+            (np.eye(N) - 1 / N - np.outer(Z_hat[:, j], Z_hat[:, j]) / N) / sigma[j]
+            @ (A_bar[:, j] * gamma[j]) for j in range(Z.shape[1])])
+        return [Z_bar, np.einsum("ij,ij->j", A_bar, Z_hat), A_bar.sum(axis=0)]
+
+    def network_gradients(X, labels, W1, gamma, beta, W2, b2):  # the softmax's Jacobian per row
+        Z = X @ W1
+        Z_hat = (Z - Z.mean(axis=0)) / np.sqrt(Z.var(axis=0) + 1e-5)
+        H = np.tanh(gamma * Z_hat + beta)
+        S_bar = np.array([(-np.eye(len(b2))[c] / np.exp(s - np.logaddexp.reduce(s)))
+                          @ softmax_jacobian(s) for s, c in zip(H @ W2 + b2, labels)]) / len(X)
+        Z_bar, gamma_bar, beta_bar = batchnorm_backward(Z, gamma, (S_bar @ W2.T) * (1 - H ** 2))
+        return [X.T @ Z_bar, gamma_bar, beta_bar, H.T @ S_bar, S_bar.sum(axis=0)]
+
+    for name, answer in [("softmax_jacobian", softmax_jacobian), ("logsumexp", logsumexp),
+                         ("embedding_grad", embedding_grad),
+                         ("batchnorm_backward", batchnorm_backward),
+                         ("network_gradients", network_gradients)]:
+        passes_every_time(f"backprop_by_hand.{name}", answer)
 
 
 # --- hints and output -----------------------------------------------------------------
