@@ -96,6 +96,7 @@ KEY_NUMBERS = {
         "one row's Jacobian = ad.jacobian: True", "Z      by hand = backward(): True",
         "μ and σ as constants: an error of 15% of ‖Z̄‖", "C      by hand = backward(): True",
         "C_bar[X] += E_bar gives the same: False",
+        "6,577 entries of 12 adjoints; central differences ran the forward pass 13,154 times",
         "every adjoint within 1e-12 of backward()'s: True",
         "every adjoint within 1e-6 of central differences: True",
         "validation loss below 2.3, from 3.3: True"],
