@@ -327,6 +327,35 @@ def test_backprop_by_hand_answers_written_differently_pass():
         passes_every_time(f"backprop_by_hand.{name}", answer)
 
 
+
+def test_notebook_12s_layer_norm_copied_into_backprop_by_hand_earns_the_axis_hint():
+    """The notebook derives layer normalisation, the exercise asks for batch normalisation:
+    the notebook's own layer_norm_backward, used as it is, fails with the hint that names
+    the axis."""
+    import json
+    from pathlib import Path
+
+    import numpy as np
+
+    notebook = Path(__file__).resolve().parent.parent / "notebooks" / "12_backprop_by_hand.ipynb"
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    code = next("".join(c["source"]) for c in cells if c["cell_type"] == "code"
+                and "def layer_norm_backward(" in "".join(c["source"]))
+    namespace = {"np": np, "ad": ad, "EPS": 1e-5}
+    exec(code.replace("# NBVAL_CHECK_OUTPUT", "").split("\nsigma, n =")[0], namespace)
+
+    def copied(Z, gamma, A_bar):  # notebook 12's forward pass and sweep of these lines
+        mu = Z.mean(axis=1, keepdims=True)
+        sigma = np.sqrt(((Z - mu) ** 2).mean(axis=1, keepdims=True) + 1e-5)
+        Z_hat = (Z - mu) / sigma
+        Z_bar = namespace["layer_norm_backward"](A_bar * gamma, Z_hat, sigma)
+        return Z_bar, (A_bar * Z_hat).sum(axis=0), A_bar.sum(axis=0)
+
+    q = exercise("backprop_by_hand").question("batchnorm_backward")
+    verdict = q.judge(copied)
+    assert not verdict.passed
+    assert "layer normalisation does (notebook 12)" in q.wrong[verdict.mistake - 1].hint
+
 # --- hints and output -----------------------------------------------------------------
 
 
