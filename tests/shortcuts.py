@@ -98,6 +98,30 @@ SHORTCUTS = {
                                 "    loss.backward()\n"
                                 "    return b_leaf.grad",
     },
+    "backprop_by_hand": {
+        "softmax_jacobian": "def softmax_jacobian(s):\n    return ad.jacobian(ad.softmax)(s)",
+        "logsumexp": "def logsumexp(S):\n"
+                     "    return S[:, 0] - ad.log_softmax(ad.Tensor(S)).value[:, 0]",
+        "embedding_grad": "def embedding_grad(X, E_bar, V):\n"
+                          "    C = ad.Tensor(np.zeros((V, E_bar.shape[1] // X.shape[1])))\n"
+                          "    (C[X].reshape(E_bar.shape) * E_bar).sum().backward()\n"
+                          "    return C.grad",
+        "batchnorm_backward":
+            "def batchnorm_backward(Z, gamma, A_bar):\n"
+            "    def normalised(Z, gamma, beta):\n"
+            "        mu = Z.mean(axis=0)\n"
+            "        return gamma * ((Z - mu) / ad.sqrt(((Z - mu) ** 2).mean(axis=0) + 1e-5)) + beta\n"
+            "    _, pullback = ad.vjp(normalised, Z, gamma, np.zeros_like(gamma))\n"
+            "    return pullback(A_bar)",
+        "network_gradients":
+            "def network_gradients(X, labels, W1, gamma, beta, W2, b2):\n"
+            "    def loss(W1, gamma, beta, W2, b2):\n"
+            "        Z = X @ W1\n"
+            "        mu = Z.mean(axis=0)\n"
+            "        A = gamma * ((Z - mu) / ad.sqrt(((Z - mu) ** 2).mean(axis=0) + 1e-5)) + beta\n"
+            "        return ad.cross_entropy(ad.tanh(A) @ W2 + b2, labels)\n"
+            "    return ad.grad(loss, argnums=(0, 1, 2, 3, 4))(W1, gamma, beta, W2, b2)",
+    },
     "training_a_neuron": {
         "cross_entropy_gradient":
             "def cross_entropy_gradient(w1, w2, b, data):\n"

@@ -20,7 +20,7 @@ from adlearn.grading.course import exercise
 
 EXERCISES = ("symbolic_differentiation", "forward_mode", "reverse_mode", "chain_rule_paths",
              "training_a_neuron", "jacobians", "evaluation_trace", "derivatives_by_hand",
-             "higher_order", "deep_gradients", "implicit")
+             "higher_order", "deep_gradients", "backprop_by_hand", "implicit")
 DRAWS = 20  # each judge() draws fresh random cases; a correct answer must pass every time
 
 
@@ -344,6 +344,83 @@ def test_the_implicit_references_agree_with_unrolling_and_central_differences():
         (0.5 * (z ** 2).sum() + 0.5 * (b_leaf ** 2).sum()).backward()
         assert np.allclose(q4.reference(W, b), b_leaf.grad, rtol=1e-10, atol=1e-12)
 
+
+
+def test_backprop_by_hand_answers_written_differently_pass():
+    """Other routes to the same arrays: entry by entry, row by row, one column's Jacobian
+    at a time, the softmax's Jacobian itself in the sweep; lists for tuples."""
+    import numpy as np
+
+    def softmax_jacobian(s):  # p_k (δ_kj - p_j), with p from np.logaddexp
+        p = np.exp(s - np.logaddexp.reduce(s))
+        return p[:, None] * (np.eye(len(s)) - p[None, :])
+
+    def logsumexp(S):  # row by row, with math
+        return [max(row) + math.log(sum(math.exp(v - max(row)) for v in row))
+                for row in S.tolist()]
+
+    def embedding_grad(X, E_bar, V):  # a loop over the positions
+        N, T = X.shape
+        D = E_bar.shape[1] // T
+        C_bar = np.zeros((V, D))
+        for i in range(N):
+            for t in range(T):
+                C_bar[X[i, t]] += E_bar[i, t * D:(t + 1) * D]
+        return C_bar
+
+    def batchnorm_backward(Z, gamma, A_bar):  # each column's Jacobian, formed
+        N = len(Z)
+        sigma = Z.std(axis=0) * np.sqrt(1 + 1e-5 / Z.var(axis=0))
+        Z_hat = (Z - Z.mean(axis=0)) / sigma
+        Z_bar = np.column_stack([
+            (np.eye(N) - 1 / N - np.outer(Z_hat[:, j], Z_hat[:, j]) / N) / sigma[j]
+            @ (A_bar[:, j] * gamma[j]) for j in range(Z.shape[1])])
+        return [Z_bar, np.einsum("ij,ij->j", A_bar, Z_hat), A_bar.sum(axis=0)]
+
+    def network_gradients(X, labels, W1, gamma, beta, W2, b2):  # the softmax's Jacobian per row
+        Z = X @ W1
+        Z_hat = (Z - Z.mean(axis=0)) / np.sqrt(Z.var(axis=0) + 1e-5)
+        H = np.tanh(gamma * Z_hat + beta)
+        S_bar = np.array([(-np.eye(len(b2))[c] / np.exp(s - np.logaddexp.reduce(s)))
+                          @ softmax_jacobian(s) for s, c in zip(H @ W2 + b2, labels)]) / len(X)
+        Z_bar, gamma_bar, beta_bar = batchnorm_backward(Z, gamma, (S_bar @ W2.T) * (1 - H ** 2))
+        return [X.T @ Z_bar, gamma_bar, beta_bar, H.T @ S_bar, S_bar.sum(axis=0)]
+
+    for name, answer in [("softmax_jacobian", softmax_jacobian), ("logsumexp", logsumexp),
+                         ("embedding_grad", embedding_grad),
+                         ("batchnorm_backward", batchnorm_backward),
+                         ("network_gradients", network_gradients)]:
+        passes_every_time(f"backprop_by_hand.{name}", answer)
+
+
+
+def test_notebook_12s_layer_norm_copied_into_backprop_by_hand_earns_the_axis_hint():
+    """The notebook derives layer normalisation, the exercise asks for batch normalisation:
+    the notebook's own layer_norm_backward, used as it is, fails with the hint that names
+    the axis."""
+    import json
+    from pathlib import Path
+
+    import numpy as np
+
+    notebook = Path(__file__).resolve().parent.parent / "notebooks" / "12_backprop_by_hand.ipynb"
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    code = next("".join(c["source"]) for c in cells if c["cell_type"] == "code"
+                and "def layer_norm_backward(" in "".join(c["source"]))
+    namespace = {"np": np, "ad": ad, "EPS": 1e-5}
+    exec(code.replace("# NBVAL_CHECK_OUTPUT", "").split("\nsigma, n =")[0], namespace)
+
+    def copied(Z, gamma, A_bar):  # notebook 12's forward pass and sweep of these lines
+        mu = Z.mean(axis=1, keepdims=True)
+        sigma = np.sqrt(((Z - mu) ** 2).mean(axis=1, keepdims=True) + 1e-5)
+        Z_hat = (Z - mu) / sigma
+        Z_bar = namespace["layer_norm_backward"](A_bar * gamma, Z_hat, sigma)
+        return Z_bar, (A_bar * Z_hat).sum(axis=0), A_bar.sum(axis=0)
+
+    q = exercise("backprop_by_hand").question("batchnorm_backward")
+    verdict = q.judge(copied)
+    assert not verdict.passed
+    assert "layer normalisation does (notebook 12)" in q.wrong[verdict.mistake - 1].hint
 
 # --- hints and output -----------------------------------------------------------------
 

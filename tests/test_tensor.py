@@ -261,6 +261,30 @@ def test_repeated_indices_add_up():
     np.testing.assert_array_equal(m.grad, [[1, 2, 2], [0, 1, 2]])
 
 
+def test_an_embedding_lookup_by_a_matrix_of_codes_scatters_its_adjoint_back():
+    """C[X] with X an N × T array of row numbers (notebook 12's embedding): each row of C
+    gets the adjoints of every copy of it, as the scalar engine and central differences say."""
+    rng = np.random.default_rng(12)
+    table, weights = rng.normal(size=(4, 2)), rng.normal(size=(3, 6))
+    X = np.array([[0, 0, 3], [3, 1, 0], [0, 3, 3]])  # row 2 unused, rows 0 and 3 often
+
+    def loss(C):
+        return (C[X].reshape(3, 6) * weights).sum()
+
+    C = Tensor(table)
+    loss(C).backward()
+    C_vars = on_vars(table)
+    loss(C_vars).backward()
+    numeric = np.zeros_like(table)
+    for i in np.ndindex(table.shape):
+        step = np.zeros_like(table)
+        step[i] = 1e-6
+        numeric[i] = (loss(table + step) - loss(table - step)) / 2e-6
+    np.testing.assert_allclose(C.grad, adjoints(C_vars), rtol=1e-12)
+    np.testing.assert_allclose(C.grad, numeric, rtol=1e-6)
+    assert not C.grad[2].any()
+
+
 def test_max_sends_the_adjoint_to_the_maximum_and_splits_ties():
     x = Tensor([[1.0, 5.0, 5.0], [7.0, 0.0, 2.0]])
     y = x.max(axis=1).sum() + x.max()
