@@ -24,7 +24,8 @@ driven by ``commands.py`` (``adlearn exercises new|build``, ``adlearn grade``,
   limits) and judge its outputs outside it. Each question's mark and its status, whose
   fault it is included, are ``marks.py``'s; ``records.py`` keeps the grades to resume
   from, ``writers.py`` writes the CSV, the feedback and the written answers;
-- the report (``report.py``): one HTML page of what the class got wrong.
+- the report: ``summary.py`` reads a class's grades and sums them up, ``report.py``
+  writes them as one HTML page of what the class got wrong.
 """
 
 from .check import check
