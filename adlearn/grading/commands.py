@@ -9,7 +9,8 @@
     adlearn report grades.csv [-o report.html] [--course DIR]
 
 Every argument is checked before anything is graded: a bad one ends the command with
-one line and exit status 2. A grader stopped by SIGTERM, SIGINT (Ctrl-C) or SIGHUP ends
+one line and exit status 2. A grade that the grader failed on (a file it could not read,
+a worker that stopped) makes its exit status 1. A grader stopped by SIGTERM, SIGINT (Ctrl-C) or SIGHUP ends
 its workers and their sandboxes at once, keeps what it graded in its record and exits
 with status 128 + the signal's number.
 """
@@ -153,6 +154,7 @@ def cmd_grade(args):
     if regrade:
         print(f"the grader failed on {counted(regrade, 'submission')} (status 'grader error', "
               "not the learners'): run the same command with --resume to grade them again")
+        return 1
 
 
 def add_commands(commands):
