@@ -194,8 +194,11 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
             files.append(p)
     grades = {p: record.known(p) for p in files} if record else {}
     todo = [p for p in files if not grades.get(p)]
-    if len(todo) < len(files):
-        say(f"resumed: {len(files) - len(todo)} graded before, {len(todo)} to grade")
+    again = sum(map(record.judged_by_another_table, files)) if record else 0
+    if len(todo) < len(files) or again:
+        say(f"resumed: {len(files) - len(todo)} graded before, {len(todo)} to grade"
+            + (f", {again} of them again: the question table changed since they were "
+               "graded" if again else ""))
     if progress:
         progress.start(len(todo))
 

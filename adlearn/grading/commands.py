@@ -99,7 +99,8 @@ def cmd_grade(args):
     """Grade submitted notebooks of one exercise, each in a fresh sandboxed kernel; write a CSV."""
     batch = _load("batch")
     _load("worker")  # the worker's libraries (nbclient) must be there too
-    from .records import Record, record_path
+    from .course import stale_check_data
+    from .records import Record, record_path, recorded_course
     from .sandbox import available
     from .submissions import find_template, shown, submission_files
     from .writers import write_answers, write_csv, write_feedback
@@ -118,7 +119,12 @@ def cmd_grade(args):
             raise GradingError(f"{missing}; without a sandbox the learners' code could read "
                                "the references and other submissions: add --no-sandbox "
                                "to grade anyway")
-    exercise, template, root = find_template(args.exercise, args.course)
+    recorded = recorded_course(record_path(args.output)) if args.resume else ""
+    exercise, template, root = find_template(args.exercise, args.course or recorded or None)
+    if stale_check_data(root, exercise.name):
+        print(f"the check data of {exercise.name} is stale: it is not what its question table "
+              "gives now (changed since the build?), so the learners' check judges by another "
+              f"(run: adlearn exercises build --course {root})", file=sys.stderr)
     files = submission_files(args.submissions, say=lambda line: None)  # before the
     # record opens; the workers start up while the rest (a LocalCluster, say) does
     try:
@@ -127,7 +133,7 @@ def cmd_grade(args):
             batch.start_workers(min(batch.local_slots(args.scheduler, jobs), len(files)),
                                 exercise, template, root, limits, sandboxed=not args.no_sandbox)
             pool = stack.enter_context(batch.executor(args.scheduler, jobs, args.dashboard))
-            record = Record(exercise, record_path(args.output), resume=args.resume)
+            record = Record(exercise, record_path(args.output), args.resume, root)
             stack.callback(record.close)
             grades = batch.grade(exercise, template, root, args.submissions, limits=limits,
                                  sandboxed=not args.no_sandbox, record=record, pool=pool,
@@ -220,7 +226,9 @@ def add_commands(commands):
 
 def _add_course(parser, what):
     parser.add_argument("--course", metavar="DIR", help=f"{what} (default: ./exercises if "
-                        "there is one, else adlearn's own exercises)")
+                        "there is one; in a clone of adlearn, its own exercises; an installed "
+                        "adlearn holds no reference answer: give the repository's exercises/ "
+                        "or a course folder of your own)")
 
 
 # --- adlearn report ------------------------------------------------------------------
@@ -245,5 +253,6 @@ def add_report_command(commands):
                         "grades.jsonl, is read from beside it if it is there)")
     report.add_argument("-o", "--output", help="the HTML file to write (default: the "
                         "CSV's name with .html)")
-    _add_course(report, "the course folder whose question tables graded it")
+    _add_course(report, "the course folder whose question tables graded it (by default "
+                "the one its record names)")
     report.set_defaults(run=cmd_report)

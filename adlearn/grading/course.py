@@ -11,7 +11,10 @@ A course folder holds, for each exercise ``<name>``:
 
 The exercises that ship with adlearn (``exercises/`` in the repository) are one such
 folder, with one difference: their check data is written into the package
-(``adlearn/grading/checks/``), so ``check`` works wherever a built-in notebook is opened.
+(``adlearn/grading/checks/``), so ``check`` works wherever a built-in notebook is opened,
+from an installed package alone. Their sources are not installed (learners install the
+same package): an installed adlearn grades from a course folder given with ``--course``
+(the repository's ``exercises/``, or an instructor's own).
 An instructor's own course is any other folder; ``adlearn exercises new NAME --course
 DIR`` starts an exercise in it from a small working example (``scaffold/``).
 
@@ -33,11 +36,21 @@ BUILT_IN = Path(__file__).resolve().parents[2] / "exercises"  # in a clone of ad
 SCAFFOLD = Path(__file__).parent / "scaffold"
 
 
+NO_COURSE = ("no course folder: give one with --course DIR. The sources of adlearn's own "
+             "exercises (their reference answers) are not installed with it: they are "
+             "the exercises/ folder of adlearn's repository; or start a course of your own "
+             "with: adlearn exercises new NAME --course DIR")
+
+
 def default_root():
     """The course folder when none is given: ./exercises if there is one, else the
-    built-in exercises."""
-    here = Path("exercises")
-    return here if here.is_dir() else BUILT_IN
+    built-in exercises in a clone of adlearn. An installed adlearn (a wheel) holds no
+    reference answer, so there it is a GradingError saying where a course folder is to be
+    had and how to pass it."""
+    for here in (Path("exercises"), BUILT_IN):
+        if here.is_dir():
+            return here
+    raise GradingError(NO_COURSE)
 
 
 def source_path(root, name):
@@ -46,6 +59,21 @@ def source_path(root, name):
 
 def table_path(root, name):
     return Path(root) / "source" / name / "questions.py"
+
+
+def table_hash(root, name):
+    """The hash of an exercise's question table as it is now: a grade records the one
+    that judged it, and the check data's salt is made from it."""
+    return hashlib.sha256(table_path(root, name).read_bytes()).hexdigest()
+
+
+def stale_check_data(root, name):
+    """Whether an exercise's check data differs from what the build would write now (its
+    question table changed since: the learners' check judges by the old one)."""
+    from .notebooks import check_text
+
+    path = checks_path(root, name)
+    return not path.is_file() or path.read_text(encoding="utf-8") != check_text(root, name)
 
 
 def student_path(root, name):

@@ -17,7 +17,6 @@ no outputs, and every non-solution cell with nbgrader metadata locked. The check
 (see check.py) is what the learner's ``check`` needs, derived from the question table.
 """
 
-import hashlib
 import json
 import re
 import sys
@@ -260,8 +259,7 @@ def read(path):
 def check_text(root, name):
     """The check data of an exercise, as the build writes it (see check.py)."""
     exercise = course.exercise(name, root)
-    table = course.table_path(root, name).read_bytes()
-    salt = hashlib.sha256(table).hexdigest()[:16]
+    salt = course.table_hash(root, name)[:16]
     data = {"exercise": name, "questions": {
         q.id: check_data(q, f"{salt}.{q.id}") for q in exercise.questions if q.autograded}}
     return json.dumps(data, indent=1, sort_keys=True, allow_nan=True) + "\n"

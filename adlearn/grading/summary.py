@@ -20,7 +20,7 @@ from ..errors import GradingError
 from ..text import counted
 from . import course
 from .marks import FAILED, PASSED, REVIEW, STATUSES
-from .records import record_path
+from .records import record_path, recorded_course
 from .submissions import shown
 from .writers import csv_header
 
@@ -42,8 +42,9 @@ class Row:
 
 
 def read_grades(path, root=None):
-    """The exercise and a Row per submission of a grades CSV; GradingError, saying what
-    is wrong and where, for a file that is not one."""
+    """The exercise and a Row per submission of a grades CSV, judged by the question
+    tables of the course folder root (by default the one its record names); GradingError,
+    saying what is wrong and where, for a file that is not one."""
     path = Path(path)
     if not path.is_file():
         raise GradingError(f"no such grades file: {path}")
@@ -55,6 +56,7 @@ def read_grades(path, root=None):
         raise GradingError(f"{path} is not a grades CSV of adlearn grade (its first line "
                            "should begin submission,total,possible)")
     header, details = lines[0], _record_details(record_path(path))
+    root = root or recorded_course(record_path(path)) or None
     exercise = _exercise_of(header, details.pop(None, ""), root, path)
     rows = [_row(line, number, exercise, path) for number, line in enumerate(lines[1:], 2)
             if line]
