@@ -129,3 +129,113 @@ def test_a_changed_reference_makes_the_check_data_stale_and_resume_regrades(tmp_
     full = course.exercise(NAME, EXERCISES).possible
     assert [line.split(",")[1] for line in out.read_text().splitlines()[1:]] == [
         f"{full - 2:g}"] * 2  # the order question's 2 points, now wrong
+
+
+# --- what a mark says: a cell that ran too long, a wrong value none explains ------------
+
+
+def answered(nb, **answers):
+    """nb with the solution cell of each question (grade_id <qid>_answer) replaced."""
+    for cell in nb.cells:
+        qid = notebooks.nbgrader(cell).get("grade_id", "").removesuffix("_answer")
+        if notebooks.nbgrader(cell).get("solution") and qid in answers:
+            cell.source = answers[qid]
+    return nb
+
+
+@pytest.fixture(scope="module")
+def loops(tmp_path_factory):
+    """Graded at a cell timeout of 2 s: an endless helper cell in the central question's
+    section (after its answer), an endless loop before the order answer in its own cell,
+    and an order answer no known mistake explains."""
+    from adlearn.grading.limits import Limits
+
+    folder = tmp_path_factory.mktemp("loops")
+    helper = source()
+    helper.cells.insert(4, nbformat.v4.new_code_cell("while True:\n    pass"))
+    notebooks.write(helper, folder / "helper_loop.ipynb")
+    notebooks.write(answered(source(), order="while True:\n    pass\nerror_factor = 100"),
+                    folder / "answer_loop.ipynb")
+    notebooks.write(answered(source(), order="error_factor = 7"), folder / "seven.ipynb")
+    exercise, template, root = find_template(NAME, EXERCISES)
+    grades = batch.grade(exercise, template, root, [folder], jobs=2,
+                         limits=Limits(timeout=2, memory_mb=1024, cpu_seconds=60))
+    return exercise, {Path(g.submission).stem: g for g in grades}
+
+
+def test_an_endless_helper_cell_costs_the_answer_nothing_and_is_named(loops):
+    from adlearn.grading.writers import feedback_text
+
+    exercise, grades = loops
+    grade = grades["helper_loop"]
+    assert grade.marks["central"].status == "passed" and grade.total == exercise.possible
+    detail = grade.marks["central"].detail
+    assert "cell 5 (`while True:`) ran longer than the cell timeout of 2 s" in detail
+    assert "the answer was judged all the same" in feedback_text(grade, exercise)
+
+
+def test_an_endless_loop_in_the_answers_own_cell_is_a_timeout_that_names_it(loops):
+    mark = loops[1]["answer_loop"].marks["order"]
+    assert mark.status == "timeout" and mark.points == 0
+    assert "cell 13 (`while True:`) ran longer than the cell timeout of 2 s" in mark.detail
+
+
+def test_a_wrong_value_no_known_mistake_explains_says_what_it_was(loops):
+    mark = loops[1]["seven"].marks["order"]
+    assert mark.status == "failed" and mark.mistake == 0
+    assert mark.detail.endswith("(your code gave error_factor = 7)")
+
+
+# --- the files the instructor and the learners read --------------------------------------
+
+from test_report import CLASS, write_class  # noqa: E402
+from test_browser import browser  # noqa: E402,F401
+
+
+def test_the_report_shows_what_unexplained_wrong_answers_returned_not_paths(tmp_path):
+    from adlearn.grading import report
+
+    path = write_class(tmp_path)  # d.ipynb: order failed, no known mistake
+    with open(tmp_path / "grades.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"submission": "d.ipynb", "sha256": "", "marks": {"order": {
+            "status": "failed", "detail": "Hint: think again (your code gave "
+                                          "error_factor = 7)"}}}) + "\n")
+    page = report.page(report.Summary(*report.read_grades(path, EXERCISES)))
+    unexplained = page[page.index("Wrong answers no known mistake explains</caption>"):]
+    assert "your code gave error_factor = 7" in unexplained and "d.ipynb" not in unexplained
+
+
+@pytest.mark.browser
+def test_the_report_fits_a_phones_width(browser, tmp_path):  # noqa: F811
+    from adlearn.grading import report
+
+    long_name = "a-very-long-folder-name-of-a-student/" * 3 + "finite_differences.ipynb"
+    lines = [*CLASS, f"{long_name},0,7,0,kernel died,,0,kernel died,,0,kernel died,,,manual"]
+    output = tmp_path / "report.html"
+    report.write_report(write_class(tmp_path, lines), output, EXERCISES)
+    page = browser.new_page(viewport={"width": 375, "height": 800})
+    try:
+        page.goto(output.as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    finally:
+        page.close()
+
+
+def test_output_folders_are_made_and_one_point_is_singular_and_feedback_has_no_grader_path(
+        tmp_path, capsys):
+    submission = solution_submission(tmp_path)
+    out = tmp_path / "not" / "yet" / "g.csv"
+    assert main(["grade", NAME, str(submission), "-o", str(out), "--course", str(EXERCISES),
+                 "--feedback", str(tmp_path / "feedback"), "--answers",
+                 str(tmp_path / "answers")]) == 0
+    assert out.is_file()
+    assert main(["report", str(out), "-o", str(tmp_path / "also" / "new" / "r.html")]) == 0
+    assert (tmp_path / "also" / "new" / "r.html").is_file()
+    feedback = (tmp_path / "feedback" / f"{NAME}.md").read_text()
+    assert str(tmp_path) not in feedback and "/tmp" not in feedback
+    assert f"Submission: ` {NAME} `" in feedback
+    from adlearn.grading.questions import Exercise, Question
+    from adlearn.grading.writers import answers_text
+
+    one = Question("why", 1, "text", tutorial="a.ipynb#b", prompt="say why")
+    assert "(1 point, by hand)" in answers_text([], [], Exercise("x", "X", (one,)), one)

@@ -78,16 +78,24 @@ def _number(text, kind, low, what):
     return value
 
 
+def _make_folder(folder, option):
+    """Make the folder an output goes into, if need be (as --feedback does)."""
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GradingError(f"{option}: cannot make the folder {folder} "
+                           f"({exc.strerror or exc})") from None
+
+
 def _check_paths(args):
     """The output paths must be writable where they point, before grading starts."""
     output = Path(args.output)
     if output.is_dir():
         raise GradingError(f"-o {output}: is a folder; give the CSV file to write")
-    if not output.parent.is_dir():
-        raise GradingError(f"-o {output}: the folder {output.parent} does not exist")
     if output.suffix == ".jsonl":
         raise GradingError(f"-o {output}: the record of the grades is kept in a .jsonl file "
                            "beside the CSV; give the CSV a .csv name")
+    _make_folder(output.parent, f"-o {output}")
     if not os.access(output.parent, os.W_OK):
         raise GradingError(f"-o {output}: cannot write into {output.parent}")
     for option, folder in (("--feedback", args.feedback), ("--answers", args.answers)):
@@ -238,6 +246,7 @@ def cmd_report(args):
     """Write a class's report from a grades CSV: one HTML page of what the class got wrong."""
     report = _load("report")
     output = args.output or str(Path(args.grades).with_suffix(".html"))
+    _make_folder(Path(output).parent, f"-o {output}")
     summary = report.write_report(args.grades, output, args.course)
     print(f"wrote {output}: {counted(len(summary.rows), 'submission')} of "
           f"{summary.exercise.name}; "

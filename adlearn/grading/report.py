@@ -100,6 +100,10 @@ thead th { background: #e8eef4; }
 td.number, th.number { text-align: right; font-variant-numeric: tabular-nums;
                      white-space: nowrap; }
 img { max-width: 100%; height: auto; }
+div.table { max-width: 100%; overflow-x: auto; }
+td, th, p, h1 { overflow-wrap: anywhere; }
+@media (max-width: 40rem) { main { padding: 0.5rem 0.8rem 2rem; }
+                            th, td { padding: 0.25rem 0.4rem; } }
 code { font-size: 0.95em; background: #f2f2f2; padding: 0 0.2rem; }
 .note { color: #404040; }
 """
@@ -123,8 +127,11 @@ def _table(caption, columns, rows, numeric=()):
     body = "".join("<tr>" + "".join(
         (f'<th scope="row"{cls(i)}>{c}</th>' if i == 0 else f"<td{cls(i)}>{c}</td>")
         for i, c in enumerate(row)) + "</tr>\n" for row in rows)
-    return (f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>\n{body}</tbody></table>")
+    # in a box of its own that scrolls sideways on a narrow screen (a phone), so the page
+    # does not; focusable and named, so a keyboard can scroll it too
+    return (f'<div class="table" role="region" tabindex="0" aria-label="{_e(caption)}">'
+            f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>\n{body}</tbody></table></div>")
 
 
 def _tutorial(question):
@@ -225,10 +232,12 @@ def page(summary, source=""):
                      "show a new misconception, worth a known mistake (with its hint) in "
                      "the question table.</p>")
         parts.append(_table("Wrong answers no known mistake explains",
-                            ["Question", "Submissions"],
+                            ["Question", "What the answer returned", "Submissions"],
                             [[_question_name(s.question),
-                              "<br>".join(f"<code>{_e(sub)}</code>" for sub in s.unexplained)]
-                             for s in unexplained]))
+                              _e(what) if what else '<span class="note">not recorded (no '
+                              'record beside the CSV says)</span>', count]
+                             for s in unexplained for what, count in s.wrong_answers],
+                            numeric=(2,)))
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>Class report: {_e(exercise.title)}</title>\n<style>{STYLE}</style>\n"

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -153,17 +154,35 @@ class Misconception:
 @dataclass
 class QuestionSummary:
     """One question across the class: how many marks of each status, and its known
-    mistakes that fired (most frequent first), and the wrong answers none explains."""
+    mistakes that fired (most frequent first), and the wrong answers none explains (the
+    submissions, and what each returned, as its mark's detail says: "" if unknown)."""
 
     question: object
     statuses: Counter
     mistakes: list
     unexplained: list
+    returned: list = field(default_factory=list)
 
     @property
     def pass_rate(self):
         """The share of the submissions that passed it (0 to 1; 0 for no submission)."""
         return self.statuses[PASSED] / max(sum(self.statuses.values()), 1)
+
+    @property
+    def wrong_answers(self):
+        """What the wrong answers none explains returned, each with how many returned it,
+        most frequent first ("" for those the record does not say)."""
+        return Counter(self.returned).most_common()
+
+
+RETURNED = re.compile(r"\((on .+ your code returned .+|your code gave .+)\)$", re.S)
+
+
+def returned(detail):
+    """What a wrong answer returned, as its mark's detail says it ("" if it does not):
+    "on f(x=1) your code returned 0.5" or "your code gave h_best = 0.1"."""
+    found = RETURNED.search(detail)
+    return found.group(1) if found else ""
 
 
 @dataclass
@@ -217,9 +236,9 @@ def _question_summary(q, rows):
             by_mistake.setdefault(row.mistakes[q.id], []).append(row.submission)
     mistakes = sorted((Misconception(q, n, subs) for n, subs in by_mistake.items()),
                       key=lambda m: (-len(m.submissions), m.number))
-    unexplained = [row.submission for row in rows
-                   if row.statuses[q.id] == FAILED and not row.mistakes[q.id]]
-    return QuestionSummary(q, statuses, mistakes, unexplained)
+    wrong = [row for row in rows if row.statuses[q.id] == FAILED and not row.mistakes[q.id]]
+    return QuestionSummary(q, statuses, mistakes, [row.submission for row in wrong],
+                           [returned(row.details.get(q.id, "")) for row in wrong])
 
 
 def score_bins(totals, possible):
