@@ -239,3 +239,40 @@ def test_output_folders_are_made_and_one_point_is_singular_and_feedback_has_no_g
 
     one = Question("why", 1, "text", tutorial="a.ipynb#b", prompt="say why")
     assert "(1 point, by hand)" in answers_text([], [], Exercise("x", "X", (one,)), one)
+
+
+# --- the build judges what it builds --------------------------------------------------------
+
+
+def test_the_build_stops_at_a_solution_that_does_not_earn_its_points(tmp_path, capsys):
+    root = copy_of_the_course(tmp_path)
+    built = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    nb = notebooks.read(course.source_path(root, NAME))
+    for cell in nb.cells:
+        if notebooks.nbgrader(cell).get("grade_id") == "order_answer":
+            assert "error_factor = 100" in cell.source
+            cell.source = cell.source.replace("error_factor = 100", "error_factor = 70")
+    notebooks.write(nb, course.source_path(root, NAME))
+    capsys.readouterr()
+    assert main(["exercises", "build", "--course", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "the solution of question order does not earn its points" in err
+    assert len(err.strip().splitlines()) == 1
+    assert all(p.read_bytes() == data for p, data in built.items()
+               if p != course.source_path(root, NAME))  # nothing written
+
+
+def test_the_build_stops_at_a_known_mistake_whose_hint_cannot_fire(tmp_path, capsys):
+    root = copy_of_the_course(tmp_path)
+    table = course.table_path(root, NAME)
+    text = table.read_text()
+    assert "Wrong(10, " in text
+    table.write_text(text.replace("Wrong(10, ", "Wrong(100, "))  # the reference itself
+    capsys.readouterr()
+    assert main(["exercises", "build", "--course", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "question order: its known mistake 1 (100) passes the question" in err
+    table.write_text(text.replace("Wrong(10, ", "Wrong(1000, "))  # mistake 2's value
+    assert main(["exercises", "build", "--course", str(root)]) == 2
+    assert "its known mistake 2 (1000) earns the hint of known mistake 1" in \
+        capsys.readouterr().err

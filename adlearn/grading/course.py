@@ -25,6 +25,7 @@ with the package and never enter a learner's kernel.
 import hashlib
 import importlib.machinery
 import importlib.util
+import random
 import sys
 import traceback
 from pathlib import Path
@@ -130,6 +131,55 @@ def exercise(name, root=None):
     if not hasattr(found, "questions") or getattr(found, "name", None) != name:
         raise GradingError(f"{path} must define EXERCISE, an Exercise named {name!r}")
     return found
+
+
+def judge_known_mistakes(exercise, where):
+    """Each known mistake of each autograded question must fail its question, with its
+    own hint (an earlier one that matches it too, or one equal to the reference, would
+    never let its hint fire); else GradingError naming the question."""
+    for q in exercise.questions:
+        for number, wrong in enumerate(q.wrong if q.autograded else (), 1):
+            verdict = q.judge(wrong.answer, random.Random(number))
+            if verdict.passed or verdict.mistake != number:
+                got = ("passes the question" if verdict.passed else
+                       f"earns the hint of known mistake {verdict.mistake}" if verdict.mistake
+                       else "earns the question's generic hint")
+                raise GradingError(f"{where}: question {q.id}: its known mistake {number} "
+                                   f"({wrong.answer!r}) {got}, so its own hint can never "
+                                   "fire; nothing written")
+
+
+def judge_solutions(root, sources):
+    """Grade each exercise's source notebook (sources: {name: (source text, student
+    version text)}) as a submission, the way ``adlearn grade`` does (in a kernel, not
+    sandboxed: the sources are the instructor's): every autograded question must earn
+    all its points, else GradingError naming the question."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .batch import grade_submission
+    from .limits import Limits
+    from .workers import close_workers
+
+    if not sources:
+        return
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            grades = dict(zip(sources, pool.map(
+                lambda name: grade_submission(source_path(root, name), name,
+                                              sources[name][1], root, Limits(),
+                                              sandboxed=False, text=sources[name][0]),
+                sources)))
+    finally:
+        close_workers()
+    for name, grade in grades.items():
+        for q in exercise(name, root).questions:
+            mark = grade.marks[q.id]
+            if q.autograded and mark.points < q.points:
+                raise GradingError(f"{source_path(root, name)}: the solution of question "
+                                   f"{q.id} does not earn its points with its question "
+                                   f"table ({mark.status}"
+                                   + (f": {mark.detail}" if mark.detail else "")
+                                   + "); nothing written")
 
 
 class _TableLoader(importlib.machinery.SourceFileLoader):
