@@ -4,6 +4,7 @@ the grader is assumed), started with the ``dask`` command as an instructor would
 """
 
 import csv
+import math
 import os
 import shutil
 import signal
@@ -116,3 +117,104 @@ def test_relative_paths_on_a_cluster_whose_workers_run_in_other_folders(
     assert graded["a.ipynb"]["total"] == f"{FULL:g}"
     assert graded["c.ipynb"]["central status"] == "grader error"
     assert "the grader failed on 1 submission" in capsys.readouterr().out
+
+
+def slow_solution(seconds=2):
+    """The solution, with a cell that takes a while (so a run can be cut midway)."""
+    import nbformat
+
+    nb = source()
+    nb.cells.insert(2, nbformat.v4.new_code_cell(f"import time\ntime.sleep({seconds})"))
+    return nb
+
+
+def descendants(pids):
+    """The processes below pids (by parent), as {pid: command line}."""
+    children = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            line = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
+                "utf-8", "replace")
+        except OSError:
+            continue
+        children.setdefault(parent, []).append((int(pid), line))
+    found, todo = {}, list(pids)
+    while todo:
+        for pid, line in children.get(todo.pop(), []):
+            found[pid] = line
+            todo.append(pid)
+    return found
+
+
+def graders_processes(dask_workers):
+    """The grading workers and sandboxed kernels that the dask workers started."""
+    return {pid: line for pid, line in descendants([p.pid for p, _ in dask_workers]).items()
+            if "adlearn" in line or "ipykernel" in line or "bwrap" in line}
+
+
+def test_a_dask_worker_killed_midway_the_survivor_finishes_and_the_loss_is_said(
+        tmp_path, capsys):
+    import threading
+
+    for name in "abcdef":
+        notebooks.write(slow_solution(), tmp_path / "subs" / f"{name}.ipynb")
+    out = tmp_path / "grades.csv"
+    with dask_cluster() as (address, dask_workers):
+        victim = dask_workers[0][0]
+
+        def kill_once_grading():
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not graders_processes(dask_workers[:1]):
+                time.sleep(0.1)
+            os.killpg(victim.pid, signal.SIGKILL)
+
+        killer = threading.Thread(target=kill_once_grading)
+        killer.start()
+        status = main(["grade", NAME, str(tmp_path / "subs"), "-o", str(out), "--course",
+                       str(EXERCISES), "--scheduler", address, "--timeout", "10"])
+        killer.join()
+        assert victim.poll() is not None
+    err = capsys.readouterr().err
+    assert "a dask worker was lost (tcp://127.0.0.1:" in err and "graded again on the others" in err
+    assert status == 0
+    assert {n: r["total"] for n, r in rows(out).items()} == {
+        f"{n}.ipynb": f"{FULL:g}" for n in "abcdef"}
+
+
+def test_a_killed_graders_kernels_on_the_cluster_end_within_the_stated_delay(tmp_path):
+    """SIGKILL the grader (it cannot catch it) once it has graded one submission: each
+    dask worker ends its grading workers and their pre-started sandboxed kernels within
+    ORPHAN_SECONDS + POLL_SECONDS of the scheduler losing the grader (the README's
+    figure), and the cluster grades the next command's submissions as before."""
+    from adlearn.grading.cluster import ORPHAN_SECONDS, POLL_SECONDS
+
+    for name in "abcdef":
+        notebooks.write(slow_solution(3), tmp_path / "subs" / f"{name}.ipynb")
+    out = tmp_path / "grades.csv"
+    with dask_cluster() as (address, dask_workers):
+        argv = [sys.executable, "-m", "adlearn.cli", "grade", NAME, str(tmp_path / "subs"),
+                "-o", str(out), "--course", str(EXERCISES), "--scheduler", address,
+                "--timeout", "10"]
+        grader = subprocess.Popen(argv, start_new_session=True, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        record = out.with_suffix(".jsonl")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and grader.poll() is None and (
+                not record.exists() or len(record.read_text().splitlines()) < 2):
+            time.sleep(0.05)
+        assert graders_processes(dask_workers)  # grading, and the next kernels started
+        os.killpg(grader.pid, signal.SIGKILL)
+        grader.wait()
+        killed = time.monotonic()
+        while graders_processes(dask_workers) and time.monotonic() < killed + 30:
+            time.sleep(0.1)
+        took = time.monotonic() - killed
+        assert graders_processes(dask_workers) == {}
+        stated = math.ceil(ORPHAN_SECONDS + POLL_SECONDS)
+        assert f"within {stated} seconds of the scheduler losing the grader" in " ".join(
+            Path("README.md").read_text().split())
+        assert took <= stated + 1  # a second for the scheduler and the processes' ends
+        assert subprocess.run(argv + ["--resume"], capture_output=True).returncode == 0
+    assert {n: r["total"] for n, r in rows(out).items()} == {
+        f"{n}.ipynb": f"{FULL:g}" for n in "abcdef"}

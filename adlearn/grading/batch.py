@@ -30,6 +30,7 @@ from contextlib import ExitStack, contextmanager
 
 from ..errors import GradingError
 from . import course, workers
+from .cluster import end_with_the_grader, lost_workers_said
 from .limits import Limits
 from .marks import GRADER_ERROR, Grade, Mark, all_marks
 from .submissions import (belongs_elsewhere, content_hash, other_exercises,
@@ -161,7 +162,9 @@ def executor(scheduler=None, jobs=1, dashboard=False):
         raise GradingError(f"--scheduler {scheduler}: cannot reach the dask scheduler "
                            f"({type(exc).__name__}: {exc})".replace("\n", " ")) from None
     try:
-        with client.get_executor(pure=False) as pool:
+        if not cluster:  # on other machines: a killed grader's kernels must end there
+            end_with_the_grader(client)
+        with lost_workers_said(client), client.get_executor(pure=False) as pool:
             yield pool
     finally:
         if not cluster:  # the workers on the cluster's machines
@@ -220,7 +223,12 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
                 futures[pool.submit(grade_submission, str(p), exercise.name, template_text,
                                     root, limits, sandboxed, text)] = p
         for future in as_completed(futures):
-            done(futures[future], future.result())
+            try:
+                grade = future.result()
+            except Exception as exc:  # the cluster lost the task (KilledWorker, say)
+                grade = Grade(str(futures[future]), all_marks(
+                    exercise, GRADER_ERROR, f"the cluster lost the task: {type(exc).__name__}"))
+            done(futures[future], grade)
     return [grades[p] for p in files]
 
 
@@ -228,8 +236,8 @@ class Progress:
     """What the grader says as each submission is finished: on a terminal, one bar that
     redraws in place (count, rate, time left); otherwise a plain line per submission."""
 
-    def __init__(self, stream=sys.stderr, clock=time.monotonic):
-        self.stream, self.clock = stream, clock
+    def __init__(self, stream=None, clock=time.monotonic):
+        self.stream, self.clock = sys.stderr if stream is None else stream, clock
         self.bar = hasattr(stream, "isatty") and stream.isatty()
 
     def start(self, total):
