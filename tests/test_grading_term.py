@@ -134,13 +134,7 @@ def test_a_changed_reference_makes_the_check_data_stale_and_resume_regrades(tmp_
 # --- what a mark says: a cell that ran too long, a wrong value none explains ------------
 
 
-def answered(nb, **answers):
-    """nb with the solution cell of each question (grade_id <qid>_answer) replaced."""
-    for cell in nb.cells:
-        qid = notebooks.nbgrader(cell).get("grade_id", "").removesuffix("_answer")
-        if notebooks.nbgrader(cell).get("solution") and qid in answers:
-            cell.source = answers[qid]
-    return nb
+from test_grading_batch import answered  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -276,3 +270,15 @@ def test_the_build_stops_at_a_known_mistake_whose_hint_cannot_fire(tmp_path, cap
     assert main(["exercises", "build", "--course", str(root)]) == 2
     assert "its known mistake 2 (1000) earns the hint of known mistake 1" in \
         capsys.readouterr().err
+
+
+def test_a_grader_errors_detail_with_the_graders_paths_stays_out_of_the_feedback():
+    from adlearn.grading.marks import Grade, Mark, all_marks
+    from adlearn.grading.writers import feedback_text
+
+    exercise = course.exercise(NAME, EXERCISES)
+    marks = all_marks(exercise, "grader error", "the grader could not start a worker: "
+                      "[Errno 28] No space left on device: '/srv/grader/tmp/adlearn-worker-x'")
+    text = feedback_text(Grade("/srv/grader/class/alice.ipynb", marks), exercise)
+    assert "/srv/grader" not in text and "The grader failed here, not your code" in text
+    assert "Submission: ` alice `" in text

@@ -123,10 +123,11 @@ def feedback_text(grade, exercise, name=None):
         mark = grade.marks[q.id]
         score = "" if not q.autograded else f" ({points(mark.points)} of {points(q.points)})"
         detail = mark.detail[:1].upper() + mark.detail[1:]  # a passed one's: a cell timed out
+        if STATUSES[mark.status].grader:  # its detail is the instructor's (the grader's paths)
+            lines.append(f"- **{q.id}**: {mark.status}{score}. The grader failed here, not "
+                         "your code: your instructor will grade it again.")
+            continue
         lines.append(f"- **{q.id}**: {mark.status}{score}" + (f". {detail}" if detail else ""))
-        if STATUSES[mark.status].grader:
-            lines.append("  (The grader failed here, not your code: your instructor will "
-                         "grade it again.)")
     return "\n".join(lines) + "\n"
 
 
