@@ -183,7 +183,7 @@ def test_a_wrong_value_no_known_mistake_explains_says_what_it_was(loops):
 # --- the files the instructor and the learners read --------------------------------------
 
 from test_report import CLASS, write_class  # noqa: E402
-from test_browser import browser  # noqa: E402,F401
+from test_browser import axe_script, axe_violations, browser  # noqa: E402,F401
 
 
 def test_the_report_shows_what_unexplained_wrong_answers_returned_not_paths(tmp_path):
@@ -211,6 +211,8 @@ def test_the_report_fits_a_phones_width(browser, tmp_path):  # noqa: F811
     try:
         page.goto(output.as_uri())
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.add_script_tag(path=str(axe_script()))
+        assert axe_violations(page, "main") == []  # the tables' boxes scroll by keyboard too
     finally:
         page.close()
 

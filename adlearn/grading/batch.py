@@ -225,9 +225,11 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
         for future in as_completed(futures):
             try:
                 grade = future.result()
-            except Exception as exc:  # the cluster lost the task (KilledWorker, say)
+            except Exception as exc:  # on a cluster: a task lost (KilledWorker), or one
+                # whose worker lacks the course folder
                 grade = Grade(str(futures[future]), all_marks(
-                    exercise, GRADER_ERROR, f"the cluster lost the task: {type(exc).__name__}"))
+                    exercise, GRADER_ERROR, f"the task failed on the cluster: "
+                                            f"{type(exc).__name__}: {exc}"))
             done(futures[future], grade)
     return [grades[p] for p in files]
 

@@ -101,7 +101,8 @@ td.number, th.number { text-align: right; font-variant-numeric: tabular-nums;
                      white-space: nowrap; }
 img { max-width: 100%; height: auto; }
 div.table { max-width: 100%; overflow-x: auto; }
-td, th, p, h1 { overflow-wrap: anywhere; }
+p, h1 { overflow-wrap: anywhere; }
+td, th { overflow-wrap: break-word; }
 @media (max-width: 40rem) { main { padding: 0.5rem 0.8rem 2rem; }
                             th, td { padding: 0.25rem 0.4rem; } }
 code { font-size: 0.95em; background: #f2f2f2; padding: 0 0.2rem; }
