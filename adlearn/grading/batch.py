@@ -240,7 +240,7 @@ class Progress:
 
     def __init__(self, stream=None, clock=time.monotonic):
         self.stream, self.clock = sys.stderr if stream is None else stream, clock
-        self.bar = hasattr(stream, "isatty") and stream.isatty()
+        self.bar = hasattr(self.stream, "isatty") and self.stream.isatty()
 
     def start(self, total):
         self.total, self.done, self.began = total, 0, self.clock()
