@@ -274,13 +274,14 @@ def main(argv=None):
             return 2
     args = build_parser().parse_args(expression_not_option(argv))
     try:
-        args.run(args)
+        status = args.run(args)  # a command returns 1 when some of its work failed
     except (UsageError, AdlearnError) as exc:
         print(f"adlearn: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader stopped early (adlearn trace ... | head): fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing to flush
-    return 0
+        return 0
+    return status or 0
 
 
 if __name__ == "__main__":

@@ -440,7 +440,7 @@ def test_outputs_that_are_not_plain_data_are_refused():
 
 
 @pytest.mark.parametrize("options, problem", [
-    (["-o", "{tmp}/missing/g.csv"], "does not exist"),
+    (["-o", "{tmp}/file/g.csv"], "cannot make the folder"),
     (["-o", "{tmp}"], "is a folder"),
     (["-o", "{tmp}/g.csv", "--feedback", "{tmp}/file"], "is a file"),
     (["-o", "{tmp}/g.csv", "--answers", "{tmp}/file"], "is a file"),

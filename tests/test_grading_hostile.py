@@ -320,8 +320,8 @@ def test_a_notebook_whose_cells_lost_their_metadata_is_judged_by_what_it_defines
 def test_a_crash_in_the_judge_is_the_graders_error_and_resume_grades_it_again(
         tmp_path, capsys):
     """The question table's random_case raises while the grader judges: the question is
-    "grader error", flagged in the report, and --resume grades those submissions again
-    once the table is fixed (a submission the grader did not fail on, it keeps)."""
+    "grader error", flagged in the report, the exit status is 1, and --resume grades the
+    submissions again once the table is fixed (every one: the table changed)."""
     root = tmp_path / "course"
     assert main(["exercises", "new", "power_rule", "--course", str(root)]) == 0
     assert main(["exercises", "build", "--course", str(root)]) == 0
@@ -334,7 +334,7 @@ def test_a_crash_in_the_judge_is_the_graders_error_and_resume_grades_it_again(
     (folder / "c.ipynb").write_text("{ not a notebook")
     out = tmp_path / "grades.csv"
     argv = ["grade", "power_rule", str(folder), "--course", str(root), "-o", str(out)]
-    assert main(argv) == 0
+    assert main(argv) == 1  # the exit status says the grader failed on some
     assert "the grader failed on 2 submissions" in capsys.readouterr().out
     rows = {Path(r["submission"]).name: r for r in csv.DictReader(out.open())}
     assert [rows[n]["derivative status"] for n in ("a.ipynb", "b.ipynb")] == ["grader error"] * 2
@@ -346,7 +346,8 @@ def test_a_crash_in_the_judge_is_the_graders_error_and_resume_grades_it_again(
     assert "ZeroDivisionError" in summary.to_read[0][1][0]
     table.write_text(good)
     assert main(argv + ["--resume"]) == 0
-    assert "resumed: 1 graded before, 2 to grade" in capsys.readouterr().out
+    assert ("resumed: 0 graded before, 3 to grade, 3 of them again: the question table "
+            "changed since they were graded") in capsys.readouterr().out
     rows = {Path(r["submission"]).name: r for r in csv.DictReader(out.open())}
     assert [rows[n]["derivative status"] for n in ("a.ipynb", "b.ipynb")] == [
         "passed", "not answered"]

@@ -18,13 +18,15 @@ driven by ``commands.py`` (``adlearn exercises new|build``, ``adlearn grade``,
   and the check data;
 - grading: ``batch.py`` grades a class's submissions (``submissions.py`` finds and
   reads them), each by one function, in a thread pool or on a dask.distributed cluster
-  (``--scheduler``); its workers (``workers.py`` starts and ends them, ``worker.py`` is
+  (``--scheduler``; ``cluster.py`` says when a worker is lost, and has the cluster end
+  a lost grader's kernels); its workers (``workers.py`` starts and ends them, ``worker.py`` is
   the process itself, ``ordering.py`` puts a notebook's cells in order) run each
   submission in a fresh kernel in a sandbox (``sandbox.py``, with the ``limits.py``
   limits) and judge its outputs outside it. Each question's mark and its status, whose
   fault it is included, are ``marks.py``'s; ``records.py`` keeps the grades to resume
   from, ``writers.py`` writes the CSV, the feedback and the written answers;
-- the report (``report.py``): one HTML page of what the class got wrong.
+- the report: ``summary.py`` reads a class's grades and sums them up, ``report.py``
+  writes them as one HTML page of what the class got wrong.
 """
 
 from .check import check

@@ -30,10 +30,11 @@ from contextlib import ExitStack, contextmanager
 
 from ..errors import GradingError
 from . import course, workers
+from .cluster import end_with_the_grader, lost_workers_said
 from .limits import Limits
-from .marks import GRADER_ERROR, INVALID, Grade, Mark, all_marks
-from .submissions import (Unreadable, belongs_elsewhere, content_hash, other_exercises,
-                          read_submission_file, shown, submission_files)
+from .marks import GRADER_ERROR, Grade, Mark, all_marks
+from .submissions import (belongs_elsewhere, content_hash, other_exercises,
+                          read_for_grading, shown, submission_files)
 from .writers import points
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -42,21 +43,21 @@ SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 # --- one submission, from the outside --------------------------------------------------
 
 
-def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed=True):
-    """Grade one submitted notebook file of the exercise called name into a Grade (never
-    raises). Every argument is plain data, so a thread pool or a cluster can call it."""
+def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed=True,
+                     text=None):
+    """Grade one submitted notebook of the exercise called name into a Grade (never
+    raises): its text, as the grader read it (read from path here if not given). Every
+    argument is plain data, so a thread pool or a cluster can call it."""
     setup = workers.setup(name, template_text, root, limits, sandboxed)
     try:
         exercise = workers.worker_for(setup).exercise
     except (GradingError, OSError) as exc:  # the grader is stopping, or its disk is full
         return Grade(str(path), all_marks(course.exercise(name, root), GRADER_ERROR,
                                           f"the grader could not start a worker: {exc}"))
-    try:
-        text = read_submission_file(path)
-    except Unreadable as exc:
-        return Grade(str(path), all_marks(exercise, GRADER_ERROR, str(exc)))
-    except GradingError as exc:
-        return Grade(str(path), all_marks(exercise, INVALID, str(exc)))
+    if text is None:
+        text, unread = read_for_grading(path)
+        if unread:
+            return Grade(str(path), all_marks(exercise, *unread))
     marks, unfinished = {}, None
     for _ in range(2):  # a second try, with a new worker, if one failed before any mark
         try:
@@ -161,7 +162,9 @@ def executor(scheduler=None, jobs=1, dashboard=False):
         raise GradingError(f"--scheduler {scheduler}: cannot reach the dask scheduler "
                            f"({type(exc).__name__}: {exc})".replace("\n", " ")) from None
     try:
-        with client.get_executor(pure=False) as pool:
+        if not cluster:  # on other machines: a killed grader's kernels must end there
+            end_with_the_grader(client)
+        with lost_workers_said(client), client.get_executor(pure=False) as pool:
             yield pool
     finally:
         if not cluster:  # the workers on the cluster's machines
@@ -175,37 +178,59 @@ def executor(scheduler=None, jobs=1, dashboard=False):
 def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=True,
           say=print, progress=None, record=None, pool=None):
     """Grade every submission (several at a time, in pool: see executor); a Grade per
-    submission, in order. Another exercise's notebooks are skipped with a line. Each
-    finished grade goes into the record (a Record) at once, then to progress (a
-    Progress); a submission the record already holds, unchanged, is not graded again."""
+    submission, in order. The grader reads each submission and sends its text (the
+    workers of a cluster may be on other machines); another exercise's or another
+    course's notebooks are skipped with a line. Each finished grade goes into the record
+    (a Record) at once, then to progress (a Progress); a submission the record already
+    holds, unchanged, is not graded again."""
     import nbformat
 
     template_text = nbformat.writes(template)
     others = other_exercises(root, exercise)
-    files = []
+    files, read = [], {}
     for p in submission_files(paths, say):
-        elsewhere = belongs_elsewhere(p, exercise, others)
+        read[p] = read_for_grading(p)  # (text, None) or (None, (status, detail))
+        elsewhere = belongs_elsewhere(read[p][0] or "", exercise, others)
         if elsewhere:
-            say(f"skipped {shown(str(p))}: a notebook of the exercise {elsewhere}, not "
-                f"{exercise.name}")
+            say(f"skipped {shown(str(p))}: {elsewhere}, not {exercise.name}")
         else:
             files.append(p)
     grades = {p: record.known(p) for p in files} if record else {}
     todo = [p for p in files if not grades.get(p)]
-    if len(todo) < len(files):
-        say(f"resumed: {len(files) - len(todo)} graded before, {len(todo)} to grade")
+    again = sum(map(record.judged_by_another_table, files)) if record else 0
+    if len(todo) < len(files) or again:
+        say(f"resumed: {len(files) - len(todo)} graded before, {len(todo)} to grade"
+            + (f", {again} of them again: the question table changed since they were "
+               "graded" if again else ""))
     if progress:
         progress.start(len(todo))
+
+    def done(p, grade):
+        grades[p] = grade
+        if record:
+            record.add(grade)
+        if progress:
+            progress.add(grade)
+
     with ExitStack() as stack:
         pool = pool or stack.enter_context(executor(jobs=jobs))
-        futures = {pool.submit(grade_submission, p, exercise.name, template_text, root,
-                               limits, sandboxed): p for p in todo}
+        futures = {}
+        for p in todo:
+            text, unread = read[p]
+            if unread:
+                done(p, Grade(str(p), all_marks(exercise, *unread)))
+            else:
+                futures[pool.submit(grade_submission, str(p), exercise.name, template_text,
+                                    root, limits, sandboxed, text)] = p
         for future in as_completed(futures):
-            grades[futures[future]] = future.result()
-            if record:
-                record.add(grades[futures[future]])
-            if progress:
-                progress.add(grades[futures[future]])
+            try:
+                grade = future.result()
+            except Exception as exc:  # on a cluster: a task lost (KilledWorker), or one
+                # whose worker lacks the course folder
+                grade = Grade(str(futures[future]), all_marks(
+                    exercise, GRADER_ERROR, f"the task failed on the cluster: "
+                                            f"{type(exc).__name__}: {exc}"))
+            done(futures[future], grade)
     return [grades[p] for p in files]
 
 
@@ -213,9 +238,9 @@ class Progress:
     """What the grader says as each submission is finished: on a terminal, one bar that
     redraws in place (count, rate, time left); otherwise a plain line per submission."""
 
-    def __init__(self, stream=sys.stderr, clock=time.monotonic):
-        self.stream, self.clock = stream, clock
-        self.bar = hasattr(stream, "isatty") and stream.isatty()
+    def __init__(self, stream=None, clock=time.monotonic):
+        self.stream, self.clock = sys.stderr if stream is None else stream, clock
+        self.bar = hasattr(self.stream, "isatty") and self.stream.isatty()
 
     def start(self, total):
         self.total, self.done, self.began = total, 0, self.clock()

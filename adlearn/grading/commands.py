@@ -9,7 +9,8 @@
     adlearn report grades.csv [-o report.html] [--course DIR]
 
 Every argument is checked before anything is graded: a bad one ends the command with
-one line and exit status 2. A grader stopped by SIGTERM, SIGINT (Ctrl-C) or SIGHUP ends
+one line and exit status 2. A grade that the grader failed on (a file it could not read,
+a worker that stopped) makes its exit status 1. A grader stopped by SIGTERM, SIGINT (Ctrl-C) or SIGHUP ends
 its workers and their sandboxes at once, keeps what it graded in its record and exits
 with status 128 + the signal's number.
 """
@@ -77,16 +78,24 @@ def _number(text, kind, low, what):
     return value
 
 
+def _make_folder(folder, option):
+    """Make the folder an output goes into, if need be (as --feedback does)."""
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GradingError(f"{option}: cannot make the folder {folder} "
+                           f"({exc.strerror or exc})") from None
+
+
 def _check_paths(args):
     """The output paths must be writable where they point, before grading starts."""
     output = Path(args.output)
     if output.is_dir():
         raise GradingError(f"-o {output}: is a folder; give the CSV file to write")
-    if not output.parent.is_dir():
-        raise GradingError(f"-o {output}: the folder {output.parent} does not exist")
     if output.suffix == ".jsonl":
         raise GradingError(f"-o {output}: the record of the grades is kept in a .jsonl file "
                            "beside the CSV; give the CSV a .csv name")
+    _make_folder(output.parent, f"-o {output}")
     if not os.access(output.parent, os.W_OK):
         raise GradingError(f"-o {output}: cannot write into {output.parent}")
     for option, folder in (("--feedback", args.feedback), ("--answers", args.answers)):
@@ -98,7 +107,8 @@ def cmd_grade(args):
     """Grade submitted notebooks of one exercise, each in a fresh sandboxed kernel; write a CSV."""
     batch = _load("batch")
     _load("worker")  # the worker's libraries (nbclient) must be there too
-    from .records import Record, record_path
+    from .course import stale_check_data
+    from .records import Record, record_path, recorded_course
     from .sandbox import available
     from .submissions import find_template, shown, submission_files
     from .writers import write_answers, write_csv, write_feedback
@@ -117,7 +127,12 @@ def cmd_grade(args):
             raise GradingError(f"{missing}; without a sandbox the learners' code could read "
                                "the references and other submissions: add --no-sandbox "
                                "to grade anyway")
-    exercise, template, root = find_template(args.exercise, args.course)
+    recorded = recorded_course(record_path(args.output)) if args.resume else ""
+    exercise, template, root = find_template(args.exercise, args.course or recorded or None)
+    if stale_check_data(root, exercise.name):
+        print(f"the check data of {exercise.name} is stale: it is not what its question table "
+              "gives now (changed since the build?), so the learners' check judges by another "
+              f"(run: adlearn exercises build --course {root})", file=sys.stderr)
     files = submission_files(args.submissions, say=lambda line: None)  # before the
     # record opens; the workers start up while the rest (a LocalCluster, say) does
     try:
@@ -126,7 +141,7 @@ def cmd_grade(args):
             batch.start_workers(min(batch.local_slots(args.scheduler, jobs), len(files)),
                                 exercise, template, root, limits, sandboxed=not args.no_sandbox)
             pool = stack.enter_context(batch.executor(args.scheduler, jobs, args.dashboard))
-            record = Record(exercise, record_path(args.output), resume=args.resume)
+            record = Record(exercise, record_path(args.output), args.resume, root)
             stack.callback(record.close)
             grades = batch.grade(exercise, template, root, args.submissions, limits=limits,
                                  sandboxed=not args.no_sandbox, record=record, pool=pool,
@@ -153,6 +168,7 @@ def cmd_grade(args):
     if regrade:
         print(f"the grader failed on {counted(regrade, 'submission')} (status 'grader error', "
               "not the learners'): run the same command with --resume to grade them again")
+        return 1
 
 
 def add_commands(commands):
@@ -218,7 +234,9 @@ def add_commands(commands):
 
 def _add_course(parser, what):
     parser.add_argument("--course", metavar="DIR", help=f"{what} (default: ./exercises if "
-                        "there is one, else adlearn's own exercises)")
+                        "there is one; in a clone of adlearn, its own exercises; an installed "
+                        "adlearn holds no reference answer: give the repository's exercises/ "
+                        "or a course folder of your own)")
 
 
 # --- adlearn report ------------------------------------------------------------------
@@ -228,6 +246,7 @@ def cmd_report(args):
     """Write a class's report from a grades CSV: one HTML page of what the class got wrong."""
     report = _load("report")
     output = args.output or str(Path(args.grades).with_suffix(".html"))
+    _make_folder(Path(output).parent, f"-o {output}")
     summary = report.write_report(args.grades, output, args.course)
     print(f"wrote {output}: {counted(len(summary.rows), 'submission')} of "
           f"{summary.exercise.name}; "
@@ -243,5 +262,6 @@ def add_report_command(commands):
                         "grades.jsonl, is read from beside it if it is there)")
     report.add_argument("-o", "--output", help="the HTML file to write (default: the "
                         "CSV's name with .html)")
-    _add_course(report, "the course folder whose question tables graded it")
+    _add_course(report, "the course folder whose question tables graded it (by default "
+                "the one its record names)")
     report.set_defaults(run=cmd_report)

@@ -11,7 +11,10 @@ A course folder holds, for each exercise ``<name>``:
 
 The exercises that ship with adlearn (``exercises/`` in the repository) are one such
 folder, with one difference: their check data is written into the package
-(``adlearn/grading/checks/``), so ``check`` works wherever a built-in notebook is opened.
+(``adlearn/grading/checks/``), so ``check`` works wherever a built-in notebook is opened,
+from an installed package alone. Their sources are not installed (learners install the
+same package): an installed adlearn grades from a course folder given with ``--course``
+(the repository's ``exercises/``, or an instructor's own).
 An instructor's own course is any other folder; ``adlearn exercises new NAME --course
 DIR`` starts an exercise in it from a small working example (``scaffold/``).
 
@@ -22,6 +25,7 @@ with the package and never enter a learner's kernel.
 import hashlib
 import importlib.machinery
 import importlib.util
+import random
 import sys
 import traceback
 from pathlib import Path
@@ -33,11 +37,21 @@ BUILT_IN = Path(__file__).resolve().parents[2] / "exercises"  # in a clone of ad
 SCAFFOLD = Path(__file__).parent / "scaffold"
 
 
+NO_COURSE = ("no course folder: give one with --course DIR. The sources of adlearn's own "
+             "exercises (their reference answers) are not installed with it: they are "
+             "the exercises/ folder of adlearn's repository; or start a course of your own "
+             "with: adlearn exercises new NAME --course DIR")
+
+
 def default_root():
     """The course folder when none is given: ./exercises if there is one, else the
-    built-in exercises."""
-    here = Path("exercises")
-    return here if here.is_dir() else BUILT_IN
+    built-in exercises in a clone of adlearn. An installed adlearn (a wheel) holds no
+    reference answer, so there it is a GradingError saying where a course folder is to be
+    had and how to pass it."""
+    for here in (Path("exercises"), BUILT_IN):
+        if here.is_dir():
+            return here
+    raise GradingError(NO_COURSE)
 
 
 def source_path(root, name):
@@ -46,6 +60,21 @@ def source_path(root, name):
 
 def table_path(root, name):
     return Path(root) / "source" / name / "questions.py"
+
+
+def table_hash(root, name):
+    """The hash of an exercise's question table as it is now: a grade records the one
+    that judged it, and the check data's salt is made from it."""
+    return hashlib.sha256(table_path(root, name).read_bytes()).hexdigest()
+
+
+def stale_check_data(root, name):
+    """Whether an exercise's check data differs from what the build would write now (its
+    question table changed since: the learners' check judges by the old one)."""
+    from .notebooks import check_text
+
+    path = checks_path(root, name)
+    return not path.is_file() or path.read_text(encoding="utf-8") != check_text(root, name)
 
 
 def student_path(root, name):
@@ -102,6 +131,55 @@ def exercise(name, root=None):
     if not hasattr(found, "questions") or getattr(found, "name", None) != name:
         raise GradingError(f"{path} must define EXERCISE, an Exercise named {name!r}")
     return found
+
+
+def judge_known_mistakes(exercise, where):
+    """Each known mistake of each autograded question must fail its question, with its
+    own hint (an earlier one that matches it too, or one equal to the reference, would
+    never let its hint fire); else GradingError naming the question."""
+    for q in exercise.questions:
+        for number, wrong in enumerate(q.wrong if q.autograded else (), 1):
+            verdict = q.judge(wrong.answer, random.Random(number))
+            if verdict.passed or verdict.mistake != number:
+                got = ("passes the question" if verdict.passed else
+                       f"earns the hint of known mistake {verdict.mistake}" if verdict.mistake
+                       else "earns the question's generic hint")
+                raise GradingError(f"{where}: question {q.id}: its known mistake {number} "
+                                   f"({wrong.answer!r}) {got}, so its own hint can never "
+                                   "fire; nothing written")
+
+
+def judge_solutions(root, sources):
+    """Grade each exercise's source notebook (sources: {name: (source text, student
+    version text)}) as a submission, the way ``adlearn grade`` does (in a kernel, not
+    sandboxed: the sources are the instructor's): every autograded question must earn
+    all its points, else GradingError naming the question."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .batch import grade_submission
+    from .limits import Limits
+    from .workers import close_workers
+
+    if not sources:
+        return
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            grades = dict(zip(sources, pool.map(
+                lambda name: grade_submission(source_path(root, name), name,
+                                              sources[name][1], root, Limits(),
+                                              sandboxed=False, text=sources[name][0]),
+                sources)))
+    finally:
+        close_workers()
+    for name, grade in grades.items():
+        for q in exercise(name, root).questions:
+            mark = grade.marks[q.id]
+            if q.autograded and mark.points < q.points:
+                raise GradingError(f"{source_path(root, name)}: the solution of question "
+                                   f"{q.id} does not earn its points with its question "
+                                   f"table ({mark.status}"
+                                   + (f": {mark.detail}" if mark.detail else "")
+                                   + "); nothing written")
 
 
 class _TableLoader(importlib.machinery.SourceFileLoader):

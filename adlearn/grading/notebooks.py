@@ -17,8 +17,8 @@ no outputs, and every non-solution cell with nbgrader metadata locked. The check
 (see check.py) is what the learner's ``check`` needs, derived from the question table.
 """
 
-import hashlib
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -260,8 +260,7 @@ def read(path):
 def check_text(root, name):
     """The check data of an exercise, as the build writes it (see check.py)."""
     exercise = course.exercise(name, root)
-    table = course.table_path(root, name).read_bytes()
-    salt = hashlib.sha256(table).hexdigest()[:16]
+    salt = course.table_hash(root, name)[:16]
     data = {"exercise": name, "questions": {
         q.id: check_data(q, f"{salt}.{q.id}") for q in exercise.questions if q.autograded}}
     return json.dumps(data, indent=1, sort_keys=True, allow_nan=True) + "\n"
@@ -276,33 +275,51 @@ def unmarked(source):
             and nbgrader(cell).get("solution") and BEGIN not in cell.source]
 
 
+def edited_since_built(root, name):
+    """Whether an exercise's source notebook or question table was changed after its
+    student version was written (its solution, which the student version does not
+    show, may have changed)."""
+    built = course.student_path(root, name)
+    return not built.is_file() or any(
+        p.stat().st_mtime > built.stat().st_mtime
+        for p in (course.source_path(root, name), course.table_path(root, name)))
+
+
 def build(root, check_only=False):
     """Validate every source under root and write its student version and check data.
 
     Every exercise is read and validated before anything is written, so a bad one
-    leaves every file as it was. Returns the names of student versions or check data
-    that were (or, with check_only, would be) rewritten because they differ from their
-    sources.
+    leaves every file as it was: each known mistake must fail with its own hint, and
+    the solution of each exercise to be written (or whose source changed since it was)
+    must earn every autograded point, judged as ``adlearn grade`` judges. Returns the
+    names of student versions or check data that were (or, with check_only, would be)
+    rewritten because they differ from their sources.
     """
     root = course.folder(root)
     names = course.names(root)
     if not names:
         raise GradingError(f"no exercise sources in {root} (expected "
                            "source/<name>/<name>.ipynb and source/<name>/questions.py)")
-    stale = {}
+    stale, judge = {}, {}
     for name in names:
         path = course.source_path(root, name)
         source = read(path)
         validate(source, course.exercise(name, root), where=path)
         if unmarked(source):
             raise GradingError(f"{path}: " + "; ".join(unmarked(source)))
+        course.judge_known_mistakes(course.exercise(name, root), course.table_path(root, name))
         targets = [(course.student_path(root, name),
                     nbformat.writes(student_version(source)) + "\n"),
                    (course.checks_path(root, name), check_text(root, name))]
         stale[name] = [(p, text) for p, text in targets
                        if not p.is_file() or p.read_text(encoding="utf-8") != text]
+        if stale[name] or edited_since_built(root, name):
+            judge[name] = (path.read_text(encoding="utf-8"), targets[0][1])
     if not check_only:
+        course.judge_solutions(root, judge)
         for path, text in (target for targets in stale.values() for target in targets):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
+        for name in judge:  # judged now: written after its source
+            os.utime(course.student_path(root, name))
     return [name for name, targets in stale.items() if targets]

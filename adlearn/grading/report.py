@@ -1,35 +1,24 @@
-"""The class report: what a class got wrong, from the grades ``adlearn grade`` wrote.
+"""The class report: what a class got wrong, as one HTML page.
 
     adlearn report grades.csv -o report.html [--course DIR]
 
-It reads the CSV (and the record beside it, ``grades.jsonl``, which names the exercise
-and keeps each mark's detail), loads the exercise's question table (for the known
-mistakes' hints and the tutorial sections) and writes one HTML page that loads nothing
-from anywhere (its pictures are embedded, its style inline): the score distribution,
-each question's pass rate, the known mistakes that fired, most frequent first (the
-class's misconceptions, each with its hint and the tutorial section to revisit), the
-statuses, and the submissions to read by hand, each with the reason.
+It reads the class's grades (summary.py sums them up) and writes one HTML page that
+loads nothing from anywhere (its pictures are embedded, its style inline): the score
+distribution, each question's pass rate, the known mistakes that fired, most frequent
+first (the class's misconceptions, each with its hint and the tutorial section to
+revisit), the statuses, and the submissions to read by hand, each with the reason.
 """
 
 import base64
-import csv
 import html
 import io
-import json
-import math
 import statistics
-from collections import Counter
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 from ..errors import GradingError
 from ..text import counted
-from . import course
-from .marks import FAILED, MANUAL, NOT_ANSWERED, PASSED, REVIEW, STATUSES
-from .records import record_path
-from .submissions import shown
-from .writers import csv_header
+from .marks import MANUAL, NOT_ANSWERED, PASSED, REVIEW, STATUSES
+from .summary import Summary, read_grades, score_bins
 
 # Okabe & Ito's colour-blind-safe colours (as adlearn's drawings), each with a hatch, so
 # the outcomes also differ in grey: passed, known mistake, other wrong, not answered,
@@ -37,214 +26,6 @@ from .writers import csv_header
 OUTCOMES = (("passed", "#009E73", ""), ("a known mistake", "#D55E00", "//"),
             ("wrong otherwise", "#E69F00", ".."), ("not answered", "#B4B4B4", ""),
             ("not judged", "#000000", "xx"), ("to grade by hand", "#56B4E9", "\\\\"))
-
-
-# --- reading the grades ----------------------------------------------------------------
-
-
-@dataclass
-class Row:
-    """One submission's line of the CSV: its total, and each question's status and known
-    mistake (its number in the question's ``wrong``; 0: none), with the mark's detail
-    from the record ("" without one)."""
-
-    submission: str
-    total: float
-    statuses: dict
-    mistakes: dict
-    details: dict = field(default_factory=dict)
-
-
-def read_grades(path, root=None):
-    """The exercise and a Row per submission of a grades CSV; GradingError, saying what
-    is wrong and where, for a file that is not one."""
-    path = Path(path)
-    if not path.is_file():
-        raise GradingError(f"no such grades file: {path}")
-    try:
-        lines = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise GradingError(f"{path} is not a grades CSV of adlearn grade ({exc})") from None
-    if not lines or lines[0][:3] != ["submission", "total", "possible"]:
-        raise GradingError(f"{path} is not a grades CSV of adlearn grade (its first line "
-                           "should begin submission,total,possible)")
-    header, details = lines[0], _record_details(record_path(path))
-    exercise = _exercise_of(header, details.pop(None, ""), root, path)
-    rows = [_row(line, number, exercise, path) for number, line in enumerate(lines[1:], 2)
-            if line]
-    for row in rows:
-        row.details = details.get(row.submission, {})
-    return exercise, rows
-
-
-def _record_details(path):
-    """From the record beside the CSV: {None: the exercise's name, submission: {question:
-    detail}} (the latest line of each submission); {} if there is none to read."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        found = {None: str(json.loads(lines[0])["exercise"])}
-    except (OSError, UnicodeDecodeError, ValueError, IndexError, TypeError, KeyError):
-        return {}
-    for line in lines[1:]:
-        try:
-            entry = json.loads(line)
-            found[shown(str(entry["submission"]))] = {str(q): str(m.get("detail", ""))
-                                               for q, m in entry["marks"].items()}
-        except (ValueError, TypeError, KeyError, AttributeError):
-            continue  # a line cut short by a killed run
-    return found
-
-
-def _exercise_of(header, name, root, path):
-    """The exercise whose CSV columns these are: the one the record names, else the one
-    of the course whose columns match."""
-    root = Path(root or course.default_root())
-    if name:
-        exercise = course.exercise(name, root)
-        if csv_header(exercise) != header:
-            raise GradingError(f"{path}: its columns are not those of the exercise {name} "
-                               f"that {record_path(path).name} names (its questions now: "
-                               f"{', '.join(q.id for q in exercise.questions)})")
-        return exercise
-    matches = [e for e in (course.exercise(n, root) for n in course.names(root))
-               if csv_header(e) == header]
-    if len(matches) != 1:
-        which = ("no exercise" if not matches else
-                 "several exercises (" + ", ".join(e.name for e in matches) + ")")
-        raise GradingError(f"{path}: its columns match {which} in {root}, and there is no "
-                           f"{record_path(path).name} beside it to name the exercise "
-                           "(give --course, the course folder it was graded from)")
-    return matches[0]
-
-
-def _row(line, number, exercise, path):
-    where = f"{path}, line {number}"
-    header = csv_header(exercise)
-    if len(line) != len(header):
-        raise GradingError(f"{where}: {counted(len(line), 'field')}, not the {len(header)} "
-                           "of the header")
-    fields = dict(zip(header, line))
-    try:
-        total = float(fields["total"])
-    except ValueError:
-        raise GradingError(f"{where}: the total {fields['total']!r} is not a number") from None
-    if not math.isfinite(total):
-        raise GradingError(f"{where}: the total {fields['total']!r} is not a number")
-    statuses, mistakes = {}, {}
-    for q in exercise.questions:
-        status = fields[f"{q.id} status"]
-        if status not in STATUSES:
-            raise GradingError(f"{where}: {q.id}'s status {status!r} is not one of "
-                               f"{', '.join(STATUSES)}")
-        mistake = fields.get(f"{q.id} mistake", "")
-        if mistake and not (mistake.isdigit() and 1 <= int(mistake) <= len(q.wrong)):
-            raise GradingError(f"{where}: {q.id}'s mistake {mistake!r} is not the number of "
-                               f"a known mistake (it has "
-                               f"{counted(len(q.wrong), 'known mistake')})")
-        statuses[q.id], mistakes[q.id] = status, int(mistake or 0)
-    return Row(fields["submission"], total, statuses, mistakes)
-
-
-# --- what the class got wrong ----------------------------------------------------------
-
-
-@dataclass
-class Misconception:
-    """A known mistake that fired: its question, its number in the question's ``wrong``,
-    and the submissions that made it."""
-
-    question: object
-    number: int
-    submissions: list
-
-    @property
-    def hint(self):
-        return self.question.wrong[self.number - 1].hint
-
-
-@dataclass
-class QuestionSummary:
-    """One question across the class: how many marks of each status, and its known
-    mistakes that fired (most frequent first), and the wrong answers none explains."""
-
-    question: object
-    statuses: Counter
-    mistakes: list
-    unexplained: list
-
-    @property
-    def pass_rate(self):
-        """The share of the submissions that passed it (0 to 1; 0 for no submission)."""
-        return self.statuses[PASSED] / max(sum(self.statuses.values()), 1)
-
-
-@dataclass
-class Summary:
-    """What the report says about a class: the exercise, a Row per submission, and
-    what follows from them."""
-
-    exercise: object
-    rows: list
-
-    @cached_property
-    def questions(self):
-        return [_question_summary(q, self.rows) for q in self.exercise.questions]
-
-    @property
-    def misconceptions(self):
-        """Every known mistake that fired, most frequent first (ties in question order)."""
-        found = [m for s in self.questions for m in s.mistakes]
-        return sorted(found, key=lambda m: -len(m.submissions))
-
-    @property
-    def statuses(self):
-        """For each status that occurs: how many marks have it, and in how many submissions."""
-        marks = Counter(s for row in self.rows for s in row.statuses.values())
-        submissions = Counter(s for row in self.rows for s in set(row.statuses.values()))
-        return [(s, marks[s], submissions[s]) for s in STATUSES if marks[s]]
-
-    @property
-    def to_read(self):
-        """(submission, reasons) of each submission with a status to review (the grader's
-        failures among them): each reason names the questions, the status and the
-        mark's detail."""
-        found = []
-        for row in self.rows:
-            reasons = {}
-            for qid, status in row.statuses.items():
-                if status in REVIEW:
-                    reasons.setdefault((status, row.details.get(qid, "")), []).append(qid)
-            if reasons:
-                found.append((row.submission, [
-                    f"{', '.join(qids)}: {status}" + (f" ({detail})" if detail else "")
-                    for (status, detail), qids in reasons.items()]))
-        return found
-
-
-def _question_summary(q, rows):
-    statuses = Counter(row.statuses[q.id] for row in rows)
-    by_mistake = {}
-    for row in rows:
-        if row.statuses[q.id] == FAILED and row.mistakes[q.id]:
-            by_mistake.setdefault(row.mistakes[q.id], []).append(row.submission)
-    mistakes = sorted((Misconception(q, n, subs) for n, subs in by_mistake.items()),
-                      key=lambda m: (-len(m.submissions), m.number))
-    unexplained = [row.submission for row in rows
-                   if row.statuses[q.id] == FAILED and not row.mistakes[q.id]]
-    return QuestionSummary(q, statuses, mistakes, unexplained)
-
-
-def score_bins(totals, possible):
-    """The histogram's bars as (label, count): one per score when the scores are whole
-    numbers up to 30, else ten equal ranges from 0 to the points possible."""
-    if all(float(t).is_integer() for t in totals) and float(possible).is_integer() \
-            and possible <= 30:
-        counts = Counter(int(t) for t in totals)
-        return [(str(k), counts[k]) for k in range(int(max(possible, *totals, 0)) + 1)]
-    top = max(possible, *totals, 1e-9)
-    width = top / 10
-    counts = Counter(min(int(t / width), 9) for t in totals)
-    return [(f"{k * width:.3g}–{(k + 1) * width:.3g}", counts[k]) for k in range(10)]
 
 
 # --- the page --------------------------------------------------------------------------
@@ -319,6 +100,11 @@ thead th { background: #e8eef4; }
 td.number, th.number { text-align: right; font-variant-numeric: tabular-nums;
                      white-space: nowrap; }
 img { max-width: 100%; height: auto; }
+div.table { max-width: 100%; overflow-x: auto; }
+p, h1 { overflow-wrap: anywhere; }
+td, th { overflow-wrap: break-word; }
+@media (max-width: 40rem) { main { padding: 0.5rem 0.8rem 2rem; }
+                            th, td { padding: 0.25rem 0.4rem; } }
 code { font-size: 0.95em; background: #f2f2f2; padding: 0 0.2rem; }
 .note { color: #404040; }
 """
@@ -342,8 +128,11 @@ def _table(caption, columns, rows, numeric=()):
     body = "".join("<tr>" + "".join(
         (f'<th scope="row"{cls(i)}>{c}</th>' if i == 0 else f"<td{cls(i)}>{c}</td>")
         for i, c in enumerate(row)) + "</tr>\n" for row in rows)
-    return (f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>\n{body}</tbody></table>")
+    # in a box of its own that scrolls sideways on a narrow screen (a phone), so the page
+    # does not; focusable and named, so a keyboard can scroll it too
+    return (f'<div class="table" role="region" tabindex="0" aria-label="{_e(caption)}">'
+            f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>\n{body}</tbody></table></div>")
 
 
 def _tutorial(question):
@@ -444,10 +233,12 @@ def page(summary, source=""):
                      "show a new misconception, worth a known mistake (with its hint) in "
                      "the question table.</p>")
         parts.append(_table("Wrong answers no known mistake explains",
-                            ["Question", "Submissions"],
+                            ["Question", "What the answer returned", "Submissions"],
                             [[_question_name(s.question),
-                              "<br>".join(f"<code>{_e(sub)}</code>" for sub in s.unexplained)]
-                             for s in unexplained]))
+                              _e(what) if what else '<span class="note">not recorded (no '
+                              'record beside the CSV says)</span>', count]
+                             for s in unexplained for what, count in s.wrong_answers],
+                            numeric=(2,)))
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>Class report: {_e(exercise.title)}</title>\n<style>{STYLE}</style>\n"

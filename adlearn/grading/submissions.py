@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import GradingError
 from . import course, notebooks
+from .marks import GRADER_ERROR, INVALID
 
 MAX_BYTES = 20 * 2**20  # a submission larger than this is not a notebook to grade
 
@@ -66,6 +67,19 @@ def current_hash(path):
         return ""
 
 
+def read_for_grading(path):
+    """A submission's text, read here by the grader (the workers, on a cluster perhaps
+    on other machines, are sent the text: no shared file system is assumed), or, for a
+    file it cannot grade, why: (text, None) or (None, (status, detail)). A file the grader
+    cannot open is the grader's failure; one that is not UTF-8 text, the learner's."""
+    try:
+        return read_submission_file(path), None
+    except Unreadable as exc:
+        return None, (GRADER_ERROR, str(exc))
+    except GradingError as exc:
+        return None, (INVALID, str(exc))
+
+
 def submission_files(paths, say=print):
     """The notebook files to grade: files as given, folders searched for *.ipynb
     (sorted). What is not a regular file (a folder, a symlink, a FIFO) is skipped with
@@ -113,16 +127,20 @@ def grade_ids(text):
         return set()
 
 
-def belongs_elsewhere(path, exercise, others):
-    """The name of the other exercise a submission belongs to ("" if none): it has
-    none of this exercise's grade_ids and some of another's."""
-    try:
-        ids = grade_ids(read_submission_file(path))
-    except GradingError:
+def belongs_elsewhere(text, exercise, others):
+    """What a submission's text is, if not a notebook of this exercise ("" if it is one,
+    or might be): a notebook of another exercise of the course (others: their grade_ids
+    by name), or of another course, whose nbgrader metadata names none of this
+    exercise's questions. A notebook with no nbgrader metadata at all is graded (its
+    answers are found by what its code defines: the "metadata lost" case)."""
+    ids = grade_ids(text)
+    if not ids or ids & {q.id for q in exercise.questions}:
         return ""
-    if ids & {q.id for q in exercise.questions}:
-        return ""
-    return next((name for name, theirs in others.items() if ids & theirs), "")
+    other = next((name for name, theirs in others.items() if ids & theirs), "")
+    if other:
+        return f"a notebook of the exercise {other}"
+    return ("a notebook of another course (its nbgrader metadata names none of this "
+            "exercise's questions)")
 
 
 def other_exercises(root, exercise):
@@ -135,9 +153,10 @@ def other_exercises(root, exercise):
 
 
 def find_template(name_or_path, root=None):
-    """The exercise, its student notebook and the course folder, from an exercise name
-    (in the course folder root, by default the default course) or the student
-    notebook's path (its folder is the course folder)."""
+    """The exercise, its student notebook and the course folder (an absolute path: the
+    workers of a cluster may run in other folders), from an exercise name (in the course
+    folder root, by default the default course) or the student notebook's path (its
+    folder is the course folder)."""
     path = Path(name_or_path)
     if path.suffix == ".ipynb":
         if not path.is_file():
@@ -158,4 +177,4 @@ def find_template(name_or_path, root=None):
         notebooks.validate(template, exercise, where=f"the student version {path}")
     except GradingError as exc:
         raise GradingError(f"{exc} {rebuild}") from None
-    return exercise, template, Path(root)
+    return exercise, template, Path(root).resolve()

@@ -35,7 +35,7 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from . import course, rules, sandbox
+from . import course, probe, rules, sandbox
 from .limits import Limits
 from .marks import (DIED, DYNAMIC, ERROR, FAILED, GRADER_ERROR, INVALID, MANUAL,
                     METADATA_LOST, MISSING, NOT_ANSWERED, OUT_OF_TIME, PASSED, STATUSES, TIMEOUT, Mark)
@@ -258,11 +258,36 @@ def _run(nb, questions, kernel, say, deadline):
 
 
 def _probe_mark(run, q, index, section):
-    """Ask the kernel for q's outputs and judge them here."""
+    """Ask the kernel for q's outputs and judge them here. A cell of the question's that
+    ran too long costs the answer nothing if the cell defining the answer ran (it is
+    judged all the same, and the mark names the cell and the limit)."""
     cases = q.grading_cases()
     result = run.probe(q, cases, index)
-    if run.timed_out or any(c.get("adlearn_timed_out") for c in section):
-        return Mark(TIMEOUT, 0.0, "a cell of this question ran too long and was interrupted")
+    late = [c for c in section if c.get("adlearn_timed_out")]
+    answer = [c for c in section if c.cell_type == "code"
+              and rules.defines(rules.parse_cell(c.source), q.answer)]
+    if run.timed_out or late and (not answer or answer[-1] in late):
+        where = "the answer" if run.timed_out else _cell_named(run.client.nb, late[-1])
+        return Mark(TIMEOUT, 0.0, f"{where} ran longer than the cell timeout of "
+                                  f"{run.limits.timeout:g} s and was interrupted")
+    mark = _judged(run, q, result, cases, section)
+    if late:
+        mark.detail = "; ".join(filter(None, [mark.detail, (
+            f"{_cell_named(run.client.nb, late[0])} ran longer than the cell timeout of "
+            f"{run.limits.timeout:g} s and was interrupted; the answer was judged all the "
+            "same")]))
+    return mark
+
+
+def _cell_named(nb, cell):
+    """A cell as the learner finds it: its number in the notebook and its first line."""
+    first = next((line for line in cell.source.splitlines() if line.strip()), "")
+    number = next(i for i, c in enumerate(nb.cells, 1) if c is cell)
+    return f"cell {number} (`{first.strip()[:60]}`)"
+
+
+def _judged(run, q, result, cases, section):
+    """The mark of q's answer, from the probe's result on cases."""
     verdict = q.judge_result(result, cases)
     ruled_out, dynamic = learner_uses(run.client.nb, q, section)
     if ruled_out:
@@ -275,7 +300,12 @@ def _probe_mark(run, q, index, section):
             return Mark(NOT_ANSWERED, 0.0, verdict.detail)
         return Mark(ERROR, 0.0, f"`{q.answer}` was never defined: in this question's "
                                 f"cells, {cause}")
-    return Mark(verdict.status or "failed", 0.0, verdict.detail, mistake=verdict.mistake)
+    detail = verdict.detail
+    if q.kind == "value" and not verdict.mistake and verdict.status == FAILED:
+        outcome = (result.get("outcomes") or [{}])[0] if isinstance(result, dict) else {}
+        if isinstance(outcome, dict) and "value" in outcome:  # what no known mistake explains
+            detail += f" (your code gave {q.answer} = {probe.short(outcome['value'])})"
+    return Mark(verdict.status or "failed", 0.0, detail, mistake=verdict.mistake)
 
 
 def learner_uses(nb, q, section):

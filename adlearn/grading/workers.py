@@ -219,6 +219,12 @@ def kill_workers():
             sandbox.end(worker.folder)
 
 
+def any_workers():
+    """Whether this process has a worker that it started and has not closed."""
+    with _workers_lock:
+        return bool(_workers)
+
+
 def resume_workers():
     """Let workers start again (after kill_workers, once the stopped run has ended)."""
     _stopping.clear()

@@ -17,7 +17,7 @@ import tempfile
 import urllib.parse
 from pathlib import Path
 
-from .marks import MANUAL, PASSED, STATUSES
+from .marks import MANUAL, STATUSES
 from .submissions import shown
 
 NAME_BYTES = 255 - len(".md")  # a file name's limit on Linux, macOS and Windows
@@ -25,6 +25,11 @@ NAME_BYTES = 255 - len(".md")  # a file name's limit on Linux, macOS and Windows
 
 def points(x):
     return f"{x:g}"
+
+
+def in_points(x):
+    """x points, in words: "1 point", "2.5 points"."""
+    return f"{points(x)} point{'' if x == 1 else 's'}"
 
 
 # --- the CSV ---------------------------------------------------------------------------
@@ -106,19 +111,23 @@ def _write_each(files, say):
     return failed
 
 
-def feedback_text(grade, exercise):
-    """A learner's feedback: each question's status, points and hint, in markdown."""
+def feedback_text(grade, exercise, name=None):
+    """A learner's feedback: each question's status, points and hint, in markdown. The
+    submission is named by name (its path relative to the class's folder; by default its
+    file's name), never by a path of the grader's machine."""
+    name = name or os.path.basename(grade.submission).removesuffix(".ipynb")
     lines = [f"# {exercise.title}: feedback", "",
-             f"Submission: {code_span(shown(grade.submission))}", "",
+             f"Submission: {code_span(shown(name))}", "",
              f"Autograded score: {points(grade.total)} of {points(exercise.possible)}", ""]
     for q in exercise.questions:
         mark = grade.marks[q.id]
         score = "" if not q.autograded else f" ({points(mark.points)} of {points(q.points)})"
-        detail = mark.detail[:1].upper() + mark.detail[1:] if mark.status != PASSED else ""
+        detail = mark.detail[:1].upper() + mark.detail[1:]  # a passed one's: a cell timed out
+        if STATUSES[mark.status].grader:  # its detail is the instructor's (the grader's paths)
+            lines.append(f"- **{q.id}**: {mark.status}{score}. The grader failed here, not "
+                         "your code: your instructor will grade it again.")
+            continue
         lines.append(f"- **{q.id}**: {mark.status}{score}" + (f". {detail}" if detail else ""))
-        if STATUSES[mark.status].grader:
-            lines.append("  (The grader failed here, not your code: your instructor will "
-                         "grade it again.)")
     return "\n".join(lines) + "\n"
 
 
@@ -127,8 +136,9 @@ def write_feedback(grades, exercise, folder, say=print):
     the paths that could not be written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    return _write_each([(folder / f"{name}.md", feedback_text(g, exercise))
-                        for g, name in zip(grades, file_names(grades))], say)
+    return _write_each([(folder / f"{file}.md", feedback_text(g, exercise, name))
+                        for g, file, name in zip(grades, file_names(grades),
+                                                 relative_names(grades))], say)
 
 
 # --- the written answers ------------------------------------------------------------------
@@ -150,7 +160,7 @@ def fenced(text):
 
 def answers_text(grades, names, exercise, q):
     """The written answers to question q, each submission's under its name, quoted."""
-    lines = [f"# {exercise.title}: {q.id} ({points(q.points)} points, by hand)", ""]
+    lines = [f"# {exercise.title}: {q.id} ({in_points(q.points)}, by hand)", ""]
     if q.prompt:
         lines += [f"Asked: {q.prompt}.", ""]
     for g, name in zip(grades, names):
