@@ -331,7 +331,8 @@ def _tangent(node):
 
 def matmul(a, b):
     """The matrix product a @ b of vectors, matrices, or batches of matrices (leading axes)."""
-    a, b = (x if isinstance(x, Tensor) else constant(x) for x in (a, b))
+    a = a if isinstance(a, Tensor) else constant(a)
+    b = b if isinstance(b, Tensor) else constant(b)
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"cannot multiply {shape_words(a.shape)} by {shape_words(b.shape)} with "
                          "@: it needs vectors or matrices (use * to multiply by a number)")
