@@ -200,10 +200,12 @@ def _node(op, inputs, value, partials=(), params=None):
     node.value = value if type(value) is np.ndarray else np.asarray(value, dtype=np.float64)
     node.grad = node.name = node.tangent = None
     node.op, node.partials, node.params = op, partials, params
-    if len(inputs) == 2:  # the common case, without the inputs setter's tuples
-        node.first, node.second, node.more = inputs[0], inputs[1], ()
-    else:
+    if len(inputs) > 2:
         node.inputs = inputs
+    else:  # none (a constant), one or two: straight into the slots, without the setter's tuples
+        node.first = inputs[0] if inputs else None
+        node.second = inputs[1] if len(inputs) == 2 else None
+        node.more = ()
     for x in inputs:
         if x.tangent is not None:
             node.tangent = _tangent(node)
