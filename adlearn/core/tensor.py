@@ -388,8 +388,8 @@ def cross_entropy(logits, labels):
         row = int(np.argmax(wrong))
         raise ArgumentError(f"label {labels[row]} of row {row} is not a class: the logits "
                             f"have {classes} classes, 0 to {classes - 1}")
-    # the nodes log_softmax, x[rows, labels], .sum() and * (-1/batch) would make, made
-    # directly: their arguments are checked already
+    # the nodes log_softmax(), x[rows, labels] and .sum() would make, made directly:
+    # their arguments are checked already
     log_probabilities = _structural("log_softmax", (logits,), axis=1)
     picked = _structural("index", (log_probabilities,), index=(np.arange(batch), labels))
     return _structural("sum", (picked,), axis=None, keepdims=False) * (-1.0 / batch)
