@@ -108,3 +108,25 @@ def test_a_tensor_added_to_itself_and_to_others_gets_gradients_of_its_own():
         assert not any(np.shares_memory(grad, other) for other in grads[i + 1:])
     b.grad *= 0.0
     assert c.grad.min() == 1.0 and total.grad.min() == 1.0
+
+
+
+def test_cross_entropy_makes_the_nodes_its_formula_writes():
+    """cross_entropy makes its nodes directly, its labels checked already: the same
+    nodes, in the same order, with the same params, values and adjoints, as its formula
+    written with the public operations, -(sum of the picked log-probabilities) / batch."""
+    rng = np.random.default_rng(2)
+    scores, labels = rng.normal(size=(6, 4)), rng.integers(0, 4, size=6)
+    direct = ad.cross_entropy(ad.Tensor(scores, name="Z"), labels)
+    written = ad.log_softmax(ad.Tensor(scores, name="Z"))[np.arange(6), labels].sum() * (-1 / 6)
+    direct.backward()
+    written.backward()
+    for made, expected in zip(ad.topological_order(direct), ad.topological_order(written),
+                              strict=True):
+        assert (made.op, made.shape, made.name) == (expected.op, expected.shape, expected.name)
+        np.testing.assert_array_equal(made.value, expected.value)
+        if made.op != "const":
+            np.testing.assert_array_equal(made.grad, expected.grad)
+        assert (made.params or {}).keys() == (expected.params or {}).keys()
+        for key, value in (made.params or {}).items():
+            np.testing.assert_array_equal(value, expected.params[key])

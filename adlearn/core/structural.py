@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from .rules import Operand, _exp
+from .rules import Operand
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,8 @@ def broadcast_axes(shape, stretched):
     """The axes of an array of shape ``stretched`` along which broadcasting stretched an
     array of ``shape``: the new leading axes, and those where ``shape`` has size 1."""
     extra = len(stretched) - len(shape)
+    if stretched[extra:] == shape:  # only new leading axes: a bias added to every row
+        return tuple(range(extra))
     return tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape)
                                        if n == 1 and stretched[extra + i] != 1)
 
@@ -116,13 +118,15 @@ def scatter_add(g, index, shape):
 
 def _kept(g, node):
     """A reduction's g with the summed axes back as size 1, to broadcast against the input."""
-    axis, shape = node.params["axis"], node.inputs[0].shape
-    return g.reshape(tuple(1 if axis is None or i in axis else n for i, n in enumerate(shape)))
+    axis, shape = node.params["axis"], node.first.shape
+    if axis is None:  # every entry was reduced: g is one number, which broadcasts as it is
+        return g
+    return g.reshape(tuple(1 if i in axis else n for i, n in enumerate(shape)))
 
 
 def _max_share(node):
     """Each entry's share of the maximum's adjoint: 1 at the maximum, split between ties."""
-    x, axis = node.inputs[0].value, node.params["axis"]
+    x, axis = node.first.value, node.params["axis"]
     is_max = x == _kept(node.value, node)
     return is_max / is_max.sum(axis=axis, keepdims=True)
 
@@ -135,7 +139,7 @@ def _log_softmax(x, axis):
 def _log_softmax_vjp(g, i, node, x):
     """g - softmax · (sum of g along the axis); softmax = exp(output), as a Tensor in a
     differentiable sweep."""
-    probabilities = _exp(node if isinstance(x, Operand) else node.value)
+    probabilities = node.exp() if isinstance(x, Operand) else np.exp(node.value)
     return g - probabilities * g.sum(axis=node.params["axis"], keepdims=True)
 
 
@@ -189,7 +193,7 @@ STRUCTURAL = {s.name: s for s in (
     Structural("matmul", lambda a, b: a @ b, _matmul_vjp, _matmul_jvp, "{0} @ {1}", "{0} {1}",
                _matmul_printed),
     Structural("sum", _sum,
-               lambda g, i, node, x: broadcast_to(_kept(g, node), node.inputs[0].shape),
+               lambda g, i, node, x: broadcast_to(_kept(g, node), x.shape),
                _linear(_sum), "sum({0}{axis})", r"\mathrm{{sum}}({0}{axis})",
                _printed_linear(lambda node: ("broadcast_to", {"shape": node.inputs[0].shape}))),
     Structural("max", lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
@@ -199,7 +203,7 @@ STRUCTURAL = {s.name: s for s in (
     Structural("log_softmax", _log_softmax, _log_softmax_vjp, _log_softmax_jvp,
                "log_softmax({0}{axis})", r"\mathrm{{log\_softmax}}({0}{axis})"),
     Structural("reshape", lambda x, shape: x.reshape(shape),
-               lambda g, i, node, x: g.reshape(node.inputs[0].shape),
+               lambda g, i, node, x: g.reshape(x.shape),
                _linear(lambda t, shape: t.reshape(shape)),
                "reshape({0}, {shape})", r"\mathrm{{reshape}}({0}, {shape})",
                _printed_linear(lambda node: ("reshape", {"shape": node.inputs[0].shape}))),
@@ -209,7 +213,7 @@ STRUCTURAL = {s.name: s for s in (
                "transpose({0}, {axes})", r"\mathrm{{transpose}}({0}, {axes})",
                _printed_linear(lambda node: ("transpose", {"axes": _inverse(node.params["axes"])}))),
     Structural("index", _index,
-               lambda g, i, node, x: scatter_add(g, node.params["index"], node.inputs[0].shape),
+               lambda g, i, node, x: scatter_add(g, node.params["index"], x.shape),
                _linear(_index), "{0}[{index}]", "{0}[{index}]",
                _printed_linear(lambda node: ("scatter_add", {"index": node.params["index"],
                                                              "shape": node.inputs[0].shape}))),
@@ -219,7 +223,7 @@ STRUCTURAL = {s.name: s for s in (
                r"\mathrm{{scatter\_add}}({0}, [{index}], {shape})",
                _printed_linear(lambda node: ("index", {"index": node.params["index"]}))),
     Structural("broadcast_to", np.broadcast_to,
-               lambda g, i, node, x: sum_to(g, node.inputs[0].shape),
+               lambda g, i, node, x: sum_to(g, x.shape),
                _linear(np.broadcast_to), "broadcast_to({0}, {shape})",
                r"\mathrm{{broadcast\_to}}({0}, {shape})",
                _printed_linear(lambda node: summed_back(node.inputs[0].shape, node.shape))),

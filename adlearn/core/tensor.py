@@ -200,10 +200,12 @@ def _node(op, inputs, value, partials=(), params=None):
     node.value = value if type(value) is np.ndarray else np.asarray(value, dtype=np.float64)
     node.grad = node.name = node.tangent = None
     node.op, node.partials, node.params = op, partials, params
-    if len(inputs) == 2:  # the common case, without the inputs setter's tuples
-        node.first, node.second, node.more = inputs[0], inputs[1], ()
-    else:
+    if len(inputs) > 2:
         node.inputs = inputs
+    else:  # none (a constant), one or two: straight into the slots, without the setter's tuples
+        node.first = inputs[0] if inputs else None
+        node.second = inputs[1] if len(inputs) == 2 else None
+        node.more = ()
     for x in inputs:
         if x.tangent is not None:
             node.tangent = _tangent(node)
@@ -331,7 +333,8 @@ def _tangent(node):
 
 def matmul(a, b):
     """The matrix product a @ b of vectors, matrices, or batches of matrices (leading axes)."""
-    a, b = (x if isinstance(x, Tensor) else constant(x) for x in (a, b))
+    a = a if isinstance(a, Tensor) else constant(a)
+    b = b if isinstance(b, Tensor) else constant(b)
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"cannot multiply {shape_words(a.shape)} by {shape_words(b.shape)} with "
                          "@: it needs vectors or matrices (use * to multiply by a number)")
@@ -385,4 +388,8 @@ def cross_entropy(logits, labels):
         row = int(np.argmax(wrong))
         raise ArgumentError(f"label {labels[row]} of row {row} is not a class: the logits "
                             f"have {classes} classes, 0 to {classes - 1}")
-    return log_softmax(logits)[np.arange(batch), labels].sum() * (-1.0 / batch)
+    # the nodes log_softmax(), x[rows, labels] and .sum() would make, made directly:
+    # their arguments are checked already
+    log_probabilities = _structural("log_softmax", (logits,), axis=1)
+    picked = _structural("index", (log_probabilities,), index=(np.arange(batch), labels))
+    return _structural("sum", (picked,), axis=None, keepdims=False) * (-1.0 / batch)
