@@ -53,6 +53,7 @@ class Row:
     statuses: dict
     mistakes: dict
     details: dict = field(default_factory=dict)
+    fields: dict = field(default_factory=dict)  # the whole line, by column
 
 
 def read_grades(path, root=None):
@@ -65,9 +66,9 @@ def read_grades(path, root=None):
         lines = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise GradingError(f"{path} is not a grades CSV of adlearn grade ({exc})") from None
-    if not lines or lines[0][:3] != ["submission", "total", "possible"]:
+    if not lines or lines[0][:1] != ["submission"] or "total" not in lines[0]:
         raise GradingError(f"{path} is not a grades CSV of adlearn grade (its first line "
-                           "should begin submission,total,possible)")
+                           "should begin submission,student,...)")
     header, details = lines[0], _record_details(record_path(path))
     exercise = _exercise_of(header, details.pop(None, ""), root, path)
     rows = [_row(line, number, exercise, path) for number, line in enumerate(lines[1:], 2)
@@ -142,7 +143,7 @@ def _row(line, number, exercise, path):
                                f"a known mistake (it has "
                                f"{counted(len(q.wrong), 'known mistake')})")
         statuses[q.id], mistakes[q.id] = status, int(mistake or 0)
-    return Row(fields["submission"], total, statuses, mistakes)
+    return Row(fields["submission"], total, statuses, mistakes, fields=fields)
 
 
 # --- what the class got wrong ----------------------------------------------------------
@@ -357,6 +358,27 @@ def _question_name(q):
     return f"<code>{_e(q.id)}</code>" + (f": {_e(q.prompt)}" if q.prompt else "")
 
 
+def term_part(rows):
+    """The late submissions (their student, time, days late and points taken) and how
+    many written answers were graded by hand, as HTML parts (none if neither)."""
+    late = [r for r in rows if r.fields.get("days late")]
+    by_hand = [r for r in rows if r.fields.get("by hand")]
+    if not (late or by_hand):
+        return []
+    parts = ["<h2>Late work and points by hand</h2>",
+             f"<p>{counted(len(late), 'submission')} came after the deadline; "
+             f"{counted(len(by_hand), 'submission')} had written answers graded by hand "
+             "(adlearn grade ... --manual).</p>"]
+    if late:
+        parts.append(_table("Late submissions", ["Submission", "Student", "Submitted",
+                                                 "Days late", "Points taken"],
+                            [[f"<code>{_e(r.submission)}</code>", _e(r.fields["student"]),
+                              _e(r.fields["submitted"]), _e(r.fields["days late"]),
+                              _e(r.fields["late penalty"] or "0")] for r in late],
+                            numeric=(3, 4)))
+    return parts
+
+
 def page(summary, source=""):
     """The report as one HTML page (a string)."""
     exercise, rows = summary.exercise, summary.rows
@@ -448,6 +470,7 @@ def page(summary, source=""):
                             [[_question_name(s.question),
                               "<br>".join(f"<code>{_e(sub)}</code>" for sub in s.unexplained)]
                              for s in unexplained]))
+    parts += term_part(rows)
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>Class report: {_e(exercise.title)}</title>\n<style>{STYLE}</style>\n"
