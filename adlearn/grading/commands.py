@@ -307,3 +307,51 @@ def add_report_command(commands):
                         "CSV's name with .html)")
     _add_course(report, "the course folder whose question tables graded it")
     report.set_defaults(run=cmd_report)
+    add_export_commands(commands)
+
+
+# --- adlearn export, adlearn gradescope-autograder ---------------------------------------
+
+
+def cmd_export(args):
+    """Write a grades CSV's scores as Canvas, Moodle or Gradescope import them."""
+    export = _load("export")
+    count = export.export(args.grades, args.to, args.output, args.course, args.assignment)
+    print(f"wrote {args.output}: {counted(count, 'submission')} for {args.to}")
+
+
+def cmd_gradescope_autograder(args):
+    """Write the autograder zip Gradescope runs: it grades each submission with adlearn."""
+    from .gradescope import build_zip
+
+    root = Path(args.course) if args.course else default_root()
+    build_zip(args.exercise, root, args.output, args.wheel, args.options)
+    print(f"wrote {args.output}: upload it as the assignment's autograder (Gradescope: "
+          "Configure Autograder, Zip file upload)")
+
+
+def add_export_commands(commands):
+    """Add the export and gradescope-autograder subcommands."""
+    export = commands.add_parser("export", help=cmd_export.__doc__,
+                                 description=cmd_export.__doc__)
+    export.add_argument("grades", help="the CSV that adlearn grade wrote (with --roster, "
+                        "so that each submission has its student)")
+    export.add_argument("--to", required=True, choices=("canvas", "moodle", "gradescope"),
+                        help="the system to import them: canvas (gradebook CSV), moodle "
+                        "(grade import CSV) or gradescope (results.json per submission)")
+    export.add_argument("-o", "--output", required=True, help="the file to write (for "
+                        "gradescope: a folder, or a .json file for one submission)")
+    export.add_argument("--assignment", metavar="NAME", help="the assignment's name in "
+                        "the gradebook (default: the exercise's title)")
+    _add_course(export, "the course folder whose question tables graded it")
+    export.set_defaults(run=cmd_export)
+    zipped = commands.add_parser("gradescope-autograder", help=cmd_gradescope_autograder.__doc__,
+                                 description=cmd_gradescope_autograder.__doc__)
+    zipped.add_argument("exercise", help="the exercise's name (finite_differences)")
+    zipped.add_argument("-o", "--output", required=True, help="the zip file to write")
+    zipped.add_argument("--wheel", metavar="FILE", help="an adlearn wheel to install in "
+                        "the image (default: adlearn of this version from PyPI)")
+    zipped.add_argument("--options", default="", metavar="'OPTIONS'", help="more options "
+                        "of adlearn grade, in quotes ('--timeout 30 --memory 1024')")
+    _add_course(zipped, "the course folder that has the exercise")
+    zipped.set_defaults(run=cmd_gradescope_autograder)
