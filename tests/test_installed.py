@@ -19,10 +19,12 @@ tree) runs each kernel as an unprivileged user, which must not read the referenc
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
@@ -142,26 +144,55 @@ def test_every_instructor_command_runs_from_an_empty_folder(installed):
         "canvas.csv", "--course", "mycourse")
     assert (here / "canvas.csv").read_text().splitlines()[2] == "Alice,,s001,a@uni.example,,3"
 
-    # the repository's exercises, passed with --course: points by hand too
-    exercises = str(ROOT / "exercises")
-    (here / "class" / "alice").mkdir(parents=True)
-    shutil.copy(course.source_path(ROOT / "exercises", "finite_differences"),
-                here / "class" / "alice")
-    common = [adlearn, "grade", "finite_differences", "class/", "--course", exercises,
-              "-o", "fd.csv", "--roster", "roster.csv"]
-    run(bin_folder, here, *common, "--answers", "answers")
-    assert (here / "answers" / "roundoff.csv").read_text() == \
-        "student,points,comment\ns001,,\n"
-    (here / "answers" / "roundoff.csv").write_text("student,points,comment\ns001,2,clear\n")
-    out = run(bin_folder, here, *common, "--resume", "--manual", "answers")
-    assert "resumed: 1 graded before, 0 to grade" in out
-    row = _rows(here / "fd.csv")[0]
-    assert (row["autograded"], row["by hand"], row["total"], row["possible"]) == (
-        "7", "2", "9", "9")
-    run(bin_folder, here, adlearn, "report", "fd.csv", "--course", exercises)
-    run(bin_folder, here, adlearn, "export", "fd.csv", "--to", "moodle", "-o", "moodle.csv",
-        "--course", exercises)
-    assert (here / "moodle.csv").read_text().splitlines()[1] == "s001,a@uni.example,Alice,9"
+
+def readme_term():
+    """The commands of the README's "A term, from scaffold to Canvas", one a line."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### A term, from scaffold to Canvas", 1)[1]
+    block = re.search(r"```bash\n(.*?)\n```", section, re.DOTALL).group(1)
+    return block.replace("\\\n", " ").splitlines()
+
+
+def test_the_readme_term_runs_from_an_empty_folder(installed):
+    """The README's term on a copy of the repository's exercises: scaffold, build,
+    release, grade on a local cluster with a roster and a deadline, points by hand,
+    report, export to Canvas."""
+    bin_folder, _, work = installed
+    here = work / "readme"
+    here.mkdir()
+    shutil.copytree(ROOT / "exercises", here / "exercises",
+                    ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    for student, source in (("alice", course.source_path("exercises", "finite_differences")),
+                            ("bob", course.student_path("exercises", "finite_differences"))):
+        (here / "submissions" / student).mkdir(parents=True)
+        shutil.copy(ROOT / source, here / "submissions" / student)
+    (here / "roster.csv").write_text("folder,id,name,email\nalice,s001,Alice,a@uni.example\n"
+                                     "bob,s002,Bob,b@uni.example\ncarol,s003,Carol,c@x\n")
+    said = ""
+    for line in readme_term():
+        if line.startswith("# fill in the points sheets"):
+            sheet = (here / "answers" / "roundoff.csv").read_text()
+            assert sheet == "student,points,comment\ns001,,\ns002,,\n"
+            (here / "answers" / "roundoff.csv").write_text(
+                "student,points,comment\ns001,1.5,\"Right; and why?\"\ns002,,\n")
+        else:
+            assert line.startswith(("adlearn ", "tar ")), line
+            said += run(bin_folder, here, "bash", "-c", line)
+    assert "in the roster, no submission (1): s003 (carol)" in said
+    assert "resumed: 2 graded before, 0 to grade" in said
+    with tarfile.open(here / "release.tar.gz") as release:
+        names = release.getnames()
+    assert "exercises/power_rule.ipynb" in names and "exercises/checks/power_rule.json" \
+        in names and not [n for n in names if "/source" in n]
+    alice, bob = _rows(here / "grades.csv")
+    assert (alice["autograded"], alice["by hand"], alice["total"], alice["possible"]) == (
+        "7", "1.5", "8.5", "9")
+    assert "Comment: Right; and why?" in (here / "feedback" /
+                                         "alice%2Ffinite_differences.md").read_text()
+    assert "What the class got wrong" in (here / "grades.html").read_text()
+    canvas = (here / "canvas.csv").read_text().splitlines()
+    assert canvas[0] == "Student,ID,SIS User ID,SIS Login ID,Section,Finite differences"
+    assert canvas[2:] == ["Alice,,s001,a@uni.example,,8.5", "Bob,,s002,b@uni.example,,0"]
 
 
 LEAK = """def central_difference(f, x, h):
