@@ -142,7 +142,7 @@ def cmd_grade(args):
             stack.callback(record.close)
             grades = batch.grade(exercise, template, root, args.submissions, limits=limits,
                                  sandboxed=not args.no_sandbox, record=record, pool=pool,
-                                 progress=batch.Progress())
+                                 progress=batch.Progress(sys.stderr))
             if sheets:
                 grades, changed = manual.apply(grades, exercise, sheets, term)
                 for g in changed:
