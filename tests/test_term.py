@@ -360,3 +360,44 @@ def test_a_term_through_the_command_roster_deadline_answers_manual_and_a_bad_she
     feedback = (tmp_path / "feedback" / "alice%2Ffinite_differences.md").read_text()
     assert "Student: Alice (` s001 `)" in feedback and "Comment: Right; say why, too." in feedback
     assert str(tmp_path) not in feedback
+
+
+def test_the_report_lists_the_late_submissions_and_counts_the_points_by_hand(tmp_path):
+    from adlearn.grading import report
+
+    roster = read_roster(_write(tmp_path / "roster.csv", ROSTER))
+    paths, grades = _class(tmp_path)
+    grades[0].marks["roundoff"] = Mark("graded by hand", 2.0, "", "because")
+    record = Record(FD, tmp_path / "grades.jsonl")
+    for g in grades:
+        record.add(g)
+    record.close()
+    write_csv(grades, FD, tmp_path / "grades.csv", Term(roster, DEADLINE,
+                                                        parse_policy("10%/day")))
+    summary = report.write_report(tmp_path / "grades.csv", tmp_path / "report.html",
+                                  "exercises")
+    page = (tmp_path / "report.html").read_text()
+    assert "<h2>Late work and points by hand</h2>" in page
+    assert "1 submission came after the deadline; 1 submission had written answers " \
+        "graded by hand" in page
+    late = page.split("<caption>Late submissions</caption>", 1)[1].split("</table>")[0]
+    assert "bob/finite_differences.ipynb" in late and "alice" not in late
+    assert ">s002<" in late and ">2<" in late and ">1.4<" in late
+    assert [row.total for row in summary.rows] == [9, 5.6]
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--late", "10%/day"], "--late 10%/day: give the --deadline it counts from"),
+    (["--deadline", "soon"], "--deadline: 'soon' is not a time"),
+    (["--deadline", "2026-12-20T23:59", "--late", "lots"], "--late 'lots': give none"),
+    (["--manual", "nowhere"], "--manual nowhere: no such folder"),
+    (["--roster", "nowhere.csv"], "--roster nowhere.csv: cannot read it"),
+])
+def test_a_bad_term_option_is_one_line_before_anything_is_graded(tmp_path, capsys, options,
+                                                                  message):
+    subs = _solution_and_blank(tmp_path)
+    assert main(["grade", "finite_differences", str(subs), "--course", "exercises", "-o",
+                 str(tmp_path / "grades.csv"), *options]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "grades.jsonl").exists()

@@ -24,7 +24,12 @@ driven by ``commands.py`` (``adlearn exercises new|build``, ``adlearn grade``,
   limits) and judge its outputs outside it. Each question's mark and its status, whose
   fault it is included, are ``marks.py``'s; ``records.py`` keeps the grades to resume
   from, ``writers.py`` writes the CSV, the feedback and the written answers;
-- the report (``report.py``): one HTML page of what the class got wrong.
+- the report (``report.py``): one HTML page of what the class got wrong;
+- the term around the grades: whose each submission is (``roster.py``), when it came and
+  what lateness costs (``late.py``), a submission's points in all (``term.py``), the
+  points given by hand on the written answers' points sheets (``manual.py``), the grades
+  exported to Canvas, Moodle or Gradescope (``export.py``) and Gradescope's autograder
+  zip (``gradescope.py``).
 """
 
 from .check import check
