@@ -401,3 +401,16 @@ def test_a_bad_term_option_is_one_line_before_anything_is_graded(tmp_path, capsy
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not (tmp_path / "grades.jsonl").exists()
+
+
+def test_a_name_that_is_not_utf8_is_on_the_points_sheet_escaped_and_read_back(tmp_path):
+    paths, grades = _class(tmp_path, (os.fsdecode(b"r\xe9sum\xe9"), "bob"))
+    assert write_sheets(grades, FD, tmp_path / "answers") == []
+    sheet = (tmp_path / "answers" / "roundoff.csv").read_text(encoding="utf-8")
+    assert "r\\xe9sum\\xe9/finite_differences,," in sheet
+    (tmp_path / "answers" / "roundoff.csv").write_text(sheet.replace(",,", ",2,", 1))
+    from adlearn.grading.writers import keys
+
+    found = read_sheets(tmp_path / "answers", FD, keys(paths))
+    new, changed = apply(grades, FD, found)
+    assert [g.submission for g in changed] == [str(paths[0])]

@@ -123,8 +123,9 @@ def _write_each(files, say):
 
 def keys(grades, term=Term()):
     """Each submission's name on the points sheets and in the collected answers: its
-    student's id from the roster, else its relative name (grades: Grades, or paths)."""
-    return [term.student_id(getattr(g, "submission", g)) or name
+    student's id from the roster, else its relative name, escaped (``shown``: text any
+    file can hold); grades: Grades, or paths."""
+    return [term.student_id(getattr(g, "submission", g)) or shown(name)
             for g, name in zip(grades, relative_names(grades))]
 
 
