@@ -181,3 +181,32 @@ def test_the_autograder_zip_has_its_scripts_at_the_root_and_the_exercise(tmp_pat
     assert main(["gradescope-autograder", "nothing", "--course", "exercises", "-o",
                  str(out)]) == 2
     assert "there is no exercise 'nothing'" in capsys.readouterr().err
+
+
+def test_export_refuses_a_folder_for_a_csv_and_an_unknown_system(tmp_path, capsys):
+    grades = _graded_class(tmp_path)
+    assert main(["export", str(grades), "--to", "canvas", "-o", str(tmp_path),
+                 "--course", "exercises"]) == 2
+    assert "is a folder; give the CSV file to write" in capsys.readouterr().err
+    with pytest.raises(GradingError, match="--to blackboard: give one of canvas, moodle"):
+        export(grades, "blackboard", tmp_path / "x.csv", "exercises")
+
+
+def test_a_student_id_gradescope_gives_cannot_leave_the_submissions_folder(tmp_path):
+    from adlearn.grading.gradescope import prepare
+
+    tree = tmp_path / "autograder"
+    (tree / "submission").mkdir(parents=True)
+    (tree / "source").mkdir()
+    (tree / "submission" / "mine.ipynb").write_text("{}")
+    (tree / "submission_metadata.json").write_text(json.dumps(
+        {"users": [{"id": 1, "sid": "../..", "name": "M", "email": "m@x"}]}))
+    prepare(tree, tmp_path / "work", "finite_differences")
+    folders = list((tmp_path / "work" / "submissions").iterdir())
+    assert [f.name for f in folders] == ["%2E%2E%2F%2E%2E"]
+    assert (folders[0] / "finite_differences.ipynb").read_text() == "{}"
+    roster = (tmp_path / "work" / "roster.csv").read_text().splitlines()
+    assert roster[1].startswith("%2E%2E%2F%2E%2E,../..,M,m@x")
+    assert stat.S_IMODE((tree / "source").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tree / "submission_metadata.json").stat().st_mode) == 0o600
+    assert json.loads((tree / "results" / "results.json").read_text())["score"] == 0

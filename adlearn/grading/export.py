@@ -45,6 +45,8 @@ def export(grades, system, output, root=None, assignment=None, say=print):
         raise GradingError(f"-o {output}: the folder {output.parent} does not exist")
     if system == "gradescope":
         return _gradescope(exercise, rows, output)
+    if output.is_dir():
+        raise GradingError(f"-o {output}: is a folder; give the CSV file to write")
     named = [r for r in rows if r.fields["student"]]
     if not named:
         raise GradingError(f"{grades}: no submission has a student: grade with --roster "

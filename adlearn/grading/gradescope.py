@@ -31,6 +31,7 @@ import shlex
 import shutil
 import stat
 import sys
+import urllib.parse
 import zipfile
 from pathlib import Path
 
@@ -182,7 +183,7 @@ def prepare(autograder, work, name):
     if not notebooks:
         raise GradingError("the submission holds no notebook (.ipynb)")
     chosen = next((p for p in notebooks if p.name == f"{name}.ipynb"), notebooks[0])
-    folder = work / "submissions" / sid.replace("/", "_")
+    folder = work / "submissions" / urllib.parse.quote(sid, safe="").replace(".", "%2E")
     folder.mkdir(parents=True)
     shutil.copyfile(chosen, folder / f"{name}.ipynb")
     with open(work / "roster.csv", "w", newline="", encoding="utf-8") as f:
