@@ -42,9 +42,11 @@ def csv_header(exercise):
     return header
 
 
-def csv_row(grade, exercise, scores):
+def csv_row(grade, exercise, scores=None):
     """A grade's row: the submission, its student and lateness, its points (scores: a
-    term.Scores), and each question's points, status and known mistake."""
+    term.Scores; by default without a roster or a deadline), and each question's
+    points, status and known mistake."""
+    scores = scores or Term().scores(grade, exercise)
     student, late = scores.student, scores.late
     row = [shown(grade.submission), *(
         [student.id, student.name, student.email] if student else ["", "", ""]),
