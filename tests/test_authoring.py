@@ -299,7 +299,7 @@ def test_the_readme_walkthrough_runs_from_scaffold_to_graded_csv(tmp_path):
     assert (tmp_path / "grades.csv").read_text() == shown + "\n"
     assert done.stdout.endswith(shown + "\n")
     csv_rows = [row.split(",") for row in shown.splitlines()]
-    assert csv_rows[1][1:3] == ["3", "3"] and csv_rows[2][1:3] == ["0", "3"]
+    assert csv_rows[1][9:11] == ["3", "3"] and csv_rows[2][9:11] == ["0", "3"]  # total, possible
     built = course.exercise(NAME, tmp_path / "mycourse")
     assert writers.csv_header(built) == csv_rows[0]
     assert nbformat.read(str(tmp_path / "mycourse" / f"{NAME}.ipynb"), as_version=4).cells

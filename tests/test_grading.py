@@ -715,7 +715,7 @@ def test_a_name_that_is_not_utf8_reaches_the_csv_feedback_and_answers_escaped(tm
     latin = str(tmp_path / os.fsdecode(b"r\xe9sum\xe9.ipynb"))
     grades = [_named(latin), _named(str(tmp_path / "plain.ipynb"))]
     write_csv(grades, FD, tmp_path / "g.csv")
-    assert "r\\xe9sum\\xe9.ipynb,7,7" in (tmp_path / "g.csv").read_text(encoding="utf-8")
+    assert "r\\xe9sum\\xe9.ipynb,,,,,,7,,,7,9" in (tmp_path / "g.csv").read_text(encoding="utf-8")
     assert write_feedback(grades, FD, tmp_path / "feedback") == []
     assert sorted(os.listdir(tmp_path / "feedback")) == ["plain.md", "r%E9sum%E9.md"]
     assert "r\\xe9sum\\xe9" in (tmp_path / "feedback" / "r%E9sum%E9.md").read_text()
@@ -781,7 +781,10 @@ def test_a_recorded_grade_the_grader_failed_on_is_graded_again(tmp_path):
     assert again.grades[str(tmp_path / "a.ipynb")] == grade  # read back, and yet
     assert again.known(tmp_path / "a.ipynb") is None  # graded again
     again.close()
-    assert "The grader failed here, not your code" in feedback_text(grade, FD)
+    from adlearn.grading.term import Term
+
+    assert "The grader failed here, not your code" in feedback_text(
+        grade, FD, "a", Term().scores(grade, FD))
 
 
 def test_a_local_cluster_listens_on_the_loopback_only_and_serves_no_dashboard():

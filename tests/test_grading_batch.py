@@ -490,7 +490,7 @@ def test_the_csv_has_a_row_per_submission_and_the_feedback_the_hints(graded, tmp
     assert rows["wrong0.ipynb"]["central mistake"] == "1"
     assert rows["solution.ipynb"]["central mistake"] == ""
     text = (tmp_path / "feedback" / "wrong0.md").read_text()
-    assert hints("central")[0] in text and "Autograded score: 0 of 7" in text
+    assert hints("central")[0] in text and "(autograded 0 of 7;" in text
 
 
 def test_the_grade_command_writes_csv_feedback_and_written_answers(tmp_path, capsys):
@@ -505,14 +505,18 @@ def test_the_grade_command_writes_csv_feedback_and_written_answers(tmp_path, cap
                  "--feedback", str(tmp_path / "feedback"), "--answers",
                  str(tmp_path / "answers"), "--timeout", "10"]) == 0
     lines = out.read_text().splitlines()
-    assert lines[0].startswith("submission,total,possible,central,central status")
-    assert len(lines) == 4 and ",7,7,3,passed," in lines[1] and "invalid notebook" in lines[3]
+    assert lines[0].startswith("submission,student,name,email,submitted,days late,autograded,"
+                               "by hand,late penalty,total,possible,central,central status")
+    assert len(lines) == 4 and ",7,,,7,9,3,passed," in lines[1]
+    assert "invalid notebook" in lines[3]
     assert sorted(os.listdir(tmp_path / "feedback")) == [
         f"alice%2F{NAME}.md", f"alice__{NAME}.md", f"bob%2F{NAME}.md"]
-    assert "Autograded score: 7 of 7" in (tmp_path / "feedback" / f"alice%2F{NAME}.md").read_text()
+    assert "(autograded 7 of 7;" in (tmp_path / "feedback" / f"alice%2F{NAME}.md").read_text()
     answers = (tmp_path / "answers" / "roundoff.md").read_text()
     assert "## ` alice/finite_differences `" in answers and "nearly equal values" in answers
     assert "*(not answered)*" in answers and "*(invalid notebook)*" in answers
+    assert (tmp_path / "answers" / "roundoff.csv").read_text().splitlines() == [
+        "student,points,comment", f"alice/{NAME},,", f"alice__{NAME},,", f"bob/{NAME},,"]
     assert "7/7" in capsys.readouterr().out
     assert not list(tmp_path.glob("*.partial"))
 

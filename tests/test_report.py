@@ -46,8 +46,9 @@ from adlearn.errors import GradingError  # noqa: E402
 from adlearn.grading import report  # noqa: E402
 from adlearn.grading.questions import Question  # noqa: E402
 
-HEADER = ("submission,total,possible,central,central status,central mistake,step,"
-          "step status,step mistake,order,order status,order mistake,roundoff,roundoff status")
+HEADER = ("submission,student,name,email,submitted,days late,autograded,by hand,late penalty,"
+          "total,possible,central,central status,central mistake,step,step status,step mistake,"
+          "order,order status,order mistake,roundoff,roundoff status")
 CLASS = [  # central's mistake 2 fires three times, mistake 1 once; step's 3 twice
     "a.ipynb,7,7,3,passed,,2,passed,,2,passed,,,manual",
     "b.ipynb,4,7,0,failed,2,2,passed,,2,passed,,,manual",
@@ -58,9 +59,18 @@ CLASS = [  # central's mistake 2 fires three times, mistake 1 once; step's 3 twi
 ]
 
 
+def full(line):
+    """A line given as submission,total,possible,questions... in the CSV's layout (no
+    student, lateness or points by hand)."""
+    fields = line.split(",")
+    if len(fields) < 3:
+        return line
+    return ",".join([fields[0], "", "", "", "", "", fields[1], "", "", *fields[1:]])
+
+
 def write_class(folder, lines=CLASS, record=True):
     path = folder / "grades.csv"
-    path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
+    path.write_text("\n".join([HEADER, *map(full, lines)]) + "\n", encoding="utf-8")
     if record:
         (folder / "grades.jsonl").write_text(json.dumps({"exercise": "finite_differences"})
                                              + "\n", encoding="utf-8")
@@ -89,8 +99,8 @@ def test_the_exercise_is_found_without_the_record(tmp_path):
 
 
 @pytest.mark.parametrize("lines, message", [
-    (["a.ipynb,7,7,3,passed,,2,passed,,2,passed,,,manual,extra"], "line 2: 15 fields"),
-    (["a.ipynb"], "line 2: 1 field, not the 14 of the header"),
+    (["a.ipynb,7,7,3,passed,,2,passed,,2,passed,,,manual,extra"], "line 2: 23 fields"),
+    (["a.ipynb"], "line 2: 1 field, not the 22 of the header"),
     (["a.ipynb,seven,7,3,passed,,2,passed,,2,passed,,,manual"], "is not a number"),
     (["a.ipynb,7,7,3,fine,,2,passed,,2,passed,,,manual"], "central's status 'fine'"),
     (["a.ipynb,0,7,0,failed,9,2,passed,,2,passed,,,manual"],
@@ -195,7 +205,8 @@ def test_every_status_to_review_is_listed_to_read_by_hand(tmp_path, status):
 
 
 def test_only_the_statuses_to_review_are_listed():
-    assert set(REVIEW) == set(STATUSES) - {"passed", "failed", "not answered", "manual"}
+    assert set(REVIEW) == set(STATUSES) - {"passed", "failed", "not answered", "manual",
+                                           "graded by hand"}
 
 
 @pytest.mark.browser

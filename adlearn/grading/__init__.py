@@ -27,6 +27,11 @@ driven by ``commands.py`` (``adlearn exercises new|build``, ``adlearn grade``,
   from, ``writers.py`` writes the CSV, the feedback and the written answers;
 - the report: ``summary.py`` reads a class's grades and sums them up, ``report.py``
   writes them as one HTML page of what the class got wrong.
+- the term around the grades: whose each submission is (``roster.py``), when it came and
+  what lateness costs (``late.py``), a submission's points in all (``term.py``), the
+  points given by hand on the written answers' points sheets (``manual.py``), the grades
+  exported to Canvas, Moodle or Gradescope (``export.py``) and Gradescope's autograder
+  zip (``gradescope.py``).
 """
 
 from .check import check

@@ -4,9 +4,12 @@
     adlearn exercises build [--check] [--course DIR]
     adlearn grade EXERCISE SUBMISSIONS... -o grades.csv [--course DIR] [-j N] [--timeout S]
                   [--budget S] [--memory MB] [--disk MB] [--cpu S] [--feedback DIR]
-                  [--answers DIR] [--no-sandbox] [--resume]
+                  [--answers DIR] [--manual DIR] [--roster CSV] [--deadline TIME
+                  [--late POLICY]] [--no-sandbox] [--resume]
                   [--scheduler ADDRESS | local:N [--dashboard]]
     adlearn report grades.csv [-o report.html] [--course DIR]
+    adlearn export grades.csv --to canvas|moodle|gradescope -o FILE [--course DIR]
+    adlearn gradescope-autograder EXERCISE -o autograder.zip [--course DIR]
 
 Every argument is checked before anything is graded: a bad one ends the command with
 one line and exit status 2. A grade that the grader failed on (a file it could not read,
@@ -98,6 +101,9 @@ def _check_paths(args):
     _make_folder(output.parent, f"-o {output}")
     if not os.access(output.parent, os.W_OK):
         raise GradingError(f"-o {output}: cannot write into {output.parent}")
+    if args.manual and not Path(args.manual).is_dir():
+        raise GradingError(f"--manual {args.manual}: no such folder (adlearn grade ... "
+                           "--answers DIR writes the points sheets into DIR)")
     for option, folder in (("--feedback", args.feedback), ("--answers", args.answers)):
         if folder and Path(folder).exists() and not Path(folder).is_dir():
             raise GradingError(f"{option} {folder}: is a file; give a folder to write into")
@@ -107,11 +113,12 @@ def cmd_grade(args):
     """Grade submitted notebooks of one exercise, each in a fresh sandboxed kernel; write a CSV."""
     batch = _load("batch")
     _load("worker")  # the worker's libraries (nbclient) must be there too
+    from . import manual
     from .course import stale_check_data
     from .records import Record, record_path, recorded_course
     from .sandbox import available
     from .submissions import find_template, shown, submission_files
-    from .writers import write_answers, write_csv, write_feedback
+    from .writers import keys, points, write_answers, write_csv, write_feedback
 
     jobs = _number(args.jobs, int, 1, "-j")
     limits = Limits(timeout=_number(args.timeout, float, 0.1, "--timeout"),
@@ -133,8 +140,13 @@ def cmd_grade(args):
         print(f"the check data of {exercise.name} is stale: it is not what its question table "
               "gives now (changed since the build?), so the learners' check judges by another "
               f"(run: adlearn exercises build --course {root})", file=sys.stderr)
+    term = _term(args)
     files = submission_files(args.submissions, say=lambda line: None)  # before the
     # record opens; the workers start up while the rest (a LocalCluster, say) does
+    if term.roster:
+        _say_missing(term.roster, files)
+    sheets = manual.read_sheets(args.manual, exercise, keys(files, term)) if args.manual \
+        else {}
     try:
         with ExitStack() as stack:
             stack.enter_context(batch.stopped_by_signals())
@@ -145,21 +157,34 @@ def cmd_grade(args):
             stack.callback(record.close)
             grades = batch.grade(exercise, template, root, args.submissions, limits=limits,
                                  sandboxed=not args.no_sandbox, record=record, pool=pool,
-                                 progress=batch.Progress())
+                                 progress=batch.Progress(sys.stderr))
+            if sheets:
+                grades, changed = manual.apply(grades, exercise, sheets, term)
+                for g in changed:
+                    record.add(g)
     except batch.Stopped as stopped:
         print(f"adlearn grade: {stopped}; what was graded is in {record_path(args.output)} "
               "(run the same command with --resume to grade the rest)", file=sys.stderr)
         raise SystemExit(128 + stopped.signal) from None
-    write_csv(grades, exercise, args.output)
+    write_csv(grades, exercise, args.output, term)
     failed = []
     if args.feedback:
-        failed += write_feedback(grades, exercise, args.feedback)
+        failed += write_feedback(grades, exercise, args.feedback, term=term)
     if args.answers:
-        failed += write_answers(grades, exercise, args.answers)
+        failed += write_answers(grades, exercise, args.answers, term=term)
+        failed += manual.write_sheets(grades, exercise, args.answers, term)
     for g in grades:
-        problems = sorted({m.status for m in g.marks.values()} - {"passed", "manual"})
-        print(f"{g.total:g}/{exercise.possible:g}  {shown(g.submission)}"
+        s = term.scores(g, exercise)
+        problems = sorted({m.status for m in g.marks.values()} - {"passed", "manual",
+                                                                  "graded by hand"})
+        print(f"{points(s.autograded)}/{points(exercise.possible)}  {shown(g.submission)}"
+              + (f"  {points(s.by_hand)} by hand" if s.by_hand is not None else "")
+              + (f"  {counted(s.late.days, 'day')} late: -{points(s.penalty)}" if s.late and s.late.days
+                 else "")
               + (f"  ({', '.join(problems)})" if problems else ""))
+    if sheets:
+        print(f"points by hand from {args.manual}: "
+              f"{counted(sum(len(given) for given in sheets.values()), 'answer')}")
     written = [args.output] + [f"{what} in {folder}" for what, folder in (
         ("feedback", args.feedback), ("written answers", args.answers)) if folder]
     print("wrote " + ", ".join(written)
@@ -169,6 +194,32 @@ def cmd_grade(args):
         print(f"the grader failed on {counted(regrade, 'submission')} (status 'grader error', "
               "not the learners'): run the same command with --resume to grade them again")
         return 1
+
+
+def _term(args):
+    """The roster, the deadline and the late policy the options give, as a Term."""
+    from .late import parse_policy, parse_time
+    from .roster import read_roster
+    from .term import Term
+
+    if args.late and not args.deadline:
+        raise GradingError(f"--late {args.late}: give the --deadline it counts from")
+    return Term(read_roster(args.roster) if args.roster else None,
+                parse_time(args.deadline, "--deadline") if args.deadline else None,
+                parse_policy(args.late or "none"))
+
+
+def _say_missing(roster, files):
+    """List the submissions that no roster line names, and the students with none."""
+    from .submissions import shown
+
+    strays, absent = roster.missing(files)
+    if strays:
+        print(f"not in the roster {roster.path} ({len(strays)}): "
+              + ", ".join(shown(str(p)) for p in strays))
+    if absent:
+        print(f"in the roster, no submission ({len(absent)}): "
+              + ", ".join(f"{s.id} ({s.folder})" for s in absent))
 
 
 def add_commands(commands):
@@ -215,7 +266,18 @@ def add_commands(commands):
     grade.add_argument("--feedback", metavar="DIR",
                        help="also write one markdown feedback file per submission into DIR")
     grade.add_argument("--answers", metavar="DIR", help="also collect the written answers, "
-                       "one markdown file per question, into DIR")
+                       "one markdown file per question, into DIR, each with its points "
+                       "sheet to fill (QUESTION.csv: student, points, comment)")
+    grade.add_argument("--manual", metavar="DIR", help="read the points sheets filled in "
+                       "DIR (the CSV files --answers wrote) into the record, the CSV and the "
+                       "feedback; with --resume, nothing is graded again")
+    grade.add_argument("--roster", metavar="CSV", help="a CSV of the students: columns "
+                       "folder, id and, if known, name, email, submitted (see the README)")
+    grade.add_argument("--deadline", metavar="TIME", help="the deadline, such as "
+                       "2026-12-20T23:59 (local time unless a zone is given); a submission's "
+                       "time is the roster's submitted, else its file's")
+    grade.add_argument("--late", metavar="POLICY", help="what lateness costs: none (the "
+                       "default), 10%%/day, or '10%%/day max 50%%'")
     grade.add_argument("--no-sandbox", action="store_true",
                        help="run the kernels without bubblewrap (see the README: the "
                        "learners' code can then read the references and other submissions)")
@@ -265,3 +327,51 @@ def add_report_command(commands):
     _add_course(report, "the course folder whose question tables graded it (by default "
                 "the one its record names)")
     report.set_defaults(run=cmd_report)
+    add_export_commands(commands)
+
+
+# --- adlearn export, adlearn gradescope-autograder ---------------------------------------
+
+
+def cmd_export(args):
+    """Write a grades CSV's scores as Canvas, Moodle or Gradescope import them."""
+    export = _load("export")
+    count = export.export(args.grades, args.to, args.output, args.course, args.assignment)
+    print(f"wrote {args.output}: {counted(count, 'submission')} for {args.to}")
+
+
+def cmd_gradescope_autograder(args):
+    """Write the autograder zip Gradescope runs: it grades each submission with adlearn."""
+    from .gradescope import build_zip
+
+    root = Path(args.course) if args.course else default_root()
+    build_zip(args.exercise, root, args.output, args.wheel, args.options)
+    print(f"wrote {args.output}: upload it as the assignment's autograder (Gradescope: "
+          "Configure Autograder, Zip file upload)")
+
+
+def add_export_commands(commands):
+    """Add the export and gradescope-autograder subcommands."""
+    export = commands.add_parser("export", help=cmd_export.__doc__,
+                                 description=cmd_export.__doc__)
+    export.add_argument("grades", help="the CSV that adlearn grade wrote (with --roster, "
+                        "so that each submission has its student)")
+    export.add_argument("--to", required=True, choices=("canvas", "moodle", "gradescope"),
+                        help="the system to import them: canvas (gradebook CSV), moodle "
+                        "(grade import CSV) or gradescope (results.json per submission)")
+    export.add_argument("-o", "--output", required=True, help="the file to write (for "
+                        "gradescope: a folder, or a .json file for one submission)")
+    export.add_argument("--assignment", metavar="NAME", help="the assignment's name in "
+                        "the gradebook (default: the exercise's title)")
+    _add_course(export, "the course folder whose question tables graded it")
+    export.set_defaults(run=cmd_export)
+    zipped = commands.add_parser("gradescope-autograder", help=cmd_gradescope_autograder.__doc__,
+                                 description=cmd_gradescope_autograder.__doc__)
+    zipped.add_argument("exercise", help="the exercise's name (finite_differences)")
+    zipped.add_argument("-o", "--output", required=True, help="the zip file to write")
+    zipped.add_argument("--wheel", metavar="FILE", help="an adlearn wheel to install in "
+                        "the image (default: adlearn of this version from PyPI)")
+    zipped.add_argument("--options", default="", metavar="'OPTIONS'", help="more options "
+                        "of adlearn grade, in quotes ('--timeout 30 --memory 1024')")
+    _add_course(zipped, "the course folder that has the exercise")
+    zipped.set_defaults(run=cmd_gradescope_autograder)

@@ -31,8 +31,8 @@ PASSED, FAILED, NOT_ANSWERED = "passed", "failed", "not answered"
 ERROR, TIMEOUT, OUT_OF_TIME, DIED = "error", "timeout", "out of time", "kernel died"
 NO_RESULT, INVALID, MANUAL, MISSING = "no result", "invalid notebook", "manual", "missing"
 METADATA_LOST, GRADER_ERROR = "metadata lost", "grader error"
-DYNAMIC = "dynamic access"
-EARNS = (PASSED, DYNAMIC)  # the statuses that keep the points the answer earned
+DYNAMIC, BY_HAND = "dynamic access", "graded by hand"
+EARNS = (PASSED, DYNAMIC, BY_HAND)  # the statuses that keep the points the answer earned
 
 STATUSES = {s.name: s for s in (
     Status(PASSED, "the answer is right on every test"),
@@ -49,6 +49,8 @@ STATUSES = {s.name: s for s in (
            "how Jupyter shows values, or stopped the kernel)", review=True),
     Status(INVALID, "the file is not a notebook the grader can read", review=True),
     Status(MANUAL, "a written answer, to grade by hand"),
+    Status(BY_HAND, "a written answer the instructor graded: the points and the comment "
+           "of the points sheet (adlearn grade ... --manual DIR)"),
     Status(MISSING, "the cell for the answer was deleted", review=True),
     Status(METADATA_LOST, "the notebook's cells lost their nbgrader metadata: judged by what "
            "its code defines, to check by hand", review=True),

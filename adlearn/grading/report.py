@@ -146,6 +146,27 @@ def _question_name(q):
     return f"<code>{_e(q.id)}</code>" + (f": {_e(q.prompt)}" if q.prompt else "")
 
 
+def term_part(rows):
+    """The late submissions (their student, time, days late and points taken) and how
+    many written answers were graded by hand, as HTML parts (none if neither)."""
+    late = [r for r in rows if r.fields.get("days late")]
+    by_hand = [r for r in rows if r.fields.get("by hand")]
+    if not (late or by_hand):
+        return []
+    parts = ["<h2>Late work and points by hand</h2>",
+             f"<p>{counted(len(late), 'submission')} came after the deadline; "
+             f"{counted(len(by_hand), 'submission')} had written answers graded by hand "
+             "(adlearn grade ... --manual).</p>"]
+    if late:
+        parts.append(_table("Late submissions", ["Submission", "Student", "Submitted",
+                                                 "Days late", "Points taken"],
+                            [[f"<code>{_e(r.submission)}</code>", _e(r.fields["student"]),
+                              _e(r.fields["submitted"]), _e(r.fields["days late"]),
+                              _e(r.fields["late penalty"] or "0")] for r in late],
+                            numeric=(3, 4)))
+    return parts
+
+
 def page(summary, source=""):
     """The report as one HTML page (a string)."""
     exercise, rows = summary.exercise, summary.rows
@@ -239,6 +260,7 @@ def page(summary, source=""):
                               'record beside the CSV says)</span>', count]
                              for s in unexplained for what, count in s.wrong_answers],
                             numeric=(2,)))
+    parts += term_part(rows)
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>Class report: {_e(exercise.title)}</title>\n<style>{STYLE}</style>\n"

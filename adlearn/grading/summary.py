@@ -40,6 +40,7 @@ class Row:
     statuses: dict
     mistakes: dict
     details: dict = field(default_factory=dict)
+    fields: dict = field(default_factory=dict)  # the whole line, by column
 
 
 def read_grades(path, root=None):
@@ -53,9 +54,9 @@ def read_grades(path, root=None):
         lines = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise GradingError(f"{path} is not a grades CSV of adlearn grade ({exc})") from None
-    if not lines or lines[0][:3] != ["submission", "total", "possible"]:
+    if not lines or lines[0][:1] != ["submission"] or "total" not in lines[0]:
         raise GradingError(f"{path} is not a grades CSV of adlearn grade (its first line "
-                           "should begin submission,total,possible)")
+                           "should begin submission,student,...)")
     header, details = lines[0], _record_details(record_path(path))
     root = root or recorded_course(record_path(path)) or None
     exercise = _exercise_of(header, details.pop(None, ""), root, path)
@@ -131,7 +132,7 @@ def _row(line, number, exercise, path):
                                f"a known mistake (it has "
                                f"{counted(len(q.wrong), 'known mistake')})")
         statuses[q.id], mistakes[q.id] = status, int(mistake or 0)
-    return Row(fields["submission"], total, statuses, mistakes)
+    return Row(fields["submission"], total, statuses, mistakes, fields=fields)
 
 
 # --- what the class got wrong ----------------------------------------------------------

@@ -17,8 +17,9 @@ import tempfile
 import urllib.parse
 from pathlib import Path
 
-from .marks import MANUAL, STATUSES
+from .marks import BY_HAND, MANUAL, STATUSES
 from .submissions import shown
+from .term import Term
 
 NAME_BYTES = 255 - len(".md")  # a file name's limit on Linux, macOS and Windows
 
@@ -35,26 +36,41 @@ def in_points(x):
 # --- the CSV ---------------------------------------------------------------------------
 
 
+TERM_COLUMNS = ["student", "name", "email", "submitted", "days late", "autograded",
+                "by hand", "late penalty", "total", "possible"]
+
+
 def csv_header(exercise):
-    header = ["submission", "total", "possible"]
+    header = ["submission"] + TERM_COLUMNS
     for q in exercise.questions:
         header += [q.id, f"{q.id} status"] + ([f"{q.id} mistake"] if q.autograded else [])
     return header
 
 
-def csv_row(grade, exercise):
-    row = [shown(grade.submission), points(grade.total), points(exercise.possible)]
+def csv_row(grade, exercise, scores=None):
+    """A grade's row: the submission, its student and lateness, its points (scores: a
+    term.Scores; by default without a roster or a deadline), and each question's
+    points, status and known mistake."""
+    scores = scores or Term().scores(grade, exercise)
+    student, late = scores.student, scores.late
+    row = [shown(grade.submission), *(
+        [student.id, student.name, student.email] if student else ["", "", ""]),
+        late.when if late else "", late.days if late and late.days else "",
+        points(scores.autograded), "" if scores.by_hand is None else points(scores.by_hand),
+        points(scores.penalty) if scores.penalty else "", points(scores.total),
+        points(scores.possible)]
     for q in exercise.questions:
         mark = grade.marks[q.id]
         if q.autograded:
             row += [points(mark.points), mark.status, mark.mistake or ""]
         else:
-            row += ["", mark.status]
+            row += [points(mark.points) if mark.status == BY_HAND else "", mark.status]
     return row
 
 
-def write_csv(grades, exercise, path):
-    """One row per submission: points and status per question, the total; atomically."""
+def write_csv(grades, exercise, path, term=Term()):
+    """One row per submission: its student and lateness (term: a term.Term), its points,
+    and points and status per question; atomically."""
     path = Path(path)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -62,7 +78,7 @@ def write_csv(grades, exercise, path):
             writer = csv.writer(out)
             writer.writerow(csv_header(exercise))
             for g in grades:
-                writer.writerow(csv_row(g, exercise))
+                writer.writerow(csv_row(g, exercise, term.scores(g, exercise)))
         os.replace(temp, path)
     except BaseException:
         os.unlink(temp)
@@ -73,8 +89,9 @@ def write_csv(grades, exercise, path):
 
 
 def relative_names(grades):
-    """Each submission's whole path relative to the folder they share, without .ipynb."""
-    paths = [os.path.abspath(g.submission) for g in grades]
+    """Each submission's whole path relative to the folder they share, without .ipynb
+    (grades: Grades, or the submissions' paths)."""
+    paths = [os.path.abspath(getattr(g, "submission", g)) for g in grades]
     common = os.path.commonpath(paths) if paths else ""
     if len(paths) == 1:
         common = os.path.dirname(common)
@@ -111,34 +128,68 @@ def _write_each(files, say):
     return failed
 
 
-def feedback_text(grade, exercise, name=None):
-    """A learner's feedback: each question's status, points and hint, in markdown. The
-    submission is named by name (its path relative to the class's folder; by default its
-    file's name), never by a path of the grader's machine."""
-    name = name or os.path.basename(grade.submission).removesuffix(".ipynb")
-    lines = [f"# {exercise.title}: feedback", "",
-             f"Submission: {code_span(shown(name))}", "",
-             f"Autograded score: {points(grade.total)} of {points(exercise.possible)}", ""]
+def keys(grades, term=Term()):
+    """Each submission's name on the points sheets and in the collected answers: its
+    student's id from the roster, else its relative name, escaped (``shown``: text any
+    file can hold); grades: Grades, or paths."""
+    return [term.student_id(getattr(g, "submission", g)) or shown(name)
+            for g, name in zip(grades, relative_names(grades))]
+
+
+def one_line(text):
+    return " ".join(str(text).split())
+
+
+def feedback_text(grade, exercise, name, scores):
+    """A learner's feedback, in markdown: who (the roster's student, else the
+    submission's relative name: never a path of the grader's machine), the exercise,
+    when it came and its late penalty, the points, and each question's status, points
+    and hint, or the points by hand and their comment."""
+    student, late = scores.student, scores.late
+    who = (f"{one_line(student.name)} ({code_span(student.id)})" if student and student.name
+           else code_span(student.id) if student else code_span(shown(name)))
+    lines = [f"# {exercise.title}: feedback", "", f"Student: {who}", "",
+             f"Exercise: {code_span(exercise.name)}", ""]
+    if late:
+        taken = (f": {late.percent:g} % of the points taken ({points(scores.penalty)})"
+                 if late.percent else "")
+        lines += [f"Submitted {late.when}, " + (
+            f"{late.days} day{'' if late.days == 1 else 's'} after the deadline{taken}."
+            if late.days else "in time."), ""]
+    hand = "" if exercise.possible == scores.possible else "; by hand: " + (
+        "not graded yet" if scores.by_hand is None else
+        f"{points(scores.by_hand)} of {points(scores.possible - exercise.possible)}")
+    lines += [f"Score: {points(scores.total)} of {points(scores.possible)} (autograded "
+              f"{points(scores.autograded)} of {points(exercise.possible)}{hand}"
+              + (f"; late penalty: -{points(scores.penalty)}" if scores.penalty else "")
+              + ")", ""]
     for q in exercise.questions:
         mark = grade.marks[q.id]
-        score = "" if not q.autograded else f" ({points(mark.points)} of {points(q.points)})"
-        detail = mark.detail[:1].upper() + mark.detail[1:]  # a passed one's: a cell timed out
+        score = (f" ({points(mark.points)} of {points(q.points)})"
+                 if q.autograded or mark.status == BY_HAND else "")
         if STATUSES[mark.status].grader:  # its detail is the instructor's (the grader's paths)
             lines.append(f"- **{q.id}**: {mark.status}{score}. The grader failed here, not "
                          "your code: your instructor will grade it again.")
             continue
+        if mark.status == BY_HAND:
+            detail = f"Comment: {one_line(mark.detail)}" if mark.detail.strip() else ""
+        elif mark.status == MANUAL:
+            detail = "Your instructor grades this answer by hand."
+        else:
+            detail = mark.detail[:1].upper() + mark.detail[1:]  # a passed one's: a cell timed out
         lines.append(f"- **{q.id}**: {mark.status}{score}" + (f". {detail}" if detail else ""))
     return "\n".join(lines) + "\n"
 
 
-def write_feedback(grades, exercise, folder, say=print):
+def write_feedback(grades, exercise, folder, say=print, term=Term()):
     """One markdown file per submission in folder, named after the submission's path;
     the paths that could not be written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    return _write_each([(folder / f"{file}.md", feedback_text(g, exercise, name))
-                        for g, file, name in zip(grades, file_names(grades),
-                                                 relative_names(grades))], say)
+    return _write_each([(folder / f"{name}.md",
+                         feedback_text(g, exercise, relative, term.scores(g, exercise)))
+                        for g, name, relative in zip(grades, file_names(grades),
+                                                     relative_names(grades))], say)
 
 
 # --- the written answers ------------------------------------------------------------------
@@ -166,16 +217,18 @@ def answers_text(grades, names, exercise, q):
     for g, name in zip(grades, names):
         mark = g.marks[q.id]
         lines += [f"## {code_span(shown(name))}", "",
-                  fenced(mark.text.strip()) if mark.status == MANUAL else f"*({mark.status})*",
+                  fenced(mark.text.strip()) if mark.status in (MANUAL, BY_HAND)
+                  else f"*({mark.status})*",
                   ""]
     return "\n".join(lines)
 
 
-def write_answers(grades, exercise, folder, say=print):
-    """The written answers, one markdown file per question (graded by hand); the paths
-    that could not be written."""
+def write_answers(grades, exercise, folder, say=print, term=Term()):
+    """The written answers, one markdown file per question (graded by hand), each
+    learner's under their name on the points sheets (``keys``); the paths that could
+    not be written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    names = relative_names(grades)
+    names = keys(grades, term)
     return _write_each([(folder / f"{q.id}.md", answers_text(grades, names, exercise, q))
                         for q in exercise.questions if not q.autograded], say)
