@@ -211,7 +211,7 @@ def test_feedback_without_a_roster_names_the_submission_not_the_graders_path(tmp
     paths, grades = _class(tmp_path)
     assert write_feedback(grades, FD, tmp_path / "feedback") == []
     text = (tmp_path / "feedback" / "alice%2Ffinite_differences.md").read_text()
-    assert "Student: ` alice/finite_differences `" in text and str(tmp_path) not in text
+    assert "Submission: ` alice/finite_differences `" in text and str(tmp_path) not in text
 
 
 # --- points by hand --------------------------------------------------------------------------

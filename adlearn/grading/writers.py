@@ -140,15 +140,18 @@ def one_line(text):
     return " ".join(str(text).split())
 
 
-def feedback_text(grade, exercise, name, scores):
+def feedback_text(grade, exercise, name=None, scores=None):
     """A learner's feedback, in markdown: who (the roster's student, else the
-    submission's relative name: never a path of the grader's machine), the exercise,
-    when it came and its late penalty, the points, and each question's status, points
-    and hint, or the points by hand and their comment."""
+    submission's relative name, by default its file's name: never a path of the grader's
+    machine), the exercise, when it came and its late penalty, the points, and each
+    question's status, points and hint, or the points by hand and their comment."""
+    scores = scores or Term().scores(grade, exercise)
     student, late = scores.student, scores.late
-    who = (f"{one_line(student.name)} ({code_span(student.id)})" if student and student.name
-           else code_span(student.id) if student else code_span(shown(name)))
-    lines = [f"# {exercise.title}: feedback", "", f"Student: {who}", "",
+    name = name or os.path.basename(grade.submission).removesuffix(".ipynb")
+    who = ("Student: " + (f"{one_line(student.name)} ({code_span(student.id)})"
+                          if student.name else code_span(student.id)) if student
+           else f"Submission: {code_span(shown(name))}")
+    lines = [f"# {exercise.title}: feedback", "", who, "",
              f"Exercise: {code_span(exercise.name)}", ""]
     if late:
         taken = (f": {late.percent:g} % of the points taken ({points(scores.penalty)})"
