@@ -28,6 +28,7 @@ derivatives stay in a range where float round-off is small.
 import contextlib
 import math
 import operator
+import resource
 import signal
 
 import sympy as sp
@@ -199,25 +200,35 @@ def expressions(draw, max_inputs=3, max_steps=8, ops=OPS, low=-2.0, high=2.0):
 
 
 ORACLE_SECONDS = 20  # SymPy on a rare expression can take many minutes (seen in a run)
+ORACLE_BYTES = 2 * 2**30  # ... or a whole machine's memory in one integer power (seen too)
 
 
 @contextlib.contextmanager
-def oracle_time(seconds=ORACLE_SECONDS):
-    """Give SymPy, the oracle, at most ``seconds`` for one drawn expression: past that
-    the example is set aside (hypothesis's ``reject``), never counted as a pass."""
+def oracle_time(seconds=ORACLE_SECONDS, more_bytes=ORACLE_BYTES):
+    """Give SymPy, the oracle, at most ``seconds`` and ``more_bytes`` of address space
+    beyond what the process holds for one drawn expression: past either the example is
+    set aside (hypothesis's ``reject``), never counted as a pass. The alarm cannot stop
+    one long multiplication of huge integers in C (mpmath's backend); the memory limit
+    makes it fail at once with a MemoryError."""
     from hypothesis import reject
 
     def too_slow(signum, frame):
         raise TimeoutError
 
     previous = signal.signal(signal.SIGALRM, too_slow)
+    limits = resource.getrlimit(resource.RLIMIT_AS)
+    held = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+    hard = limits[1]
+    soft = held + more_bytes if hard == resource.RLIM_INFINITY else min(hard, held + more_bytes)
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
     signal.alarm(seconds)
     try:
         yield
-    except TimeoutError:
+    except (TimeoutError, MemoryError):
         reject()
     finally:
         signal.alarm(0)
+        resource.setrlimit(resource.RLIMIT_AS, limits)
         signal.signal(signal.SIGALRM, previous)
 
 
