@@ -325,3 +325,12 @@ def test_the_readmes_section_prints_what_it_shows():
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     runner.run(test)
     assert len(test.examples) >= 10 and runner.failures == 0
+
+
+def test_an_array_that_is_not_numpys_is_still_refused_as_before():
+    import sympy as sp
+
+    with pytest.raises(NotANumberError, match="the input of sin must be a real number"):
+        ad.sin(sp.Matrix([1.0]))
+    with pytest.raises(NotANumberError, match="the input of stop_gradient must be a real"):
+        ad.stop_gradient(sp.Matrix([1.0]))

@@ -7,6 +7,8 @@ rule of the same name in the rule table. ``stop_gradient`` is not an operation o
 table: it hands back its input's value as a constant, in every mode.
 """
 
+import sys
+
 from .engine import Var, _constant
 from .rules import Operand, as_real, evaluate, primal_number
 
@@ -96,4 +98,5 @@ def stop_gradient(x):
 
 def _is_array(x):
     """Whether x is a NumPy array (NumPy is loaded already if x is one)."""
-    return hasattr(x, "shape") and not isinstance(x, (int, float))
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(x, numpy.ndarray)
