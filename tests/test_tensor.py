@@ -226,10 +226,8 @@ def test_every_operation_is_drawn_by_the_random_programs():
     for name in STRUCTURAL:
         used |= ops_of(lambda t: STRUCTURAL[name](t).sum())
     everything = set(ad.RULES) | set(tensor.STRUCTURAL)
-    # broadcast_to and scatter_add are VJPs: recorded only in a differentiable sweep;
-    # solve joins the table once core/linalg.py is imported and has its own oracles
-    # (tests/test_beyond_backprop.py)
-    assert everything - used - {"solve"} == {"broadcast_to", "scatter_add"}
+    # broadcast_to and scatter_add are VJPs: recorded only in a differentiable sweep
+    assert everything - used == {"broadcast_to", "scatter_add"}
 
 
 def ops_of(f):
