@@ -33,7 +33,7 @@ from . import course, workers
 from .limits import Limits
 from .marks import GRADER_ERROR, INVALID, Grade, Mark, all_marks
 from .submissions import (Unreadable, belongs_elsewhere, content_hash, other_exercises,
-                          read_submission_file, shown, submission_files)
+                          read_submission_file, shown, student_id, submission_files)
 from .writers import points
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -42,9 +42,12 @@ SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 # --- one submission, from the outside --------------------------------------------------
 
 
-def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed=True):
+def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed=True,
+                     student=None):
     """Grade one submitted notebook file of the exercise called name into a Grade (never
-    raises). Every argument is plain data, so a thread pool or a cluster can call it."""
+    raises), judged as the variant of the learner with the id student (see
+    submissions.student_id). Every argument is plain data, so a thread pool or a
+    cluster can call it."""
     setup = workers.setup(name, template_text, root, limits, sandboxed)
     try:
         exercise = workers.worker_for(setup).exercise
@@ -52,6 +55,7 @@ def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed
         return Grade(str(path), all_marks(course.exercise(name, root), GRADER_ERROR,
                                           f"the grader could not start a worker: {exc}"))
     try:
+        variant = exercise.variant_of(student)
         text = read_submission_file(path)
     except Unreadable as exc:
         return Grade(str(path), all_marks(exercise, GRADER_ERROR, str(exc)))
@@ -60,7 +64,7 @@ def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed
     marks, unfinished = {}, None
     for _ in range(2):  # a second try, with a new worker, if one failed before any mark
         try:
-            marks, unfinished = workers.worker_for(setup).grade(text)
+            marks, unfinished = workers.worker_for(setup).grade(text, variant)
         except (GradingError, OSError) as exc:
             marks, unfinished = {}, (GRADER_ERROR, f"the grader could not start a worker: {exc}")
         if marks or not unfinished or unfinished[0] != GRADER_ERROR:
@@ -182,7 +186,13 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
 
     template_text = nbformat.writes(template)
     others = other_exercises(root, exercise)
-    files = []
+    files, students = [], {}
+    for given in paths:
+        try:
+            for p in submission_files([given], lambda line: None):
+                students.setdefault(p, student_id(p, given))
+        except GradingError:  # no notebooks there: submission_files below says so
+            continue
     for p in submission_files(paths, say):
         elsewhere = belongs_elsewhere(p, exercise, others)
         if elsewhere:
@@ -199,7 +209,7 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
     with ExitStack() as stack:
         pool = pool or stack.enter_context(executor(jobs=jobs))
         futures = {pool.submit(grade_submission, p, exercise.name, template_text, root,
-                               limits, sandboxed): p for p in todo}
+                               limits, sandboxed, students.get(p)): p for p in todo}
         for future in as_completed(futures):
             grades[futures[future]] = future.result()
             if record:

@@ -59,6 +59,15 @@ def checks_path(root, name):
     return Path(root) / CHECKS_FOLDER / f"{name}.json"
 
 
+def handout_path(root, name):
+    """The student version that ``adlearn exercises start`` copies for a learner: the
+    built-in exercises' is kept in the package beside its check data (so that an
+    installed adlearn can start one), a course's is its student version."""
+    if Path(root).resolve() == BUILT_IN:
+        return CHECKS / f"{name}.ipynb"
+    return student_path(root, name)
+
+
 def names(root=None):
     """The names of the exercises that have a source notebook under root, sorted."""
     root = Path(root or default_root())

@@ -40,6 +40,7 @@ TEXT_STUB = "YOUR ANSWER HERE"
 ALLOWED_KEYS = {"grade", "locked", "solution", "grade_id", "points", "task", "checksum",
                 "schema_version"}
 GRADE_ID = re.compile(r"^[a-zA-Z0-9_-]+$")
+SEALED_CACHE = "sealed.json"  # source/<name>/: the slow hashes the build computed
 
 
 def _meta(grade_id, grade=False, solution=False, locked=False, points=None):
@@ -258,13 +259,53 @@ def read(path):
 
 
 def check_text(root, name):
-    """The check data of an exercise, as the build writes it (see check.py)."""
+    """The check data of an exercise, as the build writes it (see check.py): variant 0's
+    questions, and for each other variant its text replacements and the questions whose
+    data differ from variant 0's. The slow hashes are kept in source/<name>/sealed.json
+    (with the references, never handed out) so that a build recomputes only new ones."""
     exercise = course.exercise(name, root)
-    table = course.table_path(root, name).read_bytes()
-    salt = hashlib.sha256(table).hexdigest()[:16]
-    data = {"exercise": name, "questions": {
-        q.id: check_data(q, f"{salt}.{q.id}") for q in exercise.questions if q.autograded}}
+    cache_path = course.source_path(root, name).parent / SEALED_CACHE
+    cache = json.loads(cache_path.read_text(encoding="utf-8")) if cache_path.is_file() else {}
+    known = dict(cache)
+
+    def questions(variant):
+        return {q.id: check_data(q, f"{name}.{q.id}.{variant}", cache,
+                                 public=variant == 0 and exercise.variant_count > 0)
+                for q in exercise.variant(variant).questions if q.autograded}
+
+    first = questions(0)
+    data = {"exercise": name, "questions": first}
+    if exercise.variant_count:
+        data["variants"] = []
+        for k in range(1, exercise.variant_count + 1):
+            these = questions(k)
+            data["variants"].append({
+                "text": exercise.replacements(k),
+                "questions": {qid: d for qid, d in these.items() if d != first[qid]}})
+    if cache != known:
+        cache_path.write_text(json.dumps(cache, indent=0, sort_keys=True) + "\n",
+                              encoding="utf-8")
     return json.dumps(data, indent=1, sort_keys=True, allow_nan=True) + "\n"
+
+
+def for_variant(nb, replacements):
+    """A copy of a notebook (nbformat or plain JSON) with its text replaced for a variant."""
+    nb = json.loads(json.dumps(nb))
+    for cell in nb["cells"]:
+        text = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        for old, new in replacements.items():
+            text = text.replace(old, new)
+        cell["source"] = text
+    return nb
+
+
+def missing_text(source, exercise):
+    """The pieces of text a variant replaces that the source notebook does not show."""
+    if not exercise.variant_count:
+        return []
+    text = "\n".join(cell.source for cell in source.cells)
+    return [f"the variants replace {old!r}, which the source notebook does not contain"
+            for old in exercise.replacements(1) if old not in text]
 
 
 def unmarked(source):
@@ -294,11 +335,14 @@ def build(root, check_only=False):
         path = course.source_path(root, name)
         source = read(path)
         validate(source, course.exercise(name, root), where=path)
-        if unmarked(source):
-            raise GradingError(f"{path}: " + "; ".join(unmarked(source)))
-        targets = [(course.student_path(root, name),
-                    nbformat.writes(student_version(source)) + "\n"),
+        if unmarked(source) or missing_text(source, course.exercise(name, root)):
+            raise GradingError(f"{path}: " + "; ".join(
+                unmarked(source) + missing_text(source, course.exercise(name, root))))
+        student = nbformat.writes(student_version(source)) + "\n"
+        targets = [(course.student_path(root, name), student),
                    (course.checks_path(root, name), check_text(root, name))]
+        if course.handout_path(root, name) != course.student_path(root, name):
+            targets.append((course.handout_path(root, name), student))
         stale[name] = [(p, text) for p, text in targets
                        if not p.is_file() or p.read_text(encoding="utf-8") != text]
     if not check_only:

@@ -194,6 +194,7 @@ EXERCISE = Exercise("chain_rule_paths", "The chain rule as paths", (
         )),
     Question(
         "products_a", 2, "value", answer="products_a", reference=[12.0, 12.0, 1.0],
+        instant="form",
         tutorial="07_chain_rule_paths.ipynb#The survey example: two paths per input",
         compare="sorted", tolerance=1e-3,
         prompt="the path products from a to h(a, b) = u*u + a, u = a*b, at (3, 2)",

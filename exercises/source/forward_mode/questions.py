@@ -104,6 +104,7 @@ EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers", (
         )),
     Question(
         "seed_x2", 1, "value", answer="seed_x2", reference=(0.0, 1.0),
+        instant="form",
         tutorial="05_forward_mode.ipynb#One sweep per input",
         prompt="the seed (t1, t2) whose forward sweep gives df/dx2",
         hint="The seed is the direction in which the inputs move: which inputs should move "
@@ -116,6 +117,7 @@ EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers", (
         )),
     Question(
         "sweeps", 1, "value", answer="sweeps", reference={"forward": 1000, "reverse": 1},
+        instant="form",
         tutorial="06_reverse_mode.ipynb#One sweep for all inputs",
         prompt="sweeps each mode needs for the gradient of a function of 1000 inputs, 1 output",
         hint="Give a dictionary {\"forward\": ..., \"reverse\": ...}. How many partial "

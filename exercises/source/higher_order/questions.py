@@ -92,6 +92,7 @@ EXERCISE = Exercise("higher_order", "Higher-order and custom derivatives", (
         )),
     Question(
         "confused", 2, "value", answer="nested_value", reference=6.0, tolerance=1e-9,
+        instant="form",
         tutorial="09_beyond.ipynb#Perturbation confusion",
         prompt="d/dx [x · d/dy (x·y) at y = 2] at x = 3",
         hint="Work from the inside out: the inner derivative treats x as a constant. "
