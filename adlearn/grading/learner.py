@@ -20,6 +20,7 @@ from .questions import variant_of
 
 FILE = "adlearn-learner.json"  # {"student": id, "exercises": {name: {"variant", "checks"}}}
 PASSED, FAILED, FORM = "passed", "failed", "form only"  # what a check recorded
+MARKS = {PASSED: "✓", FAILED: "✗", FORM: "?"}
 
 
 def find(start=None):
@@ -117,6 +118,7 @@ def start(name, student, folder=".", course_root=None, keep_old=False):
     if student is not None:
         state["student"] = str(student)
     state["exercises"][name] = {"variant": number, "checks": {},
+                                "questions": sorted(data["questions"]),
                                 **({"course": str(course_root)} if course_root else {})}
     _write(folder / FILE, state)
     return target, number
@@ -146,8 +148,8 @@ def reset(name, folder="."):
 
 
 def status(folder="."):
-    """Per exercise started in folder: its variant and each question's last check
-    (passed, failed, form only; questions never checked are not listed), as lines."""
+    """Per exercise started in folder: its variant and each autograded question's last
+    check (passed, failed, form only, not checked yet), as lines."""
     path = Path(folder) / FILE
     if not path.is_file():
         raise GradingError(f"no exercise was started in {Path(folder)} (run: adlearn "
@@ -155,10 +157,12 @@ def status(folder="."):
     state = _read(path)
     lines = [f"student {state.get('student', '(none)')}"]
     for name, entry in sorted(state["exercises"].items()):
-        checks = entry.get("checks", {}) if isinstance(entry, dict) else {}
-        passed = [q for q, outcome in checks.items() if outcome == PASSED]
-        lines.append(f"{name} (variant {entry.get('variant', 0)}): "
-                     f"{len(passed)} of {len(checks)} checked questions passed")
-        lines += [f"  {'✓' if outcome == PASSED else '?' if outcome == FORM else '✗'} "
-                  f"{q}: {outcome}" for q, outcome in sorted(checks.items())]
+        entry = entry if isinstance(entry, dict) else {}
+        checks = entry.get("checks", {})
+        questions = entry.get("questions") or sorted(checks)
+        passed = sum(checks.get(q) == PASSED for q in questions)
+        lines.append(f"{name} (variant {entry.get('variant', 0)}): {passed} of "
+                     f"{len(questions)} questions passed your last check")
+        lines += [f"  {MARKS.get(checks.get(q), '·')} {q}: {checks.get(q, 'not checked yet')}"
+                  for q in questions]
     return lines
