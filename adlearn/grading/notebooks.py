@@ -258,15 +258,13 @@ def read(path):
         raise GradingError(f"{path} is not a readable notebook: {exc}") from None
 
 
-def check_text(root, name):
+def check_text(root, name, cache=None):
     """The check data of an exercise, as the build writes it (see check.py): variant 0's
     questions, and for each other variant its text replacements and the questions whose
-    data differ from variant 0's. The slow hashes are kept in source/<name>/sealed.json
-    (with the references, never handed out) so that a build recomputes only new ones."""
+    data differ from variant 0's. cache (a dict: see sealed_cache) keeps the slow hashes
+    computed, so that a build recomputes only new ones."""
     exercise = course.exercise(name, root)
-    cache_path = course.source_path(root, name).parent / SEALED_CACHE
-    cache = json.loads(cache_path.read_text(encoding="utf-8")) if cache_path.is_file() else {}
-    known = dict(cache)
+    cache = {} if cache is None else cache
 
     def questions(variant):
         return {q.id: check_data(q, f"{name}.{q.id}.{variant}", cache,
@@ -282,10 +280,17 @@ def check_text(root, name):
             data["variants"].append({
                 "text": exercise.replacements(k),
                 "questions": {qid: d for qid, d in these.items() if d != first[qid]}})
-    if cache != known:
-        cache_path.write_text(json.dumps(cache, indent=0, sort_keys=True) + "\n",
-                              encoding="utf-8")
     return json.dumps(data, indent=1, sort_keys=True, allow_nan=True) + "\n"
+
+
+def sealed_cache(root, name):
+    """Where the build keeps an exercise's slow hashes (source/<name>/sealed.json, with
+    the references, never handed out), and what it holds."""
+    path = course.source_path(root, name).parent / SEALED_CACHE
+    try:
+        return path, json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return path, {}
 
 
 def for_variant(nb, replacements):
@@ -330,7 +335,7 @@ def build(root, check_only=False):
     if not names:
         raise GradingError(f"no exercise sources in {root} (expected "
                            "source/<name>/<name>.ipynb and source/<name>/questions.py)")
-    stale = {}
+    stale, caches = {}, []
     for name in names:
         path = course.source_path(root, name)
         source = read(path)
@@ -339,14 +344,18 @@ def build(root, check_only=False):
             raise GradingError(f"{path}: " + "; ".join(
                 unmarked(source) + missing_text(source, course.exercise(name, root))))
         student = nbformat.writes(student_version(source)) + "\n"
+        cache_path, cache = sealed_cache(root, name)
+        known = dict(cache)
         targets = [(course.student_path(root, name), student),
-                   (course.checks_path(root, name), check_text(root, name))]
+                   (course.checks_path(root, name), check_text(root, name, cache))]
+        if cache != known:
+            caches.append((cache_path, json.dumps(cache, indent=0, sort_keys=True) + "\n"))
         if course.handout_path(root, name) != course.student_path(root, name):
             targets.append((course.handout_path(root, name), student))
         stale[name] = [(p, text) for p, text in targets
                        if not p.is_file() or p.read_text(encoding="utf-8") != text]
     if not check_only:
-        for path, text in (target for targets in stale.values() for target in targets):
+        for path, text in [*caches, *(t for targets in stale.values() for t in targets)]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
     return [name for name, targets in stale.items() if targets]
