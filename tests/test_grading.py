@@ -336,8 +336,11 @@ def test_check_reads_the_answer_by_its_name_and_a_missing_one_gets_a_hint(capsys
     namespace = {"check": check}  # a notebook's namespace, where a grading cell runs
     with pytest.raises(WrongAnswer, match="`error_factor` is not defined yet"):
         exec('check("finite_differences.order")', namespace)
-    namespace["error_factor"] = 100
+    namespace["error_factor"] = 100  # a round factor: checked by its form only
     exec('check("finite_differences.order")', namespace)
+    assert "has the right form" in capsys.readouterr().out
+    namespace["df_dx1"] = 5.5
+    exec('check("derivatives_by_hand.df_dx1")', namespace)
     assert "Right. Well done!" in capsys.readouterr().out
 
 

@@ -92,12 +92,18 @@ def buckets(value, cells, tolerance):
         if not math.isfinite(x):
             found.append(str(x))
         elif mode == "a":
-            found.append(math.floor((x - start) / _width("a", tolerance)))
+            found.append(_floor((x - start) / _width("a", tolerance)))
+        elif x == 0:
+            found.append("0")
         else:
-            sign = 1 if x > 0 else -1 if x < 0 else 0
-            at = math.log(abs(x)) if x else -1e300
-            found.append([sign, math.floor((at - start) / _width("r", tolerance))])
+            found.append([1 if x > 0 else -1,
+                          _floor((math.log(abs(x)) - start) / _width("r", tolerance))])
     return found
+
+
+def _floor(q):
+    """q rounded down, or "far" for a quotient too large to be a bucket's number."""
+    return math.floor(q) if math.isfinite(q) else "far"
 
 
 def _text(salt, value, cells, tolerance):

@@ -157,7 +157,7 @@ VARIANTS = Variants(  # each learner's own count; delete the variants= line to t
     questions=lambda p: (*QUESTIONS[:-1], *sweep_count(p), QUESTIONS[-1]),
     text=lambda p: {"has 1000 inputs": f"has {p['inputs']} inputs",
                     "all 1000 partial": f"all {p['inputs']} partial",
-                    '"forward": 1000': f'"forward": {p["inputs"]}'})
+                    "inputs = 1000": f"inputs = {p['inputs']}"})
 
 EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers",
                     VARIANTS.questions(VARIANTS.default), variants=VARIANTS)
