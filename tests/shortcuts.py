@@ -103,3 +103,22 @@ def submission(name, root="exercises", shortcuts=None):
     for qid, code in (shortcuts if shortcuts is not None else SHORTCUTS[name]).items():
         nb.cells[answer_cell(nb, exercise, qid)].source = code
     return nb
+
+
+def variant_questions(exercise, k):
+    """The value questions whose answer differs between variant 0 (the tutorials' numbers)
+    and variant k: the ones a copied number would answer."""
+    mine = exercise.variant(k)
+    return [q.id for q in exercise.questions if q.kind == "value"
+            and repr(q.reference) != repr(mine.question(q.id).reference)]
+
+
+def copied(name, k, variant=0, root="exercises"):
+    """The source notebook of exercise name with each answer of a variant question
+    (variant_questions(.., k)) bound to variant's numbers as typed-in literals: variant 0
+    is a copy from the tutorials, another a copy from the learner who has it."""
+    exercise = course.exercise(name, root)
+    values = exercise.variant(variant)
+    return submission(name, root, {qid: f"{values.question(qid).answer} = "
+                                        f"{values.question(qid).reference!r}"
+                                   for qid in variant_questions(exercise, k)})
