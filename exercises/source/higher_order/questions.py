@@ -4,7 +4,7 @@ confusion, a Hessian-vector product, a custom derivative for a formula that over
 import math
 
 import adlearn as ad
-from adlearn.grading.questions import Exercise, Question, Wrong
+from adlearn.grading.questions import Exercise, Question, Variants, Wrong
 
 
 def second_derivative(f, x):
@@ -72,7 +72,38 @@ def _random_point(rng):
     return (rng.choice([rng.uniform(-6, 6), rng.uniform(-1000, 1000)]),)
 
 
-EXERCISE = Exercise("higher_order", "Higher-order and custom derivatives", (
+def confused(numbers):
+    """The question on perturbation confusion at a learner's point (x, y)."""
+    x, y = numbers["x"], numbers["y"]
+    return (
+        Question(
+            "confused", 2, "value", answer="nested_value", reference=2.0 * x, tolerance=1e-9,
+            instant="form",
+            tutorial="09_beyond.ipynb#Perturbation confusion",
+            prompt=f"d/dx [x · d/dy (x·y) at y = {y:g}] at x = {x:g}",
+            hint="Work from the inside out: the inner derivative treats x as a constant. "
+                 "What function of x is left for the outer derivative?",
+            wrong=(
+                Wrong(x + y, "That is perturbation confusion: the inner derivative picked up x's "
+                           "motion too (y + x instead of x). Give the inner and the outer "
+                           "derivative their own ε (or let ad.derivative do it)."),
+                Wrong(x, f"That is the inner derivative, x, at x = {x:g}. The outer derivative "
+                        "differentiates x times it."),
+                Wrong(x * x, f"That is the value of x · x at {x:g}, not its derivative."),
+            )),
+    )
+
+
+def _draw_point(rng):
+    """A learner's x and y, whole numbers, with the right value and the known mistakes'
+    all different (x ≠ y, x > 2), never the tutorials' (3, 2)."""
+    while True:
+        x, y = rng.randrange(3, 60), rng.randrange(2, 10)
+        if x != y and (x, y) != (3, 2):
+            return {"x": float(x), "y": float(y)}
+
+
+QUESTIONS = (
     Question(
         "second", 3, "function", answer="second_derivative", reference=second_derivative,
         tutorial="09_beyond.ipynb#Derivatives of derivatives",
@@ -89,21 +120,6 @@ EXERCISE = Exercise("higher_order", "Higher-order and custom derivatives", (
             Wrong(lambda f, x: 2 * ad.derivative(f)(x),
                   "Doubling f' is not differentiating it again: f'' is the derivative of "
                   "the function f'."),
-        )),
-    Question(
-        "confused", 2, "value", answer="nested_value", reference=6.0, tolerance=1e-9,
-        instant="form",
-        tutorial="09_beyond.ipynb#Perturbation confusion",
-        prompt="d/dx [x · d/dy (x·y) at y = 2] at x = 3",
-        hint="Work from the inside out: the inner derivative treats x as a constant. "
-             "What function of x is left for the outer derivative?",
-        wrong=(
-            Wrong(5.0, "That is perturbation confusion: the inner derivative picked up x's "
-                       "motion too (y + x instead of x). Give the inner and the outer "
-                       "derivative their own ε (or let ad.derivative do it)."),
-            Wrong(3.0, "That is the inner derivative, x, at x = 3. The outer derivative "
-                       "differentiates x times it."),
-            Wrong(9.0, "That is the value of x · x at 3, not its derivative."),
         )),
     Question(
         "hvp", 3, "function", answer="hessian_vector_product",
@@ -152,4 +168,14 @@ EXERCISE = Exercise("higher_order", "Higher-order and custom derivatives", (
     Question("explain_tags", 2, "text",
              tutorial="09_beyond.ipynb#Perturbation confusion",
              prompt="why nested derivatives need their own ε (tag), in your own words"),
-))
+)
+
+VARIANTS = Variants(  # each learner's own point; delete the variants= line to turn them off
+    default={"x": 3.0, "y": 2.0}, draw=_draw_point,
+    questions=lambda p: (QUESTIONS[0], *confused(p), *QUESTIONS[1:]),
+    text=lambda p: {"\\Big|_{y=2} \\Big] \\text{ at } x = 3":
+                    f"\\Big|_{{y={p['y']:g}}} \\Big] \\text{{ at }} x = {p['x']:g}",
+                    "x0, y0 = 3.0, 2.0": f"x0, y0 = {p['x']!r}, {p['y']!r}"})
+
+EXERCISE = Exercise("higher_order", "Higher-order and custom derivatives",
+                    VARIANTS.questions(VARIANTS.default), variants=VARIANTS)
