@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from adlearn.grading import batch, course, notebooks, sealed, submissions  # noqa: E402
+from adlearn.grading import batch, course, notebooks, probe, sealed, submissions  # noqa: E402
 from adlearn.grading.check import CHECKS  # noqa: E402
 from adlearn.grading.limits import Limits  # noqa: E402
 from shortcuts import SHORTCUTS, copied, submission, variant_questions  # noqa: E402
@@ -77,8 +77,9 @@ def cracked(name, student, seconds):
         value = q.reference  # the tutorials' (variant 0's) numbers
         if "accepted" in mine[q.id]:
             sealed_ids.append(q.id)
-            form = sealed.form(json.loads(json.dumps(exercise.variant(k).question(q.id)
-                                                     .reference)))
+            mine_q = exercise.variant(k).question(q.id)
+            form = sealed.form(probe.output(mine_q.probe_kind, mine_q.reference,
+                                            mine_q.public_cases()[0][1]))
             found = crack(mine[q.id], form, seconds)
             recovered += found is not None
             value = found if found is not None else value

@@ -29,8 +29,8 @@ WITH_VARIANTS = [n for n in NAMES if course.exercise(n, ROOT).variant_count]
 
 
 def test_the_built_in_value_questions_come_in_64_variants_or_more():
-    assert {"derivatives_by_hand", "evaluation_trace", "forward_mode",
-            "symbolic_differentiation"} <= set(WITH_VARIANTS)
+    assert {"chain_rule_paths", "derivatives_by_hand", "evaluation_trace", "finite_differences",
+            "forward_mode", "higher_order", "symbolic_differentiation"} <= set(WITH_VARIANTS)
     for name in WITH_VARIANTS:
         exercise = course.exercise(name, ROOT)
         assert exercise.variant_count >= 64
@@ -92,10 +92,9 @@ def test_start_writes_the_learners_numbers_check_judges_them_status_reads_what_i
     assert main(["exercises", "reset", name]) == 0
     assert (tmp_path / f"{name}.old.ipynb").read_text(encoding="utf-8") == "my work"
     assert (tmp_path / f"{name}.ipynb").read_text(encoding="utf-8") == text
-    assert main(["exercises", "start", "finite_differences"]) == 0  # the same learner
+    assert main(["exercises", "start", "jacobians"]) == 0  # the same learner; no variants
     state = json.loads((tmp_path / learner.FILE).read_text(encoding="utf-8"))
-    assert state["student"] == "alice" and state["exercises"]["finite_differences"][
-        "variant"] == 0
+    assert state["student"] == "alice" and state["exercises"]["jacobians"]["variant"] == 0
 
 
 def test_start_in_another_learners_folder_or_of_an_unknown_exercise_is_refused(
@@ -132,8 +131,7 @@ def test_turning_variants_off_is_one_line_in_the_question_table(tmp_path):
 
 
 @pytest.mark.skipif(bool(available()), reason="needs bubblewrap (the sandbox)")
-@pytest.mark.parametrize("name", ["derivatives_by_hand", "evaluation_trace", "forward_mode",
-                                  "symbolic_differentiation"])
+@pytest.mark.parametrize("name", WITH_VARIANTS)
 def test_in_the_sandbox_copied_numbers_score_nothing_and_the_learners_own_work_full(
         tmp_path, name):
     """Graded by adlearn grade's own path: alice's honest solution scores every point

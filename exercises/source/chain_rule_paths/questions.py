@@ -166,9 +166,10 @@ def products_a(numbers):
 
 
 def _draw_point(rng):
-    """A learner's (a, b): whole numbers from 2 to 9, never the tutorials' (3, 2)."""
+    """A learner's (a, b): whole numbers, a from 2 to 29, b from 2 to 9, never the
+    tutorials' (3, 2)."""
     while True:
-        a, b = rng.randrange(2, 10), rng.randrange(2, 10)
+        a, b = rng.randrange(2, 30), rng.randrange(2, 10)
         if (a, b) != (3, 2):
             return {"a": float(a), "b": float(b)}
 

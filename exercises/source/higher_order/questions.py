@@ -96,10 +96,10 @@ def confused(numbers):
 
 def _draw_point(rng):
     """A learner's x and y, whole numbers, with the right value and the known mistakes'
-    all different (x ≠ y, x > 2), never the tutorials' (3, 2)."""
+    all different (x ≠ y, x > 2), and never the tutorials' answer (x = 3)."""
     while True:
-        x, y = rng.randrange(3, 60), rng.randrange(2, 10)
-        if x != y and (x, y) != (3, 2):
+        x, y = rng.randrange(4, 200), rng.randrange(2, 10)
+        if x != y:
             return {"x": float(x), "y": float(y)}
 
 
