@@ -17,10 +17,10 @@ no outputs, and every non-solution cell with nbgrader metadata locked. The check
 (see check.py) is what the learner's ``check`` needs, derived from the question table.
 """
 
-import hashlib
 import json
 import re
 import sys
+from collections import ChainMap
 from pathlib import Path
 
 # nbformat's jsonschema imports rfc3987_syntax, when installed, only to check IRI formats,
@@ -344,12 +344,13 @@ def build(root, check_only=False):
             raise GradingError(f"{path}: " + "; ".join(
                 unmarked(source) + missing_text(source, course.exercise(name, root))))
         student = nbformat.writes(student_version(source)) + "\n"
-        cache_path, cache = sealed_cache(root, name)
-        known = dict(cache)
+        cache_path, known = sealed_cache(root, name)
+        cache = ChainMap({}, known)  # what this build uses lands in the first map
         targets = [(course.student_path(root, name), student),
                    (course.checks_path(root, name), check_text(root, name, cache))]
-        if cache != known:
-            caches.append((cache_path, json.dumps(cache, indent=0, sort_keys=True) + "\n"))
+        if cache.maps[0] != known:  # new hashes, or old ones no longer used
+            caches.append((cache_path, json.dumps(cache.maps[0], indent=0, sort_keys=True)
+                           + "\n"))
         if course.handout_path(root, name) != course.student_path(root, name):
             targets.append((course.handout_path(root, name), student))
         stale[name] = [(p, text) for p, text in targets

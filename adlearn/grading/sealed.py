@@ -133,11 +133,8 @@ def seal(salt, value, tolerance, relative=False, slow=True, cache=None):
     if not slow:
         return {"grid": cells, "hash": fast_hash(salt, value, cells, tolerance)}
     key = hashlib.sha256(_text(salt, value, cells, tolerance) + b"%d" % ROUNDS).hexdigest()
-    if cache is None or key not in cache:
-        digest = slow_hash(salt, value, cells, tolerance, ROUNDS)
-        if cache is None:
-            return {"grid": cells, "hash": digest, "rounds": ROUNDS}
-        cache[key] = digest
+    cache = {} if cache is None else cache
+    cache[key] = cache.get(key) or slow_hash(salt, value, cells, tolerance, ROUNDS)
     return {"grid": cells, "hash": cache[key], "rounds": ROUNDS}
 
 
