@@ -3,9 +3,12 @@
 It answers at once, from the check data that ``adlearn exercises build`` writes (never
 from reference code, which stays with the instructor's sources): a function question's
 public cases with the reference's outputs on them and each known mistake's outputs; a
-value question's accepted values as salted hashes of the values rounded to the
-tolerance. It prints one short line per test and, when a test fails, raises
-``WrongAnswer`` with a hint that points at the mistake without giving the answer away.
+value question's answer sealed (sealed.py: a slow salted hash that costs the learner one
+hash and whoever wants the answer from the data hours), or, where no hash could hide
+it, only its form. An exercise with variants has data for each; the learner's is the
+one ``adlearn exercises start`` noted in their working folder (learner.py), where
+``check`` also records each outcome. It prints one short line per test and, when a test
+fails, raises ``WrongAnswer`` with a hint that points at the mistake without giving the answer away.
 Nothing is written to stderr (nbgrader fails a cell that writes there).
 
 Where the check data lives: ``checks/<exercise>.json`` beside the student notebooks of
