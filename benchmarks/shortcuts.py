@@ -5,7 +5,8 @@ grade``'s own path in the sandbox, in one run, as four learners of one class:
 - bob answers each question a library call would answer by that call (tests/shortcuts.py;
   goal: 0 on those questions);
 - carol types in the tutorials' numbers (variant 0's) for every question whose numbers
-  differ between learners (goal: 0 on those);
+  differ between learners, and a tutorial's code where it prints a function question's
+  answer (goal: 0 on those);
 - dave types in what he recovered from his own check data in the time given (the
   nice numbers first, each tried through the slow hash; goal: 0 on the sealed value
   questions), and the tutorials' numbers where it holds no hash.
@@ -27,7 +28,8 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from adlearn.grading import batch, course, notebooks, probe, sealed, submissions  # noqa: E402
 from adlearn.grading.check import CHECKS  # noqa: E402
 from adlearn.grading.limits import Limits  # noqa: E402
-from shortcuts import SHORTCUTS, copied, submission, variant_questions  # noqa: E402
+from shortcuts import (SHORTCUTS, TUTORIAL_CODE, copied, submission,  # noqa: E402
+                       variant_questions)
 
 ROOT = HERE.parent / "exercises"
 CLASS = ("alice", "bob", "carol", "dave")
@@ -103,7 +105,8 @@ def main():
             notebooks.write(notebooks.read(course.source_path(ROOT, name)),
                             place / "alice" / f"{name}.ipynb")
             aimed = {"bob": list(SHORTCUTS.get(name, {})),
-                     "carol": variant_questions(exercise, exercise.variant_of("carol"))
+                     "carol": (variant_questions(exercise, exercise.variant_of("carol"))
+                               + list(TUTORIAL_CODE.get(name, {})))
                      if exercise.variant_count else []}
             notebooks.write(submission(name, ROOT, SHORTCUTS.get(name, {})),
                             place / "bob" / f"{name}.ipynb")

@@ -105,6 +105,13 @@ def submission(name, root="exercises", shortcuts=None):
     return nb
 
 
+# Function questions whose answer a tutorial prints: the tutorial's code, verbatim. Their
+# variants ask for something else (a damped product), so the copy scores nothing.
+TUTORIAL_CODE = {
+    "higher_order": {"hvp": 'def hessian_vector_product(f, x, v):\n    """H(x) v by forward over forward: the derivative along v of each partial of f."""\n    n = len(x)\n\n    def partial(i):  # x -> ∂f/∂x_i at x, by one forward sweep along axis i\n        return lambda *x: ad.jvp(f, x, [float(j == i) for j in range(n)])[1]\n\n    return [ad.jvp(partial(i), x, v)[1] for i in range(n)]'},
+}
+
+
 def variant_questions(exercise, k):
     """The value questions whose answer differs between variant 0 (the tutorials' numbers)
     and variant k: the ones a copied number would answer."""
@@ -116,9 +123,11 @@ def variant_questions(exercise, k):
 def copied(name, k, variant=0, root="exercises"):
     """The source notebook of exercise name with each answer of a variant question
     (variant_questions(.., k)) bound to variant's numbers as typed-in literals: variant 0
-    is a copy from the tutorials, another a copy from the learner who has it."""
+    is a copy from the tutorials (with the tutorials' code for TUTORIAL_CODE's function
+    questions), another a copy from the learner who has it."""
     exercise = course.exercise(name, root)
     values = exercise.variant(variant)
-    return submission(name, root, {qid: f"{values.question(qid).answer} = "
-                                        f"{values.question(qid).reference!r}"
-                                   for qid in variant_questions(exercise, k)})
+    cells = {qid: f"{values.question(qid).answer} = {values.question(qid).reference!r}"
+             for qid in variant_questions(exercise, k)}
+    return submission(name, root, {**cells, **(TUTORIAL_CODE.get(name, {}) if variant == 0
+                                               else {})})

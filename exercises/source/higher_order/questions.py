@@ -13,10 +13,17 @@ def second_derivative(f, x):
 
 
 def hessian_vector_product(f, x, v):
-    """The reference: H(x) v for f of two inputs, a jvp along v of each partial."""
+    """H(x) v for f of two inputs, a jvp along v of each partial (notebook 09's)."""
     def partial(i):
         return lambda *x: ad.jvp(f, x, [float(j == i) for j in range(len(x))])[1]
     return [ad.jvp(partial(i), x, v)[1] for i in range(len(x))]
+
+
+def damped(product, damping):
+    """The product (H + λI) v, from a function giving some product M v, with λ = damping."""
+    def with_damping(f, x, v):
+        return [p + damping * vi for p, vi in zip(product(f, x, v), v)]
+    return with_damping
 
 
 # The functions a case passes, as expression text: the kernel parses them safely.
@@ -94,13 +101,48 @@ def confused(numbers):
     )
 
 
-def _draw_point(rng):
+def _draw_numbers(rng):
     """A learner's x and y, whole numbers, with the right value and the known mistakes'
-    all different (x ≠ y, x > 2), and never the tutorials' answer (x = 3)."""
+    all different (x ≠ y, x > 2), never the tutorials' answer (x = 3); and their
+    damping λ, from 0.5 to 9.5 (never notebook 09's plain H v, λ = 0)."""
     while True:
         x, y = rng.randrange(4, 200), rng.randrange(2, 10)
         if x != y:
-            return {"x": float(x), "y": float(y)}
+            return {"x": float(x), "y": float(y), "damping": rng.randrange(5, 96) / 10}
+
+
+def hvp(numbers):
+    """The question on the damped Hessian-vector product, for a learner's λ."""
+    lam = numbers["damping"]
+    return (
+        Question(
+            "hvp", 3, "function", answer="hessian_vector_product",
+            rule="not ad.hessian",
+            tutorial="09_beyond.ipynb#A Hessian-vector product by nesting forward mode",
+            reference=damped(hessian_vector_product, lam),
+            prompt=f"(H(x) + {lam:g} I) v for a function of two inputs, by nesting forward "
+                   "mode",
+            cases=((BOWL, (1.0, 2.0), (1.0, 0.0)), (SURVEY, (2.0, 5.0), (1.0, -1.0)),
+                   (SADDLE, (0.5, 0.5), (0.0, 1.0))),
+            hidden=((SURVEY, (1.5, 0.3), (0.4, 0.7)),), random_case=_random_hvp,
+            hint="Component i of H v is the derivative along v of ∂f/∂x_i. Write ∂f/∂x_i as a "
+                 "function (one jvp along axis i), then take its jvp along v.",
+            wrong=(
+                Wrong(damped(lambda f, x, v: _gradient(f, x), lam),
+                      "That is the gradient of f, not H v: differentiate each partial "
+                      "derivative once more, along v."),
+                Wrong(damped(lambda f, x, v: [ad.jvp(f, x, v)[1]] * len(x), lam),
+                      "That is the directional derivative of f along v (one number), not the "
+                      "change of the gradient along v."),
+                Wrong(damped(lambda f, x, v: [ad.jvp(lambda *y: ad.jvp(f, y, v)[1], x, v)[1]]
+                             * len(x), lam),
+                      "That is vᵀ H v, the second derivative of f along v (one number): the "
+                      "inner derivative goes along each axis i, only the outer one along v."),
+                *((Wrong(hessian_vector_product,  # notebook 09's code as it stands
+                         "That is H v without the damping: add λ v (your `damping` times "
+                         "v)."),) if lam else ()),
+            )),
+    )
 
 
 QUESTIONS = (
@@ -120,28 +162,6 @@ QUESTIONS = (
             Wrong(lambda f, x: 2 * ad.derivative(f)(x),
                   "Doubling f' is not differentiating it again: f'' is the derivative of "
                   "the function f'."),
-        )),
-    Question(
-        "hvp", 3, "function", answer="hessian_vector_product",
-        rule="not ad.hessian",
-        tutorial="09_beyond.ipynb#A Hessian-vector product by nesting forward mode",
-        reference=hessian_vector_product,
-        prompt="H(x) v for a function of two inputs, by nesting forward mode",
-        cases=((BOWL, (1.0, 2.0), (1.0, 0.0)), (SURVEY, (2.0, 5.0), (1.0, -1.0)),
-               (SADDLE, (0.5, 0.5), (0.0, 1.0))),
-        hidden=((SURVEY, (1.5, 0.3), (0.4, 0.7)),), random_case=_random_hvp,
-        hint="Component i of H v is the derivative along v of ∂f/∂x_i. Write ∂f/∂x_i as a "
-             "function (one jvp along axis i), then take its jvp along v.",
-        wrong=(
-            Wrong(lambda f, x, v: _gradient(f, x),
-                  "That is the gradient of f, not H v: differentiate each partial "
-                  "derivative once more, along v."),
-            Wrong(lambda f, x, v: [ad.jvp(f, x, v)[1]] * len(x),
-                  "That is the directional derivative of f along v (one number), not the "
-                  "change of the gradient along v."),
-            Wrong(lambda f, x, v: [ad.jvp(lambda *y: ad.jvp(f, y, v)[1], x, v)[1]] * len(x),
-                  "That is vᵀ H v, the second derivative of f along v (one number): the "
-                  "inner derivative goes along each axis i, only the outer one along v."),
         )),
     Question(
         "custom", 3, "function", answer="log_sigmoid", reference=log_sigmoid,
@@ -171,11 +191,13 @@ QUESTIONS = (
 )
 
 VARIANTS = Variants(  # each learner's own point; delete the variants= line to turn them off
-    default={"x": 3.0, "y": 2.0}, draw=_draw_point,
-    questions=lambda p: (QUESTIONS[0], *confused(p), *QUESTIONS[1:]),
+    default={"x": 3.0, "y": 2.0, "damping": 0.0}, draw=_draw_numbers,
+    questions=lambda p: (QUESTIONS[0], *confused(p), *hvp(p), *QUESTIONS[1:]),
     text=lambda p: {"\\Big|_{y=2} \\Big] \\text{ at } x = 3":
                     f"\\Big|_{{y={p['y']:g}}} \\Big] \\text{{ at }} x = {p['x']:g}",
-                    "x0, y0 = 3.0, 2.0": f"x0, y0 = {p['x']!r}, {p['y']!r}"})
+                    "x0, y0 = 3.0, 2.0": f"x0, y0 = {p['x']!r}, {p['y']!r}",
+                    "damping = 0.0": f"damping = {p['damping']!r}",
+                    "λ = 0": f"λ = {p['damping']:g}"})
 
 EXERCISE = Exercise("higher_order", "Higher-order and custom derivatives",
                     VARIANTS.questions(VARIANTS.default), variants=VARIANTS)
