@@ -108,6 +108,10 @@ def submission(name, root="exercises", shortcuts=None):
 # Function questions whose answer a tutorial prints: the tutorial's code, verbatim. Their
 # variants ask for something else (a damped product), so the copy scores nothing.
 TUTORIAL_CODE = {
+    "jacobians": {"cross_entropy_grad": "def cross_entropy_grad(Z, labels):\n"
+                                        "    P = ad.softmax(Z).value  # notebook 11\n"
+                                        "    Y = np.eye(Z.shape[1])[labels]\n"
+                                        "    return (P - Y) / len(labels)"},
     "higher_order": {"hvp": 'def hessian_vector_product(f, x, v):\n    """H(x) v by forward over forward: the derivative along v of each partial of f."""\n    n = len(x)\n\n    def partial(i):  # x -> ∂f/∂x_i at x, by one forward sweep along axis i\n        return lambda *x: ad.jvp(f, x, [float(j == i) for j in range(n)])[1]\n\n    return [ad.jvp(partial(i), x, v)[1] for i in range(n)]'},
 }
 
