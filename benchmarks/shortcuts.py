@@ -105,7 +105,8 @@ def main():
             notebooks.write(notebooks.read(course.source_path(ROOT, name)),
                             place / "alice" / f"{name}.ipynb")
             aimed = {"bob": list(SHORTCUTS.get(name, {})),
-                     "carol": (variant_questions(exercise, exercise.variant_of("carol"))
+                     "carol": (variant_questions(exercise, exercise.variant_of("carol"),
+                                                 ("value",))
                                + list(TUTORIAL_CODE.get(name, {})))
                      if exercise.variant_count else []}
             notebooks.write(submission(name, ROOT, SHORTCUTS.get(name, {})),

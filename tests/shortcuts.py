@@ -116,12 +116,20 @@ TUTORIAL_CODE = {
 }
 
 
-def variant_questions(exercise, k):
-    """The value questions whose answer differs between variant 0 (the tutorials' numbers)
-    and variant k: the ones a copied number would answer."""
+def answer_of(q):
+    """What a question's right answer is, as text: a value's repr, a function's outputs
+    on the public cases."""
+    if q.kind == "value":
+        return repr(q.reference)
+    return repr(q.expected(q.public_cases()))
+
+
+def variant_questions(exercise, k, kinds=("value", "function")):
+    """The questions (of those kinds) whose answer differs between variant 0 (the
+    tutorials' numbers) and variant k: the ones a copied number or code would answer."""
     mine = exercise.variant(k)
-    return [q.id for q in exercise.questions if q.kind == "value"
-            and repr(q.reference) != repr(mine.question(q.id).reference)]
+    return [q.id for q in exercise.questions if q.kind in kinds
+            and answer_of(q) != answer_of(mine.question(q.id))]
 
 
 def copied(name, k, variant=0, root="exercises"):
@@ -132,6 +140,6 @@ def copied(name, k, variant=0, root="exercises"):
     exercise = course.exercise(name, root)
     values = exercise.variant(variant)
     cells = {qid: f"{values.question(qid).answer} = {values.question(qid).reference!r}"
-             for qid in variant_questions(exercise, k)}
+             for qid in variant_questions(exercise, k, ("value",))}
     return submission(name, root, {**cells, **(TUTORIAL_CODE.get(name, {}) if variant == 0
                                                else {})})

@@ -246,7 +246,7 @@ QUESTIONS = (
 VARIANTS = Variants(  # each learner's own smoothing; delete the variants= line to turn them off
     default={"smoothing": 0.0}, questions=lambda p: (*QUESTIONS[:-2], *gradient_question(p),
                                                      *QUESTIONS[-2:]),
-    draw=lambda rng: {"smoothing": rng.randrange(1, 60) / 200},  # 0.005 to 0.295
+    draw=lambda rng: {"smoothing": rng.randrange(1, 300) / 1000},  # 0.001 to 0.299
     text=lambda p: {"smoothing = 0.0": f"smoothing = {p['smoothing']!r}",
                     "ε = 0": f"ε = {p['smoothing']:g}"})
 
