@@ -108,6 +108,11 @@ def submission(name, root="exercises", shortcuts=None):
 # Function questions whose answer a tutorial prints: the tutorial's code, verbatim. Their
 # variants ask for something else (a damped product), so the copy scores nothing.
 TUTORIAL_CODE = {
+    "reverse_mode": {"backward": "def backward(output):  # notebook 06's loop\n"
+                                 "    output.grad = 1.0\n"
+                                 "    for node in reversed(ad.topological_order(output)):\n"
+                                 "        for child, partial in zip(node.inputs, node.partials):\n"
+                                 "            child.grad += node.grad * partial"},
     "jacobians": {"cross_entropy_grad": "def cross_entropy_grad(Z, labels):\n"
                                         "    P = ad.softmax(Z).value  # notebook 11\n"
                                         "    Y = np.eye(Z.shape[1])[labels]\n"
