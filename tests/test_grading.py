@@ -382,6 +382,19 @@ def _numbers(value):
     return [value] if isinstance(value, float) else []
 
 
+def _searched(path):
+    """A file's text, but of check data without each variant's text replacements: those
+    are the numbers other learners' questions show (their points, their inputs), which may
+    happen to be a number of this exercise's answers without saying anything about them."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix != ".json":
+        return text
+    data = json.loads(text)
+    for variant in data.get("variants", []):
+        variant.pop("text")
+    return json.dumps(data)
+
+
 @pytest.mark.parametrize("name", course.names("exercises"))
 def test_no_reference_answer_is_in_the_installed_package_or_the_student_version(name):
     """The package ships each exercise's check data (public outputs, hashes), never its
@@ -397,7 +410,7 @@ def test_no_reference_answer_is_in_the_installed_package_or_the_student_version(
     texts = _reference_texts(name)
     assert texts
     leaked = [(str(p), t) for p in files for t in texts
-              if t in " ".join(p.read_text(encoding="utf-8").replace("\\n", " ").split())]
+              if t in " ".join(_searched(p).replace("\\n", " ").split())]
     assert leaked == []
     assert not (package / "grading" / "exercises").exists()
 

@@ -45,9 +45,9 @@ SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed=True,
                      student=None):
     """Grade one submitted notebook file of the exercise called name into a Grade (never
-    raises), judged as the variant of the learner with the id student (see
-    submissions.student_id). Every argument is plain data, so a thread pool or a
-    cluster can call it."""
+    raises), judged as the variant of the learner with the id student (by default the
+    one submissions.student_id reads from the file's folder). Every argument is plain
+    data, so a thread pool or a cluster can call it."""
     setup = workers.setup(name, template_text, root, limits, sandboxed)
     try:
         exercise = workers.worker_for(setup).exercise
@@ -55,7 +55,8 @@ def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed
         return Grade(str(path), all_marks(course.exercise(name, root), GRADER_ERROR,
                                           f"the grader could not start a worker: {exc}"))
     try:
-        variant = exercise.variant_of(student)
+        variant = exercise.variant_of(student if student is not None
+                                      else student_id(path, path))
         text = read_submission_file(path)
     except Unreadable as exc:
         return Grade(str(path), all_marks(exercise, GRADER_ERROR, str(exc)))
