@@ -18,7 +18,7 @@ import pytest
 from adlearn.cli import main
 from adlearn.errors import GradingError, WrongAnswer
 from adlearn.grading import check, course, learner, notebooks
-from adlearn.grading.questions import variant_of
+from adlearn.grading.questions import for_variant, variant_of
 from adlearn.grading.sandbox import available
 from adlearn.grading.submissions import student_id
 from shortcuts import TUTORIAL_CODE, answer_of, copied, variant_questions
@@ -117,7 +117,7 @@ def test_the_source_notebooks_show_variant_zero_and_each_variant_replaces_text_t
         source = notebooks.read(course.source_path("exercises", name))
         assert notebooks.missing_text(source, exercise) == []
         for k in (1, exercise.variant_count):
-            changed = notebooks.for_variant(source, exercise.replacements(k))
+            changed = for_variant(source, exercise.replacements(k))
             assert changed["cells"] != json.loads(json.dumps(source))["cells"]
             nbformat.validate(nbformat.from_dict(changed))
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..errors import GradingError
 from . import course
 from .check import CHECKS_FOLDER, data_path
-from .questions import variant_of
+from .questions import for_variant, variant_of
 
 FILE = "adlearn-learner.json"  # {"student": id, "exercises": {name: {"variant", "checks"}}}
 PASSED, FAILED, FORM = "passed", "failed", "form only"  # what a check recorded
@@ -106,8 +106,6 @@ def start(name, student, folder=".", course_root=None, keep_old=False):
                            f"run: adlearn exercises reset {name}")
     if target.exists():
         target.replace(_aside(target))
-    from .notebooks import for_variant
-
     notebook = json.loads(handout.read_text(encoding="utf-8"))
     replacements = data["variants"][number - 1]["text"] if number else {}
     target.write_text(json.dumps(for_variant(notebook, replacements), indent=1,

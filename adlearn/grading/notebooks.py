@@ -293,17 +293,6 @@ def sealed_cache(root, name):
         return path, {}
 
 
-def for_variant(nb, replacements):
-    """A copy of a notebook (nbformat or plain JSON) with its text replaced for a variant."""
-    nb = json.loads(json.dumps(nb))
-    for cell in nb["cells"]:
-        text = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-        for old, new in replacements.items():
-            text = text.replace(old, new)
-        cell["source"] = text
-    return nb
-
-
 def missing_text(source, exercise):
     """The pieces of text a variant replaces that the source notebook does not show."""
     if not exercise.variant_count:

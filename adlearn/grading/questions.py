@@ -18,6 +18,7 @@ itself is never shown; the learner's own output on a failed case is.
 """
 
 import hashlib
+import json
 import inspect
 import math
 import numbers
@@ -423,6 +424,18 @@ def variant_of(name, count, student):
                            "give the learner's student id (--student ID)")
     key = hashlib.sha256(f"{name}\n{str(student).strip()}".encode()).digest()
     return 1 + int.from_bytes(key[:8], "big") % count
+
+
+def for_variant(nb, replacements):
+    """A copy of a notebook (nbformat or plain JSON) with its text replaced for a variant
+    (Exercise.replacements): what the learner of that variant was given."""
+    nb = json.loads(json.dumps(nb))
+    for cell in nb["cells"]:
+        text = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        for old, new in replacements.items():
+            text = text.replace(old, new)
+        cell["source"] = text
+    return nb
 
 
 @dataclass(frozen=True)

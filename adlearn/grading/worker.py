@@ -40,6 +40,7 @@ from .limits import Limits
 from .marks import (DIED, DYNAMIC, ERROR, FAILED, GRADER_ERROR, INVALID, MANUAL,
                     METADATA_LOST, MISSING, NOT_ANSWERED, OUT_OF_TIME, PASSED, STATUSES, TIMEOUT, Mark)
 from .ordering import metadata_lost, place_by_definitions, read_submission, restore_locked_cells
+from .questions import for_variant
 
 TIMEOUT_ENAME = "CellTimeout"
 PR_SET_PDEATHSIG = 1  # prctl's option: the signal this process gets when its parent dies
@@ -321,7 +322,7 @@ def variant_template(template, exercise, variant):
     text and locked cells, which the grader restores from it)."""
     if not variant:
         return template
-    return nbformat.from_dict(notebooks.for_variant(template, exercise.replacements(variant)))
+    return nbformat.from_dict(for_variant(template, exercise.replacements(variant)))
 
 
 def end_with_parent():
