@@ -9,6 +9,7 @@ learner scores nothing; the learner's own work scores full.
 """
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -51,6 +52,7 @@ def test_a_learners_variant_follows_from_the_exercise_and_the_id_and_is_never_ze
     assert seen == set(range(1, 65))
     assert variant_of("a", 64, "alice") == variant_of("a", 64, " alice ")
     assert variant_of("x", 0, "alice") == 0  # no variants: everyone answers the same
+    assert 1 <= variant_of("a", 64, os.fsdecode(b"r\xe9sum\xe9")) <= 64  # a Latin-1 name
     with pytest.raises(GradingError, match="--student"):
         variant_of("derivatives_by_hand", 64, "")
 

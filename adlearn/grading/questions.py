@@ -422,7 +422,8 @@ def variant_of(name, count, student):
     if not str(student or "").strip():
         raise GradingError(f"the exercise {name!r} comes in a variant for each learner: "
                            "give the learner's student id (--student ID)")
-    key = hashlib.sha256(f"{name}\n{str(student).strip()}".encode()).digest()
+    text = f"{name}\n{str(student).strip()}"  # an id from a file name may hold any byte
+    key = hashlib.sha256(text.encode("utf-8", "surrogateescape")).digest()
     return 1 + int.from_bytes(key[:8], "big") % count
 
 
