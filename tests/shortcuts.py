@@ -152,3 +152,48 @@ def submission(name, root="exercises", shortcuts=None):
     for qid, code in (shortcuts if shortcuts is not None else SHORTCUTS[name]).items():
         nb.cells[answer_cell(nb, exercise, qid)].source = code
     return nb
+
+
+# Function questions whose answer a tutorial prints: the tutorial's code, verbatim. Their
+# variants ask for something else (a damped product), so the copy scores nothing.
+TUTORIAL_CODE = {
+    "reverse_mode": {"backward": "def backward(output):  # notebook 06's loop\n"
+                                 "    output.grad = 1.0\n"
+                                 "    for node in reversed(ad.topological_order(output)):\n"
+                                 "        for child, partial in zip(node.inputs, node.partials):\n"
+                                 "            child.grad += node.grad * partial"},
+    "jacobians": {"cross_entropy_grad": "def cross_entropy_grad(Z, labels):\n"
+                                        "    P = ad.softmax(Z).value  # notebook 11\n"
+                                        "    Y = np.eye(Z.shape[1])[labels]\n"
+                                        "    return (P - Y) / len(labels)"},
+    "higher_order": {"hvp": 'def hessian_vector_product(f, x, v):\n    """H(x) v by forward over forward: the derivative along v of each partial of f."""\n    n = len(x)\n\n    def partial(i):  # x -> ∂f/∂x_i at x, by one forward sweep along axis i\n        return lambda *x: ad.jvp(f, x, [float(j == i) for j in range(n)])[1]\n\n    return [ad.jvp(partial(i), x, v)[1] for i in range(n)]'},
+}
+
+
+def answer_of(q):
+    """What a question's right answer is, as text: a value's repr, a function's outputs
+    on the public cases."""
+    if q.kind == "value":
+        return repr(q.reference)
+    return repr(q.expected(q.public_cases()))
+
+
+def variant_questions(exercise, k, kinds=("value", "function")):
+    """The questions (of those kinds) whose answer differs between variant 0 (the
+    tutorials' numbers) and variant k: the ones a copied number or code would answer."""
+    mine = exercise.variant(k)
+    return [q.id for q in exercise.questions if q.kind in kinds
+            and answer_of(q) != answer_of(mine.question(q.id))]
+
+
+def copied(name, k, variant=0, root="exercises"):
+    """The source notebook of exercise name with each answer of a variant question
+    (variant_questions(.., k)) bound to variant's numbers as typed-in literals: variant 0
+    is a copy from the tutorials (with the tutorials' code for TUTORIAL_CODE's function
+    questions), another a copy from the learner who has it."""
+    exercise = course.exercise(name, root)
+    values = exercise.variant(variant)
+    cells = {qid: f"{values.question(qid).answer} = {values.question(qid).reference!r}"
+             for qid in variant_questions(exercise, k, ("value",))}
+    return submission(name, root, {**cells, **(TUTORIAL_CODE.get(name, {}) if variant == 0
+                                               else {})})

@@ -39,8 +39,14 @@ PLANTED = str(Path.cwd() / "planted-by-a-submission.txt")  # a file it tries to 
 SOURCES = str(Path("exercises/source").resolve())
 
 
-def hints(qid):
-    return [w.hint for w in EXERCISE.question(qid).wrong]
+def mine(student):
+    """The exercise as the learner with that id answers it: a submission here lies in the
+    class folder, so its id is its file's name (its own divisor for the order question)."""
+    return EXERCISE.variant(EXERCISE.variant_of(student))
+
+
+def hints(qid, student="solution"):
+    return [w.hint for w in mine(student).question(qid).wrong]
 
 
 def source():
@@ -64,11 +70,12 @@ def central(body):
     return f"def central_difference(f, x, h):\n    return {body}"
 
 
-def wrong(i):
-    """A submission with the i-th known wrong answer to each question (right if none)."""
+def wrong(i, student=None):
+    """A submission with the i-th known wrong answer to each question (right if none), for
+    the learner with that id (by default the submission's name, wrong<i>)."""
     answers = {"central": central(WRONG_CENTRAL[i])}
     for qid, name in (("step", "h_best"), ("order", "error_factor")):
-        table = EXERCISE.question(qid).wrong
+        table = mine(student or f"wrong{i}").question(qid).wrong
         if i < len(table):
             answers[qid] = f"{name} = {table[i].answer!r}"
     return answered(source(), **answers)
@@ -160,7 +167,7 @@ def submissions(folder=""):
         "stubborn_loop": answered(source(), step="import signal\n"
                                                  "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                                                  "while True:\n    pass"),
-        "tampered": tampered(wrong(1)),
+        "tampered": tampered(wrong(1, "tampered")),
         "not_json": "{ this is not JSON",
         "not_a_notebook": '{"cells": 3, "metadata": {}}',
         "not_cells": '{"cells": [{"cell_type": "image", "source": "x"}], "metadata": {}, '
@@ -190,7 +197,7 @@ def submissions(folder=""):
             "get_ipython().display_formatter.formatters['text/plain'].for_type(str, "
             "lambda *a: None)", central=central(WRONG_CENTRAL[0])),
         "sees_nothing": hostile(f"FOLDER = {str(folder)!r}\n" + SEES, step="h_best = 1e-5 if not seen else 0.0",
-                                order="import os\nerror_factor = 100 if len([p for p in os.listdir("
+                                order="import os\nerror_factor = divisor ** 2 if len([p for p in os.listdir("
                                       "'/proc') if p.isdigit()]) < 6 else 0"),
         "kills_and_stays": hostile(
             "import os, signal, subprocess\n"
@@ -204,7 +211,7 @@ def submissions(folder=""):
                              "    for _ in range(200):\n"
                              "        started.append(subprocess.Popen(['sleep', '30']))\n"
                              "except OSError:\n    pass",
-                             order=f"error_factor = 100 if len(started) < {LIMITS.processes} else 0"),
+                             order=f"error_factor = divisor ** 2 if len(started) < {LIMITS.processes} else 0"),
         "overwrites_others": hostile("import glob\n"
                                      "for p in glob.glob('/tmp/adlearn-*/*/*.ipynb') "
                                      f"+ glob.glob('/tmp/*/*.ipynb') + [{str(folder)!r} + "
@@ -331,7 +338,7 @@ def test_the_blank_student_version_scores_zero_as_not_answered(graded):
 def test_each_known_wrong_answer_fails_with_its_own_hint(graded, i):
     grade = graded[f"wrong{i}"]
     for qid in QUESTIONS:
-        table = hints(qid)
+        table = hints(qid, f"wrong{i}")
         if i < len(table):
             assert grade.marks[qid].status == "failed"
             assert grade.marks[qid].detail.startswith(f"Hint: {table[i]}")
@@ -379,7 +386,7 @@ def test_a_file_that_is_not_a_notebook_is_an_invalid_notebook(graded, name):
 def test_deleted_and_edited_grading_cells_are_restored_in_place(graded):
     grade = graded["tampered"]
     for qid in QUESTIONS:
-        assert grade.marks[qid].detail.startswith(f"Hint: {hints(qid)[1]}")
+        assert grade.marks[qid].detail.startswith(f"Hint: {hints(qid, 'tampered')[1]}")
 
 
 def test_a_deleted_written_answer_is_missing_for_that_question_only(graded):

@@ -116,7 +116,7 @@ def test_a_notebook_that_fills_its_disk_fills_only_its_own(tmp_path, temp):
     (16 MB) holds, the filler's own answer that needed the space is its error, and the
     honest notebook graded beside it at the same time passes."""
     filler = answered(source(), step=FILLER + "raise full",
-                      order="error_factor = 100 if full and written <= 16 * 2**20 else 0")
+                      order="error_factor = divisor ** 2 if full and written <= 16 * 2**20 else 0")
     grades, _ = graded_with(tmp_path, {"filler": filler, "honest": source()},
                             replace(LIMITS, disk_mb=16))
     assert grades["honest"].total == FULL

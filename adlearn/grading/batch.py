@@ -34,7 +34,7 @@ from .cluster import end_with_the_grader, lost_workers_said
 from .limits import Limits
 from .marks import GRADER_ERROR, Grade, Mark, all_marks
 from .submissions import (belongs_elsewhere, content_hash, other_exercises,
-                          read_for_grading, shown, submission_files)
+                          read_for_grading, shown, student_id, submission_files)
 from .writers import points
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -44,10 +44,13 @@ SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed=True,
-                     text=None):
+                     text=None, student=None, variant=None):
     """Grade one submitted notebook of the exercise called name into a Grade (never
-    raises): its text, as the grader read it (read from path here if not given). Every
-    argument is plain data, so a thread pool or a cluster can call it."""
+    raises): its text, as the grader read it (read from path here if not given), judged
+    as the variant of the learner with the id student (by default the one
+    submissions.student_id reads from the file's folder), or as the variant given (the
+    build judges a source: variant 0). Every argument is plain data, so a thread pool or
+    a cluster can call it."""
     setup = workers.setup(name, template_text, root, limits, sandboxed)
     try:
         exercise = workers.worker_for(setup).exercise
@@ -58,10 +61,16 @@ def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed
         text, unread = read_for_grading(path)
         if unread:
             return Grade(str(path), all_marks(exercise, *unread))
+    if variant is None:
+        try:
+            variant = exercise.variant_of(student if student is not None
+                                          else student_id(path, path))
+        except GradingError as exc:  # no student id to choose the variant by
+            return Grade(str(path), all_marks(exercise, GRADER_ERROR, str(exc)))
     marks, unfinished = {}, None
     for _ in range(2):  # a second try, with a new worker, if one failed before any mark
         try:
-            marks, unfinished = workers.worker_for(setup).grade(text)
+            marks, unfinished = workers.worker_for(setup).grade(text, variant)
         except (GradingError, OSError) as exc:
             marks, unfinished = {}, (GRADER_ERROR, f"the grader could not start a worker: {exc}")
         if marks or not unfinished or unfinished[0] != GRADER_ERROR:
@@ -176,9 +185,10 @@ def executor(scheduler=None, jobs=1, dashboard=False):
 
 
 def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=True,
-          say=print, progress=None, record=None, pool=None):
+          say=print, progress=None, record=None, pool=None, student_of=None):
     """Grade every submission (several at a time, in pool: see executor); a Grade per
-    submission, in order. The grader reads each submission and sends its text (the
+    submission, in order, each judged as its student's variant (the id student_of(path)
+    gives, a roster's, else the one submissions.student_id reads from its folder). The grader reads each submission and sends its text (the
     workers of a cluster may be on other machines); another exercise's or another
     course's notebooks are skipped with a line. Each finished grade goes into the record
     (a Record) at once, then to progress (a Progress); a submission the record already
@@ -187,7 +197,13 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
 
     template_text = nbformat.writes(template)
     others = other_exercises(root, exercise)
-    files, read = [], {}
+    files, read, students = [], {}, {}
+    for given in paths:
+        try:
+            for p in submission_files([given], lambda line: None):
+                students.setdefault(p, (student_of and student_of(p)) or student_id(p, given))
+        except GradingError:  # no notebooks there: submission_files below says so
+            continue
     for p in submission_files(paths, say):
         read[p] = read_for_grading(p)  # (text, None) or (None, (status, detail))
         elsewhere = belongs_elsewhere(read[p][0] or "", exercise, others)
@@ -221,7 +237,7 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
                 done(p, Grade(str(p), all_marks(exercise, *unread)))
             else:
                 futures[pool.submit(grade_submission, str(p), exercise.name, template_text,
-                                    root, limits, sandboxed, text)] = p
+                                    root, limits, sandboxed, text, students.get(p))] = p
         for future in as_completed(futures):
             try:
                 grade = future.result()

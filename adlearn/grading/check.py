@@ -3,9 +3,12 @@
 It answers at once, from the check data that ``adlearn exercises build`` writes (never
 from reference code, which stays with the instructor's sources): a function question's
 public cases with the reference's outputs on them and each known mistake's outputs; a
-value question's accepted values as salted hashes of the values rounded to the
-tolerance. It prints one short line per test and, when a test fails, raises
-``WrongAnswer`` with a hint that points at the mistake without giving the answer away.
+value question's answer sealed (sealed.py: a slow salted hash that costs the learner one
+hash and whoever wants the answer from the data hours), or, where no hash could hide
+it, only its form. An exercise with variants has data for each; the learner's is the
+one ``adlearn exercises start`` noted in their working folder (learner.py), where
+``check`` also records each outcome. It prints one short line per test and, when a test
+fails, raises ``WrongAnswer`` with a hint that points at the mistake without giving the answer away.
 Nothing is written to stderr (nbgrader fails a cell that writes there).
 
 Where the check data lives: ``checks/<exercise>.json`` beside the student notebooks of
@@ -25,7 +28,6 @@ This is a quick guide, not the grade: ``adlearn grade`` also tries hidden and fr
 random cases, outside the learner's kernel, so hard-coding the public cases passes
 here and fails there.
 """
-import hashlib
 import json
 import math
 import sys
@@ -33,7 +35,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from ..errors import GradingError, WrongAnswer
-from . import probe, rules
+from . import probe, rules, sealed
 from .marks import FAILED
 from .questions import COMPARISONS, Test, Verdict, close, in_order, judge_outcomes
 from .rules import Rule
@@ -41,7 +43,6 @@ from .rules import Rule
 CHECKS_FOLDER = "checks"  # a course's check data: <course>/checks/<exercise>.json
 CHECKS = Path(__file__).parent / CHECKS_FOLDER  # the built-in exercises'
 _BY_NAME = object()  # check(qid) without an answer: read the question's name in the notebook
-MAX_VARIANTS = 8  # float entries whose neighbouring roundings are tried (3**8 hashes)
 
 
 def check(question_id, answer=_BY_NAME):
@@ -64,11 +65,22 @@ def check(question_id, answer=_BY_NAME):
     verdict = _judge(data, result)
     if data.get("rule") and result.get("outcomes") and isinstance(history, list):
         verdict = _ruled(verdict, data, history)
+    from . import learner  # the learner's folder: their variant, and what check records
+
+    form_only = "form" in data
+    learner.record(str(question_id).partition(".")[0], str(question_id).partition(".")[2],
+                   learner.FAILED if not verdict.passed else
+                   learner.FORM if form_only else learner.PASSED)
     count = len(verdict.tests)
     for number, test in enumerate(verdict.tests, 1):
         mark = "✓" if test.passed else "✗"
         problem = f": {test.problem}" if test.problem else ""
         print(f"  {mark} {f'test {number}: ' if count > 1 else ''}{test.label}{problem}")
+    if verdict.passed and form_only:
+        print(f"`{data['answer']}` has the right form and is none of the known mistakes. "
+              "Its value is not checked here (its check data could not hide it): the "
+              "grader judges it.")
+        return
     if verdict.passed:
         print(f"All {count} tests passed. Well done!" if count > 1 else "Right. Well done!")
         return
@@ -104,10 +116,15 @@ def question_data(question_id):
                            f"{CHECKS_FOLDER}/{name}.json in {Path.cwd()} and the folders "
                            f"above it, and among adlearn's own exercises (open the notebook "
                            f"from its course folder, beside its {CHECKS_FOLDER}/ folder)")
-    questions = json.loads(path.read_text(encoding="utf-8"))["questions"]
+    from . import learner
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    questions, variant = data["questions"], learner.variant(name)
     if qid not in questions:
         raise GradingError(f"exercise {name!r} has no autograded question {qid!r} (its "
                            f"questions: {', '.join(questions)})")
+    if 0 < variant <= len(data.get("variants", [])):
+        return data["variants"][variant - 1]["questions"].get(qid, questions[qid])
     return questions[qid]
 
 
@@ -127,15 +144,21 @@ def _judge(data, result):
     spec = SimpleNamespace(kind=data["kind"], answer=data["answer"], hint=data["hint"])
     cases, tolerance = data["cases"], data["tolerance"]
     if data["kind"] == "value":
-        def right(got, i):
-            return bool(variants(got, data) & set(data["accepted"]))
+        def ordered(got):
+            return in_order(got) if data["compare"] == "sorted" else got
 
         def like(got, i, wrong):
             if wrong[0].get("between"):
                 low, high = wrong[0]["between"]
                 return (isinstance(got, (int, float)) and not isinstance(got, bool)
                         and (low is None or got >= low) and (high is None or got <= high))
-            return bool(variants(got, data) & set(wrong[0]["hashes"]))
+            return sealed.matches(ordered(got), wrong[0], data["salt"], tolerance)
+
+        def right(got, i):
+            if "accepted" in data:
+                return sealed.matches(ordered(got), data["accepted"], data["salt"], tolerance)
+            return sealed.form(got) == data["form"] and not any(
+                like(got, i, wrong) for wrong in wrongs)
     else:
         prepare = COMPARISONS[data["compare"]]
 
@@ -152,62 +175,13 @@ def _judge(data, result):
     return judge_outcomes(spec, result, data["labels"], right, like, wrongs)
 
 
-# --- hashed values ------------------------------------------------------------------
-
-
-def quantized(value, tolerance, shift=None, relative=False):
-    """A value with each number replaced by its rounding to the tolerance (relative above
-    1, absolute below, as close() compares; relative everywhere if asked); shift moves
-    the i-th number's rounding by shift[i]."""
-    counter = [0]
-
-    def q(v):
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            if isinstance(v, list):
-                return [q(x) for x in v]
-            if isinstance(v, dict):
-                return {k: q(x) for k, x in v.items()}
-            return v
-        i, counter[0] = counter[0], counter[0] + 1
-        step = shift[i] if shift and i < len(shift) else 0
-        if not math.isfinite(v):
-            return str(v)
-        if abs(v) < 1 and not (relative and v):
-            return ["a", math.floor(v / tolerance) + step]
-        return ["r", 1 if v > 0 else -1, math.floor(math.log(abs(v)) / math.log1p(tolerance))
-                + step]
-
-    return q(value)
-
-
-def digest(salt, value):
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(f"{salt}:{text}".encode()).hexdigest()[:24]
-
-
-def variants(value, data):
-    """The hashes of a learner's value and of its neighbouring roundings (so a value
-    within the tolerance of an accepted one matches even across a rounding edge)."""
-    if data["compare"] == "sorted":
-        value = in_order(value)
-    count = _numbers(value)
-    shifts = [()]
-    for _ in range(min(count, MAX_VARIANTS)):
-        shifts = [s + (d,) for s in shifts for d in (-1, 0, 1)]
-    return {digest(data["salt"], quantized(value, data["tolerance"], s, data["relative"]))
-            for s in shifts}
-
-
-def _numbers(value):
-    if isinstance(value, list):
-        return sum(_numbers(v) for v in value)
-    if isinstance(value, dict):
-        return sum(_numbers(v) for v in value.values())
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def check_data(question, salt):
-    """What the learner's check needs for one question (written by the build)."""
+def check_data(question, salt, cache=None, public=False):
+    """What the learner's check needs for one question (written by the build): a
+    function question's public cases, the reference's outputs and each mistake's; a
+    value question's answer sealed (sealed.py), or, for a question checked by its form
+    only, that form. cache keeps the slow hashes (see sealed.seal); public says the
+    answer is public anyway (variant 0 of an exercise with variants: the tutorials'
+    numbers, never a learner's), so it need not be costly to recover."""
     cases = question.public_cases()
     data = {"kind": question.kind, "answer": question.answer, "probe": question.probe_kind,
             "cases": [case for _, case in cases], "labels": [label for label, _ in cases],
@@ -220,21 +194,24 @@ def check_data(question, salt):
                          for w in question.wrong]
         return data
 
-    def hashed(value):
-        if data["compare"] == "sorted":
-            value = in_order(value)
-        return digest(salt, quantized(value, question.tolerance, relative=data["relative"]))
-
     def output(value):
-        return probe.output(question.probe_kind, value, cases[0][1])
+        value = probe.output(question.probe_kind, value, cases[0][1])
+        return in_order(value) if data["compare"] == "sorted" else value
 
-    data["salt"], data["relative"] = salt, bool(question.check_grid)
-    if callable(question.compare):
-        accepted = {hashed(v) for v in question.check_grid if question.compare(v)}
+    answer, data["salt"] = output(question.reference), salt
+    if question.instant == "form":
+        data["form"] = sealed.form(answer)
     else:
-        accepted = {hashed(output(question.reference))}
-    data["accepted"] = sorted(accepted)
+        hours = sealed.cpu_hours(answer, question.tolerance)
+        if hours < 1 and not public:
+            raise GradingError(
+                f"question {question.id!r} ({salt}): its check data could be brute-forced "
+                f"in about {hours:.2g} CPU hours (a small or round number, or a wide "
+                "tolerance): give it instant=\"form\", so that check judges only its form "
+                "and known mistakes, and say in the exercise that the grader judges it")
+        data["accepted"] = sealed.seal(salt, answer, question.tolerance, cache=cache)
     data["wrong"] = [{"between": list(w.between), "hint": w.hint} if w.between is not None
-                     else {"hashes": [hashed(output(w.answer))], "hint": w.hint}
+                     else {**sealed.seal(salt, output(w.answer), question.tolerance,
+                                         slow=False), "hint": w.hint}
                      for w in question.wrong]
     return data

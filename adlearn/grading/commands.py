@@ -2,6 +2,9 @@
 
     adlearn exercises new NAME [--course DIR]
     adlearn exercises build [--check] [--course DIR]
+    adlearn exercises start NAME --student ID [DIR] [--course DIR]
+    adlearn exercises reset NAME [DIR]
+    adlearn exercises status [DIR]
     adlearn grade EXERCISE SUBMISSIONS... -o grades.csv [--course DIR] [-j N] [--timeout S]
                   [--budget S] [--memory MB] [--disk MB] [--cpu S] [--feedback DIR]
                   [--answers DIR] [--manual DIR] [--roster CSV] [--deadline TIME
@@ -67,6 +70,33 @@ def cmd_exercises_build(args):
     verb = "would rewrite" if args.check else "wrote"
     print(f"{counted(len(names(root)), 'exercise')} checked in {root}; {verb} {len(changed)}: "
           f"{', '.join(changed) or 'none (all up to date)'}")
+
+
+def cmd_exercises_start(args):
+    """Copy an exercise's notebook into your working folder, with your own variant's
+    numbers (--student: your student id, needed when the exercise has variants)."""
+    from .learner import start
+
+    path, variant = start(args.name, args.student, args.folder, args.course)
+    print(f"wrote {path}" + (f" (variant {variant} of {args.name})" if variant else "")
+          + f"\nnext: open it in Jupyter from {args.folder} and replace each "
+          "`raise NotImplementedError()`")
+
+
+def cmd_exercises_reset(args):
+    """Get a fresh copy of an exercise you started (your variant); the old notebook is
+    kept beside it."""
+    from .learner import reset
+
+    path, kept = reset(args.name, args.folder)
+    print(f"wrote a fresh {path}" + (f"; your old notebook is now {kept}" if kept else ""))
+
+
+def cmd_exercises_status(args):
+    """Show, per exercise you started here, which questions passed your last check."""
+    from .learner import status
+
+    print("\n".join(status(args.folder)))
 
 
 def _number(text, kind, low, what):
@@ -157,7 +187,8 @@ def cmd_grade(args):
             stack.callback(record.close)
             grades = batch.grade(exercise, template, root, args.submissions, limits=limits,
                                  sandboxed=not args.no_sandbox, record=record, pool=pool,
-                                 progress=batch.Progress(sys.stderr))
+                                 progress=batch.Progress(sys.stderr),
+                                 student_of=term.student_id)
             if sheets:
                 grades, changed = manual.apply(grades, exercise, sheets, term)
                 for g in changed:
@@ -225,7 +256,8 @@ def _say_missing(roster, files):
 def add_commands(commands):
     """Add the exercises and grade subcommands to the adlearn command's subparsers."""
     exercises = commands.add_parser("exercises", help="write new exercises and build the "
-                                    "student exercise notebooks")
+                                    "student exercise notebooks; start, reset and follow "
+                                    "your own")
     actions = exercises.add_subparsers(dest="action", required=True, metavar="ACTION")
     new = actions.add_parser("new", help=cmd_exercises_new.__doc__,
                              description=cmd_exercises_new.__doc__)
@@ -239,6 +271,23 @@ def add_commands(commands):
                        help="write nothing; fail if a student version is out of date")
     _add_course(build, "the course folder")
     build.set_defaults(run=cmd_exercises_build)
+    start = actions.add_parser("start", help=cmd_exercises_start.__doc__,
+                               description=cmd_exercises_start.__doc__)
+    start.add_argument("name", help="the exercise's name (derivatives_by_hand)")
+    start.add_argument("folder", nargs="?", default=".", metavar="DIR",
+                       help="your working folder (default: the current folder)")
+    start.add_argument("--student", metavar="ID", help="your student id, as your "
+                       "instructor gave it (your notebook's numbers follow from it)")
+    start.add_argument("--course", metavar="DIR", help="an instructor's course folder "
+                       "(default: adlearn's own exercises)")
+    start.set_defaults(run=cmd_exercises_start)
+    for run, what in ((cmd_exercises_reset, "reset"), (cmd_exercises_status, "status")):
+        action = actions.add_parser(what, help=run.__doc__, description=run.__doc__)
+        if run is cmd_exercises_reset:
+            action.add_argument("name", help="the exercise's name")
+        action.add_argument("folder", nargs="?", default=".", metavar="DIR",
+                            help="your working folder (default: the current folder)")
+        action.set_defaults(run=run)
 
     grade = commands.add_parser("grade", help=cmd_grade.__doc__, description=cmd_grade.__doc__)
     grade.add_argument("exercise", help="the exercise's name (finite_differences) or the "

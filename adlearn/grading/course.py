@@ -25,6 +25,7 @@ with the package and never enter a learner's kernel.
 import hashlib
 import importlib.machinery
 import importlib.util
+import json
 import random
 import sys
 import traceback
@@ -69,12 +70,13 @@ def table_hash(root, name):
 
 
 def stale_check_data(root, name):
-    """Whether an exercise's check data differs from what the build would write now (its
-    question table changed since: the learners' check judges by the old one)."""
-    from .notebooks import check_text
-
-    path = checks_path(root, name)
-    return not path.is_file() or path.read_text(encoding="utf-8") != check_text(root, name)
+    """Whether an exercise's check data was built from another question table than the
+    one there now (changed since the build: the learners' check judges by the old one)."""
+    try:
+        built = json.loads(checks_path(root, name).read_text(encoding="utf-8")).get("table")
+    except (OSError, ValueError, AttributeError):
+        return True
+    return built != table_hash(root, name)[:16]
 
 
 def student_path(root, name):
@@ -86,6 +88,15 @@ def checks_path(root, name):
     if Path(root).resolve() == BUILT_IN:
         return CHECKS / f"{name}.json"
     return Path(root) / CHECKS_FOLDER / f"{name}.json"
+
+
+def handout_path(root, name):
+    """The student version that ``adlearn exercises start`` copies for a learner: the
+    built-in exercises' is kept in the package beside its check data (so that an
+    installed adlearn can start one), a course's is its student version."""
+    if Path(root).resolve() == BUILT_IN:
+        return CHECKS / f"{name}.ipynb"
+    return student_path(root, name)
 
 
 def names(root=None):
@@ -151,8 +162,9 @@ def judge_known_mistakes(exercise, where):
 
 def judge_solutions(root, sources):
     """Grade each exercise's source notebook (sources: {name: (source text, student
-    version text)}) as a submission, the way ``adlearn grade`` does (in a kernel, not
-    sandboxed: the sources are the instructor's): every autograded question must earn
+    version text)}) as a submission of variant 0 (the source's numbers), the way
+    ``adlearn grade`` does (in a kernel, not sandboxed: the sources are the
+    instructor's): every autograded question must earn
     all its points, else GradingError naming the question."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -167,7 +179,8 @@ def judge_solutions(root, sources):
             grades = dict(zip(sources, pool.map(
                 lambda name: grade_submission(source_path(root, name), name,
                                               sources[name][1], root, Limits(),
-                                              sandboxed=False, text=sources[name][0]),
+                                              sandboxed=False, text=sources[name][0],
+                                              variant=0),
                 sources)))
     finally:
         close_workers()

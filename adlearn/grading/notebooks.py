@@ -21,6 +21,7 @@ import json
 import os
 import re
 import sys
+from collections import ChainMap
 from pathlib import Path
 
 # nbformat's jsonschema imports rfc3987_syntax, when installed, only to check IRI formats,
@@ -40,6 +41,7 @@ TEXT_STUB = "YOUR ANSWER HERE"
 ALLOWED_KEYS = {"grade", "locked", "solution", "grade_id", "points", "task", "checksum",
                 "schema_version"}
 GRADE_ID = re.compile(r"^[a-zA-Z0-9_-]+$")
+SEALED_CACHE = "sealed.json"  # source/<name>/: the slow hashes the build computed
 
 
 def _meta(grade_id, grade=False, solution=False, locked=False, points=None):
@@ -257,13 +259,48 @@ def read(path):
         raise GradingError(f"{path} is not a readable notebook: {exc}") from None
 
 
-def check_text(root, name):
-    """The check data of an exercise, as the build writes it (see check.py)."""
+def check_text(root, name, cache=None):
+    """The check data of an exercise, as the build writes it (see check.py): variant 0's
+    questions, and for each other variant its text replacements and the questions whose
+    data differ from variant 0's. cache (a dict: see sealed_cache) keeps the slow hashes
+    computed, so that a build recomputes only new ones."""
     exercise = course.exercise(name, root)
-    salt = course.table_hash(root, name)[:16]
-    data = {"exercise": name, "questions": {
-        q.id: check_data(q, f"{salt}.{q.id}") for q in exercise.questions if q.autograded}}
+    cache = {} if cache is None else cache
+
+    def questions(variant):
+        return {q.id: check_data(q, f"{name}.{q.id}.{variant}", cache,
+                                 public=variant == 0 and exercise.variant_count > 0)
+                for q in exercise.variant(variant).questions if q.autograded}
+
+    first = questions(0)
+    data = {"exercise": name, "table": course.table_hash(root, name)[:16], "questions": first}
+    if exercise.variant_count:
+        data["variants"] = []
+        for k in range(1, exercise.variant_count + 1):
+            these = questions(k)
+            data["variants"].append({
+                "text": exercise.replacements(k),
+                "questions": {qid: d for qid, d in these.items() if d != first[qid]}})
     return json.dumps(data, indent=1, sort_keys=True, allow_nan=True) + "\n"
+
+
+def sealed_cache(root, name):
+    """Where the build keeps an exercise's slow hashes (source/<name>/sealed.json, with
+    the references, never handed out), and what it holds."""
+    path = course.source_path(root, name).parent / SEALED_CACHE
+    try:
+        return path, json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return path, {}
+
+
+def missing_text(source, exercise):
+    """The pieces of text a variant replaces that the source notebook does not show."""
+    if not exercise.variant_count:
+        return []
+    text = "\n".join(cell.source for cell in source.cells)
+    return [f"the variants replace {old!r}, which the source notebook does not contain"
+            for old in exercise.replacements(1) if old not in text]
 
 
 def unmarked(source):
@@ -300,24 +337,32 @@ def build(root, check_only=False):
     if not names:
         raise GradingError(f"no exercise sources in {root} (expected "
                            "source/<name>/<name>.ipynb and source/<name>/questions.py)")
-    stale, judge = {}, {}
+    stale, judge, caches = {}, {}, []
     for name in names:
         path = course.source_path(root, name)
         source = read(path)
         validate(source, course.exercise(name, root), where=path)
-        if unmarked(source):
-            raise GradingError(f"{path}: " + "; ".join(unmarked(source)))
+        if unmarked(source) or missing_text(source, course.exercise(name, root)):
+            raise GradingError(f"{path}: " + "; ".join(
+                unmarked(source) + missing_text(source, course.exercise(name, root))))
         course.judge_known_mistakes(course.exercise(name, root), course.table_path(root, name))
-        targets = [(course.student_path(root, name),
-                    nbformat.writes(student_version(source)) + "\n"),
-                   (course.checks_path(root, name), check_text(root, name))]
+        student = nbformat.writes(student_version(source)) + "\n"
+        cache_path, known = sealed_cache(root, name)
+        cache = ChainMap({}, known)  # what this build uses lands in the first map
+        targets = [(course.student_path(root, name), student),
+                   (course.checks_path(root, name), check_text(root, name, cache))]
+        if cache.maps[0] != known:  # new hashes, or old ones no longer used
+            caches.append((cache_path, json.dumps(cache.maps[0], indent=0, sort_keys=True)
+                           + "\n"))
+        if course.handout_path(root, name) != course.student_path(root, name):
+            targets.append((course.handout_path(root, name), student))
         stale[name] = [(p, text) for p, text in targets
                        if not p.is_file() or p.read_text(encoding="utf-8") != text]
         if stale[name] or edited_since_built(root, name):
             judge[name] = (path.read_text(encoding="utf-8"), targets[0][1])
     if not check_only:
         course.judge_solutions(root, judge)
-        for path, text in (target for targets in stale.values() for target in targets):
+        for path, text in [*caches, *(t for targets in stale.values() for t in targets)]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         for name in judge:  # judged now: written after its source

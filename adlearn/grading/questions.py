@@ -17,6 +17,8 @@ gets that one's hint, any other the question's generic ``hint``. The expected an
 itself is never shown; the learner's own output on a failed case is.
 """
 
+import hashlib
+import json
 import inspect
 import math
 import numbers
@@ -167,8 +169,11 @@ class Question:
     coordinates of the points of a ``values_at`` probe, ``show(args)`` describes a test
     (default: the arguments). ``compare`` names how outputs are compared (see
     COMPARISONS, with ``tolerance``) or is a predicate ``compare(got)`` for a value
-    question with many right answers, whose learner check then accepts the values of
-    ``check_grid`` that the predicate accepts. ``tutorial`` names the tutorial section
+    question with many right answers. ``instant="form"`` says that the learner's
+    instant check of a value question judges only the answer's form and the known
+    mistakes, for an answer its check data could not hide (a count, a small integer, a
+    wide tolerance, a predicate; see sealed.py): the grader alone judges it, and the
+    exercise must say so. ``tutorial`` names the tutorial section
     that teaches what the question asks, as ``"05_forward_mode.ipynb#Dual numbers"``
     (the notebook, then its section heading without the number), so that the class
     report can send an instructor from a common mistake to the section to revisit.
@@ -192,7 +197,7 @@ class Question:
     show: Callable | None = None
     compare: Any = "close"
     tolerance: float = 1e-9
-    check_grid: tuple = ()
+    instant: str = ""
     prompt: str = field(default="", compare=False)  # a short description, for listings
     tutorial: str = field(default="", compare=False)
     rule: str = ""
@@ -211,6 +216,11 @@ class Question:
                                f"{self.tutorial!r}")
         if self.kind == "text":
             return
+        if self.instant not in ("", "form") or (self.instant and self.kind != "value"):
+            raise GradingError(f"{where}: instant may only be \"form\", for a value question")
+        if callable(self.compare) and self.kind == "value" and self.instant != "form":
+            raise GradingError(f"{where}: a value judged by a predicate cannot be sealed "
+                               "in the check data: give it instant=\"form\"")
         if not self.answer.isidentifier():
             raise GradingError(f"{where}: answer must be the Python name the learner "
                                f"binds, not {self.answer!r}")
@@ -403,18 +413,100 @@ def _short_argument(x):
     return repr(x)
 
 
+def variant_of(name, count, student):
+    """The variant of the exercise name (with count variants) for the learner with the id
+    student: 1 to count, from a hash of the two (0 if the exercise has no variants). No
+    learner is given variant 0, the numbers the source notebook and the tutorials show."""
+    if not count:
+        return 0
+    if not str(student or "").strip():
+        raise GradingError(f"the exercise {name!r} comes in a variant for each learner: "
+                           "give the learner's student id (--student ID)")
+    text = f"{name}\n{str(student).strip()}"  # an id from a file name may hold any byte
+    key = hashlib.sha256(text.encode("utf-8", "surrogateescape")).digest()
+    return 1 + int.from_bytes(key[:8], "big") % count
+
+
+def for_variant(nb, replacements):
+    """A copy of a notebook (nbformat or plain JSON) with its text replaced for a variant
+    (Exercise.replacements): what the learner of that variant was given."""
+    nb = json.loads(json.dumps(nb))
+    for cell in nb["cells"]:
+        text = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        for old, new in replacements.items():
+            text = text.replace(old, new)
+        cell["source"] = text
+    return nb
+
+
+@dataclass(frozen=True)
+class Variants:
+    """The per-learner variants of an exercise, declared in its question table.
+
+    ``default`` holds the numbers of the source notebook (variant 0, which the source and
+    the built-in student notebook show and no learner is given); ``draw(rng)`` draws
+    another set (the same keys) from a ``random.Random``; ``questions(numbers)`` makes
+    the exercise's questions for a set; ``text(numbers)`` maps each piece of the source
+    notebook's text that shows variant 0's numbers (in the prose, a locked setup cell)
+    to the variant's. ``count`` variants (besides 0) are built in advance."""
+
+    default: dict
+    draw: Callable
+    questions: Callable
+    text: Callable
+    count: int = 64
+
+
 @dataclass(frozen=True)
 class Exercise:
-    """An exercise: its name (the notebook's name), title and questions, in order."""
+    """An exercise: its name (the notebook's name), title and questions, in order, and
+    its per-learner ``variants`` (a Variants, or None: everyone answers the same)."""
 
     name: str
     title: str
     questions: tuple
+    variants: Variants | None = None
 
     def __post_init__(self):
         ids = [q.id for q in self.questions]
         if len(set(ids)) != len(ids):
             raise GradingError(f"exercise {self.name!r} has two questions with one id")
+        if self.variants is not None and not self.variants.count >= 1:
+            raise GradingError(f"exercise {self.name!r}: variants.count must be at least 1")
+
+    @property
+    def variant_count(self):
+        """How many variants are built besides variant 0 (0: the exercise has none)."""
+        return self.variants.count if self.variants else 0
+
+    def variant_of(self, student):
+        """The variant of the learner with the id student: 1 to variant_count, from a
+        hash of the exercise's name and the id (0 if the exercise has no variants)."""
+        return variant_of(self.name, self.variant_count, student)
+
+    def numbers(self, variant):
+        """The numbers of a variant (variant 0: the source notebook's)."""
+        if variant == 0 or not self.variants:
+            return dict(self.variants.default) if self.variants else {}
+        if not 1 <= variant <= self.variants.count:
+            raise GradingError(f"exercise {self.name!r} has no variant {variant}")
+        return self.variants.draw(random.Random(f"{self.name}/{variant}"))
+
+    def variant(self, variant):
+        """The exercise as a learner of that variant answers it (itself for variant 0)."""
+        if variant == 0 or not self.variants:
+            return self
+        questions = tuple(self.variants.questions(self.numbers(variant)))
+        if [q.id for q in questions] != [q.id for q in self.questions]:
+            raise GradingError(f"exercise {self.name!r}: variants.questions must give the "
+                               "same questions, in the same order, for every variant")
+        return Exercise(self.name, self.title, questions, self.variants)
+
+    def replacements(self, variant):
+        """The source notebook's text -> the variant's, for each piece that differs."""
+        if variant == 0 or not self.variants:
+            return {}
+        return dict(self.variants.text(self.numbers(variant)))
 
     @property
     def possible(self):

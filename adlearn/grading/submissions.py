@@ -104,6 +104,20 @@ def submission_files(paths, say=print):
     return found
 
 
+def student_id(path, given):
+    """The student id of the submission at path, found from given (the path on the
+    command line that led to it): the name of the folder directly under given, when
+    given is the class folder (class/ID/notebook.ipynb); the folder the file is in, when
+    the file was given itself (ID/notebook.ipynb); the file's own name without .ipynb
+    when it lies in the class folder itself (class/ID.ipynb). The one place a
+    submission's id is read."""
+    path, given = Path(path), Path(given)
+    if path == given:
+        return path.resolve().parent.name
+    parts = path.relative_to(given).parts
+    return parts[0] if len(parts) > 1 else path.stem
+
+
 def _not_a_file(path):
     try:
         mode = os.lstat(path).st_mode

@@ -40,6 +40,7 @@ from .limits import Limits
 from .marks import (DIED, DYNAMIC, ERROR, FAILED, GRADER_ERROR, INVALID, MANUAL,
                     METADATA_LOST, MISSING, NOT_ANSWERED, OUT_OF_TIME, PASSED, STATUSES, TIMEOUT, Mark)
 from .ordering import metadata_lost, place_by_definitions, read_submission, restore_locked_cells
+from .questions import for_variant
 
 TIMEOUT_ENAME = "CellTimeout"
 PR_SET_PDEATHSIG = 1  # prctl's option: the signal this process gets when its parent dies
@@ -346,6 +347,14 @@ def _written(cell):
     return Mark(MANUAL, 0.0, "an explanation, graded by hand by your instructor", text)
 
 
+def variant_template(template, exercise, variant):
+    """The student version as a learner of the variant got it (their numbers in its
+    text and locked cells, which the grader restores from it)."""
+    if not variant:
+        return template
+    return nbformat.from_dict(for_variant(template, exercise.replacements(variant)))
+
+
 def end_with_parent():
     """Have the kernel send this process SIGKILL when its parent, the grader, dies (even
     killed outright); its kernels die with it. (If the grader died before this, end now.)"""
@@ -370,8 +379,11 @@ def main():
             began, entry = time.monotonic(), json.loads(line)
             current, kernel = kernel, Kernel(limits, setup["sandboxed"], where)  # the next
             budget = entry["budget"]
+            variant = entry.get("variant", 0)  # the learner's (questions.Variants)
             try:  # stop a little before the grader would kill this worker
-                grade_notebook(entry["submission"], template, exercise, current,
+                grade_notebook(entry["submission"], variant_template(template, exercise,
+                                                                     variant),
+                               exercise.variant(variant), current,
                                deadline=began + budget - min(5, budget / 4))
             except Exception as exc:  # reported for every question not marked yet
                 print(json.dumps({"error": f"the grader failed: {type(exc).__name__}: {exc}"}))

@@ -98,7 +98,7 @@ class Worker:
     def usable(self, setup):
         return not self.closed and self.process.poll() is None and self.setup == setup
 
-    def grade(self, text):
+    def grade(self, text, variant=0):
         """Marks for one submission's text, and, if the worker did not finish it, the
         status and detail of the questions it did not mark: past the budget it is
         killed (out of time); a worker that stopped is the grader's failure."""
@@ -106,7 +106,8 @@ class Worker:
         with self.lock:  # sent from a thread, so that the budget holds even for a
             # worker that does not read (a large submission fills the pipe)
             threading.Thread(target=self._send, args=({"submission": text,
-                                                       "budget": self.budget},),
+                                                       "budget": self.budget,
+                                                       "variant": variant},),
                              daemon=True).start()
             while True:
                 try:

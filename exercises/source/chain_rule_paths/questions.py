@@ -8,7 +8,7 @@ import math
 
 from adlearn import Var, cos, exp, log, sin, tanh, topological_order
 from adlearn.core.engine import formula
-from adlearn.grading.questions import Exercise, Question, Wrong
+from adlearn.grading.questions import Exercise, Question, Variants, Wrong
 
 
 def count_paths(output, x):
@@ -138,7 +138,43 @@ def _products_last_edge(output, x):
             for _ in range(count_paths(child, x))]
 
 
-EXERCISE = Exercise("chain_rule_paths", "The chain rule as paths", (
+def products_a(numbers):
+    """The question on the paths of h read off its drawing at a learner's (a, b)."""
+    a, b = numbers["a"], numbers["b"]
+    u = a * b
+    return (
+        Question(
+            "products_a", 2, "value", answer="products_a", reference=[u * b, u * b, 1.0],
+            instant="form",
+            tutorial="07_chain_rule_paths.ipynb#The survey example: two paths per input",
+            compare="sorted", tolerance=1e-3,
+            prompt=f"the path products from a to h(a, b) = u*u + a, u = a*b, at "
+                   f"({a:g}, {b:g})",
+            hint="Follow each edge that leaves a up to the output, multiplying the local "
+                 "partials of the edges on the way, and list one product per path.",
+            wrong=(
+                Wrong([u * b, 1.0], "u*u uses u twice: two edges, so two paths through it, each "
+                                   "with its own product."),
+                Wrong([u * b, u * b], "a also reaches the output directly, through the + : that "
+                                    "is a path of one edge."),
+                Wrong([u, u, 1.0], "Each product needs every edge of its path: include the "
+                                       "edge from a into u."),
+                Wrong([u + b, u + b, 1.0], "Along one path the local partials multiply; you added "
+                                       "them."),
+            )),
+    )
+
+
+def _draw_point(rng):
+    """A learner's (a, b): whole numbers, a from 2 to 29, b from 2 to 9, never the
+    tutorials' (3, 2)."""
+    while True:
+        a, b = rng.randrange(2, 30), rng.randrange(2, 10)
+        if (a, b) != (3, 2):
+            return {"a": float(a), "b": float(b)}
+
+
+QUESTIONS = (
     Question(
         "count_paths", 2, "function", answer="count_paths", reference=count_paths,
         rule="not adlearn.views.paths, ad.chain_rule_paths",
@@ -192,24 +228,19 @@ EXERCISE = Exercise("chain_rule_paths", "The chain rule as paths", (
             Wrong(lambda output, x: max(path_products(output, x), key=abs),
                   "Every path contributes, not only the largest: add them all."),
         )),
-    Question(
-        "products_a", 2, "value", answer="products_a", reference=[12.0, 12.0, 1.0],
-        tutorial="07_chain_rule_paths.ipynb#The survey example: two paths per input",
-        compare="sorted", tolerance=1e-3,
-        prompt="the path products from a to h(a, b) = u*u + a, u = a*b, at (3, 2)",
-        hint="Follow each edge that leaves a up to the output, multiplying the local "
-             "partials of the edges on the way, and list one product per path.",
-        wrong=(
-            Wrong([12.0, 1.0], "u*u uses u twice: two edges, so two paths through it, each "
-                               "with its own product."),
-            Wrong([12.0, 12.0], "a also reaches the output directly, through the + : that "
-                                "is a path of one edge."),
-            Wrong([6.0, 6.0, 1.0], "Each product needs every edge of its path: include the "
-                                   "edge from a into u."),
-            Wrong([8.0, 8.0, 1.0], "Along one path the local partials multiply; you added "
-                                   "them."),
-        )),
     Question("explain_paths", 2, "text",
              tutorial="07_chain_rule_paths.ipynb#When paths explode",
              prompt="why reverse mode needs one sweep although paths multiply"),
-))
+)
+
+VARIANTS = Variants(  # each learner's own point; delete the variants= line to turn them off
+    default={"a": 3.0, "b": 2.0}, draw=_draw_point,
+    questions=lambda p: (*QUESTIONS[:-1], *products_a(p), QUESTIONS[-1]),
+    text=lambda p: {"(a, b) = (3, 2)": f"(a, b) = ({p['a']:g}, {p['b']:g})",
+                    "h at (3, 2)": f"h at ({p['a']:g}, {p['b']:g})",
+                    "ad.grad(h)(3.0, 2.0)": f"ad.grad(h)({p['a']!r}, {p['b']!r})",
+                    'ad.Var(3.0, name="a"), ad.Var(2.0, name="b")':
+                    f'ad.Var({p["a"]!r}, name="a"), ad.Var({p["b"]!r}, name="b")'})
+
+EXERCISE = Exercise("chain_rule_paths", "The chain rule as paths",
+                    VARIANTS.questions(VARIANTS.default), variants=VARIANTS)

@@ -3,7 +3,7 @@ and the introductory example x1² + 2·x2 taken apart into its steps x3 = x1², 
 
 import math
 
-from adlearn.grading.questions import Exercise, Question, Wrong
+from adlearn.grading.questions import Exercise, Question, Variants, Wrong
 
 
 def dg_dx(x):
@@ -38,27 +38,44 @@ def _random_point(rng):
 STEP_POINTS = ((2.0, 3.0), (-1.0, 0.5), (0.5, -2.0))  # notebook 01's point first
 
 
-EXERCISE = Exercise("derivatives_by_hand", "Derivatives by hand", (
-    Question(
-        "df_dx1", 1, "value", answer="df_dx1", reference=5.5, tolerance=1e-4,
-        tutorial="01_derivatives_by_hand.ipynb#Partial derivatives are slopes of slices",
-        prompt="∂f/∂x1 of f = ln(x1) + x1·x2 - sin(x2) at (2, 5)",
-        wrong=(
-            Wrong(5.0, "You have the x1·x2 term; what does ln(x1) contribute?"),
-            Wrong(0.5, "You have the ln(x1) term; the product x1·x2 depends on x1 too."),
-            Wrong(7.0, "The derivative of ln(x) is not x: look it up again."),
-        )),
-    Question(
-        "df_dx2", 1, "value", answer="df_dx2", reference=2 - math.cos(5), tolerance=1e-4,
-        tutorial="01_derivatives_by_hand.ipynb#Partial derivatives are slopes of slices",
-        prompt="∂f/∂x2 of the same f at (2, 5)",
-        wrong=(
-            Wrong(2 + math.cos(5), "Check the sign of the last term: the derivative of "
-                                   "sin is cos, and f has a minus in front of sin(x2)."),
-            Wrong(5 - math.cos(5), "Differentiating x1·x2 with respect to x2 leaves x1, "
-                                   "not x2."),
-            Wrong(2 - math.sin(5), "The derivative of sin(x2) is not sin(x2)."),
-        )),
+def partials(point):
+    """The questions on the partial derivatives of f at a learner's point."""
+    x1, x2 = point["x1"], point["x2"]
+    return (
+        Question(
+            "df_dx1", 1, "value", answer="df_dx1", reference=1 / x1 + x2, tolerance=1e-6,
+            tutorial="01_derivatives_by_hand.ipynb#Partial derivatives are slopes of slices",
+            prompt=f"∂f/∂x1 of f = ln(x1) + x1·x2 - sin(x2) at ({x1:g}, {x2:g})",
+            wrong=(
+                Wrong(x2, "You have the x1·x2 term; what does ln(x1) contribute?"),
+                Wrong(1 / x1, "You have the ln(x1) term; the product x1·x2 depends on x1 "
+                              "too."),
+                Wrong(x1 + x2, "The derivative of ln(x) is not x: look it up again."),
+            )),
+        Question(
+            "df_dx2", 1, "value", answer="df_dx2", reference=x1 - math.cos(x2), tolerance=1e-6,
+            tutorial="01_derivatives_by_hand.ipynb#Partial derivatives are slopes of slices",
+            prompt=f"∂f/∂x2 of the same f at ({x1:g}, {x2:g})",
+            wrong=(
+                Wrong(x1 + math.cos(x2), "Check the sign of the last term: the derivative of "
+                                       "sin is cos, and f has a minus in front of sin(x2)."),
+                Wrong(x2 - math.cos(x2), "Differentiating x1·x2 with respect to x2 leaves x1, "
+                                       "not x2."),
+                Wrong(x1 - math.sin(x2), "The derivative of sin(x2) is not sin(x2)."),
+            )),
+    )
+
+
+def _draw_point(rng):
+    """A learner's point: one decimal each, x1 with no short 1/x1 (1/2.5 = 0.4 would
+    make ∂f/∂x1 a round number, easy to guess from the check data)."""
+    while True:
+        tenths = rng.randrange(12, 49)
+        if tenths % 2 and tenths % 5:
+            return {"x1": tenths / 10, "x2": round(rng.uniform(0.6, 6.4), 1)}
+
+
+OTHERS = (
     Question(
         "chain", 2, "function", answer="dg_dx", reference=dg_dx,
         rule="not ad.derivative",
@@ -134,4 +151,15 @@ EXERCISE = Exercise("derivatives_by_hand", "Derivatives by hand", (
     Question("no_cosine", 1, "text",
              tutorial="01_derivatives_by_hand.ipynb#Partial derivatives are slopes of slices",
              prompt="explain why ∂f/∂x1 has no cosine in it"),
-))
+)
+
+
+VARIANTS = Variants(  # each learner's own point; delete the variants= line to turn them off
+    default={"x1": 2, "x2": 5}, draw=_draw_point,
+    questions=lambda point: (*partials(point), *OTHERS),
+    text=lambda point: {"(2, 5)": f"({point['x1']:g}, {point['x2']:g})",
+                        "x1, x2 = 2, 5": f"x1, x2 = {point['x1']:g}, {point['x2']:g}"})
+
+EXERCISE = Exercise("derivatives_by_hand", "Derivatives by hand",
+                    VARIANTS.questions(VARIANTS.default),
+                    variants=VARIANTS)

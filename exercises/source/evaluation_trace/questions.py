@@ -10,7 +10,7 @@ adjoint), so each is a whole column a learner could really write.
 
 import math
 
-from adlearn.grading.questions import Exercise, Question, Wrong
+from adlearn.grading.questions import Exercise, Question, Variants, Wrong
 
 POINT = {"v-1": 1.5, "v0": 0.5}  # x1 = v-1, x2 = v0
 
@@ -67,27 +67,38 @@ def _degrees_cos(x):
     return math.cos(math.radians(x))
 
 
-PRIMAL = {k: x for k, x in primal().items() if k not in POINT}
-SWAPPED = {**POINT, "v-1": POINT["v0"], "v0": POINT["v-1"]}
+def _draw_point(rng):
+    """A learner's point: x1 and x2 with one decimal, never the source's (1.5, 0.5)."""
+    while True:
+        point = {"x1": rng.randrange(6, 25) / 10, "x2": rng.randrange(3, 16) / 10}
+        if point != {"x1": 1.5, "x2": 0.5}:
+            return point
 
-EXERCISE = Exercise("evaluation_trace", "The evaluation trace, column by column", (
-    Question(
-        "primal", 1, "value", answer="primal", reference=PRIMAL, tolerance=1e-4,
+
+def questions(numbers):
+    """The exercise's questions at a learner's point (x1, x2)."""
+    point = {"v-1": numbers["x1"], "v0": numbers["x2"]}
+    swapped = {"v-1": point["v0"], "v0": point["v-1"]}
+    return (Question(
+        "primal", 1, "value", answer="primal", reference=_rows(primal(point)),
+        tolerance=1e-4,
         rule="not ad.trace",
         tutorial="04_graph_and_trace.ipynb#The evaluation trace (Wengert list)",
-        prompt="the primal column v1..v5 of y = v1·cos(v1) + x1/x2 at (1.5, 0.5)",
+        prompt=f"the primal column v1..v5 of y = v1·cos(v1) + x1/x2 at ({numbers['x1']:g}, "
+               f"{numbers['x2']:g})",
         hint="Go down the rows in order: each row applies its operation to the values of "
              "the rows it names. Give a dict with the keys \"v1\" to \"v5\" (strings), "
              "each row's value.",
         wrong=(
-            Wrong({k: x for k, x in primal(cos=_degrees_cos).items() if k not in POINT},
+            Wrong(_rows(primal(point, cos=_degrees_cos)),
                   "The cosine takes radians: use math.cos on the number itself, without "
                   "converting it to degrees."),
-            Wrong({k: x for k, x in primal(SWAPPED).items() if k not in POINT},
-                  "Check which input is which: v-1 is x1 = 1.5 and v0 is x2 = 0.5."),
+            Wrong(_rows(primal(swapped)),
+                  f"Check which input is which: v-1 is x1 = {numbers['x1']:g} and v0 is "
+                  f"x2 = {numbers['x2']:g}."),
         )),
     Question(
-        "tangent", 2, "value", answer="tangent", reference=tangents(), tolerance=1e-4,
+        "tangent", 2, "value", answer="tangent", reference=tangents(point=point), tolerance=1e-4,
         rule="not ad.trace",
         tutorial="04_graph_and_trace.ipynb#Three traces: the forward pass, forward mode, "
                  "reverse mode",
@@ -96,17 +107,17 @@ EXERCISE = Exercise("evaluation_trace", "The evaluation trace, column by column"
              "the row's inputs, of the input's tangent times the row's local partial. Give "
              "a dict with the keys \"v1\" to \"v5\".",
         wrong=(
-            Wrong(tangents(seed=("v0",)),
+            Wrong(tangents(seed=("v0",), point=point),
                   "Your column is seeded on x2 (v̇-1 = 0, v̇0 = 1): for ∂y/∂x1 the seed is "
                   "v̇-1 = 1, v̇0 = 0."),
-            Wrong(tangents(product_rule=False),
+            Wrong(tangents(point=point, product_rule=False),
                   "v4 = v1 × v3 multiplies two rows that both move with x1: its tangent has "
                   "a term for each (the product rule)."),
-            Wrong(tangents(sign_of_sin=1.0),
+            Wrong(tangents(point=point, sign_of_sin=1.0),
                   "Check the sign of cos's local partial: the derivative of cos is -sin."),
         )),
     Question(
-        "adjoint", 3, "value", answer="adjoint", reference=adjoints(), tolerance=1e-4,
+        "adjoint", 3, "value", answer="adjoint", reference=adjoints(point), tolerance=1e-4,
         rule="not ad.trace, ad.Var.backward",
         tutorial="06_reverse_mode.ipynb#The reverse sweep, step by step",
         prompt="the adjoint column v̄-1..v̄5 of the same trace, by one reverse sweep",
@@ -114,13 +125,13 @@ EXERCISE = Exercise("evaluation_trace", "The evaluation trace, column by column"
              "local partial to each of its inputs, and every input adds up what it receives. "
              "Give a dict with the seven keys \"v-1\" to \"v5\".",
         wrong=(
-            Wrong(adjoints(add_up=False),
+            Wrong(adjoints(point, add_up=False),
                   "v1, x1 and x2 are each used by two rows: their adjoints are the sum of "
                   "both contributions, so add (+=) rather than overwrite."),
-            Wrong(adjoints(chain=False),
+            Wrong(adjoints(point, chain=False),
                   "Multiply each local partial by the adjoint of the row that passes it back "
                   "(the chain rule), before adding it into the input's adjoint."),
-            Wrong({**tangents(), "v-1": 1.0, "v0": 0.0},
+            Wrong({**tangents(point=point), "v-1": 1.0, "v0": 0.0},
                   "That is the tangent column, ∂v/∂x1 for each row. The adjoint of a row is "
                   "the other way round: ∂y/∂v, how the output moves when that row moves."),
         )),
@@ -129,4 +140,19 @@ EXERCISE = Exercise("evaluation_trace", "The evaluation trace, column by column"
                       "mode, reverse mode",
              prompt="which entries of the tangent and adjoint columns are ∂y/∂x1, why the "
                     "adjoint column also gives ∂y/∂x2, and the sweeps for 1000 inputs"),
-))
+)
+
+
+def _rows(values):
+    """The intermediate rows' entries of a column (the inputs' left out)."""
+    return {k: x for k, x in values.items() if k not in ("v-1", "v0")}
+
+
+VARIANTS = Variants(  # each learner's own point; delete the variants= line to turn them off
+    default={"x1": 1.5, "x2": 0.5}, draw=_draw_point, questions=questions,
+    text=lambda p: {"(x_1, x_2) = (1.5,\\ 0.5)": f"(x_1, x_2) = ({p['x1']:g},\\ {p['x2']:g})",
+                    "x1, x2 = 1.5, 0.5": f"x1, x2 = {p['x1']:g}, {p['x2']:g}",
+                    "x1=1.5, x2=0.5": f"x1={p['x1']:g}, x2={p['x2']:g}"})
+
+EXERCISE = Exercise("evaluation_trace", "The evaluation trace, column by column",
+                    questions(VARIANTS.default), variants=VARIANTS)

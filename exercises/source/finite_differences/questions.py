@@ -3,7 +3,7 @@
 import math
 
 from adlearn import parse
-from adlearn.grading.questions import Exercise, Question, Wrong
+from adlearn.grading.questions import Exercise, Question, Variants, Wrong
 
 
 def central_difference(f, x, h):
@@ -30,7 +30,29 @@ def _good_step(h):
     return isinstance(h, (int, float)) and h > 0 and _relative_error(h) < 1e-9
 
 
-EXERCISE = Exercise("finite_differences", "Finite differences", (
+def order(numbers):
+    """The question on the error's order, for a learner's divisor c of the step."""
+    c = numbers["divisor"]
+    return (
+        Question(
+            "order", 2, "value", answer="error_factor", reference=c ** 2, tolerance=0.05,
+            instant="form",
+            tutorial="03_numeric_differentiation.ipynb#Error against step size",
+            prompt=f"the factor by which the central difference's error shrinks when h is "
+                   f"divided by {c}",
+            wrong=(
+                Wrong(c, f"A factor of {c} is the behaviour of the one-sided difference, "
+                         "whose error is of order h. The central one's error is of a higher "
+                         "order."),
+                Wrong(c ** 3, "Not that fast: which power of h is the central difference's "
+                              "truncation error proportional to?"),
+                Wrong(1 / c ** 2, "The factor is old error / new error, so a shrinking error "
+                                  "gives a number larger than 1."),
+            )),
+    )
+
+
+QUESTIONS = (
     Question(
         "central", 3, "function", answer="central_difference", reference=central_difference,
         tutorial="03_numeric_differentiation.ipynb#The central difference",
@@ -55,7 +77,7 @@ EXERCISE = Exercise("finite_differences", "Finite differences", (
     Question(
         "step", 2, "value", answer="h_best", reference=1e-5, compare=_good_step,
         tutorial="03_numeric_differentiation.ipynb#Error against step size",
-        tolerance=0.05, check_grid=tuple(10 ** (k / 100) for k in range(-1200, 1)),
+        tolerance=0.05, instant="form",
         prompt="a step h for which the central difference of exp at 1 has a relative "
                "error below 1e-9",
         hint="Try your central_difference on exp at 1 for h = 1e-1, 1e-2, ..., 1e-12 and "
@@ -69,20 +91,16 @@ EXERCISE = Exercise("finite_differences", "Finite differences", (
             Wrong(0.1, "That step is too large: the truncation error (about h²) dominates. "
                        "Try smaller steps.", between=(3e-5, None)),
         )),
-    Question(
-        "order", 2, "value", answer="error_factor", reference=100, tolerance=0.05,
-        tutorial="03_numeric_differentiation.ipynb#Error against step size",
-        prompt="the factor by which the central difference's error shrinks when h is "
-               "divided by 10",
-        wrong=(
-            Wrong(10, "A factor of 10 is the behaviour of the one-sided difference, whose "
-                      "error is of order h. The central one's error is of a higher order."),
-            Wrong(1000, "Not that fast: which power of h is the central difference's "
-                        "truncation error proportional to?"),
-            Wrong(0.01, "The factor is old error / new error, so a shrinking error gives a "
-                        "number larger than 1."),
-        )),
     Question("roundoff", 2, "text",
              tutorial="03_numeric_differentiation.ipynb#Error against step size",
              prompt="explain why the error grows again when h becomes very small"),
-))
+)
+
+VARIANTS = Variants(  # each learner's own divisor; delete the variants= line to turn them off
+    default={"divisor": 10}, questions=lambda p: (*QUESTIONS[:2], *order(p), QUESTIONS[2]),
+    draw=lambda rng: {"divisor": rng.choice([c for c in range(2, 100) if c != 10])},
+    text=lambda p: {"divide $h$ by 10": f"divide $h$ by {p['divisor']}",
+                    "divisor = 10": f"divisor = {p['divisor']}"})
+
+EXERCISE = Exercise("finite_differences", "Finite differences",
+                    VARIANTS.questions(VARIANTS.default), variants=VARIANTS)

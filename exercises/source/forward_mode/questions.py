@@ -6,7 +6,7 @@ about the rules, not about adlearn's ``Dual`` class.
 
 import math
 
-from adlearn.grading.questions import Exercise, Question, Wrong
+from adlearn.grading.questions import Exercise, Question, Variants, Wrong
 
 
 def dual_mul(a, b):
@@ -35,7 +35,39 @@ def _nonzero_pair(rng):
     return rng.choice([-1, 1]) * rng.uniform(0.5, 3), rng.choice([-1, 1]) * rng.uniform(0.2, 2)
 
 
-EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers", (
+def sweep_count(numbers):
+    """The question on the sweeps for a function of a learner's number of inputs."""
+    n = numbers["inputs"]
+    return (
+        Question(
+            "sweeps", 1, "value", answer="sweeps", reference={"forward": n, "reverse": 1},
+            instant="form",
+            tutorial="06_reverse_mode.ipynb#One sweep for all inputs",
+            prompt=f"sweeps each mode needs for the gradient of a function of {n} inputs, "
+                   "1 output",
+            hint="Give a dictionary {\"forward\": ..., \"reverse\": ...}. How many partial "
+                 "derivatives does one sweep of each mode give here?",
+            wrong=(
+                Wrong({"forward": 1, "reverse": n},
+                      "You swapped the modes: which one follows a single seed direction forward "
+                      "from the inputs, and which one sends the output's adjoint back to all of "
+                      "them?"),
+                Wrong({"forward": n, "reverse": n},
+                      "A reverse sweep starts from the output and reaches every input: how many "
+                      "outputs does the loss have?"),
+                Wrong({"forward": 1, "reverse": 1},
+                      f"One forward sweep follows one seed: a single direction among the {n} "
+                      "inputs."),
+            )),
+    )
+
+
+def _draw_inputs(rng):
+    """A learner's number of inputs: not 1000, the tutorials' and the source's."""
+    return {"inputs": rng.choice([n for n in range(20, 5000) if n != 1000])}
+
+
+QUESTIONS = (
     Question(
         "dual_mul", 2, "function", answer="dual_mul", reference=dual_mul,
         rule="not ad.Dual, ad.derivative",
@@ -104,6 +136,7 @@ EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers", (
         )),
     Question(
         "seed_x2", 1, "value", answer="seed_x2", reference=(0.0, 1.0),
+        instant="form",
         tutorial="05_forward_mode.ipynb#One sweep per input",
         prompt="the seed (t1, t2) whose forward sweep gives df/dx2",
         hint="The seed is the direction in which the inputs move: which inputs should move "
@@ -114,25 +147,17 @@ EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers", (
                               "derivative along the diagonal."),
             Wrong((0.0, 0.0), "With no input moving, every tangent is 0."),
         )),
-    Question(
-        "sweeps", 1, "value", answer="sweeps", reference={"forward": 1000, "reverse": 1},
-        tutorial="06_reverse_mode.ipynb#One sweep for all inputs",
-        prompt="sweeps each mode needs for the gradient of a function of 1000 inputs, 1 output",
-        hint="Give a dictionary {\"forward\": ..., \"reverse\": ...}. How many partial "
-             "derivatives does one sweep of each mode give here?",
-        wrong=(
-            Wrong({"forward": 1, "reverse": 1000},
-                  "You swapped the modes: which one follows a single seed direction forward "
-                  "from the inputs, and which one sends the output's adjoint back to all of "
-                  "them?"),
-            Wrong({"forward": 1000, "reverse": 1000},
-                  "A reverse sweep starts from the output and reaches every input: how many "
-                  "outputs does the loss have?"),
-            Wrong({"forward": 1, "reverse": 1},
-                  "One forward sweep follows one seed: a single direction among the 1000 "
-                  "inputs."),
-        )),
     Question("explain_forward_mode", 2, "text",
              tutorial="05_forward_mode.ipynb#The forward pass is not forward mode",
              prompt="the difference between the forward pass and forward mode"),
-))
+)
+
+VARIANTS = Variants(  # each learner's own count; delete the variants= line to turn them off
+    default={"inputs": 1000}, draw=_draw_inputs,
+    questions=lambda p: (*QUESTIONS[:-1], *sweep_count(p), QUESTIONS[-1]),
+    text=lambda p: {"has 1000 inputs": f"has {p['inputs']} inputs",
+                    "all 1000 partial": f"all {p['inputs']} partial",
+                    "inputs = 1000": f"inputs = {p['inputs']}"})
+
+EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers",
+                    VARIANTS.questions(VARIANTS.default), variants=VARIANTS)

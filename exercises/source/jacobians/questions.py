@@ -8,7 +8,7 @@ mistake with its own hint, never a crash.
 
 import numpy as np
 
-from adlearn.grading.questions import Exercise, Question, Wrong
+from adlearn.grading.questions import Exercise, Question, Variants, Wrong
 
 NB10 = "notebook 10, section"
 NB11 = "notebook 11, section"
@@ -40,8 +40,30 @@ def softmax(Z):
 
 
 def cross_entropy_grad(Z, labels):
-    """The reference: the gradient of the mean cross-entropy with respect to the scores."""
+    """The gradient of the mean cross-entropy with respect to the scores (notebook 11's)."""
     return (softmax(Z) - np.eye(Z.shape[1])[labels]) / len(labels)
+
+
+def smoothed(targets, smoothing):
+    """The targets (a function of the classes and labels) with label smoothing ε:
+    (1 - ε) of each row on its targets, ε spread evenly over the classes."""
+    def spread(classes, labels):
+        return (1 - smoothing) * targets(classes, labels) + smoothing / classes
+    return spread
+
+
+def one_hot(classes, labels):
+    return np.eye(classes)[labels]
+
+
+def smoothed_gradient(targets, smoothing, scale=lambda labels: 1 / len(labels), sign=1.0,
+                      scores=softmax):
+    """The gradient (P - targets) / N of the mean cross-entropy against smoothed targets,
+    or a known mistake's version of it (another scale, sign or probabilities)."""
+    def gradient(Z, labels):
+        T = smoothed(targets, smoothing)(Z.shape[1], labels)
+        return sign * (scores(Z) - T) * scale(labels)
+    return gradient
 
 
 def cheaper_mode(n, m):
@@ -86,7 +108,39 @@ _H, _W, _DELTA = _RNG.normal(size=(4, 3)), _RNG.normal(size=(3, 2)), _RNG.normal
 _SQUARE = _RNG.normal(size=(3, 3)), _RNG.normal(size=(3, 3)), _RNG.normal(size=(3, 3))
 _Z, _LABELS = _RNG.normal(size=(5, 4)), np.array([3, 1, 0, 1, 2])
 
-EXERCISE = Exercise("jacobians", "Jacobians and backpropagation on arrays", (
+def gradient_question(numbers):
+    """The question on the cross-entropy gradient, for a learner's label smoothing ε."""
+    eps = numbers["smoothing"]
+    return (
+        Question(
+            "cross_entropy_grad", 3, "function", answer="cross_entropy_grad",
+            rule="not ad.Tensor.backward",
+            tutorial="11_backprop_in_matrix_form.ipynb#Ten scores, softmax and cross-entropy",
+            reference=smoothed_gradient(one_hot, eps),
+            prompt=f"the gradient of the mean softmax cross-entropy, labels smoothed by {eps:g}, "
+                   "with respect to the scores",
+            cases=((_Z, _LABELS), (_Z[:2, :3], np.array([2, 0])), (np.zeros((3, 2)), np.array([0, 1, 1]))),
+            hidden=((_H, np.array([2, 2, 1, 0])),), random_case=_random_scores,
+            hint=f"Softmax the scores row by row, compare with the one-hot labels, and mind "
+                 f"the mean over the batch ({NB11} 4, Ten scores, softmax and cross-entropy).",
+            wrong=(
+                Wrong(smoothed_gradient(one_hot, eps, scale=lambda labels: 1.0),
+                      "That is the gradient of the sum over the batch: the loss is the mean."),
+                Wrong(smoothed_gradient(one_hot, eps, sign=-1.0),
+                      "Your gradient has the wrong sign: raising the right digit's score makes "
+                      "the loss smaller."),
+                Wrong(smoothed_gradient(one_hot, eps, scores=lambda Z: Z),
+                      "You used the scores themselves: turn each row into probabilities with "
+                      "the softmax first."),
+                *((Wrong(cross_entropy_grad,  # notebook 11's (P - Y) / N as it stands
+                         "That is the gradient for one-hot labels: smooth them first, (1 - ε) "
+                         "on each row's label and ε spread evenly over the classes."),)
+                  if eps else ()),
+            )),
+    )
+
+
+QUESTIONS = (
     Question(
         "jacobian_shape", 2, "function", answer="jacobian_shape", reference=jacobian_shape,
         tutorial="10_arrays_and_jacobians.ipynb#From the gradient to the Jacobian",
@@ -166,26 +220,6 @@ EXERCISE = Exercise("jacobians", "Jacobians and backpropagation on arrays", (
                   "with its own adjoint."),
         )),
     Question(
-        "cross_entropy_grad", 3, "function", answer="cross_entropy_grad",
-        rule="not ad.Tensor.backward",
-        tutorial="11_backprop_in_matrix_form.ipynb#Ten scores, softmax and cross-entropy",
-        reference=cross_entropy_grad,
-        prompt="the gradient of the mean softmax cross-entropy with respect to the scores",
-        cases=((_Z, _LABELS), (_Z[:2, :3], np.array([2, 0])), (np.zeros((3, 2)), np.array([0, 1, 1]))),
-        hidden=((_H, np.array([2, 2, 1, 0])),), random_case=_random_scores,
-        hint=f"Softmax the scores row by row, compare with the one-hot labels, and mind "
-             f"the mean over the batch ({NB11} 4, Ten scores, softmax and cross-entropy).",
-        wrong=(
-            Wrong(lambda Z, labels: softmax(Z) - np.eye(Z.shape[1])[labels],
-                  "That is the gradient of the sum over the batch: the loss is the mean."),
-            Wrong(lambda Z, labels: (np.eye(Z.shape[1])[labels] - softmax(Z)) / len(labels),
-                  "Your gradient has the wrong sign: raising the right digit's score makes "
-                  "the loss smaller."),
-            Wrong(lambda Z, labels: (Z - np.eye(Z.shape[1])[labels]) / len(labels),
-                  "You used the scores themselves: turn each row into probabilities with "
-                  "the softmax first."),
-        )),
-    Question(
         "cheaper_mode", 2, "function", answer="cheaper_mode", reference=cheaper_mode,
         tutorial="10_arrays_and_jacobians.ipynb#The chain rule on arrays: a product of Jacobians",
         prompt="the mode that forms the Jacobian of f: R^n -> R^m in fewer sweeps, and how many",
@@ -207,4 +241,14 @@ EXERCISE = Exercise("jacobians", "Jacobians and backpropagation on arrays", (
     Question("explain_reverse_mode", 2, "text",
              prompt="why deep learning uses reverse mode and never forms a Jacobian",
              tutorial="10_arrays_and_jacobians.ipynb#VJP and JVP: one row, one column, no matrix"),
-))
+)
+
+VARIANTS = Variants(  # each learner's own smoothing; delete the variants= line to turn them off
+    default={"smoothing": 0.0}, questions=lambda p: (*QUESTIONS[:-2], *gradient_question(p),
+                                                     *QUESTIONS[-2:]),
+    draw=lambda rng: {"smoothing": rng.randrange(1, 300) / 1000},  # 0.001 to 0.299
+    text=lambda p: {"smoothing = 0.0": f"smoothing = {p['smoothing']!r}",
+                    "ε = 0": f"ε = {p['smoothing']:g}"})
+
+EXERCISE = Exercise("jacobians", "Jacobians and backpropagation on arrays",
+                    VARIANTS.questions(VARIANTS.default), variants=VARIANTS)

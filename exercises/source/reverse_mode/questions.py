@@ -9,7 +9,7 @@ so a learner's code written for ``Node`` runs on them unchanged.
 from adlearn import Var, cos, exp, log, sin, tanh
 from adlearn import topological_order as library_order
 from adlearn.core.engine import formula
-from adlearn.grading.questions import Exercise, Question, Wrong
+from adlearn.grading.questions import Exercise, Question, Variants, Wrong
 
 
 def mul_backward(a, b, out_adjoint):
@@ -27,12 +27,22 @@ def topological_order(output):
     return library_order(output)
 
 
-def backward(output):
-    """The reference: one reverse sweep that adds each node's adjoint into its inputs."""
-    output.grad = 1.0
-    for node in reversed(library_order(output)):
-        for child, partial in zip(node.inputs, node.partials):
-            child.grad += node.grad * partial
+def sweep(seed=1.0, add=True, reverse=True, chain=True):
+    """The reverse sweep seeded with the output's adjoint seed (None: not seeded), or a
+    known mistake's: adjoints assigned rather than added, the nodes in forward order, the
+    local partials not multiplied by the node's adjoint."""
+    def backward(output):
+        if seed is not None:
+            output.grad = seed
+        order = library_order(output)
+        for node in reversed(order) if reverse else order:
+            for child, partial in zip(node.inputs, node.partials):
+                term = node.grad * partial if chain else partial
+                child.grad = child.grad + term if add else term
+    return backward
+
+
+backward = sweep()  # the reference of variant 0, notebook 06's loop
 
 
 # The graphs the checks use: fixed ones that show each classic mistake, and random ones.
@@ -111,33 +121,6 @@ def _wrong_topo_without_output(output):
     return topological_order(output)[:-1]
 
 
-def _wrong_backward_assign(output):
-    output.grad = 1.0
-    for node in reversed(library_order(output)):
-        for child, partial in zip(node.inputs, node.partials):
-            child.grad = node.grad * partial
-
-
-def _wrong_backward_forward_order(output):
-    output.grad = 1.0
-    for node in library_order(output):
-        for child, partial in zip(node.inputs, node.partials):
-            child.grad += node.grad * partial
-
-
-def _wrong_backward_no_seed(output):
-    for node in reversed(library_order(output)):
-        for child, partial in zip(node.inputs, node.partials):
-            child.grad += node.grad * partial
-
-
-def _wrong_backward_no_chain(output):
-    output.grad = 1.0
-    for node in reversed(library_order(output)):
-        for child, partial in zip(node.inputs, node.partials):
-            child.grad += partial
-
-
 def long_and_short():
     """A node reached from x directly and through a chain of three operations."""
     x, y = Var(1.3, name="x"), Var(-0.4, name="y")
@@ -162,7 +145,42 @@ def _random_run(rng):
 GRAPHS = ((survey_example(),), (square_plus_sine(),), (shared_chain(),))
 HIDDEN = ((long_and_short(),),)
 
-EXERCISE = Exercise("reverse_mode", "Reverse mode, by hand", (
+def sweep_question(numbers):
+    """The question on the reverse sweep, seeded with a learner's own output adjoint."""
+    seed = numbers["seed"]
+    return (
+        Question(
+            "backward", 3, "function", answer="backward", reference=sweep(seed),
+            rule="not ad.Var.backward",
+            tutorial="06_reverse_mode.ipynb#Phase 2: the reverse sweep",
+            probe="adjoints", show=_show_graph,
+            prompt=f"the reverse sweep: seed the output with {seed:g}, walk back, add adjoints "
+                   "into inputs",
+            cases=GRAPHS, hidden=HIDDEN, random_case=lambda rng: (random_graph(rng),),
+            hint=f"Set the output's grad to {seed:g}, then visit the nodes in reverse topological order "
+                 "and add each node's grad times the local partial into the grad of each input.",
+            wrong=(
+                Wrong(sweep(seed, add=False),
+                      "A node used more than once lost part of its adjoint: the contributions of "
+                      "its uses must be added up (+=), not overwritten (=)."),
+                Wrong(sweep(seed, reverse=False),
+                      "Visit the nodes from the output back to the inputs (the reverse of the "
+                      "topological order): a node's adjoint must be complete before you pass it on."),
+                Wrong(sweep(None),
+                      "Every adjoint stayed 0: the sweep starts by setting the output's adjoint to "
+                      "the seed (1 when the output is the whole computation)."),
+                Wrong(sweep(seed, chain=False),
+                      "Multiply each local partial by the adjoint of the node it belongs to (the "
+                      "chain rule), before adding it into the input."),
+                *((Wrong(sweep(1.0),  # notebook 06's loop as it stands
+                         "Your sweep starts from 1: this output's adjoint starts from your seed "
+                         "(in the cell above the question), as when the output feeds a larger "
+                         "computation."),) if seed != 1.0 else ()),
+            )),
+    )
+
+
+QUESTIONS = (
     Question(
         "mul_backward", 2, "function", answer="mul_backward", reference=mul_backward,
         tutorial="06_reverse_mode.ipynb#Phase 2: the reverse sweep",
@@ -225,29 +243,6 @@ EXERCISE = Exercise("reverse_mode", "Reverse mode, by hand", (
                   "Your list is missing a node or has one too many: it must hold every node "
                   "the output depends on, the inputs and the output itself included."),
         )),
-    Question(
-        "backward", 3, "function", answer="backward", reference=backward,
-        rule="not ad.Var.backward",
-        tutorial="06_reverse_mode.ipynb#Phase 2: the reverse sweep",
-        probe="adjoints", show=_show_graph,
-        prompt="the reverse sweep: seed the output, walk back, add adjoints into inputs",
-        cases=GRAPHS, hidden=HIDDEN, random_case=lambda rng: (random_graph(rng),),
-        hint="Set the output's grad to 1, then visit the nodes in reverse topological order "
-             "and add each node's grad times the local partial into the grad of each input.",
-        wrong=(
-            Wrong(_wrong_backward_assign,
-                  "A node used more than once lost part of its adjoint: the contributions of "
-                  "its uses must be added up (+=), not overwritten (=)."),
-            Wrong(_wrong_backward_forward_order,
-                  "Visit the nodes from the output back to the inputs (the reverse of the "
-                  "topological order): a node's adjoint must be complete before you pass it on."),
-            Wrong(_wrong_backward_no_seed,
-                  "Every adjoint stayed 0: the sweep starts by setting the output's adjoint to "
-                  "1, the derivative of the output with respect to itself."),
-            Wrong(_wrong_backward_no_chain,
-                  "Multiply each local partial by the adjoint of the node it belongs to (the "
-                  "chain rule), before adding it into the input."),
-        )),
     Question("explain_reverse_sweep", 2, "text",
              tutorial="06_reverse_mode.ipynb#The reverse sweep, step by step",
              prompt="why adjoints are added, and why the nodes go in reverse topological order"),
@@ -274,4 +269,13 @@ EXERCISE = Exercise("reverse_mode", "Reverse mode, by hand", (
                   "While the sweep is inside a checkpoint, that piece's recomputed graph is "
                   "held as well: add the nodes of one piece of k steps."),
         )),
-))
+)
+
+VARIANTS = Variants(  # each learner's own seed; delete the variants= line to turn them off
+    default={"seed": 1.0}, draw=lambda rng: {"seed": rng.choice(SEEDS)},
+    questions=lambda p: (*QUESTIONS[:3], *sweep_question(p), *QUESTIONS[3:]),
+    text=lambda p: {"seed = 1.0": f"seed = {p['seed']!r}", "ȳ = 1": f"ȳ = {p['seed']:g}"})
+SEEDS = [k / 20 for k in range(-200, 201) if k not in (0, 20)]  # -10 to 10 by 0.05, not 0, 1
+
+EXERCISE = Exercise("reverse_mode", "Reverse mode, by hand",
+                    VARIANTS.questions(VARIANTS.default), variants=VARIANTS)

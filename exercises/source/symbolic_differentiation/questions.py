@@ -12,7 +12,7 @@ import math
 import sympy as sp
 
 from adlearn.grading import probe
-from adlearn.grading.questions import Exercise, Question, Wrong
+from adlearn.grading.questions import Exercise, Question, Variants, Wrong
 
 x1, x2, x = sp.symbols("x1 x2 x")
 _f = sp.log(x1) + x1 * x2 - sp.sin(x2)
@@ -85,7 +85,39 @@ def _carried_from_zero(n, x0):
 
 _XS = (0.1, 0.37, 0.8)
 
-EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with SymPy", (
+
+def at_point(numbers):
+    """The question on the gradient at a learner's point (x1, x2) = (a, b)."""
+    a, b = numbers["x1"], numbers["x2"]
+    return (
+        Question(
+            "grad_at_point", 1, "value", answer="grad_at_point",
+            tutorial="02_symbolic_differentiation.ipynb#The introductory example, symbolically",
+            reference=tuple(_value_at(g, {"x1": a, "x2": b}) for g in GRAD_F), tolerance=1e-3,
+            prompt=f"the gradient at ({a:g}, {b:g}), as a pair of floats",
+            hint=f"Substitute x1 = {a:g} and x2 = {b:g} into each entry of your gradient and "
+                 "convert the results with float(...).",
+            wrong=(
+                Wrong((1 / a + b, a + math.cos(b)),
+                      "Check the sign of the cos term: f subtracts sin(x2)."),
+                Wrong((1 / a + b, a - math.cos(math.radians(b))),
+                      f"SymPy's cos works in radians: x2 = {b:g} means {b:g} radians, not "
+                      "degrees."),
+                Wrong((a - math.cos(b), 1 / a + b), "The order is (df/dx1, df/dx2)."),
+            )),
+    )
+
+
+def _draw_point(rng):
+    """A learner's point: one decimal each, x1 with no short 1/x1 (a round ∂f/∂x1 would
+    be easy to guess from the check data), never the tutorials' (2, 5)."""
+    while True:
+        tenths = rng.randrange(12, 49)
+        if tenths % 2 and tenths % 5:
+            return {"x1": tenths / 10, "x2": round(rng.uniform(0.6, 6.4), 1)}
+
+
+EXERCISE_QUESTIONS = (
     Question(
         "grad_f", 2, "value", answer="grad_f", reference=GRAD_F, probe="values_at",
         rule="not ad.symbolic_grad",
@@ -104,20 +136,6 @@ EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with S
                   "partial derivatives."),
             Wrong([_f, _f], "Those are not derivatives yet: apply sp.diff to f, once for each "
                             "variable."),
-        )),
-    Question(
-        "grad_at_2_5", 1, "value", answer="grad_at_2_5",
-        tutorial="02_symbolic_differentiation.ipynb#The introductory example, symbolically",
-        reference=tuple(_value_at(g, {"x1": 2.0, "x2": 5.0}) for g in GRAD_F), tolerance=1e-3,
-        prompt="the gradient at (2, 5), as a pair of floats",
-        hint="Substitute x1 = 2 and x2 = 5 into each entry of your gradient and convert the "
-             "results with float(...).",
-        wrong=(
-            Wrong((5.5, 2 + math.cos(5.0)),
-                  "Check the sign of the cos term: f subtracts sin(x2)."),
-            Wrong((5.5, 2 - math.cos(math.radians(5.0))),
-                  "SymPy's cos works in radians: x2 = 5 means 5 radians, not 5 degrees."),
-            Wrong((2 - math.cos(5.0), 5.5), "The order is (df/dx1, df/dx2)."),
         )),
     Question(
         "logistic_derivative", 2, "function", answer="logistic_derivative",
@@ -163,4 +181,13 @@ EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with S
     Question("explain_swell", 2, "text",
              tutorial="02_symbolic_differentiation.ipynb#Where the swell comes from",
              prompt="why the symbolic derivative swells and AD's cost does not"),
-))
+)
+
+VARIANTS = Variants(  # each learner's own point; delete the variants= line to turn them off
+    default={"x1": 2, "x2": 5}, draw=_draw_point,
+    questions=lambda p: (EXERCISE_QUESTIONS[0], *at_point(p), *EXERCISE_QUESTIONS[1:]),
+    text=lambda p: {"(2, 5)": f"({p['x1']:g}, {p['x2']:g})",
+                    "{x1: 2, x2: 5}": f"{{x1: {p['x1']:g}, x2: {p['x2']:g}}}"})
+
+EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with SymPy",
+                    VARIANTS.questions(VARIANTS.default), variants=VARIANTS)

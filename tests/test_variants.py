@@ -1,0 +1,167 @@
+"""Every learner a variant of their own (issue 22).
+
+An exercise with variants (questions.Variants, one line in its question table) gives each
+learner numbers of their own, from the exercise and the student id: ``adlearn exercises
+start NAME --student ID`` writes them into the learner's notebook, ``check`` judges that
+variant, and ``adlearn grade`` reads the id from the submission's folder and judges that
+variant whatever the notebook claims. A number copied from the tutorials or from another
+learner scores nothing; the learner's own work scores full.
+"""
+
+import json
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from adlearn.cli import main
+from adlearn.errors import GradingError, WrongAnswer
+from adlearn.grading import check, course, learner, notebooks
+from adlearn.grading.questions import for_variant, variant_of
+from adlearn.grading.sandbox import available
+from adlearn.grading.submissions import student_id
+from shortcuts import TUTORIAL_CODE, answer_of, copied, variant_questions
+
+ROOT = Path(__file__).resolve().parents[1] / "exercises"
+NAMES = course.names(ROOT)
+WITH_VARIANTS = [n for n in NAMES if course.exercise(n, ROOT).variant_count]
+
+
+def test_the_built_in_value_questions_come_in_64_variants_or_more():
+    assert {"chain_rule_paths", "derivatives_by_hand", "evaluation_trace", "finite_differences",
+            "forward_mode", "higher_order", "jacobians", "symbolic_differentiation"} <= set(
+        WITH_VARIANTS)
+    for name in WITH_VARIANTS:
+        exercise = course.exercise(name, ROOT)
+        assert exercise.variant_count >= 64
+        asked = variant_questions(exercise, 1)
+        assert asked, name
+        answers = {repr([answer_of(exercise.variant(k).question(q)) for q in asked])
+                   for k in range(0, exercise.variant_count + 1)}
+        assert len(answers) >= exercise.variant_count * 3 // 4, name  # few coincide
+        # no variant is the tutorials' own numbers
+        first = [answer_of(exercise.question(q)) for q in asked]
+        assert all([answer_of(exercise.variant(k).question(q)) for q in asked] != first
+                   for k in range(1, exercise.variant_count + 1))
+
+
+def test_a_learners_variant_follows_from_the_exercise_and_the_id_and_is_never_zero():
+    seen = {variant_of("derivatives_by_hand", 64, f"s{i}") for i in range(2000)}
+    assert seen == set(range(1, 65))
+    assert variant_of("a", 64, "alice") == variant_of("a", 64, " alice ")
+    assert variant_of("x", 0, "alice") == 0  # no variants: everyone answers the same
+    assert 1 <= variant_of("a", 64, os.fsdecode(b"r\xe9sum\xe9")) <= 64  # a Latin-1 name
+    with pytest.raises(GradingError, match="--student"):
+        variant_of("derivatives_by_hand", 64, "")
+
+
+@pytest.mark.parametrize("path, given, expected", [
+    ("class/alice/nb.ipynb", "class", "alice"),  # the folder directly under the class's
+    ("class/alice/late/nb.ipynb", "class", "alice"),
+    ("class/bob.ipynb", "class", "bob"),  # a file in the class folder itself: its name
+    ("class/carol/nb.ipynb", "class/carol/nb.ipynb", "carol"),  # a file given: its folder
+])
+def test_the_grader_reads_the_student_id_from_the_submissions_folder(path, given, expected):
+    assert student_id(path, given) == expected
+
+
+def test_start_writes_the_learners_numbers_check_judges_them_status_reads_what_it_recorded(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    name = "derivatives_by_hand"
+    exercise = course.exercise(name, ROOT)
+    assert main(["exercises", "start", name]) == 2  # it has variants: --student needed
+    assert "--student" in capsys.readouterr().err
+    assert main(["exercises", "start", name, "--student", "alice"]) == 0
+    k = exercise.variant_of("alice")
+    assert f"variant {k}" in capsys.readouterr().out
+    text = (tmp_path / f"{name}.ipynb").read_text(encoding="utf-8")
+    numbers = exercise.numbers(k)
+    assert f"x1, x2 = {numbers['x1']:g}, {numbers['x2']:g}" in text
+    assert "(2, 5)" not in text and "x1, x2 = 2, 5" not in text
+    mine = exercise.variant(k)
+    check(f"{name}.df_dx1", mine.question("df_dx1").reference)
+    with pytest.raises(WrongAnswer):
+        check(f"{name}.df_dx2", exercise.question("df_dx2").reference)  # the tutorials'
+    assert main(["exercises", "start", name, "--student", "alice"]) == 2  # not over it
+    assert main(["exercises", "status"]) == 0
+    out = capsys.readouterr().out
+    assert f"{name} (variant {k}): 1 of 6 questions passed" in out
+    assert "✓ df_dx1: passed" in out and "✗ df_dx2: failed" in out
+    assert "· chain: not checked yet" in out
+    (tmp_path / f"{name}.ipynb").write_text("my work", encoding="utf-8")
+    assert main(["exercises", "reset", name]) == 0
+    assert (tmp_path / f"{name}.old.ipynb").read_text(encoding="utf-8") == "my work"
+    assert (tmp_path / f"{name}.ipynb").read_text(encoding="utf-8") == text
+    assert main(["exercises", "start", "deep_gradients"]) == 0  # the same learner; no variants
+    state = json.loads((tmp_path / learner.FILE).read_text(encoding="utf-8"))
+    assert state["student"] == "alice" and state["exercises"]["deep_gradients"]["variant"] == 0
+
+
+def test_start_in_another_learners_folder_or_of_an_unknown_exercise_is_refused(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["exercises", "start", "forward_mode", "--student", "alice"]) == 0
+    assert main(["exercises", "start", "evaluation_trace", "--student", "bob"]) == 2
+    assert "working folder of the student 'alice'" in capsys.readouterr().err
+    assert main(["exercises", "start", "no_such", "--student", "alice"]) == 2
+    assert "no exercise 'no_such'" in capsys.readouterr().err
+    assert main(["exercises", "reset", "evaluation_trace"]) == 2
+    assert "was not started" in capsys.readouterr().err
+    assert main(["exercises", "status", str(tmp_path / "empty")]) == 2
+
+
+def test_the_source_notebooks_show_variant_zero_and_each_variant_replaces_text_they_show():
+    for name in WITH_VARIANTS:
+        exercise = course.exercise(name, ROOT)
+        source = notebooks.read(course.source_path("exercises", name))
+        assert notebooks.missing_text(source, exercise) == []
+        for k in (1, exercise.variant_count):
+            changed = for_variant(source, exercise.replacements(k))
+            assert changed["cells"] != json.loads(json.dumps(source))["cells"]
+            nbformat.validate(nbformat.from_dict(changed))
+
+
+def test_turning_variants_off_is_one_line_in_the_question_table(tmp_path):
+    root = tmp_path / "course"
+    assert main(["exercises", "new", "power_rule", "--course", str(root)]) == 0
+    table = course.table_path(root, "power_rule")
+    table.write_text(re.sub(r", variants=VARIANTS\)", ")", table.read_text()))
+    exercise = course.exercise("power_rule", root)
+    assert exercise.variant_count == 0 and exercise.variant_of("alice") == 0
+
+
+@pytest.mark.skipif(bool(available()), reason="needs bubblewrap (the sandbox)")
+@pytest.mark.parametrize("name", WITH_VARIANTS)
+def test_in_the_sandbox_copied_numbers_score_nothing_and_the_learners_own_work_full(
+        tmp_path, name):
+    """Graded by adlearn grade's own path: alice's honest solution scores every point
+    (it is the source notebook, whose locked cells claim variant 0's numbers: the grader
+    restores them to alice's, read from her folder's name); bob's copy of the tutorials'
+    numbers and carol's copy of alice's numbers score 0 on the questions whose numbers
+    differ between their variants."""
+    from adlearn.grading import batch
+    from adlearn.grading.limits import Limits
+    from adlearn.grading.submissions import find_template
+
+    exercise, template, root = find_template(name, ROOT)
+    alice, bob, carol = (exercise.variant_of(s) for s in ("alice", "bob", "carol"))
+    assert len({alice, bob, carol}) == 3, "pick ids with three different variants"
+    honest = notebooks.read(course.source_path("exercises", name))
+    for student, nb in (("alice", honest), ("bob", copied(name, bob, root=ROOT)),
+                        ("carol", copied(name, carol, variant=alice, root=ROOT))):
+        notebooks.write(nb, tmp_path / "class" / student / f"{name}.ipynb")
+    grades = batch.grade(exercise, template, root, [tmp_path / "class"], jobs=2,
+                         limits=Limits(timeout=60))
+    by = {g.submission.split("/")[-2]: g for g in grades}
+    assert by["alice"].total == exercise.possible, by["alice"].marks
+    for student, k in (("bob", bob), ("carol", carol)):
+        asked = variant_questions(exercise, k, ("value",)) + (
+            list(TUTORIAL_CODE.get(name, {})) if student == "bob" else [])
+        assert asked or student == "carol"  # carol copies numbers: some exercises have none
+        for qid in asked:
+            assert by[student].marks[qid].points == 0, (student, qid)
+        assert by[student].total == exercise.possible - sum(
+            exercise.question(q).points for q in asked)
