@@ -387,11 +387,15 @@ def _searched(path):
     """A file's text, but of check data without each variant's text replacements: those
     are the numbers other learners' questions show (their points, their inputs), which may
     happen to be a number of this exercise's answers without saying anything about them."""
-    text = path.read_text(encoding="utf-8")
-    if path.suffix != ".json":
+    return _searched_text(path.name, path.read_text(encoding="utf-8"))
+
+
+def _searched_text(name, text):
+    """The text of the file called name, as _searched reads it."""
+    if not name.endswith(".json"):
         return text
     data = json.loads(text)
-    for variant in data.get("variants", []):
+    for variant in data.get("variants", []) if isinstance(data, dict) else []:
         variant.pop("text")
     return json.dumps(data)
 

@@ -102,13 +102,13 @@ def _rows(path):
 
 
 def test_the_wheel_holds_no_reference_answer(installed):
-    from test_grading import _reference_texts
+    from test_grading import _reference_texts, _searched_text
 
     _, wheel, _ = installed
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
-        texts = {n: " ".join(z.read(n).decode("utf-8", "replace").replace("\\n", " ").split())
-                 for n in names}
+        texts = {n: " ".join(_searched_text(n, z.read(n).decode("utf-8", "replace"))
+                             .replace("\\n", " ").split()) for n in names}
     assert not [n for n in names if n.startswith("exercises/") or "/source/" in n]
     code = [n for n in names if n.endswith(".py")]
     leaked = [(n, t) for name in course.names("exercises") for t in _reference_texts(name)
