@@ -46,6 +46,7 @@ def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed
     """Grade one submitted notebook file of the exercise called name into a Grade (never
     raises). Every argument is plain data, so a thread pool or a cluster can call it."""
     setup = workers.setup(name, template_text, root, limits, sandboxed)
+    workers.take()
     try:
         exercise = workers.worker_for(setup).exercise
     except (GradingError, OSError) as exc:  # the grader is stopping, or its disk is full
@@ -198,6 +199,8 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
         progress.start(len(todo))
     with ExitStack() as stack:
         pool = pool or stack.enter_context(executor(jobs=jobs))
+        workers.expect(len(todo))
+        stack.callback(workers.expect, None)
         futures = {pool.submit(grade_submission, p, exercise.name, template_text, root,
                                limits, sandboxed): p for p in todo}
         for future in as_completed(futures):

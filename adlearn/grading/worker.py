@@ -7,8 +7,8 @@ runs the learner's cells in a fresh kernel, probes the answers at each grading c
 judges them here, and writes each question's mark as one JSON line on stdout as soon as
 it is decided, then ``{"done": true}``. Each kernel has a private folder of its own (in FOLDER; run by root
 in a mount namespace of its own, a tmpfs of ``Limits.disk_mb``, so that it can fill only
-itself) and is started one submission ahead, so that it starts up while the worker
-grades the one before; nothing of one submission's kernel or folder is left for the
+itself) and is started one submission ahead (unless the grader says no other submission
+will follow), so that it starts up while the worker grades the one before; nothing of one submission's kernel or folder is left for the
 next. Each submission comes with its time budget: the worker stops its cells when the
 budget is nearly spent and marks the questions left "out of time". The worker ends when
 its stdin does, or at once when its parent, the grader, dies. See batch.py for the whole
@@ -42,6 +42,13 @@ from .marks import (DIED, DYNAMIC, ERROR, FAILED, GRADER_ERROR, INVALID, MANUAL,
 from .ordering import metadata_lost, place_by_definitions, read_submission, restore_locked_cells
 
 TIMEOUT_ENAME = "CellTimeout"
+# The kernel: IPython's, started as ipykernel_launcher starts it, without the debugger,
+# which grading never uses and whose imports (debugpy) were a third of a kernel's start.
+# The learner's code may still import debugpy.
+LAUNCHER = ("import sys; del sys.path[0]; sys.modules['debugpy'] = None; "
+            "from ipykernel import debugger, kernelapp; del sys.modules['debugpy']; "
+            "kernelapp.launch_new_instance()")
+KERNEL_OPTIONS = ["--HistoryManager.enabled=False"]  # In[] stays; no history file or thread
 PR_SET_PDEATHSIG = 1  # prctl's option: the signal this process gets when its parent dies
 
 
@@ -61,9 +68,16 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.folder, self.limits, self.sandboxed, self.user = folder, limits, sandboxed, user
 
     def format_kernel_cmd(self, extra_arguments=None):
+        """This environment's Python running LAUNCHER (no kernelspec is read), in a sandbox."""
         prefix = (sandbox.command(self.folder, self.limits, self.user) if self.sandboxed
                   else ["prlimit", f"--cpu={self.limits.cpu_seconds}", "--"])
-        return prefix + super().format_kernel_cmd(extra_arguments)
+        return prefix + [sys.executable, "-c", LAUNCHER, "-f", self.connection_file,
+                         *KERNEL_OPTIONS]
+
+    async def _async_wait(self, pollinterval=0.1):
+        """Wait for a killed kernel to end, looking every 5 ms (jupyter_client looks every
+        100 ms: a tenth of a second of each submission's slot)."""
+        await super()._async_wait(pollinterval=0.005)
 
     def write_connection_file(self, **kwargs):
         super().write_connection_file(**kwargs)
@@ -338,7 +352,8 @@ def main():
     try:
         for line in sys.stdin:
             began, entry = time.monotonic(), json.loads(line)
-            current, kernel = kernel, Kernel(limits, setup["sandboxed"], where)  # the next
+            current = kernel or Kernel(limits, setup["sandboxed"], where)
+            kernel = Kernel(limits, setup["sandboxed"], where) if entry["ahead"] else None
             budget = entry["budget"]
             try:  # stop a little before the grader would kill this worker
                 grade_notebook(entry["submission"], template, exercise, current,
@@ -350,7 +365,8 @@ def main():
                 current.close()
             print(json.dumps({"done": True}), flush=True)
     finally:
-        kernel.close()
+        if kernel:
+            kernel.close()
 
 
 if __name__ == "__main__":

@@ -75,6 +75,7 @@ class Worker:
         self.setup, self.exercise = setup, course.exercise(setup["exercise"], setup["root"])
         self.budget = budget(setup["template"], Limits(*setup["limits"]))
         self.lock, self.closed, self.lines = threading.Lock(), False, queue.Queue()
+        self.ready = True  # a kernel started for its next submission (its first, now)
         end_left_behind()
         self.folder = tempfile.mkdtemp(prefix=PREFIX)
         self.process = subprocess.Popen(
@@ -105,9 +106,8 @@ class Worker:
         end, marks = time.monotonic() + self.budget, {}
         with self.lock:  # sent from a thread, so that the budget holds even for a
             # worker that does not read (a large submission fills the pipe)
-            threading.Thread(target=self._send, args=({"submission": text,
-                                                       "budget": self.budget},),
-                             daemon=True).start()
+            entry = {"submission": text, "budget": self.budget, "ahead": _ahead(self)}
+            threading.Thread(target=self._send, args=(entry,), daemon=True).start()
             while True:
                 try:
                     line = self.lines.get(timeout=max(end - time.monotonic(), 0))
@@ -165,6 +165,31 @@ _workers = []  # every worker this process started and has not closed
 _spares = []  # those started ahead, not yet taken by a thread
 _workers_lock = threading.Lock()
 _stopping = threading.Event()  # set by kill_workers: no new worker starts
+_left = [None]  # the submissions not yet handed to this process's workers (None: unknown)
+
+
+def expect(n):
+    """Say how many submissions this process's workers will be given now (None: not
+    known, as on a cluster's machines), so that none starts a kernel for nothing."""
+    with _workers_lock:
+        _left[0] = n
+
+
+def take():
+    """Count one submission as handed to a worker (see expect)."""
+    with _workers_lock:
+        if _left[0] is not None:
+            _left[0] = max(_left[0] - 1, 0)
+
+
+def _ahead(worker):
+    """Whether worker should start a kernel for a next submission while it grades this
+    one: yes while more submissions are left than the other workers have kernels ready
+    for (or when nobody said how many are left)."""
+    with _workers_lock:
+        ready = sum(w.ready for w in _workers if w is not worker and not w.closed)
+        worker.ready = _left[0] is None or _left[0] > ready
+        return worker.ready
 
 
 def start_workers(n, setup):
