@@ -17,6 +17,7 @@ picture.
 
 import ast
 import ctypes
+import functools
 import json
 import os
 import resource
@@ -28,12 +29,20 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import notebooks  # first: it imports nbformat (see there)
-import nbformat
-from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
-from nbclient import NotebookClient
-from nbclient.exceptions import DeadKernelError
+if __name__ == "__main__":  # the worker process: nothing in it checks string formats
+    # nbformat's jsonschema imports, when they are installed, the libraries that check
+    # string formats (durations, colours, URIs, dates), which notebooks do not use: a
+    # tenth of the worker's start.
+    for _name in ("isoduration", "webcolors", "uri_template", "rfc3339_validator",
+                  "rfc3986_validator", "jsonpointer", "fqdn"):
+        sys.modules.setdefault(_name, None)
+
+from . import notebooks  # noqa: E402 (first: it imports nbformat, see there)
+import nbformat  # noqa: E402
+from jupyter_client.manager import AsyncKernelManager  # noqa: E402
+from jupyter_core.utils import run_sync  # noqa: E402
+from nbclient import NotebookClient  # noqa: E402
+from nbclient.exceptions import DeadKernelError  # noqa: E402
 
 from . import course, rules, sandbox
 from .limits import Limits
@@ -151,6 +160,11 @@ class Run:
 
     def left(self):
         return self.deadline - time.monotonic()
+
+    @functools.cached_property
+    def parsed(self):
+        """The notebook's cells, read for the rules (learner_cells): once a submission."""
+        return learner_cells(self.client.nb)
 
     def _cell_timeout(self, cell):
         """A cell's seconds: the cell timeout, or what is left of the budget if less."""
@@ -278,7 +292,7 @@ def _probe_mark(run, q, index, section):
     if run.timed_out or any(c.get("adlearn_timed_out") for c in section):
         return Mark(TIMEOUT, 0.0, "a cell of this question ran too long and was interrupted")
     verdict = q.judge_result(result, cases)
-    ruled_out, dynamic = learner_uses(run.client.nb, q, section)
+    ruled_out, dynamic = learner_uses(run.client.nb, q, section, q.ruled and run.parsed)
     if ruled_out:
         return Mark(FAILED, 0.0, "Hint: " + rules.hint(q.answer, q.ruled, ruled_out[0]))
     if verdict.passed:
@@ -292,22 +306,29 @@ def _probe_mark(run, q, index, section):
     return Mark(verdict.status or "failed", 0.0, verdict.detail, mistake=verdict.mistake)
 
 
-def learner_uses(nb, q, section):
-    """What q's rule rules out, and the dynamic accesses, in the learner's code of nb
-    (rules.uses): from the solution cells among the question's cells (section), else
-    the solution cells that define its answer; a notebook whose metadata was lost has
-    every cell read as the learner's. ([], []) for a question without a rule."""
-    if q.ruled is None:
-        return [], []
+def learner_cells(nb):
+    """Every cell of nb as (source, learner), a notebook whose metadata was lost having
+    every cell read as the learner's, and the cells' syntax trees (rules.parse_cell)."""
     cells = [(c.source if c.cell_type == "code" else "",
               bool(notebooks.nbgrader(c).get("solution"))) for c in nb.cells]
     if not any(learner for _, learner in cells):
         cells = [(source, True) for source, _ in cells]
+    return cells, [rules.parse_cell(source) for source, _ in cells]
+
+
+def learner_uses(nb, q, section, parsed=None):
+    """What q's rule rules out, and the dynamic accesses, in the learner's code of nb
+    (rules.uses): from the solution cells among the question's cells (section), else
+    the solution cells that define its answer. ([], []) for a question without a rule.
+    parsed: learner_cells(nb), if read already (once a submission, for all its rules)."""
+    if q.ruled is None:
+        return [], []
+    cells, trees = parsed or learner_cells(nb)
     ids = {id(c) for c in section}
     start = ([i for i, c in enumerate(nb.cells) if id(c) in ids and cells[i][1]]
-             or [i for i, (source, learner) in enumerate(cells)
-                 if learner and rules.defines(rules.parse_cell(source), q.answer)])
-    return rules.uses(cells, start, q.ruled)
+             or [i for i, (_, learner) in enumerate(cells)
+                 if learner and rules.defines(trees[i], q.answer)])
+    return rules.uses(cells, start, q.ruled, trees=trees)
 
 
 def _first_error(cells):
