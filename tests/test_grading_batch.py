@@ -652,18 +652,18 @@ def test_a_submission_past_its_budget_is_out_of_time_and_the_next_one_is_graded(
 
 
 def test_no_kernel_is_started_for_a_submission_that_never_comes(tmp_path, temp):
-    """Each worker starts its next submission's kernel while it grades the current one,
-    but not past the last: once the class is graded, the workers, still alive, hold no
-    kernel (each would be a kernel's start-up for nothing, at the end of every command)."""
+    """A worker starts its next submission's kernel while it grades the current one, but
+    not past the last: once the class is graded, the worker, still alive, holds no
+    kernel (it would be a kernel's start-up for nothing, at the end of every command)."""
     for i in range(3):
         notebooks.write(source(), tmp_path / f"{i}.ipynb")
     exercise, template, root = find_template(NAME)
-    with batch.executor(jobs=2) as pool:
+    with batch.executor(jobs=1) as pool:
         grades = batch.grade(exercise, template, root, [tmp_path], limits=LIMITS, pool=pool)
         alive = my_workers()
         sandboxes = [pid for folder in temp.iterdir() for pid in sandbox.naming(str(folder))
                      if str(pid) not in alive]
-    assert [g.total for g in grades] == [FULL] * 3 and len(alive) == 2
+    assert [g.total for g in grades] == [FULL] * 3 and len(alive) == 1
     assert sandboxes == []
     assert my_workers() == [] and list(temp.iterdir()) == []
 

@@ -45,8 +45,7 @@ SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed=True):
     """Grade one submitted notebook file of the exercise called name into a Grade (never
     raises). Every argument is plain data, so a thread pool or a cluster can call it."""
-    setup = workers.setup(name, template_text, root, limits, sandboxed)
-    workers.take()
+    setup, ahead = workers.setup(name, template_text, root, limits, sandboxed), workers.take()
     try:
         exercise = workers.worker_for(setup).exercise
     except (GradingError, OSError) as exc:  # the grader is stopping, or its disk is full
@@ -61,7 +60,7 @@ def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed
     marks, unfinished = {}, None
     for _ in range(2):  # a second try, with a new worker, if one failed before any mark
         try:
-            marks, unfinished = workers.worker_for(setup).grade(text)
+            marks, unfinished = workers.worker_for(setup).grade(text, ahead)
         except (GradingError, OSError) as exc:
             marks, unfinished = {}, (GRADER_ERROR, f"the grader could not start a worker: {exc}")
         if marks or not unfinished or unfinished[0] != GRADER_ERROR:

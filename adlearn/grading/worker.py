@@ -364,13 +364,13 @@ def main():
     end_with_parent()
     setup = json.loads(sys.stdin.readline())
     limits = Limits(*setup["limits"])
-    exercise = course.exercise(setup["exercise"], setup["root"])
     # what a kernel sends cannot exhaust this process's memory
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * 2**20,) * 2)
-    template = nbformat.reads(setup["template"], as_version=4)
     where = sys.argv[1]  # the folder for the kernels' folders
-    kernel = Kernel(limits, setup["sandboxed"], where)
+    kernel = Kernel(limits, setup["sandboxed"], where)  # it starts up while the rest loads
     try:
+        exercise = course.exercise(setup["exercise"], setup["root"])
+        template = nbformat.reads(setup["template"], as_version=4)
         for line in sys.stdin:
             began, entry = time.monotonic(), json.loads(line)
             current = kernel or Kernel(limits, setup["sandboxed"], where)
@@ -388,6 +388,8 @@ def main():
     finally:
         if kernel:
             kernel.close()
+    sys.stdout.flush()
+    os._exit(0)  # all is closed and written: the interpreter's own teardown is not needed
 
 
 if __name__ == "__main__":

@@ -75,7 +75,6 @@ class Worker:
         self.setup, self.exercise = setup, course.exercise(setup["exercise"], setup["root"])
         self.budget = budget(setup["template"], Limits(*setup["limits"]))
         self.lock, self.closed, self.lines = threading.Lock(), False, queue.Queue()
-        self.ready = True  # a kernel started for its next submission (its first, now)
         end_left_behind()
         self.folder = tempfile.mkdtemp(prefix=PREFIX)
         self.process = subprocess.Popen(
@@ -99,14 +98,15 @@ class Worker:
     def usable(self, setup):
         return not self.closed and self.process.poll() is None and self.setup == setup
 
-    def grade(self, text):
+    def grade(self, text, ahead=True):
         """Marks for one submission's text, and, if the worker did not finish it, the
         status and detail of the questions it did not mark: past the budget it is
-        killed (out of time); a worker that stopped is the grader's failure."""
+        killed (out of time); a worker that stopped is the grader's failure. ahead:
+        whether to start a kernel for a next submission while it grades this one."""
         end, marks = time.monotonic() + self.budget, {}
         with self.lock:  # sent from a thread, so that the budget holds even for a
             # worker that does not read (a large submission fills the pipe)
-            entry = {"submission": text, "budget": self.budget, "ahead": _ahead(self)}
+            entry = {"submission": text, "budget": self.budget, "ahead": ahead}
             threading.Thread(target=self._send, args=(entry,), daemon=True).start()
             while True:
                 try:
@@ -176,20 +176,14 @@ def expect(n):
 
 
 def take():
-    """Count one submission as handed to a worker (see expect)."""
+    """Count one submission as handed to a worker; whether that worker should start a
+    kernel for a next one while it grades this one: not if this was the last (then
+    at most the other workers' kernels, started before it was taken, go unused)."""
     with _workers_lock:
-        if _left[0] is not None:
-            _left[0] = max(_left[0] - 1, 0)
-
-
-def _ahead(worker):
-    """Whether worker should start a kernel for a next submission while it grades this
-    one: yes while more submissions are left than the other workers have kernels ready
-    for (or when nobody said how many are left)."""
-    with _workers_lock:
-        ready = sum(w.ready for w in _workers if w is not worker and not w.closed)
-        worker.ready = _left[0] is None or _left[0] > ready
-        return worker.ready
+        if _left[0] is None:
+            return True
+        _left[0] = max(_left[0] - 1, 0)
+        return _left[0] > 0
 
 
 def start_workers(n, setup):
