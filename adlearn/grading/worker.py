@@ -29,20 +29,12 @@ import tempfile
 import time
 from pathlib import Path
 
-if __name__ == "__main__":  # the worker process: nothing in it checks string formats
-    # nbformat's jsonschema imports, when they are installed, the libraries that check
-    # string formats (durations, colours, URIs, dates), which notebooks do not use: a
-    # tenth of the worker's start.
-    for _name in ("isoduration", "webcolors", "uri_template", "rfc3339_validator",
-                  "rfc3986_validator", "jsonpointer", "fqdn"):
-        sys.modules.setdefault(_name, None)
-
-from . import notebooks  # noqa: E402 (first: it imports nbformat, see there)
-import nbformat  # noqa: E402
-from jupyter_client.manager import AsyncKernelManager  # noqa: E402
-from jupyter_core.utils import run_sync  # noqa: E402
-from nbclient import NotebookClient  # noqa: E402
-from nbclient.exceptions import DeadKernelError  # noqa: E402
+from . import notebooks  # first: it imports nbformat (see there)
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
 
 from . import course, rules, sandbox
 from .limits import Limits
