@@ -11,15 +11,17 @@ all three alike:
   Per submission it restores the locked cells from the gradebook, runs the notebook once
   top to bottom in a fresh kernel (the grading cells call ``check``, which raises on a
   wrong answer), and writes the scores into its sqlite gradebook; one submission at a time.
-- ``adlearn grade -j 2``: per submission, a fresh worker process restores the locked cells,
-  starts a kernel in a bubblewrap sandbox (with its limits), runs the learner's cells
-  and, at each grading cell, probes the answer on public, hidden and random cases and
-  judges the outputs outside the kernel; two submissions at a time.
+- ``adlearn grade -j 2``: two worker processes, each grading its submissions in turn:
+  per submission it restores the locked cells, runs the learner's cells in a fresh
+  kernel in a bubblewrap sandbox of its own (its limits, its user, a tmpfs folder,
+  started while the submission before is graded) and, at each grading cell, probes the
+  answer on public, hidden and random cases and judges the outputs outside the kernel.
 - ``adlearn grade --scheduler local:2``: the same per-submission function on a dask
   LocalCluster of two workers, which the command starts and stops.
 
-Both tools use the same python3 kernel of this environment and a cell timeout of 30 s
-(nbgrader's default, and adlearn's). The figures are submissions per minute of the whole
+Both tools run IPython's kernel (ipykernel) of this environment, with a cell timeout of
+30 s (nbgrader's default, and adlearn's); adlearn starts it without the debugger and the
+history file, which grading does not use (see grading_profile.md). The figures are submissions per minute of the whole
 command (start-up included), the median over the rounds with the lowest and highest,
 and the ratios within each round. Every round's grades are checked: each solution scores
 full marks, and both tools give each submission the same autograded points.
