@@ -24,9 +24,11 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 
+import nbformat
 from engine import machine  # benchmarks/engine.py
 
 NAME = "finite_differences"
@@ -95,7 +97,7 @@ def command_seconds(argv, runs=3):
 def instrument():
     from nbclient import NotebookClient
 
-    from adlearn.grading import ordering, rules, sandbox, worker
+    from adlearn.grading import rules, sandbox, worker
     from adlearn.grading.questions import Question
 
     timed(worker, "read_submission", "read the submission (JSON, nbformat)")
@@ -126,7 +128,7 @@ def instrument():
     timed(sandbox, "uncap", "close: unmount its tmpfs")
     timed(worker.shutil, "rmtree", "close: remove its folder")
     timed(worker, "NotebookClient", "run: make the notebook client")
-    return worker, ordering
+    return worker
 
 
 def submissions():
@@ -139,8 +141,6 @@ def submissions():
     for cell in wrong.cells:
         if notebooks.nbgrader(cell).get("grade_id") == "central_answer":
             cell.source = "def central_difference(f, x, h):\n    return (f(x + h) - f(x)) / h"
-    import nbformat
-
     return [nbformat.writes(nb) for nb in (source, blank, wrong)]
 
 
@@ -161,22 +161,17 @@ def main():
                               "adlearn.grading.batch, adlearn.grading.worker"])
     kernel_imports = command_seconds([sys.executable, "-c", "import ipykernel.kernelapp"])
 
-    worker, ordering = instrument()
-    from adlearn.grading import course, sandbox
+    from adlearn.grading import course, notebooks, sandbox
     from adlearn.grading.limits import Limits
 
     wall = time.perf_counter()
     sandbox.available()
     available = time.perf_counter() - wall
-    import nbformat
-    import tempfile
-
     exercise = course.exercise(NAME)
-    template = nbformat.reads(nbformat.writes(nbformat.read(
-        str(course.student_path(course.default_root(), NAME)), as_version=4)), as_version=4)
-    texts, limits, totals = submissions(), Limits(), []
-    marks = []
+    template = notebooks.read(course.student_path(course.default_root(), NAME))
+    texts, limits, totals, marks = submissions(), Limits(), [], []
     with tempfile.TemporaryDirectory(prefix="adlearn-profile-") as where:
+        worker = instrument()
         for i in range(args.n):
             began, cpu = time.perf_counter(), _cpu()
             kernel = worker.Kernel(limits, True, where)
@@ -185,13 +180,13 @@ def main():
             kernel.close()
             totals.append((time.perf_counter() - began, _cpu() - cpu))
     n = args.n
-    print(f"\nonce per command or worker (median of 3, wall / CPU seconds):")
-    print(f"  python -c pass                                   {python[0]:6.3f} / {python[1]:.3f}")
-    print(f"  a worker's imports (adlearn.grading.worker)      {imports[0]:6.3f} / {imports[1]:.3f}")
-    print(f"  the grader's imports (cli, batch, worker)        {grader[0]:6.3f} / {grader[1]:.3f}")
-    print(f"  sandbox.available() (bwrap /bin/true)            {available:6.3f}")
-    print(f"  a kernel's imports, unsandboxed (ipykernel)      {kernel_imports[0]:6.3f} / "
-          f"{kernel_imports[1]:.3f}")
+    print("\nonce per command or worker (median of 3, wall / CPU seconds):")
+    for label, (wall, cpu) in [("python -c pass", python),
+                               ("a worker's imports (adlearn.grading.worker)", imports),
+                               ("the grader's imports (cli, batch, worker)", grader),
+                               ("a kernel's imports, unsandboxed (ipykernel)", kernel_imports)]:
+        print(f"  {label:48} {wall:6.3f} / {cpu:.3f}")
+    print(f"  {'sandbox.available() (bwrap /bin/true)':48} {available:6.3f}")
     print(f"\nper submission, mean over {n} (wall ms / this process's CPU ms, calls):")
     for label in WALL:
         print(f"  {label:52} {WALL[label] / n * 1000:7.1f} / {CPU[label] / n * 1000:6.1f}"

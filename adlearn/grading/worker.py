@@ -5,14 +5,14 @@ version, the course folder, the exercise's name, the limits, whether to sandbox)
 one submission's text a line. For each one it puts the notebook in order (ordering.py),
 runs the learner's cells in a fresh kernel, probes the answers at each grading cell and
 judges them here, and writes each question's mark as one JSON line on stdout as soon as
-it is decided, then ``{"done": true}``. Each kernel has a private folder of its own (in FOLDER; run by root
-in a mount namespace of its own, a tmpfs of ``Limits.disk_mb``, so that it can fill only
-itself) and is started one submission ahead (unless the grader says no other submission
-will follow), so that it starts up while the worker grades the one before; nothing of one submission's kernel or folder is left for the
-next. Each submission comes with its time budget: the worker stops its cells when the
-budget is nearly spent and marks the questions left "out of time". The worker ends when
-its stdin does, or at once when its parent, the grader, dies. See batch.py for the whole
-picture.
+it is decided, then ``{"done": true}``. Each kernel has a private folder of its own (in
+FOLDER; run by root in a mount namespace of its own, a tmpfs of ``Limits.disk_mb``, so
+that it can fill only itself) and is started one submission ahead (unless the grader
+says none will follow), so that it starts up while the worker grades the one before;
+nothing of one submission's kernel or folder is left for the next. Each submission
+comes with its time budget: the worker stops its cells when the budget is nearly spent
+and marks the questions left "out of time". The worker ends when its stdin does, or at
+once when its parent, the grader, dies. See batch.py for the whole picture.
 """
 
 import ast
@@ -44,8 +44,8 @@ from .ordering import metadata_lost, place_by_definitions, read_submission, rest
 
 TIMEOUT_ENAME = "CellTimeout"
 # The kernel: IPython's, started as ipykernel_launcher starts it, without the debugger,
-# which grading never uses and whose imports (debugpy) were a third of a kernel's start.
-# The learner's code may still import debugpy.
+# which grading never uses and whose imports (debugpy) were a quarter of a kernel's start
+# (benchmarks/grading_profile.md). The learner's code may still import debugpy.
 LAUNCHER = ("import sys; del sys.path[0]; sys.modules['debugpy'] = None; "
             "from ipykernel import debugger, kernelapp; del sys.modules['debugpy']; "
             "kernelapp.launch_new_instance()")
