@@ -52,8 +52,9 @@ TARGETS = {("adlearn grade -j 2", "nbgrader autograde"): 4.0,  # the ratio of ra
            ("adlearn grade --scheduler local:2", "adlearn grade -j 2"): 0.85}
 
 
-def make_class(course_folder, size):
-    """A course folder for nbgrader holding size submissions: solution, blank, wrong."""
+def kinds():
+    """The class's three kinds of submission, in turn: the solution, the blank student
+    version and a known wrong answer."""
     root = course.default_root()
     source = notebooks.read(course.source_path(root, NAME))
     blank = notebooks.read(course.student_path(root, NAME))
@@ -61,14 +62,19 @@ def make_class(course_folder, size):
     for cell in wrong.cells:
         if notebooks.nbgrader(cell).get("grade_id") == "central_answer":
             cell.source = "def central_difference(f, x, h):\n    return (f(x + h) - f(x)) / h"
-    kinds = [source, blank, wrong]
+    return [source, blank, wrong]
+
+
+def make_class(course_folder, size):
+    """A course folder for nbgrader holding size submissions: solution, blank, wrong."""
+    root, made = course.default_root(), kinds()
     folder = Path(course_folder)
     (folder / "source" / NAME).mkdir(parents=True)
     shutil.copy(course.source_path(root, NAME), folder / "source" / NAME)
     (folder / "nbgrader_config.py").write_text(
         'c = get_config()\nc.CourseDirectory.course_id = "adlearn-benchmark"\n')
     for i in range(size):
-        notebooks.write(kinds[i % 3], folder / "submitted" / f"student{i:02}" / NAME / f"{NAME}.ipynb")
+        notebooks.write(made[i % 3], folder / "submitted" / f"student{i:02}" / NAME / f"{NAME}.ipynb")
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", NAME, "--force"],
                    cwd=folder, check=True, capture_output=True)
 
