@@ -20,6 +20,7 @@ import ctypes
 import functools
 import json
 import os
+import queue
 import resource
 import shutil
 import signal
@@ -31,6 +32,7 @@ from pathlib import Path
 
 from . import notebooks  # first: it imports nbformat (see there)
 import nbformat
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
@@ -57,6 +59,30 @@ def emit(qid, mark):
     print(json.dumps({"question": qid, **mark.wire()}), flush=True)
 
 
+class ReadyClient(AsyncKernelClient):
+    """jupyter_client's kernel client, ready once the kernel has answered and its
+    broadcasts (IOPub) reach this process. jupyter_client's own wait then listens on until
+    the broadcasts have been quiet for 0.2 s: idle time in every submission's slot, for
+    messages that nbclient ignores anyway (it reads only what answers its own requests)."""
+
+    async def wait_for_ready(self, timeout=None):
+        end = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+                if reply["msg_type"] == "kernel_info_reply":
+                    await self.iopub_channel.get_msg(timeout=0.2)  # IOPub is connected
+                    self._handle_kernel_info_reply(reply)
+                    return
+            except queue.Empty:
+                pass
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > end:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel runs in a bubblewrap sandbox (sandbox.py) as user,
     reached through unix sockets in its private folder and interrupted by a message (a
@@ -67,6 +93,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         super().__init__(kernel_name="python3", transport="ipc", ip=f"{folder}/kernel",
                          connection_file=f"{folder}/kernel.json", **kwargs)
         self.folder, self.limits, self.sandboxed, self.user = folder, limits, sandboxed, user
+        self.client_factory = ReadyClient
 
     def format_kernel_cmd(self, extra_arguments=None):
         """This environment's Python running LAUNCHER (no kernelspec is read), in a sandbox."""
