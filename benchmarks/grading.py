@@ -11,15 +11,17 @@ all three alike:
   Per submission it restores the locked cells from the gradebook, runs the notebook once
   top to bottom in a fresh kernel (the grading cells call ``check``, which raises on a
   wrong answer), and writes the scores into its sqlite gradebook; one submission at a time.
-- ``adlearn grade -j 2``: per submission, a fresh worker process restores the locked cells,
-  starts a kernel in a bubblewrap sandbox (with its limits), runs the learner's cells
-  and, at each grading cell, probes the answer on public, hidden and random cases and
-  judges the outputs outside the kernel; two submissions at a time.
+- ``adlearn grade -j 2``: two worker processes, each grading its submissions in turn:
+  per submission it restores the locked cells, runs the learner's cells in a fresh
+  kernel in a bubblewrap sandbox of its own (its limits, its user, a tmpfs folder,
+  started while the submission before is graded) and, at each grading cell, probes the
+  answer on public, hidden and random cases and judges the outputs outside the kernel.
 - ``adlearn grade --scheduler local:2``: the same per-submission function on a dask
   LocalCluster of two workers, which the command starts and stops.
 
-Both tools use the same python3 kernel of this environment and a cell timeout of 30 s
-(nbgrader's default, and adlearn's). The figures are submissions per minute of the whole
+Both tools run IPython's kernel (ipykernel) of this environment, with a cell timeout of
+30 s (nbgrader's default, and adlearn's); adlearn starts it without the debugger and the
+history file, which grading does not use (see grading_profile.md). The figures are submissions per minute of the whole
 command (start-up included), the median over the rounds with the lowest and highest,
 and the ratios within each round. Every round's grades are checked: each solution scores
 full marks, and both tools give each submission the same autograded points.
@@ -50,8 +52,9 @@ TARGETS = {("adlearn grade -j 2", "nbgrader autograde"): 4.0,  # the ratio of ra
            ("adlearn grade --scheduler local:2", "adlearn grade -j 2"): 0.85}
 
 
-def make_class(course_folder, size):
-    """A course folder for nbgrader holding size submissions: solution, blank, wrong."""
+def kinds():
+    """The class's three kinds of submission, in turn: the solution, the blank student
+    version and a known wrong answer."""
     root = course.default_root()
     source = notebooks.read(course.source_path(root, NAME))
     blank = notebooks.read(course.student_path(root, NAME))
@@ -59,14 +62,19 @@ def make_class(course_folder, size):
     for cell in wrong.cells:
         if notebooks.nbgrader(cell).get("grade_id") == "central_answer":
             cell.source = "def central_difference(f, x, h):\n    return (f(x + h) - f(x)) / h"
-    kinds = [source, blank, wrong]
+    return [source, blank, wrong]
+
+
+def make_class(course_folder, size):
+    """A course folder for nbgrader holding size submissions: solution, blank, wrong."""
+    root, made = course.default_root(), kinds()
     folder = Path(course_folder)
     (folder / "source" / NAME).mkdir(parents=True)
     shutil.copy(course.source_path(root, NAME), folder / "source" / NAME)
     (folder / "nbgrader_config.py").write_text(
         'c = get_config()\nc.CourseDirectory.course_id = "adlearn-benchmark"\n')
     for i in range(size):
-        notebooks.write(kinds[i % 3], folder / "submitted" / f"student{i:02}" / NAME / f"{NAME}.ipynb")
+        notebooks.write(made[i % 3], folder / "submitted" / f"student{i:02}" / NAME / f"{NAME}.ipynb")
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", NAME, "--force"],
                    cwd=folder, check=True, capture_output=True)
 

@@ -21,7 +21,7 @@ import nbformat
 import pytest
 
 from adlearn.cli import main
-from adlearn.grading import batch, course, notebooks, workers, writers
+from adlearn.grading import batch, course, notebooks, sandbox, workers, writers
 from adlearn.grading.marks import STATUSES
 from adlearn.grading.submissions import find_template, read_submission_file
 from adlearn.grading.limits import Limits
@@ -231,6 +231,9 @@ def submissions(folder=""):
                                 "'outcomes': [{'value': 1.0}] * len(json.loads(text)['cases'])})",
                                 **_blank_answers()),
         "reaches_out": hostile(REACHES, step="h_best = 1e-5 if not reached else 0.0"),
+        "imports_the_debugger": hostile("import sys\ndebugger_at_start = 'debugpy' in sys.modules\n"
+                                        "import debugpy",
+                                        step="h_best = 1e-5 if not debugger_at_start else 0.0"),
         "no_manual_cell": without_grading_cells(source(), ["roundoff"]),
         "bad_metadata": _bad_metadata(source()),
     }
@@ -444,6 +447,12 @@ def test_killing_every_process_it_sees_leaves_the_grader_and_nothing_outlives_it
     assert alive_markers() == []  # the sleep it started in a new session died with it
 
 
+def test_the_kernel_starts_without_the_debugger_which_the_learner_may_still_import(graded):
+    """The kernel's start skips debugpy (a third of its imports); the learner's code can
+    import it as usual."""
+    assert graded["imports_the_debugger"].total == FULL
+
+
 def test_the_process_limit_holds(graded):
     assert graded["fork_bomb"].marks["order"].status == "passed"
 
@@ -650,6 +659,23 @@ def test_a_submission_past_its_budget_is_out_of_time_and_the_next_one_is_graded(
     assert batch.grade_submission(tmp_path / "solution.ipynb", *args, LIMITS).total == FULL
     assert len(my_workers()) == 1  # this thread's worker, kept for its next submission
     workers.close_workers()
+    assert my_workers() == [] and list(temp.iterdir()) == []
+
+
+def test_no_kernel_is_started_for_a_submission_that_never_comes(tmp_path, temp):
+    """A worker starts its next submission's kernel while it grades the current one, but
+    not past the last: once the class is graded, the worker, still alive, holds no
+    kernel (it would be a kernel's start-up for nothing, at the end of every command)."""
+    for i in range(3):
+        notebooks.write(source(), tmp_path / f"{i}.ipynb")
+    exercise, template, root = find_template(NAME)
+    with batch.executor(jobs=1) as pool:
+        grades = batch.grade(exercise, template, root, [tmp_path], limits=LIMITS, pool=pool)
+        alive = my_workers()
+        sandboxes = [pid for folder in temp.iterdir() for pid in sandbox.naming(str(folder))
+                     if str(pid) not in alive]
+    assert [g.total for g in grades] == [FULL] * 3 and len(alive) == 1
+    assert sandboxes == []
     assert my_workers() == [] and list(temp.iterdir()) == []
 
 

@@ -276,3 +276,31 @@ def test_the_grader_reads_the_questions_cells_or_else_the_cell_that_defines_the_
         c.metadata = {}
     found, _ = learner_uses(nb, q, [])
     assert cell + 1 in [u.cell for u in found]
+
+
+def test_the_judge_parses_a_submissions_cells_once_for_all_its_rules(monkeypatch):
+    """chain_rule_paths has three questions with a rule: the grader reads the notebook's
+    cells with ast once for the three, and still judges each (the solution passes)."""
+    import shutil
+    import tempfile
+
+    import nbformat
+
+    from adlearn.grading import worker
+
+    name = "chain_rule_paths"
+    exercise, template, root = submissions.find_template(name, ROOT)
+    nb = notebooks.read(course.source_path(ROOT, name))
+    parsed, parse = [], rules.parse_cell
+    monkeypatch.setattr(rules, "parse_cell", lambda source: parsed.append(source) or parse(source))
+    marks, where = {}, tempfile.mkdtemp(prefix="adlearn-test-")  # short: the kernel's sockets
+    kernel = worker.Kernel(Limits(timeout=60), True, where)
+    try:
+        worker.grade_notebook(nbformat.writes(nb), template, exercise, kernel,
+                              say=marks.__setitem__)
+    finally:
+        kernel.close()
+        shutil.rmtree(where)
+    assert sum(q.ruled is not None for q in exercise.questions) == 3
+    assert {marks[q.id].status for q in exercise.questions if q.autograded} == {"passed"}
+    assert len(parsed) == len(nb.cells)

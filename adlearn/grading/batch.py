@@ -51,7 +51,7 @@ def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed
     submissions.student_id reads from the file's folder), or as the variant given (the
     build judges a source: variant 0). Every argument is plain data, so a thread pool or
     a cluster can call it."""
-    setup = workers.setup(name, template_text, root, limits, sandboxed)
+    setup, ahead = workers.setup(name, template_text, root, limits, sandboxed), workers.take()
     try:
         exercise = workers.worker_for(setup).exercise
     except (GradingError, OSError) as exc:  # the grader is stopping, or its disk is full
@@ -70,7 +70,7 @@ def grade_submission(path, name, template_text, root, limits=Limits(), sandboxed
     marks, unfinished = {}, None
     for _ in range(2):  # a second try, with a new worker, if one failed before any mark
         try:
-            marks, unfinished = workers.worker_for(setup).grade(text, variant)
+            marks, unfinished = workers.worker_for(setup).grade(text, variant, ahead)
         except (GradingError, OSError) as exc:
             marks, unfinished = {}, (GRADER_ERROR, f"the grader could not start a worker: {exc}")
         if marks or not unfinished or unfinished[0] != GRADER_ERROR:
@@ -230,6 +230,8 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
 
     with ExitStack() as stack:
         pool = pool or stack.enter_context(executor(jobs=jobs))
+        workers.expect(sum(1 for p in todo if not read[p][1]))  # the ones sent
+        stack.callback(workers.expect, None)
         futures = {}
         for p in todo:
             text, unread = read[p]

@@ -236,7 +236,7 @@ class _Names:
         return None
 
 
-def uses(cells, start, rule, resolve=None):
+def uses(cells, start, rule, resolve=None, trees=None):
     """The uses the rule rules out, and the dynamic accesses, in the learner's code.
 
     ``cells`` are (source, learner) for every code cell of the notebook, in order
@@ -245,9 +245,11 @@ def uses(cells, start, rule, resolve=None):
     they name, and so on. Returns (ruled out, dynamic), each a list of ``Use``.
     ``resolve`` finds the object a name denotes: by default importing what it must (the
     grader); the learner's check passes ``_loaded``, which imports nothing into their
-    kernel (what their cells used, they have loaded)."""
+    kernel (what their cells used, they have loaded). ``trees``: the cells' syntax trees
+    (parse_cell), when the caller has parsed them already (once for all its questions)."""
     resolve = resolve or _maybe
-    trees = [(parse_cell(source), learner) for source, learner in cells]
+    trees = [(tree, learner) for tree, (_, learner) in zip(
+        trees or [parse_cell(source) for source, _ in cells], cells)]
     names = _Names(trees)
     banned = {id(o): n for n in rule.ruled_out if (o := resolve(n)) is not None}
     modules = [n for n in rule.ruled_out if isinstance(resolve(n), types.ModuleType)]

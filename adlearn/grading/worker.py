@@ -5,20 +5,22 @@ version, the course folder, the exercise's name, the limits, whether to sandbox)
 one submission's text a line. For each one it puts the notebook in order (ordering.py),
 runs the learner's cells in a fresh kernel, probes the answers at each grading cell and
 judges them here, and writes each question's mark as one JSON line on stdout as soon as
-it is decided, then ``{"done": true}``. Each kernel has a private folder of its own (in FOLDER; run by root
-in a mount namespace of its own, a tmpfs of ``Limits.disk_mb``, so that it can fill only
-itself) and is started one submission ahead, so that it starts up while the worker
-grades the one before; nothing of one submission's kernel or folder is left for the
-next. Each submission comes with its time budget: the worker stops its cells when the
-budget is nearly spent and marks the questions left "out of time". The worker ends when
-its stdin does, or at once when its parent, the grader, dies. See batch.py for the whole
-picture.
+it is decided, then ``{"done": true}``. Each kernel has a private folder of its own (in
+FOLDER; run by root in a mount namespace of its own, a tmpfs of ``Limits.disk_mb``, so
+that it can fill only itself) and is started one submission ahead (unless the grader
+says none will follow), so that it starts up while the worker grades the one before;
+nothing of one submission's kernel or folder is left for the next. Each submission
+comes with its time budget: the worker stops its cells when the budget is nearly spent
+and marks the questions left "out of time". The worker ends when its stdin does, or at
+once when its parent, the grader, dies. See batch.py for the whole picture.
 """
 
 import ast
 import ctypes
+import functools
 import json
 import os
+import queue
 import resource
 import shutil
 import signal
@@ -30,6 +32,7 @@ from pathlib import Path
 
 from . import notebooks  # first: it imports nbformat (see there)
 import nbformat
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
@@ -43,11 +46,42 @@ from .ordering import metadata_lost, place_by_definitions, read_submission, rest
 from .questions import for_variant
 
 TIMEOUT_ENAME = "CellTimeout"
+# The kernel: IPython's, started as ipykernel_launcher starts it, without the debugger,
+# which grading never uses and whose imports (debugpy) were a quarter of a kernel's start
+# (benchmarks/grading_profile.md). The learner's code may still import debugpy.
+LAUNCHER = ("import sys; del sys.path[0]; sys.modules['debugpy'] = None; "
+            "from ipykernel import debugger, kernelapp; del sys.modules['debugpy']; "
+            "kernelapp.launch_new_instance()")
+KERNEL_OPTIONS = ["--HistoryManager.enabled=False"]  # In[] stays; no history file or thread
 PR_SET_PDEATHSIG = 1  # prctl's option: the signal this process gets when its parent dies
 
 
 def emit(qid, mark):
     print(json.dumps({"question": qid, **mark.wire()}), flush=True)
+
+
+class ReadyClient(AsyncKernelClient):
+    """jupyter_client's kernel client, ready once the kernel has answered and its
+    broadcasts (IOPub) reach this process. jupyter_client's own wait then listens on until
+    the broadcasts have been quiet for 0.2 s: idle time in every submission's slot, for
+    messages that nbclient ignores anyway (it reads only what answers its own requests)."""
+
+    async def wait_for_ready(self, timeout=None):
+        end = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+                if reply["msg_type"] == "kernel_info_reply":
+                    await self.iopub_channel.get_msg(timeout=0.2)  # IOPub is connected
+                    self._handle_kernel_info_reply(reply)
+                    return
+            except queue.Empty:
+                pass
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > end:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -60,11 +94,19 @@ class SandboxedKernelManager(AsyncKernelManager):
         super().__init__(kernel_name="python3", transport="ipc", ip=f"{folder}/kernel",
                          connection_file=f"{folder}/kernel.json", **kwargs)
         self.folder, self.limits, self.sandboxed, self.user = folder, limits, sandboxed, user
+        self.client_factory = ReadyClient
 
     def format_kernel_cmd(self, extra_arguments=None):
+        """This environment's Python running LAUNCHER (no kernelspec is read), in a sandbox."""
         prefix = (sandbox.command(self.folder, self.limits, self.user) if self.sandboxed
                   else ["prlimit", f"--cpu={self.limits.cpu_seconds}", "--"])
-        return prefix + super().format_kernel_cmd(extra_arguments)
+        return prefix + [sys.executable, "-c", LAUNCHER, "-f", self.connection_file,
+                         *KERNEL_OPTIONS]
+
+    async def _async_wait(self, pollinterval=0.1):
+        """Wait for a killed kernel to end, looking every 5 ms (jupyter_client looks every
+        100 ms: a tenth of a second of each submission's slot)."""
+        await super()._async_wait(pollinterval=0.005)
 
     def write_connection_file(self, **kwargs):
         super().write_connection_file(**kwargs)
@@ -138,6 +180,11 @@ class Run:
 
     def left(self):
         return self.deadline - time.monotonic()
+
+    @functools.cached_property
+    def parsed(self):
+        """The notebook's cells, read for the rules (learner_cells): once a submission."""
+        return learner_cells(self.client.nb)
 
     def _cell_timeout(self, cell):
         """A cell's seconds: the cell timeout, or what is left of the budget if less."""
@@ -290,7 +337,7 @@ def _cell_named(nb, cell):
 def _judged(run, q, result, cases, section):
     """The mark of q's answer, from the probe's result on cases."""
     verdict = q.judge_result(result, cases)
-    ruled_out, dynamic = learner_uses(run.client.nb, q, section)
+    ruled_out, dynamic = learner_uses(run.client.nb, q, section, q.ruled and run.parsed)
     if ruled_out:
         return Mark(FAILED, 0.0, "Hint: " + rules.hint(q.answer, q.ruled, ruled_out[0]))
     if verdict.passed:
@@ -309,22 +356,29 @@ def _judged(run, q, result, cases, section):
     return Mark(verdict.status or "failed", 0.0, detail, mistake=verdict.mistake)
 
 
-def learner_uses(nb, q, section):
-    """What q's rule rules out, and the dynamic accesses, in the learner's code of nb
-    (rules.uses): from the solution cells among the question's cells (section), else
-    the solution cells that define its answer; a notebook whose metadata was lost has
-    every cell read as the learner's. ([], []) for a question without a rule."""
-    if q.ruled is None:
-        return [], []
+def learner_cells(nb):
+    """Every cell of nb as (source, learner), a notebook whose metadata was lost having
+    every cell read as the learner's, and the cells' syntax trees (rules.parse_cell)."""
     cells = [(c.source if c.cell_type == "code" else "",
               bool(notebooks.nbgrader(c).get("solution"))) for c in nb.cells]
     if not any(learner for _, learner in cells):
         cells = [(source, True) for source, _ in cells]
+    return cells, [rules.parse_cell(source) for source, _ in cells]
+
+
+def learner_uses(nb, q, section, parsed=None):
+    """What q's rule rules out, and the dynamic accesses, in the learner's code of nb
+    (rules.uses): from the solution cells among the question's cells (section), else
+    the solution cells that define its answer. ([], []) for a question without a rule.
+    parsed: learner_cells(nb), if read already (once a submission, for all its rules)."""
+    if q.ruled is None:
+        return [], []
+    cells, trees = parsed or learner_cells(nb)
     ids = {id(c) for c in section}
     start = ([i for i, c in enumerate(nb.cells) if id(c) in ids and cells[i][1]]
-             or [i for i, (source, learner) in enumerate(cells)
-                 if learner and rules.defines(rules.parse_cell(source), q.answer)])
-    return rules.uses(cells, start, q.ruled)
+             or [i for i, (_, learner) in enumerate(cells)
+                 if learner and rules.defines(trees[i], q.answer)])
+    return rules.uses(cells, start, q.ruled, trees=trees)
 
 
 def _first_error(cells):
@@ -368,16 +422,17 @@ def main():
     end_with_parent()
     setup = json.loads(sys.stdin.readline())
     limits = Limits(*setup["limits"])
-    exercise = course.exercise(setup["exercise"], setup["root"])
     # what a kernel sends cannot exhaust this process's memory
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * 2**20,) * 2)
-    template = nbformat.reads(setup["template"], as_version=4)
     where = sys.argv[1]  # the folder for the kernels' folders
-    kernel = Kernel(limits, setup["sandboxed"], where)
+    kernel = Kernel(limits, setup["sandboxed"], where)  # it starts up while the rest loads
     try:
+        exercise = course.exercise(setup["exercise"], setup["root"])
+        template = nbformat.reads(setup["template"], as_version=4)
         for line in sys.stdin:
             began, entry = time.monotonic(), json.loads(line)
-            current, kernel = kernel, Kernel(limits, setup["sandboxed"], where)  # the next
+            current = kernel or Kernel(limits, setup["sandboxed"], where)
+            kernel = Kernel(limits, setup["sandboxed"], where) if entry["ahead"] else None
             budget = entry["budget"]
             variant = entry.get("variant", 0)  # the learner's (questions.Variants)
             try:  # stop a little before the grader would kill this worker
@@ -392,7 +447,10 @@ def main():
                 current.close()
             print(json.dumps({"done": True}), flush=True)
     finally:
-        kernel.close()
+        if kernel:
+            kernel.close()
+    sys.stdout.flush()
+    os._exit(0)  # all is closed and written: the interpreter's own teardown is not needed
 
 
 if __name__ == "__main__":

@@ -98,17 +98,17 @@ class Worker:
     def usable(self, setup):
         return not self.closed and self.process.poll() is None and self.setup == setup
 
-    def grade(self, text, variant=0):
+    def grade(self, text, variant=0, ahead=True):
         """Marks for one submission's text, and, if the worker did not finish it, the
         status and detail of the questions it did not mark: past the budget it is
-        killed (out of time); a worker that stopped is the grader's failure."""
+        killed (out of time); a worker that stopped is the grader's failure. ahead:
+        whether to start a kernel for a next submission while it grades this one."""
         end, marks = time.monotonic() + self.budget, {}
         with self.lock:  # sent from a thread, so that the budget holds even for a
             # worker that does not read (a large submission fills the pipe)
-            threading.Thread(target=self._send, args=({"submission": text,
-                                                       "budget": self.budget,
-                                                       "variant": variant},),
-                             daemon=True).start()
+            entry = {"submission": text, "budget": self.budget, "variant": variant,
+                     "ahead": ahead}
+            threading.Thread(target=self._send, args=(entry,), daemon=True).start()
             while True:
                 try:
                     line = self.lines.get(timeout=max(end - time.monotonic(), 0))
@@ -166,6 +166,25 @@ _workers = []  # every worker this process started and has not closed
 _spares = []  # those started ahead, not yet taken by a thread
 _workers_lock = threading.Lock()
 _stopping = threading.Event()  # set by kill_workers: no new worker starts
+_left = [None]  # the submissions not yet handed to this process's workers (None: unknown)
+
+
+def expect(n):
+    """Say how many submissions this process's workers will be given now (None: not
+    known, as on a cluster's machines), so that none starts a kernel for nothing."""
+    with _workers_lock:
+        _left[0] = n
+
+
+def take():
+    """Count one submission as handed to a worker; whether that worker should start a
+    kernel for a next one while it grades this one: not if this was the last (then
+    at most the other workers' kernels, started before it was taken, go unused)."""
+    with _workers_lock:
+        if _left[0] is None:
+            return True
+        _left[0] = max(_left[0] - 1, 0)
+        return _left[0] > 0
 
 
 def start_workers(n, setup):
