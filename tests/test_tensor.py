@@ -9,7 +9,7 @@ equal the Vars' adjoints to 1e-10 (relative) and central differences to 1e-6.
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -191,6 +191,13 @@ def central_differences(f, x, h=1e-6):
     return grad
 
 
+def near_a_kink(loss, margin=1e-3):
+    """Whether an abs or relu in loss's graph has an input entry within margin of 0 (as
+    1.0 - a at a = 1.0): there the derivative jumps and central differences straddle it."""
+    return any(node.op in ("abs", "relu") and np.abs(node.inputs[0].value).min() < margin
+               for node in ad.topological_order(loss))
+
+
 @settings(max_examples=150, deadline=None)
 @given(programs, broadcasting_pairs(), st.integers(0, 2**32 - 1))
 def test_a_random_program_has_the_scalar_engines_gradient_and_the_numeric_one(program, pair,
@@ -198,6 +205,7 @@ def test_a_random_program_has_the_scalar_engines_gradient_and_the_numeric_one(pr
     a, b = pair
     ta, tb = Tensor(a, name="a"), Tensor(b, name="b")
     loss = run(program, ta, tb, seed)
+    assume(not near_a_kink(loss))
     loss.backward()
     assert ta.grad.shape == a.shape and tb.grad.shape == b.shape
 

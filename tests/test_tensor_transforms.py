@@ -3,10 +3,11 @@ differences, hand-computed derivatives and each other (u·(Jv) = (uᵀJ)·v, H =
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from test_tensor import broadcasting_pairs, central_differences, nonzero, programs, run
+from test_tensor import (broadcasting_pairs, central_differences, near_a_kink, nonzero,
+                         programs, run)
 
 import adlearn as ad
 from adlearn.core.tensor import Tensor
@@ -144,6 +145,7 @@ def test_hessian_is_symmetric_and_the_numeric_derivative_of_the_gradient(program
     def f(x):
         return run(program, x, Tensor(b), seed)
 
+    assume(not near_a_kink(f(Tensor(a))))
     hessian = ad.hessian(f)
     H = hessian(a)
     assert H.shape == a.shape + a.shape and hessian.sweeps == a.size
