@@ -1,6 +1,6 @@
 """Shared test settings and fixtures.
 
-Hypothesis: random exploration on a developer's machine, a fixed seed on CI.
+Hypothesis: random exploration on a developer's machine, a fixed seed on CI, no deadline.
 
 On CI (the CI environment variable is set, as .ci/run's caller does) every property test
 draws the same examples on every run, so a submission is judged on its code, not on the
@@ -14,9 +14,11 @@ from hypothesis import settings
 
 import adlearn as ad
 
-settings.register_profile("ci", derandomize=True, print_blob=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+# No example is judged by how long it took: the machines the suite runs on are shared
+# (a property test of the matrix chain failed its 200 ms deadline under load).
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture
