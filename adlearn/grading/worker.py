@@ -97,11 +97,14 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.client_factory = ReadyClient
 
     def format_kernel_cmd(self, extra_arguments=None):
-        """This environment's Python running LAUNCHER (no kernelspec is read), in a sandbox."""
-        prefix = (sandbox.command(self.folder, self.limits, self.user) if self.sandboxed
-                  else ["prlimit", f"--cpu={self.limits.cpu_seconds}", "--"])
-        return prefix + [sys.executable, "-c", LAUNCHER, "-f", self.connection_file,
-                         *KERNEL_OPTIONS]
+        """In the sandbox: this environment's Python running LAUNCHER (no kernelspec is
+        read). Without it (--no-sandbox), the kernelspec's command under a CPU limit: a
+        kernelspec may run the kernel as another user (Gradescope's does, gradescope.py)."""
+        if not self.sandboxed:
+            return (["prlimit", f"--cpu={self.limits.cpu_seconds}", "--"]
+                    + super().format_kernel_cmd(extra_arguments))
+        return sandbox.command(self.folder, self.limits, self.user) + [
+            sys.executable, "-c", LAUNCHER, "-f", self.connection_file, *KERNEL_OPTIONS]
 
     async def _async_wait(self, pollinterval=0.1):
         """Wait for a killed kernel to end, looking every 5 ms (jupyter_client looks every
@@ -312,7 +315,7 @@ def _probe_mark(run, q, index, section):
     cases = q.grading_cases()
     result = run.probe(q, cases, index)
     late = [c for c in section if c.get("adlearn_timed_out")]
-    answer = [c for c in section if c.cell_type == "code"
+    answer = [c for c in section if late and c.cell_type == "code"  # read only then
               and rules.defines(rules.parse_cell(c.source), q.answer)]
     if run.timed_out or late and (not answer or answer[-1] in late):
         where = "the answer" if run.timed_out else _cell_named(run.client.nb, late[-1])
