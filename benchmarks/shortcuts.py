@@ -28,8 +28,8 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from adlearn.grading import batch, course, notebooks, probe, sealed, submissions  # noqa: E402
 from adlearn.grading.check import CHECKS  # noqa: E402
 from adlearn.grading.limits import Limits  # noqa: E402
-from shortcuts import (SHORTCUTS, TUTORIAL_CODE, copied, submission,  # noqa: E402
-                       variant_questions)
+from shortcuts import (SHORTCUTS, TUTORIAL_CODE, copied, literal,  # noqa: E402
+                       submission, variant_questions)
 
 ROOT = HERE.parent / "exercises"
 CLASS = ("alice", "bob", "carol", "dave")
@@ -85,7 +85,7 @@ def cracked(name, student, seconds):
             found = crack(mine[q.id], form, seconds)
             recovered += found is not None
             value = found if found is not None else value
-        answers[q.id] = f"{q.answer} = {value!r}"
+        answers[q.id] = f"{q.answer} = {literal(value)}"
     return submission(name, ROOT, answers), sealed_ids, recovered
 
 

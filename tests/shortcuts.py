@@ -8,6 +8,7 @@ the solutions; the other questions keep their honest solution.
 """
 
 import nbformat
+import sympy as sp
 
 from adlearn.grading import course, notebooks
 
@@ -49,9 +50,10 @@ SHORTCUTS = {
                               "    loss = ad.cross_entropy(Z, labels)\n"
                               "    loss.backward()\n    return Z.grad",
     },
-    "symbolic_differentiation": {
-        "grad_f": "x1_, x2_ = ad.Var(2.0, name='x1'), ad.Var(5.0, name='x2')\n"
-                  "g = ad.symbolic_grad(ad.log(x1_) + x1_ * x2_ - ad.sin(x2_))\n"
+    "symbolic_differentiation": {  # the learner's f, rebuilt on adlearn's Var
+        "grad_f": "on_vars = [{'log': ad.log, 'sin': ad.sin}]\n"
+                  "as_ad = sp.lambdify((x1, x2), f, modules=on_vars)\n"
+                  "g = ad.symbolic_grad(as_ad(ad.Var(2.0, name='x1'), ad.Var(5.0, name='x2')))\n"
                   "grad_f = [e.subs({s: sp.Symbol(s.name) for s in e.free_symbols})\n"
                   "          for e in (g['x1'], g['x2'])]",
     },
@@ -170,6 +172,15 @@ TUTORIAL_CODE = {
 }
 
 
+def literal(value):
+    """Python text a notebook runs to get value back: its repr, or for SymPy expressions
+    (whose repr names functions such as cos that a notebook holds as sp.cos) their text,
+    parsed by SymPy."""
+    if isinstance(value, list) and value and all(isinstance(v, sp.Basic) for v in value):
+        return "[" + ", ".join(f"sp.parse_expr({str(v)!r})" for v in value) + "]"
+    return repr(value)
+
+
 def answer_of(q):
     """What a question's right answer is, as text: a value's repr, a function's outputs
     on the public cases."""
@@ -193,7 +204,7 @@ def copied(name, k, variant=0, root="exercises"):
     questions), another a copy from the learner who has it."""
     exercise = course.exercise(name, root)
     values = exercise.variant(variant)
-    cells = {qid: f"{values.question(qid).answer} = {values.question(qid).reference!r}"
+    cells = {qid: f"{values.question(qid).answer} = {literal(values.question(qid).reference)}"
              for qid in variant_questions(exercise, k, ("value",))}
     return submission(name, root, {**cells, **(TUTORIAL_CODE.get(name, {}) if variant == 0
                                                else {})})

@@ -22,7 +22,7 @@ from adlearn.grading import check, course, learner, notebooks
 from adlearn.grading.questions import for_variant, variant_of
 from adlearn.grading.sandbox import available
 from adlearn.grading.submissions import student_id
-from shortcuts import TUTORIAL_CODE, answer_of, copied, variant_questions
+from shortcuts import TUTORIAL_CODE, answer_cell, answer_of, copied, variant_questions
 
 ROOT = Path(__file__).resolve().parents[1] / "exercises"
 NAMES = course.names(ROOT)
@@ -122,6 +122,72 @@ def test_the_source_notebooks_show_variant_zero_and_each_variant_replaces_text_t
             changed = for_variant(source, exercise.replacements(k))
             assert changed["cells"] != json.loads(json.dumps(source))["cells"]
             nbformat.validate(nbformat.from_dict(changed))
+
+
+def honest_answer(exercise, k, qid):
+    """What the source notebook's solution computes from variant k's numbers: its code
+    cells up to the question's solution cell, with variant k's text, run here."""
+    nb = nbformat.from_dict(for_variant(notebooks.read(course.source_path("exercises",
+                                                                          exercise.name)),
+                                        exercise.replacements(k)))
+    namespace = {}
+    for cell in nb.cells[:answer_cell(nb, exercise, qid) + 1]:
+        if cell.cell_type == "code" and not notebooks.nbgrader(cell).get("grade"):
+            exec(cell.source, namespace)
+    return namespace[exercise.question(qid).answer]
+
+
+@pytest.mark.parametrize("name, qid", [("symbolic_differentiation", "grad_f"),
+                                       ("symbolic_differentiation", "grad_at_point"),
+                                       ("forward_mode", "seed")])
+def test_answers_a_tutorial_prints_follow_the_learners_numbers_in_every_variant(name, qid):
+    """The gradient of notebook 02's function and the seed (0, 1) of notebook 05: in
+    every variant the honest solution, computed from the learner's numbers in the locked
+    cell, passes; the tutorial's answer fails; each known mistake earns its own hint."""
+    exercise = course.exercise(name, ROOT)
+    tutorial = exercise.question(qid).reference
+    for k in range(exercise.variant_count + 1):
+        q = exercise.variant(k).question(qid)
+        assert q.judge(honest_answer(exercise, k, qid)).passed, (k, exercise.numbers(k))
+        assert k == 0 or not q.judge(tutorial).passed, (k, exercise.numbers(k))
+        for i, wrong in enumerate(q.wrong, 1):
+            verdict = q.judge(wrong.answer)
+            assert (verdict.passed, verdict.mistake, verdict.hint) == (False, i, wrong.hint), (
+                k, wrong.hint)
+
+
+def test_the_learners_function_and_seed_are_shown_in_their_notebook():
+    symbolic = course.exercise("symbolic_differentiation", ROOT)
+    forward = course.exercise("forward_mode", ROOT)
+    for k in range(1, 65):
+        a, b = symbolic.numbers(k)["a"], symbolic.numbers(k)["b"]
+        assert (a, b) != (1, 1)
+        text = json.dumps(for_variant(notebooks.read(course.source_path(
+            "exercises", "symbolic_differentiation")), symbolic.replacements(k)))
+        ax, bx = ("" if a == 1 else f"{a}*"), ("" if b == 1 else f"{b}*")
+        shown = f"ln(x1) + {ax}x1*x2 - sin({bx}x2)"
+        assert f"your function `f(x1, x2) = {shown}`" in text
+        a_, b_ = ax.replace("*", " * "), bx.replace("*", " * ")
+        assert f"f = sp.log(x1) + {a_}x1 * x2 - sp.sin({b_}x2)" in text
+        assert "ln(x1) + x1*x2 - sin(x2)" not in text  # never the tutorials' f
+        assert symbolic.variant(k).question("grad_f").prompt == (
+            f"the gradient [df/dx1, df/dx2] of {shown}, as expressions")
+        m, i = forward.numbers(k)["m"], forward.numbers(k)["k"]
+        text = json.dumps(for_variant(notebooks.read(course.source_path(
+            "exercises", "forward_mode")), forward.replacements(k)))
+        assert f"m, k = {m}, {i}" in text and f"`df/dx{i}` of a function of {m} inputs" in text
+        assert forward.variant(k).question("seed").reference == tuple(
+            float(j == i) for j in range(1, m + 1))
+
+
+def test_the_sandboxed_copies_below_aim_at_the_gradient_and_the_seed():
+    """The sandbox test copies every value question whose answer differs from the
+    tutorials': here, in every variant, the gradient (and its value) and the seed."""
+    symbolic = course.exercise("symbolic_differentiation", ROOT)
+    forward = course.exercise("forward_mode", ROOT)
+    for k in range(1, 65):
+        assert {"grad_f", "grad_at_point"} <= set(variant_questions(symbolic, k, ("value",)))
+        assert "seed" in variant_questions(forward, k, ("value",))
 
 
 def test_turning_variants_off_is_one_line_in_the_question_table(tmp_path):

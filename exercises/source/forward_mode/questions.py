@@ -35,6 +35,40 @@ def _nonzero_pair(rng):
     return rng.choice([-1, 1]) * rng.uniform(0.5, 3), rng.choice([-1, 1]) * rng.uniform(0.2, 2)
 
 
+def choose_seed(numbers):
+    """The question on the seed whose sweep gives df/dx_k of a function of m inputs."""
+    m, k = numbers["m"], numbers["k"]
+
+    def unit(j):  # the seed that moves x_j alone
+        return tuple(float(i == j) for i in range(1, m + 1))
+
+    # the neighbours of x_k only (a count off by one): a hint for every other input
+    # would leave the answer as the one unit seed the check data does not name
+    counted_from_0 = " (The inputs are numbered from x1: is your count off by one?)"
+    others = tuple(Wrong(unit(j), f"That seed moves x{j} and holds the others still: it "
+                                  f"gives df/dx{j}." + (counted_from_0 if m > 2 else ""))
+                   for j in (k - 1, k + 1) if 1 <= j <= m)
+    tutorial = (Wrong((0.0, 1.0), f"That is the seed for df/dx2 of a function of 2 inputs; "
+                                  f"yours has {m} inputs, so its seed has {m} tangents."),
+                ) if m != 2 else ()
+    return (
+        Question(
+            "seed", 1, "value", answer="seed", reference=unit(k), instant="form",
+            tutorial="05_forward_mode.ipynb#One sweep per input",
+            prompt=f"the seed (t1, ..., t{m}) whose forward sweep gives df/dx{k} of a "
+                   f"function of {m} inputs",
+            hint=f"The seed is the direction in which the inputs move: which inputs should "
+                 f"move to get a partial derivative with respect to x{k}?",
+            wrong=(
+                *others,
+                Wrong((1.0,) * m, "Moving every input at once gives the sum of the partial "
+                                  "derivatives, the derivative along the diagonal."),
+                Wrong((0.0,) * m, "With no input moving, every tangent is 0."),
+                *tutorial,
+            )),
+    )
+
+
 def sweep_count(numbers):
     """The question on the sweeps for a function of a learner's number of inputs."""
     n = numbers["inputs"]
@@ -62,9 +96,13 @@ def sweep_count(numbers):
     )
 
 
-def _draw_inputs(rng):
-    """A learner's number of inputs: not 1000, the tutorials' and the source's."""
-    return {"inputs": rng.choice([n for n in range(20, 5000) if n != 1000])}
+def _draw_numbers(rng):
+    """A learner's numbers: the inputs of the loss, not 1000 (the tutorials' and the
+    source's); the inputs m of the seed's function and the input x_k it differentiates
+    by, not m = k = 2 (the survey example's x2)."""
+    inputs = rng.choice([n for n in range(20, 5000) if n != 1000])
+    m, k = rng.choice([(m, k) for m in range(2, 8) for k in range(1, m + 1) if (m, k) != (2, 2)])
+    return {"inputs": inputs, "m": m, "k": k}
 
 
 QUESTIONS = (
@@ -134,30 +172,20 @@ QUESTIONS = (
                   "You treated the denominator as a constant: when it moves, the quotient "
                   "changes too."),
         )),
-    Question(
-        "seed_x2", 1, "value", answer="seed_x2", reference=(0.0, 1.0),
-        instant="form",
-        tutorial="05_forward_mode.ipynb#One sweep per input",
-        prompt="the seed (t1, t2) whose forward sweep gives df/dx2",
-        hint="The seed is the direction in which the inputs move: which inputs should move "
-             "to get a partial derivative with respect to x2?",
-        wrong=(
-            Wrong((1.0, 0.0), "That seed moves x1 and holds x2 still: it gives df/dx1."),
-            Wrong((1.0, 1.0), "Moving both inputs at once gives df/dx1 + df/dx2, the "
-                              "derivative along the diagonal."),
-            Wrong((0.0, 0.0), "With no input moving, every tangent is 0."),
-        )),
     Question("explain_forward_mode", 2, "text",
              tutorial="05_forward_mode.ipynb#The forward pass is not forward mode",
              prompt="the difference between the forward pass and forward mode"),
 )
 
-VARIANTS = Variants(  # each learner's own count; delete the variants= line to turn them off
-    default={"inputs": 1000}, draw=_draw_inputs,
-    questions=lambda p: (*QUESTIONS[:-1], *sweep_count(p), QUESTIONS[-1]),
+VARIANTS = Variants(  # each learner's own numbers; delete the variants= line to turn them off
+    default={"inputs": 1000, "m": 2, "k": 2}, draw=_draw_numbers,
+    questions=lambda p: (*QUESTIONS[:-1], *choose_seed(p), *sweep_count(p), QUESTIONS[-1]),
     text=lambda p: {"has 1000 inputs": f"has {p['inputs']} inputs",
                     "all 1000 partial": f"all {p['inputs']} partial",
-                    "inputs = 1000": f"inputs = {p['inputs']}"})
+                    "inputs = 1000": f"inputs = {p['inputs']}",
+                    "m, k = 2, 2": f"m, k = {p['m']}, {p['k']}",
+                    "`df/dx2` of a function of 2 inputs, like f above":
+                        f"`df/dx{p['k']}` of a function of {p['m']} inputs"})
 
 EXERCISE = Exercise("forward_mode", "Forward mode with dual numbers",
                     VARIANTS.questions(VARIANTS.default), variants=VARIANTS)

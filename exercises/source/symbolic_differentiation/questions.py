@@ -12,11 +12,37 @@ import math
 import sympy as sp
 
 from adlearn.grading import probe
-from adlearn.grading.questions import Exercise, Question, Variants, Wrong
+from adlearn.grading.questions import Exercise, Question, Variants, Wrong, close
 
 x1, x2, x = sp.symbols("x1 x2 x")
-_f = sp.log(x1) + x1 * x2 - sp.sin(x2)
-GRAD_F = [sp.diff(_f, x1), sp.diff(_f, x2)]
+
+
+def survey(a, b):
+    """The learner's function: the survey example ln(x1) + x1*x2 - sin(x2) with the
+    coefficients a and b, ln(x1) + a*x1*x2 - sin(b*x2) (a = b = 1: notebook 02's own)."""
+    return sp.log(x1) + a * x1 * x2 - sp.sin(b * x2)
+
+
+def gradient(a, b):
+    """The reference: [df/dx1, df/dx2] of survey(a, b)."""
+    f = survey(a, b)
+    return [sp.diff(f, x1), sp.diff(f, x2)]
+
+
+def _times(c, term, sep="*"):
+    """c times term as the notebook writes it (no factor shown when c is 1)."""
+    return term if c == 1 else f"{c}{sep}{term}"
+
+
+def shown(a, b):
+    """survey(a, b) as the question's prose writes it."""
+    return f"ln(x1) + {_times(a, 'x1*x2')} - sin({_times(b, 'x2')})"
+
+
+def code(a, b):
+    """survey(a, b) as the locked cell defines it, in SymPy."""
+    return f"f = sp.log(x1) + {_times(a, 'x1 * x2', ' * ')} - sp.sin({_times(b, 'x2', ' * ')})"
+
 
 # points where the survey example's gradient is compared (x1 > 0 for the logarithm)
 _POINTS = ((2.0, 5.0), (0.5, -1.0), (1.7, 0.3), (3.2, 2.9))
@@ -86,26 +112,69 @@ def _carried_from_zero(n, x0):
 _XS = (0.1, 0.37, 0.8)
 
 
-def at_point(numbers):
-    """The question on the gradient at a learner's point (x1, x2) = (a, b)."""
-    a, b = numbers["x1"], numbers["x2"]
+def on_gradient(numbers):
+    """The two questions on a learner's function survey(a, b): its gradient as
+    expressions, and its value at the learner's point (x1, x2) = (p1, p2)."""
+    a, b, p1, p2 = numbers["a"], numbers["b"], numbers["x1"], numbers["x2"]
+    f, sine = survey(a, b), f"sin({_times(b, 'x2')})"
+    inner = (Wrong([1 / x1 + a * x2, a * x1 - sp.cos(b * x2)],
+                   f"The derivative of {sine} with respect to x2 is not cos({_times(b, 'x2')}): "
+                   f"by the chain rule, multiply by the inner derivative {b}."),) if b != 1 else ()
+    tutorial = (Wrong(gradient(1, 1),
+                      "That is the gradient of notebook 02's example ln(x1) + x1*x2 - sin(x2); "
+                      f"your f is {shown(a, b)}."),) if (a, b) != (1, 1) else ()
+    dx1, dx2 = 1 / p1 + a * p2, a * p1 - b * math.cos(b * p2)
     return (
+        Question(
+            "grad_f", 2, "value", answer="grad_f", reference=gradient(a, b), probe="values_at",
+            rule="not ad.symbolic_grad",
+            tutorial="02_symbolic_differentiation.ipynb#The introductory example, symbolically",
+            cases=((_POINTS,),), variables=("x1", "x2"),
+            prompt=f"the gradient [df/dx1, df/dx2] of {shown(a, b)}, as expressions",
+            hint="grad_f should be a list of two SymPy expressions in x1 and x2: the partial "
+                 "derivative with respect to x1, then the one with respect to x2.",
+            wrong=(
+                Wrong([1 / x1 + a * x2, a * x1 + b * sp.cos(b * x2)],
+                      f"Check the sign of the last term's derivative: f subtracts {sine}."),
+                Wrong([a * x1 - b * sp.cos(b * x2), 1 / x1 + a * x2],
+                      "Your list is in the wrong order: first d/dx1, then d/dx2."),
+                Wrong([1 / x1, -b * sp.cos(b * x2)],
+                      f"The term {_times(a, 'x1*x2')} depends on both variables, so it "
+                      "contributes to both partial derivatives."),
+                Wrong([f, f], "Those are not derivatives yet: apply sp.diff to f, once for each "
+                              "variable."),
+                *inner, *tutorial,
+            )),
         Question(
             "grad_at_point", 1, "value", answer="grad_at_point",
             tutorial="02_symbolic_differentiation.ipynb#The introductory example, symbolically",
-            reference=tuple(_value_at(g, {"x1": a, "x2": b}) for g in GRAD_F), tolerance=1e-3,
-            prompt=f"the gradient at ({a:g}, {b:g}), as a pair of floats",
-            hint=f"Substitute x1 = {a:g} and x2 = {b:g} into each entry of your gradient and "
+            reference=tuple(_value_at(g, {"x1": p1, "x2": p2}) for g in gradient(a, b)),
+            tolerance=1e-3,
+            prompt=f"the gradient at ({p1:g}, {p2:g}), as a pair of floats",
+            hint=f"Substitute x1 = {p1:g} and x2 = {p2:g} into each entry of your gradient and "
                  "convert the results with float(...).",
             wrong=(
-                Wrong((1 / a + b, a + math.cos(b)),
-                      "Check the sign of the cos term: f subtracts sin(x2)."),
-                Wrong((1 / a + b, a - math.cos(math.radians(b))),
-                      f"SymPy's cos works in radians: x2 = {b:g} means {b:g} radians, not "
+                Wrong((dx1, a * p1 + b * math.cos(b * p2)),
+                      f"Check the sign of the cos term: f subtracts {sine}."),
+                Wrong((dx1, a * p1 - b * math.cos(math.radians(b * p2))),
+                      f"SymPy's cos works in radians: x2 = {p2:g} means {p2:g} radians, not "
                       "degrees."),
-                Wrong((a - math.cos(b), 1 / a + b), "The order is (df/dx1, df/dx2)."),
+                Wrong((dx2, dx1), "The order is (df/dx1, df/dx2)."),
             )),
     )
+
+
+def _draw_numbers(rng):
+    """A learner's point and function, drawn until the answer and each known mistake's
+    value at the point are apart (cos(b*x2) can come close to cos of b*x2 degrees, or
+    to its own negative), so that each earns its own verdict."""
+    while True:
+        numbers = {**_draw_point(rng), **_draw_coefficients(rng)}
+        q = on_gradient(numbers)[1]
+        values = [q.reference, *(w.answer for w in q.wrong)]
+        if not any(close(u, v, 10 * q.tolerance) for i, u in enumerate(values)
+                   for v in values[i + 1:]):
+            return numbers
 
 
 def _draw_point(rng):
@@ -117,26 +186,15 @@ def _draw_point(rng):
             return {"x1": tenths / 10, "x2": round(rng.uniform(0.6, 6.4), 1)}
 
 
+def _draw_coefficients(rng):
+    """A learner's function survey(a, b): a and b from 1 to 9, never both 1 (notebook 02's)."""
+    while True:
+        a, b = rng.randint(1, 9), rng.randint(1, 9)
+        if (a, b) != (1, 1):
+            return {"a": a, "b": b}
+
+
 EXERCISE_QUESTIONS = (
-    Question(
-        "grad_f", 2, "value", answer="grad_f", reference=GRAD_F, probe="values_at",
-        rule="not ad.symbolic_grad",
-        tutorial="02_symbolic_differentiation.ipynb#The introductory example, symbolically",
-        cases=((_POINTS,),), variables=("x1", "x2"),
-        prompt="the gradient [df/dx1, df/dx2] of ln(x1) + x1*x2 - sin(x2), as expressions",
-        hint="grad_f should be a list of two SymPy expressions in x1 and x2: the partial "
-             "derivative with respect to x1, then the one with respect to x2.",
-        wrong=(
-            Wrong([1 / x1 + x2, x1 + sp.cos(x2)],
-                  "Check the sign of the last term's derivative: f subtracts sin(x2)."),
-            Wrong([x1 - sp.cos(x2), 1 / x1 + x2],
-                  "Your list is in the wrong order: first d/dx1, then d/dx2."),
-            Wrong([1 / x1, -sp.cos(x2)],
-                  "The term x1*x2 depends on both variables, so it contributes to both "
-                  "partial derivatives."),
-            Wrong([_f, _f], "Those are not derivatives yet: apply sp.diff to f, once for each "
-                            "variable."),
-        )),
     Question(
         "logistic_derivative", 2, "function", answer="logistic_derivative",
         tutorial="02_symbolic_differentiation.ipynb#The logistic map",
@@ -183,11 +241,12 @@ EXERCISE_QUESTIONS = (
              prompt="why the symbolic derivative swells and AD's cost does not"),
 )
 
-VARIANTS = Variants(  # each learner's own point; delete the variants= line to turn them off
-    default={"x1": 2, "x2": 5}, draw=_draw_point,
-    questions=lambda p: (EXERCISE_QUESTIONS[0], *at_point(p), *EXERCISE_QUESTIONS[1:]),
+VARIANTS = Variants(  # each learner's own function and point; delete the variants= line
+    default={"x1": 2, "x2": 5, "a": 1, "b": 1}, draw=_draw_numbers,  # to turn them off
+    questions=lambda p: (*on_gradient(p), *EXERCISE_QUESTIONS),
     text=lambda p: {"(2, 5)": f"({p['x1']:g}, {p['x2']:g})",
-                    "{x1: 2, x2: 5}": f"{{x1: {p['x1']:g}, x2: {p['x2']:g}}}"})
+                    "{x1: 2, x2: 5}": f"{{x1: {p['x1']:g}, x2: {p['x2']:g}}}",
+                    shown(1, 1): shown(p["a"], p["b"]), code(1, 1): code(p["a"], p["b"])})
 
 EXERCISE = Exercise("symbolic_differentiation", "Symbolic differentiation with SymPy",
                     VARIANTS.questions(VARIANTS.default), variants=VARIANTS)
