@@ -27,6 +27,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 from ..errors import GradingError
 from . import course, workers
@@ -188,9 +189,10 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
           say=print, progress=None, record=None, pool=None, student_of=None):
     """Grade every submission (several at a time, in pool: see executor); a Grade per
     submission, in order, each judged as its student's variant (the id student_of(path)
-    gives, a roster's, else the one submissions.student_id reads from its folder). The grader reads each submission and sends its text (the
-    workers of a cluster may be on other machines); another exercise's or another
-    course's notebooks are skipped with a line. Each finished grade goes into the record
+    gives, a roster's, else the one submissions.student_id reads from its folder). The
+    grader reads each submission and sends its text (the workers of a cluster may be on
+    other machines); another exercise's or another course's notebooks are skipped with a
+    line. Each finished grade goes into the record
     (a Record) at once, then to progress (a Progress); a submission the record already
     holds, unchanged, is not graded again."""
     import nbformat
@@ -198,13 +200,9 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
     template_text = nbformat.writes(template)
     others = other_exercises(root, exercise)
     files, read, students = [], {}, {}
-    for given in paths:
-        try:
-            for p in submission_files([given], lambda line: None):
-                students.setdefault(p, (student_of and student_of(p)) or student_id(p, given))
-        except GradingError:  # no notebooks there: submission_files below says so
-            continue
     for p in submission_files(paths, say):
+        given = next(g for g in map(Path, paths) if p == g or g in p.parents)
+        students[p] = (student_of and student_of(p)) or student_id(p, given)
         read[p] = read_for_grading(p)  # (text, None) or (None, (status, detail))
         elsewhere = belongs_elsewhere(read[p][0] or "", exercise, others)
         if elsewhere:
@@ -239,7 +237,7 @@ def grade(exercise, template, root, paths, jobs=1, limits=Limits(), sandboxed=Tr
                 done(p, Grade(str(p), all_marks(exercise, *unread)))
             else:
                 futures[pool.submit(grade_submission, str(p), exercise.name, template_text,
-                                    root, limits, sandboxed, text, students.get(p))] = p
+                                    root, limits, sandboxed, text, students[p])] = p
         for future in as_completed(futures):
             try:
                 grade = future.result()
