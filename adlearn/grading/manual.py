@@ -73,8 +73,9 @@ def write_sheets(grades, exercise, folder, term=Term(), say=print):
             say(f"kept {path} as it is: {exc}")
             failed.append(path)
             continue
-        rows = [(name, *kept[name]) for name in kept]
-        rows += [(name, "", "") for name in names if name not in kept]
+        rows = list(kept.values())
+        filled = {student for student, _, _ in rows}
+        rows += [(name, "", "") for name in names if name not in filled]
         files.append((path, sheet_text(rows)))
     return failed + _write_each(files, say)
 
@@ -103,8 +104,7 @@ def read_sheets(folder, exercise, students):
 def _points(path, question, students):
     """The filled lines of one sheet as {student: (points, comment)}."""
     found = {}
-    for number, (student, given, comment) in _read_lines(path, question, students,
-                                                          numbered=True).items():
+    for number, (student, given, comment) in _read_lines(path, question, students).items():
         if not given.strip():
             continue
         where = f"{path}, line {number}"
@@ -119,9 +119,9 @@ def _points(path, question, students):
     return found
 
 
-def _read_lines(path, question, students, numbered=False):
-    """The lines of a sheet: {student: (points, comment)}, or with numbered
-    {line number: (student, points, comment)}. students: the names allowed (None: any)."""
+def _read_lines(path, question, students):
+    """The lines of a sheet: {line number: (student, points, comment)}. students: the
+    names allowed (None: any)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
         lines = list(csv.reader(io.StringIO(text, newline="")))
@@ -147,10 +147,7 @@ def _read_lines(path, question, students, numbered=False):
             raise GradingError(f"{where}: the student {student!r} is on line "
                                f"{seen[student]} too")
         seen[student] = number
-        if numbered:
-            found[number] = (student, given, comment)
-        else:
-            found[student] = (given, comment)
+        found[number] = (student, given, comment)
     return found
 
 
