@@ -62,11 +62,9 @@ def define_rule(name, count, value, partials, text=None, latex=None, sympy=None,
     if name in _BUILT_IN or name in _ARRAY_OPERATIONS:
         raise ArgumentError(f"{name!r} is a built-in operation of the rule table or an "
                             "array operation; give the custom one a name of its own")
-    slots = ", ".join("{%d}" % i for i in range(count))
-    latex_name = name.replace("_", r"\_")
     RULES[name] = Rule(
         name, _checked(value, name, "value"), _checked(partials, name, "partials", count),
-        text or f"{name}({slots})", latex or rf"\operatorname{{{{{latex_name}}}}}({slots})",
+        *_printed(name, count, text, latex),
         sympy or (lambda sp, *args: sp.Function(name)(*args)), domain)
     return _operation(name, count)
 
@@ -86,6 +84,14 @@ def _operation(name, count):
 
     operation.__name__ = operation.__qualname__ = name
     return operation
+
+
+def _printed(name, count, text=None, latex=None):
+    """A custom operation's printed forms, text and LaTeX, over its count inputs: those
+    given, else name(...) (``\\operatorname{name}(...)``)."""
+    slots = ", ".join("{%d}" % i for i in range(count))
+    latex_name = name.replace("_", r"\_")
+    return text or f"{name}({slots})", latex or rf"\operatorname{{{{{latex_name}}}}}({slots})"
 
 
 def operation_name(value, example):
@@ -166,12 +172,9 @@ def custom_vjp(vjp, text=None, latex=None):
             raise ArgumentError(f"{name!r} is an operation of the engines already; give "
                                 "the custom one a name of its own")
         count = count_inputs(value, name)
-        slots = ", ".join("{%d}" % i for i in range(count))
-        latex_name = name.replace("_", r"\_")
         checked = _array_value(value, name)
-        STRUCTURAL[name] = Structural(
-            name, checked, _array_vjp(vjp, name, count), _no_jvp(name),
-            text or f"{name}({slots})", latex or rf"\operatorname{{{{{latex_name}}}}}({slots})")
+        STRUCTURAL[name] = Structural(name, checked, _array_vjp(vjp, name, count),
+                                      _no_jvp(name), *_printed(name, count, text, latex))
         _ARRAY_OPERATIONS.add(name)
         return functools.update_wrapper(_array_operation(name, count, checked), value)
 
