@@ -4,7 +4,6 @@ the array (its name, its number, or its shape in words) and the entry. ``as_arra
 checks an array given to the engine, ``overflow_checked`` a reverse sweep.
 """
 
-import contextlib
 import numbers
 
 import numpy as np
@@ -105,14 +104,21 @@ def as_array(value, what="a Tensor"):
     return array
 
 
-@contextlib.contextmanager
-def overflow_checked(output):
-    """Around a reverse sweep: an adjoint that overflows raises an adlearn error (the
-    values and partials are finite, so only a product along the way can overflow)."""
-    try:
-        with np.errstate(over="raise", invalid="raise"):
-            yield
-    except FloatingPointError:
-        raise OverflowDomainError(
-            f"an adjoint in the sweep back from {label(output)} is too large for a float "
-            "(the largest float is about 1.8e308): a product of partials overflowed") from None
+class overflow_checked:
+    """Around a reverse sweep (``with overflow_checked(output):``): an adjoint that
+    overflows raises an adlearn error (the values and partials are finite, so only a
+    product along the way can overflow)."""
+
+    def __init__(self, output):
+        self.output, self.floating_point = output, np.errstate(over="raise", invalid="raise")
+
+    def __enter__(self):
+        self.floating_point.__enter__()
+
+    def __exit__(self, kind, error, traceback):
+        self.floating_point.__exit__(kind, error, traceback)
+        if kind is FloatingPointError:
+            raise OverflowDomainError(
+                f"an adjoint in the sweep back from {label(self.output)} is too large for a "
+                "float (the largest float is about 1.8e308): a product of partials "
+                "overflowed") from None

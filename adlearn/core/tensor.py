@@ -243,11 +243,7 @@ def reverse_sweep(output, seed, differentiable=False, *, order=None, steps=None)
         yield node, adjoint
         if node.first is None:  # a leaf has no inputs to pass its adjoint on to
             continue
-        inputs = node.inputs
-        for index, (child, share) in enumerate(zip(inputs, vjps(node, inputs, adjoint,
-                                                                differentiable))):
-            if share is None:
-                continue
+        for index, child, share in vjps(node, adjoint, differentiable):
             before = adjoints.get(child)
             if before is None:
                 adjoints[child] = share  # perhaps held elsewhere: never written into
@@ -260,20 +256,21 @@ def reverse_sweep(output, seed, differentiable=False, *, order=None, steps=None)
                 steps.append((node, index, share, adjoints[child]))
 
 
-def vjps(node, inputs, adjoint, differentiable=False):
-    """The adjoint of each of node's inputs (None for a constant): the chain rule along
-    each edge, as a vector-Jacobian product."""
-    if node.op in RULES:  # elementwise: multiply by the local partial, entry by entry
-        partials = node.partials
-        if differentiable:
-            args = [x.value if x.is_constant else x for x in inputs]
-            partials = RULES[node.op].partials(node, *args)
-        return [None if x.op == "const" else sum_to(_times(adjoint, p), x.shape)
-                for x, p in zip(inputs, partials)]
-    args = inputs if differentiable else [x.value for x in inputs]
-    vjp = STRUCTURAL[node.op].vjp
-    return [None if x.op == "const" else vjp(adjoint, i, node, *args)
-            for i, x in enumerate(inputs)]
+def vjps(node, adjoint, differentiable=False):
+    """(index, input, its share of the adjoint) for each input of node but a constant:
+    the chain rule along each edge, as a vector-Jacobian product."""
+    inputs = node.inputs
+    if node.op not in RULES:  # structural: the table's VJP, input by input
+        args = inputs if differentiable else [x.value for x in inputs]
+        vjp = STRUCTURAL[node.op].vjp
+        return [(i, x, vjp(adjoint, i, node, *args))
+                for i, x in enumerate(inputs) if x.op != "const"]
+    partials = node.partials  # elementwise: multiply by the local partial, entry by entry
+    if differentiable:
+        partials = RULES[node.op].partials(node, *[x.value if x.is_constant else x
+                                                  for x in inputs])
+    return [(i, x, sum_to(_times(adjoint, p), x.value.shape))
+            for i, (x, p) in enumerate(zip(inputs, partials)) if x.op != "const"]
 
 
 def seed_for(output, seed):
@@ -313,9 +310,9 @@ def _own(adjoint, given):
     """An adjoint as an array of its own, writable in place: copied if a VJP returned a
     view of another array (reshape), a NumPy scalar, or an array in ``given`` (handed
     out already: add passes one adjoint to both inputs); a Tensor stays as it is."""
-    if isinstance(adjoint, Tensor):
-        return adjoint
     if type(adjoint) is not np.ndarray or adjoint.base is not None or id(adjoint) in given:
+        if isinstance(adjoint, Tensor):
+            return adjoint
         adjoint = np.array(adjoint)
     given.add(id(adjoint))
     return adjoint
