@@ -72,16 +72,12 @@ class Tensor(Node, Operand):
     def _apply(op, *args):
         """An elementwise operation: the scalar rule's value and partials on whole arrays."""
         inputs = [a if isinstance(a, Tensor) else constant(a) for a in args]
-        values = [x.value for x in inputs]
-        rule = RULES[op]
-        try:  # the inputs are finite, so an inf or a nan comes with a floating-point error
-            with np.errstate(all="raise", under="ignore"):
-                out = rule.value(*values)
-                partials = rule.partials(out, *values)
+        try:
+            out, partials = _value_and_partials(RULES[op], *[x.value for x in inputs])
         except FloatingPointError:
             raise entry_error(op, inputs) from None
         except ValueError:  # NumPy: operands could not be broadcast together, or else
-            check_broadcast(rule, inputs)
+            check_broadcast(RULES[op], inputs)
             raise
         return _node(op, inputs, out, partials=partials)
 
@@ -192,6 +188,14 @@ def constant(x):
     if type(x) is float and math.isfinite(x):  # 0.5 * x: no need for as_array's checks
         return _node("const", (), np.array(x))
     return _node("const", (), as_array(x, "a number or array mixed with a Tensor"))
+
+
+@np.errstate(all="raise", under="ignore")  # as a decorator: cheaper than a with block
+def _value_and_partials(rule, *values):
+    """The rule's value and local partials on arrays. The inputs are finite, so an inf or
+    a nan in them comes with a floating-point error (raised: FloatingPointError)."""
+    out = rule.value(*values)
+    return out, rule.partials(out, *values)
 
 
 def _node(op, inputs, value, partials=(), params=None):
