@@ -387,9 +387,8 @@ def cross_entropy(logits, labels):
     if labels.dtype.kind not in "iu" or labels.shape != (batch,):
         raise ArgumentError(f"cross_entropy needs one integer label per row: {batch} labels, "
                             f"but got an array of {labels.dtype} of shape {labels.shape}")
-    wrong = (labels < 0) | (labels >= classes)
-    if wrong.any():
-        row = int(np.argmax(wrong))
+    if batch and (labels.min() < 0 or labels.max() >= classes):
+        row = int(np.argmax((labels < 0) | (labels >= classes)))
         raise ArgumentError(f"label {labels[row]} of row {row} is not a class: the logits "
                             f"have {classes} classes, 0 to {classes - 1}")
     # the nodes log_softmax(), x[rows, labels] and .sum() would make, made directly:
