@@ -339,20 +339,21 @@ def matmul(a, b):
     """The matrix product a @ b of vectors, matrices, or batches of matrices (leading axes)."""
     a = a if isinstance(a, Tensor) else constant(a)
     b = b if isinstance(b, Tensor) else constant(b)
-    if a.ndim == 0 or b.ndim == 0:
-        raise ShapeError(f"cannot multiply {shape_words(a.shape)} by {shape_words(b.shape)} with "
+    shape_a, shape_b = a.value.shape, b.value.shape
+    if not shape_a or not shape_b:  # a 0-d array: one number
+        raise ShapeError(f"cannot multiply {shape_words(shape_a)} by {shape_words(shape_b)} with "
                          "@: it needs vectors or matrices (use * to multiply by a number)")
-    inner_a, inner_b = a.shape[-1], b.shape[0 if b.ndim == 1 else -2]
+    inner_a, inner_b = shape_a[-1], shape_b[0 if len(shape_b) == 1 else -2]
     if inner_a != inner_b:
         raise ShapeError(
-            f"cannot multiply {shape_words(a.shape)} by {shape_words(b.shape)}: the first has "
-            f"{inner_a} {'entries' if a.ndim == 1 else 'columns'} but the second has "
-            f"{inner_b} {'entries' if b.ndim == 1 else 'rows'}")
+            f"cannot multiply {shape_words(shape_a)} by {shape_words(shape_b)}: the first has "
+            f"{inner_a} {'entries' if len(shape_a) == 1 else 'columns'} but the second has "
+            f"{inner_b} {'entries' if len(shape_b) == 1 else 'rows'}")
     try:
         return _structural("matmul", (a, b))
     except ValueError:
-        raise ShapeError(f"cannot multiply {shape_words(a.shape)} by {shape_words(b.shape)}: their "
-                         f"batch shapes {a.shape[:-2]} and {b.shape[:-2]} do not "
+        raise ShapeError(f"cannot multiply {shape_words(shape_a)} by {shape_words(shape_b)}: "
+                         f"their batch shapes {shape_a[:-2]} and {shape_b[:-2]} do not "
                          "broadcast") from None
 
 
