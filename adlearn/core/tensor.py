@@ -380,10 +380,10 @@ def cross_entropy(logits, labels):
     """The mean over the batch of -log softmax(logits)[label]: logits is batch × classes,
     labels holds each row's class (an integer from 0)."""
     logits = logits if isinstance(logits, Tensor) else constant(logits)
-    if logits.ndim != 2:
+    if logits.value.ndim != 2:
         raise ShapeError(f"cross_entropy needs logits of shape batch × classes, but got "
-                         f"{shape_words(logits.shape)}")
-    batch, classes = logits.shape
+                         f"{shape_words(logits.value.shape)}")
+    batch, classes = logits.value.shape
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu" or labels.shape != (batch,):
         raise ArgumentError(f"cross_entropy needs one integer label per row: {batch} labels, "
