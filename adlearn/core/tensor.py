@@ -193,7 +193,7 @@ def constant(x):
 @np.errstate(all="raise", under="ignore")  # as a decorator: cheaper than a with block
 def _value_and_partials(rule, *values):
     """The rule's value and local partials on arrays. The inputs are finite, so an inf or
-    a nan in them comes with a floating-point error (raised: FloatingPointError)."""
+    a nan among the results comes with a floating-point error: FloatingPointError."""
     out = rule.value(*values)
     return out, rule.partials(out, *values)
 
@@ -388,7 +388,7 @@ def cross_entropy(logits, labels):
     if labels.dtype.kind not in "iu" or labels.shape != (batch,):
         raise ArgumentError(f"cross_entropy needs one integer label per row: {batch} labels, "
                             f"but got an array of {labels.dtype} of shape {labels.shape}")
-    if batch and (labels.min() < 0 or labels.max() >= classes):
+    if batch and (labels.min() < 0 or labels.max() >= classes):  # (no batch: no least label)
         row = int(np.argmax((labels < 0) | (labels >= classes)))
         raise ArgumentError(f"label {labels[row]} of row {row} is not a class: the logits "
                             f"have {classes} classes, 0 to {classes - 1}")
