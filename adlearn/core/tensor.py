@@ -72,16 +72,12 @@ class Tensor(Node, Operand):
     def _apply(op, *args):
         """An elementwise operation: the scalar rule's value and partials on whole arrays."""
         inputs = [a if isinstance(a, Tensor) else constant(a) for a in args]
-        values = [x.value for x in inputs]
-        rule = RULES[op]
-        try:  # the inputs are finite, so an inf or a nan comes with a floating-point error
-            with np.errstate(all="raise", under="ignore"):
-                out = rule.value(*values)
-                partials = rule.partials(out, *values)
+        try:
+            out, partials = _value_and_partials(RULES[op], *[x.value for x in inputs])
         except FloatingPointError:
             raise entry_error(op, inputs) from None
         except ValueError:  # NumPy: operands could not be broadcast together, or else
-            check_broadcast(rule, inputs)
+            check_broadcast(RULES[op], inputs)
             raise
         return _node(op, inputs, out, partials=partials)
 
@@ -192,6 +188,14 @@ def constant(x):
     if type(x) is float and math.isfinite(x):  # 0.5 * x: no need for as_array's checks
         return _node("const", (), np.array(x))
     return _node("const", (), as_array(x, "a number or array mixed with a Tensor"))
+
+
+@np.errstate(all="raise", under="ignore")  # as a decorator: cheaper than a with block
+def _value_and_partials(rule, *values):
+    """The rule's value and local partials on arrays. The inputs are finite, so an inf or
+    a nan among the results comes with a floating-point error: FloatingPointError."""
+    out = rule.value(*values)
+    return out, rule.partials(out, *values)
 
 
 def _node(op, inputs, value, partials=(), params=None):
@@ -332,20 +336,21 @@ def matmul(a, b):
     """The matrix product a @ b of vectors, matrices, or batches of matrices (leading axes)."""
     a = a if isinstance(a, Tensor) else constant(a)
     b = b if isinstance(b, Tensor) else constant(b)
-    if a.ndim == 0 or b.ndim == 0:
-        raise ShapeError(f"cannot multiply {shape_words(a.shape)} by {shape_words(b.shape)} with "
+    shape_a, shape_b = a.value.shape, b.value.shape
+    if not shape_a or not shape_b:  # a 0-d array: one number
+        raise ShapeError(f"cannot multiply {shape_words(shape_a)} by {shape_words(shape_b)} with "
                          "@: it needs vectors or matrices (use * to multiply by a number)")
-    inner_a, inner_b = a.shape[-1], b.shape[0 if b.ndim == 1 else -2]
+    inner_a, inner_b = shape_a[-1], shape_b[0 if len(shape_b) == 1 else -2]
     if inner_a != inner_b:
         raise ShapeError(
-            f"cannot multiply {shape_words(a.shape)} by {shape_words(b.shape)}: the first has "
-            f"{inner_a} {'entries' if a.ndim == 1 else 'columns'} but the second has "
-            f"{inner_b} {'entries' if b.ndim == 1 else 'rows'}")
+            f"cannot multiply {shape_words(shape_a)} by {shape_words(shape_b)}: the first has "
+            f"{inner_a} {'entries' if len(shape_a) == 1 else 'columns'} but the second has "
+            f"{inner_b} {'entries' if len(shape_b) == 1 else 'rows'}")
     try:
         return _structural("matmul", (a, b))
     except ValueError:
-        raise ShapeError(f"cannot multiply {shape_words(a.shape)} by {shape_words(b.shape)}: their "
-                         f"batch shapes {a.shape[:-2]} and {b.shape[:-2]} do not "
+        raise ShapeError(f"cannot multiply {shape_words(shape_a)} by {shape_words(shape_b)}: "
+                         f"their batch shapes {shape_a[:-2]} and {shape_b[:-2]} do not "
                          "broadcast") from None
 
 
@@ -372,17 +377,16 @@ def cross_entropy(logits, labels):
     """The mean over the batch of -log softmax(logits)[label]: logits is batch × classes,
     labels holds each row's class (an integer from 0)."""
     logits = logits if isinstance(logits, Tensor) else constant(logits)
-    if logits.ndim != 2:
+    if logits.value.ndim != 2:
         raise ShapeError(f"cross_entropy needs logits of shape batch × classes, but got "
-                         f"{shape_words(logits.shape)}")
-    batch, classes = logits.shape
+                         f"{shape_words(logits.value.shape)}")
+    batch, classes = logits.value.shape
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu" or labels.shape != (batch,):
         raise ArgumentError(f"cross_entropy needs one integer label per row: {batch} labels, "
                             f"but got an array of {labels.dtype} of shape {labels.shape}")
-    wrong = (labels < 0) | (labels >= classes)
-    if wrong.any():
-        row = int(np.argmax(wrong))
+    if batch and (labels.min() < 0 or labels.max() >= classes):  # (no batch: no least label)
+        row = int(np.argmax((labels < 0) | (labels >= classes)))
         raise ArgumentError(f"label {labels[row]} of row {row} is not a class: the logits "
                             f"have {classes} classes, 0 to {classes - 1}")
     # the nodes log_softmax(), x[rows, labels] and .sum() would make, made directly:
