@@ -7,9 +7,16 @@ the backward sweep, a gradient-descent update. Public names only, so the test ho
 whatever the engine's modules are called.
 """
 
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+import textwrap
 import weakref
 
 import numpy as np
+import pytest
 
 import adlearn as ad
 from test_engine import no_cycle_collector
@@ -130,3 +137,56 @@ def test_cross_entropy_makes_the_nodes_its_formula_writes():
         assert (made.params or {}).keys() == (expected.params or {}).keys()
         for key, value in (made.params or {}).items():
             np.testing.assert_array_equal(value, expected.params[key])
+
+
+def test_every_node_gets_an_array_for_its_grad_and_only_an_operation_may_share_one():
+    """backward() stores an operation's adjoint as it is (add hands its own on to its
+    inputs, so two operations may hold one array), but always as an array, a sum's
+    one number included; an input's grad is copied whenever an operation holds it."""
+    a, b = ad.Tensor(np.ones(3), name="a"), ad.Tensor(np.full(3, 2.0), name="b")
+    u = a + b  # u's adjoint goes on to a and b unchanged
+    y = (u * 3.0).sum()
+    y.backward()
+    order = ad.topological_order(y)
+    assert all(type(n.grad) is np.ndarray for n in order if not n.is_constant)
+    assert y.grad.shape == () and u.grad.shape == (3,)
+    for leaf in (a, b):
+        assert not any(np.shares_memory(leaf.grad, n.grad) for n in order
+                       if n is not leaf and n.grad is not None)
+    a.grad *= 0.0  # a training step's update in place touches nothing else
+    np.testing.assert_array_equal(b.grad, [3.0, 3.0, 3.0])
+    np.testing.assert_array_equal(u.grad, [3.0, 3.0, 3.0])
+
+
+def test_a_wide_training_loop_takes_no_page_faults_once_warm():
+    """A step frees its whole graph at once; on glibc the array engine asks malloc to keep
+    that memory for the next step (adlearn/core/heap.py), so a warm loop of steps on
+    64 × 256 arrays (128 KiB each) takes no new pages from the kernel. Minor page faults
+    are counted, not time, in a fresh process."""
+    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
+        pytest.skip("glibc's malloc only")
+    program = textwrap.dedent("""
+        import resource
+        import numpy as np
+        import adlearn as ad
+        from test_training_step import small_net, training_step
+        params, x, labels = small_net(inputs=64, hidden=256, classes=10, batch=64)
+        for _ in range(20):
+            training_step(params, x, labels)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(200):
+            training_step(params, x, labels)
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_TOP_PAD_"}
+    env["PYTHONPATH"] = str(pathlib.Path(ad.__file__).parents[1])  # this adlearn
+    faults = subprocess.run([sys.executable, "-c", program], cwd=pathlib.Path(__file__).parent,
+                            env=env, capture_output=True, text=True, check=True).stdout
+    assert int(faults) < 200, f"{faults.strip()} minor page faults in 200 warm steps"
+
+
+def test_the_heap_is_left_alone_where_the_process_chose_its_own_padding(monkeypatch):
+    from adlearn.core import heap
+
+    monkeypatch.setenv("MALLOC_TOP_PAD_", str(1 << 20))
+    assert heap.keep_freed_memory() is False

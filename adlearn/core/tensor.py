@@ -37,8 +37,11 @@ from ..text import shape_words
 from .array_checks import (as_array, axis_number, check_broadcast, entry_error,
                            overflow_checked, reduced_axes)
 from .engine import Node, topological_order
+from .heap import keep_freed_memory
 from .rules import RULES, Operand, refused
 from .structural import STRUCTURAL, sum_to
+
+keep_freed_memory()  # a training step frees its whole graph at once: see heap.py
 
 
 class Tensor(Node, Operand):
@@ -159,12 +162,21 @@ class Tensor(Node, Operand):
 
         A one-entry output is seeded with 1; any other needs ``seed``, an array of its
         shape (the vector of the vector-Jacobian product), as in PyTorch. Adjoints add
-        into each node's ``grad``; call ``zero_grad()`` to start again.
+        into each node's ``grad``; call ``zero_grad()`` to start again. An input's grad
+        is an array of its own, which a training step may change in place. An
+        operation's grad is its adjoint as the sweep made it, for reading: add hands
+        its own adjoint on to its inputs, so two operations may share one array.
         """
-        given = set()  # the arrays stored as grads: add hands both its inputs one adjoint
+        given = set()  # the arrays stored as grads, by id
         with overflow_checked(self):
             for node, adjoint in reverse_sweep(self, seed_for(self, seed)):
-                node.grad = _own(adjoint, given) if node.grad is None else node.grad + adjoint
+                if node.grad is not None:
+                    node.grad = node.grad + adjoint
+                elif node.first is None:  # an input (or a constant): a grad of its own
+                    node.grad = _own(adjoint, given)
+                else:  # an operation: its adjoint as it is, perhaps an input's too
+                    node.grad = adjoint if type(adjoint) is np.ndarray else np.asarray(adjoint)
+                    given.add(id(node.grad))
 
     def zero_grad(self):
         """Forget the adjoints of every node of this output's graph (grad is None again)."""
@@ -385,7 +397,7 @@ def cross_entropy(logits, labels):
     if labels.dtype.kind not in "iu" or labels.shape != (batch,):
         raise ArgumentError(f"cross_entropy needs one integer label per row: {batch} labels, "
                             f"but got an array of {labels.dtype} of shape {labels.shape}")
-    if batch and (labels.min() < 0 or labels.max() >= classes):  # (no batch: no least label)
+    if batch and (np.minimum.reduce(labels) < 0 or np.maximum.reduce(labels) >= classes):  # (no batch: no least label)
         row = int(np.argmax((labels < 0) | (labels >= classes)))
         raise ArgumentError(f"label {labels[row]} of row {row} is not a class: the logits "
                             f"have {classes} classes, 0 to {classes - 1}")
