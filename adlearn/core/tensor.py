@@ -74,9 +74,9 @@ class Tensor(Node, Operand):
     @staticmethod
     def _apply(op, *args):
         """An elementwise operation: the scalar rule's value and partials on whole arrays."""
-        inputs = [a if isinstance(a, Tensor) else constant(a) for a in args]
+        inputs, values = _tensors(args)
         try:
-            out, partials = _value_and_partials(RULES[op], *[x.value for x in inputs])
+            out, partials = _value_and_partials(RULES[op], *values)
         except FloatingPointError:
             raise entry_error(op, inputs) from None
         except ValueError:  # NumPy: operands could not be broadcast together, or else
@@ -231,9 +231,19 @@ def _node(op, inputs, value, partials=(), params=None):
 
 def _structural(op, inputs, **params):
     """A structural operation on inputs (Tensors, or arrays that become constants)."""
-    inputs = [a if isinstance(a, Tensor) else constant(a) for a in inputs]
-    value = STRUCTURAL[op].value(*[x.value for x in inputs], **params)
-    return _node(op, inputs, value, params=params)
+    inputs, values = _tensors(inputs)
+    return _node(op, inputs, STRUCTURAL[op].value(*values, **params), params=params)
+
+
+def _tensors(args):
+    """The arguments of an operation as Tensors (arrays and numbers become constants),
+    and their values."""
+    inputs, values = [], []
+    for a in args:
+        x = a if isinstance(a, Tensor) else constant(a)
+        inputs.append(x)
+        values.append(x.value)
+    return inputs, values
 
 
 # --- The reverse sweep ---------------------------------------------------------------
@@ -279,14 +289,17 @@ def vjps(node, adjoint, differentiable=False):
     if node.op not in RULES:  # structural: the table's VJP, input by input
         args = inputs if differentiable else [x.value for x in inputs]
         vjp = STRUCTURAL[node.op].vjp
-        return [(i, x, vjp(adjoint, i, node, *args))
-                for i, x in enumerate(inputs) if x.op != "const"]
+        for i, x in enumerate(inputs):
+            if x.op != "const":
+                yield i, x, vjp(adjoint, i, node, *args)
+        return
     partials = node.partials  # elementwise: multiply by the local partial, entry by entry
     if differentiable:
         partials = RULES[node.op].partials(node, *[x.value if x.is_constant else x
                                                   for x in inputs])
-    return [(i, x, sum_to(_times(adjoint, p), x.value.shape))
-            for i, (x, p) in enumerate(zip(inputs, partials)) if x.op != "const"]
+    for i, (x, p) in enumerate(zip(inputs, partials)):
+        if x.op != "const":
+            yield i, x, sum_to(_times(adjoint, p), x.value.shape)
 
 
 def seed_for(output, seed):
