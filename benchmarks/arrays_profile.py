@@ -107,7 +107,7 @@ def parts(hidden):
 
     backward()  # every node's adjoint, for its VJPs
     operations = [n for n in reversed(order) if n.inputs]
-    vjp_times = [(n.op, best(lambda n=n: tensor.vjps(n, n.grad)))
+    vjp_times = [(n.op, best(lambda n=n: list(tensor.vjps(n, n.grad))))
                  for n in operations]
     step, by_hand = best(adlearn_step(x, labels, start)), best(numpy_step(x, labels, list(start)))
     whole_backward, whole_sweep = best(backward), best(sweep)
