@@ -145,17 +145,18 @@ def test_every_node_gets_an_array_for_its_grad_and_only_an_operation_may_share_o
     one number included; an input's grad is copied whenever an operation holds it."""
     a, b = ad.Tensor(np.ones(3), name="a"), ad.Tensor(np.full(3, 2.0), name="b")
     u = a + b  # u's adjoint goes on to a and b unchanged
-    y = (u * 3.0).sum()
+    total = (u * 3.0).sum()
+    y = total * 2.0  # the sum's adjoint: a 0-d array times a 0-d array, a NumPy scalar
     y.backward()
     order = ad.topological_order(y)
     assert all(type(n.grad) is np.ndarray for n in order if not n.is_constant)
-    assert y.grad.shape == () and u.grad.shape == (3,)
+    assert total.grad.shape == () and u.grad.shape == (3,)
     for leaf in (a, b):
         assert not any(np.shares_memory(leaf.grad, n.grad) for n in order
                        if n is not leaf and n.grad is not None)
     a.grad *= 0.0  # a training step's update in place touches nothing else
-    np.testing.assert_array_equal(b.grad, [3.0, 3.0, 3.0])
-    np.testing.assert_array_equal(u.grad, [3.0, 3.0, 3.0])
+    np.testing.assert_array_equal(b.grad, [6.0, 6.0, 6.0])
+    np.testing.assert_array_equal(u.grad, [6.0, 6.0, 6.0])
 
 
 def test_a_wide_training_loop_takes_no_page_faults_once_warm():

@@ -410,7 +410,8 @@ def cross_entropy(logits, labels):
     if labels.dtype.kind not in "iu" or labels.shape != (batch,):
         raise ArgumentError(f"cross_entropy needs one integer label per row: {batch} labels, "
                             f"but got an array of {labels.dtype} of shape {labels.shape}")
-    if batch and (np.minimum.reduce(labels) < 0 or np.maximum.reduce(labels) >= classes):  # (no batch: no least label)
+    # (an empty batch has no least or greatest label, and no wrong one)
+    if batch and (np.minimum.reduce(labels) < 0 or np.maximum.reduce(labels) >= classes):
         row = int(np.argmax((labels < 0) | (labels >= classes)))
         raise ArgumentError(f"label {labels[row]} of row {row} is not a class: the logits "
                             f"have {classes} classes, 0 to {classes - 1}")
