@@ -133,7 +133,7 @@ def adlearn_engine(start):
             p.grad = None
         loss.backward()
         for p in params.values():
-            p.value = p.value - rate * p.grad
+            p.value -= rate * p.grad  # in place, as PyTorch and the NumPy step do
         return loss.value.item()
 
     return lambda X, y: forward(X, y).value.item(), step
