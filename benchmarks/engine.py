@@ -19,7 +19,7 @@ ratios within a repetition. Memory is measured in a separate run with tracemallo
 (which slows code down, so it is never timed). The machine (CPU, cores, load average,
 Python) is printed with the figures.
 
-    pip install micrograd          # a benchmark-only dependency
+    pip install -e ".[bench]"      # the peers, pinned (micrograd 0.1.0 here)
     python benchmarks/engine.py    # about two minutes
 """
 
