@@ -43,7 +43,7 @@ from .limits import Limits
 from .marks import (DIED, DYNAMIC, ERROR, FAILED, GRADER_ERROR, INVALID, MANUAL,
                     METADATA_LOST, MISSING, NOT_ANSWERED, OUT_OF_TIME, PASSED, STATUSES, TIMEOUT, Mark)
 from .ordering import metadata_lost, place_by_definitions, read_submission, restore_locked_cells
-from .questions import for_variant
+from .variants import for_variant
 
 TIMEOUT_ENAME = "CellTimeout"
 # The kernel: IPython's, started as ipykernel_launcher starts it, without the debugger,
