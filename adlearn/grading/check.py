@@ -29,7 +29,6 @@ random cases, outside the learner's kernel, so hard-coding the public cases pass
 here and fails there.
 """
 import json
-import math
 import sys
 from pathlib import Path
 from types import SimpleNamespace
