@@ -49,6 +49,7 @@ def make_folder(folder, option):
 
 
 def add_course(parser, what):
+    """Add the --course option to a command's parser; what says which folder it is."""
     parser.add_argument("--course", metavar="DIR", help=f"{what} (default: ./exercises if "
                         "there is one; in a clone of adlearn, its own exercises; an installed "
                         "adlearn holds no reference answer: give the repository's exercises/ "
