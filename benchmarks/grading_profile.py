@@ -97,16 +97,16 @@ def command_seconds(argv, runs=3):
 def instrument():
     from nbclient import NotebookClient
 
-    from adlearn.grading import rules, sandbox, worker
+    from adlearn.grading import kernel, rules, sandbox, worker
     from adlearn.grading.questions import Question
 
     timed(worker, "read_submission", "read the submission (JSON, nbformat)")
     timed(worker, "restore_locked_cells", "restore the locked cells")
     timed(sandbox, "new_user", "kernel: pick its user")
     timed(sandbox, "cap", "kernel: mount its tmpfs")
-    timed(worker.tempfile, "mkdtemp", "kernel: make its folder")
-    timed(worker.SandboxedKernelManager, "format_kernel_cmd", "kernel: the bwrap command line")
-    timed(worker.SandboxedKernelManager, "start_kernel",
+    timed(kernel.tempfile, "mkdtemp", "kernel: make its folder")
+    timed(kernel.SandboxedKernelManager, "format_kernel_cmd", "kernel: the bwrap command line")
+    timed(kernel.SandboxedKernelManager, "start_kernel",
           "kernel: launch (connection file, Popen bwrap)")
     timed(NotebookClient, "start_new_kernel_client",
           "kernel: wait until it answers (start-up, ready)")
@@ -116,17 +116,17 @@ def instrument():
     timed(Question, "judge_result", "judge: the outputs against the reference")
     timed(worker, "learner_uses", "judge: the own-work rule (ast)")
     timed(rules, "parse_cell", "  of which: ast parse of a cell")
-    timed(worker.SandboxedKernelManager, "shutdown_kernel", "close: stop the kernel")
-    stop = worker.SandboxedKernelManager.shutdown_kernel
+    timed(kernel.SandboxedKernelManager, "shutdown_kernel", "close: stop the kernel")
+    stop = kernel.SandboxedKernelManager.shutdown_kernel
 
     async def shutdown_kernel(km, *args, **kwargs):  # first, read the kernel's CPU time
         KERNEL_CPU.append(sum(process_seconds(p) for p in sandbox.naming(km.folder)))
         return await stop(km, *args, **kwargs)
 
-    worker.SandboxedKernelManager.shutdown_kernel = shutdown_kernel
+    kernel.SandboxedKernelManager.shutdown_kernel = shutdown_kernel
     timed(sandbox, "end", "close: end what names its folder (/proc scan)")
     timed(sandbox, "uncap", "close: unmount its tmpfs")
-    timed(worker.shutil, "rmtree", "close: remove its folder")
+    timed(kernel.shutil, "rmtree", "close: remove its folder")
     timed(worker, "NotebookClient", "run: make the notebook client")
     return worker
 

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from adlearn.errors import GradingError
 from adlearn.grading import course, probe, sealed
 from adlearn.grading.check import CHECKS, check_data
-from adlearn.grading.questions import Question, Wrong, close, in_order
+from adlearn.grading.judge import in_order
+from adlearn.grading.questions import Question, Wrong, close
 
 NAMES = course.names("exercises")
 

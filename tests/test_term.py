@@ -76,7 +76,7 @@ def test_the_roster_maps_each_submission_folder_to_its_student_and_lists_who_is_
 
 
 def test_the_grade_command_lists_strays_and_absent_students(tmp_path, capsys):
-    from adlearn.grading.commands import _say_missing
+    from adlearn.grading.grade_command import _say_missing
 
     roster = read_roster(_write(tmp_path / "roster.csv", ROSTER))
     paths, _ = _class(tmp_path, ("alice", "dave"))

@@ -19,7 +19,7 @@ import pytest
 from adlearn.cli import main
 from adlearn.errors import GradingError, WrongAnswer
 from adlearn.grading import check, course, learner, notebooks
-from adlearn.grading.questions import for_variant, variant_of
+from adlearn.grading.variants import for_variant, variant_of
 from adlearn.grading.sandbox import available
 from adlearn.grading.submissions import student_id
 from shortcuts import TUTORIAL_CODE, answer_cell, answer_of, copied, variant_questions

@@ -29,7 +29,6 @@ random cases, outside the learner's kernel, so hard-coding the public cases pass
 here and fails there.
 """
 import json
-import math
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -37,7 +36,7 @@ from types import SimpleNamespace
 from ..errors import GradingError, WrongAnswer
 from . import probe, rules, sealed
 from .marks import FAILED
-from .questions import COMPARISONS, Test, Verdict, close, in_order, judge_outcomes
+from .judge import COMPARISONS, Test, Verdict, close, in_order, judge_outcomes, within
 from .rules import Rule
 
 CHECKS_FOLDER = "checks"  # a course's check data: <course>/checks/<exercise>.json
@@ -149,9 +148,7 @@ def _judge(data, result):
 
         def like(got, i, wrong):
             if wrong[0].get("between"):
-                low, high = wrong[0]["between"]
-                return (isinstance(got, (int, float)) and not isinstance(got, bool)
-                        and (low is None or got >= low) and (high is None or got <= high))
+                return within(got, wrong[0]["between"])
             return sealed.matches(ordered(got), wrong[0], data["salt"], tolerance)
 
         def right(got, i):

@@ -1,44 +1,37 @@
-"""The ``adlearn exercises``, ``grade`` and ``report`` commands (wired into adlearn.cli).
+"""The grading commands of ``adlearn`` (wired into adlearn.cli), each group in a module of
+its own:
 
-    adlearn exercises new NAME [--course DIR]
-    adlearn exercises build [--check] [--course DIR]
-    adlearn exercises start NAME --student ID [DIR] [--course DIR]
-    adlearn exercises reset NAME [DIR]
-    adlearn exercises status [DIR]
-    adlearn grade EXERCISE SUBMISSIONS... -o grades.csv [--course DIR] [-j N] [--timeout S]
-                  [--budget S] [--memory MB] [--disk MB] [--cpu S] [--feedback DIR]
-                  [--answers DIR] [--manual DIR] [--roster CSV] [--deadline TIME
-                  [--late POLICY]] [--no-sandbox] [--resume]
-                  [--scheduler ADDRESS | local:N [--dashboard]]
-    adlearn report grades.csv [-o report.html] [--course DIR]
-    adlearn export grades.csv --to canvas|moodle|gradescope -o FILE [--course DIR]
-    adlearn gradescope-autograder EXERCISE -o autograder.zip [--course DIR]
+- ``adlearn exercises new|build|start|reset|status``: write, build, start and follow
+  exercises (exercise_commands.py);
+- ``adlearn grade``: grade a class's submissions (grade_command.py);
+- ``adlearn report``, ``adlearn export`` and ``adlearn gradescope-autograder``: what the
+  grades become, and the grader packed for Gradescope (report_commands.py).
 
 Every argument is checked before anything is graded: a bad one ends the command with
-one line and exit status 2. A grade that the grader failed on (a file it could not read,
-a worker that stopped) makes its exit status 1. A grader stopped by SIGTERM, SIGINT (Ctrl-C) or SIGHUP ends
-its workers and their sandboxes at once, keeps what it graded in its record and exits
-with status 128 + the signal's number.
+one line and exit status 2. Here are what the commands share: the Jupyter libraries
+loaded when needed, with a clear error without them; an output's folder made; the
+``--course`` option.
 """
 
 import importlib
-import math
-import os
-import sys
-from contextlib import ExitStack
 from pathlib import Path
 
 from ..errors import GradingError
-from ..text import counted
-from .course import default_root
-from .limits import START_SECONDS, Limits
-
-MIN_MEMORY_MB = 256  # a Python kernel with adlearn needs about this much to start
-MIN_DISK_MB = 16  # its IPython profile, history and the notebook's copy
-MIN_BUDGET = 10  # seconds: a sandboxed kernel's start on a busy machine
 
 
-def _load(module):
+def add_commands(commands):
+    """Add the exercises, grade, report, export and gradescope-autograder subcommands to
+    the adlearn command's subparsers."""
+    from .exercise_commands import add_exercise_commands
+    from .grade_command import add_grade_command
+    from .report_commands import add_report_commands
+
+    add_exercise_commands(commands)
+    add_grade_command(commands)
+    add_report_commands(commands)
+
+
+def load(module):
     """A grading module that needs the Jupyter libraries, or a clear error without them."""
     try:
         return importlib.import_module(f".{module}", __package__)
@@ -46,72 +39,7 @@ def _load(module):
         raise GradingError(f"this command needs {exc.name}: pip install 'adlearn[grade]'") from None
 
 
-def cmd_exercises_new(args):
-    """Start a new exercise in a course folder: a source notebook and its question table
-    that build and grade as they are, with the places to make it your own marked TODO."""
-    from .course import scaffold
-
-    root = Path(args.course)
-    written = scaffold(root, args.name)
-    print(f"wrote {', '.join(map(str, written))}\nnext: make them your own (see the TODOs), "
-          f"then run: adlearn exercises build --course {root}")
-
-
-def cmd_exercises_build(args):
-    """Validate every exercise source; write its student version and its check data."""
-    notebooks = _load("notebooks")
-    from .course import names
-
-    root = Path(args.course) if args.course else default_root()
-    changed = notebooks.build(root, check_only=args.check)
-    if args.check and changed:
-        raise GradingError(f"student versions out of date with their sources: "
-                           f"{', '.join(changed)} (run: adlearn exercises build)")
-    verb = "would rewrite" if args.check else "wrote"
-    print(f"{counted(len(names(root)), 'exercise')} checked in {root}; {verb} {len(changed)}: "
-          f"{', '.join(changed) or 'none (all up to date)'}")
-
-
-def cmd_exercises_start(args):
-    """Copy an exercise's notebook into your working folder, with your own variant's
-    numbers (--student: your student id, needed when the exercise has variants)."""
-    from .learner import start
-
-    path, variant = start(args.name, args.student, args.folder, args.course)
-    print(f"wrote {path}" + (f" (variant {variant} of {args.name})" if variant else "")
-          + f"\nnext: open it in Jupyter from {args.folder} and replace each "
-          "`raise NotImplementedError()`")
-
-
-def cmd_exercises_reset(args):
-    """Get a fresh copy of an exercise you started (your variant); the old notebook is
-    kept beside it."""
-    from .learner import reset
-
-    path, kept = reset(args.name, args.folder)
-    print(f"wrote a fresh {path}" + (f"; your old notebook is now {kept}" if kept else ""))
-
-
-def cmd_exercises_status(args):
-    """Show, per exercise you started here, which questions passed your last check."""
-    from .learner import status
-
-    print("\n".join(status(args.folder)))
-
-
-def _number(text, kind, low, what):
-    """text as a finite number of kind (int, float), at least low; else GradingError."""
-    try:
-        value = kind(text)
-    except ValueError:
-        raise GradingError(f"{what} must be {'a whole' if kind is int else 'a'} number, "
-                           f"not {text!r}") from None
-    if not math.isfinite(value) or value < low:
-        raise GradingError(f"{what} must be a number of at least {low:g}, not {text}")
-    return value
-
-
-def _make_folder(folder, option):
+def make_folder(folder, option):
     """Make the folder an output goes into, if need be (as --feedback does)."""
     try:
         Path(folder).mkdir(parents=True, exist_ok=True)
@@ -120,307 +48,9 @@ def _make_folder(folder, option):
                            f"({exc.strerror or exc})") from None
 
 
-def _check_paths(args):
-    """The output paths must be writable where they point, before grading starts."""
-    output = Path(args.output)
-    if output.is_dir():
-        raise GradingError(f"-o {output}: is a folder; give the CSV file to write")
-    if output.suffix == ".jsonl":
-        raise GradingError(f"-o {output}: the record of the grades is kept in a .jsonl file "
-                           "beside the CSV; give the CSV a .csv name")
-    _make_folder(output.parent, f"-o {output}")
-    if not os.access(output.parent, os.W_OK):
-        raise GradingError(f"-o {output}: cannot write into {output.parent}")
-    if args.manual and not Path(args.manual).is_dir():
-        raise GradingError(f"--manual {args.manual}: no such folder (adlearn grade ... "
-                           "--answers DIR writes the points sheets into DIR)")
-    for option, folder in (("--feedback", args.feedback), ("--answers", args.answers)):
-        if folder and Path(folder).exists() and not Path(folder).is_dir():
-            raise GradingError(f"{option} {folder}: is a file; give a folder to write into")
-
-
-def cmd_grade(args):
-    """Grade submitted notebooks of one exercise, each in a fresh sandboxed kernel; write a CSV."""
-    batch = _load("batch")
-    _load("worker")  # the worker's libraries (nbclient) must be there too
-    from . import manual
-    from .course import stale_check_data
-    from .records import Record, record_path, recorded_course
-    from .sandbox import available
-    from .submissions import find_template, shown, submission_files
-    from .writers import keys, points, write_answers, write_csv, write_feedback
-
-    jobs = _number(args.jobs, int, 1, "-j")
-    limits = Limits(timeout=_number(args.timeout, float, 0.1, "--timeout"),
-                    memory_mb=_number(args.memory, int, MIN_MEMORY_MB, "--memory"),
-                    cpu_seconds=_number(args.cpu, int, 1, "--cpu"),
-                    disk_mb=_number(args.disk, int, MIN_DISK_MB, "--disk"),
-                    budget=_number(args.budget, float, MIN_BUDGET, "--budget") if args.budget
-                    else 0)
-    _check_paths(args)
-    if not args.no_sandbox:
-        missing = available()
-        if missing:
-            raise GradingError(f"{missing}; without a sandbox the learners' code could read "
-                               "the references and other submissions: add --no-sandbox "
-                               "to grade anyway")
-    recorded = recorded_course(record_path(args.output)) if args.resume else ""
-    exercise, template, root = find_template(args.exercise, args.course or recorded or None)
-    if stale_check_data(root, exercise.name):
-        print(f"the check data of {exercise.name} is stale: it is not what its question table "
-              "gives now (changed since the build?), so the learners' check judges by another "
-              f"(run: adlearn exercises build --course {root})", file=sys.stderr)
-    term = _term(args)
-    files = submission_files(args.submissions, say=lambda line: None)  # before the
-    # record opens; the workers start up while the rest (a LocalCluster, say) does
-    if term.roster:
-        _say_missing(term.roster, files)
-    sheets = manual.read_sheets(args.manual, exercise, keys(files, term)) if args.manual \
-        else {}
-    try:
-        with ExitStack() as stack:
-            stack.enter_context(batch.stopped_by_signals())
-            batch.start_workers(min(batch.local_slots(args.scheduler, jobs), len(files)),
-                                exercise, template, root, limits, sandboxed=not args.no_sandbox)
-            pool = stack.enter_context(batch.executor(args.scheduler, jobs, args.dashboard))
-            record = Record(exercise, record_path(args.output), args.resume, root)
-            stack.callback(record.close)
-            grades = batch.grade(exercise, template, root, args.submissions, limits=limits,
-                                 sandboxed=not args.no_sandbox, record=record, pool=pool,
-                                 progress=batch.Progress(sys.stderr),
-                                 student_of=term.student_id)
-            if sheets:
-                grades, changed = manual.apply(grades, exercise, sheets, term)
-                for g in changed:
-                    record.add(g)
-    except batch.Stopped as stopped:
-        print(f"adlearn grade: {stopped}; what was graded is in {record_path(args.output)} "
-              "(run the same command with --resume to grade the rest)", file=sys.stderr)
-        raise SystemExit(128 + stopped.signal) from None
-    write_csv(grades, exercise, args.output, term)
-    failed = []
-    if args.feedback:
-        failed += write_feedback(grades, exercise, args.feedback, term=term)
-    if args.answers:
-        failed += write_answers(grades, exercise, args.answers, term=term)
-        failed += manual.write_sheets(grades, exercise, args.answers, term)
-    for g in grades:
-        s = term.scores(g, exercise)
-        problems = sorted({m.status for m in g.marks.values()} - {"passed", "manual",
-                                                                  "graded by hand"})
-        print(f"{points(s.autograded)}/{points(exercise.possible)}  {shown(g.submission)}"
-              + (f"  {points(s.by_hand)} by hand" if s.by_hand is not None else "")
-              + (f"  {counted(s.late.days, 'day')} late: -{points(s.penalty)}" if s.late and s.late.days
-                 else "")
-              + (f"  ({', '.join(problems)})" if problems else ""))
-    if sheets:
-        print(f"points by hand from {args.manual}: "
-              f"{counted(sum(len(given) for given in sheets.values()), 'answer')}")
-    written = [args.output] + [f"{what} in {folder}" for what, folder in (
-        ("feedback", args.feedback), ("written answers", args.answers)) if folder]
-    print("wrote " + ", ".join(written)
-          + (f"; could not write {counted(len(failed), 'file')} (see above)" if failed else ""))
-    regrade = sum(g.graders_fault for g in grades)
-    if regrade:
-        print(f"the grader failed on {counted(regrade, 'submission')} (status 'grader error', "
-              "not the learners'): run the same command with --resume to grade them again")
-        return 1
-
-
-def _term(args):
-    """The roster, the deadline and the late policy the options give, as a Term."""
-    from .late import parse_policy, parse_time
-    from .roster import read_roster
-    from .term import Term
-
-    if args.late and not args.deadline:
-        raise GradingError(f"--late {args.late}: give the --deadline it counts from")
-    return Term(read_roster(args.roster) if args.roster else None,
-                parse_time(args.deadline, "--deadline") if args.deadline else None,
-                parse_policy(args.late or "none"))
-
-
-def _say_missing(roster, files):
-    """List the submissions that no roster line names, and the students with none."""
-    from .submissions import shown
-
-    strays, absent = roster.missing(files)
-    if strays:
-        print(f"not in the roster {roster.path} ({len(strays)}): "
-              + ", ".join(shown(str(p)) for p in strays))
-    if absent:
-        print(f"in the roster, no submission ({len(absent)}): "
-              + ", ".join(f"{s.id} ({s.folder})" for s in absent))
-
-
-def add_commands(commands):
-    """Add the exercises and grade subcommands to the adlearn command's subparsers."""
-    exercises = commands.add_parser("exercises", help="write new exercises and build the "
-                                    "student exercise notebooks; start, reset and follow "
-                                    "your own")
-    actions = exercises.add_subparsers(dest="action", required=True, metavar="ACTION")
-    new = actions.add_parser("new", help=cmd_exercises_new.__doc__,
-                             description=cmd_exercises_new.__doc__)
-    new.add_argument("name", help="the exercise's name, a Python name (power_rule)")
-    new.add_argument("--course", metavar="DIR", default="exercises", help="the course "
-                     "folder to add it to, made if need be (default: ./exercises)")
-    new.set_defaults(run=cmd_exercises_new)
-    build = actions.add_parser("build", help=cmd_exercises_build.__doc__,
-                               description=cmd_exercises_build.__doc__)
-    build.add_argument("--check", action="store_true",
-                       help="write nothing; fail if a student version is out of date")
-    _add_course(build, "the course folder")
-    build.set_defaults(run=cmd_exercises_build)
-    start = actions.add_parser("start", help=cmd_exercises_start.__doc__,
-                               description=cmd_exercises_start.__doc__)
-    start.add_argument("name", help="the exercise's name (derivatives_by_hand)")
-    start.add_argument("folder", nargs="?", default=".", metavar="DIR",
-                       help="your working folder (default: the current folder)")
-    start.add_argument("--student", metavar="ID", help="your student id, as your "
-                       "instructor gave it (your notebook's numbers follow from it)")
-    start.add_argument("--course", metavar="DIR", help="an instructor's course folder "
-                       "(default: adlearn's own exercises)")
-    start.set_defaults(run=cmd_exercises_start)
-    for run, what in ((cmd_exercises_reset, "reset"), (cmd_exercises_status, "status")):
-        action = actions.add_parser(what, help=run.__doc__, description=run.__doc__)
-        if run is cmd_exercises_reset:
-            action.add_argument("name", help="the exercise's name")
-        action.add_argument("folder", nargs="?", default=".", metavar="DIR",
-                            help="your working folder (default: the current folder)")
-        action.set_defaults(run=run)
-
-    grade = commands.add_parser("grade", help=cmd_grade.__doc__, description=cmd_grade.__doc__)
-    grade.add_argument("exercise", help="the exercise's name (finite_differences) or the "
-                       "path of its student notebook")
-    grade.add_argument("submissions", nargs="+", metavar="SUBMISSION",
-                       help="submitted notebooks, or folders to search for *.ipynb")
-    grade.add_argument("-o", "--output", required=True, help="the CSV file to write")
-    _add_course(grade, "the course folder that has the exercise")
-    grade.add_argument("-j", "--jobs", default="2", metavar="N",
-                       help="submissions graded at the same time (default: 2)")
-    grade.add_argument("--timeout", default=str(Limits.timeout), metavar="SECONDS",
-                       help="seconds a cell may run before it is interrupted "
-                       "(default: %(default)s)")
-    grade.add_argument("--budget", metavar="SECONDS", help="wall-clock seconds one "
-                       f"submission may take in all (default: {START_SECONDS} + the timeout "
-                       "for each code cell of the exercise's notebook); past it, the "
-                       "questions not checked yet are 'out of time'")
-    grade.add_argument("--memory", default=str(Limits.memory_mb), metavar="MB",
-                       help="memory limit of each kernel in MB (default: %(default)s)")
-    grade.add_argument("--disk", default=str(Limits.disk_mb), metavar="MB",
-                       help="all that each kernel may write, in MB, when the grader runs as "
-                       "root (default: %(default)s)")
-    grade.add_argument("--cpu", default=str(Limits.cpu_seconds), metavar="SECONDS",
-                       help="CPU-time limit of each kernel in seconds (default: %(default)s)")
-    grade.add_argument("--feedback", metavar="DIR",
-                       help="also write one markdown feedback file per submission into DIR")
-    grade.add_argument("--answers", metavar="DIR", help="also collect the written answers, "
-                       "one markdown file per question, into DIR, each with its points "
-                       "sheet to fill (QUESTION.csv: student, points, comment)")
-    grade.add_argument("--manual", metavar="DIR", help="read the points sheets filled in "
-                       "DIR (the CSV files --answers wrote) into the record, the CSV and the "
-                       "feedback; with --resume, nothing is graded again")
-    grade.add_argument("--roster", metavar="CSV", help="a CSV of the students: columns "
-                       "folder, id and, if known, name, email, submitted (see the README)")
-    grade.add_argument("--deadline", metavar="TIME", help="the deadline, such as "
-                       "2026-12-20T23:59 (local time unless a zone is given); a submission's "
-                       "time is the roster's submitted, else its file's")
-    grade.add_argument("--late", metavar="POLICY", help="what lateness costs: none (the "
-                       "default), 10%%/day, or '10%%/day max 50%%'")
-    grade.add_argument("--no-sandbox", action="store_true",
-                       help="run the kernels without bubblewrap (see the README: the "
-                       "learners' code can then read the references and other submissions)")
-    grade.add_argument("--resume", action="store_true", help="keep the grades recorded by "
-                       "an earlier run (grades.jsonl beside the CSV) and grade only the "
-                       "submissions missing from it or changed since")
-    grade.add_argument("--scheduler", metavar="ADDRESS", help="grade on a dask.distributed "
-                       "cluster: its scheduler's address (tcp://host:8786), or local:N for "
-                       "N workers on this machine (then -j is not used)")
-    grade.add_argument("--dashboard", action="store_true", help="with --scheduler local:N, "
-                       "serve dask's dashboard at http://127.0.0.1:8787 (by default a local "
-                       "cluster serves none)")
-    grade.set_defaults(run=cmd_grade)
-    add_report_command(commands)
-
-
-def _add_course(parser, what):
+def add_course(parser, what):
+    """Add the --course option to a command's parser; what says which folder it is."""
     parser.add_argument("--course", metavar="DIR", help=f"{what} (default: ./exercises if "
                         "there is one; in a clone of adlearn, its own exercises; an installed "
                         "adlearn holds no reference answer: give the repository's exercises/ "
                         "or a course folder of your own)")
-
-
-# --- adlearn report ------------------------------------------------------------------
-
-
-def cmd_report(args):
-    """Write a class's report from a grades CSV: one HTML page of what the class got wrong."""
-    report = _load("report")
-    output = args.output or str(Path(args.grades).with_suffix(".html"))
-    _make_folder(Path(output).parent, f"-o {output}")
-    summary = report.write_report(args.grades, output, args.course)
-    print(f"wrote {output}: {counted(len(summary.rows), 'submission')} of "
-          f"{summary.exercise.name}; "
-          f"known mistakes that fired: {len(summary.misconceptions)}; submissions to read "
-          f"by hand: {len(summary.to_read)}")
-
-
-def add_report_command(commands):
-    """Add the report subcommand to the adlearn command's subparsers."""
-    report = commands.add_parser("report", help=cmd_report.__doc__,
-                                 description=cmd_report.__doc__)
-    report.add_argument("grades", help="the CSV that adlearn grade wrote (its record, "
-                        "grades.jsonl, is read from beside it if it is there)")
-    report.add_argument("-o", "--output", help="the HTML file to write (default: the "
-                        "CSV's name with .html)")
-    _add_course(report, "the course folder whose question tables graded it (by default "
-                "the one its record names)")
-    report.set_defaults(run=cmd_report)
-    add_export_commands(commands)
-
-
-# --- adlearn export, adlearn gradescope-autograder ---------------------------------------
-
-
-def cmd_export(args):
-    """Write a grades CSV's scores as Canvas, Moodle or Gradescope import them."""
-    export = _load("export")
-    count = export.export(args.grades, args.to, args.output, args.course, args.assignment)
-    print(f"wrote {args.output}: {counted(count, 'submission')} for {args.to}")
-
-
-def cmd_gradescope_autograder(args):
-    """Write the autograder zip Gradescope runs: it grades each submission with adlearn."""
-    from .gradescope import build_zip
-
-    root = Path(args.course) if args.course else default_root()
-    build_zip(args.exercise, root, args.output, args.wheel, args.options)
-    print(f"wrote {args.output}: upload it as the assignment's autograder (Gradescope: "
-          "Configure Autograder, Zip file upload)")
-
-
-def add_export_commands(commands):
-    """Add the export and gradescope-autograder subcommands."""
-    export = commands.add_parser("export", help=cmd_export.__doc__,
-                                 description=cmd_export.__doc__)
-    export.add_argument("grades", help="the CSV that adlearn grade wrote (with --roster, "
-                        "so that each submission has its student)")
-    export.add_argument("--to", required=True, choices=("canvas", "moodle", "gradescope"),
-                        help="the system to import them: canvas (gradebook CSV), moodle "
-                        "(grade import CSV) or gradescope (results.json per submission)")
-    export.add_argument("-o", "--output", required=True, help="the file to write (for "
-                        "gradescope: a folder, or a .json file for one submission)")
-    export.add_argument("--assignment", metavar="NAME", help="the assignment's name in "
-                        "the gradebook (default: the exercise's title)")
-    _add_course(export, "the course folder whose question tables graded it")
-    export.set_defaults(run=cmd_export)
-    zipped = commands.add_parser("gradescope-autograder", help=cmd_gradescope_autograder.__doc__,
-                                 description=cmd_gradescope_autograder.__doc__)
-    zipped.add_argument("exercise", help="the exercise's name (finite_differences)")
-    zipped.add_argument("-o", "--output", required=True, help="the zip file to write")
-    zipped.add_argument("--wheel", metavar="FILE", help="an adlearn wheel to install in "
-                        "the image (default: adlearn of this version from PyPI)")
-    zipped.add_argument("--options", default="", metavar="'OPTIONS'", help="more options "
-                        "of adlearn grade, in quotes ('--timeout 30 --memory 1024')")
-    _add_course(zipped, "the course folder that has the exercise")
-    zipped.set_defaults(run=cmd_gradescope_autograder)

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..errors import GradingError
 from . import course
 from .check import CHECKS_FOLDER, data_path
-from .questions import for_variant, variant_of
+from .variants import for_variant, variant_of
 
 FILE = "adlearn-learner.json"  # {"student": id, "exercises": {name: {"variant", "checks"}}}
 PASSED, FAILED, FORM = "passed", "failed", "form only"  # what a check recorded

@@ -1,4 +1,5 @@
-"""How an exercise declares its questions, and how outputs are judged against them.
+"""How an exercise declares its questions: ``Question``, its known wrong answers
+(``Wrong``) and the ``Exercise`` that holds them.
 
 A ``Question`` is one graded item of an exercise notebook. Its ``kind`` says what the
 learner gives:
@@ -11,17 +12,14 @@ learner gives:
 
 The question tables, with their references, live with the instructor's sources
 (``exercises/source/<name>/questions.py``), never in the installed package. Judging
-works on data (``probe.py``): the learner's outputs are compared with the reference's
-on the same cases, and a failed answer that behaves like a known wrong one (``Wrong``)
-gets that one's hint, any other the question's generic ``hint``. The expected answer
-itself is never shown; the learner's own output on a failed case is.
+works on data (``probe.py``, ``judge.py``): the learner's outputs are compared with the
+reference's on the same cases, and a failed answer that behaves like a known wrong one
+(``Wrong``) gets that one's hint, any other the question's generic ``hint``. The
+expected answer itself is never shown; the learner's own output on a failed case is.
+An exercise may give each learner numbers of their own (``Variants``, variants.py).
 """
 
-import hashlib
-import json
 import inspect
-import math
-import numbers
 import random
 import re
 from dataclasses import dataclass, field
@@ -29,8 +27,9 @@ from typing import Any, Callable
 
 from ..errors import GradingError
 from . import probe
+from .judge import COMPARISONS, close, judge_outcomes, within
 from .rules import Rule
-from .marks import FAILED, NO_RESULT, NOT_ANSWERED, PASSED
+from .variants import Variants, variant_of
 
 KINDS = ("value", "function", "text")
 
@@ -47,112 +46,6 @@ class Wrong:
     answer: Any
     hint: str
     between: tuple | None = None
-
-
-@dataclass(frozen=True)
-class Test:
-    """The outcome of one test of an answer: what was tried and whether it passed."""
-
-    label: str
-    passed: bool
-    problem: str = ""  # why it failed, in the learner's words, never the expected answer
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """Every test of one answer, the hint to show if any failed, the status, and which
-    known mistake it matched (its number in the question's ``wrong``, from 1; 0: none)."""
-
-    tests: tuple
-    hint: str = ""
-    status: str = ""
-    mistake: int = 0
-
-    @property
-    def passed(self):
-        return all(t.passed for t in self.tests) and self.status in ("", PASSED)
-
-    @property
-    def detail(self):
-        """The hint, and what the learner's code returned on the first failed test."""
-        shown = next((t for t in self.tests if not t.passed
-                      and t.problem.startswith("returned")), None)
-        where = f" (on {shown.label} your code {shown.problem})" if shown else ""
-        return f"Hint: {self.hint}{where}" if self.hint else ""
-
-
-def close(got, expected, tolerance=1e-9):
-    """Whether got equals expected: numbers within a relative tolerance, arrays (wire
-    form) shape first, then entry by entry, containers entry by entry, anything else by
-    ``==``."""
-    if probe.is_array(expected):
-        got = probe.array_form(got)
-        return (got is not None and got["shape"] == expected["shape"]
-                and close(got["array"], expected["array"], tolerance))
-    if isinstance(expected, numbers.Real) and not isinstance(expected, bool):
-        if not isinstance(got, numbers.Real) or isinstance(got, bool):
-            return False
-        got, expected = float(got), float(expected)
-        if math.isnan(got) or math.isnan(expected):
-            return False
-        return abs(got - expected) <= tolerance * max(1.0, abs(expected))
-    if isinstance(expected, (tuple, list)):
-        return (isinstance(got, (tuple, list)) and len(got) == len(expected)
-                and all(close(g, e, tolerance) for g, e in zip(got, expected)))
-    if isinstance(expected, dict):
-        return (isinstance(got, dict) and got.keys() == expected.keys()
-                and all(close(got[k], expected[k], tolerance) for k in expected))
-    try:
-        return bool(got == expected)
-    except Exception:
-        return False
-
-
-def in_order(got):
-    """A list of numbers sorted (so any listing order is accepted); else as it is."""
-    if isinstance(got, list) and all(isinstance(g, (int, float)) and not isinstance(g, bool)
-                                     for g in got):
-        return sorted(got)
-    return got
-
-
-def order_kind(order, case):
-    """What a proposed topological order (node indices of the case's graph) gets right
-    or wrong, in one word: ok, reversed, duplicates, ..."""
-    graph = case.get("graph", [])
-    if not isinstance(order, list) or not all(isinstance(n, dict) and set(n) == {"node"}
-                                              for n in order):
-        return "not a list of the graph's nodes"
-    ids = [n["node"] for n in order]
-    needed = _ancestors(graph, case["args"][0]["node"])
-    if len(set(ids)) < len(ids):
-        return "duplicates"
-    if set(ids) != needed:
-        return "missing or extra nodes"
-    position = {n: i for i, n in enumerate(ids)}
-    edges = [(c, n) for n in ids for c in graph[n].get("in", [])]
-    if all(position[c] < position[n] for c, n in edges):
-        return "ok"
-    if all(position[c] > position[n] for c, n in edges):
-        return "reversed"
-    return "input after its node"
-
-
-def _ancestors(graph, output):
-    found, stack = set(), [output]
-    while stack:
-        n = stack.pop()
-        if n not in found:
-            found.add(n)
-            stack.extend(graph[n].get("in", []))
-    return found
-
-
-COMPARISONS = {  # name -> how an output is prepared before close() compares it
-    "close": lambda got, case: got,
-    "sorted": lambda got, case: in_order(got),
-    "order": order_kind,
-}
 
 
 @dataclass(frozen=True)
@@ -300,15 +193,15 @@ class Question:
     def judge_result(self, result, cases):
         """The verdict on a probe's result (data from the kernel) on cases (label, wire)."""
         expected = self.expected(cases)
-        wrongs = [(self._wrong_outcomes(w, cases), w) for w in self.wrong]
+        wrongs = [((self._wrong_outcomes(w, cases), w), w.hint) for w in self.wrong]
 
         def right(got, i):
             return "value" in expected[i] and self.same(got, expected[i]["value"], cases[i][1])
 
         def like(got, i, wrong):
-            outcomes, w = wrong
+            (outcomes, w), _ = wrong
             if w.between is not None:
-                return _within(got, w.between)
+                return within(got, w.between)
             return "value" in outcomes[i] and self.same(got, outcomes[i]["value"], cases[i][1])
 
         return judge_outcomes(self, result, [label for label, _ in cases], right, like, wrongs)
@@ -334,74 +227,6 @@ class Question:
         return self.judge_result(result, cases)
 
 
-def judge_outcomes(question, result, labels, right, like, wrongs):
-    """The verdict on a probe's result, given right(got, i) (is the output of test i
-    right?) and like(got, i, wrong) (is it the known wrong answer's?). The one judge of
-    the grader and of the learner's check; ``question`` needs ``kind`` and ``answer``."""
-    name = question.answer
-    if not isinstance(result, dict):
-        return Verdict((Test(name, False, "gave no result"),),
-                       "The grader got no result for your answer: does your code change "
-                       "how Jupyter shows values, or stop the kernel?", NO_RESULT)
-    if result.get("missing"):
-        return Verdict((Test(name, False, "is not defined"),),
-                       f"`{name}` is not defined yet: write your answer in the cell above "
-                       "and run it.", NOT_ANSWERED)
-    outcomes = result.get("outcomes")
-    if not isinstance(outcomes, list) or len(outcomes) != len(labels) or not all(
-            isinstance(o, dict) for o in outcomes):
-        return Verdict((Test(name, False, "gave no result"),),
-                       "The grader got no result for your answer.", NO_RESULT)
-    is_callable = result.get("callable") is True
-    if question.kind == "function" and not is_callable:
-        return Verdict((Test(name, False, "is not a function"),),
-                       f"`{name}` should be a function (def {name}(...): ...), not a value.",
-                       FAILED)
-    if question.kind == "value" and is_callable:
-        return Verdict((Test(name, False, "is a function"),),
-                       f"`{name}` should be a value, not a function: compute it and bind "
-                       "the result.", FAILED)
-    tests, gots = [], []
-    for i, (label, outcome) in enumerate(zip(labels, outcomes)):
-        if "value" not in outcome:
-            error = str(outcome.get("raised", "an error"))
-            if error == "NotImplementedError":
-                return Verdict((*tests, Test(label, False, "raised NotImplementedError")),
-                               f"`{name}` is not written yet: replace "
-                               "`raise NotImplementedError()` with your code.", NOT_ANSWERED)
-            message = str(outcome.get("message", ""))[:200]
-            return Verdict((*tests, Test(label, False, f"raised {error}")),
-                           f"Your function raised {error} ({message}) on the test {label}.",
-                           FAILED)
-        got = outcome["value"]
-        try:  # the outputs came from the learner's kernel: any JSON at all
-            ok = right(got, i)
-        except Exception:
-            ok = False
-        shown = "" if ok or question.kind == "value" else f"returned {probe.short(got)}"
-        tests.append(Test(label, ok, shown))
-        gots.append(got)
-    if all(t.passed for t in tests):
-        return Verdict(tuple(tests), status=PASSED)
-    if question.kind == "value" and isinstance(gots[0], str):
-        return Verdict(tuple(tests), f"`{name}` is text ({gots[0]!r}): write the value "
-                                     "itself, without quotes.", FAILED)
-    for number, wrong in enumerate(wrongs, 1):
-        try:
-            if all(like(got, i, wrong) for i, got in enumerate(gots)):
-                return Verdict(tuple(tests), wrong[1].hint if isinstance(wrong[1], Wrong)
-                               else wrong[1], FAILED, number)
-        except Exception:
-            continue
-    return Verdict(tuple(tests), question.hint, FAILED)
-
-
-def _within(got, between):
-    low, high = between
-    return (isinstance(got, (int, float)) and not isinstance(got, bool)
-            and (low is None or got >= low) and (high is None or got <= high))
-
-
 def _short_argument(x):
     """A test argument as a learner reads it: functions by their formula, numbers briefly."""
     if hasattr(x, "text") and callable(x):
@@ -411,50 +236,6 @@ def _short_argument(x):
     if hasattr(x, "__array__"):  # a NumPy array
         return f"array of shape {x.shape}"
     return repr(x)
-
-
-def variant_of(name, count, student):
-    """The variant of the exercise name (with count variants) for the learner with the id
-    student: 1 to count, from a hash of the two (0 if the exercise has no variants). No
-    learner is given variant 0, the numbers the source notebook and the tutorials show."""
-    if not count:
-        return 0
-    if not str(student or "").strip():
-        raise GradingError(f"the exercise {name!r} comes in a variant for each learner: "
-                           "give the learner's student id (--student ID)")
-    text = f"{name}\n{str(student).strip()}"  # an id from a file name may hold any byte
-    key = hashlib.sha256(text.encode("utf-8", "surrogateescape")).digest()
-    return 1 + int.from_bytes(key[:8], "big") % count
-
-
-def for_variant(nb, replacements):
-    """A copy of a notebook (nbformat or plain JSON) with its text replaced for a variant
-    (Exercise.replacements): what the learner of that variant was given."""
-    nb = json.loads(json.dumps(nb))
-    for cell in nb["cells"]:
-        text = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-        for old, new in replacements.items():
-            text = text.replace(old, new)
-        cell["source"] = text
-    return nb
-
-
-@dataclass(frozen=True)
-class Variants:
-    """The per-learner variants of an exercise, declared in its question table.
-
-    ``default`` holds the numbers of the source notebook (variant 0, which the source and
-    the built-in student notebook show and no learner is given); ``draw(rng)`` draws
-    another set (the same keys) from a ``random.Random``; ``questions(numbers)`` makes
-    the exercise's questions for a set; ``text(numbers)`` maps each piece of the source
-    notebook's text that shows variant 0's numbers (in the prose, a locked setup cell)
-    to the variant's. ``count`` variants (besides 0) are built in advance."""
-
-    default: dict
-    draw: Callable
-    questions: Callable
-    text: Callable
-    count: int = 64
 
 
 @dataclass(frozen=True)
