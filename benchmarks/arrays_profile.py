@@ -114,7 +114,8 @@ def parts(hidden):
     operations = [n for n in reversed(order) if n.inputs]
     vjp_times = [(n.op, best(lambda n=n: list(tensor.vjps(n, n.grad))))
                  for n in operations]
-    step, by_hand = best(adlearn_step(x, labels, start)), best(numpy_step(x, labels, [p.copy() for p in start]))
+    step = best(adlearn_step(x, labels, start))
+    by_hand = best(numpy_step(x, labels, [p.copy() for p in start]))  # updates its own copies
     whole_backward, whole_sweep = best(backward), best(sweep)
     ordering, vjps = best(lambda: topological_order(loss)), sum(t for _, t in vjp_times)
     return [("the whole step (arrays.py's)", step),
