@@ -194,6 +194,8 @@ def test_a_custom_vjp_runs_on_tensors_in_a_differentiable_sweep(log_sigmoid):
 def test_a_custom_vjp_refuses_forward_mode_and_scalar_operands(log_sigmoid):
     with pytest.raises(CallError, match="log_sigmoid was defined by custom_vjp.*forward mode"):
         ad.jvp(log_sigmoid, (np.array([1.0]),), (np.array([1.0]),))
+    with pytest.raises(CallError, match=r"forward mode \(ad.jvp, ad.hessian\)"):
+        ad.hessian(lambda x: log_sigmoid(x).sum())(np.array([1.0]))  # forward over reverse
     with pytest.raises(NotANumberError, match="for a Var or a Dual use ad.custom_derivative"):
         log_sigmoid(ad.Var(1.0))
     with pytest.raises(ArgumentError, match="log_sigmoid takes 1 input, but got 2"):

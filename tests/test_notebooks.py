@@ -167,6 +167,8 @@ CORRECTED = {
         ("\\sum_i (P_i - y_i)^2", "notebook\n08's cross-entropy"),
         ("", "J = \\operatorname{diag}(p) - p\\,p^\\top"),
         ("", "= -y_j + p_j \\sum_k y_k = p_j - y_j")],
+    "14_beyond_backprop": [  # ad.hessian is forward over reverse: it refuses a custom_vjp
+        ("then `ad.hessian` can differentiate it again", "`ad.hessian` (forward over reverse")],
 }
 
 

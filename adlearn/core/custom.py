@@ -152,9 +152,10 @@ def custom_vjp(vjp, text=None, latex=None):
     node's VJP is yours: g is the adjoint of the output, out the output's value, and each
     adjoint you return must have its input's shape. Write the VJP with operations that
     arrays and Tensors both have (``@``, ``.T``, ``ad.exp``, ``ad.solve``...): a
-    differentiable sweep (``ad.hessian``) calls it on Tensors. ``text`` and ``latex`` are
-    its printed forms (by default ``name({0})``). Forward mode needs a JVP, which this
-    does not define, so ``ad.jvp`` through the operation is refused.
+    differentiable sweep calls it on Tensors. ``text`` and ``latex`` are its printed
+    forms (by default ``name({0})``). Forward mode needs a JVP, which this does not
+    define, so ``ad.jvp`` and ``ad.hessian`` (forward over reverse) through the operation
+    are refused.
 
         @ad.custom_vjp(lambda g, out, x: (g * ad.sigmoid(-x),))   # d/dx log σ(x) = σ(-x)
         def log_sigmoid(x):
