@@ -11,6 +11,7 @@ from test_tensor import (broadcasting_pairs, central_differences, near_a_kink, n
 
 import adlearn as ad
 from adlearn.core.tensor import Tensor
+from adlearn.errors import CallError
 
 M = np.array([[1.0, -2.0, 0.5], [0.3, 0.7, -1.1]])
 
@@ -196,3 +197,31 @@ def test_hessian_and_jacobian_are_sympys():
     exact_gradient = np.array([sp.diff(expr, s).subs(at).evalf(30) for s in symbols], dtype=float)
     np.testing.assert_allclose(ad.grad(f, argnums=0)(point), exact_gradient, rtol=1e-14)
     np.testing.assert_allclose(ad.jacobian(f, mode="forward")(point), exact_gradient, rtol=1e-14)
+
+
+def test_array_transforms_inside_one_another_say_they_do_not_nest_and_what_to_use():
+    """ad.grad of ad.grad on arrays (and ad.jacobian of ad.grad, ad.hessian of it) hands
+    the inner transform a Tensor; it says that the transforms of arrays do not nest and
+    names ad.hessian and ad.hvp, instead of "Tensor 'x' holds an array of numbers"."""
+    f = lambda x: (x ** 3).sum()
+    x = np.array([1.0, 2.0])
+    nested = [lambda: ad.grad(lambda x: ad.grad(f)(x).sum())(x),
+              lambda: ad.jacobian(ad.grad(f))(x),
+              lambda: ad.jacobian(ad.grad(f), mode="forward")(x),
+              lambda: ad.hessian(lambda x: ad.grad(f)(x).sum())(x),
+              lambda: ad.vjp(lambda x: ad.vjp(f, x)[0], x)]
+    for call in nested:
+        with pytest.raises(CallError, match=r"does not nest: for second derivatives use "
+                                            r"ad\.hessian\(f\)\(x\) or ad\.hvp"):
+            call()
+    assert ad.hessian(f)(x).tolist() == [[6.0, 0.0], [0.0, 12.0]]  # the way that works
+
+
+def test_a_tensor_given_to_an_array_transform_is_asked_for_as_its_value():
+    t = ad.Tensor([1.0, 2.0])
+    for call in (lambda: ad.grad(lambda x: (x * x).sum())(t),
+                 lambda: ad.jacobian(lambda x: x * x)(t),
+                 lambda: ad.jvp(lambda x: x * x, (t,), (np.ones(2),))):
+        with pytest.raises(CallError, match=r"x is a Tensor, but the transforms of arrays "
+                                            r"take NumPy arrays \(or lists\): pass x\.value"):
+            call()

@@ -168,8 +168,22 @@ def _parameter_names(f, count):
 
 
 # --- Arrays: the same transforms on Tensors (adlearn.core.tensor, imported when first used) ---
-# value_and_grad, grad and jvp above take arrays too: an array argument (a NumPy array, a
-# list, a Tensor) sends the call here, its gradient or tangent an array of its shape.
+# value_and_grad, grad and jvp above take arrays too: an array argument (a NumPy array or a
+# list) sends the call here, its gradient or tangent an array of its shape.
+
+
+def _leaf(x, name):
+    """The input Tensor an array transform makes of an argument. A Tensor given as an
+    argument is refused with a sentence: the array transforms do not nest (a Tensor comes
+    from an outer one, as in ``ad.grad`` of ``ad.grad``), and ``ad.hessian`` and ``ad.hvp``
+    are how the course takes second derivatives of a function of an array."""
+    tensor = _tensor()
+    if isinstance(x, tensor.Tensor):
+        raise CallError(f"{name} is a Tensor, but the transforms of arrays take NumPy arrays "
+                        f"(or lists): pass {name}.value. On arrays one transform inside "
+                        "another (ad.grad of ad.grad, ad.jacobian of ad.grad) does not nest: "
+                        "for second derivatives use ad.hessian(f)(x) or ad.hvp(f)(x, v)")
+    return tensor.Tensor(x, name=name)
 
 
 def jacobian(f, mode="reverse"):
@@ -187,9 +201,9 @@ def jacobian(f, mode="reverse"):
     def jacobian_f(*args, **kwargs):
         (x,) = _by_position("ad.jacobian(f)({})", args, kwargs, ("x",))
         np, tensor = _numpy(), _tensor()
-        x = tensor.as_array(x, "x")
+        leaf = _leaf(x, _parameter_names(f, 1)[0])
+        x = leaf.value
         if mode == "reverse":
-            leaf = tensor.Tensor(x, name=_parameter_names(f, 1)[0])
             y = _tensor_output(f(leaf, **kwargs))
             rows = [tensor.gradients(y, [leaf], _basis(y.shape, k))[0] for k in range(y.size)]
             jacobian_f.sweeps = y.size
@@ -213,7 +227,7 @@ def vjp(f, *primals, **kwargs):
     tensor = _tensor()
     _by_position("ad.vjp(f, {})", primals, kwargs)
     names = _parameter_names(f, len(primals))
-    xs = [tensor.Tensor(p, name=name) for p, name in zip(primals, names)]
+    xs = [_leaf(p, name) for p, name in zip(primals, names)]
     y = _tensor_output(f(*xs, **kwargs))
 
     def pullback(ybar):
@@ -257,7 +271,7 @@ def hessian(f):
     def hessian_f(*args, **kwargs):
         (x,) = _by_position("ad.hessian(f)({})", args, kwargs, ("x",))
         np = _numpy()
-        x = _tensor().as_array(x, "x")
+        x = _leaf(x, _parameter_names(f, 1)[0]).value
         columns = [hvp_f(x, _basis(x.shape, j), **kwargs) for j in range(x.size)]
         hessian_f.sweeps = x.size
         return np.stack(columns, axis=-1).reshape(x.shape + x.shape)
@@ -288,7 +302,7 @@ def _tensor():
 def _value_and_grads_of_arrays(f, args, kwargs, wrt, names):
     """value_and_grad with Tensors for the arguments; numbers among them get a float back."""
     tensor = _tensor()
-    xs = [tensor.Tensor(a, name=names[i]) if i in wrt else a for i, a in enumerate(args)]
+    xs = [_leaf(a, names[i]) if i in wrt else a for i, a in enumerate(args)]
     y = _tensor_output(f(*xs, **kwargs))
     if y.size != 1:
         raise tensor.ShapeError(f"grad needs f to return one number, but f returned "
@@ -304,7 +318,7 @@ def _leaves_with_tangents(f, primals, tangents):
     names = _parameter_names(f, len(primals))
     leaves = []
     for p, t, name in zip(primals, tangents, names):
-        leaf = tensor.Tensor(p, name=name)
+        leaf = _leaf(p, name)
         leaf.tangent = tensor.as_array(t, f"the tangent of {name}")
         if leaf.tangent.shape != leaf.shape:
             raise tensor.ShapeError(f"the tangent of {name} has shape {leaf.tangent.shape}, "
