@@ -377,6 +377,9 @@ def test_a_slider_is_said_as_its_readout_shows_it_and_a_stale_headline_says_so(
         type_into(page, readouts.first, "-2")
         explorer.locator(".adlearn-message").get_by_text("Not defined here").wait_for(
             timeout=20_000)
+        # the headline may be redrawn a moment after the message: wait for it, then read it
+        explorer.locator(".adlearn-result").get_by_text("Not the sliders' point",
+                                                        exact=False).wait_for(timeout=20_000)
         headline = explorer.locator(".adlearn-result").text_content()
         assert "Not the sliders' point" in headline and "x1 = 2.15" in headline
         explorer.screenshot(path=screenshots / "explorer_stale_headline.png")
