@@ -47,6 +47,20 @@ def test_the_built_in_value_questions_come_in_64_variants_or_more():
                    for k in range(1, exercise.variant_count + 1))
 
 
+@pytest.mark.parametrize("name", WITH_VARIANTS)
+def test_in_every_variant_each_known_mistake_of_a_value_question_is_told_apart(name):
+    """A learner's numbers must not make a known mistake equal to the right answer (with
+    x1 = x2, x2 - cos(x2) was right for ∂f/∂x2 and the swapped inputs' trace was the
+    trace): the mistake would score full marks and its hint could never be given."""
+    exercise = course.exercise(name, ROOT)
+    for k in range(1, exercise.variant_count + 1):
+        for q in exercise.variant(k).questions:
+            if q.kind == "value":
+                found = [q.judge(w.answer).mistake for w in q.wrong if w.between is None]
+                assert found == [i + 1 for i, w in enumerate(q.wrong) if w.between is None], (
+                    k, q.id)
+
+
 def test_a_learners_variant_follows_from_the_exercise_and_the_id_and_is_never_zero():
     seen = {variant_of("derivatives_by_hand", 64, f"s{i}") for i in range(2000)}
     assert seen == set(range(1, 65))

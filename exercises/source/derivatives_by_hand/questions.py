@@ -68,11 +68,14 @@ def partials(point):
 
 def _draw_point(rng):
     """A learner's point: one decimal each, x1 with no short 1/x1 (1/2.5 = 0.4 would
-    make ∂f/∂x1 a round number, easy to guess from the check data)."""
+    make ∂f/∂x1 a round number, easy to guess from the check data), and x2 not x1 (there
+    the mistake x2 - cos(x2) would be ∂f/∂x2)."""
     while True:
         tenths = rng.randrange(12, 49)
         if tenths % 2 and tenths % 5:
-            return {"x1": tenths / 10, "x2": round(rng.uniform(0.6, 6.4), 1)}
+            point = {"x1": tenths / 10, "x2": round(rng.uniform(0.6, 6.4), 1)}
+            if point["x2"] != point["x1"]:
+                return point
 
 
 OTHERS = (

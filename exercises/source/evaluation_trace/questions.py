@@ -68,10 +68,11 @@ def _degrees_cos(x):
 
 
 def _draw_point(rng):
-    """A learner's point: x1 and x2 with one decimal, never the source's (1.5, 0.5)."""
+    """A learner's point: x1 and x2 with one decimal, never the source's (1.5, 0.5), and
+    never x1 = x2 (there the inputs swapped would give the same trace)."""
     while True:
         point = {"x1": rng.randrange(6, 25) / 10, "x2": rng.randrange(3, 16) / 10}
-        if point != {"x1": 1.5, "x2": 0.5}:
+        if point != {"x1": 1.5, "x2": 0.5} and point["x1"] != point["x2"]:
             return point
 
 
