@@ -489,3 +489,31 @@ def test_an_answer_that_replays_the_fixed_cases_fails_on_the_other_ones(qid):
     q = exercise(name).question(question)
     replay = iter([q.reference(*case) for case in q.cases])
     assert not q.judge(lambda *args: next(replay, None)).passed
+
+
+@pytest.mark.parametrize("k", range(1, 13))
+def test_the_step_check_agrees_with_the_table_the_notebook_prints(k):
+    """finite_differences prints the relative error for h = 1e-1 ... 1e-12; a step the
+    table shows below 1e-9 (1e-7 among them) is right, and check must not call it too
+    small or too large."""
+    h = 10.0 ** -k
+    error = abs((math.exp(1 + h) - math.exp(1 - h)) / (2 * h) - math.e) / math.e
+    q = exercise("finite_differences").question("step")
+    assert q.judge(h).passed == (error < 1e-9)
+    with contextlib.redirect_stdout(io.StringIO()):
+        if error < 1e-9:
+            check("finite_differences.step", h)
+        else:
+            with pytest.raises(WrongAnswer):
+                check("finite_differences.step", h)
+
+
+def test_no_right_step_between_the_tables_rows_is_called_too_small_or_too_large():
+    """Between 1e-8 and 1e-3 round-off is tame: a step there is right or a known mistake,
+    never both."""
+    q = exercise("finite_differences").question("step")
+    for i in range(501):
+        h = 10.0 ** (-8 + 5 * i / 500)
+        if q.judge(h).passed:
+            assert not any(low is not None and h >= low or high is not None and h <= high
+                           for low, high in (w.between for w in q.wrong)), h

@@ -87,9 +87,9 @@ QUESTIONS = (
                        "by 2h.", between=(None, 0.0)),
             Wrong(1e-12, "That step is too small: f(x + h) and f(x - h) agree in almost all "
                          "their digits, and round-off error (about ε/h) takes over.",
-                  between=(None, 1e-7)),
+                  between=(None, 1e-8)),
             Wrong(0.1, "That step is too large: the truncation error (about h²) dominates. "
-                       "Try smaller steps.", between=(3e-5, None)),
+                       "Try smaller steps.", between=(1e-4, None)),
         )),
     Question("roundoff", 2, "text",
              tutorial="03_numeric_differentiation.ipynb#Error against step size",
