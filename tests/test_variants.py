@@ -138,6 +138,18 @@ def test_the_source_notebooks_show_variant_zero_and_each_variant_replaces_text_t
             nbformat.validate(nbformat.from_dict(changed))
 
 
+def test_a_variants_text_changes_only_the_learners_numbers():
+    """jacobians' "(for ε = 0 it is the one of notebook 11)" became "for ε = 0.193" in
+    every variant, a statement that is false: a remark about the tutorial's number must
+    not use the text that shows the learner's."""
+    exercise = course.exercise("jacobians", ROOT)
+    source = notebooks.read(course.source_path("exercises", "jacobians"))
+    for k in range(1, exercise.variant_count + 1):
+        text = json.dumps(for_variant(source, exercise.replacements(k)), ensure_ascii=False)
+        assert "it is the one of notebook 11" in text
+        assert text.count(f"ε = {exercise.numbers(k)['smoothing']:g}") == 1, k
+
+
 def honest_answer(exercise, k, qid):
     """What the source notebook's solution computes from variant k's numbers: its code
     cells up to the question's solution cell, with variant k's text, run here."""
