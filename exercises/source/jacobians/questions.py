@@ -121,8 +121,9 @@ def gradient_question(numbers):
                    "with respect to the scores",
             cases=((_Z, _LABELS), (_Z[:2, :3], np.array([2, 0])), (np.zeros((3, 2)), np.array([0, 1, 1]))),
             hidden=((_H, np.array([2, 2, 1, 0])),), random_case=_random_scores,
-            hint=f"Softmax the scores row by row, compare with the one-hot labels, and mind "
-                 f"the mean over the batch ({NB11} 4, Ten scores, softmax and cross-entropy).",
+            hint=f"Softmax the scores row by row, compare with each row's targets (the one-hot "
+                 f"labels, smoothed by your ε), and mind the mean over the batch ({NB11} 4, Ten "
+                 "scores, softmax and cross-entropy).",
             wrong=(
                 Wrong(smoothed_gradient(one_hot, eps, scale=lambda labels: 1.0),
                       "That is the gradient of the sum over the batch: the loss is the mean."),
