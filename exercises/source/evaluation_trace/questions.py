@@ -139,8 +139,9 @@ def questions(numbers):
     Question("explain_columns", 2, "text",
              tutorial="04_graph_and_trace.ipynb#Three traces: the forward pass, forward "
                       "mode, reverse mode",
-             prompt="which entries of the tangent and adjoint columns are ∂y/∂x1, why the "
-                    "adjoint column also gives ∂y/∂x2, and the sweeps for 1000 inputs"),
+             prompt="which entry of the adjoint column is ∂y/∂x2, why the tangent column "
+                    "seeded on x1 does not give it, and the sweeps of each kind for 1000 "
+                    "inputs"),
 )
 
 
