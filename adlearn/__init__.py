@@ -44,9 +44,10 @@ _LAZY = {
     "describe": "views.words",
     "animate": "views.animation",
     "Tensor": "core.tensor",  # the array layer needs NumPy
-    "softmax": "core.tensor",
-    "log_softmax": "core.tensor",
-    "cross_entropy": "core.tensor",
+    "softmax": "core.losses",
+    "log_softmax": "core.losses",
+    "cross_entropy": "core.losses",
+    "tape": "core.tape",
     "solve": "core.linalg",
 }
 

@@ -91,7 +91,7 @@ def stop_gradient(x):
         if hasattr(x, "shape"):  # a Tensor: the array engine is loaded already
             from .tensor import constant as array_constant
 
-            return array_constant(x.value)
+            return array_constant(x._read())  # counted: a tape cannot replay it
         return primal_number(x)  # a Dual, perhaps nested
     return x if _is_array(x) else as_real(x, "the input of stop_gradient")
 

@@ -32,13 +32,13 @@ import math
 
 import numpy as np
 
-from ..errors import ArgumentError, EntryError, NotANumberError, ShapeError
+from ..errors import EntryError, NotANumberError, ShapeError
 from ..text import shape_words
 from .array_checks import (as_array, axis_number, check_broadcast, entry_error,
                            overflow_checked, reduced_axes)
 from .engine import Node, topological_order
 from .heap import keep_freed_memory
-from .rules import RULES, Operand, refused
+from .rules import RULES, Operand, primal, refused
 from .structural import STRUCTURAL, sum_to
 
 keep_freed_memory()  # a training step frees its whole graph at once: see heap.py
@@ -70,6 +70,21 @@ class Tensor(Node, Operand):
     def is_constant(self):
         """True for a number or array that entered the graph as a constant."""
         return self.op == "const"
+
+    reads = 0  # how many times a value has been taken out of a graph, counted by _read
+
+    def _read(self):
+        """The value, taken out of the graph: by a comparison (``x > 0`` is an array of
+        booleans, not a node, so a choice made by it is not differentiated) or by
+        ``stop_gradient``. Counted, because a tape (tape.py) cannot replay a value
+        taken out of the graph of the call it recorded."""
+        Tensor.reads += 1
+        return self.value
+
+    def __lt__(self, other): return self._read() < primal(other)
+    def __le__(self, other): return self._read() <= primal(other)
+    def __gt__(self, other): return self._read() > primal(other)
+    def __ge__(self, other): return self._read() >= primal(other)
 
     @staticmethod
     def _apply(op, *args):
@@ -318,12 +333,14 @@ def seed_for(output, seed):
     return seed
 
 
-def gradients(output, inputs, seed=None, differentiable=False):
+def gradients(output, inputs, seed=None, differentiable=False, order=None):
     """The adjoint of each input after one reverse sweep from output (zeros for an input
-    the output does not depend on); grad attributes are left alone."""
+    the output does not depend on); grad attributes are left alone. ``order`` is the
+    graph's nodes each after its inputs, if the caller knows it already."""
     found = {x: None for x in inputs}
     with overflow_checked(output):
-        for node, adjoint in reverse_sweep(output, seed_for(output, seed), differentiable):
+        for node, adjoint in reverse_sweep(output, seed_for(output, seed), differentiable,
+                                           order=order):
             if node in found:
                 found[node] = adjoint
     given = set()
@@ -377,46 +394,3 @@ def matmul(a, b):
         raise ShapeError(f"cannot multiply {shape_words(shape_a)} by {shape_words(shape_b)}: "
                          f"their batch shapes {shape_a[:-2]} and {shape_b[:-2]} do not "
                          "broadcast") from None
-
-
-# --- Softmax and cross-entropy, from the operations above --------------------------------
-
-
-def log_softmax(x, axis=-1):
-    """log(softmax(x)) = x - log(sum(exp(x))) along axis, for each row of logits.
-
-    One structural operation (its VJP is g - softmax(x) · sum(g)), computed stably: the
-    maximum is subtracted first, which leaves the value alone (log_softmax(x - c) =
-    log_softmax(x)), so exp never overflows and the sum is at least 1.
-    """
-    x = x if isinstance(x, Tensor) else constant(x)
-    return _structural("log_softmax", (x,), axis=axis_number(axis, x.ndim))
-
-
-def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along axis: probabilities, computed stably as exp(log_softmax(x))."""
-    return log_softmax(x, axis).exp()
-
-
-def cross_entropy(logits, labels):
-    """The mean over the batch of -log softmax(logits)[label]: logits is batch × classes,
-    labels holds each row's class (an integer from 0)."""
-    logits = logits if isinstance(logits, Tensor) else constant(logits)
-    if logits.value.ndim != 2:
-        raise ShapeError(f"cross_entropy needs logits of shape batch × classes, but got "
-                         f"{shape_words(logits.value.shape)}")
-    batch, classes = logits.value.shape
-    labels = np.asarray(labels)
-    if labels.dtype.kind not in "iu" or labels.shape != (batch,):
-        raise ArgumentError(f"cross_entropy needs one integer label per row: {batch} labels, "
-                            f"but got an array of {labels.dtype} of shape {labels.shape}")
-    # (an empty batch has no least or greatest label, and no wrong one)
-    if batch and (np.minimum.reduce(labels) < 0 or np.maximum.reduce(labels) >= classes):
-        row = int(np.argmax((labels < 0) | (labels >= classes)))
-        raise ArgumentError(f"label {labels[row]} of row {row} is not a class: the logits "
-                            f"have {classes} classes, 0 to {classes - 1}")
-    # the nodes log_softmax(), x[rows, labels] and .sum() would make, made directly:
-    # their arguments are checked already
-    log_probabilities = _structural("log_softmax", (logits,), axis=1)
-    picked = _structural("index", (log_probabilities,), index=(np.arange(batch), labels))
-    return _structural("sum", (picked,), axis=None, keepdims=False) * (-1.0 / batch)

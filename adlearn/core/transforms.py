@@ -301,13 +301,25 @@ def _tensor():
 
 def _value_and_grads_of_arrays(f, args, kwargs, wrt, names):
     """value_and_grad with Tensors for the arguments; numbers among them get a float back."""
-    tensor = _tensor()
+    leaves, y = _recorded(f, args, kwargs, wrt, names)
+    return _value_and_grads_of_graph(y, leaves, args, wrt)
+
+
+def _recorded(f, args, kwargs, wrt, names):
+    """f called with an input Tensor for each argument in wrt: those Tensors, and f's
+    output, a one-number Tensor."""
     xs = [_leaf(a, names[i]) if i in wrt else a for i, a in enumerate(args)]
     y = _tensor_output(f(*xs, **kwargs))
     if y.size != 1:
-        raise tensor.ShapeError(f"grad needs f to return one number, but f returned "
-                                f"{shape_words(y.shape)}: use ad.jacobian or ad.vjp")
-    adjoints = tensor.gradients(y, [xs[i] for i in wrt])
+        raise _tensor().ShapeError(f"grad needs f to return one number, but f returned "
+                                   f"{shape_words(y.shape)}: use ad.jacobian or ad.vjp")
+    return [xs[i] for i in wrt], y
+
+
+def _value_and_grads_of_graph(y, leaves, args, wrt, order=None):
+    """y's value and its gradient with respect to the leaves, by one reverse sweep
+    (through ``order``, the graph's nodes each after its inputs, if it is known)."""
+    adjoints = _tensor().gradients(y, leaves, order=order)
     grads = tuple(g if _is_array(args[i]) else g.item() for i, g in zip(wrt, adjoints))
     return y.value.item(), grads
 
