@@ -335,3 +335,19 @@ def test_an_operation_of_ones_own_and_a_solve_replay_as_the_engines_own_ones():
     for _ in range(2):
         A, B = A * 1.1, B - 0.2
         assert_same(step(A, B), plain(A, B), rtol=1e-10)
+
+
+def test_the_readmes_tape_section_prints_what_it_shows():
+    import doctest
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Record once, replay: `ad.tape`", 1)[1].split("\n### ", 1)[0]
+    example = re.search(r"```python\n(.*?)\n```", section, re.DOTALL).group(1)
+    test = doctest.DocTestParser().get_doctest(example, {"np": np, "ad": ad}, "README tape",
+                                               "README.md", 0)
+    assert len(test.examples) >= 8
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.failures == 0
