@@ -5,6 +5,7 @@ cross-entropy loss on a batch of 64, the backward sweep, and a gradient-descent 
 of every parameter, all in float64 on one thread. The engines:
 
     adlearn    ad.Tensor (public names only: ad.Tensor, ad.tanh, ad.cross_entropy)
+    adlearn.tape  the same loss through ad.tape: recorded at the first step, replayed after
     torch      PyTorch, eager (torch.nn.functional.cross_entropy)
     autograd   HIPS autograd (autograd.value_and_grad over autograd.numpy)
     mygrad     MyGrad (mygrad.nnet.losses.softmax_crossentropy)
@@ -30,7 +31,9 @@ high-water mark reset there. jax.jit's figure includes its compilation.
 
 Targets (issue 24), on the medians of the within-run ratios: adlearn ≤ 1.0 × the
 fastest eager peer (torch, autograd, mygrad) on 64-32-10, ≤ 1.25 × torch on 64-256-10,
-≤ 1.5 × jax.jit on both; peak memory ≤ 1.25 × torch's.
+≤ 1.5 × jax.jit on both; peak memory ≤ 1.25 × torch's. jax.jit records the step once
+and replays it compiled; adlearn.tape records it once and replays it uncompiled: both
+adlearn's ratio and the tape's to jax.jit are printed.
 
     pip install -e ".[bench]"      # the peers, pinned (torch is the CPU wheel)
     python benchmarks/arrays.py    # about 5 minutes on a quiet machine, more when loaded
