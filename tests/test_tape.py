@@ -322,11 +322,11 @@ def test_an_operation_of_ones_own_and_a_solve_replay_as_the_engines_own_ones():
     """custom_vjp adds a row to the structural table and ad.solve is one: the tape
     computes and sweeps them as any other."""
     @ad.custom_vjp(lambda g, out, a, b: (g @ b.T, a.T @ g))
-    def product(a, b):
+    def taped_product(a, b):  # a name of its own: operations are global
         return a @ b
 
     def f(A, B):
-        return (ad.solve(A @ A.T + 3.0 * np.eye(3), product(A, B)) ** 2).sum()
+        return (ad.solve(A @ A.T + 3.0 * np.eye(3), taped_product(A, B)) ** 2).sum()
 
     rng = np.random.default_rng(7)
     A, B = rng.normal(size=(3, 3)), rng.normal(size=(3, 2))
