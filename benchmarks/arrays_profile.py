@@ -5,7 +5,8 @@ into the parts the engine runs: the forward pass (up to the logits, then the
 cross-entropy's five nodes), the reverse sweep (the topological order, each node's VJPs,
 the sweep's own bookkeeping), what ``backward()`` adds to the sweep (a grad stored on
 every node, the overflow check, the seed), and the update. Beside them, the same step
-written by hand in NumPy: the arithmetic's floor, what is left with no graph at all.
+written by hand in NumPy: the arithmetic's floor, what is left with no graph at all;
+and the step through ``ad.tape``, which replays one recording of the graph.
 
 Each part is timed on the step's own arrays in this one process, held to one core:
 the fastest of many blocks of about a millisecond (timeit), so on a shared machine the
@@ -23,7 +24,7 @@ import os
 import time
 import timeit
 
-from arrays import BATCH, ONE_THREAD, RATE, adlearn_step, data
+from arrays import BATCH, ONE_THREAD, RATE, adlearn_step, adlearn_tape_step, data
 from engine import machine  # benchmarks/engine.py: the machine and its load
 
 os.environ.update(ONE_THREAD)  # before NumPy loads OpenBLAS
@@ -33,6 +34,7 @@ import numpy as np  # noqa: E402
 import adlearn as ad  # noqa: E402
 from adlearn.core import tensor  # noqa: E402
 from adlearn.core.engine import topological_order  # noqa: E402
+from adlearn.core.losses import cross_entropy_vjp  # noqa: E402
 from adlearn.core.structural import _log_softmax  # noqa: E402
 
 
@@ -59,16 +61,12 @@ def numpy_step(x, labels, params):
     return step
 
 
-def fused_cross_entropy(loss, labels, every_node=True):
-    """What a fused softmax cross-entropy VJP would compute in one step: the logits'
-    adjoint (p - onehot(labels)) / batch, and with ``every_node`` the adjoints the sweep
-    gives the four nodes between them and the loss (their grads, which the views show)."""
+def fused_cross_entropy(loss, labels):
+    """What a fused softmax cross-entropy VJP would compute for ``backward()``: the
+    logits' adjoint (p - onehot(labels)) / batch, and the adjoints the sweep gives the
+    four nodes between them and the loss (their grads, which the views show)."""
     rows, log_p = np.arange(BATCH), loss.first.first.first.value
-    logits_adjoint = np.exp(log_p)
-    logits_adjoint[rows, labels] -= 1.0
-    logits_adjoint /= BATCH
-    if not every_node:
-        return logits_adjoint
+    logits_adjoint = cross_entropy_vjp(np.ones(()), -1.0 / BATCH, log_p, labels)
     scaled = np.ones(()) / -BATCH  # the sum's adjoint: the loss is sum × (-1/batch)
     log_softmax_adjoint = np.zeros(log_p.shape)
     log_softmax_adjoint[rows, labels] = scaled
@@ -135,9 +133,12 @@ def parts(hidden):
              sum(t for op, t in vjp_times if op in ("mul", "sum", "index", "log_softmax"))),
             ("  fused into one step, the 4 nodes' adjoints kept",
              best(lambda: fused_cross_entropy(loss, labels))),
-            ("  fused into one step, the logits' adjoint alone",
-             best(lambda: fused_cross_entropy(loss, labels, every_node=False))),
-            ("the update, p.value -= 0.1 * p.grad (4)", best(update))], vjp_times
+            ("  fused into one step, the logits' adjoint alone (ad.tape's)",
+             best(lambda: cross_entropy_vjp(seed, -1.0 / BATCH, loss.first.first.first.value,
+                                            labels))),
+            ("the update, p.value -= 0.1 * p.grad (4)", best(update)),
+            ("ad.tape's step, replayed (arrays.py's adlearn.tape)",
+             best(adlearn_tape_step(x, labels, start)))], vjp_times
 
 
 def main():
