@@ -3,6 +3,7 @@ builds, checks and grades as the built-in ones do; the learner's check() finds a
 check data beside its notebooks; bad input is one line that loses nothing; and the
 README's walkthrough, from scaffold to graded CSV, runs as written."""
 
+import inspect
 import json
 import os
 import re
@@ -16,7 +17,7 @@ import pytest
 
 from adlearn.cli import main
 from adlearn.errors import GradingError, WrongAnswer
-from adlearn.grading import check, course, notebooks, sealed, writers
+from adlearn.grading import check, course, notebooks, questions, sealed, writers
 from adlearn.grading.check import CHECKS, data_path
 from adlearn.grading.sandbox import available
 
@@ -75,6 +76,17 @@ def test_new_writes_a_source_and_a_question_table_that_build(tmp_path, capsys):
     assert todo and set(todo) == {"markdown"}
     assert "TODO" in course.table_path(root, NAME).read_text()
     assert main(["exercises", "build", "--check", "--course", str(root)]) == 0
+
+
+def test_the_scaffold_names_the_module_that_documents_each_class_it_imports():
+    """Its docstring sends the instructor to the fields' documentation: Question, Wrong
+    and Exercise are documented in questions.py, Variants in variants.py (questions.py
+    only imports it)."""
+    template = (course.SCAFFOLD / "questions.py.in").read_text(encoding="utf-8")
+    imported = re.search(r"from adlearn\.grading\.questions import (.+)", template)[1]
+    for name in imported.split(", "):
+        module = Path(inspect.getsourcefile(getattr(questions, name))).name
+        assert f"adlearn/grading/{module} for " in " ".join(template.split()), name
 
 
 def test_the_scaffolds_references_pass_and_each_known_mistake_gets_its_own_hint(tmp_path):

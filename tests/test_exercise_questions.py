@@ -130,6 +130,17 @@ def test_chain_rule_path_answers_written_differently_pass():
     assert q.judge((1, 12.0, 12)).passed  # any order, a tuple, ints
 
 
+def test_adding_every_partial_along_a_path_of_h_is_a_known_mistake():
+    """h(a, b) = u*u + a with u = a*b, at (3, 2): the paths from a through u carry the
+    partials b = 2, u = 6 and the + edge's 1. A learner who adds them instead of
+    multiplying writes [9, 9, 1]; check names that mistake (it used to pass the check as
+    "the right form, none of the known mistakes") apart from adding without the 1."""
+    with pytest.raises(WrongAnswer, match="you added the three partials of each path"):
+        check("chain_rule_paths.products_a", [2 + 6 + 1, 2 + 6 + 1, 1])
+    with pytest.raises(WrongAnswer, match="you added them"):
+        check("chain_rule_paths.products_a", [2 + 6, 2 + 6, 1])
+
+
 def test_training_answers_written_differently_pass():
     passes_every_time("training_a_neuron.predict",
                       lambda w1, w2, b, x1, x2: 1 / (1 + ad.exp(-(b + x2 * w2 + x1 * w1))))

@@ -142,6 +142,11 @@ def test_in_a_kernel_the_solution_scores_full_marks_and_the_blank_version_zero(n
     assert solution.total == ex.possible == sum(q.points for q in autograded(name))
 
 
+# what rounding leaves of a zero, which a learner should not have to read: a float's full
+# digits at 1e-13 or below (1.0408340855860843e-17), or a zero with a minus sign (-0.0)
+FLOAT_NOISE = re.compile(r"\d\.\d{6,}e-(1[3-9]|[2-9]\d)|(?<![\w.])-0\.0+(?![\d.e])")
+
+
 def shown(cell):
     """What a code cell showed, as text: its streams, plain-text results and errors."""
     parts = []
@@ -158,7 +163,8 @@ def shown(cell):
 @pytest.mark.parametrize("name", EXERCISES)
 def test_the_solution_runs_top_to_bottom_and_each_cell_run_twice_shows_the_same(name):
     """An honest learner runs every cell, some of them twice: no cell the exercise gives
-    may fail on a right answer, or answer differently the second time."""
+    may fail on a right answer, or answer differently the second time, or show rounding
+    noise where the learner should read a zero (1.04e-17, -0.0)."""
     path = course.source_path(ROOT, name)
     nb = notebooks.read(path)
     client = NotebookClient(nb, timeout=120, kernel_name="python3",
@@ -169,6 +175,7 @@ def test_the_solution_runs_top_to_bottom_and_each_cell_run_twice_shows_the_same(
                 continue
             client.execute_cell(cell, index)  # raises CellExecutionError on an error
             first = shown(cell)
+            assert not FLOAT_NOISE.search(first), f"cell {index + 1} shows rounding noise:\n{first}"
             client.execute_cell(cell, index)
             assert shown(cell) == first, (f"cell {index + 1} shows something else when run "
                                           f"again:\n{first}\n---\n{shown(cell)}")

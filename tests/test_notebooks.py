@@ -59,7 +59,9 @@ KEY_NUMBERS = {
                             "not a cut:     crossed [2, 0] times",
                             "crossed twice: crossed [2, 1] times; shares 2 + 2 + (-0.283662) "
                             "= 3.71634", "∂y/∂x2 = 1.71634"],
-    "08_ad_in_machine_learning": ["MLP(2 → 6 → 1: 25 parameters)"],
+    "08_ad_in_machine_learning": ["MLP(2 → 6 → 1: 25 parameters)",
+                                  # the neuron's drawing in words (ad.describe), its gradient
+                                  "v0: 0.178974; v-1: 0.0894871; v-2: 0.268461."],
     "09_beyond": ["(27.0, 27.0, 18.0, 6.0)", "18.0", "ε₁: 27.0  ε₂: 27.0  ε₁ε₂: 18.0",
                   "[-1.25, 1.9589]", "[-1.0, 1.0, -1.0]",
                   "softplus(800) = 800.0   derivative by reverse mode: 1.0",

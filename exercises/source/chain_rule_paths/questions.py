@@ -161,6 +161,9 @@ def products_a(numbers):
                                        "edge from a into u."),
                 Wrong([u + b, u + b, 1.0], "Along one path the local partials multiply; you added "
                                        "them."),
+                Wrong([u + b + 1.0, u + b + 1.0, 1.0],
+                      "Along one path the local partials multiply (the chain rule); you added "
+                      "the three partials of each path through u."),
             )),
     )
 
