@@ -318,7 +318,7 @@ def test_the_graph_goes_when_the_taped_function_goes():
         gc.enable()
 
 
-def test_an_operation_of_ones_own_and_a_solve_replay_as_the_engines_own_ones():
+def test_an_operation_of_ones_own_and_a_solve_replay_as_the_engines_own_ones(array_table):
     """custom_vjp adds a row to the structural table and ad.solve is one: the tape
     computes and sweeps them as any other."""
     @ad.custom_vjp(lambda g, out, a, b: (g @ b.T, a.T @ g))
