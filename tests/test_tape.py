@@ -119,6 +119,19 @@ def test_any_chain_of_operations_replays_to_value_and_grads_numbers(ops, seed):
         W, b = W + rng.normal(size=W.shape) * 0.1, b * 0.9
 
 
+@pytest.mark.parametrize("f, w", [(lambda w: w, np.array([2.0])),
+                                  (lambda w: w * 2.0, np.array([2.0])),
+                                  (lambda w: (w - 3.0) ** 2, np.array([[2.0]])),
+                                  (lambda w: w.reshape(1, -1) @ w.reshape(-1, 1), np.ones(3))])
+def test_a_one_entry_output_of_any_shape_is_seeded_with_ones_of_its_shape(f, w):
+    """value_and_grad takes f returning one number of shape (1,) or (1, 1) (w @ w as a
+    1 × 1 matrix): a replay seeds it with ones of that shape too, not a 0-d 1."""
+    step, plain = ad.tape(f), ad.value_and_grad(f)
+    step(w)
+    assert_same(step(w + 1.0), plain(w + 1.0))
+    assert step(w + 1.0)[1][0].shape == w.shape
+
+
 def test_a_cross_entropy_whose_log_softmax_is_read_elsewhere_too():
     """The tape takes the cross-entropy's four VJPs in one step; the log-probabilities'
     own users still pass their adjoints back through log_softmax."""

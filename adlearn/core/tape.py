@@ -122,7 +122,7 @@ class Tape:
                 value = rule.value(*values)
                 node.partials = rule.partials(value, *values)
             node.value = np.asarray(value, dtype=np.float64)  # a 0-d result comes as a scalar
-        adjoints = {self.output: np.ones(())}
+        adjoints = {self.output: np.ones(self.output.shape)}  # one entry, of any shape
         for node, inputs, vjp, edges in self.backward:
             adjoint = adjoints.pop(node, None)
             if adjoint is None:
