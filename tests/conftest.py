@@ -35,7 +35,7 @@ def rule_table():
 def array_table(rule_table):
     """A test that adds custom array operations (ad.custom_vjp) leaves the array engine's
     table (and the rule table) as it found it."""
-    from adlearn.core import custom, structural
+    from adlearn.core import custom, linalg, structural  # noqa: F401 - linalg adds solve's row
 
     saved, names = dict(structural.STRUCTURAL), set(custom._ARRAY_OPERATIONS)
     yield
