@@ -162,6 +162,32 @@ def test_a_cross_entropy_written_by_hand_in_another_order_is_not_mistaken_for_on
     assert_same(step(z * 2.0), plain(z * 2.0))
 
 
+def near_cross_entropy_of_three_axes(z):
+    """log_softmax over axis 1 of a batch × classes × 3 array, rows 0, 1, 2 picked as a
+    cross-entropy picks them, summed over the last axis only, then weighted per row."""
+    picked = ad.log_softmax(z, axis=1)[np.arange(3), np.array([0, 2, 1])]  # 3 × 3
+    return (picked.sum(axis=1) * -1.0 * np.array([1.0, 2.0, 5.0])).sum()
+
+
+def near_cross_entropy_scaled_by_an_array(z):
+    """A cross-entropy's nodes, scaled by a 1 × 1 × 1 array: the loss has three axes."""
+    picked = ad.log_softmax(z, axis=1)[np.arange(3), np.array([0, 2, 1])]
+    return picked.sum() * np.full((1, 1, 1), -1 / 3)
+
+
+@pytest.mark.parametrize("f, shape", [(near_cross_entropy_of_three_axes, (3, 4, 3)),
+                                      (near_cross_entropy_scaled_by_an_array, (3, 4))])
+def test_near_variants_of_a_cross_entropy_are_swept_step_by_step(f, shape):
+    """Only a cross-entropy's own shapes (batch × classes logits, one number for the
+    scale) are fused: these look like one node by node, but the fused VJP would
+    broadcast the adjoint along the wrong axis, or give the logits' adjoint extra axes."""
+    rng = np.random.default_rng(8)
+    step, plain = ad.tape(f), ad.value_and_grad(f)
+    step(rng.normal(size=shape))
+    z = rng.normal(size=shape)
+    assert_same(step(z), plain(z))
+
+
 def test_argnums_keywords_and_numbers_as_value_and_grad_takes_them():
     def f(w, s, *, data):
         return ((w * s - data) ** 2).sum()
