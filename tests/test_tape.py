@@ -241,6 +241,21 @@ def test_data_changed_in_place_between_calls_records_again():
     assert f.calls == 2
 
 
+def test_data_that_f_changes_in_place_is_kept_as_f_was_given_it():
+    """The graph was recorded from the data as f got it: the copy to compare later calls
+    with is taken before f runs, so the same array, changed by f, is new data."""
+    def f(w, x):
+        loss = (w * x).sum()
+        x *= 2.0
+        return loss
+
+    step = ad.tape(f, argnums=0)
+    x = np.ones(2)
+    step(np.ones(2), x)
+    expected = ad.value_and_grad(f, argnums=0)(np.ones(2), x.copy())
+    assert_same(step(np.ones(2), x), expected)
+
+
 def test_keyword_arguments_are_compared_by_value():
     f = Counted(lambda w, *, scale: (w * scale).sum())
     step = ad.tape(f)

@@ -71,6 +71,7 @@ class Tape:
     output, its operations each after its inputs, and the other arguments it had."""
 
     def __init__(self, f, args, kwargs, wrt):
+        self.others = _kept(_others(args, wrt)), _kept(kwargs)  # before f may change them
         reads = Tensor.reads
         self.inputs, self.output = _recorded(f, args, kwargs, wrt,
                                              _parameter_names(f, len(args)))
@@ -83,7 +84,6 @@ class Tape:
                 "for x * (x > 0)), or use ad.value_and_grad(f), which runs f at every call")
         self.wrt, self.count = wrt, len(args)
         self.shapes = [x.shape for x in self.inputs]
-        self.others = _kept(_others(args, wrt)), _kept(kwargs)
         # the operations each after its inputs: the forward pass computes them in this
         # order, each by its elementwise rule or its structural operation; the sweep
         # goes back through them, passing each one's adjoint on as _backward says
