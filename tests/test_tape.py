@@ -303,7 +303,7 @@ def test_a_bad_number_at_a_replay_is_value_and_grads_error():
 
 
 @pytest.mark.parametrize("bad", [np.array([1.0, np.nan]), np.array([np.inf, 1.0]),
-                                 ["a", "b"]])
+                                 ["a", "b"], [[1.0], [2.0, 3.0]], ad.Tensor([1.0, 2.0])])
 def test_a_bad_input_at_a_replay_is_refused_as_a_new_tensor_is(bad):
     def f(w):
         return (w * w).sum()

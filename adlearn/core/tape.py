@@ -96,7 +96,7 @@ class Tape:
     def fits(self, args, kwargs):
         """Whether a call can replay this tape: arrays to differentiate of the recorded
         shapes, and the other arguments equal to the recorded ones."""
-        if len(args) != self.count or [np.shape(args[i]) for i in self.wrt] != self.shapes:
+        if len(args) != self.count or [_shape(args[i]) for i in self.wrt] != self.shapes:
             return False
         others = _others(args, self.wrt), kwargs
         return others == ([], {}) == self.others or _equal(others, self.others)
@@ -165,6 +165,15 @@ def _checked(a, x):
         return a
     x.__init__(a, x.name)  # the same checks and errors as Tensor(a, name)
     return x.value
+
+
+def _shape(a):
+    """The shape of argument a, or None for nested lists of unequal lengths (recorded
+    again, a new Tensor says what is wrong with it)."""
+    try:
+        return np.shape(a)
+    except ValueError:
+        return None
 
 
 def _others(args, wrt):
