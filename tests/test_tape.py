@@ -3,6 +3,7 @@ value_and_grad's at every call; it records again when it must; it refuses what i
 cannot replay; an error at a replay is value_and_grad's error."""
 
 import gc
+import traceback
 import weakref
 
 import numpy as np
@@ -315,6 +316,29 @@ def test_a_bad_input_at_a_replay_is_refused_as_a_new_tensor_is(bad):
     with pytest.raises(Exception) as plain:
         ad.value_and_grad(f)(bad)
     assert (type(taped.value), str(taped.value)) == (type(plain.value), str(plain.value))
+    assert shown(taped.value) == shown(plain.value)
+
+
+def test_a_singular_matrix_at_a_replay_is_value_and_grads_error_shown_alone():
+    def f(A):
+        return ad.solve(A, np.ones(2)).sum()
+
+    step = ad.tape(f)
+    step(np.eye(2))
+    with pytest.raises(DomainError) as taped:
+        step(np.ones((2, 2)))
+    with pytest.raises(DomainError) as plain:
+        ad.value_and_grad(f)(np.ones((2, 2)))
+    assert str(taped.value) == str(plain.value)
+    assert shown(taped.value) == shown(plain.value)
+
+
+def shown(error):
+    """What Python shows of an uncaught error but its frames (the tape's and
+    value_and_grad's differ): the error, after any it was raised while handling ("During
+    handling of the above exception, another exception occurred")."""
+    lines = "".join(traceback.format_exception(error)).splitlines()
+    return [line for line in lines if not line.startswith(" ")]
 
 
 def test_an_adjoint_that_overflows_at_a_replay_is_value_and_grads_error():

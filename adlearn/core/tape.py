@@ -59,8 +59,9 @@ def tape(f, argnums=None):
             try:
                 value, grads = latest.replay(args)
             except (AdlearnError, FloatingPointError):
-                latest = None  # its values are half new: record again, and let
-                return value_and_grad_f(*args, **kwargs)  # f's own nodes say what went wrong
+                latest = None  # its values are half new: record again
+            if latest is None:  # f's own nodes say what went wrong; called out of the except
+                return value_and_grad_f(*args, **kwargs)  # block, so its error is shown alone
         return value, grads[0] if isinstance(argnums, int) else grads
 
     return taped_f
