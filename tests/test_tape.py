@@ -203,6 +203,22 @@ def test_argnums_keywords_and_numbers_as_value_and_grad_takes_them():
     np.testing.assert_allclose(gw, ad.grad(f, argnums=0)(np.ones(3), 2.0, data=data))
 
 
+def test_numbers_alone_are_differentiated_as_value_and_grad_does_by_the_scalar_engine():
+    """With no array to differentiate, value_and_grad runs f on Vars: so does the tape,
+    which then takes f's comparisons as value_and_grad does, and gives its errors."""
+    def f(x, y):
+        return x * y if x > 0 else ad.log(y)
+
+    step, plain = ad.tape(f), ad.value_and_grad(f)
+    for x, y in [(2.0, 3.0), (-1.0, 3.0), (1, 2)]:
+        assert_same(step(x, y), plain(x, y))
+    with pytest.raises(DomainError) as taped:
+        step(-1.0, -1.0)
+    with pytest.raises(DomainError) as expected:
+        plain(-1.0, -1.0)
+    assert str(taped.value) == str(expected.value)
+
+
 # --- When the tape is recorded again ---------------------------------------------------
 
 

@@ -43,7 +43,9 @@ def tape(f, argnums=None):
     The value and the gradient are value_and_grad's; a replay spends its time on the
     arithmetic and the sweep, not on running f's Python and making nodes. ``argnums``
     and keyword arguments are as for value_and_grad. A call whose arrays to
-    differentiate change shape, or whose other arguments change value, records again.
+    differentiate change shape, or whose other arguments change value, records again. A
+    call with numbers alone to differentiate is value_and_grad's, by the scalar engine
+    (Var), which runs f every time.
     """
     value_and_grad_f = value_and_grad(f, argnums)
     latest = None  # the Tape of the latest recording
@@ -53,7 +55,10 @@ def tape(f, argnums=None):
         _by_position("ad.tape(f)({})", args, kwargs)
         if latest is None or not latest.fits(args, kwargs):
             latest = None
-            latest = Tape(f, args, kwargs, _positions(argnums, len(args)))
+            wrt = _positions(argnums, len(args))
+            if not any(_is_array(args[i]) for i in wrt):  # numbers: the scalar engine's Vars
+                return value_and_grad_f(*args, **kwargs)
+            latest = Tape(f, args, kwargs, wrt)
             value, grads = latest.value_and_grad(args)
         else:
             try:
