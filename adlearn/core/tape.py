@@ -3,23 +3,12 @@
 ``ad.value_and_grad(f)`` runs f's Python at every call and records a new graph, a node
 per operation (define-by-run, as in PyTorch). A training step does the same operations
 at every call, only on new weights, so the graph of its first call can be kept. Each
-later call writes the new arrays into the graph's input nodes, computes every
-operation's value and local partials again in the recorded order, and runs the same
-reverse sweep: f's Python does not run and no node is made. AD tools call such a
-recording a *tape* (ADOL-C records one and evaluates it at new points); ``jax.jit``
-records one the same way, then compiles it.
-
-A tape holds what f did on the call that recorded it, so:
-
-- it is recorded again when a call's arrays to differentiate have other shapes, or its
-  other arguments other values, than that call's;
-- a choice f made on a value (``if loss > 1``, ``x * (x > 0)``), or a value it held
-  constant (``ad.stop_gradient``), would be replayed as it was then, whatever the new
-  values: a tape refuses an f that compares Tensors or stops a gradient;
-- arrays f reads from outside (a closure, a global), or a Tensor's ``.value`` it reads,
-  are kept as they were then;
-- a replay that meets a bad number (the log of a negative entry) runs f again, as
-  ``ad.value_and_grad`` does, so the error names the node where it happened.
+later call writes the new arrays into the graph's input nodes, computes the value and
+local partials of every operation that depends on them again, in the recorded order,
+and runs the same reverse sweep: f's Python does not run and no node is made. AD tools
+call such a recording a *tape* (ADOL-C records one and evaluates it at new points);
+``jax.jit`` records one the same way, then compiles it. What a replay cannot know, as
+it does not run f, is listed in ``tape``'s docstring.
 """
 
 import copy
@@ -42,10 +31,27 @@ def tape(f, argnums=None):
 
     The value and the gradient are value_and_grad's; a replay spends its time on the
     arithmetic and the sweep, not on running f's Python and making nodes. ``argnums``
-    and keyword arguments are as for value_and_grad. A call whose arrays to
-    differentiate change shape, or whose other arguments change value, records again. A
-    call with numbers alone to differentiate is value_and_grad's, by the scalar engine
-    (Var), which runs f every time.
+    and keyword arguments are as for value_and_grad. A call with numbers alone to
+    differentiate is value_and_grad's, by the scalar engine (Var), which runs f every time.
+
+    A replay does what f did on the call that recorded it, so:
+
+    - a call whose arrays to differentiate have other shapes, or whose other arguments
+      have other values than a copy taken before f ran, records again (an argument that
+      cannot be copied, or equals only itself, at every call);
+    - a choice f made on a value (``if loss > 1``, ``x * (x > 0)``), or a value it held
+      constant (``ad.stop_gradient``), would stay as it was then: a tape refuses an f
+      that compares Tensors or stops a gradient while it records;
+    - what f takes from elsewhere than its arguments stays as it was then, and a tape
+      cannot tell: the numbers and arrays of a closure or a global, a Tensor's
+      ``.value`` (``x[np.argmax(x.value)]``), the random numbers f draws (a dropout
+      mask); a Tensor made outside f is read as it is now, as value_and_grad reads it;
+    - f's Python does not run: what it prints, the lists it appends to, its own checks
+      and errors happen when it records, not at a replay;
+    - a replay that meets a bad number (the log of a negative entry) runs f again, as
+      value_and_grad does, so the error names the node where it happened.
+
+    Where one of these matters, use ``ad.value_and_grad(f)``, which runs f at every call.
     """
     value_and_grad_f = value_and_grad(f, argnums)
     latest = None  # the Tape of the latest recording
