@@ -96,19 +96,14 @@ class Tape:
                 "for x * (x > 0)), or use ad.value_and_grad(f), which runs f at every call")
         self.wrt, self.count = wrt, len(args)
         self.shapes = [x.shape for x in self.inputs]
-        # the operations that depend on the inputs, each after its inputs: the forward
-        # pass computes them in this order, each by its elementwise rule or its structural
-        # operation (the others, made of constants or outside f, keep their values, as
-        # for value_and_grad); the sweep goes back through them, passing each one's
-        # adjoint on as _backward says
-        operations, live = [], set(self.inputs)  # live: the inputs and what depends on them
-        for node in topological_order(self.output):
-            if any(x in live for x in node.inputs):
-                live.add(node)
-                operations.append((node, node.inputs))
+        # the operations each after its inputs: the forward pass computes them in this
+        # order, each by its elementwise rule or its structural operation; the sweep
+        # goes back through them, passing each one's adjoint on as _backward says
+        operations = [(node, node.inputs) for node in topological_order(self.output)
+                      if node.first is not None]
         self.forward = [(node, inputs, RULES.get(node.op), STRUCTURAL.get(node.op))
                         for node, inputs in operations]
-        self.backward = [_backward(node, inputs, live) for node, inputs in reversed(operations)]
+        self.backward = [_backward(node, inputs) for node, inputs in reversed(operations)]
 
     def fits(self, args, kwargs):
         """Whether a call can replay this tape: arrays to differentiate of the recorded
@@ -157,11 +152,11 @@ class Tape:
             g if _is_array(args[i]) else g.item() for i, g in zip(self.wrt, grads))
 
 
-def _backward(node, inputs, live):
+def _backward(node, inputs):
     """How the sweep passes node's adjoint on: ``(node, inputs, vjp, edges)``, where the
     VJP reads the inputs' values (None for an elementwise rule: the adjoint times the
-    local partial), and an edge ``(index, input, shape)`` leads to each input that
-    depends on f's inputs (is in ``live``). A cross-entropy's loss passes its adjoint straight to the logits, by
+    local partial), and an edge ``(index, input, shape)`` leads to each input that is
+    not a constant. A cross-entropy's loss passes its adjoint straight to the logits, by
     the product of the four VJPs between them (``losses.cross_entropy_vjp``): no one
     reads the adjoints in between, as ``backward()`` would."""
     parts = cross_entropy_parts(node)
@@ -170,9 +165,9 @@ def _backward(node, inputs, live):
         logits, scale = log_probabilities.first, scale.value
         return (node, [log_probabilities],
                 lambda g, i, node, lp: cross_entropy_vjp(g, scale, lp, labels),
-                [(0, logits, logits.shape)] if logits in live else [])
+                [] if logits.op == "const" else [(0, logits, logits.shape)])
     vjp = None if node.op in RULES else STRUCTURAL[node.op].vjp
-    return node, inputs, vjp, [(i, x, x.shape) for i, x in enumerate(inputs) if x in live]
+    return node, inputs, vjp, [(i, x, x.shape) for i, x in enumerate(inputs) if x.op != "const"]
 
 
 def _checked(a, x):
