@@ -219,6 +219,20 @@ def test_numbers_alone_are_differentiated_as_value_and_grad_does_by_the_scalar_e
     assert str(taped.value) == str(expected.value)
 
 
+def test_a_tensor_from_outside_f_is_read_as_it_is_now_as_value_and_grad_reads_it():
+    """W is a Tensor f closes over; a learner sets W.value between calls. A replay reads
+    it, and computes the operations f made on it (ad.tanh(W)) again, as f would."""
+    W = ad.Tensor([1.0, 2.0], name="W")
+
+    def f(x):
+        return (x * ad.tanh(W) + x * W).sum()
+
+    step = ad.tape(f)
+    step(np.ones(2))
+    W.value = np.array([5.0, -6.0])
+    assert_same(step(np.ones(2)), ad.value_and_grad(f)(np.ones(2)))
+
+
 # --- When the tape is recorded again ---------------------------------------------------
 
 

@@ -3,12 +3,12 @@
 ``ad.value_and_grad(f)`` runs f's Python at every call and records a new graph, a node
 per operation (define-by-run, as in PyTorch). A training step does the same operations
 at every call, only on new weights, so the graph of its first call can be kept. Each
-later call writes the new arrays into the graph's input nodes, computes the value and
-local partials of every operation that depends on them again, in the recorded order,
-and runs the same reverse sweep: f's Python does not run and no node is made. AD tools
-call such a recording a *tape* (ADOL-C records one and evaluates it at new points);
-``jax.jit`` records one the same way, then compiles it. What a replay cannot know, as
-it does not run f, is listed in ``tape``'s docstring.
+later call writes the new arrays into the graph's input nodes, computes every
+operation's value and local partials again in the recorded order, and runs the same
+reverse sweep: f's Python does not run and no node is made. AD tools call such a
+recording a *tape* (ADOL-C records one and evaluates it at new points); ``jax.jit``
+records one the same way, then compiles it. What a replay cannot know, as it does not
+run f, is listed in ``tape``'s docstring.
 """
 
 import copy
@@ -45,7 +45,8 @@ def tape(f, argnums=None):
     - what f takes from elsewhere than its arguments stays as it was then, and a tape
       cannot tell: the numbers and arrays of a closure or a global, a Tensor's
       ``.value`` (``x[np.argmax(x.value)]``), the random numbers f draws (a dropout
-      mask); a Tensor made outside f is read as it is now, as value_and_grad reads it;
+      mask). A Tensor f closes over is read as it is now, as value_and_grad reads it
+      (and one computed from it outside f, as h = 2 * W, is computed again);
     - f's Python does not run: what it prints, the lists it appends to, its own checks
       and errors happen when it records, not at a replay;
     - a replay that meets a bad number (the log of a negative entry) runs f again, as
