@@ -404,6 +404,28 @@ def test_each_gradient_is_an_array_of_its_own():
     np.testing.assert_array_equal(step(np.ones(2), np.ones(2))[1][0], [1.0, 1.0])
 
 
+def test_an_operation_of_ones_own_that_changes_its_input_in_place_changes_a_copy(array_table):
+    """A replay gives the operations the caller's arrays themselves: an operation of
+    one's own that changes its input in place (x *= 2, in its value or its VJP) changes
+    a copy, not the caller's array, nor the value w.sum() reads."""
+    def double_vjp(g, out, x):
+        x *= 0.0
+        return (g * 2.0,)
+
+    @ad.custom_vjp(double_vjp)
+    def double(x):
+        x *= 2.0
+        return x
+
+    def f(w):
+        return double(w).sum() + w.sum()
+
+    step, w = ad.tape(f), np.ones(2)
+    for _ in range(2):  # recorded (value_and_grad's graph), then replayed
+        assert_same(step(w), (6.0, (np.full(2, 3.0),)))
+        np.testing.assert_array_equal(w, [1.0, 1.0])
+
+
 def test_the_graph_goes_when_the_taped_function_goes():
     """The tape holds one graph, without reference cycles: freed with the function."""
     rng = np.random.default_rng(6)
