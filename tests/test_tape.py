@@ -298,6 +298,21 @@ def test_keyword_arguments_are_compared_by_value():
     np.testing.assert_array_equal(grads[0], [3.0, 3.0])
 
 
+def test_an_array_of_arrays_is_compared_entry_by_entry():
+    """A ragged batch kept as a NumPy array of objects (arrays of different lengths):
+    NumPy cannot compare two of them, the tape compares their entries."""
+    def ragged(*lengths):
+        batch = np.empty(len(lengths), dtype=object)
+        batch[:] = [np.ones(n) for n in lengths]
+        return batch
+
+    f = Counted(lambda w, batch: w.sum() * sum(len(b) for b in batch))
+    step = ad.tape(f, argnums=0)
+    for batch, value in [(ragged(2, 3), 10.0), (ragged(2, 3), 10.0), (ragged(2, 4), 12.0)]:
+        assert step(np.ones(2), batch)[0] == value
+    assert f.calls == 2
+
+
 # --- What a tape refuses, and errors -------------------------------------------------------
 
 

@@ -204,11 +204,15 @@ def _kept(value):
 
 
 def _equal(a, b):
-    """Whether two arguments are the same: arrays of the same type, shape and entries;
-    lists, tuples and dicts of equal items; anything else by ==."""
+    """Whether two arguments are the same: arrays of the same type, shape and entries
+    (an array of objects, such as arrays, entry by entry); lists, tuples and dicts of
+    equal items; anything else by ==."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return (type(a) is type(b) and a.dtype == b.dtype and a.shape == b.shape
-                and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")))
+        if type(a) is not type(b) or a.dtype != b.dtype or a.shape != b.shape:
+            return False
+        if a.dtype == object:
+            return all(map(_equal, a.flat, b.flat))
+        return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
     if isinstance(a, (list, tuple)):
         return type(a) is type(b) and len(a) == len(b) and all(map(_equal, a, b))
     if isinstance(a, dict):
