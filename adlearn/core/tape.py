@@ -43,10 +43,11 @@ def tape(f, argnums=None):
       constant (``ad.stop_gradient``), would stay as it was then: a tape refuses an f
       that compares Tensors or stops a gradient while it records;
     - what f takes from elsewhere than its arguments stays as it was then, and a tape
-      cannot tell: the numbers and arrays of a closure or a global, a Tensor's
-      ``.value`` (``x[np.argmax(x.value)]``), the random numbers f draws (a dropout
-      mask). A Tensor f closes over is read as it is now, as value_and_grad reads it
-      (and one computed from it outside f, as h = 2 * W, is computed again);
+      cannot tell (pass data, such as a batch, as an argument): the numbers and arrays
+      of a closure or a global, a Tensor's ``.value`` (``x[np.argmax(x.value)]``), the
+      random numbers f draws (a dropout mask). A Tensor f closes over is read as it is
+      now, as value_and_grad reads it (and one computed from it outside f, as
+      h = 2 * W, is computed again);
     - f's Python does not run: what it prints, the lists it appends to, its own checks
       and errors happen when it records, not at a replay;
     - a replay that meets a bad number (the log of a negative entry) runs f again, as
