@@ -29,3 +29,17 @@ def rule_table():
     yield
     ad.RULES.clear()
     ad.RULES.update(saved)
+
+
+@pytest.fixture
+def array_table(rule_table):
+    """A test that adds custom array operations (ad.custom_vjp) leaves the array engine's
+    table (and the rule table) as it found it."""
+    from adlearn.core import custom, linalg, structural  # noqa: F401 - linalg adds solve's row
+
+    saved, names = dict(structural.STRUCTURAL), set(custom._ARRAY_OPERATIONS)
+    yield
+    structural.STRUCTURAL.clear()
+    structural.STRUCTURAL.update(saved)
+    custom._ARRAY_OPERATIONS.clear()
+    custom._ARRAY_OPERATIONS.update(names)

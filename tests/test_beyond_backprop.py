@@ -12,23 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import adlearn as ad
-from adlearn.core import custom, linalg, structural, tensor  # linalg adds solve's row
+from adlearn.core import linalg, structural, tensor  # linalg adds solve's row
 from adlearn.core.engine import formula
 from adlearn.errors import (ArgumentError, CallError, DomainError, NotANumberError,
                             ShapeError)
 
 
 @pytest.fixture(autouse=True)
-def array_table(rule_table):
-    """The custom operations a test defines leave the array engine's table (and the rule
-    table) as they found it."""
-    saved, names = dict(structural.STRUCTURAL), set(custom._ARRAY_OPERATIONS)
-    assert "solve" in saved and linalg.solve is ad.solve
-    yield
-    structural.STRUCTURAL.clear()
-    structural.STRUCTURAL.update(saved)
-    custom._ARRAY_OPERATIONS.clear()
-    custom._ARRAY_OPERATIONS.update(names)
+def _tables(array_table):
+    """The custom operations a test defines leave the tables as they found them."""
+    assert "solve" in structural.STRUCTURAL and linalg.solve is ad.solve
 
 
 def central(f, x, step=1e-6):

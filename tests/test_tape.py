@@ -3,6 +3,7 @@ value_and_grad's at every call; it records again when it must; it refuses what i
 cannot replay; an error at a replay is value_and_grad's error."""
 
 import gc
+import traceback
 import weakref
 
 import numpy as np
@@ -119,6 +120,19 @@ def test_any_chain_of_operations_replays_to_value_and_grads_numbers(ops, seed):
         W, b = W + rng.normal(size=W.shape) * 0.1, b * 0.9
 
 
+@pytest.mark.parametrize("f, w", [(lambda w: w, np.array([2.0])),
+                                  (lambda w: w * 2.0, np.array([2.0])),
+                                  (lambda w: (w - 3.0) ** 2, np.array([[2.0]])),
+                                  (lambda w: w.reshape(1, -1) @ w.reshape(-1, 1), np.ones(3))])
+def test_a_one_entry_output_of_any_shape_is_seeded_with_ones_of_its_shape(f, w):
+    """value_and_grad takes f returning one number of shape (1,) or (1, 1) (w @ w as a
+    1 × 1 matrix): a replay seeds it with ones of that shape too, not a 0-d 1."""
+    step, plain = ad.tape(f), ad.value_and_grad(f)
+    step(w)
+    assert_same(step(w + 1.0), plain(w + 1.0))
+    assert step(w + 1.0)[1][0].shape == w.shape
+
+
 def test_a_cross_entropy_whose_log_softmax_is_read_elsewhere_too():
     """The tape takes the cross-entropy's four VJPs in one step; the log-probabilities'
     own users still pass their adjoints back through log_softmax."""
@@ -149,6 +163,32 @@ def test_a_cross_entropy_written_by_hand_in_another_order_is_not_mistaken_for_on
     assert_same(step(z * 2.0), plain(z * 2.0))
 
 
+def near_cross_entropy_of_three_axes(z):
+    """log_softmax over axis 1 of a batch × classes × 3 array, rows 0, 1, 2 picked as a
+    cross-entropy picks them, summed over the last axis only, then weighted per row."""
+    picked = ad.log_softmax(z, axis=1)[np.arange(3), np.array([0, 2, 1])]  # 3 × 3
+    return (picked.sum(axis=1) * -1.0 * np.array([1.0, 2.0, 5.0])).sum()
+
+
+def near_cross_entropy_scaled_by_an_array(z):
+    """A cross-entropy's nodes, scaled by a 1 × 1 × 1 array: the loss has three axes."""
+    picked = ad.log_softmax(z, axis=1)[np.arange(3), np.array([0, 2, 1])]
+    return picked.sum() * np.full((1, 1, 1), -1 / 3)
+
+
+@pytest.mark.parametrize("f, shape", [(near_cross_entropy_of_three_axes, (3, 4, 3)),
+                                      (near_cross_entropy_scaled_by_an_array, (3, 4))])
+def test_near_variants_of_a_cross_entropy_are_swept_step_by_step(f, shape):
+    """Only a cross-entropy's own shapes (batch × classes logits, one number for the
+    scale) are fused: these look like one node by node, but the fused VJP would
+    broadcast the adjoint along the wrong axis, or give the logits' adjoint extra axes."""
+    rng = np.random.default_rng(8)
+    step, plain = ad.tape(f), ad.value_and_grad(f)
+    step(rng.normal(size=shape))
+    z = rng.normal(size=shape)
+    assert_same(step(z), plain(z))
+
+
 def test_argnums_keywords_and_numbers_as_value_and_grad_takes_them():
     def f(w, s, *, data):
         return ((w * s - data) ** 2).sum()
@@ -161,6 +201,36 @@ def test_argnums_keywords_and_numbers_as_value_and_grad_takes_them():
         assert isinstance(gs, float)
     value, gw = ad.tape(f, argnums=0)(np.ones(3), 2.0, data=data)
     np.testing.assert_allclose(gw, ad.grad(f, argnums=0)(np.ones(3), 2.0, data=data))
+
+
+def test_numbers_alone_are_differentiated_as_value_and_grad_does_by_the_scalar_engine():
+    """With no array to differentiate, value_and_grad runs f on Vars: so does the tape,
+    which then takes f's comparisons as value_and_grad does, and gives its errors."""
+    def f(x, y):
+        return x * y if x > 0 else ad.log(y)
+
+    step, plain = ad.tape(f), ad.value_and_grad(f)
+    for x, y in [(2.0, 3.0), (-1.0, 3.0), (1, 2)]:
+        assert_same(step(x, y), plain(x, y))
+    with pytest.raises(DomainError) as taped:
+        step(-1.0, -1.0)
+    with pytest.raises(DomainError) as expected:
+        plain(-1.0, -1.0)
+    assert str(taped.value) == str(expected.value)
+
+
+def test_a_tensor_from_outside_f_is_read_as_it_is_now_as_value_and_grad_reads_it():
+    """W is a Tensor f closes over; a learner sets W.value between calls. A replay reads
+    it, and computes the operations f made on it (ad.tanh(W)) again, as f would."""
+    W = ad.Tensor([1.0, 2.0], name="W")
+
+    def f(x):
+        return (x * ad.tanh(W) + x * W).sum()
+
+    step = ad.tape(f)
+    step(np.ones(2))
+    W.value = np.array([5.0, -6.0])
+    assert_same(step(np.ones(2)), ad.value_and_grad(f)(np.ones(2)))
 
 
 # --- When the tape is recorded again ---------------------------------------------------
@@ -202,6 +272,21 @@ def test_data_changed_in_place_between_calls_records_again():
     assert f.calls == 2
 
 
+def test_data_that_f_changes_in_place_is_kept_as_f_was_given_it():
+    """The graph was recorded from the data as f got it: the copy to compare later calls
+    with is taken before f runs, so the same array, changed by f, is new data."""
+    def f(w, x):
+        loss = (w * x).sum()
+        x *= 2.0
+        return loss
+
+    step = ad.tape(f, argnums=0)
+    x = np.ones(2)
+    step(np.ones(2), x)
+    expected = ad.value_and_grad(f, argnums=0)(np.ones(2), x.copy())
+    assert_same(step(np.ones(2), x), expected)
+
+
 def test_keyword_arguments_are_compared_by_value():
     f = Counted(lambda w, *, scale: (w * scale).sum())
     step = ad.tape(f)
@@ -211,6 +296,21 @@ def test_keyword_arguments_are_compared_by_value():
     value, grads = step(np.ones(2), scale=3.0)
     assert (value, f.calls) == (6.0, 2)
     np.testing.assert_array_equal(grads[0], [3.0, 3.0])
+
+
+def test_an_array_of_arrays_is_compared_entry_by_entry():
+    """A ragged batch kept as a NumPy array of objects (arrays of different lengths):
+    NumPy cannot compare two of them, the tape compares their entries."""
+    def ragged(*lengths):
+        batch = np.empty(len(lengths), dtype=object)
+        batch[:] = [np.ones(n) for n in lengths]
+        return batch
+
+    f = Counted(lambda w, batch: w.sum() * sum(len(b) for b in batch))
+    step = ad.tape(f, argnums=0)
+    for batch, value in [(ragged(2, 3), 10.0), (ragged(2, 3), 10.0), (ragged(2, 4), 12.0)]:
+        assert step(np.ones(2), batch)[0] == value
+    assert f.calls == 2
 
 
 # --- What a tape refuses, and errors -------------------------------------------------------
@@ -249,7 +349,7 @@ def test_a_bad_number_at_a_replay_is_value_and_grads_error():
 
 
 @pytest.mark.parametrize("bad", [np.array([1.0, np.nan]), np.array([np.inf, 1.0]),
-                                 ["a", "b"]])
+                                 ["a", "b"], [[1.0], [2.0, 3.0]], ad.Tensor([1.0, 2.0])])
 def test_a_bad_input_at_a_replay_is_refused_as_a_new_tensor_is(bad):
     def f(w):
         return (w * w).sum()
@@ -261,6 +361,29 @@ def test_a_bad_input_at_a_replay_is_refused_as_a_new_tensor_is(bad):
     with pytest.raises(Exception) as plain:
         ad.value_and_grad(f)(bad)
     assert (type(taped.value), str(taped.value)) == (type(plain.value), str(plain.value))
+    assert shown(taped.value) == shown(plain.value)
+
+
+def test_a_singular_matrix_at_a_replay_is_value_and_grads_error_shown_alone():
+    def f(A):
+        return ad.solve(A, np.ones(2)).sum()
+
+    step = ad.tape(f)
+    step(np.eye(2))
+    with pytest.raises(DomainError) as taped:
+        step(np.ones((2, 2)))
+    with pytest.raises(DomainError) as plain:
+        ad.value_and_grad(f)(np.ones((2, 2)))
+    assert str(taped.value) == str(plain.value)
+    assert shown(taped.value) == shown(plain.value)
+
+
+def shown(error):
+    """What Python shows of an uncaught error but its frames (the tape's and
+    value_and_grad's differ): the error, after any it was raised while handling ("During
+    handling of the above exception, another exception occurred")."""
+    lines = "".join(traceback.format_exception(error)).splitlines()
+    return [line for line in lines if not line.startswith(" ")]
 
 
 def test_an_adjoint_that_overflows_at_a_replay_is_value_and_grads_error():
@@ -296,6 +419,28 @@ def test_each_gradient_is_an_array_of_its_own():
     np.testing.assert_array_equal(step(np.ones(2), np.ones(2))[1][0], [1.0, 1.0])
 
 
+def test_an_operation_of_ones_own_that_changes_its_input_in_place_changes_a_copy(array_table):
+    """A replay gives the operations the caller's arrays themselves: an operation of
+    one's own that changes its input in place (x *= 2, in its value or its VJP) changes
+    a copy, not the caller's array, nor the value w.sum() reads."""
+    def double_vjp(g, out, x):
+        x *= 0.0
+        return (g * 2.0,)
+
+    @ad.custom_vjp(double_vjp)
+    def double(x):
+        x *= 2.0
+        return x
+
+    def f(w):
+        return double(w).sum() + w.sum()
+
+    step, w = ad.tape(f), np.ones(2)
+    for _ in range(2):  # recorded (value_and_grad's graph), then replayed
+        assert_same(step(w), (6.0, (np.full(2, 3.0),)))
+        np.testing.assert_array_equal(w, [1.0, 1.0])
+
+
 def test_the_graph_goes_when_the_taped_function_goes():
     """The tape holds one graph, without reference cycles: freed with the function."""
     rng = np.random.default_rng(6)
@@ -318,7 +463,7 @@ def test_the_graph_goes_when_the_taped_function_goes():
         gc.enable()
 
 
-def test_an_operation_of_ones_own_and_a_solve_replay_as_the_engines_own_ones():
+def test_an_operation_of_ones_own_and_a_solve_replay_as_the_engines_own_ones(array_table):
     """custom_vjp adds a row to the structural table and ad.solve is one: the tape
     computes and sweeps them as any other."""
     @ad.custom_vjp(lambda g, out, a, b: (g @ b.T, a.T @ g))

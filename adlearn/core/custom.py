@@ -205,12 +205,15 @@ def _array_operation(name, count, value):
 
 
 def _array_value(value, name):
-    """The value on arrays, checked to be an array of finite real numbers."""
+    """The value on arrays, checked to be an array of finite real numbers. Your function
+    gets copies of the arrays: one that changes its input in place (x *= 2) changes the
+    copy, not a value of the graph, nor the caller's array (which a tape's replay uses)."""
 
     def call(*arrays):
         from .array_checks import as_array
 
-        return as_array(value(*arrays), f"the value of the custom operation {name}")
+        copies = [a.copy() for a in arrays]
+        return as_array(value(*copies), f"the value of the custom operation {name}")
 
     return call
 
@@ -220,8 +223,10 @@ def _array_vjp(vjp, name, count):
     it is called once per input that needs one, and each adjoint is checked for shape."""
 
     def adjoint(g, i, node, *inputs):
-        out = node if isinstance(inputs[0], Operand) else node.value  # Tensors: differentiable
-        result = vjp(g, out, *inputs)
+        if isinstance(inputs[0], Operand):  # Tensors: a differentiable sweep
+            result = vjp(g, node, *inputs)
+        else:  # copies, as for the value
+            result = vjp(g.copy(), node.value.copy(), *(x.copy() for x in inputs))
         if count == 1 and not isinstance(result, (tuple, list)):
             result = (result,)
         if not isinstance(result, (tuple, list)) or len(result) != count:

@@ -56,16 +56,18 @@ def cross_entropy(logits, labels):
 
 def cross_entropy_parts(loss):
     """``(scale, log_probabilities, labels)`` if loss is scale × the sum of
-    log_probabilities[rows, labels], with rows 0, 1, ..., batch - 1 and log_probabilities
-    a log_softmax over axis 1 (cross_entropy's loss has scale -1/batch); else None."""
+    log_probabilities[rows, labels], with scale one number, rows 0, 1, ..., batch - 1 and
+    log_probabilities a log_softmax of batch × classes logits over the classes
+    (cross_entropy's loss has scale -1/batch); else None."""
     total, scale = loss.first, loss.second
-    if loss.op != "mul" or total.op != "sum" or not scale.is_constant or scale.size != 1:
+    if loss.op != "mul" or total.op != "sum" or not scale.is_constant or scale.shape != ():
         return None
     picked = total.first
     if picked.op != "index" or picked.first.op != "log_softmax":
         return None
     log_probabilities, index = picked.first, picked.params["index"]
-    if log_probabilities.params["axis"] != 1 or type(index) is not tuple or len(index) != 2:
+    if log_probabilities.ndim != 2 or log_probabilities.params["axis"] != 1 \
+            or type(index) is not tuple or len(index) != 2:
         return None
     rows, labels = (np.asarray(i) for i in index)
     batch = log_probabilities.shape[0]

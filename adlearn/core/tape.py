@@ -7,19 +7,8 @@ later call writes the new arrays into the graph's input nodes, computes every
 operation's value and local partials again in the recorded order, and runs the same
 reverse sweep: f's Python does not run and no node is made. AD tools call such a
 recording a *tape* (ADOL-C records one and evaluates it at new points); ``jax.jit``
-records one the same way, then compiles it.
-
-A tape holds what f did on the call that recorded it, so:
-
-- it is recorded again when a call's arrays to differentiate have other shapes, or its
-  other arguments other values, than that call's;
-- a choice f made on a value (``if loss > 1``, ``x * (x > 0)``), or a value it held
-  constant (``ad.stop_gradient``), would be replayed as it was then, whatever the new
-  values: a tape refuses an f that compares Tensors or stops a gradient;
-- arrays f reads from outside (a closure, a global), or a Tensor's ``.value`` it reads,
-  are kept as they were then;
-- a replay that meets a bad number (the log of a negative entry) runs f again, as
-  ``ad.value_and_grad`` does, so the error names the node where it happened.
+records one the same way, then compiles it. What a replay cannot know, as it does not
+run f, is listed in ``tape``'s docstring.
 """
 
 import copy
@@ -42,8 +31,29 @@ def tape(f, argnums=None):
 
     The value and the gradient are value_and_grad's; a replay spends its time on the
     arithmetic and the sweep, not on running f's Python and making nodes. ``argnums``
-    and keyword arguments are as for value_and_grad. A call whose arrays to
-    differentiate change shape, or whose other arguments change value, records again.
+    and keyword arguments are as for value_and_grad. A call with numbers alone to
+    differentiate is value_and_grad's, by the scalar engine (Var), which runs f every time.
+
+    A replay does what f did on the call that recorded it, so:
+
+    - a call whose arrays to differentiate have other shapes, or whose other arguments
+      have other values than a copy taken before f ran, records again (an argument that
+      cannot be copied, or equals only itself, at every call);
+    - a choice f made on a value (``if loss > 1``, ``x * (x > 0)``), or a value it held
+      constant (``ad.stop_gradient``), would stay as it was then: a tape refuses an f
+      that compares Tensors or stops a gradient while it records;
+    - what f takes from elsewhere than its arguments stays as it was then, and a tape
+      cannot tell (pass data, such as a batch, as an argument): the numbers and arrays
+      of a closure or a global, a Tensor's ``.value`` (``x[np.argmax(x.value)]``), the
+      random numbers f draws (a dropout mask). A Tensor f closes over is read as it is
+      now, as value_and_grad reads it (and one computed from it outside f, as
+      h = 2 * W, is computed again);
+    - f's Python does not run: what it prints, the lists it appends to, its own checks
+      and errors happen when it records, not at a replay;
+    - a replay that meets a bad number (the log of a negative entry) runs f again, as
+      value_and_grad does, so the error names the node where it happened.
+
+    Where one of these matters, use ``ad.value_and_grad(f)``, which runs f at every call.
     """
     value_and_grad_f = value_and_grad(f, argnums)
     latest = None  # the Tape of the latest recording
@@ -53,14 +63,18 @@ def tape(f, argnums=None):
         _by_position("ad.tape(f)({})", args, kwargs)
         if latest is None or not latest.fits(args, kwargs):
             latest = None
-            latest = Tape(f, args, kwargs, _positions(argnums, len(args)))
+            wrt = _positions(argnums, len(args))
+            if not any(_is_array(args[i]) for i in wrt):  # numbers: the scalar engine's Vars
+                return value_and_grad_f(*args, **kwargs)
+            latest = Tape(f, args, kwargs, wrt)
             value, grads = latest.value_and_grad(args)
         else:
             try:
                 value, grads = latest.replay(args)
             except (AdlearnError, FloatingPointError):
-                latest = None  # its values are half new: record again, and let
-                return value_and_grad_f(*args, **kwargs)  # f's own nodes say what went wrong
+                latest = None  # its values are half new: record again
+            if latest is None:  # f's own nodes say what went wrong; called out of the except
+                return value_and_grad_f(*args, **kwargs)  # block, so its error is shown alone
         return value, grads[0] if isinstance(argnums, int) else grads
 
     return taped_f
@@ -71,6 +85,7 @@ class Tape:
     output, its operations each after its inputs, and the other arguments it had."""
 
     def __init__(self, f, args, kwargs, wrt):
+        self.others = _kept(_others(args, wrt)), _kept(kwargs)  # before f may change them
         reads = Tensor.reads
         self.inputs, self.output = _recorded(f, args, kwargs, wrt,
                                              _parameter_names(f, len(args)))
@@ -83,7 +98,6 @@ class Tape:
                 "for x * (x > 0)), or use ad.value_and_grad(f), which runs f at every call")
         self.wrt, self.count = wrt, len(args)
         self.shapes = [x.shape for x in self.inputs]
-        self.others = _kept(_others(args, wrt)), _kept(kwargs)
         # the operations each after its inputs: the forward pass computes them in this
         # order, each by its elementwise rule or its structural operation; the sweep
         # goes back through them, passing each one's adjoint on as _backward says
@@ -96,7 +110,7 @@ class Tape:
     def fits(self, args, kwargs):
         """Whether a call can replay this tape: arrays to differentiate of the recorded
         shapes, and the other arguments equal to the recorded ones."""
-        if len(args) != self.count or [np.shape(args[i]) for i in self.wrt] != self.shapes:
+        if len(args) != self.count or [_shape(args[i]) for i in self.wrt] != self.shapes:
             return False
         others = _others(args, self.wrt), kwargs
         return others == ([], {}) == self.others or _equal(others, self.others)
@@ -122,7 +136,7 @@ class Tape:
                 value = rule.value(*values)
                 node.partials = rule.partials(value, *values)
             node.value = np.asarray(value, dtype=np.float64)  # a 0-d result comes as a scalar
-        adjoints = {self.output: np.ones(())}
+        adjoints = {self.output: np.ones(self.output.shape)}  # one entry, of any shape
         for node, inputs, vjp, edges in self.backward:
             adjoint = adjoints.pop(node, None)
             if adjoint is None:
@@ -167,6 +181,15 @@ def _checked(a, x):
     return x.value
 
 
+def _shape(a):
+    """The shape of argument a, or None for nested lists of unequal lengths (recorded
+    again, a new Tensor says what is wrong with it)."""
+    try:
+        return np.shape(a)
+    except ValueError:
+        return None
+
+
 def _others(args, wrt):
     """The arguments that are not differentiated."""
     return [a for i, a in enumerate(args) if i not in wrt]
@@ -182,11 +205,15 @@ def _kept(value):
 
 
 def _equal(a, b):
-    """Whether two arguments are the same: arrays of the same type, shape and entries;
-    lists, tuples and dicts of equal items; anything else by ==."""
+    """Whether two arguments are the same: arrays of the same type, shape and entries
+    (an array of objects, such as arrays, entry by entry); lists, tuples and dicts of
+    equal items; anything else by ==."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return (type(a) is type(b) and a.dtype == b.dtype and a.shape == b.shape
-                and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")))
+        if type(a) is not type(b) or a.dtype != b.dtype or a.shape != b.shape:
+            return False
+        if a.dtype == object:
+            return all(map(_equal, a.flat, b.flat))
+        return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
     if isinstance(a, (list, tuple)):
         return type(a) is type(b) and len(a) == len(b) and all(map(_equal, a, b))
     if isinstance(a, dict):

@@ -333,14 +333,12 @@ def seed_for(output, seed):
     return seed
 
 
-def gradients(output, inputs, seed=None, differentiable=False, order=None):
+def gradients(output, inputs, seed=None, differentiable=False):
     """The adjoint of each input after one reverse sweep from output (zeros for an input
-    the output does not depend on); grad attributes are left alone. ``order`` is the
-    graph's nodes each after its inputs, if the caller knows it already."""
+    the output does not depend on); grad attributes are left alone."""
     found = {x: None for x in inputs}
     with overflow_checked(output):
-        for node, adjoint in reverse_sweep(output, seed_for(output, seed), differentiable,
-                                           order=order):
+        for node, adjoint in reverse_sweep(output, seed_for(output, seed), differentiable):
             if node in found:
                 found[node] = adjoint
     given = set()

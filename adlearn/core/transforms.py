@@ -321,10 +321,9 @@ def _recorded(f, args, kwargs, wrt, names):
     return [xs[i] for i in wrt], y
 
 
-def _value_and_grads_of_graph(y, leaves, args, wrt, order=None):
-    """y's value and its gradient with respect to the leaves, by one reverse sweep
-    (through ``order``, the graph's nodes each after its inputs, if it is known)."""
-    adjoints = _tensor().gradients(y, leaves, order=order)
+def _value_and_grads_of_graph(y, leaves, args, wrt):
+    """y's value and its gradient with respect to the leaves, by one reverse sweep."""
+    adjoints = _tensor().gradients(y, leaves)
     grads = tuple(g if _is_array(args[i]) else g.item() for i, g in zip(wrt, adjoints))
     return y.value.item(), grads
 
