@@ -202,8 +202,8 @@ def jax_step(x, labels, start, compiled=False):
     return step
 
 
-STEPS = {"adlearn": adlearn_step, "adlearn.tape": adlearn_tape_step, "torch": torch_step, "autograd": autograd_step,
-         "mygrad": mygrad_step, "jax": jax_step,
+STEPS = {"adlearn": adlearn_step, "adlearn.tape": adlearn_tape_step, "torch": torch_step,
+         "autograd": autograd_step, "mygrad": mygrad_step, "jax": jax_step,
          "jax.jit": lambda *args: jax_step(*args, compiled=True)}
 
 

@@ -86,7 +86,8 @@ def central_differences(f, x, h=1e-6):
 ELEMENTWISE = [lambda a: ad.tanh(a), lambda a: ad.sigmoid(a), lambda a: ad.exp(a * 0.3),
                lambda a: ad.log(a * a + 1.0), lambda a: ad.sin(a) * a, lambda a: a.relu(),
                lambda a: (a * a + 1.0) ** 0.5, lambda a: 1.0 / (a * a + 2.0), lambda a: -a]
-STRUCTURAL = [lambda a: a.sum(axis=0, keepdims=True) * a, lambda a: a - a.max(axis=1, keepdims=True),
+STRUCTURAL = [lambda a: a.sum(axis=0, keepdims=True) * a,
+              lambda a: a - a.max(axis=1, keepdims=True),
               lambda a: a.T, lambda a: a[::-1] * a[:, :1], lambda a: a.reshape(a.shape[::-1]),
               lambda a: a.mean(axis=1, keepdims=True) + a, lambda a: ad.log_softmax(a, axis=0),
               lambda a: a[np.arange(a.shape[0])[::-1]] + a[[0] * a.shape[0]]]

@@ -122,12 +122,21 @@ class Tape:
 
     @np.errstate(all="raise", under="ignore")  # a bad number raises, as in a new node
     def replay(self, args):
-        """f's value and gradient at new arrays: each input Tensor gets its argument, each
-        operation its value and partials again, in order; then the reverse sweep, the
-        chain rule along each edge as in ``tensor.vjps``, with what is known of the
-        graph (the edges, the VJPs) looked up once, when it was recorded."""
+        """f's value and gradient at new arrays: each input Tensor gets its argument, then
+        the forward pass and the reverse sweep run over the recorded operations."""
         for x, i in zip(self.inputs, self.wrt):
             x.value = _checked(args[i], x)
+        self.forward_pass()
+        adjoints = self.reverse_sweep()
+        given = set()
+        grads = tuple(np.zeros(x.shape) if x not in adjoints else _own(adjoints[x], given)
+                      for x in self.inputs)
+        return self.output.value.item(), tuple(
+            g if _is_array(args[i]) else g.item() for i, g in zip(self.wrt, grads))
+
+    def forward_pass(self):
+        """Each operation's value, and an elementwise one's local partials, computed again
+        from its inputs' values, in the recorded order."""
         for node, inputs, rule, structural in self.forward:
             values = [x.value for x in inputs]
             if rule is None:
@@ -136,6 +145,11 @@ class Tape:
                 value = rule.value(*values)
                 node.partials = rule.partials(value, *values)
             node.value = np.asarray(value, dtype=np.float64)  # a 0-d result comes as a scalar
+
+    def reverse_sweep(self):
+        """The adjoints, from the output back through the recorded operations: the chain
+        rule along each edge as in ``tensor.vjps``, with the edges and the VJPs looked up
+        once, when the tape was recorded. Returns {node: adjoint}."""
         adjoints = {self.output: np.ones(self.output.shape)}  # one entry, of any shape
         for node, inputs, vjp, edges in self.backward:
             adjoint = adjoints.pop(node, None)
@@ -147,11 +161,7 @@ class Tape:
                          else vjp(adjoint, i, node, *values))
                 before = adjoints.get(x)
                 adjoints[x] = share if before is None else before + share
-        given = set()
-        grads = tuple(np.zeros(x.shape) if x not in adjoints else _own(adjoints[x], given)
-                      for x in self.inputs)
-        return self.output.value.item(), tuple(
-            g if _is_array(args[i]) else g.item() for i, g in zip(self.wrt, grads))
+        return adjoints
 
 
 def _backward(node, inputs):
