@@ -68,6 +68,9 @@ def test_routes_that_compute_the_same_thing_count_as_the_thing():
         Rule.parse("not ad.derivative").ruled_out)
     assert "adlearn.hvp" in Rule.parse("not ad.hessian").ruled_out
     assert "sympy.diff" not in Rule.parse("not ad.symbolic_grad").ruled_out
+    for rule in ("not ad.derivative", "not ad.grad", "not ad.Var.backward",
+                 "not ad.Tensor.backward"):  # a tape is value_and_grad, replayed
+        assert "adlearn.tape" in Rule.parse(rule).ruled_out
     found, _ = rules.uses([("import sympy\nd = sympy.diff(sympy.sin(sympy.Symbol('x')))",
                             True)], [0], Rule.parse("not ad.derivative"))
     assert [u.means for u in found] == ["sympy.diff"]
@@ -304,3 +307,18 @@ def test_the_judge_parses_a_submissions_cells_once_for_all_its_rules(monkeypatch
     assert sum(q.ruled is not None for q in exercise.questions) == 3
     assert {marks[q.id].status for q in exercise.questions if q.autograded} == {"passed"}
     assert len(parsed) == len(nb.cells)
+
+
+def test_a_gradient_taken_through_a_tape_is_a_ruled_out_sweep():
+    """backprop_by_hand rules out backward(), grad, vjp and jacobian: ad.tape, which
+    replays value_and_grad, answers the same questions, so the same rule rules it out,
+    under any name."""
+    own_work = Rule.parse("not ad.Tensor.backward, ad.grad, ad.vjp, ad.jacobian")
+    for code, written in [
+            ("def grads(W, X, y):\n    return ad.tape(lambda W: ad.cross_entropy(X @ W, y))(W)[1]",
+             "ad.tape"),
+            ("from adlearn import tape as recorded\ndef grads(W, X, y):\n"
+             "    return recorded(lambda W: ad.cross_entropy(X @ W, y))(W)[1]", "recorded")]:
+        found, dynamic = rules.uses([(GIVEN, False), (code, True)], [1], own_work)
+        assert [u.written for u in found] == [written] and not dynamic
+        assert found[0].means == "adlearn.tape"

@@ -37,10 +37,11 @@ from ..errors import GradingError, WriteItYourself
 
 SHORT = {"ad": "adlearn"}  # the short module names a rule may use
 
-_DERIVATIVE = ("adlearn.derivative", "adlearn.grad", "adlearn.value_and_grad", "adlearn.trace",
-               "adlearn.symbolic_grad", "sympy.diff")
-_SWEEP = ("adlearn.grad", "adlearn.value_and_grad", "adlearn.derivative")
-_ARRAY_SWEEP = ("adlearn.grad", "adlearn.value_and_grad", "adlearn.jacobian", "adlearn.vjp")
+_DERIVATIVE = ("adlearn.derivative", "adlearn.grad", "adlearn.value_and_grad", "adlearn.tape",
+               "adlearn.trace", "adlearn.symbolic_grad", "sympy.diff")
+_SWEEP = ("adlearn.grad", "adlearn.value_and_grad", "adlearn.tape", "adlearn.derivative")
+_ARRAY_SWEEP = ("adlearn.grad", "adlearn.value_and_grad", "adlearn.tape", "adlearn.jacobian",
+                "adlearn.vjp")
 ROUTES = {  # a library function -> the other routes that compute the same thing
     "adlearn.derivative": _DERIVATIVE,
     "adlearn.trace": _DERIVATIVE,
