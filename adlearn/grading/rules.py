@@ -41,12 +41,12 @@ _DERIVATIVE = ("adlearn.derivative", "adlearn.grad", "adlearn.value_and_grad", "
                "adlearn.trace", "adlearn.symbolic_grad", "sympy.diff")
 _SWEEP = ("adlearn.grad", "adlearn.value_and_grad", "adlearn.tape", "adlearn.derivative")
 _ARRAY_SWEEP = ("adlearn.grad", "adlearn.value_and_grad", "adlearn.tape", "adlearn.jacobian",
-                "adlearn.vjp")
+                "adlearn.vjp", "adlearn.core.losses.cross_entropy_vjp")  # the tape's fused step
 ROUTES = {  # a library function -> the other routes that compute the same thing
     "adlearn.derivative": _DERIVATIVE,
     "adlearn.trace": _DERIVATIVE,
-    "adlearn.grad": (*_DERIVATIVE, "adlearn.Var.backward", "adlearn.Tensor.backward",
-                     "adlearn.jacobian", "adlearn.vjp"),
+    "adlearn.grad": (*_DERIVATIVE, *_ARRAY_SWEEP, "adlearn.Var.backward",
+                     "adlearn.Tensor.backward"),
     "adlearn.Var.backward": _SWEEP,
     "adlearn.Tensor.backward": _ARRAY_SWEEP,
     "adlearn.jacobian": ("adlearn.vjp", "adlearn.jvp"),
