@@ -168,7 +168,9 @@ CORRECTED = {
     "11_backprop_in_matrix_form": [  # notebook 08's loss, and the softmax's Jacobian derived
         ("\\sum_i (P_i - y_i)^2", "notebook\n08's cross-entropy"),
         ("", "J = \\operatorname{diag}(p) - p\\,p^\\top"),
-        ("", "= -y_j + p_j \\sum_k y_k = p_j - y_j")],
+        ("", "= -y_j + p_j \\sum_k y_k = p_j - y_j"),
+        # section 8: what f reads from a closure is not new data to a tape, it stays stale
+        ("**New data is a new recording.**", "a replay still computes with the old one")],
     "14_beyond_backprop": [  # ad.hessian is forward over reverse: it refuses a custom_vjp
         ("then `ad.hessian` can differentiate it again", "`ad.hessian` (forward over reverse")],
 }
