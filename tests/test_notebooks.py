@@ -173,7 +173,9 @@ CORRECTED = {
         # section 8: what f reads from a closure is not new data to a tape, it stays stale
         ("**New data is a new recording.**", "a replay still computes with the old one"),
         # a tape keeps one recording, the latest: A, B, A records three times
-        ("a tape pays off when the same data comes back", "a\ntape keeps one recording, the latest")],
+        ("a tape pays off when the same data comes back", "a\ntape keeps one recording, the latest"),
+        # jax.jit traces every array argument and records h > 0 as an operation
+        ("`jax.jit` has the same rules", "a new batch of the same shape runs the compiled step")],
     "14_beyond_backprop": [  # ad.hessian is forward over reverse: it refuses a custom_vjp
         ("then `ad.hessian` can differentiate it again", "`ad.hessian` (forward over reverse")],
 }
