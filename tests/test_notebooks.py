@@ -175,7 +175,9 @@ CORRECTED = {
         # a tape keeps one recording, the latest: A, B, A records three times
         ("a tape pays off when the same data comes back", "a\ntape keeps one recording, the latest"),
         # jax.jit traces every array argument and records h > 0 as an operation
-        ("`jax.jit` has the same rules", "a new batch of the same shape runs the compiled step")],
+        ("`jax.jit` has the same rules", "a new batch of the same shape runs the compiled step"),
+        # which four VJPs the tape fuses: the learner has not seen cross_entropy's nodes
+        ("the cross-entropy's last four VJPs", "`ad.cross_entropy` is four nodes")],
     "14_beyond_backprop": [  # ad.hessian is forward over reverse: it refuses a custom_vjp
         ("then `ad.hessian` can differentiate it again", "`ad.hessian` (forward over reverse")],
 }
