@@ -86,7 +86,8 @@ KEY_NUMBERS = {
         "W1: formula = backward(): True, = scalar engine: True",
         "b2: formula = backward(): True, = scalar engine: True",
         "training: (1347, 64)  test: (450, 64)", "Z.grad = (P - Y) / N: True",
-        "test accuracy at least 90 %: True", "same gradient for the first layer: True"],
+        "test accuracy at least 90 %: True", "same gradient for the first layer: True",
+        "batch A again\nbatch B\n    f runs: the tape records\nbatch A\n    f runs: the tape records"],
     "12_backprop_by_hand": [
         "6824 names: 6141 to train on, 683 to validate", "mma → .",
         "training examples: (42517, 3)  validation examples: (4771, 3)",
@@ -168,7 +169,15 @@ CORRECTED = {
     "11_backprop_in_matrix_form": [  # notebook 08's loss, and the softmax's Jacobian derived
         ("\\sum_i (P_i - y_i)^2", "notebook\n08's cross-entropy"),
         ("", "J = \\operatorname{diag}(p) - p\\,p^\\top"),
-        ("", "= -y_j + p_j \\sum_k y_k = p_j - y_j")],
+        ("", "= -y_j + p_j \\sum_k y_k = p_j - y_j"),
+        # section 8: what f reads from a closure is not new data to a tape, it stays stale
+        ("**New data is a new recording.**", "a replay still computes with the old one"),
+        # a tape keeps one recording, the latest: A, B, A records three times
+        ("a tape pays off when the same data comes back", "a\ntape keeps one recording, the latest"),
+        # jax.jit traces every array argument and records h > 0 as an operation
+        ("`jax.jit` has the same rules", "a new batch of the same shape runs the compiled step"),
+        # which four VJPs the tape fuses: the learner has not seen cross_entropy's nodes
+        ("the cross-entropy's last four VJPs", "`ad.cross_entropy` is four nodes")],
     "14_beyond_backprop": [  # ad.hessian is forward over reverse: it refuses a custom_vjp
         ("then `ad.hessian` can differentiate it again", "`ad.hessian` (forward over reverse")],
 }

@@ -258,6 +258,18 @@ def test_a_new_shape_or_new_data_records_again_and_the_same_data_does_not():
     assert f.calls == 5  # the parameters' shapes changed
 
 
+def test_a_tape_keeps_one_recording_so_batches_taken_in_turn_record_every_time():
+    """What notebook 11 and the README tell a learner about mini-batches."""
+    rng = np.random.default_rng(5)
+    params, x, labels = mlp(rng, batch=6)
+    f = Counted(mlp_loss)
+    step = ad.tape(f, argnums=(0, 1, 2, 3))
+    counts = []
+    for rows in [slice(0, 3), slice(0, 3), slice(3, 6), slice(0, 3)]:  # A, A, B, A
+        step(*params, x[rows], labels[rows])
+        counts.append(f.calls)
+    assert counts == [1, 1, 2, 3]
+
 def test_data_changed_in_place_between_calls_records_again():
     """The tape keeps a copy of the arguments not differentiated: the same array object,
     refilled in place, is new data."""
