@@ -71,6 +71,7 @@ def test_routes_that_compute_the_same_thing_count_as_the_thing():
     for rule in ("not ad.derivative", "not ad.grad", "not ad.Var.backward",
                  "not ad.Tensor.backward"):  # a tape is value_and_grad, replayed
         assert "adlearn.tape" in Rule.parse(rule).ruled_out
+    assert "adlearn.tape" in Rule.parse("not ad.value_and_grad").ruled_out
     for rule in ("not ad.grad", "not ad.Tensor.backward"):  # the tape's fused cross-entropy
         assert "adlearn.core.losses.cross_entropy_vjp" in Rule.parse(rule).ruled_out
     found, _ = rules.uses([("import sympy\nd = sympy.diff(sympy.sin(sympy.Symbol('x')))",

@@ -164,6 +164,20 @@ def test_a_cross_entropy_written_by_hand_in_another_order_is_not_mistaken_for_on
     assert_same(step(z * 2.0), plain(z * 2.0))
 
 
+def test_rows_picked_by_a_boolean_mask_are_not_mistaken_for_a_cross_entropy():
+    """A mask of True and False compares equal to 0, 1 entry by entry, but picks rows
+    otherwise: not fused, and the numbers are value_and_grad's."""
+    labels, mask = np.array([1, 0]), np.array([False, True])
+
+    def f(z):
+        return ad.log_softmax(z, axis=1)[mask, labels].sum() * -0.5
+
+    z = np.random.default_rng(9).normal(size=(2, 2))
+    step, plain = ad.tape(f), ad.value_and_grad(f)
+    step(z)
+    assert_same(step(z + 1.0), plain(z + 1.0))
+
+
 def near_cross_entropy_of_three_axes(z):
     """log_softmax over axis 1 of a batch × classes × 3 array, rows 0, 1, 2 picked as a
     cross-entropy picks them, summed over the last axis only, then weighted per row."""

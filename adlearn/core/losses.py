@@ -71,7 +71,8 @@ def cross_entropy_parts(loss):
         return None
     rows, labels = (np.asarray(i) for i in index)
     batch = log_probabilities.shape[0]
-    if rows.shape != (batch,) or labels.shape != (batch,) or labels.dtype.kind not in "iu" \
+    integers = rows.dtype.kind in "iu" and labels.dtype.kind in "iu"  # not a boolean mask
+    if not integers or rows.shape != (batch,) or labels.shape != (batch,) \
             or not np.array_equal(rows, np.arange(batch)):
         return None
     return scale, log_probabilities, labels

@@ -85,10 +85,14 @@ class Operand:
     def __rdivmod__(self, other): raise refused(self, "divmod(y, x)")
 
     # Ordering compares values; equality stays identity, so operands can key a dict.
-    def __lt__(self, other): return self.value < primal(other)
-    def __le__(self, other): return self.value <= primal(other)
-    def __gt__(self, other): return self.value > primal(other)
-    def __ge__(self, other): return self.value >= primal(other)
+    def __lt__(self, other): return self._read() < primal(other)
+    def __le__(self, other): return self._read() <= primal(other)
+    def __gt__(self, other): return self._read() > primal(other)
+    def __ge__(self, other): return self._read() >= primal(other)
+
+    def _read(self):
+        """The value, taken out of the graph (a comparison's answer is not a node)."""
+        return self.value
 
 
 _VALUE = "x.value is x's plain number, and leaves AD on purpose"

@@ -20,25 +20,26 @@ from .engine import topological_order
 from .losses import cross_entropy_parts, cross_entropy_vjp
 from .rules import RULES
 from .structural import STRUCTURAL, sum_to
-from .tensor import Tensor, _own, _times
+from .tensor import Tensor, _own, _times, seed_for
 from .transforms import (_by_position, _is_array, _parameter_names, _positions, _recorded,
                          _value_and_grads_of_graph, value_and_grad)
 
 
 def tape(f, argnums=None):
-    """``ad.value_and_grad(f)`` for a function of arrays, recorded on the first call and
-    replayed on the next: ``step = ad.tape(loss)``, then ``value, grads = step(W, b)``.
+    """``ad.value_and_grad(f)`` for a function of arrays, recorded once and replayed at
+    the next calls: ``step = ad.tape(loss)``, then ``value, grads = step(W, b)``.
 
-    The value and the gradient are value_and_grad's; a replay spends its time on the
-    arithmetic and the sweep, not on running f's Python and making nodes. ``argnums``
-    and keyword arguments are as for value_and_grad. A call with numbers alone to
-    differentiate is value_and_grad's, by the scalar engine (Var), which runs f every time.
+    The value and the gradient are value_and_grad's, up to rounding; a replay spends its
+    time on the arithmetic and the sweep, not on running f's Python and making nodes.
+    ``argnums`` and keyword arguments are as for value_and_grad. A call that would record
+    with numbers alone to differentiate is value_and_grad's, by the scalar engine (Var),
+    which runs f every time.
 
     A replay does what f did on the call that recorded it, so:
 
     - a call whose arrays to differentiate have other shapes, or whose other arguments
       have other values than a copy taken before f ran, records again (an argument that
-      cannot be copied, or equals only itself, at every call);
+      cannot be copied, or equals only itself, such as a Tensor, at every call);
     - a choice f made on a value (``if loss > 1``, ``x * (x > 0)``), or a value it held
       constant (``ad.stop_gradient``), would stay as it was then: a tape refuses an f
       that compares Tensors or stops a gradient while it records;
@@ -46,12 +47,13 @@ def tape(f, argnums=None):
       cannot tell (pass data, such as a batch, as an argument): the numbers and arrays
       of a closure or a global, a Tensor's ``.value`` (``x[np.argmax(x.value)]``), the
       random numbers f draws (a dropout mask). A Tensor f closes over is read as it is
-      now, as value_and_grad reads it (and one computed from it outside f, as
-      h = 2 * W, is computed again);
+      now, as value_and_grad reads it. An operation on it made outside f (h = 2 * W,
+      before f is recorded) is computed again at a replay, from W as it is now, and
+      h.value is overwritten: value_and_grad would read h as it was made;
     - f's Python does not run: what it prints, the lists it appends to, its own checks
       and errors happen when it records, not at a replay;
-    - a replay that meets a bad number (the log of a negative entry) runs f again, as
-      value_and_grad does, so the error names the node where it happened.
+    - a replay that meets a bad number (the log of a negative entry) records f again,
+      so the error is value_and_grad's, naming the node where it happened.
 
     Where one of these matters, use ``ad.value_and_grad(f)``, which runs f at every call.
     """
@@ -61,20 +63,19 @@ def tape(f, argnums=None):
     def taped_f(*args, **kwargs):
         nonlocal latest
         _by_position("ad.tape(f)({})", args, kwargs)
-        if latest is None or not latest.fits(args, kwargs):
-            latest = None
-            wrt = _positions(argnums, len(args))
-            if not any(_is_array(args[i]) for i in wrt):  # numbers: the scalar engine's Vars
-                return value_and_grad_f(*args, **kwargs)
-            latest = Tape(f, args, kwargs, wrt)
-            value, grads = latest.value_and_grad(args)
-        else:
+        if latest is not None and latest.fits(args, kwargs):
             try:
                 value, grads = latest.replay(args)
+                return value, grads[0] if isinstance(argnums, int) else grads
             except (AdlearnError, FloatingPointError):
-                latest = None  # its values are half new: record again
-            if latest is None:  # f's own nodes say what went wrong; called out of the except
-                return value_and_grad_f(*args, **kwargs)  # block, so its error is shown alone
+                pass  # its values are half new: record again, out of the except block,
+                # so that f's own nodes say what went wrong, and say it alone
+        latest = None
+        wrt = _positions(argnums, len(args))
+        if not any(_is_array(args[i]) for i in wrt):  # numbers: the scalar engine's Vars
+            return value_and_grad_f(*args, **kwargs)
+        latest = Tape(f, args, kwargs, wrt)
+        value, grads = latest.value_and_grad(args)
         return value, grads[0] if isinstance(argnums, int) else grads
 
     return taped_f
@@ -100,12 +101,12 @@ class Tape:
         self.shapes = [x.shape for x in self.inputs]
         # the operations each after its inputs: the forward pass computes them in this
         # order, each by its elementwise rule or its structural operation; the sweep
-        # goes back through them, passing each one's adjoint on as _backward says
-        operations = [(node, node.inputs) for node in topological_order(self.output)
-                      if node.first is not None]
-        self.forward = [(node, inputs, RULES.get(node.op), STRUCTURAL.get(node.op))
-                        for node, inputs in operations]
-        self.backward = [_backward(node, inputs) for node, inputs in reversed(operations)]
+        # goes back through them, passing each one's adjoint on as _sweep_step says
+        recorded = [(node, node.inputs) for node in topological_order(self.output)
+                    if node.first is not None]
+        self.operations = [(node, inputs, RULES.get(node.op), STRUCTURAL.get(node.op))
+                           for node, inputs in recorded]
+        self.sweep_steps = [_sweep_step(node, inputs) for node, inputs in reversed(recorded)]
 
     def fits(self, args, kwargs):
         """Whether a call can replay this tape: arrays to differentiate of the recorded
@@ -113,7 +114,9 @@ class Tape:
         if len(args) != self.count or [_shape(args[i]) for i in self.wrt] != self.shapes:
             return False
         others = _others(args, self.wrt), kwargs
-        return others == ([], {}) == self.others or _equal(others, self.others)
+        if not (others[0] or others[1] or self.others[0] or self.others[1]):
+            return True  # no other arguments, now or when recorded
+        return _equal(others, self.others)
 
     def value_and_grad(self, args):
         """The output's value and its gradient with respect to the inputs, by one sweep
@@ -137,7 +140,7 @@ class Tape:
     def forward_pass(self):
         """Each operation's value, and an elementwise one's local partials, computed again
         from its inputs' values, in the recorded order."""
-        for node, inputs, rule, structural in self.forward:
+        for node, inputs, rule, structural in self.operations:
             values = [x.value for x in inputs]
             if rule is None:
                 value = structural.value(*values, **node.params)
@@ -150,8 +153,8 @@ class Tape:
         """The adjoints, from the output back through the recorded operations: the chain
         rule along each edge as in ``tensor.vjps``, with the edges and the VJPs looked up
         once, when the tape was recorded. Returns {node: adjoint}."""
-        adjoints = {self.output: np.ones(self.output.shape)}  # one entry, of any shape
-        for node, inputs, vjp, edges in self.backward:
+        adjoints = {self.output: seed_for(self.output, None)}  # ones: one entry, of any shape
+        for node, inputs, vjp, edges in self.sweep_steps:
             adjoint = adjoints.pop(node, None)
             if adjoint is None:
                 continue
@@ -164,7 +167,7 @@ class Tape:
         return adjoints
 
 
-def _backward(node, inputs):
+def _sweep_step(node, inputs):
     """How the sweep passes node's adjoint on: ``(node, inputs, vjp, edges)``, where the
     VJP reads the inputs' values (None for an elementwise rule: the adjoint times the
     local partial), and an edge ``(index, input, shape)`` leads to each input that is

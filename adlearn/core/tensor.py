@@ -38,7 +38,7 @@ from .array_checks import (as_array, axis_number, check_broadcast, entry_error,
                            overflow_checked, reduced_axes)
 from .engine import Node, topological_order
 from .heap import keep_freed_memory
-from .rules import RULES, Operand, primal, refused
+from .rules import RULES, Operand, refused
 from .structural import STRUCTURAL, sum_to
 
 keep_freed_memory()  # a training step frees its whole graph at once: see heap.py
@@ -80,11 +80,6 @@ class Tensor(Node, Operand):
         taken out of the graph of the call it recorded."""
         Tensor.reads += 1
         return self.value
-
-    def __lt__(self, other): return self._read() < primal(other)
-    def __le__(self, other): return self._read() <= primal(other)
-    def __gt__(self, other): return self._read() > primal(other)
-    def __ge__(self, other): return self._read() >= primal(other)
 
     @staticmethod
     def _apply(op, *args):
@@ -299,7 +294,8 @@ def reverse_sweep(output, seed, differentiable=False, *, order=None, steps=None)
 
 def vjps(node, adjoint, differentiable=False):
     """(index, input, its share of the adjoint) for each input of node but a constant:
-    the chain rule along each edge, as a vector-Jacobian product."""
+    the chain rule along each edge, as a vector-Jacobian product. (A tape's sweep,
+    tape.py, takes the same step with the edges it looked up once.)"""
     inputs = node.inputs
     if node.op not in RULES:  # structural: the table's VJP, input by input
         args = inputs if differentiable else [x.value for x in inputs]

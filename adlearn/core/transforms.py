@@ -18,7 +18,7 @@ import numbers
 import types
 
 from .engine import Var, differentiable_adjoints, reverse_sweep
-from ..errors import ArgumentError, CallError, NotANumberError
+from ..errors import ArgumentError, CallError, NotANumberError, ShapeError
 from .forward import Dual, new_tag, primal_of, tangent_of
 from ..text import shape_words
 from .rules import as_real
@@ -316,8 +316,8 @@ def _recorded(f, args, kwargs, wrt, names):
     xs = [_leaf(a, names[i]) if i in wrt else a for i, a in enumerate(args)]
     y = _tensor_output(f(*xs, **kwargs))
     if y.size != 1:
-        raise _tensor().ShapeError(f"grad needs f to return one number, but f returned "
-                                   f"{shape_words(y.shape)}: use ad.jacobian or ad.vjp")
+        raise ShapeError(f"grad needs f to return one number, but f returned "
+                         f"{shape_words(y.shape)}: use ad.jacobian or ad.vjp")
     return [xs[i] for i in wrt], y
 
 

@@ -45,8 +45,9 @@ _ARRAY_SWEEP = ("adlearn.grad", "adlearn.value_and_grad", "adlearn.tape", "adlea
 ROUTES = {  # a library function -> the other routes that compute the same thing
     "adlearn.derivative": _DERIVATIVE,
     "adlearn.trace": _DERIVATIVE,
-    "adlearn.grad": (*_DERIVATIVE, *_ARRAY_SWEEP, "adlearn.Var.backward",
-                     "adlearn.Tensor.backward"),
+    "adlearn.grad": tuple(dict.fromkeys((*_DERIVATIVE, *_ARRAY_SWEEP, "adlearn.Var.backward",
+                                         "adlearn.Tensor.backward"))),
+    "adlearn.value_and_grad": ("adlearn.tape",),  # value_and_grad, replayed
     "adlearn.Var.backward": _SWEEP,
     "adlearn.Tensor.backward": _ARRAY_SWEEP,
     "adlearn.jacobian": ("adlearn.vjp", "adlearn.jvp"),
