@@ -20,9 +20,9 @@ from .engine import topological_order
 from .losses import cross_entropy_parts, cross_entropy_vjp
 from .rules import RULES
 from .structural import STRUCTURAL, sum_to
-from .tensor import Tensor, _own, _times, seed_for
+from .tensor import Tensor, _times, gradients, inputs_adjoints, seed_for
 from .transforms import (_by_position, _is_array, _parameter_names, _positions, _recorded,
-                         _value_and_grads_of_graph, value_and_grad)
+                         _value_and_grads, value_and_grad)
 
 
 def tape(f, argnums=None):
@@ -121,7 +121,8 @@ class Tape:
     def value_and_grad(self, args):
         """The output's value and its gradient with respect to the inputs, by one sweep
         (the recording call's, through the graph as ``ad.value_and_grad`` sweeps it)."""
-        return _value_and_grads_of_graph(self.output, self.inputs, args, self.wrt)
+        return _value_and_grads(self.output, gradients(self.output, self.inputs), args,
+                                self.wrt)
 
     @np.errstate(all="raise", under="ignore")  # a bad number raises, as in a new node
     def replay(self, args):
@@ -130,12 +131,8 @@ class Tape:
         for x, i in zip(self.inputs, self.wrt):
             x.value = _checked(args[i], x)
         self.forward_pass()
-        adjoints = self.reverse_sweep()
-        given = set()
-        grads = tuple(np.zeros(x.shape) if x not in adjoints else _own(adjoints[x], given)
-                      for x in self.inputs)
-        return self.output.value.item(), tuple(
-            g if _is_array(args[i]) else g.item() for i, g in zip(self.wrt, grads))
+        adjoints = inputs_adjoints(self.inputs, self.reverse_sweep())
+        return _value_and_grads(self.output, adjoints, args, self.wrt)
 
     def forward_pass(self):
         """Each operation's value, and an elementwise one's local partials, computed again

@@ -337,8 +337,15 @@ def gradients(output, inputs, seed=None, differentiable=False):
         for node, adjoint in reverse_sweep(output, seed_for(output, seed), differentiable):
             if node in found:
                 found[node] = adjoint
+    return inputs_adjoints(inputs, found)
+
+
+def inputs_adjoints(inputs, adjoints):
+    """Each input's adjoint from {node: adjoint}, as an array of its own (zeros for an
+    input no adjoint reached)."""
     given = set()
-    return [np.zeros(x.shape) if found[x] is None else _own(found[x], given) for x in inputs]
+    return [np.zeros(x.shape) if adjoints.get(x) is None else _own(adjoints[x], given)
+            for x in inputs]
 
 
 def _times(adjoint, partial):

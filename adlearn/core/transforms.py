@@ -307,7 +307,7 @@ def _tensor():
 def _value_and_grads_of_arrays(f, args, kwargs, wrt, names):
     """value_and_grad with Tensors for the arguments; numbers among them get a float back."""
     leaves, y = _recorded(f, args, kwargs, wrt, names)
-    return _value_and_grads_of_graph(y, leaves, args, wrt)
+    return _value_and_grads(y, _tensor().gradients(y, leaves), args, wrt)
 
 
 def _recorded(f, args, kwargs, wrt, names):
@@ -321,9 +321,9 @@ def _recorded(f, args, kwargs, wrt, names):
     return [xs[i] for i in wrt], y
 
 
-def _value_and_grads_of_graph(y, leaves, args, wrt):
-    """y's value and its gradient with respect to the leaves, by one reverse sweep."""
-    adjoints = _tensor().gradients(y, leaves)
+def _value_and_grads(y, adjoints, args, wrt):
+    """y's value and the gradient from the adjoints of the arguments in wrt: an array for
+    an array argument, a float for a number."""
     grads = tuple(g if _is_array(args[i]) else g.item() for i, g in zip(wrt, adjoints))
     return y.value.item(), grads
 
